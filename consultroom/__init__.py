@@ -1,0 +1,84 @@
+"""Consultroom: booking, matching and reporting for a city's export consultation room."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import CONFIGS, ProductionConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    config_name = config_name or os.environ.get("CONSULTROOM_CONFIG", "development")
+    config_cls = CONFIGS[config_name]
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    app.config.from_object(config_cls)
+    app.config.update(overrides)
+    if config_cls is ProductionConfig:
+        ProductionConfig.validate()
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # One proxy (nginx or a load balancer) in front; its X-Forwarded-For gives the client IP.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from consultroom.cli import register_cli
+    from consultroom.errorpages import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from consultroom import models  # noqa: F401 - registers every model with the metadata
+    from consultroom.accounts.loader import init_login
+    from consultroom.extensions import babel, bootstrap, csrf, db, limiter, migrate
+    from consultroom.i18n import init_filters, select_locale, select_timezone
+    from consultroom.security import init_security
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from consultroom.sqlite import configure_sqlite
+
+        with app.app_context():
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    init_login(app)
+    init_filters(app)
+    init_security(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from consultroom.accounts.views import bp as accounts_bp
+    from consultroom.admin.views import bp as admin_bp
+    from consultroom.api import bp as api_bp
+    from consultroom.companies.views import bp as companies_bp
+    from consultroom.extensions import csrf
+    from consultroom.main.views import bp as main_bp
+    from consultroom.notifications.views import bp as notifications_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(companies_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(notifications_bp)
+    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from consultroom.accounts import services
+from consultroom.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    PreferencesForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from consultroom.errors import DomainError
+from consultroom.extensions import db, limiter
+from consultroom.forms_util import apply_domain_error
+from consultroom.security import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+def _login_account_key() -> str:
+    # Per-account limit: keyed on the submitted address, whatever IP the attempts come from.
+    return "login-account:" + services.normalize_email(request.form.get("email", ""))
+
+
+def _failed_login(response) -> bool:
+    # Only failed attempts count (a success redirects), so a user who logs in often is never locked out.
+    return response.status_code != 302
+
+
+def _start_session(user) -> None:
+    # A fresh session at login: nothing planted before login survives it (session fixation).
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_failed_login)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed_login,
+)
+def login():
+    next_url = safe_next(request.args.get("next"), default="")
+    if current_user.is_authenticated:
+        return redirect(next_url or url_for("main.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(email=form.email.data, password=form.password.data)
+        if user is None:
+            form.password.errors.append(_("The e-mail address or password is not correct."))
+        elif not user.email_confirmed:
+            services.send_confirmation(user=user)
+            db.session.commit()
+            flash(_("Please confirm your e-mail address first. We have sent you a new link."), "warning")
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(next_url or url_for("main.home"))
+    return render_template("accounts/login.html", form=form, next_url=next_url)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("main.home"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.locale.data = session.get("lang", current_app.config["BABEL_DEFAULT_LOCALE"])
+    if form.validate_on_submit():
+        try:
+            services.register_sme(
+                email=form.email.data,
+                password=form.password.data,
+                name=form.name.data,
+                locale=form.locale.data,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            session["lang"] = form.locale.data
+            return render_template("accounts/registered.html", email=services.normalize_email(form.email.data))
+    return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/confirm/<token>")
+def confirm_email(token: str):
+    try:
+        services.confirm_email(token=token)
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("accounts/link_problem.html", message=exc.message), 400
+    db.session.commit()
+    flash(_("Your e-mail address is confirmed. You can log in now."), "success")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(email=form.email.data)
+        db.session.commit()
+        # Same answer whether or not the account exists.
+        flash(_("If an account exists for this address, we have sent a link to reset its password."), "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per hour", methods=["POST"])
+def reset_password(token: str):
+    try:
+        services.user_for_reset_token(token)
+    except DomainError as exc:
+        return render_template("accounts/link_problem.html", message=exc.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token=token, new=form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("Your password has been changed. Please log in."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    prefs = PreferencesForm(prefix="prefs", obj=current_user)
+    pw = ChangePasswordForm(prefix="pw")
+    if prefs.submit.data and prefs.validate_on_submit():
+        try:
+            services.set_preferences(user=current_user, locale=prefs.locale.data, timezone=prefs.timezone.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(prefs, exc)
+        else:
+            db.session.commit()
+            session["lang"] = current_user.locale
+            flash(_("Your preferences are saved."), "success")
+            return redirect(url_for("accounts.account"))
+    elif pw.submit.data and pw.validate_on_submit():
+        try:
+            services.change_password(user=current_user, current=pw.current_password.data, new=pw.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(pw, exc)
+        else:
+            db.session.commit()
+            # The session id carries the new session_version; other sessions are now invalid.
+            _start_session(current_user._get_current_object())
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", prefs=prefs, pw=pw)

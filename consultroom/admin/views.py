@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from consultroom.access import authorize, get_or_404
+from consultroom.accounts import services as account_services
+from consultroom.accounts.forms import CreateUserForm
+from consultroom.accounts.models import User
+from consultroom.accounts.policies import can_manage_users, can_read_audit
+from consultroom.audit.models import AuditEntry
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required
+def users():
+    authorize(can_manage_users(current_user))
+    form = CreateUserForm()
+    if form.validate_on_submit():
+        try:
+            user = account_services.create_user(
+                email=form.email.data,
+                password=form.password.data,
+                name=form.name.data,
+                role=form.role.data,
+                locale=form.locale.data,
+                actor=current_user,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The account %(email)s is created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    role = request.args.get("role", "")
+    stmt = select(User).order_by(User.role, User.email)
+    if role:
+        stmt = stmt.where(User.role == role)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
+    return render_template("admin/users.html", form=form, pagination=pagination, role=role)
+
+
+@bp.post("/users/<int:user_id>/active")
+@login_required
+def set_active(user_id: int):
+    authorize(can_manage_users(current_user))
+    user = get_or_404(db.session, User, user_id)
+    try:
+        account_services.set_user_active(user=user, active=request.form.get("active") == "1", actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The account is updated."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+@login_required
+def set_role(user_id: int):
+    authorize(can_manage_users(current_user))
+    user = get_or_404(db.session, User, user_id)
+    try:
+        account_services.set_user_role(user=user, role=request.form.get("role", ""), actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The account is updated."), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/audit")
+@login_required
+def audit():
+    authorize(can_read_audit(current_user))
+    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    object_type = request.args.get("type", "")
+    if object_type:
+        stmt = stmt.where(AuditEntry.object_type == object_type)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
+    # One query for the actors of the page, not one per row.
+    actor_ids = {e.actor_id for e in pagination.items if e.actor_id}
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
+    return render_template("admin/audit.html", pagination=pagination, actors=actors, object_type=object_type)

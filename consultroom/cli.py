@@ -1,0 +1,109 @@
+"""`flask consultroom ...` commands, and the `consultroom` console script (demo)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from consultroom.extensions import db
+
+group = AppGroup("consultroom", help="Consultroom administration.")
+
+
+@group.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--role", type=click.Choice(["admin", "staff", "sme"]), default="staff", show_default=True)
+@click.option("--locale", type=click.Choice(["ko", "en"]), default="ko", show_default=True)
+@click.password_option()
+def create_user_cmd(email: str, name: str, role: str, locale: str, password: str) -> None:
+    """Create a confirmed account (the first admin is made this way)."""
+    from consultroom.accounts.services import create_user
+    from consultroom.errors import DomainError
+
+    try:
+        user = create_user(email=email, password=password, name=name, role=role, locale=locale, actor=None)
+    except DomainError as exc:
+        db.session.rollback()
+        details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+        raise click.ClickException(f"{exc.message} {details}".strip()) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@group.command("send-mail")
+@click.option("--limit", default=200, show_default=True, help="Most mails to send in this run.")
+def send_mail_cmd(limit: int) -> None:
+    """Deliver the due mails of the outbox now."""
+    from consultroom.notifications.delivery import deliver_due
+
+    result = deliver_due(limit=limit)
+    click.echo(f"sent {result.sent}, retrying later {result.retry}, failed {result.failed}")
+
+
+@group.command("compile-translations")
+def compile_translations_cmd() -> None:
+    """Compile the message catalogs (.po -> .mo), failing on any catalog error."""
+    from consultroom.i18n import compile_catalogs
+
+    for path in compile_catalogs(strict=True):
+        click.echo(f"compiled {path}")
+
+
+@group.command("demo-data")
+def demo_data_cmd() -> None:
+    """Fill the current database with demo data (idempotent)."""
+    from consultroom.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(group)
+
+
+@click.group()
+def main() -> None:
+    """Consultroom."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--reset", is_flag=True, help="Start from an empty demo database.")
+def demo(host: str, port: int, reset: bool) -> None:
+    """Create a SQLite demo database in the instance folder, migrate it, fill it, and serve the app."""
+    import os
+    from pathlib import Path
+
+    from consultroom import ROOT
+
+    db_path = ROOT / "instance" / "demo.sqlite"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{db_path}"
+    os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
+
+    from consultroom import create_app
+    from consultroom.demo import load_demo
+    from consultroom.i18n import compile_catalogs
+
+    compile_catalogs()
+    app = create_app(
+        "development",
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{db_path}",
+        BASE_URL=os.environ["BASE_URL"],
+        MAIL_DELIVERY_ENABLED=False,
+    )
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        for line in load_demo():
+            click.echo(line)
+    click.echo(f"\nConsultroom demo on http://{host}:{port}/  (Ctrl+C stops it)")
+    app.run(host=host, port=port, debug=False, use_reloader=False)

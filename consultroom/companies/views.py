@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consultroom.access import authorize, get_or_404
+from consultroom.companies import policies, services
+from consultroom.companies.forms import CompanyForm
+from consultroom.companies.models import Company
+from consultroom.companies.queries import CompanyFilter, company_search, industries
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+
+bp = Blueprint("companies", __name__)
+
+
+@bp.get("/company")
+@login_required
+def my_company():
+    if not current_user.is_sme:
+        abort(404)
+    if current_user.company_id is None:
+        return redirect(url_for("companies.new"))
+    return redirect(url_for("companies.detail", company_id=current_user.company_id))
+
+
+@bp.route("/companies/new", methods=["GET", "POST"])
+@login_required
+def new():
+    authorize(current_user.is_sme, policies.can_create_company(current_user))
+    form = CompanyForm()
+    if request.method == "GET":
+        form.contact_name.data = current_user.name
+        form.contact_email.data = current_user.email
+    if form.validate_on_submit():
+        try:
+            company = services.create_company(owner=current_user, data=form.payload(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your company is registered."), "success")
+            return redirect(url_for("companies.detail", company_id=company.id))
+    return render_template("companies/form.html", form=form, company=None)
+
+
+@bp.get("/companies")
+@login_required
+def index():
+    authorize(policies.can_list_companies(current_user))
+    f = CompanyFilter(
+        q=request.args.get("q", "")[:100],
+        industry=request.args.get("industry", "")[:100],
+        country=request.args.get("country", "")[:2],
+        hs=request.args.get("hs", "")[:6],
+    )
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = db.paginate(
+        company_search(f), page=max(page, 1), per_page=current_app.config["COMPANIES_PER_PAGE"], error_out=False
+    )
+    return render_template(
+        "companies/index.html",
+        pagination=pagination,
+        filters=f,
+        industries=db.session.scalars(industries()).all(),
+    )
+
+
+@bp.get("/companies/<int:company_id>")
+@login_required
+def detail(company_id: int):
+    company = get_or_404(db.session, Company, company_id)
+    authorize(policies.can_view_company(current_user, company))
+    return render_template("companies/detail.html", company=company)
+
+
+@bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(company_id: int):
+    company = get_or_404(db.session, Company, company_id)
+    authorize(policies.can_view_company(current_user, company), policies.can_edit_company(current_user, company))
+    form = CompanyForm()
+    if request.method == "GET":
+        form.load(company)
+    if form.validate_on_submit():
+        try:
+            services.update_company(company=company, data=form.payload(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The company profile is saved."), "success")
+            return redirect(url_for("companies.detail", company_id=company.id))
+    return render_template("companies/form.html", form=form, company=company)

@@ -1,0 +1,78 @@
+"""Locale and time zone selection, formatting filters, and catalog compilation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, current_app, request, session
+from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    # Signed links (buyers, interpreters) may carry ?lang=; the UI default is Korean.
+    arg = request.args.get("lang") if request else None
+    if arg in languages:
+        return arg
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if getattr(current_user, "is_authenticated", False) and current_user.timezone:
+        return current_user.timezone
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def krw(amount: int | Decimal | None) -> str:
+    """KRW has no minor unit in practice; Babel formats it per locale (₩8,569,000,000)."""
+    if amount is None:
+        return ""
+    return format_currency(amount, "KRW")
+
+
+def init_filters(app: Flask) -> None:
+    from consultroom.companies.validation import country_name, language_name
+
+    app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
+    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
+    app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else ""
+    app.jinja_env.filters["krw"] = krw
+    app.jinja_env.filters["country_name"] = lambda code: country_name(code, str(get_locale() or "ko"))
+    app.jinja_env.filters["language_name"] = lambda code: language_name(code, str(get_locale() or "ko"))
+
+    @app.context_processor
+    def _locale_ctx():
+        return {"current_locale": str(get_locale() or "ko"), "now_utc": datetime.now}
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS_DIR, *, strict: bool = False) -> list[str]:
+    """Compile every messages.po to messages.mo when the .po is newer. Returns the compiled paths.
+
+    The demo calls this so a fresh checkout shows Korean without a separate `pybabel compile` step.
+    """
+    compiled = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if not strict and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        errors = list(catalog.check())
+        if strict and errors:
+            raise ValueError(f"{po_path}: {errors}")
+        with mo_path.open("wb") as fh:
+            write_mo(fh, catalog)
+        compiled.append(str(mo_path))
+    return compiled

@@ -1,0 +1,6 @@
+"""Imports every model so metadata (and Alembic autogenerate) sees all tables."""
+
+from consultroom.accounts.models import ApiToken, User  # noqa: F401
+from consultroom.audit.models import AuditEntry  # noqa: F401
+from consultroom.companies.models import Company, CompanyCountry, CompanyHsCode, CompanyLanguage  # noqa: F401
+from consultroom.notifications.models import OutboxMail  # noqa: F401

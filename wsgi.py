@@ -1,0 +1,3 @@
+from consultroom import create_app
+
+app = create_app()
