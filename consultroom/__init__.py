@@ -51,10 +51,11 @@ def _init_extensions(app: Flask) -> None:
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from consultroom.sqlite import configure_sqlite
+        from consultroom.sqlite import configure_sqlite, init_request_intent
 
         with app.app_context():
             configure_sqlite(db.engine)
+        init_request_intent(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

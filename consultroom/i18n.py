@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
 
@@ -17,13 +17,15 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI and jobs: mails set their locale with force_locale
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
         return current_user.locale
     chosen = session.get("lang")
     if chosen in languages:
         return chosen
     # Signed links (buyers, interpreters) may carry ?lang=; the UI default is Korean.
-    arg = request.args.get("lang") if request else None
+    arg = request.args.get("lang")
     if arg in languages:
         return arg
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import shutil
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from werkzeug.serving import make_server
@@ -49,7 +50,17 @@ def _reset_schema(app: Flask) -> None:
 
 
 class CSRFClient(FlaskClient):
-    """A test client that fills in the CSRF token the way a browser form would."""
+    """A test client that fills in the CSRF token the way a browser form would.
+
+    Each request runs as a real one would: in a fresh context (its own app context, `g` and
+    database session), after the test's own session has committed what the test set up.
+    Without this, requests would share the test's app context, and so its `g` and session.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:
         html = self.get("/", follow_redirects=True).get_data(as_text=True)

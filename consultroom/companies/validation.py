@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 
 import pycountry
@@ -12,7 +13,8 @@ _BRN_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
 
 
 def normalize_business_number(value: str) -> str:
-    return re.sub(r"[\s\-]", "", value or "")
+    # NFKC turns full-width digits and dashes (typed with a Korean IME) into ASCII ones.
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or ""))
 
 
 def business_number_ok(value: str) -> bool:
@@ -22,7 +24,7 @@ def business_number_ok(value: str) -> bool:
     the check digit makes the total a multiple of ten.
     """
     digits = normalize_business_number(value)
-    if not re.fullmatch(r"\d{10}", digits):
+    if not re.fullmatch(r"[0-9]{10}", digits):
         return False
     nums = [int(c) for c in digits]
     total = sum(d * w for d, w in zip(nums[:9], _BRN_WEIGHTS, strict=True)) + (nums[8] * 5) // 10
@@ -44,12 +46,12 @@ def split_codes(value: str | list[str] | None) -> list[str]:
 
 
 def normalize_hs_code(value: str) -> str:
-    return re.sub(r"[.\s\-]", "", value)
+    return re.sub(r"[.\s\-]", "", unicodedata.normalize("NFKC", value))
 
 
 def hs_code_ok(code: str) -> bool:
     """A 6-digit HS subheading: chapter 01-97 (77 is reserved by the WCO), heading 01-99."""
-    if not re.fullmatch(r"\d{6}", code):
+    if not re.fullmatch(r"[0-9]{6}", code):
         return False
     chapter, heading = int(code[:2]), int(code[2:4])
     return 1 <= chapter <= 97 and chapter != 77 and heading >= 1
