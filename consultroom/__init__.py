@@ -6,10 +6,17 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, ProductionConfig
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
@@ -31,6 +38,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    # Ids in URLs fit the database's 32-bit integer columns; a longer number is simply not found.
+    app.url_map.converters["int"] = BoundedInt
     _init_extensions(app)
     _register_blueprints(app)
 

@@ -195,7 +195,9 @@ def test_password_reset_link_ignores_forged_host_header(client, app):
     # The cookie jar will not send the session to a forged host, so CSRF is off for this one request.
     app.config["WTF_CSRF_ENABLED"] = False
     try:
-        response = client.post("/password/forgot", data={"email": "victim@example.kr"}, headers={"Host": "evil.example"})
+        response = client.post(
+            "/password/forgot", data={"email": "victim@example.kr"}, headers={"Host": "evil.example"}
+        )
     finally:
         app.config["WTF_CSRF_ENABLED"] = True
     assert response.status_code == 302
@@ -249,9 +251,7 @@ def test_change_password_ends_other_sessions_keeps_this_one(client, make_client,
 
 def test_preferences_unknown_timezone_is_refused(client, login_as):
     login_as("sme")
-    response = client.submit(
-        "/account", {"prefs-locale": "en", "prefs-timezone": "Mars/Olympus", "prefs-submit": "1"}
-    )
+    response = client.submit("/account", {"prefs-locale": "en", "prefs-timezone": "Mars/Olympus", "prefs-submit": "1"})
     assert _field_error(response.get_data(as_text=True), "prefs-timezone")
 
 
@@ -301,8 +301,18 @@ def test_admin_cannot_deactivate_self(client, login_as):
 def test_cli_create_user_admin(app):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["consultroom", "create-user", "--email", "Root@City.go.kr", "--name", "Root", "--role", "admin",
-              "--password", "a-very-good-pass"]
+        args=[
+            "consultroom",
+            "create-user",
+            "--email",
+            "Root@City.go.kr",
+            "--name",
+            "Root",
+            "--role",
+            "admin",
+            "--password",
+            "a-very-good-pass",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "root@city.go.kr"))
@@ -312,8 +322,18 @@ def test_cli_create_user_admin(app):
 def test_cli_create_user_weak_password_fails_clearly(app):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["consultroom", "create-user", "--email", "x@city.go.kr", "--name", "X", "--role", "admin",
-              "--password", "short"]
+        args=[
+            "consultroom",
+            "create-user",
+            "--email",
+            "x@city.go.kr",
+            "--name",
+            "X",
+            "--role",
+            "admin",
+            "--password",
+            "short",
+        ]
     )
     assert result.exit_code != 0
     assert "password" in result.output

@@ -1,0 +1,137 @@
+"""Every registered route, walked as anonymous, the owning SME, another SME, staff and admin.
+
+Each route must have an entry in EXPECT: a new route without one fails the test, so nobody adds
+a page without deciding who may see it. "login" means a redirect to the login page; numbers are
+exact status codes. POSTs carry a valid CSRF token and an empty form unless DATA says otherwise.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+
+from consultroom.extensions import db
+from tests.conftest import login
+from tests.factories import make_company, make_user
+
+ROLES = ("anon", "owner", "other", "staff", "admin")
+L = "login"
+
+
+def every(code):
+    return dict.fromkeys(ROLES, code)
+
+
+def roles(anon, owner, other, staff, admin):
+    return dict(zip(ROLES, (anon, owner, other, staff, admin), strict=True))
+
+
+STAFF_ONLY = roles(L, 404, 404, 200, 200)
+ADMIN_ONLY = roles(L, 404, 404, 404, 200)
+
+# (endpoint, method) -> role -> expected
+EXPECT: dict[tuple[str, str], dict[str, object]] = {
+    ("static", "GET"): every(200),
+    ("bootstrap.static", "GET"): every(200),
+    ("main.home", "GET"): every(200),
+    ("main.set_language", "POST"): every(302),
+    ("main.health", "GET"): every(200),
+    ("accounts.login", "GET"): roles(200, 302, 302, 302, 302),
+    ("accounts.login", "POST"): roles(200, 302, 302, 302, 302),
+    ("accounts.logout", "POST"): roles(L, 302, 302, 302, 302),
+    ("accounts.register", "GET"): roles(200, 302, 302, 302, 302),
+    ("accounts.register", "POST"): roles(200, 302, 302, 302, 302),
+    ("accounts.confirm_email", "GET"): every(400),
+    ("accounts.forgot_password", "GET"): every(200),
+    ("accounts.forgot_password", "POST"): every(200),
+    ("accounts.reset_password", "GET"): every(400),
+    ("accounts.reset_password", "POST"): every(400),
+    ("accounts.account", "GET"): roles(L, 200, 200, 200, 200),
+    ("accounts.account", "POST"): roles(L, 200, 200, 200, 200),
+    ("companies.my_company", "GET"): roles(L, 302, 302, 404, 404),
+    ("companies.new", "GET"): roles(L, 403, 403, 404, 404),
+    ("companies.new", "POST"): roles(L, 403, 403, 404, 404),
+    ("companies.index", "GET"): STAFF_ONLY,
+    ("companies.detail", "GET"): roles(L, 200, 404, 200, 200),
+    ("companies.edit", "GET"): roles(L, 200, 404, 200, 200),
+    ("companies.edit", "POST"): roles(L, 200, 404, 200, 200),
+    ("admin.users", "GET"): ADMIN_ONLY,
+    ("admin.users", "POST"): ADMIN_ONLY,
+    ("admin.set_active", "POST"): roles(L, 404, 404, 404, 302),
+    ("admin.set_role", "POST"): roles(L, 404, 404, 404, 302),
+    ("admin.audit", "GET"): STAFF_ONLY,
+    ("notifications.outbox", "GET"): ADMIN_ONLY,
+}
+
+
+@pytest.fixture
+def world():
+    owner = make_user("sme", email="owner@example.kr")
+    company = make_company(owner=owner)
+    other = make_user("sme", email="other@example.kr")
+    make_company(owner=other)
+    target = make_user("staff", email="target@example.kr")
+    people = {
+        "owner": owner,
+        "other": other,
+        "staff": make_user("staff", email="staff@example.kr"),
+        "admin": make_user("admin", email="admin@example.kr"),
+    }
+    db.session.commit()
+    params = {
+        "company_id": company.id,
+        "user_id": target.id,
+        "token": "not-a-valid-token",
+        "filename": "css/app.css",
+    }
+    return people, params
+
+
+def _url(app, endpoint: str, params: dict) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = {name: params[name] for name in rule.arguments}
+    if endpoint == "bootstrap.static":
+        values["filename"] = "css/bootstrap.min.css"
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method
+
+
+def test_every_route_has_an_expectation(app):
+    missing = sorted(set(_routes(app)) - set(EXPECT))
+    stale = sorted(set(EXPECT) - set(_routes(app)))
+    assert missing == [], f"routes without an entry in EXPECT: {missing}"
+    assert stale == [], f"EXPECT entries for routes that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_authorization_matrix(app, make_client, world, role):
+    people, params = world
+    client = make_client()
+    if role != "anon":
+        assert login(client, people[role].email).status_code == 302
+    mismatches = []
+    for (endpoint, method), expected_by_role in sorted(EXPECT.items()):
+        if endpoint.startswith("api."):
+            continue  # the API is walked with bearer tokens in test_api_authorization
+        if (endpoint, method) == ("accounts.logout", "POST"):
+            continue  # walked last: it ends the session
+        url = _url(app, endpoint, params)
+        response = client.submit(url, {}) if method == "POST" else client.open(url, method=method)
+        expected = expected_by_role[role]
+        got = response.status_code
+        ok = got == 302 and response.headers["Location"].startswith("/login") if expected == L else got == expected
+        if not ok:
+            mismatches.append(f"{method} {url} ({endpoint}): expected {expected}, got {got}")
+    url = _url(app, "accounts.logout", params)
+    response = client.submit(url, {})
+    expected = EXPECT[("accounts.logout", "POST")][role]
+    got_login = response.status_code == 302 and response.headers["Location"].startswith("/login")
+    if (expected == L and not got_login) or (expected != L and response.status_code != expected):
+        mismatches.append(f"POST {url}: expected {expected}, got {response.status_code}")
+    assert mismatches == []
