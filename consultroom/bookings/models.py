@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consultroom.db import utcnow
+from consultroom.extensions import db
+
+if TYPE_CHECKING:
+    from consultroom.companies.models import Company
+    from consultroom.rounds.models import Round, Slot
+
+
+class BookingStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    MATCHED = "matched"  # buyer proposed
+    CONFIRMED = "confirmed"  # buyer and interpreter confirmed
+    HELD = "held"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+ACTIVE = "status <> 'cancelled'"
+
+
+class Booking(db.Model):
+    """A company's booking of one slot, with its request.
+
+    Rule 1 and 2 are enforced by the database, not only checked before writing:
+    - one active booking per slot: partial unique index on slot_id;
+    - at most `cap` active bookings per company and round: each active booking takes a numbered
+      place `seq` in 1..cap (check constraint), unique per (round, company) among active bookings;
+    - no overlapping active bookings of a company: on PostgreSQL an exclusion constraint over
+      tstzrange(starts_at, ends_at) with btree_gist; on SQLite a trigger (see the migration).
+    starts_at/ends_at copy the slot's times so those constraints need no join.
+    """
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('requested', 'matched', 'confirmed', 'held', 'no_show', 'cancelled')", name="status_known"
+        ),
+        CheckConstraint("seq >= 1 AND seq <= cap", name="seq_within_cap"),
+        CheckConstraint("starts_at < ends_at", name="time_order"),
+        Index(
+            "uq_bookings_slot_active",
+            "slot_id",
+            unique=True,
+            postgresql_where=text(ACTIVE),
+            sqlite_where=text(ACTIVE),
+        ),
+        Index(
+            "uq_bookings_company_round_seq_active",
+            "round_id",
+            "company_id",
+            "seq",
+            unique=True,
+            postgresql_where=text(ACTIVE),
+            sqlite_where=text(ACTIVE),
+        ),
+        Index("ix_bookings_company_starts", "company_id", "starts_at"),
+        Index("ix_bookings_round_status", "round_id", "status"),
+        Index("ix_bookings_starts_status", "starts_at", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default=BookingStatus.REQUESTED.value)
+    seq: Mapped[int]
+    cap: Mapped[int]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    # The request: what the company wants from this consultation.
+    products: Mapped[str] = mapped_column(Text, default="")
+    hs_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    buyer_profile: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_waitlist: Mapped[bool] = mapped_column(default=False)
+
+    round: Mapped[Round] = relationship()
+    slot: Mapped[Slot] = relationship(back_populates="bookings")
+    company: Mapped[Company] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.status != BookingStatus.CANCELLED
+
+
+class WaitlistEntry(db.Model):
+    """A company waiting for a slot in a full round; the first waiting gets the next freed slot."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint("status IN ('waiting', 'promoted', 'left', 'expired')", name="status_known"),
+        Index(
+            "uq_waitlist_round_company_waiting",
+            "round_id",
+            "company_id",
+            unique=True,
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+        Index("ix_waitlist_round_status_created", "round_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="waiting")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="SET NULL"))
+    products: Mapped[str] = mapped_column(Text, default="")
+    hs_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    target_countries: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    buyer_profile: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    round: Mapped[Round] = relationship()
+    company: Mapped[Company] = relationship()
+
+
+class ReminderSent(db.Model):
+    """One row per (booking, kind, recipient): a reminder is mailed once, however often the job runs."""
+
+    __tablename__ = "reminders_sent"
+
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "day", "hour"
+    recipient: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. "company"
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
