@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from consultroom import ROOT, create_app
 from consultroom.extensions import db, limiter
+from consultroom.sqlite import write_intent
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
@@ -80,10 +81,8 @@ def app(tmp_path_factory) -> Iterator[Flask]:
     application = create_app(
         "testing",
         SQLALCHEMY_DATABASE_URI=database_url(tmp),
-        # Connections are shared with live-server and concurrency threads.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 20, "max_overflow": 20}
-        if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
-        else {},
+        # Live-server and concurrency threads each hold a connection; PostgreSQL allows 100 in all.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 10, "max_overflow": 40, "pool_timeout": 120},
     )
     application.test_client_class = CSRFClient
     from consultroom.i18n import compile_catalogs
@@ -109,6 +108,9 @@ def _empty_tables(app: Flask) -> None:
 def _clean_state(app: Flask) -> Iterator[None]:
     ctx = app.app_context()
     ctx.push()
+    # The test's own session starts deferred on SQLite, so a read in the test never holds the write
+    # lock that a request or a worker thread is waiting for. Threads and requests keep their own mode.
+    intent = write_intent.set(False)
     try:
         limiter.reset()
         yield
@@ -116,6 +118,7 @@ def _clean_state(app: Flask) -> Iterator[None]:
         db.session.rollback()
         db.session.remove()
         _empty_tables(app)
+        write_intent.reset(intent)
         ctx.pop()
 
 

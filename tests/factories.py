@@ -94,3 +94,45 @@ def make_sme_with_company(**company_fields) -> tuple[User, Company]:
     user = make_user("sme")
     company = make_company(owner=user, **company_fields)
     return user, company
+
+
+def make_round(
+    *,
+    day=None,
+    status: str = "open",
+    booths: int = 2,
+    slots_per_booth: int = 3,
+    slot_minutes: int = 50,
+    cap: int = 3,
+    cancel_hours: int = 48,
+    opens_at=None,
+    closes_at=None,
+):
+    """A round with slots every hour from 10:00 Seoul time, booking open around now by default."""
+    from datetime import date, time, timedelta
+
+    from consultroom.rounds.models import Round, Slot
+    from consultroom.timeutil import seoul_to_utc
+
+    now = utcnow()
+    day = day or (now + timedelta(days=30)).date()
+    if isinstance(day, date) and day.weekday() >= 5:
+        day += timedelta(days=7 - day.weekday())
+    rnd = Round(
+        year=day.year,
+        month=day.month,
+        title=f"{day.year}년 {day.month}월 수출상담회",
+        day=day,
+        status=status,
+        booking_opens_at=opens_at or now - timedelta(days=1),
+        booking_closes_at=closes_at or now + timedelta(days=10),
+        cancel_hours_before=cancel_hours,
+        company_cap=cap,
+    )
+    for i in range(slots_per_booth):
+        start = seoul_to_utc(day, time(10 + i, 0))
+        for booth in range(1, booths + 1):
+            rnd.slots.append(Slot(booth=booth, starts_at=start, ends_at=start + timedelta(minutes=slot_minutes)))
+    db.session.add(rnd)
+    db.session.flush()
+    return rnd

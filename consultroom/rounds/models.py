@@ -72,9 +72,7 @@ class Round(TimestampMixin, db.Model):
     __table_args__ = (
         # Opening a month twice finds this row instead of making a second one (rule 3).
         UniqueConstraint("year", "month", name="uq_rounds_year_month"),
-        CheckConstraint(
-            "status IN ('draft', 'open', 'closed', 'held', 'finalized', 'cancelled')", name="status_known"
-        ),
+        CheckConstraint("status IN ('draft', 'open', 'closed', 'held', 'finalized', 'cancelled')", name="status_known"),
         CheckConstraint("month BETWEEN 1 AND 12", name="month_range"),
         CheckConstraint("booking_opens_at < booking_closes_at", name="window_order"),
         CheckConstraint("company_cap BETWEEN 1 AND 20", name="company_cap_range"),

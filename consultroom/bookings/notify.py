@@ -1,0 +1,71 @@
+"""Mails about bookings, in each recipient's language and time zone, queued in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from sqlalchemy import select
+
+from consultroom.accounts.models import User
+from consultroom.bookings.models import Booking
+from consultroom.extensions import db
+from consultroom.notifications.services import external_url, queue_mail_to_user
+from consultroom.rounds.models import Round
+
+
+def when_for(user: User, moment: datetime) -> str:
+    """A moment as the recipient reads it: their language, their zone, the zone named."""
+    return format_datetime(moment, "full", tzinfo=ZoneInfo(user.timezone or "Asia/Seoul"), locale=user.locale)
+
+
+def company_users(company_id: int) -> list[User]:
+    return list(
+        db.session.scalars(select(User).where(User.company_id == company_id, User.active.is_(True)).order_by(User.id))
+    )
+
+
+def _send(booking: Booking, template: str, **extra) -> int:
+    users = company_users(booking.company_id)
+    for user in users:
+        queue_mail_to_user(
+            user=user,
+            template=template,
+            context={
+                "booking": booking,
+                "round": booking.round,
+                "when": when_for(user, booking.starts_at),
+                "link": external_url("bookings.my_bookings"),
+                **extra,
+            },
+        )
+    return len(users)
+
+
+def booking_received(booking: Booking) -> int:
+    return _send(booking, "booking_received")
+
+
+def booking_cancelled_by_staff(booking: Booking, reason: str) -> int:
+    return _send(booking, "booking_cancelled", reason=reason)
+
+
+def booking_moved(booking: Booking) -> int:
+    return _send(booking, "booking_moved")
+
+
+def waitlist_promoted(booking: Booking) -> int:
+    return _send(booking, "waitlist_promoted")
+
+
+def reminder(booking: Booking, kind: str) -> int:
+    return _send(booking, f"reminder_{kind}")
+
+
+def round_cancelled(rnd: Round, bookings: Iterable[Booking], reason: str) -> int:
+    sent = 0
+    for booking in bookings:
+        sent += _send(booking, "round_cancelled", reason=reason)
+    return sent

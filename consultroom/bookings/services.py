@@ -1,0 +1,412 @@
+"""Booking rules (DESIGN rules 1 and 2). The database enforces them; these functions ask first so
+that the usual refusal has a clear message, and translate a lost race into the same Conflict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from consultroom.accounts.models import User
+from consultroom.audit.services import record
+from consultroom.bookings.models import Booking, BookingStatus, WaitlistEntry
+from consultroom.companies import validation as v
+from consultroom.companies.models import Company
+from consultroom.db import utcnow
+from consultroom.errors import Conflict, Invalid, NotAllowed
+from consultroom.extensions import db
+from consultroom.rounds.models import Round, RoundStatus, Slot
+
+ACTIVE = Booking.status != BookingStatus.CANCELLED.value
+
+
+@dataclass
+class BookingRequest:
+    products: str = ""
+    hs_codes: list[str] = field(default_factory=list)
+    target_countries: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    buyer_profile: str = ""
+    notes: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def clean_request(data: Mapping[str, Any] | BookingRequest | None) -> BookingRequest:
+    """Validate a booking request; Invalid names every bad field."""
+    if isinstance(data, BookingRequest):
+        data = data.as_dict()
+    data = data or {}
+    errors: dict[str, list[str]] = {}
+    clean = BookingRequest()
+    for name, limit in (("products", 4000), ("buyer_profile", 2000), ("notes", 4000)):
+        value = data.get(name) or ""
+        if not isinstance(value, str):
+            errors[name] = [_("Must be text.")]
+        elif len(value.strip()) > limit:
+            errors[name] = [_("Use at most %(n)d characters.", n=limit)]
+        else:
+            setattr(clean, name, value.strip())
+    if not clean.products and "products" not in errors:
+        errors["products"] = [_("Tell us which products you want to present.")]
+    checks = {
+        "hs_codes": (v.normalize_hs_code, v.hs_code_ok, _("Not a valid 6-digit HS code: %(codes)s")),
+        "target_countries": (str.upper, v.country_ok, _("Not an ISO 3166 country code: %(codes)s")),
+        "languages": (str.lower, v.language_ok, _("Not an ISO 639-1 language code: %(codes)s")),
+    }
+    for name, (norm, ok, message) in checks.items():
+        raw = data.get(name)
+        if (
+            (raw is not None
+            and not isinstance(raw, str | list))
+            or (isinstance(raw, list) and not all(isinstance(x, str) for x in raw))
+        ):
+            errors[name] = [_("Must be a list of codes.")]
+            continue
+        codes = [norm(c) for c in v.split_codes(raw)][:30]
+        bad = [c for c in codes if not ok(c)]
+        if bad:
+            errors[name] = [message % {"codes": ", ".join(bad)}]
+        setattr(clean, name, list(dict.fromkeys(codes)))
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    return clean
+
+
+def request_from_company(company: Company) -> BookingRequest:
+    return BookingRequest(
+        products=company.products,
+        hs_codes=company.hs_codes,
+        target_countries=company.target_countries,
+        languages=company.languages,
+    )
+
+
+def cancel_deadline(booking_or_slot_start: datetime, rnd: Round) -> datetime:
+    return booking_or_slot_start - timedelta(hours=rnd.cancel_hours_before)
+
+
+def _acting_for(actor: User | None, company: Company) -> None:
+    if actor is None or actor.is_staff:
+        return
+    if not (actor.is_sme and actor.company_id == company.id):
+        raise NotAllowed(_("You can only book for your own company."))
+
+
+def _check_bookable(*, rnd: Round, slot: Slot, actor: User | None, now: datetime) -> None:
+    by_staff = actor is not None and actor.is_staff
+    if by_staff or actor is None:
+        if rnd.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
+            raise Conflict(_("This round is not taking bookings."))
+    else:
+        if rnd.status != RoundStatus.OPEN or not rnd.booking_opens_at <= now < rnd.booking_closes_at:
+            raise Conflict(_("Booking for this round is not open."))
+    if slot.closed:
+        raise Conflict(_("This slot is closed."))
+    if slot.starts_at <= now:
+        raise Conflict(_("This slot has already begun."))
+
+
+def _conflict_for(exc: IntegrityError) -> Conflict | None:
+    """Map a violated constraint to the message the user should read; None for a seq collision."""
+    orig = exc.orig
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None) or str(orig)
+    if "uq_bookings_slot_active" in name or "bookings.slot_id" in name:
+        return Conflict(_("Someone else has just booked this slot. Please choose another one."))
+    if "ex_bookings_company_overlap" in name:
+        return Conflict(_("Your company already has a booking at this time."))
+    if "uq_bookings_company_round_seq_active" in name or "bookings.round_id, bookings.company_id, bookings.seq" in name:
+        return None
+    if "seq_within_cap" in name:
+        return None
+    raise exc
+
+
+def _cap_message(rnd: Round) -> Conflict:
+    return Conflict(_("Your company already holds %(n)d bookings in this round, the most allowed.", n=rnd.company_cap))
+
+
+def book_slot(
+    *,
+    company: Company,
+    slot: Slot,
+    request: Mapping[str, Any] | BookingRequest | None,
+    actor: User | None,
+    now: datetime | None = None,
+    from_waitlist: bool = False,
+) -> Booking:
+    now = now or utcnow()
+    _acting_for(actor, company)
+    rnd = slot.round
+    _check_bookable(rnd=rnd, slot=slot, actor=actor, now=now)
+    req = clean_request(request)
+
+    # The usual refusals, asked first for a clear answer. The constraints below decide a race.
+    taken = db.session.scalar(select(Booking.id).where(Booking.slot_id == slot.id, ACTIVE))
+    if taken is not None:
+        raise Conflict(_("Someone else has just booked this slot. Please choose another one."))
+    overlap = db.session.scalar(
+        select(Booking.id).where(
+            Booking.company_id == company.id, ACTIVE, Booking.starts_at < slot.ends_at, Booking.ends_at > slot.starts_at
+        )
+    )
+    if overlap is not None:
+        raise Conflict(_("Your company already has a booking at this time."))
+
+    for _attempt in range(rnd.company_cap + 1):
+        used = set(
+            db.session.scalars(
+                select(Booking.seq).where(Booking.round_id == rnd.id, Booking.company_id == company.id, ACTIVE)
+            )
+        )
+        free = [n for n in range(1, rnd.company_cap + 1) if n not in used]
+        if not free:
+            raise _cap_message(rnd)
+        booking = Booking(
+            round_id=rnd.id,
+            slot_id=slot.id,
+            company_id=company.id,
+            status=BookingStatus.REQUESTED.value,
+            seq=free[0],
+            cap=rnd.company_cap,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            created_by_id=actor.id if actor is not None else None,
+            from_waitlist=from_waitlist,
+            **req.as_dict(),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(booking)
+                db.session.flush()
+        except IntegrityError as exc:
+            conflict = _conflict_for(exc)
+            if conflict is not None:
+                raise conflict from exc
+            continue  # another booking of this company took the same place: look again
+        break
+    else:
+        raise _cap_message(rnd)
+
+    record(actor=actor, action="booking.create", obj=booking, after=booking_snapshot(booking))
+    if not from_waitlist:  # a promoted company gets its own mail (waitlist_promoted)
+        from consultroom.bookings.notify import booking_received
+
+        booking_received(booking)
+    return booking
+
+
+def booking_snapshot(b: Booking) -> dict[str, Any]:
+    return {
+        "status": b.status,
+        "slot_id": b.slot_id,
+        "company_id": b.company_id,
+        "starts_at": b.starts_at.isoformat(),
+        "products": b.products,
+        "hs_codes": list(b.hs_codes or []),
+        "target_countries": list(b.target_countries or []),
+        "languages": list(b.languages or []),
+    }
+
+
+def can_cancel_now(booking: Booking, actor: User, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    if not booking.active or booking.status in (BookingStatus.HELD, BookingStatus.NO_SHOW):
+        return False
+    if booking.starts_at <= now:
+        return False
+    if actor.is_staff:
+        return True
+    return now < cancel_deadline(booking.starts_at, booking.round)
+
+
+def cancel_booking(*, booking: Booking, actor: User, reason: str = "", now: datetime | None = None) -> Booking:
+    now = now or utcnow()
+    if not booking.active:
+        raise Conflict(_("This booking is already cancelled."))
+    if not can_cancel_now(booking, actor, now):
+        if booking.starts_at > now and not actor.is_staff:
+            raise Conflict(_("The cancellation deadline has passed. Please contact the program staff."))
+        raise Conflict(_("This booking can no longer be cancelled."))
+    before = booking_snapshot(booking)
+    booking.status = BookingStatus.CANCELLED.value
+    booking.cancelled_at = now
+    booking.cancelled_by_id = actor.id
+    db.session.flush()
+    record(
+        actor=actor,
+        action="booking.cancel",
+        obj=booking,
+        before=before,
+        after={**booking_snapshot(booking), "reason": reason},
+    )
+    if actor.is_staff:
+        from consultroom.bookings.notify import booking_cancelled_by_staff
+
+        booking_cancelled_by_staff(booking, reason)
+    promote_waitlist(slot=booking.slot, now=now)
+    return booking
+
+
+def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | None = None) -> Booking:
+    """Staff move a booking to another slot of the same round; the freed slot goes to the waitlist."""
+    now = now or utcnow()
+    if not actor.is_staff:
+        raise NotAllowed(_("Only staff can move bookings."))
+    if not booking.active or booking.status in (BookingStatus.HELD, BookingStatus.NO_SHOW):
+        raise Conflict(_("This booking can no longer be moved."))
+    if slot.round_id != booking.round_id:
+        raise Invalid(
+            _("Choose a slot in the same round."), fields={"slot_id": [_("Choose a slot in the same round.")]}
+        )
+    if slot.id == booking.slot_id:
+        return booking
+    _check_bookable(rnd=slot.round, slot=slot, actor=actor, now=now)
+    old_slot = booking.slot
+    before = booking_snapshot(booking)
+    try:
+        with db.session.begin_nested():
+            booking.slot_id = slot.id
+            booking.slot = slot
+            booking.starts_at = slot.starts_at
+            booking.ends_at = slot.ends_at
+            db.session.flush()
+    except IntegrityError as exc:
+        db.session.refresh(booking)
+        conflict = _conflict_for(exc) or Conflict(_("This booking cannot be moved there."))
+        raise conflict from exc
+    record(actor=actor, action="booking.move", obj=booking, before=before, after=booking_snapshot(booking))
+    from consultroom.bookings.notify import booking_moved
+
+    booking_moved(booking)
+    promote_waitlist(slot=old_slot, now=now)
+    return booking
+
+
+def cancel_for_round(*, rnd: Round, actor: User, reason: str) -> int:
+    from consultroom.bookings.notify import round_cancelled
+
+    bookings = db.session.scalars(select(Booking).where(Booking.round_id == rnd.id, ACTIVE)).all()
+    now = utcnow()
+    for b in bookings:
+        b.status = BookingStatus.CANCELLED.value
+        b.cancelled_at = now
+        b.cancelled_by_id = actor.id
+    expire_waitlist(rnd=rnd)
+    db.session.flush()
+    round_cancelled(rnd, bookings, reason)
+    return len(bookings)
+
+
+# --- waitlist ----------------------------------------------------------------------------------
+
+
+def free_slot_count(rnd: Round, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    taken = select(Booking.slot_id).where(Booking.round_id == rnd.id, ACTIVE)
+    return (
+        db.session.scalar(
+            select(func.count(Slot.id)).where(
+                Slot.round_id == rnd.id, Slot.closed.is_(False), Slot.starts_at > now, Slot.id.not_in(taken)
+            )
+        )
+        or 0
+    )
+
+
+def join_waitlist(
+    *, company: Company, rnd: Round, request: Mapping[str, Any] | BookingRequest | None, actor: User
+) -> WaitlistEntry:
+    _acting_for(actor, company)
+    if rnd.status != RoundStatus.OPEN:
+        raise Conflict(_("Booking for this round is not open."))
+    if free_slot_count(rnd) > 0:
+        raise Conflict(_("There are still free slots in this round; please book one."))
+    req = clean_request(request)
+    entry = WaitlistEntry(round_id=rnd.id, company_id=company.id, created_by_id=actor.id, **req.as_dict())
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise Conflict(_("Your company is already on the waitlist of this round.")) from exc
+    record(actor=actor, action="waitlist.join", obj=entry, after={"round_id": rnd.id, "company_id": company.id})
+    return entry
+
+
+def leave_waitlist(*, entry: WaitlistEntry, actor: User) -> None:
+    _acting_for(actor, entry.company)
+    if entry.status != "waiting":
+        raise Conflict(_("This waitlist entry is no longer waiting."))
+    entry.status = "left"
+    record(actor=actor, action="waitlist.leave", obj=entry, before={"status": "waiting"}, after={"status": "left"})
+
+
+def waitlist_position(entry: WaitlistEntry) -> int:
+    return (
+        db.session.scalar(
+            select(func.count(WaitlistEntry.id)).where(
+                WaitlistEntry.round_id == entry.round_id,
+                WaitlistEntry.status == "waiting",
+                (WaitlistEntry.created_at < entry.created_at)
+                | ((WaitlistEntry.created_at == entry.created_at) & (WaitlistEntry.id < entry.id)),
+            )
+        )
+        or 0
+    ) + 1
+
+
+def promote_waitlist(*, slot: Slot, now: datetime | None = None) -> Booking | None:
+    """Give a freed slot to the first waiting company that can take it (cap and overlaps permitting)."""
+    now = now or utcnow()
+    rnd = slot.round
+    if rnd.status not in (RoundStatus.OPEN, RoundStatus.CLOSED) or slot.closed or slot.starts_at <= now:
+        return None
+    entries = db.session.scalars(
+        select(WaitlistEntry)
+        .where(WaitlistEntry.round_id == rnd.id, WaitlistEntry.status == "waiting")
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+    ).all()
+    for entry in entries:
+        try:
+            with db.session.begin_nested():
+                booking = book_slot(
+                    company=entry.company,
+                    slot=slot,
+                    request=BookingRequest(
+                        products=entry.products or entry.company.products or "-",
+                        hs_codes=list(entry.hs_codes or []),
+                        target_countries=list(entry.target_countries or []),
+                        languages=list(entry.languages or []),
+                        buyer_profile=entry.buyer_profile,
+                        notes=entry.notes,
+                    ),
+                    actor=None,
+                    now=now,
+                    from_waitlist=True,
+                )
+        except Conflict:
+            continue  # this company cannot take this slot (overlap or cap); it keeps its place
+        entry.status = "promoted"
+        entry.booking_id = booking.id
+        record(actor=None, action="waitlist.promote", obj=entry, after={"booking_id": booking.id})
+        from consultroom.bookings.notify import waitlist_promoted
+
+        waitlist_promoted(booking)
+        return booking
+    return None
+
+
+def expire_waitlist(*, rnd: Round) -> int:
+    entries = db.session.scalars(
+        select(WaitlistEntry).where(WaitlistEntry.round_id == rnd.id, WaitlistEntry.status == "waiting")
+    ).all()
+    for e in entries:
+        e.status = "expired"
+    return len(entries)
