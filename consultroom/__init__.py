@@ -79,16 +79,22 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.accounts.views import bp as accounts_bp
     from consultroom.admin.views import bp as admin_bp
     from consultroom.api import bp as api_bp
+    from consultroom.bookings.views import bp as bookings_bp
     from consultroom.companies.views import bp as companies_bp
     from consultroom.extensions import csrf
     from consultroom.main.views import bp as main_bp
     from consultroom.notifications.views import bp as notifications_bp
+    from consultroom.rounds.views import bp as staff_rounds_bp
+    from consultroom.scheduler.views import bp as jobs_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(companies_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(bookings_bp)
+    app.register_blueprint(staff_rounds_bp)
+    app.register_blueprint(jobs_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

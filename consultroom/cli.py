@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from consultroom.extensions import db
@@ -40,6 +40,43 @@ def send_mail_cmd(limit: int) -> None:
 
     result = deliver_due(limit=limit)
     click.echo(f"sent {result.sent}, retrying later {result.retry}, failed {result.failed}")
+
+
+@group.command("scheduler")
+def scheduler_cmd() -> None:
+    """Run the periodic jobs (one process per deployment; a second one waits as a standby)."""
+    import logging
+
+    from consultroom.scheduler.process import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_forever(current_app._get_current_object())
+
+
+@group.command("run-job")
+@click.argument("name")
+@click.option("--period", default=None, help="Period key, e.g. 2026-03-01T09:00Z (default: the current one).")
+def run_job_cmd(name: str, period: str | None) -> None:
+    """Run one job by hand, once per period like the scheduler does."""
+    from consultroom.scheduler.registry import JOBS
+    from consultroom.scheduler.runner import run_job
+
+    if name not in JOBS:
+        raise click.BadParameter(f"unknown job; known: {', '.join(sorted(JOBS))}", param_hint="NAME")
+    outcome = run_job(name, period=period)
+    click.echo(f"{name} [{outcome.period}]: {outcome.status} {outcome.detail}")
+    if outcome.status == "failed":
+        raise SystemExit(1)
+
+
+@group.command("jobs")
+def jobs_cmd() -> None:
+    """List the periodic jobs."""
+    from consultroom.scheduler import jobs as _jobs  # noqa: F401 - registers the jobs
+    from consultroom.scheduler.registry import JOBS
+
+    for spec in JOBS.values():
+        click.echo(f"{spec.name:16} every {spec.every_minutes:>3} min  {spec.description}")
 
 
 @group.command("compile-translations")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import format_currency, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    get_timezone,
+)
 from flask_login import current_user
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -49,6 +56,7 @@ def init_filters(app: Flask) -> None:
 
     app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
+    app.jinja_env.filters["time"] = lambda v, fmt="short": format_time(v, fmt) if v else ""
     app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else ""
     app.jinja_env.filters["krw"] = krw
     app.jinja_env.filters["country_name"] = lambda code: country_name(code, str(get_locale() or "ko"))
@@ -56,7 +64,7 @@ def init_filters(app: Flask) -> None:
 
     @app.context_processor
     def _locale_ctx():
-        return {"current_locale": str(get_locale() or "ko"), "now_utc": datetime.now}
+        return {"current_locale": str(get_locale() or "ko"), "current_timezone": str(get_timezone())}
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS_DIR, *, strict: bool = False) -> list[str]:

@@ -62,10 +62,8 @@ def clean_request(data: Mapping[str, Any] | BookingRequest | None) -> BookingReq
     }
     for name, (norm, ok, message) in checks.items():
         raw = data.get(name)
-        if (
-            (raw is not None
-            and not isinstance(raw, str | list))
-            or (isinstance(raw, list) and not all(isinstance(x, str) for x in raw))
+        if (raw is not None and not isinstance(raw, str | list)) or (
+            isinstance(raw, list) and not all(isinstance(x, str) for x in raw)
         ):
             errors[name] = [_("Must be a list of codes.")]
             continue

@@ -61,6 +61,42 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("admin.set_role", "POST"): roles(L, 404, 404, 404, 302),
     ("admin.audit", "GET"): STAFF_ONLY,
     ("notifications.outbox", "GET"): ADMIN_ONLY,
+    # rounds and bookings, as SMEs see them
+    ("bookings.rounds", "GET"): roles(L, 200, 200, 200, 200),
+    ("bookings.round_detail", "GET"): roles(L, 200, 200, 200, 200),
+    ("bookings.book", "GET"): roles(L, 200, 200, 403, 403),
+    ("bookings.book", "POST"): roles(L, 200, 200, 403, 403),
+    ("bookings.join_waitlist", "GET"): roles(L, 200, 200, 403, 403),
+    ("bookings.join_waitlist", "POST"): roles(L, 200, 200, 403, 403),
+    ("bookings.leave_waitlist", "POST"): roles(L, 302, 404, 302, 302),
+    ("bookings.my_bookings", "GET"): roles(L, 200, 200, 404, 404),
+    ("bookings.cancel", "POST"): roles(L, 302, 404, 302, 302),
+    ("bookings.ics", "GET"): roles(L, 200, 404, 200, 200),
+    # staff pages for rounds
+    ("staff_rounds.index", "GET"): STAFF_ONLY,
+    ("staff_rounds.new", "GET"): STAFF_ONLY,
+    ("staff_rounds.new", "POST"): STAFF_ONLY,
+    ("staff_rounds.generate", "POST"): roles(L, 404, 404, 302, 302),
+    ("staff_rounds.edit", "GET"): STAFF_ONLY,
+    ("staff_rounds.edit", "POST"): STAFF_ONLY,
+    ("staff_rounds.grid", "GET"): STAFF_ONLY,
+    ("staff_rounds.set_status", "POST"): roles(L, 404, 404, 302, 302),
+    ("staff_rounds.cancel", "POST"): roles(L, 404, 404, 302, 302),
+    ("staff_rounds.add_slot", "POST"): roles(L, 404, 404, 302, 302),
+    ("staff_rounds.close_slot", "POST"): roles(L, 404, 404, 302, 302),
+    ("staff_rounds.book_for", "POST"): roles(L, 404, 404, 302, 302),
+    ("staff_rounds.move", "POST"): roles(L, 404, 404, 302, 302),
+    ("staff_rounds.settings", "GET"): ADMIN_ONLY,
+    ("staff_rounds.settings", "POST"): ADMIN_ONLY,
+    ("staff_rounds.closed_dates", "GET"): STAFF_ONLY,
+    ("staff_rounds.closed_dates", "POST"): STAFF_ONLY,
+    ("staff_rounds.delete_closed_date", "POST"): roles(L, 404, 404, 302, 302),
+    ("jobs.index", "GET"): STAFF_ONLY,
+}
+
+# Form data for POSTs that need it to reach their permission check meaningfully ({slot_id}: from params).
+DATA = {
+    ("staff_rounds.move", "POST"): {"slot_id": "{slot_id}"},
 }
 
 
@@ -71,6 +107,19 @@ def world():
     other = make_user("sme", email="other@example.kr")
     make_company(owner=other)
     target = make_user("staff", email="target@example.kr")
+    from datetime import date
+
+    from consultroom.bookings.models import WaitlistEntry
+    from consultroom.bookings.services import book_slot
+    from consultroom.rounds.models import ClosedDate
+    from tests.factories import make_round
+
+    rnd = make_round(booths=1, slots_per_booth=3)
+    booking = book_slot(company=company, slot=rnd.slots[0], request={"products": "김"}, actor=owner)
+    entry = WaitlistEntry(round_id=rnd.id, company_id=company.id, products="김")
+    closed = ClosedDate(day=date(2030, 1, 1), reason="신정")
+    db.session.add_all([entry, closed])
+    db.session.flush()
     people = {
         "owner": owner,
         "other": other,
@@ -83,6 +132,11 @@ def world():
         "user_id": target.id,
         "token": "not-a-valid-token",
         "filename": "css/app.css",
+        "round_id": rnd.id,
+        "slot_id": rnd.slots[1].id,
+        "booking_id": booking.id,
+        "entry_id": entry.id,
+        "row_id": closed.id,
     }
     return people, params
 
@@ -122,7 +176,11 @@ def test_authorization_matrix(app, make_client, world, role):
         if (endpoint, method) == ("accounts.logout", "POST"):
             continue  # walked last: it ends the session
         url = _url(app, endpoint, params)
-        response = client.submit(url, {}) if method == "POST" else client.open(url, method=method)
+        if method == "POST":
+            data = {k: v.format(**params) for k, v in DATA.get((endpoint, method), {}).items()}
+            response = client.submit(url, data)
+        else:
+            response = client.open(url, method=method)
         expected = expected_by_role[role]
         got = response.status_code
         ok = got == 302 and response.headers["Location"].startswith("/login") if expected == L else got == expected

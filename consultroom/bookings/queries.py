@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from consultroom.bookings.models import Booking, WaitlistEntry
+from consultroom.extensions import db
+from consultroom.rounds.models import Round, RoundStatus, Slot
+
+
+def visible_rounds(user, *, limit: int = 24) -> list[Round]:
+    stmt = select(Round).order_by(Round.day.desc()).limit(limit)
+    if not user.is_staff:
+        stmt = stmt.where(Round.status != RoundStatus.DRAFT.value)
+    return list(db.session.scalars(stmt))
+
+
+def round_slots_with_bookings(rnd: Round) -> tuple[list[Slot], dict[int, Booking]]:
+    """All slots of a round and the active booking of each (two queries whatever the size)."""
+    slots = list(db.session.scalars(select(Slot).where(Slot.round_id == rnd.id).order_by(Slot.starts_at, Slot.booth)))
+    bookings = db.session.scalars(
+        select(Booking)
+        .where(Booking.round_id == rnd.id, Booking.status != "cancelled")
+        .options(selectinload(Booking.company))
+    )
+    return slots, {b.slot_id: b for b in bookings}
+
+
+def company_bookings(company_id: int) -> list[Booking]:
+    return list(
+        db.session.scalars(
+            select(Booking)
+            .where(Booking.company_id == company_id)
+            .options(selectinload(Booking.round), selectinload(Booking.slot))
+            .order_by(Booking.starts_at.desc(), Booking.id.desc())
+        )
+    )
+
+
+def company_waitlist(company_id: int) -> list[WaitlistEntry]:
+    return list(
+        db.session.scalars(
+            select(WaitlistEntry)
+            .where(WaitlistEntry.company_id == company_id, WaitlistEntry.status == "waiting")
+            .options(selectinload(WaitlistEntry.round))
+            .order_by(WaitlistEntry.created_at)
+        )
+    )
+
+
+def group_by_time(slots: list[Slot]) -> list[tuple[datetime, list[Slot]]]:
+    rows: dict[datetime, list[Slot]] = {}
+    for s in slots:
+        rows.setdefault(s.starts_at, []).append(s)
+    return list(rows.items())

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consultroom.access import authorize, get_or_404
+from consultroom.bookings import policies, queries, services
+from consultroom.bookings.forms import BookingRequestForm, WaitlistForm
+from consultroom.bookings.ics import booking_ics
+from consultroom.bookings.models import Booking, WaitlistEntry
+from consultroom.db import utcnow
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+from consultroom.notifications.services import external_url
+from consultroom.rounds.models import Round, Slot
+
+bp = Blueprint("bookings", __name__)
+
+
+@bp.get("/rounds")
+@login_required
+def rounds():
+    authorize(current_user.is_sme or current_user.is_staff)
+    return render_template("bookings/rounds.html", rounds=queries.visible_rounds(current_user))
+
+
+@bp.get("/rounds/<int:round_id>")
+@login_required
+def round_detail(round_id: int):
+    rnd = get_or_404(db.session, Round, round_id)
+    authorize(policies.can_see_round(current_user, rnd))
+    slots, booked = queries.round_slots_with_bookings(rnd)
+    now = utcnow()
+    free = [s for s in slots if s.id not in booked and not s.closed and s.starts_at > now]
+    return render_template(
+        "bookings/round.html",
+        rnd=rnd,
+        rows=queries.group_by_time(slots),
+        booked=booked,
+        free_count=len(free),
+        now=now,
+        bookable=rnd.status == "open" and rnd.booking_opens_at <= now < rnd.booking_closes_at,
+        mine={b.slot_id for b in booked.values() if b.company_id == current_user.company_id},
+    )
+
+
+@bp.route("/rounds/<int:round_id>/slots/<int:slot_id>/book", methods=["GET", "POST"])
+@login_required
+def book(round_id: int, slot_id: int):
+    rnd = get_or_404(db.session, Round, round_id)
+    authorize(policies.can_see_round(current_user, rnd), policies.can_book(current_user))
+    slot = get_or_404(db.session, Slot, slot_id)
+    if slot.round_id != rnd.id:
+        abort(404)
+    form = BookingRequestForm()
+    if request.method == "GET":
+        form.load(services.request_from_company(current_user.company))
+    if form.validate_on_submit():
+        try:
+            services.book_slot(company=current_user.company, slot=slot, request=form.payload(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your booking is made. We will match a buyer and an interpreter and let you know."), "success")
+            return redirect(url_for("bookings.my_bookings"))
+    return render_template("bookings/book.html", rnd=rnd, slot=slot, form=form)
+
+
+@bp.route("/rounds/<int:round_id>/waitlist", methods=["GET", "POST"])
+@login_required
+def join_waitlist(round_id: int):
+    rnd = get_or_404(db.session, Round, round_id)
+    authorize(policies.can_see_round(current_user, rnd), policies.can_book(current_user))
+    form = WaitlistForm()
+    if request.method == "GET":
+        form.load(services.request_from_company(current_user.company))
+    if form.validate_on_submit():
+        try:
+            services.join_waitlist(company=current_user.company, rnd=rnd, request=form.payload(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your company is on the waitlist. If a slot becomes free, it is booked for you."), "success")
+            return redirect(url_for("bookings.my_bookings"))
+    return render_template("bookings/waitlist.html", rnd=rnd, form=form)
+
+
+@bp.post("/waitlist/<int:entry_id>/leave")
+@login_required
+def leave_waitlist(entry_id: int):
+    entry = get_or_404(db.session, WaitlistEntry, entry_id)
+    authorize(policies.can_see_waitlist_entry(current_user, entry))
+    try:
+        services.leave_waitlist(entry=entry, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("You have left the waitlist."), "info")
+    return redirect(url_for("bookings.my_bookings"))
+
+
+@bp.get("/bookings")
+@login_required
+def my_bookings():
+    authorize(policies.can_book(current_user))
+    items = queries.company_bookings(current_user.company_id)
+    now = utcnow()
+    return render_template(
+        "bookings/mine.html",
+        bookings=items,
+        waitlist=[(e, services.waitlist_position(e)) for e in queries.company_waitlist(current_user.company_id)],
+        cancellable={b.id for b in items if services.can_cancel_now(b, current_user, now)},
+        now=now,
+    )
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@login_required
+def cancel(booking_id: int):
+    booking = get_or_404(db.session, Booking, booking_id)
+    authorize(policies.can_see_booking(current_user, booking))
+    try:
+        services.cancel_booking(booking=booking, actor=current_user, reason=request.form.get("reason", "")[:500])
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The booking is cancelled and the slot is free again."), "info")
+    if current_user.is_staff:
+        return redirect(url_for("staff_rounds.grid", round_id=booking.round_id))
+    return redirect(url_for("bookings.my_bookings"))
+
+
+@bp.get("/bookings/<int:booking_id>.ics")
+@login_required
+def ics(booking_id: int):
+    booking = get_or_404(db.session, Booking, booking_id)
+    authorize(policies.can_see_booking(current_user, booking))
+    return ics_response(booking)
+
+
+def ics_response(booking: Booking) -> Response:
+    body = booking_ics(
+        booking,
+        zone="Asia/Seoul",
+        summary=_("Export consultation: %(title)s", title=booking.round.title),
+        description=_("Booth %(booth)s. Products: %(products)s", booth=booking.slot.booth, products=booking.products),
+        url=external_url("bookings.my_bookings"),
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="consultation-{booking.id}.ics"'},
+    )

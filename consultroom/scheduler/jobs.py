@@ -1,0 +1,65 @@
+"""Job bodies. Each looks at the state now, so a run missed while the scheduler was down is done
+by the next run; each is idempotent, so running it twice changes nothing the second time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from consultroom.bookings.models import Booking, ReminderSent
+from consultroom.extensions import db
+from consultroom.rounds import services as rounds
+from consultroom.scheduler.registry import job
+
+
+@job("open_rounds", every_minutes=1, description="Generate the coming months' rounds and open booking on time")
+def open_rounds(now: datetime) -> str:
+    created = 0
+    for year, month in rounds.upcoming_program_months(now, count=3):
+        _rnd, made = rounds.ensure_round(year=year, month=month)
+        created += made
+    opened = [r.id for r in rounds.rounds_due_to_open(now) if rounds.open_round(rnd=r, now=now)]
+    return f"generated {created}, opened {opened}"
+
+
+@job("close_booking", every_minutes=1, description="Close booking when a round's window ends")
+def close_booking(now: datetime) -> str:
+    closed = [r.id for r in rounds.rounds_due_to_close(now) if rounds.close_booking(rnd=r)]
+    return f"closed {closed}"
+
+
+REMINDERS = (("day", timedelta(hours=24)), ("hour", timedelta(hours=1)))
+
+
+@job("send_reminders", every_minutes=5, description="Remind each party the day before and one hour before")
+def send_reminders(now: datetime) -> str:
+    from consultroom.bookings.notify import reminder
+
+    sent = 0
+    for kind, ahead in REMINDERS:
+        already = select(ReminderSent.booking_id).where(ReminderSent.kind == kind, ReminderSent.recipient == "company")
+        due = db.session.scalars(
+            select(Booking)
+            .where(
+                Booking.status.in_(("requested", "matched", "confirmed")),
+                Booking.starts_at > now,
+                Booking.starts_at <= now + ahead,
+                Booking.id.not_in(already),
+            )
+            .order_by(Booking.starts_at)
+        ).all()
+        for booking in due:
+            # The marker row and the mail share the transaction: both or neither.
+            db.session.add(ReminderSent(booking_id=booking.id, kind=kind, recipient="company"))
+            reminder(booking, kind)
+            sent += 1
+    return f"reminders {sent}"
+
+
+@job("deliver_mail", every_minutes=1, description="Deliver the mail outbox")
+def deliver_mail(now: datetime) -> str:
+    from consultroom.notifications.delivery import deliver_due
+
+    result = deliver_due(now=now)
+    return f"sent {result.sent}, retry {result.retry}, failed {result.failed}"
