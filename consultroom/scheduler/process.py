@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -28,10 +29,17 @@ def build_scheduler(app: Flask) -> tuple[BlockingScheduler, LeaderLock]:
         job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1},
     )
 
+    # Jobs run on the executor's threads; the lock's one connection must not be used by two at once.
+    guard = threading.Lock()
+
+    def is_leader() -> bool:
+        with guard:
+            return lock.try_acquire() and lock.still_held()
+
     def tick(name: str) -> None:
         with app.app_context():
-            if not lock.try_acquire() or not lock.still_held():
-                log.debug("standby: another scheduler holds the lock; %s not run", name)
+            if not is_leader():
+                log.info("standby: another scheduler holds the lock; %s not run here", name)
                 return
             for outcome in [run_job(name), *retry_failed(name)]:
                 log.info("job %s period %s: %s %s", name, outcome.period, outcome.status, outcome.detail)

@@ -1,0 +1,110 @@
+"""Real scheduler processes (`flask consultroom scheduler`) against the test database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from consultroom import ROOT
+from consultroom.audit.models import AuditEntry
+from consultroom.extensions import db
+from consultroom.notifications.models import OutboxMail
+from consultroom.rounds.models import Round
+from consultroom.scheduler.models import JobRun
+from tests.factories import make_round, make_sme_with_company
+
+
+def _start_scheduler(log_path=None) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+        "CONSULTROOM_CONFIG": "development",
+        "MAIL_DELIVERY_ENABLED": "0",
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "consultroom", "scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("w") if log_path else subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _stop(procs: list[subprocess.Popen]) -> list[str]:
+    logs = []
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            out, _ = p.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+        logs.append(out)
+    return logs
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        db.session.rollback()  # a fresh snapshot each look
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def _open_count() -> int:
+    return db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "round.open"))
+
+
+def test_three_schedulers_started_together_open_the_round_once():
+    user, _company = make_sme_with_company()
+    rnd = make_round(status="draft", opens_at=datetime.now(UTC) - timedelta(seconds=5))
+    round_id = rnd.id
+    db.session.commit()
+    procs = [_start_scheduler() for _ in range(3)]
+    try:
+        opened = _wait_for(lambda: db.session.get(Round, round_id).status == "open")
+        # Leave time for the standbys' ticks and a second period of the leader.
+        time.sleep(3)
+    finally:
+        logs = _stop(procs)
+    assert opened, logs
+    db.session.rollback()
+    assert _open_count() == 1
+    mails = db.session.scalars(select(OutboxMail).where(OutboxMail.template == "round_open")).all()
+    assert [m.to_addr for m in mails] == [user.email]
+    runners = set(db.session.scalars(select(JobRun.runner).where(JobRun.job == "open_rounds")))
+    assert len(runners) == 1, "one leader ran the jobs; the others stood by"
+
+
+def test_scheduler_down_across_opening_time_opens_once_on_restart(tmp_path):
+    # The window opened two hours ago while no scheduler was running.
+    rnd = make_round(status="draft", opens_at=datetime.now(UTC) - timedelta(hours=2))
+    round_id = rnd.id
+    db.session.commit()
+    first = [_start_scheduler()]
+    try:
+        opened = _wait_for(lambda: db.session.get(Round, round_id).status == "open")
+    finally:
+        logs = _stop(first)
+    assert opened, logs
+    log = tmp_path / "second.log"
+    second = [_start_scheduler(log)]
+    try:
+        # The restarted scheduler runs open_rounds at once (skipped if still in the same minute).
+        ran_again = _wait_for(lambda: "job open_rounds period" in log.read_text())
+    finally:
+        _stop(second)
+    assert ran_again, log.read_text()
+    db.session.rollback()
+    assert _open_count() == 1
+    assert db.session.scalar(select(func.count(Round.id))) >= 1
