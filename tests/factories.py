@@ -31,7 +31,8 @@ def make_user(
     password: str = PASSWORD,
     confirmed: bool = True,
     company: Company | None = None,
-    locale: str = "ko",
+    # English by default so tests can read messages; Korean is tested where the language is the point.
+    locale: str = "en",
     timezone: str = "Asia/Seoul",
     active: bool = True,
 ) -> User:
