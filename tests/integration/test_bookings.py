@@ -280,7 +280,7 @@ def test_stored_times_are_utc(app):
 
 def test_round_grid_query_count_does_not_grow_with_bookings(client, login_as, count_queries):
     rnd = make_round(booths=4, slots_per_booth=3)
-    first_user, first_company = make_sme_with_company()
+    _first_user, first_company = make_sme_with_company()
     book_slot(company=first_company, slot=rnd.slots[0], request=REQ, actor=None)
     login_as("staff")
     url = f"/staff/rounds/{rnd.id}"
