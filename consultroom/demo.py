@@ -159,7 +159,94 @@ def load_demo() -> Iterator[str]:
             )
             created += 1
     db.session.commit()
+    created += _demo_rounds(rng, staff)
+    db.session.commit()
     yield f"Demo data ready ({created} records created)."
     yield f"Logins (password for all: {DEMO_PASSWORD}):"
     for email, _name, role, _locale in DEMO_USERS:
         yield f"  {role:6} {email}"
+
+
+def _demo_rounds(rng: random.Random, staff: User) -> int:
+    """Last program year's rounds (held, with consultations) and a round open for booking now."""
+    from datetime import timedelta
+
+    from consultroom.bookings.models import Booking
+    from consultroom.bookings.services import book_slot, request_from_company
+    from consultroom.rounds.models import Round
+    from consultroom.rounds.services import create_round, ensure_round, get_settings, open_round, rounds_due_to_open
+    from consultroom.timeutil import SEOUL
+
+    if db.session.scalar(select(Round.id).limit(1)) is not None:
+        return 0
+    now = utcnow()
+    settings = get_settings()
+    companies = db.session.scalars(select(Company).order_by(Company.id)).all()
+    made = 0
+    last_year = now.astimezone(SEOUL).year - 1
+    for month in settings.months:
+        rnd, _created = ensure_round(year=last_year, month=month, actor=staff)
+        if rnd is None:
+            continue
+        rnd.status = "finalized"
+        made += 1
+        # Past consultations are written as they ended (held or no-show); the services only book the future.
+        times = sorted({s.starts_at for s in rnd.slots})
+        taken: set[int] = set()
+        for company in rng.sample(companies, k=min(len(companies), rng.randint(5, 9))):
+            start = rng.choice(times)
+            slot = next((s for s in rnd.slots if s.starts_at == start and s.id not in taken), None)
+            if slot is None:
+                continue
+            taken.add(slot.id)
+            req = request_from_company(company)
+            db.session.add(
+                Booking(
+                    round_id=rnd.id,
+                    slot_id=slot.id,
+                    company_id=company.id,
+                    seq=1,
+                    cap=rnd.company_cap,
+                    status="held" if rng.random() > 0.08 else "no_show",
+                    starts_at=slot.starts_at,
+                    ends_at=slot.ends_at,
+                    created_at=rnd.booking_opens_at + timedelta(days=1),
+                    **req.as_dict(),
+                )
+            )
+            made += 1
+    db.session.flush()
+
+    # This year's coming rounds from the settings; open the one whose window is open now.
+    local = now.astimezone(SEOUL)
+    for i in range(3):
+        year, month = (local.year + (local.month - 1 + i) // 12, (local.month - 1 + i) % 12 + 1)
+        _rnd, created = ensure_round(year=year, month=month, actor=staff, not_after=now)
+        made += created
+    due = rounds_due_to_open(now)
+    if not due:
+        # Outside the program's usual window (or months): a special round three weeks out, open now.
+        day = (local + timedelta(days=21)).date()
+        while day.weekday() >= 5 or db.session.scalar(
+            select(Round.id).where(Round.year == day.year, Round.month == day.month)
+        ):
+            day += timedelta(days=1)
+        special = create_round(
+            data={
+                "day": day,
+                "title": f"{day.year}년 {day.month}월 특별 수출상담회",
+                "booking_opens_at": now - timedelta(hours=1),
+                "booking_closes_at": now + timedelta(days=14),
+            },
+            actor=staff,
+        )
+        due = [special]
+        made += 1
+    for rnd in due:
+        open_round(rnd=rnd, actor=staff, now=now)
+    open_rnd = due[0]
+    # A few bookings by other demo companies, so the grid is not empty; the demo SMEs book themselves.
+    for company, slot in zip(companies[2:6], open_rnd.slots[::3], strict=False):
+        book_slot(company=company, slot=slot, request=request_from_company(company), actor=staff, now=now)
+        made += 1
+    return made

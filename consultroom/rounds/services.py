@@ -79,12 +79,15 @@ def _make_slots(rnd: Round, pattern: Pattern, day: date) -> None:
     ]
 
 
-def ensure_round(*, year: int, month: int, actor: User | None = None) -> tuple[Round | None, bool]:
+def ensure_round(
+    *, year: int, month: int, actor: User | None = None, not_after: datetime | None = None
+) -> tuple[Round | None, bool]:
     """The round of a month, generated from the settings if it does not exist yet.
 
     Returns (round, created). Safe to call from several processes at once: the unique
     (year, month) key lets exactly one insert win; the others get the winner's row.
-    (None, False) when the month is not a program month or has no open day.
+    (None, False) when the month is not a program month or has no open day, or when
+    `not_after` is given and the booking window would already have closed by then.
     """
     existing = db.session.scalar(select(Round).where(Round.year == year, Round.month == month))
     if existing is not None:
@@ -97,6 +100,8 @@ def ensure_round(*, year: int, month: int, actor: User | None = None) -> tuple[R
     if day is None:
         return None, False
     opens, closes = booking_window(pattern, day)
+    if not_after is not None and closes <= not_after:
+        return None, False
     rnd = Round(
         year=year,
         month=month,

@@ -94,7 +94,7 @@ def generate():
     _staff()
     made = 0
     for year, month in services.upcoming_program_months(utcnow(), count=3):
-        _rnd, created = services.ensure_round(year=year, month=month, actor=current_user)
+        _rnd, created = services.ensure_round(year=year, month=month, actor=current_user, not_after=utcnow())
         made += created
     db.session.commit()
     flash(_("%(n)d rounds generated from the settings.", n=made), "info")

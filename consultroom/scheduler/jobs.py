@@ -17,7 +17,7 @@ from consultroom.scheduler.registry import job
 def open_rounds(now: datetime) -> str:
     created = 0
     for year, month in rounds.upcoming_program_months(now, count=3):
-        _rnd, made = rounds.ensure_round(year=year, month=month)
+        _rnd, made = rounds.ensure_round(year=year, month=month, not_after=now)
         created += made
     opened = [r.id for r in rounds.rounds_due_to_open(now) if rounds.open_round(rnd=r, now=now)]
     return f"generated {created}, opened {opened}"

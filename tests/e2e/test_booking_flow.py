@@ -1,0 +1,80 @@
+"""In Chromium: an SME books a slot, sees it, downloads its .ics, cancels it; a waitlisted SME is promoted."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+
+from consultroom.bookings.models import Booking, WaitlistEntry
+from consultroom.extensions import db
+from tests.factories import PASSWORD, make_round, make_sme_with_company
+
+pytestmark = pytest.mark.e2e
+
+
+def _login(page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r".*/(?!login).*"))
+
+
+def _logout(page) -> None:
+    page.get_by_role("button", name="Log out").click()
+
+
+def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(page, browser, live_server):
+    first_user, first = make_sme_with_company()
+    waiting_user, waiting = make_sme_with_company()
+    rnd = make_round(booths=1, slots_per_booth=1)
+    round_id = rnd.id
+    db.session.commit()
+
+    # The first SME books the only slot.
+    _login(page, first_user.email)
+    page.goto(f"/rounds/{round_id}")
+    page.get_by_role("link", name=re.compile(r"^Book")).click()
+    page.get_by_label("Products to present").fill("기초화장품, 마스크팩")
+    page.get_by_role("button", name="Book this slot").click()
+    page.wait_for_url("**/bookings")
+    row = page.get_by_role("row").filter(has_text=rnd.title)
+    assert row.count() == 1
+    with page.expect_download() as download_info:
+        row.get_by_role("link", name="Calendar (.ics)").click()
+    cal = Calendar.from_ical(Path(download_info.value.path()).read_bytes())
+    event = next(iter(cal.walk("VEVENT")))
+    db.session.rollback()
+    booking = db.session.scalar(select(Booking).where(Booking.company_id == first.id))
+    assert event.decoded("DTSTART") == booking.starts_at
+    assert event["DTSTART"].params["TZID"] == "Asia/Seoul"
+    _logout(page)
+
+    # The round is full: the second SME joins the waitlist.
+    other = browser.new_context(base_url=live_server, locale="en-US")
+    page2 = other.new_page()
+    _login(page2, waiting_user.email)
+    page2.goto(f"/rounds/{round_id}")
+    page2.get_by_role("link", name="Join the waitlist").click()
+    page2.get_by_label("Products to present").fill("조미김")
+    page2.get_by_role("button", name="Join the waitlist").click()
+    page2.wait_for_url("**/bookings")
+    assert page2.get_by_text("position 1").is_visible()
+
+    # The first SME cancels; the slot goes to the waitlisted company at once.
+    _login(page, first_user.email)
+    page.goto("/bookings")
+    page.get_by_role("button", name=re.compile("^Cancel booking")).click()
+    assert page.get_by_text("The booking is cancelled").is_visible()
+
+    page2.goto("/bookings")
+    promoted_row = page2.get_by_role("row").filter(has_text=rnd.title)
+    assert promoted_row.get_by_text("from the waitlist").is_visible()
+    db.session.rollback()
+    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.company_id == waiting.id))
+    assert entry.status == "promoted"
+    other.close()
