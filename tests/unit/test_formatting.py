@@ -1,0 +1,29 @@
+from datetime import UTC, datetime
+
+from flask_babel import force_locale
+
+from consultroom.i18n import krw
+
+
+def test_krw_formatted_per_locale(app):
+    with app.test_request_context():
+        with force_locale("ko"):
+            assert krw(8_569_000_000) == "₩8,569,000,000"
+        with force_locale("en"):
+            assert krw(8_569_000_000) == "₩8,569,000,000"
+        assert krw(None) == ""
+
+
+def test_datetime_filter_uses_locale_and_zone(app):
+    moment = datetime(2021, 3, 10, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
+    with app.test_request_context():
+        env = app.jinja_env
+        with force_locale("ko"):
+            ko = env.from_string("{{ m|datetime('short') }}").render(m=moment)
+        with force_locale("en"):
+            en = env.from_string("{{ m|datetime('short') }}").render(m=moment)
+            number = env.from_string("{{ n|number }}").render(n=1234567)
+    # Asia/Seoul is the default zone: 01:00 UTC is 10:00 there.
+    assert ko == "21. 3. 10. AM 10:00"
+    assert en.replace("\u202f", " ") == "3/10/21, 10:00 AM"
+    assert number == "1,234,567"
