@@ -1,15 +1,29 @@
+"""Admin outbox: what was sent, what waits, what failed (and a retry for it); the demo's mail view."""
+
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from consultroom.access import authorize
+from consultroom.access import authorize, get_or_404
 from consultroom.accounts.policies import can_see_outbox
+from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.notifications.models import OutboxMail
+from consultroom.notifications.delivery import deliver_due, requeue_failed
+from consultroom.notifications.models import MailStatus, OutboxMail
 
 bp = Blueprint("notifications", __name__, url_prefix="/admin/outbox")
+
+PER_PAGE = 50
+STATUS_LABELS = {
+    MailStatus.PENDING.value: _l("Waiting"),
+    MailStatus.SENDING.value: _l("Sending"),
+    MailStatus.SENT.value: _l("Sent"),
+    MailStatus.FAILED.value: _l("Failed"),
+}
 
 
 @bp.get("")
@@ -17,9 +31,72 @@ bp = Blueprint("notifications", __name__, url_prefix="/admin/outbox")
 def outbox():
     authorize(can_see_outbox(current_user))
     status = request.args.get("status", "")
+    if status not in STATUS_LABELS:
+        status = ""
     stmt = select(OutboxMail).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
     if status:
         stmt = stmt.where(OutboxMail.status == status)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
-    return render_template("notifications/outbox.html", pagination=pagination, status=status)
+    pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+    # One grouped query for every tab's count, not one count per status.
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    grouped = db.session.execute(select(OutboxMail.status, func.count()).group_by(OutboxMail.status))
+    counts.update({row_status: n for row_status, n in grouped})
+    return render_template(
+        "notifications/outbox.html",
+        pagination=pagination,
+        status=status,
+        counts=counts,
+        total=sum(counts.values()),
+        labels=STATUS_LABELS,
+        delivery_enabled=current_app.config["MAIL_DELIVERY_ENABLED"],
+    )
+
+
+@bp.get("/<int:mail_id>")
+@login_required
+def detail(mail_id: int):
+    authorize(can_see_outbox(current_user))
+    mail = get_or_404(db.session, OutboxMail, mail_id)
+    return render_template(
+        "notifications/detail.html",
+        mail=mail,
+        labels=STATUS_LABELS,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+    )
+
+
+@bp.post("/<int:mail_id>/retry")
+@login_required
+def retry(mail_id: int):
+    authorize(can_see_outbox(current_user))
+    mail = get_or_404(db.session, OutboxMail, mail_id)
+    try:
+        requeue_failed(mail=mail, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The mail is back in the queue; it goes out with the next delivery."), "success")
+    return redirect(url_for("notifications.detail", mail_id=mail_id))
+
+
+@bp.post("/deliver")
+@login_required
+def deliver_now():
+    authorize(can_see_outbox(current_user))
+    if not current_app.config["MAIL_DELIVERY_ENABLED"]:
+        flash(_("Mail delivery is turned off here: mails stay in the outbox."), "warning")
+        return redirect(url_for("notifications.outbox"))
+    result = deliver_due()
+    flash(
+        _(
+            "Delivery ran: %(sent)d sent, %(retry)d to retry later, %(failed)d failed.",
+            sent=result.sent,
+            retry=result.retry,
+            failed=result.failed,
+        ),
+        "danger" if result.failed else "info" if result.retry else "success",
+    )
+    return redirect(url_for("notifications.outbox"))

@@ -61,6 +61,9 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("admin.set_role", "POST"): roles(L, 404, 404, 404, 302),
     ("admin.audit", "GET"): STAFF_ONLY,
     ("notifications.outbox", "GET"): ADMIN_ONLY,
+    ("notifications.detail", "GET"): ADMIN_ONLY,
+    ("notifications.retry", "POST"): roles(L, 404, 404, 404, 302),
+    ("notifications.deliver_now", "POST"): roles(L, 404, 404, 404, 302),
     # rounds and bookings, as SMEs see them
     ("bookings.rounds", "GET"): roles(L, 200, 200, 200, 200),
     ("bookings.round_detail", "GET"): roles(L, 200, 200, 200, 200),
@@ -117,6 +120,9 @@ def world():
     rnd = make_round(booths=1, slots_per_booth=3)
     booking = book_slot(company=company, slot=rnd.slots[0], request={"products": "김"}, actor=owner)
     entry = WaitlistEntry(round_id=rnd.id, company_id=company.id, products="김")
+    from consultroom.notifications.services import queue_mail_to_user
+
+    mail = queue_mail_to_user(user=owner, template="confirm_email", context={"link": "http://localhost/c"})
     closed = ClosedDate(day=date(2030, 1, 1), reason="신정")
     db.session.add_all([entry, closed])
     db.session.flush()
@@ -137,6 +143,7 @@ def world():
         "booking_id": booking.id,
         "entry_id": entry.id,
         "row_id": closed.id,
+        "mail_id": mail.id,
     }
     return people, params
 
