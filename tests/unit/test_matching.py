@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from consultroom.matching.assignment import Pair, Slot, solve_exact, solve_greedy, violations
+from consultroom.matching.scoring import (
+    BuyerInfo,
+    RequestInfo,
+    Weights,
+    best_hs_match,
+    score_pair,
+    within_meeting_hours,
+)
+
+T1 = datetime(2027, 3, 10, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
+DAY = date(2027, 3, 10)
+
+
+def slot(booking_id: int, company_id: int, start: datetime = T1, minutes: int = 50) -> Slot:
+    return Slot(booking_id, company_id, start, start + timedelta(minutes=minutes), DAY)
+
+
+def request(**kw) -> RequestInfo:
+    base = dict(
+        booking_id=1, company_id=1, starts_at=T1, ends_at=T1 + timedelta(minutes=50), hs_codes=("330499",),
+        target_countries=("US",), languages=("ko", "en"),
+    )  # fmt: skip
+    base.update(kw)
+    return RequestInfo(**base)
+
+
+def buyer(**kw) -> BuyerInfo:
+    base = dict(
+        buyer_id=1, country="US", interest_codes=("330499",), languages=("en",), timezone="America/Los_Angeles",
+        meet_from=time(8), meet_to=time(18),
+    )  # fmt: skip
+    base.update(kw)
+    return BuyerInfo(**base)
+
+
+@pytest.mark.parametrize(
+    ("interests", "expected"),
+    [(("330499",), (6, "330499")), (("3304",), (4, "3304")), (("33",), (2, "33")), (("8471",), None)],
+)
+def test_best_hs_match_levels(interests, expected):
+    assert best_hs_match(("330499", "210390"), interests) == expected
+
+
+def test_score_exact_hs_country_language_hours_new_pair():
+    # 10:00 Wednesday in Seoul is 17:00 Tuesday in Los Angeles (PST, UTC-8): inside 08:00-18:00.
+    s = score_pair(request(), buyer())
+    w = Weights()
+    assert [r.code for r in s.reasons] == ["hs6", "country", "shared_language", "within_hours", "new_pair"]
+    assert s.total == w.hs6 + w.country + w.shared_language + w.within_hours + w.new_pair
+    assert s.feasible and not s.follow_up
+
+
+def test_score_interpreter_needed_and_missing():
+    b = buyer(languages=("vi",), country="VN")
+    with_interp = score_pair(request(), b, interpreter_languages=frozenset({"vi"}))
+    without = score_pair(request(), b)
+    assert "interpreter" in [r.code for r in with_interp.reasons] and with_interp.feasible
+    assert "no_language" in [r.code for r in without.reasons] and not without.feasible
+
+
+def test_score_outside_hours_follow_up_and_load_lower_the_score():
+    night_buyer = buyer(timezone="Europe/Berlin", meet_from=time(9), meet_to=time(17))  # 02:00 in Berlin
+    s = score_pair(request(), night_buyer, met_before=True, buyer_load=2)
+    codes = [r.code for r in s.reasons]
+    assert "outside_hours" in codes and "follow_up" in codes and "load" in codes
+    assert s.follow_up is True
+    assert s.total < score_pair(request(), buyer()).total
+
+
+def test_within_meeting_hours_across_midnight_and_days():
+    b = buyer(timezone="Asia/Seoul", meet_from=time(20), meet_to=time(2))
+    late = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)  # 21:00 Seoul, Wednesday
+    assert within_meeting_hours(b, late, late + timedelta(minutes=50))
+    saturday = datetime(2027, 3, 13, 1, 0, tzinfo=UTC)
+    assert not within_meeting_hours(buyer(timezone="Asia/Seoul"), saturday, saturday + timedelta(minutes=50))
+
+
+def test_exact_beats_greedy_where_greedy_takes_the_best_pair_first():
+    slots = {1: slot(1, company_id=1), 2: slot(2, company_id=2)}  # same time
+    pairs = [Pair(1, 10, 100), Pair(1, 20, 90), Pair(2, 10, 95), Pair(2, 20, 10)]
+    greedy = solve_greedy(slots, pairs)
+    exact = solve_exact(slots, pairs)
+    assert greedy.total == 110 and exact.total == 185
+    assert {b: p.party_id for b, p in exact.chosen.items()} == {1: 20, 2: 10}
+    assert violations(slots, exact) == []
+
+
+def test_exact_matches_more_bookings_than_greedy():
+    slots = {1: slot(1, 1), 2: slot(2, 2)}
+    pairs = [Pair(1, 10, 100), Pair(1, 20, 1), Pair(2, 10, 99)]
+    assert solve_greedy(slots, pairs).matched == 1
+    exact = solve_exact(slots, pairs)
+    assert exact.matched == 2 and exact.total == 100
+
+
+def test_buyer_at_most_once_per_company_and_round():
+    later = T1 + timedelta(hours=1)
+    slots = {1: slot(1, 1), 2: slot(2, 1, start=later)}
+    pairs = [Pair(1, 10, 100), Pair(2, 10, 100), Pair(2, 20, 30)]
+    exact = solve_exact(slots, pairs)
+    assert {b: p.party_id for b, p in exact.chosen.items()} == {1: 10, 2: 20}
+    allowed_twice = solve_exact(slots, pairs, once_per_company=False)
+    assert allowed_twice.total == 200
+
+
+def test_daily_cap_holds():
+    slots = {i: slot(i, i, start=T1 + timedelta(hours=i)) for i in range(1, 5)}
+    pairs = [Pair(i, 7, 50) for i in slots] + [Pair(4, 8, 10)]
+    exact = solve_exact(slots, pairs, once_per_company=False, daily_cap={7: 2, 8: 6})
+    counts = sorted(p.party_id for p in exact.chosen.values())
+    assert counts == [7, 7, 8]
+    assert violations(slots, exact, once_per_company=False, daily_cap={7: 2, 8: 6}) == []
+
+
+def test_partial_overlaps_are_respected():
+    slots = {1: slot(1, 1, minutes=60), 2: slot(2, 2, start=T1 + timedelta(minutes=30))}
+    pairs = [Pair(1, 10, 50), Pair(2, 10, 50)]
+    assert solve_exact(slots, pairs).matched == 1
+
+
+def test_random_cases_exact_is_valid_and_never_worse_than_greedy():
+    rng = random.Random(7)
+    for _ in range(40):
+        slots = {
+            b: slot(b, rng.randint(1, 5), start=T1 + timedelta(minutes=30 * rng.randint(0, 6)), minutes=50)
+            for b in range(1, rng.randint(3, 12))
+        }
+        pairs = [Pair(b, party, rng.randint(-20, 100)) for b in slots for party in range(1, 6) if rng.random() < 0.6]
+        cap = {party: rng.randint(1, 4) for party in range(1, 6)}
+        exact = solve_exact(slots, pairs, daily_cap=cap)
+        greedy = solve_greedy(slots, pairs, daily_cap=cap)
+        assert violations(slots, exact, daily_cap=cap) == []
+        assert violations(slots, greedy, daily_cap=cap) == []
+        assert (exact.matched, exact.total) >= (greedy.matched, greedy.total)
