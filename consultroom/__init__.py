@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.admin.views import bp as admin_bp
     from consultroom.api import bp as api_bp
     from consultroom.bookings.views import bp as bookings_bp
+    from consultroom.buyers.views import bp as buyers_bp
     from consultroom.companies.views import bp as companies_bp
     from consultroom.extensions import csrf
     from consultroom.main.views import bp as main_bp
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bookings_bp)
     app.register_blueprint(staff_rounds_bp)
     app.register_blueprint(jobs_bp)
+    app.register_blueprint(buyers_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -23,5 +23,5 @@ def index():
     failures = db.session.scalars(
         select(JobRun).where(JobRun.status == "failed").order_by(JobRun.started_at.desc()).limit(20)
     ).all()
-    last = dict(db.session.execute(select(JobRun.job, func.max(JobRun.started_at)).group_by(JobRun.job)).tuples().all())
+    last = dict(db.session.execute(select(JobRun.job, func.max(JobRun.started_at)).group_by(JobRun.job)).all())
     return render_template("staff/jobs.html", jobs=JOBS.values(), recent=recent, failures=failures, last=last)

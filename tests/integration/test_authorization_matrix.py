@@ -95,6 +95,30 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("staff_rounds.closed_dates", "POST"): STAFF_ONLY,
     ("staff_rounds.delete_closed_date", "POST"): roles(L, 404, 404, 302, 302),
     ("jobs.index", "GET"): STAFF_ONLY,
+    # buyer registry (staff); an import batch is its uploader's ("staff" here) alone
+    ("buyers.index", "GET"): STAFF_ONLY,
+    ("buyers.new", "GET"): STAFF_ONLY,
+    ("buyers.new", "POST"): STAFF_ONLY,
+    ("buyers.detail", "GET"): STAFF_ONLY,
+    ("buyers.edit", "GET"): STAFF_ONLY,
+    ("buyers.edit", "POST"): STAFF_ONLY,
+    ("buyers.set_active", "POST"): roles(L, 404, 404, 302, 302),
+    ("buyers.import_upload", "GET"): STAFF_ONLY,
+    ("buyers.import_upload", "POST"): STAFF_ONLY,
+    ("buyers.import_preview", "GET"): roles(L, 404, 404, 200, 404),
+    ("buyers.import_confirm", "POST"): roles(L, 404, 404, 302, 404),
+    ("buyers.import_discard", "POST"): roles(L, 404, 404, 302, 404),
+    # JSON API, walked with bearer tokens ("anon" sends none); a body of {} unless API_DATA says otherwise
+    ("api.openapi_json", "GET"): every(200),
+    ("api.create_token", "POST"): every(422),
+    ("api.list_tokens", "GET"): roles(401, 200, 200, 200, 200),
+    ("api.me", "GET"): roles(401, 200, 200, 200, 200),
+    ("api.revoke_current_token", "DELETE"): roles(401, 204, 204, 204, 204),
+    ("api.revoke_token_by_id", "DELETE"): roles(401, 204, 404, 404, 404),
+    ("api.list_companies", "GET"): roles(401, 200, 200, 200, 200),
+    ("api.create_company", "POST"): roles(401, 403, 403, 404, 404),
+    ("api.get_company", "GET"): roles(401, 200, 404, 200, 200),
+    ("api.update_company", "PATCH"): roles(401, 200, 404, 200, 200),
 }
 
 # Form data for POSTs that need it to reach their permission check meaningfully ({slot_id}: from params).
@@ -132,8 +156,28 @@ def world():
         "staff": make_user("staff", email="staff@example.kr"),
         "admin": make_user("admin", email="admin@example.kr"),
     }
+    from consultroom.buyers.importing import parse_upload, save_batch
+    from consultroom.buyers.services import create_buyer
+
+    buyer = create_buyer(
+        data={
+            "company_name": "Acme Imports",
+            "country": "US",
+            "email": "buyer@acme.example.com",
+            "timezone": "America/New_York",
+        },
+        actor=people["staff"],
+    )
+    batch = save_batch(
+        parsed=parse_upload("buyers.csv", b"company,country,email\nZenith Trading,JP,info@zenith.example.jp\n"),
+        actor=people["staff"],
+    )
+    from consultroom.api.tokens import issue_token
+
+    owners_token, _raw = issue_token(user=owner, name="kept")
     db.session.commit()
     params = {
+        "token_id": owners_token.id,
         "company_id": company.id,
         "user_id": target.id,
         "token": "not-a-valid-token",
@@ -144,6 +188,8 @@ def world():
         "entry_id": entry.id,
         "row_id": closed.id,
         "mail_id": mail.id,
+        "buyer_id": buyer.id,
+        "batch_id": batch.id,
     }
     return people, params
 
@@ -199,4 +245,26 @@ def test_authorization_matrix(app, make_client, world, role):
     got_login = response.status_code == 302 and response.headers["Location"].startswith("/login")
     if (expected == L and not got_login) or (expected != L and response.status_code != expected):
         mismatches.append(f"POST {url}: expected {expected}, got {response.status_code}")
+    assert mismatches == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_authorization_matrix(app, make_client, world, role):
+    from tests.integration.test_api_support import bearer
+
+    people, params = world
+    client = make_client()
+    headers = {} if role == "anon" else bearer(people[role])
+    mismatches = []
+    last = ("api.revoke_current_token", "DELETE")  # walked last: it revokes the walking token
+    api_routes = [*sorted(k for k in EXPECT if k[0].startswith("api.") and k != last), last]
+    for endpoint, method in api_routes:
+        url = _url(app, endpoint, params)
+        body = {} if method in ("POST", "PATCH", "PUT") else None
+        response = client.open(url, method=method, json=body, headers=headers)
+        expected = EXPECT[(endpoint, method)][role]
+        if response.status_code != expected:
+            mismatches.append(f"{method} {url} ({endpoint}): expected {expected}, got {response.status_code}")
+        if response.status_code >= 400 and endpoint != "api.openapi_json":
+            assert response.get_json()["error"]["code"], f"{method} {url}: error without a JSON body"
     assert mismatches == []

@@ -1,0 +1,13 @@
+"""GET /api/v1/openapi.json: public, so clients can be generated before they hold a token."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from consultroom.api import bp
+from consultroom.api.openapi import openapi_document
+
+
+@bp.get("/openapi.json")
+def openapi_json():
+    return jsonify(openapi_document())

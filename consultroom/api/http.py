@@ -1,0 +1,142 @@
+"""Request parsing and responses for the JSON API: defensive, so no input can reach a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import g, request
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from consultroom.errorpages import json_error
+from consultroom.errors import Conflict, DomainError, Invalid
+from consultroom.extensions import db
+
+REALM = 'Bearer realm="consultroom"'
+
+
+class BadRequest(DomainError):
+    status = 400
+    code = "bad_request"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def unauthorized(message: str, *, invalid_token: bool = False):
+    """401 with the challenge RFC 6750 asks for; `invalid_token` when a token was sent but refused."""
+    response = json_error(401, "unauthorized", message)
+    response.headers["WWW-Authenticate"] = REALM + (', error="invalid_token"' if invalid_token else "")
+    return response
+
+
+_MISSING = object()
+
+
+def _parse_body() -> Any:
+    cached = g.get("_api_json", _MISSING)
+    if cached is not _MISSING:
+        return cached
+    try:
+        # json.loads, not request.get_json: a deeply nested body raises RecursionError, which
+        # get_json(silent=True) lets through as a 500. Bytes are decoded as UTF-8/16/32 per RFC 8259.
+        value = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        value = _MISSING
+    g._api_json = value
+    return value
+
+
+def peek_json_object() -> dict[str, Any]:
+    """The body as an object, or {} when it is none; for rate-limit keys, which must never fail."""
+    value = _parse_body() if request.is_json else None
+    return value if isinstance(value, dict) else {}
+
+
+def json_object() -> dict[str, Any]:
+    """The request body, which must be a JSON object: 415 when not sent as JSON, 400 when not an object."""
+    if not request.is_json:
+        raise UnsupportedMediaType(_("Send the body as JSON (Content-Type: application/json)."))
+    value = _parse_body()
+    if value is _MISSING:
+        raise BadRequest(_("The body is not valid JSON."))
+    if not isinstance(value, dict):
+        raise BadRequest(_("The body must be a JSON object."))
+    return value
+
+
+def text_problem(value: str) -> str | None:
+    """Strings the databases cannot store: NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8)."""
+    if "\x00" in value:
+        return _("Contains characters that are not allowed.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("Contains characters that are not allowed.")
+    return None
+
+
+def check_storable(data: Mapping[str, Any]) -> None:
+    """Refuse, naming the field, any text or list of texts that no database could store."""
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            problem = text_problem(item) if isinstance(item, str) else None
+            if problem:
+                errors[name] = [problem]
+                break
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+
+
+def query_text(name: str, max_len: int, errors: dict[str, list[str]]) -> str:
+    value = request.args.get(name, "")
+    problem = text_problem(value)
+    if problem:
+        errors[name] = [problem]
+        return ""
+    return value[:max_len]
+
+
+def query_int(name: str, default: int, low: int, high: int, errors: dict[str, list[str]]) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    # isdecimal() also holds for non-ASCII digits, which int() accepts; only ASCII is a valid number here.
+    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 9) or not low <= int(raw) <= high:
+        errors[name] = [_("Use a whole number from %(low)d to %(high)d.", low=low, high=high)]
+        return default
+    return int(raw)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """One commit at the edge (DESIGN 7.3): commit when the block succeeds, roll back on any error.
+
+    A unique constraint that fires because of a concurrent write becomes a 409, not a 500.
+    """
+    try:
+        yield
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        msg = _("This conflicts with a change saved at the same time. Please reload and try again.")
+        fields = {"business_number": [msg]} if "business_number" in str(exc.orig) else {}
+        raise Conflict(msg, fields=fields) from exc
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,1 @@
+"""Overseas buyers: the registry staff keep, with CSV/XLSX import."""

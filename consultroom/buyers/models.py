@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consultroom.db import TimestampMixin, utcnow
+from consultroom.extensions import db
+
+SIZES = ("small", "medium", "large", "unknown")
+WEEKDAYS = (0, 1, 2, 3, 4)
+
+
+def _weekdays() -> list[int]:
+    return list(WEEKDAYS)
+
+
+class Buyer(TimestampMixin, db.Model):
+    """An overseas buyer. Interests and languages are rows, so they can be searched and matched.
+
+    Duplicates are refused by the database too: the e-mail (stored lower-case) is unique, and so is
+    the company within a country, compared by `company_key` (case-folded, spaces collapsed).
+    """
+
+    __tablename__ = "buyers"
+    __table_args__ = (
+        UniqueConstraint("company_key", "country"),
+        CheckConstraint("size IN ('small', 'medium', 'large', 'unknown')", name="size_known"),
+        CheckConstraint("length(country) = 2", name="country_alpha_2"),
+        CheckConstraint("meet_from <> meet_to", name="meet_hours_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_name: Mapped[str] = mapped_column(String(200))
+    company_key: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    contact_name: Mapped[str] = mapped_column(String(100), default="")
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    size: Mapped[str] = mapped_column(String(10), default="unknown")
+    source: Mapped[str] = mapped_column(String(100), default="")
+    keywords: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    # Hours and weekdays (0 = Monday) the buyer can meet, in the buyer's own time zone.
+    meet_from: Mapped[time] = mapped_column(default=time(9, 0))
+    meet_to: Mapped[time] = mapped_column(default=time(18, 0))
+    meet_days: Mapped[list[int]] = mapped_column(JSON, default=_weekdays)
+    active: Mapped[bool] = mapped_column(default=True, index=True)
+
+    language_rows: Mapped[list[BuyerLanguage]] = relationship(
+        cascade="all, delete-orphan", order_by="BuyerLanguage.code", lazy="selectin"
+    )
+    interest_rows: Mapped[list[BuyerInterest]] = relationship(
+        cascade="all, delete-orphan", order_by="BuyerInterest.code", lazy="selectin"
+    )
+
+    @property
+    def languages(self) -> list[str]:
+        return [r.code for r in self.language_rows]
+
+    @property
+    def interest_codes(self) -> list[str]:
+        return [r.code for r in self.interest_rows]
+
+    def __repr__(self) -> str:
+        return f"<Buyer {self.id} {self.company_name} {self.country}>"
+
+
+class BuyerLanguage(db.Model):
+    __tablename__ = "buyer_languages"
+
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), primary_key=True, index=True)
+
+
+class BuyerInterest(db.Model):
+    """An HS code the buyer is interested in, at chapter (2), heading (4) or subheading (6) level."""
+
+    __tablename__ = "buyer_interests"
+    __table_args__ = (CheckConstraint("length(code) IN (2, 4, 6)", name="code_2_4_6_digits"),)
+
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("buyers.id", ondelete="CASCADE"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), primary_key=True, index=True)
+
+
+class BuyerImportBatch(db.Model):
+    """An uploaded file, parsed, kept between the preview and the confirmation.
+
+    Only its uploader may confirm it, once, while it is fresh; `digest` is the hash of `rows` taken
+    when the file was read, so rows changed afterwards are noticed and nothing is written.
+    Rows are cleared once the batch is applied or discarded: the buyers table holds the data then.
+    """
+
+    __tablename__ = "buyer_import_batches"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'applied', 'discarded')", name="status_known"),
+        Index("ix_buyer_import_batches_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    filename: Mapped[str] = mapped_column(String(255))
+    # field name -> the column heading as written in the file (e.g. "company_name" -> "회사명")
+    columns: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    row_count: Mapped[int] = mapped_column(default=0)
+    digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    finished_at: Mapped[datetime | None]
+    created_count: Mapped[int] = mapped_column(default=0)
+    skipped_count: Mapped[int] = mapped_column(default=0)

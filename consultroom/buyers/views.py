@@ -1,0 +1,257 @@
+"""Staff pages for the buyer registry: list, detail with history, create, edit, deactivate, import."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_datetime
+from babel.dates import get_day_names
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consultroom.access import authorize, get_or_404
+from consultroom.buyers import importing, policies, services
+from consultroom.buyers.forms import ActiveForm, BuyerForm, ConfirmImportForm, DiscardImportForm, ImportForm
+from consultroom.buyers.models import Buyer, BuyerImportBatch
+from consultroom.buyers.queries import (
+    STATUSES,
+    BuyerFilter,
+    buyer_history,
+    buyer_search,
+    history_available,
+    registry_countries,
+)
+from consultroom.companies.validation import language_choices
+from consultroom.db import utcnow
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+from consultroom.timeutil import SEOUL
+
+bp = Blueprint("buyers", __name__, url_prefix="/staff/buyers")
+
+
+def _staff() -> None:
+    authorize(policies.can_manage_buyers(current_user))
+
+
+@bp.get("")
+@login_required
+def index():
+    _staff()
+    status = request.args.get("status", "active")
+    f = BuyerFilter(
+        q=request.args.get("q", "")[:100],
+        country=request.args.get("country", "")[:2],
+        hs=request.args.get("hs", "")[:8],
+        language=request.args.get("language", "")[:8],
+        status=status if status in STATUSES else "active",
+    )
+    page = request.args.get("page", 1, type=int) or 1
+    pagination = db.paginate(
+        buyer_search(f),
+        page=max(page, 1),
+        per_page=current_app.config.get("BUYERS_PER_PAGE", 25),
+        error_out=False,
+    )
+    locale = str(get_locale() or "ko")
+    return render_template(
+        "buyers/index.html",
+        pagination=pagination,
+        filters=f,
+        countries=db.session.scalars(registry_countries()).all(),
+        languages=language_choices(locale),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    _staff()
+    form = BuyerForm()
+    if request.method == "GET":
+        form.load_defaults()
+    if form.validate_on_submit():
+        try:
+            buyer = services.create_buyer(data=form.payload(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The buyer is registered."), "success")
+            return redirect(url_for("buyers.detail", buyer_id=buyer.id))
+    return render_template("buyers/form.html", form=form, buyer=None)
+
+
+def _local_view(buyer: Buyer) -> dict[str, str]:
+    """The buyer's days and time now, and today's meeting hours in Seoul time, for staff arranging a slot."""
+    tz = ZoneInfo(buyer.timezone)
+    now = utcnow().astimezone(tz)
+    locale = str(get_locale() or "ko")
+    start = datetime.combine(now.date(), buyer.meet_from, tzinfo=tz).astimezone(SEOUL)
+    end = datetime.combine(now.date(), buyer.meet_to, tzinfo=tz).astimezone(SEOUL)
+    day_names = get_day_names("abbreviated", locale=locale)
+    return {
+        "days": ", ".join(day_names[d] for d in sorted(buyer.meet_days or [])),
+        "now": babel_datetime(now, "EEE HH:mm", tzinfo=tz, locale=locale),
+        "seoul_from": start.strftime("%H:%M"),
+        "seoul_to": end.strftime("%H:%M"),
+    }
+
+
+@bp.get("/<int:buyer_id>")
+@login_required
+def detail(buyer_id: int):
+    _staff()
+    buyer = get_or_404(db.session, Buyer, buyer_id)
+    authorize(policies.can_view_buyer(current_user, buyer))
+    return render_template(
+        "buyers/detail.html",
+        buyer=buyer,
+        history=buyer_history(buyer.id),
+        history_available=history_available(),
+        local=_local_view(buyer),
+        active_form=ActiveForm(active="0" if buyer.active else "1"),
+    )
+
+
+@bp.route("/<int:buyer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(buyer_id: int):
+    _staff()
+    buyer = get_or_404(db.session, Buyer, buyer_id)
+    authorize(policies.can_view_buyer(current_user, buyer), policies.can_edit_buyer(current_user, buyer))
+    form = BuyerForm()
+    if request.method == "GET":
+        form.load(buyer)
+    if form.validate_on_submit():
+        try:
+            services.update_buyer(buyer=buyer, data=form.payload(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The buyer is saved."), "success")
+            return redirect(url_for("buyers.detail", buyer_id=buyer.id))
+    return render_template("buyers/form.html", form=form, buyer=buyer)
+
+
+@bp.post("/<int:buyer_id>/active")
+@login_required
+def set_active(buyer_id: int):
+    _staff()
+    buyer = get_or_404(db.session, Buyer, buyer_id)
+    authorize(policies.can_view_buyer(current_user, buyer), policies.can_edit_buyer(current_user, buyer))
+    form = ActiveForm()
+    if not form.validate_on_submit() or form.active.data not in ("0", "1"):
+        flash(_("Nothing was changed. Please try again."), "danger")
+        return redirect(url_for("buyers.detail", buyer_id=buyer.id))
+    active = form.active.data == "1"
+    try:
+        services.set_buyer_active(buyer=buyer, active=active, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The buyer is active again.") if active else _("The buyer is deactivated."), "success")
+    return redirect(url_for("buyers.detail", buyer_id=buyer.id))
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_upload():
+    _staff()
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        # Read one byte past the limit: enough to tell a file that is too large, without reading it all.
+        raw = upload.stream.read(importing.MAX_BYTES + 1)
+        try:
+            parsed = importing.parse_upload(upload.filename or "", raw)
+            batch = importing.save_batch(parsed=parsed, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            return redirect(url_for("buyers.import_preview", batch_id=batch.id))
+    return render_template("buyers/import.html", form=form, aliases=importing.COLUMN_ALIASES)
+
+
+def _batch(batch_id: int) -> BuyerImportBatch:
+    _staff()
+    batch = get_or_404(db.session, BuyerImportBatch, batch_id)
+    # Another person's upload is not theirs to see: it holds personal data they did not bring in.
+    authorize(policies.can_use_import_batch(current_user, batch))
+    return batch
+
+
+@bp.get("/import/<int:batch_id>")
+@login_required
+def import_preview(batch_id: int):
+    batch = _batch(batch_id)
+    expired = batch.status == "pending" and importing.batch_expired(batch)
+    preview = importing.preview_batch(batch) if batch.status == "pending" and not expired else None
+    return render_template(
+        "buyers/preview.html",
+        batch=batch,
+        expired=expired,
+        preview=preview,
+        confirm_form=ConfirmImportForm(digest=preview.digest) if preview else None,
+        discard_form=DiscardImportForm(),
+        shown_limit=500,
+    )
+
+
+@bp.post("/import/<int:batch_id>/confirm")
+@login_required
+def import_confirm(batch_id: int):
+    batch = _batch(batch_id)
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        flash(_("Nothing was imported. Please try again."), "danger")
+        return redirect(url_for("buyers.import_preview", batch_id=batch.id))
+    try:
+        preview = importing.confirm_batch(batch=batch, digest=form.digest.data or "", actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("buyers.import_preview", batch_id=batch_id))
+    db.session.commit()
+    flash(
+        _(
+            "%(created)d buyers imported; %(skipped)d duplicates skipped.",
+            created=len(preview.to_create),
+            skipped=len(preview.duplicates),
+        ),
+        "success",
+    )
+    return redirect(url_for("buyers.index"))
+
+
+@bp.post("/import/<int:batch_id>/discard")
+@login_required
+def import_discard(batch_id: int):
+    batch = _batch(batch_id)
+    form = DiscardImportForm()
+    if not form.validate_on_submit():
+        flash(_("Nothing was changed. Please try again."), "danger")
+        return redirect(url_for("buyers.import_preview", batch_id=batch.id))
+    try:
+        importing.discard_batch(batch=batch, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("buyers.import_preview", batch_id=batch_id))
+    db.session.commit()
+    flash(_("The upload is discarded; nothing was imported."), "info")
+    return redirect(url_for("buyers.import_upload"))

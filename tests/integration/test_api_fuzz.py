@@ -1,0 +1,180 @@
+"""No input gives a 500: random JSON, random bytes and random path ids at every API endpoint.
+
+The testing app re-raises unexpected exceptions, so a crash fails the example with its traceback.
+Every answer with a documented status must also match the document (api_call checks).
+"""
+
+import json
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consultroom.api.tokens import issue_token
+from consultroom.companies.services import ALL_FIELDS
+from consultroom.extensions import db
+from tests.factories import PASSWORD, make_company, make_user
+from tests.integration.test_api_support import DOC, api_call, bearer
+
+FUZZ = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=12,
+)
+# Mostly text and lists of text, which get past the type checks to the validators and the database.
+field_values = st.one_of(st.text(max_size=40), st.lists(st.text(max_size=8), max_size=4), json_values)
+any_fields = st.dictionaries(st.sampled_from([*ALL_FIELDS, "id", "extra"]), field_values, max_size=8)
+# Free-text fields alone: with no other field to fail validation, random text reaches the database.
+free_text = st.dictionaries(
+    st.sampled_from(["name_ko", "name_en", "representative", "address", "industry", "products", "contact_name"]),
+    # Every code point, lone surrogates included (they are valid in JSON text, not in UTF-8).
+    st.text(st.characters(exclude_categories=()), max_size=40),
+    min_size=1,
+    max_size=3,
+)
+company_like = any_fields | free_text
+token_like = st.dictionaries(st.sampled_from(["email", "password", "name", "extra"]), field_values, max_size=4)
+
+
+def bodies(objects):
+    """JSON text of random values or of objects shaped like the endpoint's input, or random bytes."""
+    as_json = (json_values | objects).map(json.dumps)
+    return st.one_of(as_json, as_json, st.text(max_size=60), st.binary(max_size=60))
+
+
+content_types = st.sampled_from(["application/json", "application/json", "text/plain", None])
+
+
+def _check(response) -> None:
+    assert response.status_code < 500
+    if response.status_code >= 400:
+        body = response.get_json()
+        assert set(body["error"]) == {"code", "message", "fields"}
+
+
+@pytest.fixture
+def relaxed_limits(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_IP", "100000 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ACCOUNT", "100000 per minute")
+
+
+@FUZZ
+@given(body=bodies(token_like), content_type=content_types)
+def test_fuzz_post_tokens_never_500(client, relaxed_limits, body, content_type):
+    response = api_call(client, "POST", "/api/v1/tokens", data=body, content_type=content_type)
+    _check(response)
+
+
+@pytest.fixture
+def fuzz_account():
+    return make_user("sme", email="fuzz@example.kr")
+
+
+@FUZZ
+@given(payload=token_like)
+def test_fuzz_post_tokens_known_account_never_500(client, relaxed_limits, fuzz_account, payload):
+    # A real address and password, so the random name and extra fields reach token issuing.
+    payload = {"email": fuzz_account.email, "password": PASSWORD, **payload}
+    if isinstance(payload.get("email"), str):
+        payload["email"] = fuzz_account.email
+    response = api_call(client, "POST", "/api/v1/tokens", json=payload)
+    _check(response)
+
+
+@pytest.fixture
+def newcomer_headers():
+    return bearer(make_user("sme"))
+
+
+@FUZZ
+@given(body=bodies(company_like), content_type=content_types)
+def test_fuzz_post_companies_never_500(client, newcomer_headers, body, content_type):
+    response = api_call(
+        client, "POST", "/api/v1/companies", headers=newcomer_headers, data=body, content_type=content_type
+    )
+    _check(response)
+
+
+@pytest.fixture
+def owned_company():
+    owner = make_user("sme")
+    company = make_company(owner=owner)
+    make_company(business_number="2208162517")
+    return bearer(owner), company.id
+
+
+@FUZZ
+@given(body=bodies(company_like), content_type=content_types)
+def test_fuzz_patch_company_never_500(client, owned_company, body, content_type):
+    headers, company_id = owned_company
+    response = api_call(
+        client,
+        "PATCH",
+        "/api/v1/companies/{company_id}",
+        headers=headers,
+        data=body,
+        content_type=content_type,
+        company_id=company_id,
+    )
+    _check(response)
+
+
+@FUZZ
+@given(patch=company_like)
+def test_fuzz_patch_company_json_objects_never_500(client, owned_company, patch):
+    headers, company_id = owned_company
+    response = api_call(
+        client, "PATCH", "/api/v1/companies/{company_id}", headers=headers, json=patch, company_id=company_id
+    )
+    _check(response)
+
+
+@FUZZ
+@given(query=st.dictionaries(st.sampled_from(["q", "industry", "country", "hs", "page", "per_page"]), st.text()))
+def test_fuzz_list_companies_query_never_500(client, owned_company, query):
+    headers, _company_id = owned_company
+    response = api_call(client, "GET", "/api/v1/companies", headers=headers, query=query)
+    _check(response)
+
+
+path_ids = st.integers() | st.text(max_size=30) | st.sampled_from(["0", "-1", "1e3", "０１", "2147483647", "%", ".."])
+
+
+@FUZZ
+@given(raw_id=path_ids, method=st.sampled_from(["GET", "PATCH", "DELETE", "PUT", "POST"]))
+def test_fuzz_path_ids_never_500(client, raw_id, method):
+    staff = make_user("staff")
+    _token, raw = issue_token(user=staff)
+    db.session.commit()
+    segment = quote(str(raw_id), safe="")
+    for prefix in ("/api/v1/companies/", "/api/v1/tokens/"):
+        response = client.open(prefix + segment, method=method, headers={"Authorization": f"Bearer {raw}"}, json={})
+        _check(response)
+
+
+@FUZZ
+@given(header=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=80))
+def test_fuzz_authorization_header_never_500(client, header):
+    for value in (header, "Bearer " + header):
+        response = client.get("/api/v1/me", headers={"Authorization": value})
+        _check(response)
+        assert response.status_code == 401
+
+
+def test_fuzz_covers_every_body_endpoint():
+    with_body = {(p, m) for p, item in DOC["paths"].items() for m, op in item.items() if "requestBody" in op}
+
+    assert with_body == {
+        ("/api/v1/tokens", "post"),
+        ("/api/v1/companies", "post"),
+        ("/api/v1/companies/{company_id}", "patch"),
+    }
