@@ -11,7 +11,9 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 
 if TYPE_CHECKING:
+    from consultroom.buyers.models import Buyer
     from consultroom.companies.models import Company
+    from consultroom.interpreters.models import Interpreter
     from consultroom.rounds.models import Round, Slot
 
 
@@ -62,6 +64,24 @@ class Booking(db.Model):
             postgresql_where=text(ACTIVE),
             sqlite_where=text(ACTIVE),
         ),
+        # A buyer meets a company at most once per round.
+        Index(
+            "uq_bookings_round_company_buyer_active",
+            "round_id",
+            "company_id",
+            "buyer_id",
+            unique=True,
+            postgresql_where=text(f"{ACTIVE} AND buyer_id IS NOT NULL"),
+            sqlite_where=text(f"{ACTIVE} AND buyer_id IS NOT NULL"),
+        ),
+        CheckConstraint(
+            "buyer_response IS NULL OR buyer_response IN ('pending', 'accepted', 'declined')",
+            name="buyer_response_known",
+        ),
+        CheckConstraint(
+            "interpreter_response IS NULL OR interpreter_response IN ('pending', 'accepted', 'declined')",
+            name="interpreter_response_known",
+        ),
         Index("ix_bookings_company_starts", "company_id", "starts_at"),
         Index("ix_bookings_round_status", "round_id", "status"),
         Index("ix_bookings_starts_status", "starts_at", "status"),
@@ -88,10 +108,27 @@ class Booking(db.Model):
     cancelled_at: Mapped[datetime | None]
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     from_waitlist: Mapped[bool] = mapped_column(default=False)
+    # The match (issue 4): a buyer and an interpreter, each asked to accept by signed link.
+    # buyer_id/interpreter_id take part in the overlap guards like company_id (see the migration).
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id", ondelete="RESTRICT"), index=True)
+    interpreter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interpreters.id", ondelete="RESTRICT"), index=True
+    )
+    buyer_response: Mapped[str | None] = mapped_column(String(10))  # pending | accepted | declined
+    interpreter_response: Mapped[str | None] = mapped_column(String(10))
+    match_score: Mapped[int | None]
+    # Bumped at every new proposal, so a signed link from an earlier proposal no longer answers.
+    match_version: Mapped[int] = mapped_column(default=0)
+    proposed_at: Mapped[datetime | None]
+    respond_by: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    meeting_url: Mapped[str] = mapped_column(String(500), default="")
 
     round: Mapped[Round] = relationship()
     slot: Mapped[Slot] = relationship(back_populates="bookings")
     company: Mapped[Company] = relationship()
+    buyer: Mapped[Buyer | None] = relationship()
+    interpreter: Mapped[Interpreter | None] = relationship()
 
     @property
     def active(self) -> bool:
