@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -94,6 +95,84 @@ DEMO_COMPANIES = [
     ("세종화학", "Sejong Chemical", "화학", "산업용 접착제", ["350691"], ["IN"], ["RU", "KZ"], ["ko", "ru"]),
 ]
 
+# Buyers from 12 countries across time zones; interests line up with the demo companies' HS codes.
+# (company, country, contact, e-mail, time zone, languages, interest codes, size, meeting hours local)
+DEMO_BUYERS = [
+    ("Pacific Beauty Supply", "US", "Emily Carter", "emily@pacificbeauty.example.com", "America/Los_Angeles", ["en"], ["3304"], "medium", ("08:00", "17:00")),
+    ("Atlantic Gourmet Imports", "US", "Daniel Brooks", "dbrooks@atlanticgourmet.example.com", "America/New_York", ["en"], ["2008", "1212", "0307"], "large", ("08:00", "18:00")),
+    ("Saigon Cosmetics JSC", "VN", "Nguyen Thi Lan", "lan@saigoncosmetics.example.vn", "Asia/Ho_Chi_Minh", ["vi", "en"], ["330499", "2106"], "medium", ("08:30", "17:30")),
+    ("Hanoi Agro Trading", "VN", "Tran Van Minh", "minh@hanoiagro.example.vn", "Asia/Ho_Chi_Minh", ["vi"], ["08", "0709", "2106"], "small", ("08:00", "17:00")),
+    ("Bangkok Health & Beauty", "TH", "Somchai Wongsakul", "somchai@bkkhb.example.co.th", "Asia/Bangkok", ["th", "en"], ["3304"], "small", ("09:00", "18:00")),
+    ("Sydney Fine Foods", "AU", "Olivia Nguyen", "olivia@sydneyfinefoods.example.com.au", "Australia/Sydney", ["en"], ["2008", "9403"], "medium", ("09:00", "17:00")),
+    ("Kiwi Home Living", "NZ", "James Walker", "james@kiwihome.example.co.nz", "Pacific/Auckland", ["en"], ["9403"], "small", ("09:00", "17:00")),
+    ("Monterrey Industrial Parts", "MX", "Alejandro Ruiz", "aruiz@mtyparts.example.mx", "America/Monterrey", ["es", "en"], ["8483", "8482"], "large", ("08:00", "18:00")),
+    ("Polska Maszyny", "PL", "Katarzyna Nowak", "k.nowak@polskamaszyny.example.pl", "Europe/Warsaw", ["pl", "en"], ["848340", "84"], "medium", ("08:00", "16:00")),
+    ("Jakarta Nutrisi", "ID", "Budi Santoso", "budi@jakartanutrisi.example.co.id", "Asia/Jakarta", ["id", "en"], ["2106", "1302"], "medium", ("08:00", "17:00")),
+    ("Dubai Solar Trading", "AE", "Omar Al Farsi", "omar@dubaisolar.example.ae", "Asia/Dubai", ["ar", "en"], ["8504"], "large", ("09:00", "18:00")),
+    ("Mumbai Power Systems", "IN", "Priya Sharma", "priya@mumbaipower.example.in", "Asia/Kolkata", ["en"], ["850440", "3506"], "large", ("10:00", "19:00")),
+    ("Istanbul Tekstil", "TR", "Mehmet Yilmaz", "mehmet@istanbultekstil.example.com.tr", "Europe/Istanbul", ["tr", "en"], ["5407", "6006"], "medium", ("09:00", "18:00")),
+    ("São Paulo Medical", "BR", "Ana Souza", "ana@spmedical.example.com.br", "America/Sao_Paulo", ["pt", "es"], ["9018"], "medium", ("08:00", "17:00")),
+    ("Tokyo Smart Factory", "JP", "Kenji Sato", "sato@tokyosmart.example.jp", "Asia/Tokyo", ["ja"], ["852349", "2008"], "large", ("09:00", "18:00")),
+    ("Almaty Chem Import", "KZ", "Aigerim Seitkali", "aigerim@almatychem.example.kz", "Asia/Almaty", ["ru"], ["3506"], "small", ("09:00", "18:00")),
+    ("Shanghai Seafood Co.", "CN", "Li Wei", "liwei@shseafood.example.cn", "Asia/Shanghai", ["zh"], ["0307", "1212"], "large", ("09:00", "17:30")),
+    ("Madrid Alimentación", "ES", "Lucía García", "lucia@madridalim.example.es", "Europe/Madrid", ["es"], ["2008", "0808"], "small", ("09:00", "18:00")),
+]
+
+# Interpreters between Korean and each program language; weekly hours in Asia/Seoul.
+# (name, e-mail, languages, specialties, daily cap)
+DEMO_INTERPRETERS = [
+    ("Kim Ji-won", "jiwon.kim@interp.demo.consultroom.kr", ["en"], "cosmetics, food", 4),
+    ("Park Min-jun", "minjun.park@interp.demo.consultroom.kr", ["en", "es"], "machinery, energy", 4),
+    ("Wang Fang", "fang.wang@interp.demo.consultroom.kr", ["zh"], "seafood, agriculture", 5),
+    ("Suzuki Yuki", "yuki.suzuki@interp.demo.consultroom.kr", ["ja"], "software, food", 4),
+    ("Nguyen Thu Ha", "thuha.nguyen@interp.demo.consultroom.kr", ["vi"], "cosmetics, bio", 4),
+    ("Lee Carmen", "carmen.lee@interp.demo.consultroom.kr", ["es", "pt"], "medical devices", 3),
+    ("Choi Alexei", "alexei.choi@interp.demo.consultroom.kr", ["ru"], "chemicals", 3),
+]
+
+
+def _demo_buyers_and_interpreters(staff: User) -> int:
+    """Buyers through the registry's own service (so its validation applies); interpreters with weekday hours."""
+    from datetime import time as clock
+
+    from consultroom.buyers.models import Buyer
+    from consultroom.buyers.services import create_buyer
+    from consultroom.interpreters.models import Interpreter, InterpreterHours, InterpreterLanguage
+
+    made = 0
+    if db.session.scalar(select(Buyer.id).limit(1)) is None:
+        for company, country, contact, email, tz, langs, interests, size, (start, end) in DEMO_BUYERS:
+            create_buyer(
+                actor=staff,
+                data={
+                    "company_name": company,
+                    "country": country,
+                    "contact_name": contact,
+                    "email": email,
+                    "timezone": tz,
+                    "languages": langs,
+                    "interest_codes": interests,
+                    "size": size,
+                    "source": "KOTRA overseas office",
+                    "meet_from": start,
+                    "meet_to": end,
+                },
+            )
+            made += 1
+    if db.session.scalar(select(Interpreter.id).limit(1)) is None:
+        for name, email, langs, specialties, cap in DEMO_INTERPRETERS:
+            interpreter = Interpreter(
+                name=name, email=email, specialties=specialties, max_sessions_per_day=cap, locale="en"
+            )
+            interpreter.language_rows = [InterpreterLanguage(code=code) for code in langs]
+            interpreter.hours = [
+                InterpreterHours(weekday=day, start=clock(9, 0), end=clock(18, 0)) for day in range(5)
+            ]
+            db.session.add(interpreter)
+            made += 1
+    db.session.flush()
+    return made
+
 
 def _business_number(rng: random.Random) -> str:
     # Tax office code (3), type code (2: 81 = corporation HQ, 86 = corporation branch), serial (4) + check digit.
@@ -159,6 +238,8 @@ def load_demo() -> Iterator[str]:
             )
             created += 1
     db.session.commit()
+    created += _demo_buyers_and_interpreters(staff)
+    db.session.commit()
     created += _demo_rounds(rng, staff)
     db.session.commit()
     yield f"Demo data ready ({created} records created)."
@@ -167,12 +248,33 @@ def load_demo() -> Iterator[str]:
         yield f"  {role:6} {email}"
 
 
+def _past_match(rng, company, start, busy, buyers, interpreters):
+    """A buyer for a past consultation (preferring one whose interests share the HS chapter) and an
+    interpreter for the buyer's language, each free at `start`; marks both busy."""
+    chapters = {code[:2] for code in company.hs_codes}
+    free = [b for b in buyers if ("buyer", b.id, start) not in busy]
+    fitting = [b for b in free if chapters & {code[:2] for code in b.interest_codes}] or free
+    if not fitting:
+        return None, None
+    buyer = rng.choice(fitting)
+    busy.add(("buyer", buyer.id, start))
+    if set(company.languages) & set(buyer.languages):
+        return buyer, None
+    for interpreter in interpreters:
+        if ("interpreter", interpreter.id, start) not in busy and set(interpreter.languages) & set(buyer.languages):
+            busy.add(("interpreter", interpreter.id, start))
+            return buyer, interpreter
+    return buyer, None
+
+
 def _demo_rounds(rng: random.Random, staff: User) -> int:
     """Last program year's rounds (held, with consultations) and a round open for booking now."""
     from datetime import timedelta
 
     from consultroom.bookings.models import Booking
     from consultroom.bookings.services import book_slot, request_from_company
+    from consultroom.buyers.models import Buyer
+    from consultroom.interpreters.models import Interpreter
     from consultroom.rounds.models import Round
     from consultroom.rounds.services import create_round, ensure_round, get_settings, open_round, rounds_due_to_open
     from consultroom.timeutil import SEOUL
@@ -183,6 +285,8 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
     settings = get_settings()
     companies = db.session.scalars(select(Company).order_by(Company.id)).all()
     made = 0
+    buyers = db.session.scalars(select(Buyer).order_by(Buyer.id)).all()
+    interpreters = db.session.scalars(select(Interpreter).order_by(Interpreter.id)).all()
     last_year = now.astimezone(SEOUL).year - 1
     for month in settings.months:
         rnd, _created = ensure_round(year=last_year, month=month, actor=staff)
@@ -193,6 +297,7 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
         # Past consultations are written as they ended (held or no-show); the services only book the future.
         times = sorted({s.starts_at for s in rnd.slots})
         taken: set[int] = set()
+        busy: set[tuple[str, int, datetime]] = set()  # (party, id, start): nobody in two places at once
         for company in rng.sample(companies, k=min(len(companies), rng.randint(5, 9))):
             start = rng.choice(times)
             slot = next((s for s in rnd.slots if s.starts_at == start and s.id not in taken), None)
@@ -200,8 +305,13 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
                 continue
             taken.add(slot.id)
             req = request_from_company(company)
+            buyer, interpreter = _past_match(rng, company, start, busy, buyers, interpreters)
             db.session.add(
                 Booking(
+                    buyer_id=buyer.id if buyer else None,
+                    interpreter_id=interpreter.id if interpreter else None,
+                    buyer_response="accepted" if buyer else None,
+                    interpreter_response="accepted" if interpreter else None,
                     round_id=rnd.id,
                     slot_id=slot.id,
                     company_id=company.id,

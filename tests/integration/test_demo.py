@@ -1,0 +1,68 @@
+"""The demo a new user starts with: `consultroom demo` loads this data set."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from consultroom.bookings.models import Booking
+from consultroom.buyers.models import Buyer
+from consultroom.demo import DEMO_PASSWORD, load_demo
+from consultroom.extensions import db
+from consultroom.interpreters.models import Interpreter
+from consultroom.rounds.models import Round
+from tests.conftest import login
+
+
+def _load():
+    return list(load_demo())
+
+
+def _counts():
+    return [db.session.scalar(select(func.count()).select_from(m)) for m in (Booking, Buyer, Interpreter, Round)]
+
+
+def test_demo_loads_once_and_a_second_load_creates_nothing(app):
+    _load()
+    counts = _counts()
+    lines = _load()
+    assert lines[0] == "Demo data ready (0 records created)."
+    assert _counts() == counts
+
+
+def test_demo_has_last_years_held_rounds_and_an_open_round(app):
+    _load()
+    statuses = db.session.scalars(select(Round.status)).all()
+    assert statuses.count("finalized") == 10
+    assert "open" in statuses
+    held = db.session.scalar(select(func.count()).select_from(Booking).where(Booking.status.in_(["held", "no_show"])))
+    assert held >= 50
+
+
+def test_demo_buyers_span_ten_countries_and_interpreters_cover_program_languages(app):
+    _load()
+    countries = set(db.session.scalars(select(Buyer.country)).all())
+    assert len(countries) >= 10
+    zones = set(db.session.scalars(select(Buyer.timezone)).all())
+    assert len(zones) >= 8
+    spoken = {code for i in db.session.scalars(select(Interpreter)).all() for code in i.languages}
+    assert {"en", "zh", "ja", "vi", "es", "ru"} <= spoken
+
+
+def test_demo_past_consultations_never_put_a_buyer_or_interpreter_in_two_places(app):
+    _load()
+    rows = db.session.execute(
+        select(Booking.buyer_id, Booking.interpreter_id, Booking.starts_at).where(Booking.status != "cancelled")
+    ).all()
+    buyers = [(b, t) for b, _i, t in rows if b is not None]
+    interpreters = [(i, t) for _b, i, t in rows if i is not None]
+    assert len(buyers) >= 50
+    assert len(set(buyers)) == len(buyers)
+    assert len(set(interpreters)) == len(interpreters)
+
+
+def test_demo_sme_can_log_in_and_see_the_open_round(app, client):
+    _load()
+    assert login(client, "sme@demo.consultroom.kr", DEMO_PASSWORD).status_code == 302
+    open_round = db.session.scalar(select(Round).where(Round.status == "open"))
+    response = client.get(f"/rounds/{open_round.id}")
+    assert response.status_code == 200
