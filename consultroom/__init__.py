@@ -14,9 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class BoundedInt(IntegerConverter):
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
+    """Ids in URLs: at most 10 digits, and anything past the 32-bit column range becomes 0, an id
+    that never exists, so the view answers 404. (Rejecting it in the converter would make Werkzeug
+    answer 405 when another method's rule shares the path, and PostgreSQL fails on larger values.)"""
+
+    regex = r"\d{1,10}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= 2**31 - 1 else 0
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:

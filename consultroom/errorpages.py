@@ -63,12 +63,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
+        # A description given at abort() is ours and translated; Werkzeug's defaults are not shown.
+        custom = exc.description if exc.description != type(exc).description else None
+        message = custom or _message_for(status)
         if _wants_json():
-            response = json_error(status, HTTP_CODES.get(status, "error"), _message_for(status))
+            response = json_error(status, HTTP_CODES.get(status, "error"), message)
         else:
-            response = app.make_response(
-                (render_template("errors/error.html", status=status, message=_message_for(status)), status)
-            )
+            response = app.make_response((render_template("errors/error.html", status=status, message=message), status))
         if status == 429:
             retry = getattr(exc, "retry_after", None)
             if retry:

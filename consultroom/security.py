@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
+from flask_babel import gettext as _
 
 CSP = "; ".join(
     [
@@ -36,8 +37,18 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+def reject_nul_characters() -> None:
+    """No form field or query value may hold a NUL character: PostgreSQL cannot store one in text
+    (it would fail deep in a write as a 500), and no honest input contains it."""
+    for values in (request.args, request.form):
+        for name, value in values.items(multi=True):
+            if "\x00" in value or "\x00" in name:
+                abort(400, description=_("The field %(name)s contains a NUL character.", name=name.replace("\x00", "")))
+
+
 def init_security(app: Flask) -> None:
     app.after_request(set_security_headers)
+    app.before_request(reject_nul_characters)
     if app.config.get("SESSION_COOKIE_SECURE"):
 
         @app.after_request

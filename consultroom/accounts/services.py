@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from consultroom.accounts.models import ROLES, Role, User
+from consultroom.accounts.models import ROLES, ApiToken, Role, User
 from consultroom.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -121,7 +121,16 @@ def change_password(*, user: User, current: str, new: str) -> None:
     _check_password(new, user.email)
     user.password_hash = hash_password(new)
     # Every other session of this user ends; the caller logs the current one in again.
+    _end_other_access(user)
+
+
+def _end_other_access(user: User) -> None:
+    """A new password ends every session and revokes every API token: whoever knew the old one
+    (the reason for a change, often) keeps no way in."""
     user.session_version += 1
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
 
 
 def _reset_fingerprint(user: User) -> str:
@@ -162,7 +171,7 @@ def reset_password(*, token: str, new: str) -> User:
     user = user_for_reset_token(token)
     _check_password(new, user.email)
     user.password_hash = hash_password(new)
-    user.session_version += 1
+    _end_other_access(user)
     # Following a link sent to the address proves the address.
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()

@@ -8,6 +8,7 @@ from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
 from tests.conftest import login, outbox_links
 from tests.factories import PASSWORD, make_user
+from tests.integration.test_api_support import bearer
 
 GOOD = {
     "name": "박지훈",
@@ -168,6 +169,7 @@ def test_password_reset_full_flow_is_single_use(client, make_client):
     db.session.commit()
     other = make_client()
     login(other, user.email)
+    headers = bearer(user)
     response = client.submit("/password/forgot", {"email": "RESET@example.kr"})
     assert response.status_code == 302
     path = outbox_links("reset@example.kr")[-1].split("localhost", 1)[1]
@@ -177,6 +179,7 @@ def test_password_reset_full_flow_is_single_use(client, make_client):
     assert login(client, user.email, "brand-new-pass-9").status_code == 302
     assert client.get(path).status_code == 400  # used once
     assert other.get("/account").status_code == 302  # the other session ended
+    assert other.get("/api/v1/me", headers=headers).status_code == 401  # and its API tokens
 
 
 def test_password_reset_unknown_address_answers_the_same_and_sends_nothing(client):
@@ -235,6 +238,8 @@ def test_change_password_ends_other_sessions_keeps_this_one(client, make_client,
     user = login_as("sme")
     other = make_client()
     login(other, user.email)
+    headers = bearer(user)
+    assert other.get("/api/v1/me", headers=headers).status_code == 200
     response = client.submit(
         "/account",
         {
@@ -247,6 +252,7 @@ def test_change_password_ends_other_sessions_keeps_this_one(client, make_client,
     assert response.status_code == 302
     assert client.get("/account").status_code == 200
     assert other.get("/account").status_code == 302
+    assert other.get("/api/v1/me", headers=headers).status_code == 401
 
 
 def test_preferences_unknown_timezone_is_refused(client, login_as):

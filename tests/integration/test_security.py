@@ -10,9 +10,10 @@ from urllib.request import Request, urlopen
 import pytest
 
 from consultroom import ROOT, create_app
+from consultroom.companies.models import Company
 from consultroom.extensions import db
 from tests.conftest import free_port, login
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_sme_with_company, make_user
 
 
 @pytest.mark.parametrize("path", ["/", "/login", "/does-not-exist", "/static/css/app.css", "/healthz"])
@@ -172,3 +173,19 @@ def test_not_found_for_unknown_ids_and_garbage(client, login_as):
     assert client.get("/companies/999999").status_code == 404
     assert client.get("/companies/abc").status_code == 404
     assert client.get("/companies/99999999999999999999999").status_code == 404
+
+
+def test_nul_character_in_a_form_field_is_refused_naming_the_field(client, login_as):
+    user, company = make_sme_with_company()
+    login_as(user)
+    before = company.name_en
+    response = client.submit(f"/companies/{company.id}/edit", {"name_en": "Evil\x00Corp"})
+    assert response.status_code == 400
+    assert "name_en" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Company, company.id).name_en == before
+
+
+def test_nul_character_in_a_query_is_refused_not_a_server_error(client, login_as):
+    login_as("staff")
+    assert client.get("/companies?q=a%00b").status_code == 400
