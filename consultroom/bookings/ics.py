@@ -24,7 +24,11 @@ def booking_ics(booking: Booking, *, zone: str = "Asia/Seoul", summary: str, des
     event.add("summary", summary)
     event.add("description", description)
     event.add("url", url)
-    event.add("status", "CANCELLED" if booking.status == "cancelled" else "CONFIRMED")
+    # Booked but not yet agreed by buyer and interpreter: calendars show it as tentative.
+    if booking.status == "cancelled":
+        event.add("status", "CANCELLED")
+    else:
+        event.add("status", "CONFIRMED" if booking.status in ("confirmed", "held") else "TENTATIVE")
     # Each export must outrank the previous one (a moved booking replaces the old event); the
     # export time in seconds always increases, without storing a revision counter.
     event.add("sequence", int(utcnow().timestamp()))

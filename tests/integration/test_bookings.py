@@ -253,6 +253,22 @@ def test_ics_parses_carries_tzid_and_opens_at_the_right_instant(client, login_as
     assert event.decoded("DTSTART") == slot.starts_at
     assert event.decoded("DTEND") == slot.ends_at
     assert [tz["TZID"] for tz in cal.walk("VTIMEZONE")] == ["Asia/Seoul"]
+    assert event["STATUS"] == "TENTATIVE"  # no buyer has agreed yet
+
+
+def test_ics_of_a_confirmed_consultation_is_confirmed_and_a_cancelled_one_cancelled(client, login_as):
+    user, company = make_sme_with_company()
+    rnd = make_round(booths=1, slots_per_booth=2)
+    first = book_slot(company=company, slot=rnd.slots[0], request=REQ, actor=user)
+    second = book_slot(company=company, slot=rnd.slots[1], request=REQ, actor=user)
+    first.status = "confirmed"
+    second.status = "cancelled"
+    login_as(user)
+    statuses = []
+    for booking in (first, second):
+        cal = Calendar.from_ical(client.get(f"/bookings/{booking.id}.ics").data)
+        statuses.append(str(next(iter(cal.walk("VEVENT")))["STATUS"]))
+    assert statuses == ["CONFIRMED", "CANCELLED"]
 
 
 def test_user_in_new_york_sees_slots_at_local_time_across_us_dst(client, login_as):
