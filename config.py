@@ -61,6 +61,11 @@ class Config:
     # Signed links (seconds)
     CONFIRM_EMAIL_MAX_AGE = 7 * 24 * 3600
     RESET_PASSWORD_MAX_AGE = 2 * 3600
+    INTERPRETER_PORTAL_MAX_AGE = 30 * 24 * 3600  # the interpreter's assignments page, by mailed link
+    # Match proposals (issue 4): buyers and interpreters answer by signed link
+    MATCH_RESPONSE_HOURS = int(os.environ.get("MATCH_RESPONSE_HOURS", "48"))  # never later than the slot start
+    MATCH_LINK_MAX_AGE = 14 * 24 * 3600
+    MEETING_BASE_URL = os.environ.get("MEETING_BASE_URL", "https://meet.jit.si/consultroom-")
 
     # Mail: SMTP delivery from the outbox
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

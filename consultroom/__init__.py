@@ -89,8 +89,12 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.buyers.views import bp as buyers_bp
     from consultroom.companies.views import bp as companies_bp
     from consultroom.extensions import csrf
+    from consultroom.interpreters.portal import bp as interpreter_portal_bp
+    from consultroom.interpreters.views import bp as interpreters_bp
     from consultroom.main.views import bp as main_bp
+    from consultroom.matching.views import bp as matching_bp
     from consultroom.notifications.views import bp as notifications_bp
+    from consultroom.respond.views import bp as respond_bp
     from consultroom.rounds.views import bp as staff_rounds_bp
     from consultroom.scheduler.views import bp as jobs_bp
 
@@ -103,6 +107,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff_rounds_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(buyers_bp)
+    app.register_blueprint(matching_bp)
+    app.register_blueprint(respond_bp)
+    app.register_blueprint(interpreters_bp)
+    app.register_blueprint(interpreter_portal_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -11,6 +11,7 @@ from consultroom.interpreters.models import (  # noqa: F401
     InterpreterHours,
     InterpreterLanguage,
 )
+from consultroom.matching.models import MatchWeight, ProposalLine, RoundProposal  # noqa: F401
 from consultroom.notifications.models import OutboxMail  # noqa: F401
 from consultroom.rounds.models import ClosedDate, Round, RoundSettings, Slot  # noqa: F401
 from consultroom.scheduler.models import JobRun  # noqa: F401

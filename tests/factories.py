@@ -137,3 +137,41 @@ def make_round(
     db.session.add(rnd)
     db.session.flush()
     return rnd
+
+
+def make_interpreter(
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    languages: tuple[str, ...] = ("en",),
+    max_sessions_per_day: int = 4,
+    locale: str = "en",
+    active: bool = True,
+    user: User | None = None,
+    hours: tuple[tuple[int, str, str], ...] = (),
+    **fields,
+):
+    """An interpreter between Korean and `languages`; hours as (weekday, "09:00", "18:00") in Seoul time."""
+    from datetime import time
+
+    from consultroom.interpreters.models import Interpreter, InterpreterHours, InterpreterLanguage
+
+    n = next(_seq)
+    interpreter = Interpreter(
+        name=name or f"Interpreter {n}",
+        email=(email or f"interpreter{n}@interpreters.example.com").lower(),
+        phone=fields.pop("phone", ""),
+        specialties=fields.pop("specialties", ""),
+        max_sessions_per_day=max_sessions_per_day,
+        locale=locale,
+        active=active,
+        user_id=user.id if user is not None else None,
+        **fields,
+    )
+    interpreter.language_rows = [InterpreterLanguage(code=c) for c in languages]
+    interpreter.hours = [
+        InterpreterHours(weekday=d, start=time.fromisoformat(a), end=time.fromisoformat(b)) for d, a, b in hours
+    ]
+    db.session.add(interpreter)
+    db.session.flush()
+    return interpreter

@@ -4,5 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+
+@bp.before_request
+def _reject_nul_in_query() -> None:
+    from consultroom.api.http import reject_nul_in_query
+
+    reject_nul_in_query()
+
+
 # Route modules register themselves on bp, so they are imported after it exists.
-from consultroom.api import auth_views, company_views, doc_views  # noqa: E402, F401
+from consultroom.api import auth_views, booking_views, company_views, doc_views, round_views  # noqa: E402, F401

@@ -96,6 +96,18 @@ def check_storable(data: Mapping[str, Any]) -> None:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
 
 
+def reject_nul_in_query() -> None:
+    """Before every API request: a NUL character in a query parameter (name or value) is a 422
+    naming it. Query values reach SQL and logs; PostgreSQL cannot even store one."""
+    bad = {
+        name.replace("\x00", ""): [_("Contains a NUL character.")]
+        for name, value in request.args.items(multi=True)
+        if "\x00" in name or "\x00" in value
+    }
+    if bad:
+        raise Invalid(_("Please correct the marked fields."), fields=bad)
+
+
 def query_text(name: str, max_len: int, errors: dict[str, list[str]]) -> str:
     value = request.args.get(name, "")
     problem = text_problem(value)

@@ -33,7 +33,7 @@ def company_bookings(company_id: int) -> list[Booking]:
         db.session.scalars(
             select(Booking)
             .where(Booking.company_id == company_id)
-            .options(selectinload(Booking.round), selectinload(Booking.slot))
+            .options(selectinload(Booking.round), selectinload(Booking.slot), selectinload(Booking.buyer))
             .order_by(Booking.starts_at.desc(), Booking.id.desc())
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from consultroom.bookings.models import Booking, ReminderSent
@@ -13,7 +14,7 @@ from consultroom.rounds import services as rounds
 from consultroom.scheduler.registry import job
 
 
-@job("open_rounds", every_minutes=1, description="Generate the coming months' rounds and open booking on time")
+@job("open_rounds", every_minutes=1, description=_l("Generate the coming months' rounds and open booking on time"))
 def open_rounds(now: datetime) -> str:
     created = 0
     for year, month in rounds.upcoming_program_months(now, count=3):
@@ -23,7 +24,7 @@ def open_rounds(now: datetime) -> str:
     return f"generated {created}, opened {opened}"
 
 
-@job("close_booking", every_minutes=1, description="Close booking when a round's window ends")
+@job("close_booking", every_minutes=1, description=_l("Close booking when a round's window ends"))
 def close_booking(now: datetime) -> str:
     closed = [r.id for r in rounds.rounds_due_to_close(now) if rounds.close_booking(rnd=r)]
     return f"closed {closed}"
@@ -32,7 +33,7 @@ def close_booking(now: datetime) -> str:
 REMINDERS = (("day", timedelta(hours=24)), ("hour", timedelta(hours=1)))
 
 
-@job("send_reminders", every_minutes=5, description="Remind each party the day before and one hour before")
+@job("send_reminders", every_minutes=5, description=_l("Remind each party the day before and one hour before"))
 def send_reminders(now: datetime) -> str:
     from consultroom.bookings.notify import reminder
 
@@ -57,9 +58,13 @@ def send_reminders(now: datetime) -> str:
     return f"reminders {sent}"
 
 
-@job("deliver_mail", every_minutes=1, description="Deliver the mail outbox")
+@job("deliver_mail", every_minutes=1, description=_l("Deliver the mail outbox"))
 def deliver_mail(now: datetime) -> str:
     from consultroom.notifications.delivery import deliver_due
 
     result = deliver_due(now=now)
     return f"sent {result.sent}, retry {result.retry}, failed {result.failed}"
+
+
+# Jobs declared beside their feature register themselves on import.
+from consultroom.matching import jobs as _matching_jobs  # noqa: E402, F401 - registers match_lapse

@@ -14,7 +14,7 @@ class JobSpec:
     name: str
     every_minutes: int
     func: Callable[[datetime], str]  # does the work for "now"; returns a one-line result
-    description: str
+    description: str  # usually a lazy string, translated where it is shown
 
     def period(self, now: datetime) -> str:
         return floor_minutes(now, self.every_minutes).strftime("%Y-%m-%dT%H:%MZ")

@@ -18,9 +18,10 @@ pytestmark = pytest.mark.e2e
 
 def _login(page, email: str) -> None:
     page.goto("/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    # Logged out, the page is in Korean (the default); once logged in, these users read English.
+    page.get_by_label("이메일").fill(email)
+    page.get_by_label("비밀번호").fill(PASSWORD)
+    page.get_by_role("button", name="로그인").click()
     page.wait_for_url(re.compile(r".*/(?!login).*"))
 
 

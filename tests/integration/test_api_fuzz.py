@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from consultroom.api.tokens import issue_token
 from consultroom.companies.services import ALL_FIELDS
 from consultroom.extensions import db
-from tests.factories import PASSWORD, make_company, make_user
+from tests.factories import PASSWORD, make_company, make_round, make_user
 from tests.integration.test_api_support import DOC, api_call, bearer
 
 FUZZ = settings(
@@ -146,6 +146,67 @@ def test_fuzz_list_companies_query_never_500(client, owned_company, query):
     _check(response)
 
 
+# Bookings: ids of every size and type, and requests shaped like the booking form's.
+booking_ids = st.integers() | st.integers(min_value=1, max_value=8) | json_values
+request_like = st.dictionaries(
+    st.sampled_from(["products", "hs_codes", "target_countries", "buyer_profile", "languages", "notes", "extra"]),
+    field_values | st.text(st.characters(exclude_categories=()), max_size=40),
+    max_size=7,
+)
+booking_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "slot_id": booking_ids,
+        "company_id": booking_ids,
+        "request": request_like | json_values,
+        "extra": json_values,
+    },
+)
+
+
+@pytest.fixture
+def booking_world():
+    """An open round with six slots, an SME with a company and a staff user; returns their headers."""
+    owner = make_user("sme")
+    make_company(owner=owner)
+    make_company()
+    make_round(booths=2, slots_per_booth=3)
+    return {"sme": bearer(owner), "staff": bearer(make_user("staff"))}
+
+
+@FUZZ
+@given(body=bodies(booking_like), content_type=content_types, who=st.sampled_from(["sme", "staff"]))
+def test_fuzz_post_bookings_never_500(client, booking_world, body, content_type, who):
+    response = api_call(
+        client, "POST", "/api/v1/bookings", headers=booking_world[who], data=body, content_type=content_type
+    )
+    _check(response)
+
+
+@FUZZ
+@given(payload=booking_like, who=st.sampled_from(["sme", "staff"]))
+def test_fuzz_post_bookings_json_objects_never_500(client, booking_world, payload, who):
+    response = api_call(client, "POST", "/api/v1/bookings", headers=booking_world[who], json=payload)
+    _check(response)
+
+
+@FUZZ
+@given(
+    query=st.dictionaries(st.sampled_from(["round_id", "page", "per_page", "free", "reason"]), st.text()),
+    who=st.sampled_from(["sme", "staff"]),
+)
+def test_fuzz_round_and_booking_queries_never_500(client, booking_world, query, who):
+    headers = booking_world[who]
+    for method, template, params in (
+        ("GET", "/api/v1/rounds", {}),
+        ("GET", "/api/v1/rounds/{round_id}/slots", {"round_id": 1}),
+        ("GET", "/api/v1/bookings", {}),
+        ("DELETE", "/api/v1/bookings/{booking_id}", {"booking_id": 1}),
+    ):
+        response = api_call(client, method, template, headers=headers, query=query, **params)
+        _check(response)
+
+
 path_ids = st.integers() | st.text(max_size=30) | st.sampled_from(["0", "-1", "1e3", "０１", "2147483647", "%", ".."])
 
 
@@ -156,8 +217,12 @@ def test_fuzz_path_ids_never_500(client, raw_id, method):
     _token, raw = issue_token(user=staff)
     db.session.commit()
     segment = quote(str(raw_id), safe="")
-    for prefix in ("/api/v1/companies/", "/api/v1/tokens/"):
-        response = client.open(prefix + segment, method=method, headers={"Authorization": f"Bearer {raw}"}, json={})
+    urls = [
+        prefix + segment for prefix in ("/api/v1/companies/", "/api/v1/tokens/", "/api/v1/rounds/", "/api/v1/bookings/")
+    ]
+    urls += [f"/api/v1/rounds/{segment}/slots", f"/api/v1/bookings/{segment}/ics"]
+    for url in urls:
+        response = client.open(url, method=method, headers={"Authorization": f"Bearer {raw}"}, json={})
         _check(response)
 
 
@@ -177,4 +242,5 @@ def test_fuzz_covers_every_body_endpoint():
         ("/api/v1/tokens", "post"),
         ("/api/v1/companies", "post"),
         ("/api/v1/companies/{company_id}", "patch"),
+        ("/api/v1/bookings", "post"),
     }

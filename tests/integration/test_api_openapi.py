@@ -1,12 +1,14 @@
 import re
+from datetime import timedelta
 
 from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from consultroom.accounts.models import ApiToken
+from consultroom.db import utcnow
 from consultroom.extensions import db
-from tests.factories import PASSWORD, make_company, make_user
-from tests.integration.test_api_support import DOC, api_call, bearer
+from tests.factories import PASSWORD, make_company, make_round, make_sme_with_company, make_user
+from tests.integration.test_api_support import DOC, api_call, bearer, documented_response
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 PERSONAL = {"contact_name", "contact_email", "contact_phone", "representative", "email", "name"}
@@ -127,6 +129,7 @@ def test_openapi_responses_match_documented_schemas(client):
         json={"business_number": "2208162517"},
         company_id=company.id,
     )
+    _rounds_and_bookings_tour(client, call, owner_h, staff_h)
     token_id = created.get_json()["id"]
     call("DELETE", "/api/v1/tokens/{token_id}", 404, headers=owner_h, token_id=token_id)
     call("DELETE", "/api/v1/tokens/{token_id}", 204, headers=staff_h, token_id=token_id)
@@ -136,3 +139,50 @@ def test_openapi_responses_match_documented_schemas(client):
     assert seen == {(path, method) for path, method, _op in _operations(DOC)}
     assert db.session.get(ApiToken, token_id).revoked_at is not None
     assert db.session.scalar(select(ApiToken).where(ApiToken.user_id == owner.id)).revoked_at is not None
+
+
+def _rounds_and_bookings_tour(client, call, owner_h, staff_h):
+    rnd = make_round(booths=1, slots_per_booth=3)
+    draft = make_round(status="draft", day=(utcnow() + timedelta(days=75)).date())
+    other_user, _other_company = make_sme_with_company()
+    other_h, lonely_h = bearer(other_user), bearer(make_user("sme"))
+    slot_id = rnd.slots[0].id
+    book = {"slot_id": slot_id, "request": {"products": "기초화장품", "hs_codes": ["330499"]}}
+
+    call("GET", "/api/v1/rounds", 200, headers=owner_h)
+    call("GET", "/api/v1/rounds", 422, headers=owner_h, query={"page": "x"})
+    call("GET", "/api/v1/rounds", 401)
+    call("GET", "/api/v1/rounds/{round_id}", 200, headers=owner_h, round_id=rnd.id)
+    call("GET", "/api/v1/rounds/{round_id}", 404, headers=owner_h, round_id=draft.id)
+    call("GET", "/api/v1/rounds/{round_id}", 401, round_id=rnd.id)
+    call("GET", "/api/v1/rounds/{round_id}/slots", 200, headers=owner_h, round_id=rnd.id, query={"free": "true"})
+    call("GET", "/api/v1/rounds/{round_id}/slots", 422, headers=owner_h, round_id=rnd.id, query={"free": "1"})
+    call("GET", "/api/v1/rounds/{round_id}/slots", 404, headers=owner_h, round_id=draft.id)
+    call("GET", "/api/v1/rounds/{round_id}/slots", 401, round_id=rnd.id)
+    created = call("POST", "/api/v1/bookings", 201, headers=owner_h, json=book)
+    call("POST", "/api/v1/bookings", 409, headers=other_h, json=book)
+    call("POST", "/api/v1/bookings", 422, headers=owner_h, json={})
+    call("POST", "/api/v1/bookings", 403, headers=lonely_h, json=book)
+    call("POST", "/api/v1/bookings", 400, headers=owner_h, data=b"[]", content_type="application/json")
+    call("POST", "/api/v1/bookings", 415, headers=owner_h, data=b"{}", content_type="text/plain")
+    call("POST", "/api/v1/bookings", 401, json=book)
+    booking_id = created.get_json()["id"]
+    call("GET", "/api/v1/bookings", 200, headers=owner_h)
+    call("GET", "/api/v1/bookings", 200, headers=staff_h, query={"round_id": rnd.id})
+    call("GET", "/api/v1/bookings", 422, headers=staff_h, query={"round_id": "0"})
+    call("GET", "/api/v1/bookings", 401)
+    call("GET", "/api/v1/bookings/{booking_id}", 200, headers=owner_h, booking_id=booking_id)
+    call("GET", "/api/v1/bookings/{booking_id}", 404, headers=other_h, booking_id=booking_id)
+    call("GET", "/api/v1/bookings/{booking_id}", 401, booking_id=booking_id)
+    ics = client.get(f"/api/v1/bookings/{booking_id}/ics", headers=owner_h)
+    assert ics.status_code == 200
+    assert ics.mimetype in documented_response("/api/v1/bookings/{booking_id}/ics", "get", 200)["content"]
+    call("GET", "/api/v1/bookings/{booking_id}/ics", 404, headers=other_h, booking_id=booking_id)
+    call("GET", "/api/v1/bookings/{booking_id}/ics", 401, booking_id=booking_id)
+    call("DELETE", "/api/v1/bookings/{booking_id}", 404, headers=other_h, booking_id=booking_id)
+    call(
+        "DELETE", "/api/v1/bookings/{booking_id}", 422, headers=owner_h, booking_id=booking_id, query={"reason": "\x00"}
+    )
+    call("DELETE", "/api/v1/bookings/{booking_id}", 204, headers=owner_h, booking_id=booking_id)
+    call("DELETE", "/api/v1/bookings/{booking_id}", 409, headers=owner_h, booking_id=booking_id)
+    call("DELETE", "/api/v1/bookings/{booking_id}", 401, booking_id=booking_id)

@@ -75,6 +75,10 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("bookings.my_bookings", "GET"): roles(L, 200, 200, 404, 404),
     ("bookings.cancel", "POST"): roles(L, 302, 404, 302, 302),
     ("bookings.ics", "GET"): roles(L, 200, 404, 200, 200),
+    # signed-link pages for proposed buyers and interpreters: a bad token is a 400 for everyone
+    ("respond.page", "GET"): every(400),
+    ("respond.answer", "POST"): every(400),
+    ("respond.ics", "GET"): every(400),
     # staff pages for rounds
     ("staff_rounds.index", "GET"): STAFF_ONLY,
     ("staff_rounds.new", "GET"): STAFF_ONLY,
@@ -108,6 +112,37 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("buyers.import_preview", "GET"): roles(L, 404, 404, 200, 404),
     ("buyers.import_confirm", "POST"): roles(L, 404, 404, 302, 404),
     ("buyers.import_discard", "POST"): roles(L, 404, 404, 302, 404),
+    # matching (staff): recommendations per booking, whole-round proposals; the weights are admins'
+    ("matching.booking", "GET"): STAFF_ONLY,
+    ("matching.match", "POST"): roles(L, 404, 404, 302, 302),
+    ("matching.unmatch", "POST"): roles(L, 404, 404, 302, 302),
+    ("matching.round_proposals", "GET"): STAFF_ONLY,
+    ("matching.create_proposal", "POST"): roles(L, 404, 404, 302, 302),
+    ("matching.proposal", "GET"): STAFF_ONLY,
+    ("matching.edit_line", "POST"): roles(L, 404, 404, 302, 302),
+    ("matching.confirm", "POST"): roles(L, 404, 404, 302, 302),
+    ("matching.discard", "POST"): roles(L, 404, 404, 302, 302),
+    ("matching.weights", "GET"): ADMIN_ONLY,
+    ("matching.weights", "POST"): ADMIN_ONLY,
+    # interpreter registry (staff); the portal by signed link (an invalid token here) or a linked account
+    ("interpreters.index", "GET"): STAFF_ONLY,
+    ("interpreters.new", "GET"): STAFF_ONLY,
+    ("interpreters.new", "POST"): STAFF_ONLY,
+    ("interpreters.detail", "GET"): STAFF_ONLY,
+    ("interpreters.edit", "GET"): STAFF_ONLY,
+    ("interpreters.edit", "POST"): STAFF_ONLY,
+    ("interpreters.set_active", "POST"): roles(L, 404, 404, 302, 302),
+    ("interpreters.hours", "GET"): STAFF_ONLY,
+    ("interpreters.hours", "POST"): roles(L, 404, 404, 302, 302),
+    ("interpreters.exceptions", "GET"): STAFF_ONLY,
+    ("interpreters.exceptions", "POST"): STAFF_ONLY,
+    ("interpreters.delete_exception", "POST"): roles(L, 404, 404, 302, 302),
+    ("interpreters.send_link", "POST"): roles(L, 404, 404, 302, 302),
+    ("interpreters.report", "GET"): STAFF_ONLY,
+    ("interpreters.report_csv", "GET"): STAFF_ONLY,
+    ("interpreter_portal.portal", "GET"): every(400),
+    ("interpreter_portal.me", "GET"): roles(L, 404, 404, 404, 404),
+    # exchange rates (admins)
     # JSON API, walked with bearer tokens ("anon" sends none); a body of {} unless API_DATA says otherwise
     ("api.openapi_json", "GET"): every(200),
     ("api.create_token", "POST"): every(422),
@@ -119,6 +154,14 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("api.create_company", "POST"): roles(401, 403, 403, 404, 404),
     ("api.get_company", "GET"): roles(401, 200, 404, 200, 200),
     ("api.update_company", "PATCH"): roles(401, 200, 404, 200, 200),
+    ("api.list_rounds", "GET"): roles(401, 200, 200, 200, 200),
+    ("api.get_round", "GET"): roles(401, 200, 200, 200, 200),
+    ("api.list_round_slots", "GET"): roles(401, 200, 200, 200, 200),
+    ("api.create_booking", "POST"): roles(401, 422, 422, 422, 422),
+    ("api.list_bookings", "GET"): roles(401, 200, 200, 200, 200),
+    ("api.get_booking", "GET"): roles(401, 200, 404, 200, 200),
+    ("api.cancel_booking", "DELETE"): roles(401, 204, 404, 204, 204),
+    ("api.booking_ics", "GET"): roles(401, 200, 404, 200, 200),
 }
 
 # Form data for POSTs that need it to reach their permission check meaningfully ({slot_id}: from params).
@@ -172,6 +215,16 @@ def world():
         parsed=parse_upload("buyers.csv", b"company,country,email\nZenith Trading,JP,info@zenith.example.jp\n"),
         actor=people["staff"],
     )
+    from consultroom.interpreters.models import InterpreterException
+    from tests.factories import make_interpreter
+
+    interpreter = make_interpreter(name="Kim Interpreter")
+    away = InterpreterException(interpreter_id=interpreter.id, day=date(2030, 1, 2), available=False, note="")
+    db.session.add(away)
+    db.session.flush()
+    from consultroom.matching.proposals import create_proposal
+
+    proposal = create_proposal(rnd=rnd, actor=people["staff"])
     from consultroom.api.tokens import issue_token
 
     owners_token, _raw = issue_token(user=owner, name="kept")
@@ -190,6 +243,10 @@ def world():
         "mail_id": mail.id,
         "buyer_id": buyer.id,
         "batch_id": batch.id,
+        "proposal_id": proposal.id,
+        "line_id": proposal.lines[0].id,
+        "interpreter_id": interpreter.id,
+        "exception_id": away.id,
     }
     return people, params
 

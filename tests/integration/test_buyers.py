@@ -8,6 +8,7 @@ import re
 from datetime import time, timedelta
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -152,7 +153,7 @@ def test_duplicate_email_refused_naming_the_registered_buyer(client, login_as):
 def test_duplicate_company_in_same_country_refused_ignoring_case_and_spaces(app):
     staff = make_user("staff")
     existing = make_buyer(company_name="Sunrise Cosmetics Inc.", country="US", actor=staff)
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(Conflict) as caught, force_locale("en"):  # outside a request the default is Korean
         make_buyer(company_name="  sunrise   COSMETICS inc. ", country="us", actor=staff)
     assert caught.value.fields == {
         "company_name": [f"This company is already registered in this country (buyer no. {existing.id})."]

@@ -118,7 +118,7 @@ def test_outbox_detail_shows_headers_body_and_error(client, login_as):
     assert mail.message_id.replace("<", "&lt;").replace(">", "&gt;") in html
     assert "Consultroom &lt;no-reply@consultroom.local&gt;" in html
     assert "Recipient refused (a@b: 550 no such user)" in html
-    assert "Hello 김민준," in html
+    assert "김민준님, 안녕하세요." in html  # the mail is in its recipient's language (Korean)
     assert '<dt class="col-sm-4">Attempts</dt><dd class="col-sm-8">8</dd>' in html
     assert f'action="/admin/outbox/{mail.id}/retry"' in html
 

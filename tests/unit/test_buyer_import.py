@@ -6,6 +6,7 @@ import io
 from datetime import time
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import Workbook
 
 from consultroom.buyers import importing
@@ -27,6 +28,13 @@ ROW_EN = (
     "Acme Beauty,US,Jane Roe,Jane@Acme.example.com,+1 212 555 0100,America/New_York,en,"
     '"3304, 330499",skin care,medium,KOTRA,09:00,17:00'
 )
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages below are asserted in English; outside a request the app's default, Korean, applies."""
+    with force_locale("en"):
+        yield
 
 
 def xlsx_bytes(rows: list[list[object]]) -> bytes:

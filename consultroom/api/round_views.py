@@ -1,0 +1,90 @@
+"""Rounds and their slots through the API, as the UI's /rounds pages show them (bookings.policies)."""
+
+from __future__ import annotations
+
+from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from consultroom.access import authorize, get_or_404
+from consultroom.api import bp
+from consultroom.api.auth import api_auth
+from consultroom.api.http import query_int
+from consultroom.api.serializers import round_json, slot_json
+from consultroom.bookings import policies, queries
+from consultroom.db import utcnow
+from consultroom.errors import Invalid
+from consultroom.extensions import db
+from consultroom.rounds.models import Round, RoundStatus
+
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+BOOLEANS = {"true": True, "false": False}
+
+
+def query_bool(name: str, errors: dict[str, list[str]]) -> bool | None:
+    """A strict boolean: absent (None), `true` or `false`; anything else is named in `errors`."""
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    if raw not in BOOLEANS:
+        errors[name] = [_("Use true or false.")]
+        return None
+    return BOOLEANS[raw]
+
+
+@bp.get("/rounds")
+@api_auth
+def list_rounds():
+    user = g.api_user
+    errors: dict[str, list[str]] = {}
+    page = query_int("page", 1, 1, MAX_PAGE, errors)
+    default_per_page = min(current_app.config["COMPANIES_PER_PAGE"], MAX_PER_PAGE)
+    per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    stmt = select(Round).order_by(Round.day.desc(), Round.id.desc())
+    if not user.is_staff:
+        # The SQL form of policies.can_see_round, as queries.visible_rounds has it: no drafts for SMEs.
+        stmt = stmt.where(Round.status != RoundStatus.DRAFT.value)
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    now = utcnow()
+    return jsonify(
+        {
+            "items": [round_json(r, now=now) for r in pagination.items],
+            "page": page,
+            "per_page": per_page,
+            "total": pagination.total,
+            "pages": pagination.pages,
+        }
+    )
+
+
+@bp.get("/rounds/<int:round_id>")
+@api_auth
+def get_round(round_id: int):
+    rnd = get_or_404(db.session, Round, round_id)
+    authorize(policies.can_see_round(g.api_user, rnd))
+    return jsonify(round_json(rnd, now=utcnow()))
+
+
+@bp.get("/rounds/<int:round_id>/slots")
+@api_auth
+def list_round_slots(round_id: int):
+    user = g.api_user
+    errors: dict[str, list[str]] = {}
+    only_free = query_bool("free", errors)
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    rnd = get_or_404(db.session, Round, round_id)
+    authorize(policies.can_see_round(user, rnd))
+    slots, booked = queries.round_slots_with_bookings(rnd)
+    now = utcnow()
+    items = []
+    for slot in slots:
+        booking = booked.get(slot.id)
+        visible_id = booking.id if booking is not None and policies.can_see_booking(user, booking) else None
+        item = slot_json(slot, booking=booking, visible_booking_id=visible_id, now=now)
+        if only_free is None or item["free"] == only_free:
+            items.append(item)
+    return jsonify({"round_id": rnd.id, "items": items})

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import lazyload, selectinload
+
+from consultroom.bookings.models import Booking, BookingStatus
+from consultroom.buyers.models import Buyer
+from consultroom.extensions import db
+from consultroom.interpreters.models import Interpreter, InterpreterLanguage
+
+STATUSES = ("active", "inactive", "all")
+
+
+@dataclass(frozen=True)
+class InterpreterFilter:
+    q: str = ""  # name or e-mail
+    language: str = ""
+    status: str = "active"  # active | inactive | all
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def interpreter_search(f: InterpreterFilter) -> Select:
+    # Languages come in one extra query for the page; hours and exceptions are not shown in the list.
+    stmt = select(Interpreter).options(
+        selectinload(Interpreter.language_rows), lazyload(Interpreter.hours), lazyload(Interpreter.exceptions)
+    )
+    if f.q.strip():
+        like = f"%{_escape_like(f.q.strip())}%"
+        stmt = stmt.where(or_(Interpreter.name.ilike(like, escape="\\"), Interpreter.email.ilike(like, escape="\\")))
+    if f.language:
+        stmt = stmt.where(
+            exists().where(
+                InterpreterLanguage.interpreter_id == Interpreter.id, InterpreterLanguage.code == f.language.lower()
+            )
+        )
+    if f.status == "active":
+        stmt = stmt.where(Interpreter.active.is_(True))
+    elif f.status == "inactive":
+        stmt = stmt.where(Interpreter.active.is_(False))
+    return stmt.order_by(Interpreter.name, Interpreter.id)
+
+
+def _with_parties(stmt: Select) -> Select:
+    return stmt.options(
+        selectinload(Booking.company),
+        selectinload(Booking.buyer).options(selectinload(Buyer.language_rows), lazyload(Buyer.interest_rows)),
+        selectinload(Booking.round),
+    )
+
+
+def assignments(interpreter_id: int, *, now: datetime, upcoming: bool, include_cancelled: bool = True) -> list[Booking]:
+    """The interpreter's bookings: upcoming ones soonest first, past ones newest first."""
+    stmt = select(Booking).where(Booking.interpreter_id == interpreter_id)
+    if upcoming:
+        stmt = stmt.where(Booking.ends_at > now).order_by(Booking.starts_at, Booking.id)
+    else:
+        stmt = stmt.where(Booking.ends_at <= now).order_by(Booking.starts_at.desc(), Booking.id.desc())
+    if not include_cancelled:
+        stmt = stmt.where(Booking.status != BookingStatus.CANCELLED.value)
+    return list(db.session.scalars(_with_parties(stmt)))
+
+
+def linked_interpreter(user_id: int) -> Interpreter | None:
+    return db.session.scalar(select(Interpreter).where(Interpreter.user_id == user_id))

@@ -1,0 +1,256 @@
+"""Staff pages for matching: recommendations per booking, whole-round proposals, scoring weights."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from consultroom.access import authorize, get_or_404
+from consultroom.bookings.models import Booking
+from consultroom.buyers.models import Buyer
+from consultroom.errors import Conflict, DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+from consultroom.interpreters.models import Interpreter
+from consultroom.matching import policies, proposals, services, settings
+from consultroom.matching.forms import WeightsForm
+from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
+from consultroom.matching.recommend import describe, load_world, reasons_from_rows, recommend
+from consultroom.rounds.models import Round
+
+bp = Blueprint("matching", __name__, url_prefix="/staff/matching")
+
+
+def _staff() -> None:
+    authorize(policies.can_match(current_user))
+
+
+def _int(name: str) -> int | None:
+    raw = (request.form.get(name) or "").strip()
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+@bp.app_template_global()
+def match_reason(reason, buyer) -> str:
+    return describe(reason, buyer)
+
+
+# --- one booking -----------------------------------------------------------------------------------
+
+
+def _render_booking(booking: Booking, *, error: str | None = None, error_for: int | None = None, status: int = 200):
+    world = load_world([booking])
+    recommendations = recommend(booking=booking, world=world)
+    return (
+        render_template(
+            "matching/booking.html",
+            booking=booking,
+            recommendations=recommendations,
+            weights=world.weights,
+            error=error,
+            error_for=error_for,
+            open_for_matching=booking.status in services.OPEN_FOR_MATCHING,
+        ),
+        status,
+    )
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def booking(booking_id: int):
+    _staff()
+    return _render_booking(get_or_404(db.session, Booking, booking_id))
+
+
+@bp.post("/bookings/<int:booking_id>/match")
+@login_required
+def match(booking_id: int):
+    _staff()
+    b = get_or_404(db.session, Booking, booking_id)
+    buyer_id, interpreter_id = _int("buyer_id"), _int("interpreter_id")
+    buyer = db.session.get(Buyer, buyer_id) if buyer_id is not None else None
+    if buyer is None:
+        flash(_("Choose a buyer."), "danger")
+        return redirect(url_for("matching.booking", booking_id=b.id))
+    interpreter = db.session.get(Interpreter, interpreter_id) if interpreter_id is not None else None
+    world = load_world([b])
+    score = world.score(b, buyer.id).total if buyer.id in world.buyers else None
+    try:
+        services.propose_match(booking=b, buyer=buyer, interpreter=interpreter, actor=current_user, score=score)
+    except DomainError as exc:
+        db.session.rollback()
+        # The message goes beside the form it answers, on the page as it now stands.
+        return _render_booking(db.session.get(Booking, booking_id), error=exc.message, error_for=buyer_id, status=409)
+    db.session.commit()
+    flash(_("%(buyer)s is proposed; the buyer and the interpreter are asked to confirm.", buyer=buyer.company_name))
+    return redirect(url_for("matching.booking", booking_id=b.id))
+
+
+@bp.post("/bookings/<int:booking_id>/unmatch")
+@login_required
+def unmatch(booking_id: int):
+    _staff()
+    b = get_or_404(db.session, Booking, booking_id)
+    try:
+        services.clear_match(booking=b, actor=current_user, reason=(request.form.get("reason") or "").strip()[:500])
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The match is withdrawn; the booking is waiting for a buyer again."), "info")
+    return redirect(url_for("matching.booking", booking_id=booking_id))
+
+
+# --- whole-round proposals ----------------------------------------------------------------------------
+
+
+@bp.get("/rounds/<int:round_id>")
+@login_required
+def round_proposals(round_id: int):
+    _staff()
+    rnd = get_or_404(db.session, Round, round_id)
+    items = db.session.scalars(
+        select(RoundProposal).where(RoundProposal.round_id == rnd.id).order_by(RoundProposal.id.desc()).limit(50)
+    ).all()
+    waiting = len(proposals.waiting_bookings(rnd))
+    return render_template(
+        "matching/round.html", rnd=rnd, proposals=items, waiting=waiting, proposable=proposals.PROPOSABLE_ROUNDS
+    )
+
+
+@bp.post("/rounds/<int:round_id>/proposals")
+@login_required
+def create_proposal(round_id: int):
+    _staff()
+    rnd = get_or_404(db.session, Round, round_id)
+    try:
+        proposal = proposals.create_proposal(rnd=rnd, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("matching.round_proposals", round_id=round_id))
+    db.session.commit()
+    flash(_("A draft proposal is ready. Nothing is sent before you confirm it."), "success")
+    return redirect(url_for("matching.proposal", proposal_id=proposal.id))
+
+
+def _load_proposal(proposal_id: int) -> RoundProposal:
+    return get_or_404(db.session, RoundProposal, proposal_id)
+
+
+@bp.get("/proposals/<int:proposal_id>")
+@login_required
+def proposal(proposal_id: int):
+    _staff()
+    p = _load_proposal(proposal_id)
+    lines = proposals.proposal_lines(p.id)
+    draft = p.status == ProposalStatus.DRAFT
+    world = proposals.load_proposal_world(p) if draft else None
+    issues = proposals.check(p, world) if world is not None else []
+    options = {}
+    if world is not None:
+        for line in lines:
+            booking = world.bookings[line.booking_id]
+            cands = world.candidates(booking, hours_rule=proposals.hours_rule(world))
+            options[line.id] = {
+                "buyers": [(world.buyers[c.buyer_id], c.score.total) for c in cands],
+                "interpreters": [world.interpreters[i] for i in world.free_interpreters(booking)],
+            }
+    failed = request.args.get("failed", type=int)
+    return render_template(
+        "matching/proposal.html",
+        proposal=p,
+        lines=lines,
+        issues=issues,
+        flagged={i for issue in issues for i in issue.line_ids},
+        options=options,
+        draft=draft,
+        failed=failed,
+        reasons_of=lambda line: reasons_from_rows(line.reasons),
+    )
+
+
+def _line(proposal_id: int, line_id: int) -> ProposalLine:
+    line = get_or_404(db.session, ProposalLine, line_id)
+    authorize(line.proposal_id == proposal_id)
+    return line
+
+
+@bp.post("/proposals/<int:proposal_id>/lines/<int:line_id>")
+@login_required
+def edit_line(proposal_id: int, line_id: int):
+    _staff()
+    line = _line(proposal_id, line_id)
+    try:
+        proposals.edit_line(
+            line=line, buyer_id=_int("buyer_id"), interpreter_id=_int("interpreter_id"), actor=current_user
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The line is changed."), "info")
+    return redirect(url_for("matching.proposal", proposal_id=proposal_id) + f"#line-{line_id}")
+
+
+@bp.post("/proposals/<int:proposal_id>/confirm")
+@login_required
+def confirm(proposal_id: int):
+    _staff()
+    p = _load_proposal(proposal_id)
+    try:
+        proposals.confirm_proposal(proposal=p, actor=current_user)
+    except proposals.LineConflict as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("matching.proposal", proposal_id=proposal_id, failed=exc.line_id))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("matching.proposal", proposal_id=proposal_id))
+    db.session.commit()
+    flash(_("The proposal is confirmed: every buyer and interpreter is asked to accept."), "success")
+    return redirect(url_for("matching.round_proposals", round_id=p.round_id))
+
+
+@bp.post("/proposals/<int:proposal_id>/discard")
+@login_required
+def discard(proposal_id: int):
+    _staff()
+    p = _load_proposal(proposal_id)
+    try:
+        proposals.discard_proposal(proposal=p, actor=current_user)
+    except Conflict as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("matching.proposal", proposal_id=proposal_id))
+    db.session.commit()
+    flash(_("The draft proposal is discarded."), "info")
+    return redirect(url_for("matching.round_proposals", round_id=p.round_id))
+
+
+# --- weights -------------------------------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def weights():
+    authorize(policies.can_edit_weights(current_user))
+    form = WeightsForm(data=asdict(settings.get_weights()) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            settings.update_weights(data={n: form[n].data for n in settings.WEIGHT_NAMES}, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The scoring weights are saved. They apply to recommendations from now on."), "success")
+            return redirect(url_for("matching.weights"))
+    return render_template("matching/settings.html", form=form, names=settings.WEIGHT_NAMES)

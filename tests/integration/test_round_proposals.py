@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+from datetime import time
+
+from sqlalchemy import func, select
+
+from consultroom.audit.models import AuditEntry
+from consultroom.bookings.models import Booking
+from consultroom.extensions import db
+from consultroom.matching.assignment import Pair, Result, violations
+from consultroom.matching.models import MatchWeight, RoundProposal
+from consultroom.matching.proposals import check, create_proposal, load_proposal_world, slot_of
+from consultroom.matching.recommend import recommend
+from consultroom.matching.services import propose_match
+from consultroom.notifications.models import OutboxMail
+from tests.factories import make_company, make_round, make_user
+from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at
+
+
+def _round():
+    """Three bookings where taking the best pair first (greedy) loses 10 points.
+
+    C1 and C2 book 10:00, C3 (Korean only) 11:00. X suits C1 best (100) but also C2 (85); Y suits C1
+    (65) more than C2 (40); Z is the only buyer for C3 (80, through the one Vietnamese interpreter,
+    who takes one session a day). Greedy: C1-X, C3-Z, C2-Y = 220. Optimal: C1-Y, C2-X, C3-Z = 230.
+    """
+    rnd = make_round(booths=3, slots_per_booth=2, status="closed")
+    c1 = make_company(name_en="C1", hs_codes=("330499",), target_countries=("US",), languages=("ko", "en"))
+    c2 = make_company(name_en="C2", hs_codes=("210390",), target_countries=("US",), languages=("ko", "en"))
+    c3 = make_company(name_en="C3", hs_codes=("090111",), target_countries=("VN",), languages=("ko",))
+    ten, eleven = slots_at(rnd, 0), slots_at(rnd, 1)
+    rnd.status = "open"  # staff book for companies while the round is open, then close it for matching
+    b1, b2, b3 = book(c1, ten[0]), book(c2, ten[1]), book(c3, eleven[0])
+    rnd.status = "closed"
+    x = make_buyer("Xport", country="US", interests=("330499", "2103"), timezone="Asia/Seoul")
+    y = make_buyer("Yamato", country="JP", interests=("3304",), timezone="Asia/Seoul")
+    z = make_buyer(
+        "Zen Coffee", country="VN", interests=("0901",), languages=("vi",), timezone="Asia/Ho_Chi_Minh",
+        meet_from=time(8), meet_to=time(17),
+    )  # fmt: skip
+    nguyen = interpreter_for(rnd, ("vi",), name="Nguyen", max_sessions_per_day=1)
+    staff = make_user("staff")
+    db.session.flush()
+    return {"rnd": rnd, "b": (b1, b2, b3), "buyers": (x, y, z), "interp": nguyen, "staff": staff}
+
+
+def _assigned(proposal):
+    return {line.booking_id: (line.buyer_id, line.interpreter_id) for line in proposal.lines}
+
+
+def test_proposal_beats_greedy_and_respects_every_rule():
+    w = _round()
+    (b1, b2, b3), (x, y, z) = w["b"], w["buyers"]
+
+    proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
+
+    assert (proposal.exact_total, proposal.greedy_total) == (230, 220)
+    assert (proposal.exact_matched, proposal.greedy_matched) == (3, 3)
+    assert _assigned(proposal) == {b1.id: (y.id, None), b2.id: (x.id, None), b3.id: (z.id, w["interp"].id)}
+    assert [line.score for line in proposal.lines] == [65, 85, 80]
+    assert proposal.lines[2].reasons == [
+        ["hs4", 25, "0901"], ["country", 20, "VN"], ["interpreter", 10, "vi"], ["within_hours", 15, ""],
+        ["new_pair", 10, ""],
+    ]  # fmt: skip
+    world = load_proposal_world(proposal)
+    assert check(proposal, world) == []
+    slots = {b.id: slot_of(b) for b in w["b"]}
+    by_buyer = Result({ln.booking_id: Pair(ln.booking_id, ln.buyer_id, ln.score) for ln in proposal.lines}, 0, "")
+    assert violations(slots, by_buyer) == []
+    # Nothing is sent before staff confirm.
+    assert (
+        db.session.scalar(select(func.count(OutboxMail.id)).where(OutboxMail.to_addr.in_([x.email, y.email, z.email])))
+        == 0
+    )
+
+
+def test_proposal_page_shows_totals_and_reasons(client, login_as):
+    w = _round()
+    login_as("staff")
+
+    response = client.submit(f"/staff/matching/rounds/{w['rnd'].id}/proposals")
+
+    assert response.status_code == 302
+    proposal = db.session.scalars(select(RoundProposal)).one()
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert '<dd class="col-sm-9" id="exact-total">230 ·' in html
+    assert '<dd class="col-sm-9" id="greedy-total">220 ·' in html
+    assert "HS heading 0901 matches" in html and "Interpreter available for Vietnamese" in html
+    assert 'id="issues"' not in html
+    assert f"/staff/matching/proposals/{proposal.id}/confirm" in html
+
+
+def test_editing_a_line_to_an_overlapping_buyer_shows_the_violation_and_blocks_confirm(client, login_as):
+    w = _round()
+    (_b1, b2, _b3), (x, y, _z) = w["b"], w["buyers"]
+    proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
+    line2 = next(line for line in proposal.lines if line.booking_id == b2.id)
+    login_as("staff")
+
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/lines/{line2.id}", {"buyer_id": str(y.id)})
+
+    assert response.status_code == 302
+    html = client.get(f"/staff/matching/proposals/{proposal.id}").get_data(as_text=True)
+    assert 'id="issues"' in html
+    assert "Buyer Yamato is in two consultations at overlapping times" in html
+    assert "disabled aria-disabled" in html
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm")
+    assert response.status_code == 302
+    assert "breaks 1 rules" in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert [db.session.get(Booking, b.id).status for b in w["b"]] == ["requested"] * 3
+    assert db.session.get(RoundProposal, proposal.id).status == "draft"
+    edited = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "matching.proposal.edit_line"))
+    assert edited.before["buyer_id"] == x.id and edited.after["buyer_id"] == y.id
+
+
+def test_confirm_applies_every_line_and_queues_the_mails(client, login_as):
+    w = _round()
+    (b1, b2, b3), (x, y, z) = w["b"], w["buyers"]
+    proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
+    login_as("staff")
+
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm")
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    got = {b.id: (b.status, b.buyer_id, b.interpreter_id, b.match_score) for b in db.session.scalars(select(Booking))}
+    assert got == {
+        b1.id: ("matched", y.id, None, 65),
+        b2.id: ("matched", x.id, None, 85),
+        b3.id: ("matched", z.id, w["interp"].id, 80),
+    }
+    mailed = set(db.session.scalars(select(OutboxMail.to_addr)))
+    assert {x.email, y.email, z.email, w["interp"].email} <= mailed
+    assert db.session.get(RoundProposal, proposal.id).status == "confirmed"
+    actions = db.session.scalars(select(AuditEntry.action)).all()
+    assert actions.count("booking.match.propose") == 3 and "matching.proposal.confirm" in actions
+
+
+def test_a_conflict_at_confirm_applies_nothing_and_names_the_line(client, login_as):
+    w = _round()
+    (b1, b2, b3), (x, _y, _z) = w["b"], w["buyers"]
+    proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
+    line2 = next(line for line in proposal.lines if line.booking_id == b2.id)
+    # The world changes: before staff confirm, X is given another company at 10:00.
+    c4 = make_company(name_en="C4", languages=("ko", "en"))
+    w["rnd"].status = "open"
+    b4 = book(c4, slots_at(w["rnd"], 0)[2])
+    w["rnd"].status = "closed"
+    propose_match(booking=b4, buyer=x, interpreter=None, actor=w["staff"])
+    db.session.commit()
+    mails_before = db.session.scalar(select(func.count(OutboxMail.id)))
+    login_as("staff")
+
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"?failed={line2.id}")
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Line 2 (" in html and "The buyer Xport already has a consultation at this time." in html
+    assert "Nothing was applied." in html
+    assert f'id="line-{line2.id}" class="table-warning"' in html
+    db.session.expire_all()
+    assert [db.session.get(Booking, b.id).status for b in (b1, b2, b3)] == ["requested"] * 3
+    assert db.session.get(RoundProposal, proposal.id).status == "draft"
+    assert db.session.scalar(select(func.count(OutboxMail.id))) == mails_before
+
+
+def test_discard_and_a_new_proposal_replaces_the_draft(client, login_as):
+    w = _round()
+    first = create_proposal(rnd=w["rnd"], actor=w["staff"])
+    second = create_proposal(rnd=w["rnd"], actor=w["staff"])
+    db.session.commit()
+    assert db.session.get(RoundProposal, first.id).status == "discarded"
+    login_as("staff")
+
+    response = client.submit(f"/staff/matching/proposals/{second.id}/discard")
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(RoundProposal, second.id).status == "discarded"
+    again = client.submit(f"/staff/matching/proposals/{second.id}/confirm")
+    assert "no longer a draft" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_buyer_hours_are_a_rule_only_while_outside_hours_counts_against(client, login_as):
+    rnd = make_round(booths=1, slots_per_booth=1, status="open")
+    company = make_company(hs_codes=("330499",), target_countries=("US",), languages=("ko", "en"))
+    booking = book(company, rnd.slots[0])
+    night = make_buyer("Night Owl", country="US", timezone="America/New_York")  # 10:00 Seoul is night there
+    staff = make_user("staff")
+
+    assert _assigned(create_proposal(rnd=rnd, actor=staff)) == {booking.id: (None, None)}
+    db.session.add(MatchWeight(name="outside_hours", value=0))
+    db.session.flush()
+    assert _assigned(create_proposal(rnd=rnd, actor=staff)) == {booking.id: (night.id, None)}
+
+
+def test_weights_settings_change_the_ranking_and_are_audited(client, login_as):
+    w = _round()
+    b1 = w["b"][0]
+    assert [r.buyer.company_name for r in recommend(booking=b1)][:2] == ["Xport", "Yamato"]
+    admin = login_as("admin")
+    form = {"hs6": "0", "hs4": "60", "hs2": "10", "country": "20", "shared_language": "15", "interpreter": "10",
+            "within_hours": "15", "outside_hours": "-40", "new_pair": "10", "load_each": "-5"}  # fmt: skip
+
+    bad = client.submit("/staff/matching/settings", {**form, "hs4": "101"})
+    assert bad.status_code == 200 and "Number must be between -100 and 100." in bad.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(MatchWeight)) == 0
+    response = client.submit("/staff/matching/settings", form)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    ranked = recommend(booking=db.session.get(Booking, b1.id))
+    assert [(r.buyer.company_name, r.score.total) for r in ranked][:2] == [("Yamato", 100), ("Xport", 60)]
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "matching.weights_updated"))
+    assert entry.actor_id == admin.id
+    assert entry.before == {"hs4": 25, "hs6": 40} and entry.after == {"hs4": 60, "hs6": 0}
+    proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
+    assert proposal.weights["hs6"] == 0
+
+
+def test_weights_page_is_for_admins_only(make_client, login_as):
+    staff = make_client()
+    login_as("staff", on=staff)
+    assert staff.get("/staff/matching/settings").status_code == 404
+    admin = make_client()
+    login_as("admin", on=admin)
+    page = admin.get("/staff/matching/settings")
+    assert page.status_code == 200 and 'value="40"' in page.get_data(as_text=True)
