@@ -87,11 +87,20 @@ def sessions_on_day(interpreter_id: int, moment: datetime, *, excluding: int | N
     return db.session.scalar(stmt) or 0
 
 
-def _lock_interpreter(interpreter: Interpreter) -> None:
-    # Two staff proposing the same interpreter for two bookings on one day would both pass the
-    # daily count; the row lock makes the second wait and count again. SQLite writers are already
-    # serialised (BEGIN IMMEDIATE), and SQLite has no FOR UPDATE.
-    if db.session.get_bind().dialect.name == "postgresql":
+def _lock_parties(buyer: Buyer, interpreter: Interpreter | None) -> None:
+    """Row locks on the buyer, then the interpreter, before checking and writing.
+
+    Two staff proposing the same interpreter for two bookings on one day would both pass the daily
+    count; and two transactions each writing a booking for the same buyer at overlapping times
+    would each wait on the other's row in the exclusion check, which PostgreSQL ends as a deadlock
+    (a 500) rather than a conflict. With the locks the second waits, then sees the first's booking
+    and gets a Conflict. Always buyer before interpreter, so two proposals cannot lock in a cycle.
+    SQLite writers are already serialised (BEGIN IMMEDIATE), and SQLite has no FOR UPDATE.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    db.session.execute(select(Buyer.id).where(Buyer.id == buyer.id).with_for_update())
+    if interpreter is not None:
         db.session.execute(select(Interpreter.id).where(Interpreter.id == interpreter.id).with_for_update())
 
 
@@ -201,8 +210,7 @@ def propose_match(
     now = now or utcnow()
     if booking.starts_at <= now:
         raise Conflict(_("This consultation has already begun."))
-    if interpreter is not None:
-        _lock_interpreter(interpreter)
+    _lock_parties(buyer, interpreter)
     check_proposal(booking=booking, buyer=buyer, interpreter=interpreter)
     before = match_snapshot(booking)
     replaced = notify.parties_of(booking)
