@@ -63,21 +63,11 @@ def registry_countries() -> Select:
     return select(Buyer.country).distinct().order_by(Buyer.country)
 
 
-def history_available() -> bool:
-    return getattr(Booking, "buyer_id", None) is not None
-
-
 def buyer_history(buyer_id: int) -> list[Booking]:
-    """The buyer's consultations, newest first (cancelled ones too, marked as such).
-
-    Bookings get their buyer column with the matching work; until then there is no history to show.
-    """
-    column = getattr(Booking, "buyer_id", None)
-    if column is None:
-        return []
+    """The buyer's consultations, newest first (cancelled ones too, marked as such)."""
     stmt = (
         select(Booking)
-        .where(column == buyer_id)
+        .where(Booking.buyer_id == buyer_id)
         .options(selectinload(Booking.company), selectinload(Booking.round))
         .order_by(Booking.starts_at.desc(), Booking.id.desc())
     )

@@ -21,7 +21,6 @@ from consultroom.buyers.queries import (
     BuyerFilter,
     buyer_history,
     buyer_search,
-    history_available,
     registry_countries,
 )
 from consultroom.companies.validation import language_choices
@@ -113,7 +112,6 @@ def detail(buyer_id: int):
         "buyers/detail.html",
         buyer=buyer,
         history=buyer_history(buyer.id),
-        history_available=history_available(),
         local=_local_view(buyer),
         active_form=ActiveForm(active="0" if buyer.active else "1"),
     )
