@@ -66,6 +66,9 @@ class Config:
     MATCH_RESPONSE_HOURS = int(os.environ.get("MATCH_RESPONSE_HOURS", "48"))  # never later than the slot start
     MATCH_LINK_MAX_AGE = 14 * 24 * 3600
     MEETING_BASE_URL = os.environ.get("MEETING_BASE_URL", "https://meet.jit.si/consultroom-")
+    # Surveys (issue 5): the link's lifetime from the invitation, and whether buyers are asked too
+    SURVEY_LINK_DAYS = int(os.environ.get("SURVEY_LINK_DAYS", "21"))
+    SURVEY_INVITE_BUYERS = _bool("SURVEY_INVITE_BUYERS", True)
 
     # Mail: SMTP delivery from the outbox
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
@@ -85,6 +88,9 @@ class Config:
     BASE_URL = os.environ.get("BASE_URL", "http://localhost:5000")
 
     API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
+    # Contracts take the rate of their signing date, or the latest earlier one within this many days
+    # (banks publish none on weekends and holidays); older than that is an error, never a guess.
+    RATE_MAX_AGE_DAYS = int(os.environ.get("RATE_MAX_AGE_DAYS", "7"))
     COMPANIES_PER_PAGE = 25
 
 

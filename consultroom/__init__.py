@@ -94,9 +94,12 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.main.views import bp as main_bp
     from consultroom.matching.views import bp as matching_bp
     from consultroom.notifications.views import bp as notifications_bp
+    from consultroom.outcomes.views import bp as outcomes_bp
+    from consultroom.reports.views import bp as reports_bp
     from consultroom.respond.views import bp as respond_bp
     from consultroom.rounds.views import bp as staff_rounds_bp
     from consultroom.scheduler.views import bp as jobs_bp
+    from consultroom.surveys.views import bp as surveys_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
@@ -111,6 +114,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(respond_bp)
     app.register_blueprint(interpreters_bp)
     app.register_blueprint(interpreter_portal_bp)
+    app.register_blueprint(outcomes_bp)
+    app.register_blueprint(surveys_bp)
+    app.register_blueprint(reports_bp)
     # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)

@@ -13,5 +13,21 @@ from consultroom.interpreters.models import (  # noqa: F401
 )
 from consultroom.matching.models import MatchWeight, ProposalLine, RoundProposal  # noqa: F401
 from consultroom.notifications.models import OutboxMail  # noqa: F401
+from consultroom.outcomes.models import (  # noqa: F401
+    ConsultationLog,
+    Contract,
+    ExchangeRate,
+    FollowUpSent,
+    Outcome,
+    OutcomeChange,
+)
+from consultroom.reports.models import ReportTarget  # noqa: F401
 from consultroom.rounds.models import ClosedDate, Round, RoundSettings, Slot  # noqa: F401
 from consultroom.scheduler.models import JobRun  # noqa: F401
+from consultroom.surveys.models import (  # noqa: F401
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+    SurveyVersion,
+)

@@ -13,4 +13,13 @@ def _reject_nul_in_query() -> None:
 
 
 # Route modules register themselves on bp, so they are imported after it exists.
-from consultroom.api import auth_views, booking_views, company_views, doc_views, round_views  # noqa: E402, F401
+from consultroom.api import (  # noqa: E402, F401
+    auth_views,
+    booking_views,
+    buyer_views,
+    company_views,
+    doc_views,
+    interpreter_views,
+    matching_views,
+    round_views,
+)

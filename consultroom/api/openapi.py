@@ -706,6 +706,696 @@ PATHS: dict[str, Any] = {
 }
 
 
+# --- buyers, interpreters and matching (issue 4, item 6): staff only; SMEs get 404 -----------------
+
+_STAFF_404 = _error(404, "No such object, or you are not staff (SMEs never see the buyer registry).")
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+_HHMM = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
+_NULLABLE_HHMM = {"type": ["string", "null"], "pattern": "^[0-9]{2}:[0-9]{2}$"}
+_CODES_INPUT = {
+    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}, {"type": "null"}],
+}
+_BUYER_TEXT = {
+    "company_name": (200, "Company name.", False),
+    "contact_name": (100, "Contact person.", True),
+    "email": (254, "Contact e-mail address (unique in the registry).", True),
+    "phone": (40, "Contact telephone number.", True),
+    "source": (100, "Where staff found the buyer.", False),
+    "keywords": (2000, "Free keywords for search.", False),
+    "notes": (4000, "Staff notes.", False),
+}
+_INTERPRETER_TEXT = {
+    "name": (100, "Full name.", True),
+    "email": (254, "E-mail address (unique in the registry).", True),
+    "phone": (40, "Telephone number.", True),
+    "specialties": (2000, "Fields the interpreter knows well.", False),
+}
+
+
+def _text_props(fields: dict[str, tuple[int, str, bool]], *, for_input: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for name, (max_len, description, personal) in fields.items():
+        prop: dict[str, Any] = (
+            {"type": ["string", "null"], "maxLength": max_len, "description": description}
+            if for_input
+            else {"type": "string", "description": description}
+        )
+        if personal:
+            prop.update(PERSONAL)
+        props[name] = prop
+    return props
+
+
+def _object(props: dict[str, Any], *, required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props, **extra}
+    schema["required"] = sorted(props) if required is None else required
+    return schema
+
+
+def _buyer_schema() -> dict[str, Any]:
+    props: dict[str, Any] = {"id": {"type": "integer"}, **_text_props(_BUYER_TEXT, for_input=False)}
+    props.update(
+        country={"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2."},
+        timezone={"type": "string", "description": "IANA time zone the meeting hours are in."},
+        size={"type": "string", "enum": ["small", "medium", "large", "unknown"]},
+        languages={"type": "array", "items": {"type": "string"}, "description": "ISO 639-1 codes."},
+        interest_codes={
+            "type": "array",
+            "items": {"type": "string", "pattern": "^[0-9]{2}([0-9]{2}){0,2}$"},
+            "description": "HS codes of interest: chapter, heading or subheading.",
+        },
+        meet_from={**_HHMM, "description": "Meeting hours start, in the buyer's time zone."},
+        meet_to={**_HHMM, "description": "Meeting hours end, in the buyer's time zone."},
+        meet_days={
+            "type": "array",
+            "items": {"type": "integer", "minimum": 0, "maximum": 6},
+            "description": "0 is Monday.",
+        },
+        active={"type": "boolean", "description": "Inactive buyers stay with their history; matching leaves them out."},
+        created_at=DATE_TIME,
+        updated_at=DATE_TIME,
+    )
+    return _object(props)
+
+
+def _buyer_input_schema(*, partial: bool) -> dict[str, Any]:
+    props: dict[str, Any] = _text_props(_BUYER_TEXT, for_input=True)
+    props.update(
+        country={"type": "string", "description": "Country code or name (e.g. US, Germany, 미국)."},
+        timezone={**_NULLABLE_TEXT, "description": "IANA time zone; blank: inferred when the country has one."},
+        size={**_NULLABLE_TEXT, "description": "small, medium, large or unknown."},
+        languages={**_CODES_INPUT, "description": "Languages (codes or names); a list or one string with commas."},
+        interest_codes={**_CODES_INPUT, "description": "HS codes of 2, 4 or 6 digits; a list or one string."},
+        meet_from={**_NULLABLE_TEXT, "description": "HH:MM; blank: 09:00."},
+        meet_to={**_NULLABLE_TEXT, "description": "HH:MM; blank: 18:00."},
+        meet_days={
+            "anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "string"}, {"type": "null"}],
+            "description": "Weekdays: [0, 1, 2] (0 is Monday) or text such as Mon-Fri; blank: Monday to Friday.",
+        },
+    )
+    if partial:
+        props["active"] = {"type": "boolean", "description": "false deactivates the buyer, true reactivates."}
+        return _object(props, required=[], description="Only the fields sent are changed.")
+    return _object(props, required=["company_name", "country", "email"])
+
+
+def _interpreter_schema() -> dict[str, Any]:
+    props: dict[str, Any] = {"id": {"type": "integer"}, **_text_props(_INTERPRETER_TEXT, for_input=False)}
+    props.update(
+        languages={
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "ISO 639-1 codes of the languages interpreted to and from Korean.",
+        },
+        max_sessions_per_day={"type": "integer", "minimum": 1, "maximum": 12},
+        locale={"type": "string", "enum": ["ko", "en"]},
+        active={"type": "boolean"},
+        user_id={"type": ["integer", "null"], "description": "The linked account, if any."},
+        weekly_hours={"type": "array", "items": _ref("WeeklyHours"), "description": "In Asia/Seoul."},
+        exceptions={
+            "type": "array",
+            "description": "Dated changes: away (all day or start-end) or extra hours (available).",
+            "items": _object(
+                {
+                    "day": {"type": "string", "format": "date"},
+                    "available": {"type": "boolean"},
+                    "start": _NULLABLE_HHMM,
+                    "end": _NULLABLE_HHMM,
+                    "note": {"type": "string"},
+                }
+            ),
+        },
+        created_at=DATE_TIME,
+        updated_at=DATE_TIME,
+    )
+    return _object(props)
+
+
+def _interpreter_input_schema(*, partial: bool) -> dict[str, Any]:
+    props: dict[str, Any] = _text_props(_INTERPRETER_TEXT, for_input=True)
+    props.update(
+        languages={**_CODES_INPUT, "description": "At least one language besides Korean (codes or names)."},
+        max_sessions_per_day={"type": ["integer", "string"], "description": "1 to 12; default 4."},
+        locale={"type": "string", "enum": ["ko", "en"]},
+        account_email={
+            **_NULLABLE_TEXT,
+            "description": "E-mail of an existing account to link; blank: no account (signed links).",
+            **PERSONAL,
+        },
+        weekly_hours={
+            "type": "array",
+            "items": _ref("WeeklyHours"),
+            "description": "Replaces the weekly hours (Asia/Seoul); days left out have none.",
+        },
+    )
+    if partial:
+        props["active"] = {"type": "boolean", "description": "false deactivates the interpreter, true reactivates."}
+        return _object(props, required=[], description="Only the fields sent are changed.")
+    return _object(props, required=["name", "email", "languages", "max_sessions_per_day", "locale"])
+
+
+_IMPORT_ISSUE = _object(
+    {
+        "row": {"type": "integer", "description": "The row as the spreadsheet numbers it (the heading is 1)."},
+        "column": {"type": "string", "description": "The field, e.g. email."},
+        "heading": {"type": "string", "description": "The column as the file names it, e.g. C (이메일)."},
+        "reason": {"type": "string"},
+    }
+)
+_REASON = _object(
+    {
+        "code": {
+            "type": "string",
+            "examples": ["hs6", "country", "shared_language", "interpreter", "within_hours", "load"],
+        },
+        "points": {"type": "integer"},
+        "detail": {"type": "string", "description": "The HS code, country or language concerned."},
+        "text": {"type": "string", "description": "The reason in words, in your language."},
+    }
+)
+_INTERPRETER_BRIEF = _object(
+    {
+        "id": {"type": "integer"},
+        "name": {"type": "string", **PERSONAL},
+        "languages": {"type": "array", "items": {"type": "string"}},
+    }
+)
+_PARTY_BRIEF = {
+    "buyer": {
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "required": ["id", "company_name", "country"],
+        "properties": {"id": {"type": "integer"}, "company_name": {"type": "string"}, "country": {"type": "string"}},
+    },
+    "interpreter": {
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "integer"}, "name": {"type": "string", **PERSONAL}},
+    },
+}
+_MATCH_TOTALS = _object({"total": {"type": "integer"}, "matched": {"type": "integer", "minimum": 0}})
+
+SCHEMAS.update(
+    {
+        "BookingMatch": {
+            "type": "object",
+            "description": "The match. Staff see all of it. The company sees, while a buyer is proposed, only "
+            "its country; once confirmed, its company name and the meeting link; never contact details.",
+            "additionalProperties": False,
+            "required": ["buyer", "confirmed_at", "meeting_url"],
+            "properties": {
+                "buyer": {
+                    "type": ["object", "null"],
+                    "additionalProperties": False,
+                    "required": ["company_name", "country"],
+                    "properties": {
+                        "id": {"type": "integer", "description": "Staff only."},
+                        "company_name": {"type": ["string", "null"], "description": "Company: once confirmed."},
+                        "country": {"type": "string"},
+                    },
+                },
+                "interpreter": {**_PARTY_BRIEF["interpreter"], "description": "Staff only."},
+                "buyer_response": {"type": ["string", "null"], "enum": ["pending", "accepted", "declined", None]},
+                "interpreter_response": {
+                    "type": ["string", "null"],
+                    "enum": ["pending", "accepted", "declined", None],
+                },
+                "score": {"type": ["integer", "null"]},
+                "respond_by": {**NULLABLE_DATE_TIME, "description": "Staff only: the parties answer by then."},
+                "confirmed_at": NULLABLE_DATE_TIME,
+                "meeting_url": {"type": ["string", "null"], "description": "The company: only once confirmed."},
+            },
+        },
+        "Buyer": _buyer_schema(),
+        "BuyerInput": _buyer_input_schema(partial=False),
+        "BuyerPatch": _buyer_input_schema(partial=True),
+        "BuyerList": _page_schema("Buyer"),
+        "BuyerImportUpload": _object(
+            {
+                "file": {
+                    "type": "string",
+                    "contentMediaType": "application/octet-stream",
+                    "description": ".csv or .xlsx",
+                }
+            },
+            required=["file"],
+        ),
+        "BuyerImportPreview": _object(
+            {
+                "batch_id": {"type": "integer"},
+                "filename": {"type": "string"},
+                "digest": {"type": "string", "description": "Send it to confirm exactly this preview."},
+                "ok": {"type": "boolean", "description": "No row has an error: the file can be imported."},
+                "row_count": {"type": "integer", "minimum": 0},
+                "to_create": {"type": "integer", "minimum": 0},
+                "duplicates": {"type": "integer", "minimum": 0},
+                "error_rows": {"type": "integer", "minimum": 0},
+                "columns": {
+                    "type": "object",
+                    "description": "Field -> the column it was read from.",
+                    "additionalProperties": _object({"heading": {"type": "string"}, "letter": {"type": "string"}}),
+                },
+                "errors": {"type": "array", "items": _IMPORT_ISSUE, "description": "Every error of every row."},
+                "rows": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "row": {"type": "integer"},
+                            "status": {"type": "string", "enum": ["create", "duplicate", "error"]},
+                            "errors": {"type": "array", "items": _IMPORT_ISSUE},
+                            "duplicate_of_buyer": {"type": ["integer", "null"]},
+                            "duplicate_of_row": {"type": ["integer", "null"]},
+                            "duplicate_by": {"type": ["string", "null"], "enum": ["email", "company", None]},
+                        }
+                    ),
+                },
+            }
+        ),
+        "BuyerImportConfirm": _object({"digest": {"type": "string"}}),
+        "BuyerImportResult": _object(
+            {
+                "batch_id": {"type": "integer"},
+                "created": {"type": "integer", "minimum": 0},
+                "skipped_duplicates": {"type": "integer", "minimum": 0},
+            }
+        ),
+        "WeeklyHours": _object(
+            {
+                "weekday": {"type": "integer", "minimum": 0, "maximum": 6, "description": "0 is Monday."},
+                "start": _HHMM,
+                "end": _HHMM,
+            }
+        ),
+        "Interpreter": _interpreter_schema(),
+        "InterpreterInput": _interpreter_input_schema(partial=False),
+        "InterpreterPatch": _interpreter_input_schema(partial=True),
+        "InterpreterList": _page_schema("Interpreter"),
+        "Recommendations": _object(
+            {
+                "booking_id": {"type": "integer"},
+                "open_for_matching": {"type": "boolean", "description": "A match can be proposed now."},
+                "items": {
+                    "type": "array",
+                    "description": "Best first.",
+                    "items": _object(
+                        {
+                            "buyer": _object(
+                                {
+                                    "id": {"type": "integer"},
+                                    "company_name": {"type": "string"},
+                                    "country": {"type": "string"},
+                                    "timezone": {"type": "string"},
+                                    "languages": {"type": "array", "items": {"type": "string"}},
+                                }
+                            ),
+                            "score": {"type": "integer"},
+                            "reasons": {"type": "array", "items": _REASON},
+                            "needs_interpreter": {"type": "boolean"},
+                            "interpreters": {
+                                "type": "array",
+                                "items": _INTERPRETER_BRIEF,
+                                "description": "Free then, in the buyer's language, under their daily cap.",
+                            },
+                            "load": {"type": "integer", "description": "The buyer's matches in this round."},
+                        }
+                    ),
+                },
+            }
+        ),
+        "MatchInput": _object(
+            {"buyer_id": _ID_SCHEMA, "interpreter_id": {**_ID_SCHEMA, "type": ["integer", "null"]}},
+            required=["buyer_id"],
+        ),
+        "MeetingUrlInput": _object({"url": {"type": "string", "maxLength": 500}}),
+        "Violation": _object(
+            {
+                "message": {"type": "string"},
+                "line_ids": {"type": "array", "items": {"type": "integer"}, "description": "The lines concerned."},
+            }
+        ),
+        "Proposal": _object(
+            {
+                "id": {"type": "integer"},
+                "round_id": {"type": "integer"},
+                "status": {"type": "string", "enum": ["draft", "confirmed", "discarded"]},
+                "exact": {**_MATCH_TOTALS, "description": "The optimal assignment as proposed."},
+                "greedy": {**_MATCH_TOTALS, "description": "Best pair first, for comparison."},
+                "total": {"type": "integer", "description": "The lines' scores as they stand, after edits."},
+                "weights": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "created_at": DATE_TIME,
+                "decided_at": NULLABLE_DATE_TIME,
+                "lines": {"type": "array", "items": _ref("ProposalLine")},
+                "violations": {
+                    "type": "array",
+                    "items": _ref("Violation"),
+                    "description": "Rules the draft breaks; confirming is refused (422) until empty.",
+                },
+            }
+        ),
+        "ProposalLine": _object(
+            {
+                "id": {"type": "integer"},
+                "booking": _object(
+                    {
+                        "id": {"type": "integer"},
+                        "company_id": {"type": "integer"},
+                        "company_name": {"type": "string"},
+                        "starts_at": DATE_TIME,
+                        "ends_at": DATE_TIME,
+                        "status": {"type": "string"},
+                    }
+                ),
+                **_PARTY_BRIEF,
+                "score": {"type": ["integer", "null"]},
+                "reasons": {"type": "array", "items": _REASON},
+                "edited": {"type": "boolean"},
+            }
+        ),
+        "ProposalLineInput": _object(
+            {
+                "buyer_id": {**_ID_SCHEMA, "type": ["integer", "null"], "description": "null: no buyer."},
+                "interpreter_id": {**_ID_SCHEMA, "type": ["integer", "null"], "description": "null: none."},
+            },
+            required=[],
+            description="A field left out keeps its value.",
+        ),
+    }
+)
+SCHEMAS["Booking"]["properties"]["match"] = _ref("BookingMatch")
+SCHEMAS["Booking"]["required"].append("match")
+
+_BUYER_ID = {"name": "buyer_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
+_BATCH_ID = {"name": "batch_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
+_INTERPRETER_ID = {"name": "interpreter_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
+_PROPOSAL_ID = {"name": "proposal_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
+_LINE_ID = {"name": "line_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
+_STATUS_QUERY = _query(
+    "status", {"type": "string", "enum": ["active", "inactive", "all"], "default": "active"}, "Which to list."
+)
+
+
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _staff_write(ok: dict[str, Any], conflict: str) -> dict[str, Any]:
+    return {
+        **ok,
+        **_errors(400, 401),
+        "404": _STAFF_404,
+        "409": _error(409, conflict),
+        **_errors(415),
+        "422": _error(422, "Fields missing or not valid, each named in `fields`."),
+    }
+
+
+PATHS.update(
+    {
+        f"{PREFIX}/buyers": {
+            "get": {
+                "operationId": "listBuyers",
+                "tags": ["buyers"],
+                "summary": "The buyer registry (staff), filtered, by company name",
+                "parameters": [
+                    _query("q", {"type": "string", "maxLength": 100}, "Company, contact person, e-mail or keyword."),
+                    _query("country", {"type": "string", "maxLength": 2}, "Country code."),
+                    _query("hs", {"type": "string", "maxLength": 6}, "HS code: buyers interested in it."),
+                    _query("language", {"type": "string", "maxLength": 8}, "Language code."),
+                    _STATUS_QUERY,
+                    *_PAGING,
+                ],
+                "responses": {
+                    "200": _json(_ref("BuyerList"), "One page of buyers."),
+                    **_errors(401),
+                    "404": _STAFF_404,
+                    **_errors(422),
+                },
+            },
+            "post": {
+                "operationId": "createBuyer",
+                "tags": ["buyers"],
+                "summary": "Register a buyer",
+                "requestBody": _body("BuyerInput"),
+                "responses": _staff_write(
+                    {
+                        "201": {
+                            **_json(_ref("Buyer"), "Registered."),
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                        }
+                    },
+                    "A buyer with this e-mail, or this company in this country, is already registered.",
+                ),
+            },
+        },
+        f"{PREFIX}/buyers/{{buyer_id}}": {
+            "parameters": [_BUYER_ID],
+            "get": {
+                "operationId": "getBuyer",
+                "tags": ["buyers"],
+                "summary": "One buyer",
+                "responses": {"200": _json(_ref("Buyer"), "The buyer."), **_errors(401), "404": _STAFF_404},
+            },
+            "patch": {
+                "operationId": "updateBuyer",
+                "tags": ["buyers"],
+                "summary": "Change some fields of a buyer, or (de)activate it",
+                "requestBody": _body("BuyerPatch"),
+                "responses": _staff_write(
+                    {"200": _json(_ref("Buyer"), "The buyer as saved.")},
+                    "Another buyer has this e-mail, or this company in this country.",
+                ),
+            },
+        },
+        f"{PREFIX}/buyers/imports": {
+            "post": {
+                "operationId": "uploadBuyerImport",
+                "tags": ["buyers"],
+                "summary": "Upload a .csv (UTF-8, UTF-16 or CP949) or .xlsx file of buyers: its preview",
+                "description": "Nothing is written to the registry: the file is kept for its uploader to confirm "
+                "(POST .../confirm with the preview's digest) for two hours. Every row's errors are listed "
+                "(row, column, reason), and duplicates of registered buyers or of earlier rows.",
+                "requestBody": {
+                    "required": True,
+                    "content": {"multipart/form-data": {"schema": _ref("BuyerImportUpload")}},
+                },
+                "responses": {
+                    "201": _json(_ref("BuyerImportPreview"), "The batch and its preview."),
+                    **_errors(401),
+                    "404": _STAFF_404,
+                    "422": _error(422, "No file, or one that cannot be read (`fields.file` says why)."),
+                },
+            },
+        },
+        f"{PREFIX}/buyers/imports/{{batch_id}}/confirm": {
+            "parameters": [_BATCH_ID],
+            "post": {
+                "operationId": "confirmBuyerImport",
+                "tags": ["buyers"],
+                "summary": "Import a previewed file: every new row, or nothing",
+                "requestBody": _body("BuyerImportConfirm"),
+                "responses": {
+                    "200": _json(_ref("BuyerImportResult"), "Imported; duplicates skipped."),
+                    **_errors(400, 401),
+                    "404": _error(404, "No such batch, or not one you uploaded."),
+                    "409": _error(
+                        409,
+                        "Already imported or discarded, expired, or the file or registry changed since the "
+                        "preview (upload or preview again).",
+                    ),
+                    **_errors(415),
+                    "422": _error(422, "No digest, or rows have errors: nothing was imported."),
+                },
+            },
+        },
+        f"{PREFIX}/interpreters": {
+            "get": {
+                "operationId": "listInterpreters",
+                "tags": ["interpreters"],
+                "summary": "The interpreter registry (staff), by name",
+                "parameters": [
+                    _query("q", {"type": "string", "maxLength": 100}, "Name or e-mail."),
+                    _query("language", {"type": "string", "maxLength": 8}, "Language code."),
+                    _STATUS_QUERY,
+                    *_PAGING,
+                ],
+                "responses": {
+                    "200": _json(_ref("InterpreterList"), "One page of interpreters."),
+                    **_errors(401),
+                    "404": _STAFF_404,
+                    **_errors(422),
+                },
+            },
+            "post": {
+                "operationId": "createInterpreter",
+                "tags": ["interpreters"],
+                "summary": "Register an interpreter, with weekly hours if given",
+                "requestBody": _body("InterpreterInput"),
+                "responses": _staff_write(
+                    {
+                        "201": {
+                            **_json(_ref("Interpreter"), "Registered."),
+                            "headers": {"Location": {"schema": {"type": "string"}}},
+                        }
+                    },
+                    "The e-mail is registered, or the account is linked to another interpreter.",
+                ),
+            },
+        },
+        f"{PREFIX}/interpreters/{{interpreter_id}}": {
+            "parameters": [_INTERPRETER_ID],
+            "get": {
+                "operationId": "getInterpreter",
+                "tags": ["interpreters"],
+                "summary": "One interpreter, with weekly hours and dated exceptions",
+                "responses": {
+                    "200": _json(_ref("Interpreter"), "The interpreter."),
+                    **_errors(401),
+                    "404": _STAFF_404,
+                },
+            },
+            "patch": {
+                "operationId": "updateInterpreter",
+                "tags": ["interpreters"],
+                "summary": "Change some fields, replace the weekly hours, or (de)activate",
+                "requestBody": _body("InterpreterPatch"),
+                "responses": _staff_write(
+                    {"200": _json(_ref("Interpreter"), "The interpreter as saved.")},
+                    "The e-mail is registered, or the account is linked to another interpreter.",
+                ),
+            },
+        },
+        f"{PREFIX}/bookings/{{booking_id}}/recommendations": {
+            "parameters": [_BOOKING_ID],
+            "get": {
+                "operationId": "getBookingRecommendations",
+                "tags": ["matching"],
+                "summary": "The best buyers for a booking, with their score, reasons and candidate interpreters",
+                "parameters": [
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "How many.")
+                ],
+                "responses": {
+                    "200": _json(_ref("Recommendations"), "Ranked buyers."),
+                    **_errors(401),
+                    "404": _STAFF_404,
+                    **_errors(422),
+                },
+            },
+        },
+        f"{PREFIX}/bookings/{{booking_id}}/match": {
+            "parameters": [_BOOKING_ID],
+            "put": {
+                "operationId": "setBookingMatch",
+                "tags": ["matching"],
+                "summary": "Propose a buyer (and an interpreter) for a booking; both are asked to accept",
+                "description": "Replaces an earlier proposal, whose links stop working. An interpreter is needed "
+                "when the company and the buyer share no language.",
+                "requestBody": _body("MatchInput"),
+                "responses": _staff_write(
+                    {"200": _json(_ref("Booking"), "The booking, matched.")},
+                    "Refused, the message says why: the buyer or interpreter is busy then, inactive, already "
+                    "meets the company this round, speaks no common language; the booking cannot be matched.",
+                ),
+            },
+            "delete": {
+                "operationId": "clearBookingMatch",
+                "tags": ["matching"],
+                "summary": "Withdraw the match; the booking waits for a buyer again",
+                "parameters": [_query("reason", {"type": "string"}, "Why, for the audit log. Cut at 500.")],
+                "responses": {
+                    "204": {"description": "Withdrawn; the parties are told."},
+                    **_errors(401),
+                    "404": _STAFF_404,
+                    "409": _error(409, "The booking has no match to clear."),
+                    "422": _error(422, "`reason` holds characters that are not allowed."),
+                },
+            },
+        },
+        f"{PREFIX}/bookings/{{booking_id}}/meeting-url": {
+            "parameters": [_BOOKING_ID],
+            "put": {
+                "operationId": "setBookingMeetingUrl",
+                "tags": ["matching"],
+                "summary": "Replace the generated video room with your own link",
+                "requestBody": _body("MeetingUrlInput"),
+                "responses": _staff_write({"200": _json(_ref("Booking"), "The booking.")}, "The booking is cancelled."),
+            },
+        },
+        f"{PREFIX}/rounds/{{round_id}}/proposals": {
+            "parameters": [_ROUND_ID],
+            "post": {
+                "operationId": "createRoundProposal",
+                "tags": ["matching"],
+                "summary": "A draft proposal for every booking of the round waiting for a buyer",
+                "description": "Replaces the round's earlier draft. Nothing is sent before it is confirmed.",
+                "responses": {
+                    "201": {
+                        **_json(_ref("Proposal"), "The draft, with exact and greedy totals."),
+                        "headers": {"Location": {"schema": {"type": "string"}}},
+                    },
+                    **_errors(401),
+                    "404": _STAFF_404,
+                    "409": _error(409, "The round is not open or closed, or no booking is waiting for a buyer."),
+                },
+            },
+        },
+        f"{PREFIX}/proposals/{{proposal_id}}": {
+            "parameters": [_PROPOSAL_ID],
+            "get": {
+                "operationId": "getProposal",
+                "tags": ["matching"],
+                "summary": "A proposal with its lines and the rules it breaks",
+                "responses": {"200": _json(_ref("Proposal"), "The proposal."), **_errors(401), "404": _STAFF_404},
+            },
+            "delete": {
+                "operationId": "discardProposal",
+                "tags": ["matching"],
+                "summary": "Discard a draft proposal",
+                "responses": {
+                    "204": {"description": "Discarded."},
+                    **_errors(401),
+                    "404": _STAFF_404,
+                    "409": _error(409, "It is no longer a draft."),
+                },
+            },
+        },
+        f"{PREFIX}/proposals/{{proposal_id}}/lines/{{line_id}}": {
+            "parameters": [_PROPOSAL_ID, _LINE_ID],
+            "patch": {
+                "operationId": "editProposalLine",
+                "tags": ["matching"],
+                "summary": "Put another buyer or interpreter on a line",
+                "description": "Broken rules are not refused: the answer lists them under `violations`.",
+                "requestBody": _body("ProposalLineInput"),
+                "responses": _staff_write(
+                    {"200": _json(_ref("Proposal"), "The proposal with the line changed, and its violations.")},
+                    "It is no longer a draft.",
+                ),
+            },
+        },
+        f"{PREFIX}/proposals/{{proposal_id}}/confirm": {
+            "parameters": [_PROPOSAL_ID],
+            "post": {
+                "operationId": "confirmProposal",
+                "tags": ["matching"],
+                "summary": "Propose every line's match at once, or none",
+                "responses": {
+                    "200": _json(_ref("Proposal"), "Confirmed; every buyer and interpreter is asked to accept."),
+                    **_errors(401),
+                    "404": _STAFF_404,
+                    "409": _error(
+                        409,
+                        "Not a draft, or a line could not be proposed (named in `fields` as lines.<line id>); "
+                        "nothing was applied.",
+                    ),
+                    "422": _error(422, "The draft breaks rules, each under `fields` as lines.<line id>."),
+                },
+            },
+        },
+    }
+)
+
+
 def openapi_document() -> dict[str, Any]:
     """A fresh copy each time, so no caller can change what the next one gets."""
     return copy.deepcopy(
@@ -722,7 +1412,20 @@ def openapi_document() -> dict[str, Any]:
             },
             "servers": [{"url": "/"}],
             "security": [{"bearerAuth": []}],
-            "tags": [{"name": n} for n in ("tokens", "account", "companies", "rounds", "bookings", "meta")],
+            "tags": [
+                {"name": n}
+                for n in (
+                    "tokens",
+                    "account",
+                    "companies",
+                    "rounds",
+                    "bookings",
+                    "buyers",
+                    "interpreters",
+                    "matching",
+                    "meta",
+                )
+            ],
             "paths": PATHS,
             "components": {
                 "securitySchemes": {

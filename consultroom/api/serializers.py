@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask import g
+
 from consultroom.accounts.models import ApiToken, User
 from consultroom.api.http import iso
 from consultroom.bookings.models import Booking
@@ -81,7 +83,8 @@ def slot_json(slot: Slot, *, booking: Booking | None, visible_booking_id: int | 
     }
 
 
-def booking_json(booking: Booking, *, cancellable: bool) -> dict[str, Any]:
+def booking_json(booking: Booking, *, cancellable: bool, viewer: User | None = None) -> dict[str, Any]:
+    """`viewer` (default: the API caller) decides how much of the match is shown: see match_json."""
     return {
         "id": booking.id,
         "round_id": booking.round_id,
@@ -104,4 +107,35 @@ def booking_json(booking: Booking, *, cancellable: bool) -> dict[str, Any]:
         "cancelled_at": iso(booking.cancelled_at),
         "cancel_deadline": iso(cancel_deadline(booking.starts_at, booking.round)),
         "cancellable": cancellable,
+        "match": match_json(booking, viewer=viewer if viewer is not None else g.get("api_user")),
+    }
+
+
+def match_json(booking: Booking, *, viewer: User | None) -> dict[str, Any]:
+    """The match state of a booking, as much as `viewer` may know.
+
+    Staff see the whole state. The company sees what its bookings page shows (templates/bookings/mine.html):
+    while proposed only the buyer's country, once confirmed its company name and the meeting link;
+    never the buyer's contact person, e-mail or phone, nor the interpreter's. No viewer: the company's view.
+    """
+    buyer = booking.buyer if booking.buyer_id is not None else None
+    confirmed = booking.status == "confirmed"
+    if viewer is not None and viewer.is_staff:
+        interpreter = booking.interpreter if booking.interpreter_id is not None else None
+        return {
+            "buyer": {"id": buyer.id, "company_name": buyer.company_name, "country": buyer.country} if buyer else None,
+            "interpreter": {"id": interpreter.id, "name": interpreter.name} if interpreter else None,
+            "buyer_response": booking.buyer_response,
+            "interpreter_response": booking.interpreter_response,
+            "score": booking.match_score,
+            "respond_by": iso(booking.respond_by),
+            "confirmed_at": iso(booking.confirmed_at),
+            "meeting_url": booking.meeting_url or None,
+        }
+    return {
+        "buyer": {"company_name": buyer.company_name if confirmed else None, "country": buyer.country}
+        if buyer
+        else None,
+        "confirmed_at": iso(booking.confirmed_at) if confirmed else None,
+        "meeting_url": (booking.meeting_url or None) if confirmed else None,
     }

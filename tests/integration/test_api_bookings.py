@@ -99,6 +99,7 @@ def test_create_booking_201_with_location_body_and_mail(client, world):
         "cancelled_at": None,
         "cancel_deadline": _z(slot.starts_at - timedelta(hours=48)),
         "cancellable": True,
+        "match": {"buyer": None, "confirmed_at": None, "meeting_url": None},
     }
     assert booking.created_by_id == people["owner"].id
     mail = db.session.scalar(select(OutboxMail).where(OutboxMail.template == "booking_received"))

@@ -12,8 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consultroom.api.tokens import issue_token
+from consultroom.buyers.services import ALL_FIELDS as BUYER_FIELDS
 from consultroom.companies.services import ALL_FIELDS
 from consultroom.extensions import db
+from consultroom.interpreters.services import ALL_FIELDS as INTERPRETER_FIELDS
 from tests.factories import PASSWORD, make_company, make_round, make_user
 from tests.integration.test_api_support import DOC, api_call, bearer
 
@@ -243,4 +245,119 @@ def test_fuzz_covers_every_body_endpoint():
         ("/api/v1/companies", "post"),
         ("/api/v1/companies/{company_id}", "patch"),
         ("/api/v1/bookings", "post"),
+        ("/api/v1/buyers", "post"),
+        ("/api/v1/buyers/{buyer_id}", "patch"),
+        ("/api/v1/buyers/imports", "post"),
+        ("/api/v1/buyers/imports/{batch_id}/confirm", "post"),
+        ("/api/v1/interpreters", "post"),
+        ("/api/v1/interpreters/{interpreter_id}", "patch"),
+        ("/api/v1/bookings/{booking_id}/match", "put"),
+        ("/api/v1/bookings/{booking_id}/meeting-url", "put"),
+        ("/api/v1/proposals/{proposal_id}/lines/{line_id}", "patch"),
     }
+
+
+# --- buyers, interpreters and matching (staff only) ----------------------------------------------
+
+buyer_like = st.dictionaries(st.sampled_from([*BUYER_FIELDS, "active", "extra"]), field_values, max_size=8)
+interpreter_like = st.dictionaries(
+    st.sampled_from([*INTERPRETER_FIELDS, "active", "weekly_hours", "extra"]),
+    field_values
+    | st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional={"weekday": json_values | st.integers(), "start": st.text(max_size=6), "end": st.text(max_size=6)},
+        ),
+        max_size=3,
+    ),
+    max_size=8,
+)
+ids_like = st.dictionaries(
+    st.sampled_from(["buyer_id", "interpreter_id", "url", "digest", "extra"]), json_values | booking_ids, max_size=3
+)
+
+
+@pytest.fixture
+def registry_world():
+    """A staff token, a buyer, an interpreter, a booking, a draft proposal and an import batch; their ids."""
+    from consultroom.buyers.importing import parse_upload, save_batch
+    from consultroom.matching.proposals import create_proposal
+    from tests.integration.matching_world import book, interpreter_for, make_buyer
+
+    staff = make_user("staff")
+    rnd = make_round(booths=1, slots_per_booth=2, status="open")
+    booking = book(make_company(languages=("ko", "en")), rnd.slots[0])
+    rnd.status = "closed"
+    buyer = make_buyer("Fuzz Buyer", timezone="Asia/Seoul")
+    interpreter = interpreter_for(rnd, ("en",))
+    proposal = create_proposal(rnd=rnd, actor=staff)
+    batch = save_batch(parsed=parse_upload("b.csv", b"company,country,email\nA,JP,a@a.example.jp\n"), actor=staff)
+    db.session.commit()
+    return {
+        "h": bearer(staff),
+        "buyer_id": buyer.id,
+        "interpreter_id": interpreter.id,
+        "booking_id": booking.id,
+        "proposal_id": proposal.id,
+        "line_id": proposal.lines[0].id,
+        "batch_id": batch.id,
+    }
+
+
+@FUZZ
+@given(body=bodies(buyer_like), content_type=content_types, payload=buyer_like)
+def test_fuzz_buyer_bodies_never_500(client, registry_world, body, content_type, payload):
+    w = registry_world
+    for method, template in (("POST", "/api/v1/buyers"), ("PATCH", "/api/v1/buyers/{buyer_id}")):
+        _check(
+            api_call(
+                client, method, template, headers=w["h"], data=body, content_type=content_type, buyer_id=w["buyer_id"]
+            )
+        )
+        _check(api_call(client, method, template, headers=w["h"], json=payload, buyer_id=w["buyer_id"]))
+
+
+@FUZZ
+@given(body=bodies(interpreter_like), content_type=content_types, payload=interpreter_like)
+def test_fuzz_interpreter_bodies_never_500(client, registry_world, body, content_type, payload):
+    w = registry_world
+    for method, template in (("POST", "/api/v1/interpreters"), ("PATCH", "/api/v1/interpreters/{interpreter_id}")):
+        kwargs = {"interpreter_id": w["interpreter_id"]}
+        _check(api_call(client, method, template, headers=w["h"], data=body, content_type=content_type, **kwargs))
+        _check(api_call(client, method, template, headers=w["h"], json=payload, **kwargs))
+
+
+@FUZZ
+@given(body=bodies(ids_like), content_type=content_types, payload=ids_like)
+def test_fuzz_matching_bodies_never_500(client, registry_world, body, content_type, payload):
+    w = registry_world
+    for method, template in (
+        ("PUT", "/api/v1/bookings/{booking_id}/match"),
+        ("PUT", "/api/v1/bookings/{booking_id}/meeting-url"),
+        ("PATCH", "/api/v1/proposals/{proposal_id}/lines/{line_id}"),
+        ("POST", "/api/v1/buyers/imports/{batch_id}/confirm"),
+    ):
+        ids = {k: w[k] for k in ("booking_id", "proposal_id", "line_id", "batch_id")}
+        _check(api_call(client, method, template, headers=w["h"], data=body, content_type=content_type, **ids))
+        _check(api_call(client, method, template, headers=w["h"], json=payload, **ids))
+
+
+@FUZZ
+@given(
+    raw=st.binary(max_size=200),
+    name=st.text(st.characters(exclude_categories=()), max_size=20),
+    suffix=st.sampled_from([".csv", ".xlsx", ".xls", ""]),
+)
+def test_fuzz_buyer_import_upload_never_500(client, registry_world, raw, name, suffix):
+    from io import BytesIO
+
+    data = {"file": (BytesIO(raw), name + suffix)}
+    response = api_call(
+        client,
+        "POST",
+        "/api/v1/buyers/imports",
+        headers=registry_world["h"],
+        data=data,
+        content_type="multipart/form-data",
+    )
+    _check(response)

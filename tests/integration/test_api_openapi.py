@@ -5,6 +5,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 
 from consultroom.accounts.models import ApiToken
+from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from tests.factories import PASSWORD, make_company, make_round, make_sme_with_company, make_user
@@ -12,6 +13,8 @@ from tests.integration.test_api_support import DOC, api_call, bearer, documented
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 PERSONAL = {"contact_name", "contact_email", "contact_phone", "representative", "email", "name"}
+# Buyers' and interpreters' telephone numbers, and the e-mail of the account an interpreter is linked to.
+PERSONAL |= {"phone", "account_email"}
 
 
 def _operations(doc):
@@ -78,6 +81,11 @@ def test_openapi_marks_personal_data():
     assert {("Me", "email"), ("Me", "name"), ("TokenRequest", "email")} <= marked
     assert {prop for _schema, prop in marked} <= PERSONAL
     assert ("Token", "name") not in marked  # a token's label is not about a person
+    for schema_name in ("Buyer", "BuyerInput", "BuyerPatch"):
+        assert {(schema_name, p) for p in ("contact_name", "email", "phone")} <= marked
+        assert (schema_name, "company_name") not in marked
+    for schema_name in ("Interpreter", "InterpreterInput", "InterpreterPatch"):
+        assert {(schema_name, p) for p in ("name", "email", "phone")} <= marked
 
 
 def test_openapi_responses_match_documented_schemas(client):
@@ -130,6 +138,7 @@ def test_openapi_responses_match_documented_schemas(client):
         company_id=company.id,
     )
     _rounds_and_bookings_tour(client, call, owner_h, staff_h)
+    _registry_and_matching_tour(client, call, owner_h, staff_h)
     token_id = created.get_json()["id"]
     call("DELETE", "/api/v1/tokens/{token_id}", 404, headers=owner_h, token_id=token_id)
     call("DELETE", "/api/v1/tokens/{token_id}", 204, headers=staff_h, token_id=token_id)
@@ -186,3 +195,210 @@ def _rounds_and_bookings_tour(client, call, owner_h, staff_h):
     call("DELETE", "/api/v1/bookings/{booking_id}", 204, headers=owner_h, booking_id=booking_id)
     call("DELETE", "/api/v1/bookings/{booking_id}", 409, headers=owner_h, booking_id=booking_id)
     call("DELETE", "/api/v1/bookings/{booking_id}", 401, booking_id=booking_id)
+
+
+def _registry_and_matching_tour(client, call, owner_h, staff_h):
+    """Buyers, imports, interpreters, recommendations, match changes and proposals (staff only)."""
+    from io import BytesIO
+
+    from tests.integration.matching_world import book, interpreter_for, slots_at
+
+    buyer_body = {
+        "company_name": "Acme Imports",
+        "country": "US",
+        "email": "b@acme.example.com",
+        "timezone": "Asia/Seoul",
+    }
+    buyer = call(
+        "POST",
+        "/api/v1/buyers",
+        201,
+        headers=staff_h,
+        json={**buyer_body, "interest_codes": ["330499"], "languages": ["en"]},
+    )
+    call("POST", "/api/v1/buyers", 409, headers=staff_h, json=buyer_body)
+    call("POST", "/api/v1/buyers", 422, headers=staff_h, json={})
+    call("POST", "/api/v1/buyers", 404, headers=owner_h, json=buyer_body)
+    call("POST", "/api/v1/buyers", 401, json=buyer_body)
+    call("POST", "/api/v1/buyers", 400, headers=staff_h, data=b"[]", content_type="application/json")
+    call("POST", "/api/v1/buyers", 415, headers=staff_h, data=b"{}", content_type="text/plain")
+    buyer_id = buyer.get_json()["id"]
+    call("GET", "/api/v1/buyers", 200, headers=staff_h, query={"q": "acme"})
+    call("GET", "/api/v1/buyers", 422, headers=staff_h, query={"status": "x"})
+    call("GET", "/api/v1/buyers", 404, headers=owner_h)
+    call("GET", "/api/v1/buyers", 401)
+    call("GET", "/api/v1/buyers/{buyer_id}", 200, headers=staff_h, buyer_id=buyer_id)
+    call("GET", "/api/v1/buyers/{buyer_id}", 404, headers=owner_h, buyer_id=buyer_id)
+    call("GET", "/api/v1/buyers/{buyer_id}", 401, buyer_id=buyer_id)
+    call("PATCH", "/api/v1/buyers/{buyer_id}", 200, headers=staff_h, json={"phone": "+1 555"}, buyer_id=buyer_id)
+    call("PATCH", "/api/v1/buyers/{buyer_id}", 422, headers=staff_h, json={"size": "x"}, buyer_id=buyer_id)
+    call("PATCH", "/api/v1/buyers/{buyer_id}", 404, headers=owner_h, json={}, buyer_id=buyer_id)
+    call("PATCH", "/api/v1/buyers/{buyer_id}", 401, json={}, buyer_id=buyer_id)
+    call(
+        "PATCH",
+        "/api/v1/buyers/{buyer_id}",
+        400,
+        headers=staff_h,
+        data=b"1",
+        content_type="application/json",
+        buyer_id=buyer_id,
+    )
+    call(
+        "PATCH",
+        "/api/v1/buyers/{buyer_id}",
+        415,
+        headers=staff_h,
+        data=b"{}",
+        content_type="text/plain",
+        buyer_id=buyer_id,
+    )
+    call(
+        "POST",
+        "/api/v1/buyers",
+        201,
+        headers=staff_h,
+        json={**buyer_body, "company_name": "Other", "email": "o@other.example.com"},
+    )
+    call(
+        "PATCH",
+        "/api/v1/buyers/{buyer_id}",
+        409,
+        headers=staff_h,
+        json={"email": "o@other.example.com"},
+        buyer_id=buyer_id,
+    )
+
+    def upload(raw: bytes, name: str = "buyers.csv"):
+        return {"data": {"file": (BytesIO(raw), name)}, "content_type": "multipart/form-data"}
+
+    csv = b"company,country,email\nZenith Trading,JP,info@zenith.example.jp\n"
+    preview = call("POST", "/api/v1/buyers/imports", 201, headers=staff_h, **upload(csv)).get_json()
+    call("POST", "/api/v1/buyers/imports", 422, headers=staff_h, **upload(b"", "buyers.csv"))
+    call("POST", "/api/v1/buyers/imports", 404, headers=owner_h, **upload(csv))
+    call("POST", "/api/v1/buyers/imports", 401, **upload(csv))
+    confirm = "/api/v1/buyers/imports/{batch_id}/confirm"
+    batch_id = preview["batch_id"]
+    call("POST", confirm, 422, headers=staff_h, json={}, batch_id=batch_id)
+    call("POST", confirm, 400, headers=staff_h, data=b"[]", content_type="application/json", batch_id=batch_id)
+    call("POST", confirm, 415, headers=staff_h, data=b"{}", content_type="text/plain", batch_id=batch_id)
+    call("POST", confirm, 404, headers=owner_h, json={"digest": preview["digest"]}, batch_id=batch_id)
+    call("POST", confirm, 401, json={"digest": preview["digest"]}, batch_id=batch_id)
+    call("POST", confirm, 200, headers=staff_h, json={"digest": preview["digest"]}, batch_id=batch_id)
+    call("POST", confirm, 409, headers=staff_h, json={"digest": preview["digest"]}, batch_id=batch_id)
+
+    interp_body = {
+        "name": "Kim",
+        "email": "kim@interp.example.com",
+        "languages": ["vi"],
+        "locale": "en",
+        "max_sessions_per_day": 4,
+    }
+    interp = call("POST", "/api/v1/interpreters", 201, headers=staff_h, json=interp_body)
+    call("POST", "/api/v1/interpreters", 409, headers=staff_h, json=interp_body)
+    call("POST", "/api/v1/interpreters", 422, headers=staff_h, json={})
+    call("POST", "/api/v1/interpreters", 404, headers=owner_h, json=interp_body)
+    call("POST", "/api/v1/interpreters", 401, json=interp_body)
+    call("POST", "/api/v1/interpreters", 400, headers=staff_h, data=b"[]", content_type="application/json")
+    call("POST", "/api/v1/interpreters", 415, headers=staff_h, data=b"{}", content_type="text/plain")
+    one = "/api/v1/interpreters/{interpreter_id}"
+    interpreter_id = interp.get_json()["id"]
+    call("GET", "/api/v1/interpreters", 200, headers=staff_h, query={"language": "vi"})
+    call("GET", "/api/v1/interpreters", 422, headers=staff_h, query={"page": "0"})
+    call("GET", "/api/v1/interpreters", 404, headers=owner_h)
+    call("GET", "/api/v1/interpreters", 401)
+    call("GET", one, 200, headers=staff_h, interpreter_id=interpreter_id)
+    call("GET", one, 404, headers=owner_h, interpreter_id=interpreter_id)
+    call("GET", one, 401, interpreter_id=interpreter_id)
+    hours = [{"weekday": 0, "start": "09:00", "end": "18:00"}]
+    call("PATCH", one, 200, headers=staff_h, json={"weekly_hours": hours}, interpreter_id=interpreter_id)
+    call("PATCH", one, 422, headers=staff_h, json={"weekly_hours": "x"}, interpreter_id=interpreter_id)
+    call("PATCH", one, 404, headers=owner_h, json={}, interpreter_id=interpreter_id)
+    call("PATCH", one, 401, json={}, interpreter_id=interpreter_id)
+    call("PATCH", one, 400, headers=staff_h, data=b"1", content_type="application/json", interpreter_id=interpreter_id)
+    call("PATCH", one, 415, headers=staff_h, data=b"{}", content_type="text/plain", interpreter_id=interpreter_id)
+    call("POST", "/api/v1/interpreters", 201, headers=staff_h, json={**interp_body, "email": "lee@interp.example.com"})
+    call("PATCH", one, 409, headers=staff_h, json={"email": "lee@interp.example.com"}, interpreter_id=interpreter_id)
+
+    rnd = make_round(booths=2, slots_per_booth=1, status="closed", day=(utcnow() + timedelta(days=100)).date())
+    _user_a, company_a = make_sme_with_company(hs_codes=("330499",), languages=("ko", "en"))
+    _user_b, company_b = make_sme_with_company(hs_codes=("330499",), languages=("ko", "en"))
+    rnd.status = "open"
+    first, second = (book(c, s) for c, s in zip((company_a, company_b), slots_at(rnd, 0), strict=True))
+    rnd.status = "closed"
+    interpreter_for(rnd, ("vi",))
+    db.session.commit()
+    b1, b2 = first.id, second.id
+    recs = "/api/v1/bookings/{booking_id}/recommendations"
+    call("GET", recs, 200, headers=staff_h, booking_id=b1)
+    call("GET", recs, 422, headers=staff_h, booking_id=b1, query={"limit": "x"})
+    call("GET", recs, 404, headers=owner_h, booking_id=b1)
+    call("GET", recs, 401, booking_id=b1)
+    proposals = "/api/v1/rounds/{round_id}/proposals"
+    proposal = call("POST", proposals, 201, headers=staff_h, round_id=rnd.id).get_json()
+    call("POST", proposals, 404, headers=owner_h, round_id=rnd.id)
+    call("POST", proposals, 401, round_id=rnd.id)
+    one_p, line, confirm_p = (
+        "/api/v1/proposals/{proposal_id}",
+        "/api/v1/proposals/{proposal_id}/lines/{line_id}",
+        "/api/v1/proposals/{proposal_id}/confirm",
+    )
+    pid = proposal["id"]
+    lines = {ln["booking"]["id"]: ln["id"] for ln in proposal["lines"]}
+    call("GET", one_p, 200, headers=staff_h, proposal_id=pid)
+    call("GET", one_p, 404, headers=owner_h, proposal_id=pid)
+    call("GET", one_p, 401, proposal_id=pid)
+    # The one fitting buyer on both lines at the same time: a violation, so confirming is refused.
+    call("PATCH", line, 200, headers=staff_h, json={"buyer_id": buyer_id}, proposal_id=pid, line_id=lines[b1])
+    call("PATCH", line, 200, headers=staff_h, json={"buyer_id": buyer_id}, proposal_id=pid, line_id=lines[b2])
+    call("PATCH", line, 422, headers=staff_h, json={"buyer_id": "x"}, proposal_id=pid, line_id=lines[b2])
+    call(
+        "PATCH",
+        line,
+        400,
+        headers=staff_h,
+        data=b"[]",
+        content_type="application/json",
+        proposal_id=pid,
+        line_id=lines[b2],
+    )
+    call("PATCH", line, 415, headers=staff_h, data=b"{}", content_type="text/plain", proposal_id=pid, line_id=lines[b2])
+    call("PATCH", line, 404, headers=owner_h, json={}, proposal_id=pid, line_id=lines[b2])
+    call("PATCH", line, 401, json={}, proposal_id=pid, line_id=lines[b2])
+    call("POST", confirm_p, 422, headers=staff_h, proposal_id=pid)
+    call("POST", confirm_p, 404, headers=owner_h, proposal_id=pid)
+    call("POST", confirm_p, 401, proposal_id=pid)
+    call("PATCH", line, 200, headers=staff_h, json={"buyer_id": None}, proposal_id=pid, line_id=lines[b2])
+    call("POST", confirm_p, 200, headers=staff_h, proposal_id=pid)
+    call("POST", confirm_p, 409, headers=staff_h, proposal_id=pid)
+    call("PATCH", line, 409, headers=staff_h, json={}, proposal_id=pid, line_id=lines[b2])
+    call("DELETE", one_p, 409, headers=staff_h, proposal_id=pid)
+    call("DELETE", one_p, 404, headers=owner_h, proposal_id=pid)
+    call("DELETE", one_p, 401, proposal_id=pid)
+    # The line left without a buyer keeps its booking waiting: a new draft, which is discarded.
+    draft = call("POST", proposals, 201, headers=staff_h, round_id=rnd.id).get_json()
+    call("DELETE", one_p, 204, headers=staff_h, proposal_id=draft["id"])
+    empty = make_round(booths=1, slots_per_booth=1, status="closed", day=(utcnow() + timedelta(days=130)).date())
+    call("POST", proposals, 409, headers=staff_h, round_id=empty.id)
+
+    match, meeting = "/api/v1/bookings/{booking_id}/match", "/api/v1/bookings/{booking_id}/meeting-url"
+    call("DELETE", match, 204, headers=staff_h, booking_id=b1)
+    call("DELETE", match, 409, headers=staff_h, booking_id=b1)
+    call("DELETE", match, 422, headers=staff_h, booking_id=b1, query={"reason": "\x00"})
+    call("DELETE", match, 404, headers=owner_h, booking_id=b1)
+    call("DELETE", match, 401, booking_id=b1)
+    call("PUT", match, 200, headers=staff_h, json={"buyer_id": buyer_id}, booking_id=b1)
+    call("PUT", match, 409, headers=staff_h, json={"buyer_id": buyer_id}, booking_id=b2)
+    call("PUT", match, 422, headers=staff_h, json={}, booking_id=b1)
+    call("PUT", match, 400, headers=staff_h, data=b"[]", content_type="application/json", booking_id=b1)
+    call("PUT", match, 415, headers=staff_h, data=b"{}", content_type="text/plain", booking_id=b1)
+    call("PUT", match, 404, headers=owner_h, json={"buyer_id": buyer_id}, booking_id=b1)
+    call("PUT", match, 401, json={"buyer_id": buyer_id}, booking_id=b1)
+    call("PUT", meeting, 200, headers=staff_h, json={"url": "https://zoom.us/j/1"}, booking_id=b1)
+    call("PUT", meeting, 422, headers=staff_h, json={"url": "nope"}, booking_id=b1)
+    call("PUT", meeting, 400, headers=staff_h, data=b"[]", content_type="application/json", booking_id=b1)
+    call("PUT", meeting, 415, headers=staff_h, data=b"{}", content_type="text/plain", booking_id=b1)
+    call("PUT", meeting, 404, headers=owner_h, json={"url": "https://zoom.us/j/1"}, booking_id=b1)
+    call("PUT", meeting, 401, json={"url": "https://zoom.us/j/1"}, booking_id=b1)
+    db.session.get(Booking, b1).status = "cancelled"
+    db.session.commit()
+    call("PUT", meeting, 409, headers=staff_h, json={"url": "https://zoom.us/j/2"}, booking_id=b1)

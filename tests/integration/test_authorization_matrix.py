@@ -142,7 +142,46 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("interpreters.report_csv", "GET"): STAFF_ONLY,
     ("interpreter_portal.portal", "GET"): every(400),
     ("interpreter_portal.me", "GET"): roles(L, 404, 404, 404, 404),
+    # consultation logs and outcomes (issue 5): the owner's held consultation; logs by staff or its interpreter
+    ("outcomes.consultation", "GET"): roles(L, 200, 404, 200, 200),
+    ("outcomes.log", "GET"): STAFF_ONLY,
+    ("outcomes.log", "POST"): roles(L, 404, 404, 302, 302),  # an empty form keeps the saved log's values
+    ("outcomes.stage", "POST"): roles(L, 302, 404, 302, 302),
+    ("outcomes.reopen", "POST"): roles(L, 403, 404, 302, 302),
+    ("outcomes.new_contract", "GET"): roles(L, 200, 404, 200, 200),
+    ("outcomes.new_contract", "POST"): roles(L, 200, 404, 200, 200),
+    ("outcomes.missing_logs", "GET"): STAFF_ONLY,
+    ("outcomes.overdue", "GET"): STAFF_ONLY,
     # exchange rates (admins)
+    ("outcomes.rates_index", "GET"): ADMIN_ONLY,
+    ("outcomes.new_rate", "GET"): ADMIN_ONLY,
+    ("outcomes.new_rate", "POST"): ADMIN_ONLY,
+    ("outcomes.edit_rate", "GET"): ADMIN_ONLY,
+    ("outcomes.edit_rate", "POST"): roles(L, 404, 404, 404, 302),  # an empty form keeps the rate's values
+    ("outcomes.import_rates", "GET"): ADMIN_ONLY,
+    ("outcomes.import_rates", "POST"): ADMIN_ONLY,
+    ("outcomes.confirm_rate_import", "POST"): roles(L, 404, 404, 404, 302),
+    # surveys: the answer page by signed link (an invalid token here); results staff, questions admin
+    ("surveys.answer", "GET"): every(400),
+    ("surveys.answer", "POST"): every(400),
+    ("surveys.results", "GET"): STAFF_ONLY,
+    ("surveys.results_xlsx", "GET"): STAFF_ONLY,
+    ("surveys.results_csv", "GET"): STAFF_ONLY,
+    ("surveys.questions", "GET"): ADMIN_ONLY,
+    ("surveys.new_question", "GET"): ADMIN_ONLY,
+    ("surveys.new_question", "POST"): ADMIN_ONLY,
+    ("surveys.edit_question", "GET"): ADMIN_ONLY,
+    ("surveys.edit_question", "POST"): ADMIN_ONLY,
+    ("surveys.delete_question", "POST"): roles(L, 404, 404, 404, 302),
+    ("surveys.move_question", "POST"): roles(L, 404, 404, 404, 302),
+    # program reports (issue 5 item 4): staff read and export, admins set targets, the disclosure is public
+    ("reports.report", "GET"): STAFF_ONLY,
+    ("reports.report_xlsx", "GET"): STAFF_ONLY,
+    ("reports.report_csv", "GET"): STAFF_ONLY,
+    ("reports.targets", "GET"): ADMIN_ONLY,
+    ("reports.targets", "POST"): roles(L, 404, 404, 404, 302),
+    ("reports.program_current", "GET"): every(200),
+    ("reports.program", "GET"): every(200),
     # JSON API, walked with bearer tokens ("anon" sends none); a body of {} unless API_DATA says otherwise
     ("api.openapi_json", "GET"): every(200),
     ("api.create_token", "POST"): every(422),
@@ -162,6 +201,28 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("api.get_booking", "GET"): roles(401, 200, 404, 200, 200),
     ("api.cancel_booking", "DELETE"): roles(401, 204, 404, 204, 204),
     ("api.booking_ics", "GET"): roles(401, 200, 404, 200, 200),
+    # buyers, interpreters and matching (staff only: SMEs get 404); an import batch is its uploader's ("staff")
+    ("api.list_buyers", "GET"): roles(401, 404, 404, 200, 200),
+    ("api.create_buyer", "POST"): roles(401, 404, 404, 422, 422),
+    ("api.get_buyer", "GET"): roles(401, 404, 404, 200, 200),
+    ("api.update_buyer", "PATCH"): roles(401, 404, 404, 200, 200),
+    ("api.create_buyer_import", "POST"): roles(401, 404, 404, 422, 422),
+    ("api.confirm_buyer_import", "POST"): roles(401, 404, 404, 422, 404),
+    ("api.list_interpreters", "GET"): roles(401, 404, 404, 200, 200),
+    ("api.create_interpreter", "POST"): roles(401, 404, 404, 422, 422),
+    ("api.get_interpreter", "GET"): roles(401, 404, 404, 200, 200),
+    ("api.update_interpreter", "PATCH"): roles(401, 404, 404, 200, 200),
+    ("api.booking_recommendations", "GET"): roles(401, 404, 404, 200, 200),
+    ("api.set_booking_match", "PUT"): roles(401, 404, 404, 422, 422),
+    ("api.clear_booking_match", "DELETE"): roles(401, 404, 404, 409, 409),
+    ("api.set_booking_meeting_url", "PUT"): roles(401, 404, 404, 422, 422),
+    # the walk cancels the booking first (api.cancel_booking), which promotes the waitlisted company: a new
+    # draft replaces the fixture's, so the line edit meets a proposal that is no longer a draft
+    ("api.create_round_proposal", "POST"): roles(401, 404, 404, 201, 201),
+    ("api.get_proposal", "GET"): roles(401, 404, 404, 200, 200),
+    ("api.edit_proposal_line", "PATCH"): roles(401, 404, 404, 409, 409),
+    ("api.confirm_proposal", "POST"): roles(401, 404, 404, 200, 200),
+    ("api.discard_proposal", "DELETE"): roles(401, 404, 404, 409, 409),
 }
 
 # Form data for POSTs that need it to reach their permission check meaningfully ({slot_id}: from params).
@@ -225,6 +286,23 @@ def world():
     from consultroom.matching.proposals import create_proposal
 
     proposal = create_proposal(rnd=rnd, actor=people["staff"])
+    from consultroom.surveys.services import add_question
+
+    kept_q, doomed_q = (
+        add_question(
+            audience="sme",
+            data={"kind": "scale5", "text_ko": f"질문 {n}", "text_en": f"Question {n}", "required": True},
+            actor=people["admin"],
+        )
+        for n in (1, 2)
+    )
+    from consultroom.db import utcnow
+    from consultroom.outcomes.services import record_log
+    from tests.outcome_factories import make_consultation, make_rate, past_round
+
+    held = make_consultation(past_round(days_ago=3), company=company)
+    record_log(booking=held, data={"attendance": "held"}, actor=people["staff"], now=utcnow())
+    rate = make_rate("USD", date(2026, 3, 6), "1387.25")
     from consultroom.api.tokens import issue_token
 
     owners_token, _raw = issue_token(user=owner, name="kept")
@@ -247,6 +325,11 @@ def world():
         "line_id": proposal.lines[0].id,
         "interpreter_id": interpreter.id,
         "exception_id": away.id,
+        "consultation_id": held.id,
+        "rate_id": rate.id,
+        "question_id": kept_q.id,
+        "qid": doomed_q.id,
+        "year": 2026,
     }
     return people, params
 

@@ -1,0 +1,168 @@
+"""JSON shapes of buyers, interpreters, buyer imports, recommendations and round proposals (staff only).
+
+consultroom/api/openapi.py documents the same shapes; contact details are marked there as personal data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consultroom.api.http import iso
+from consultroom.buyers.importing import ImportPreview, RowIssue
+from consultroom.buyers.models import Buyer
+from consultroom.buyers.services import TEXT_FIELDS as BUYER_TEXT_FIELDS
+from consultroom.interpreters.models import Interpreter
+from consultroom.interpreters.services import TEXT_FIELDS as INTERPRETER_TEXT_FIELDS
+from consultroom.matching.models import ProposalLine, RoundProposal
+from consultroom.matching.proposals import Issue
+from consultroom.matching.recommend import Recommendation, describe, reasons_from_rows
+from consultroom.matching.scoring import Reason
+
+
+def _hhmm(value) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
+
+
+def buyer_json(buyer: Buyer) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": buyer.id}
+    data.update({name: getattr(buyer, name) for name in BUYER_TEXT_FIELDS})
+    data.update(
+        country=buyer.country,
+        timezone=buyer.timezone,
+        size=buyer.size,
+        languages=list(buyer.languages),
+        interest_codes=list(buyer.interest_codes),
+        meet_from=_hhmm(buyer.meet_from),
+        meet_to=_hhmm(buyer.meet_to),
+        meet_days=sorted(buyer.meet_days or []),
+        active=buyer.active,
+        created_at=iso(buyer.created_at),
+        updated_at=iso(buyer.updated_at),
+    )
+    return data
+
+
+def interpreter_json(interpreter: Interpreter) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": interpreter.id}
+    data.update({name: getattr(interpreter, name) for name in INTERPRETER_TEXT_FIELDS})
+    data.update(
+        languages=list(interpreter.languages),
+        max_sessions_per_day=interpreter.max_sessions_per_day,
+        locale=interpreter.locale,
+        active=interpreter.active,
+        user_id=interpreter.user_id,
+        weekly_hours=[
+            {"weekday": h.weekday, "start": _hhmm(h.start), "end": _hhmm(h.end)}
+            for h in sorted(interpreter.hours, key=lambda h: (h.weekday, h.start))
+        ],
+        exceptions=[
+            {
+                "day": e.day.isoformat(),
+                "available": e.available,
+                "start": _hhmm(e.start),
+                "end": _hhmm(e.end),
+                "note": e.note,
+            }
+            for e in interpreter.exceptions
+        ],
+        created_at=iso(interpreter.created_at),
+        updated_at=iso(interpreter.updated_at),
+    )
+    return data
+
+
+def _issue_json(issue: RowIssue) -> dict[str, Any]:
+    return {"row": issue.row, "column": issue.column, "heading": issue.heading, "reason": issue.message}
+
+
+def import_preview_json(preview: ImportPreview) -> dict[str, Any]:
+    """What the preview page shows, without the cells' values (the uploader has the file)."""
+    return {
+        "batch_id": preview.batch_id,
+        "filename": preview.filename,
+        "digest": preview.digest,
+        "ok": preview.ok,
+        "row_count": len(preview.results),
+        "to_create": len(preview.to_create),
+        "duplicates": len(preview.duplicates),
+        "error_rows": len(preview.error_rows),
+        "columns": {name: dict(col) for name, col in preview.columns.items()},
+        "errors": [_issue_json(issue) for issue in preview.errors],
+        "rows": [
+            {
+                "row": r.row,
+                "status": r.status,
+                "errors": [_issue_json(issue) for issue in r.issues],
+                "duplicate_of_buyer": r.duplicate_of_buyer,
+                "duplicate_of_row": r.duplicate_of_row,
+                "duplicate_by": r.duplicate_by or None,
+            }
+            for r in preview.results
+        ],
+    }
+
+
+def reason_json(reason: Reason, buyer: Any) -> dict[str, Any]:
+    return {"code": reason.code, "points": reason.points, "detail": reason.detail, "text": describe(reason, buyer)}
+
+
+def _interpreter_brief(interpreter: Interpreter) -> dict[str, Any]:
+    return {"id": interpreter.id, "name": interpreter.name, "languages": list(interpreter.languages)}
+
+
+def recommendation_json(rec: Recommendation) -> dict[str, Any]:
+    buyer = rec.buyer
+    return {
+        "buyer": {
+            "id": buyer.id,
+            "company_name": buyer.company_name,
+            "country": buyer.country,
+            "timezone": buyer.timezone,
+            "languages": list(buyer.languages),
+        },
+        "score": rec.score.total,
+        "reasons": [reason_json(r, buyer) for r in rec.score.reasons],
+        "needs_interpreter": rec.needs_interpreter,
+        "interpreters": [_interpreter_brief(i) for i in rec.interpreters],
+        "load": rec.load,
+    }
+
+
+def issue_json(issue: Issue) -> dict[str, Any]:
+    return {"message": issue.message, "line_ids": list(issue.line_ids)}
+
+
+def proposal_line_json(line: ProposalLine) -> dict[str, Any]:
+    booking, buyer, interpreter = line.booking, line.buyer, line.interpreter
+    return {
+        "id": line.id,
+        "booking": {
+            "id": booking.id,
+            "company_id": booking.company_id,
+            "company_name": booking.company.display_name,
+            "starts_at": iso(booking.starts_at),
+            "ends_at": iso(booking.ends_at),
+            "status": booking.status,
+        },
+        "buyer": {"id": buyer.id, "company_name": buyer.company_name, "country": buyer.country} if buyer else None,
+        "interpreter": {"id": interpreter.id, "name": interpreter.name} if interpreter else None,
+        "score": line.score,
+        "reasons": [reason_json(r, buyer) for r in reasons_from_rows(line.reasons)] if buyer else [],
+        "edited": line.edited,
+    }
+
+
+def proposal_json(proposal: RoundProposal, lines: list[ProposalLine], issues: list[Issue]) -> dict[str, Any]:
+    return {
+        "id": proposal.id,
+        "round_id": proposal.round_id,
+        "status": proposal.status,
+        "exact": {"total": proposal.exact_total, "matched": proposal.exact_matched},
+        "greedy": {"total": proposal.greedy_total, "matched": proposal.greedy_matched},
+        "total": sum(line.score or 0 for line in lines if line.buyer_id is not None),
+        "weights": dict(proposal.weights or {}),
+        "created_at": iso(proposal.created_at),
+        "decided_at": iso(proposal.decided_at),
+        "lines": [proposal_line_json(line) for line in lines],
+        "violations": [issue_json(issue) for issue in issues],
+    }

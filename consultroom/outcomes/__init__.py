@@ -1,0 +1,1 @@
+"""Consultation logs, outcome pipeline, contracts and the dated exchange-rate table (issue 5)."""

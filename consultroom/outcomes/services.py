@@ -1,0 +1,371 @@
+"""Consultation logs, the outcome pipeline, contracts and hand-kept rates. Flush, never commit."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from consultroom.accounts.models import User
+from consultroom.audit.services import record
+from consultroom.bookings.models import Booking, BookingStatus
+from consultroom.errors import Conflict, Invalid
+from consultroom.extensions import db
+from consultroom.outcomes import rates
+from consultroom.outcomes.models import (
+    OPEN_STAGES,
+    Attendance,
+    ConsultationLog,
+    Contract,
+    ExchangeRate,
+    Interest,
+    Outcome,
+    OutcomeChange,
+    Party,
+    Stage,
+)
+from consultroom.outcomes.money import MoneyError, krw_value, normalize_currency, to_minor
+from consultroom.timeutil import seoul_date
+
+# Bookings whose consultation can have taken place: a buyer was proposed or confirmed, or it is logged.
+LOGGABLE = (
+    BookingStatus.MATCHED.value,
+    BookingStatus.CONFIRMED.value,
+    BookingStatus.HELD.value,
+    BookingStatus.NO_SHOW.value,
+)
+STAGE_ORDER = {s: i for i, s in enumerate(OPEN_STAGES)}
+FOLLOWUP_MONTHS = (1, 3, 6)
+MAX_MINOR = 10**18  # amounts and KRW values stay inside a signed 64-bit column
+
+
+def consultation_day(booking: Booking) -> date:
+    return seoul_date(booking.starts_at)
+
+
+# --- consultation log ----------------------------------------------------------------------------
+
+LOG_FIELDS = (
+    "attendance",
+    "absent_party",
+    "buyer_interest",
+    "products_discussed",
+    "samples_requested",
+    "samples_text",
+    "next_action",
+    "next_action_on",
+    "notes",
+)
+
+
+def log_snapshot(log: ConsultationLog | None) -> dict[str, Any]:
+    if log is None:
+        return {}
+    values = {name: getattr(log, name) for name in LOG_FIELDS}
+    values["next_action_on"] = log.next_action_on.isoformat() if log.next_action_on else None
+    return values
+
+
+def _clean_log(data: dict[str, Any], booking: Booking) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    attendance = data.get("attendance")
+    if attendance not in {a.value for a in Attendance}:
+        errors["attendance"] = [_("Choose whether the consultation was held.")]
+    party = data.get("absent_party") or None
+    if attendance == Attendance.NO_SHOW:
+        if party not in {p.value for p in Party}:
+            errors["absent_party"] = [_("Choose who did not attend.")]
+    else:
+        party = None
+    interest = data.get("buyer_interest") or Interest.NONE.value
+    if interest not in {i.value for i in Interest}:
+        errors["buyer_interest"] = [_("Choose the buyer's interest.")]
+    next_on = data.get("next_action_on")
+    if next_on is not None and next_on < consultation_day(booking):
+        errors["next_action_on"] = [_("The next action cannot be before the consultation.")]
+    if errors:
+        raise Invalid(next(iter(errors.values()))[0], fields=errors)
+    samples = bool(data.get("samples_requested"))
+    return {
+        "attendance": attendance,
+        "absent_party": party,
+        "buyer_interest": interest if attendance == Attendance.HELD else Interest.NONE.value,
+        "products_discussed": (data.get("products_discussed") or "").strip(),
+        "samples_requested": samples,
+        "samples_text": (data.get("samples_text") or "").strip() if samples else "",
+        "next_action": (data.get("next_action") or "").strip()[:300],
+        "next_action_on": next_on,
+        "notes": (data.get("notes") or "").strip(),
+    }
+
+
+def record_log(*, booking: Booking, data: dict[str, Any], actor: User, now: datetime) -> ConsultationLog:
+    """Write or correct the log of a consultation that has started; sets the booking held or no_show."""
+    if booking.status not in LOGGABLE:
+        raise Conflict(_("Only a matched or confirmed consultation can be logged."))
+    if now < booking.starts_at:
+        raise Conflict(_("The consultation has not started yet; write the log after it."))
+    clean = _clean_log(data, booking)
+    log = db.session.scalar(select(ConsultationLog).where(ConsultationLog.booking_id == booking.id))
+    before = log_snapshot(log)
+    outcome = outcome_for(booking)
+    if clean["attendance"] == Attendance.NO_SHOW and outcome is not None:
+        if outcome.contracts or len(outcome.changes) > 1:
+            raise Conflict(_("This consultation already has outcome updates; it cannot become a no-show."))
+        record(actor=actor, action="outcome.delete", obj=outcome, before={"stage": outcome.stage}, after={})
+        db.session.delete(outcome)
+    if log is None:
+        log = ConsultationLog(booking_id=booking.id, recorded_by_id=actor.id, recorded_at=now, **clean)
+        db.session.add(log)
+    else:
+        for name, value in clean.items():
+            setattr(log, name, value)
+        log.updated_at = now
+    db.session.flush()
+    record(actor=actor, action="consultation_log.save", obj=log, before=before or None, after=log_snapshot(log))
+    status = BookingStatus.HELD.value if clean["attendance"] == Attendance.HELD else BookingStatus.NO_SHOW.value
+    if booking.status != status:
+        before_status = {"status": booking.status}
+        record(actor=actor, action="booking.status", obj=booking, before=before_status, after={"status": status})
+        booking.status = status
+    if status == BookingStatus.HELD and outcome_for(booking) is None:
+        _start_outcome(booking=booking, actor=actor, now=now)
+    db.session.flush()
+    return log
+
+
+# --- outcomes ------------------------------------------------------------------------------------
+
+
+def outcome_for(booking: Booking) -> Outcome | None:
+    return db.session.scalar(select(Outcome).where(Outcome.booking_id == booking.id))
+
+
+def _start_outcome(*, booking: Booking, actor: User, now: datetime) -> Outcome:
+    day = consultation_day(booking)
+    outcome = Outcome(booking_id=booking.id, stage=Stage.FOLLOW_UP.value, stage_on=day, last_update_at=now)
+    outcome.changes.append(OutcomeChange(changed_on=day, actor_id=actor.id, from_stage=None, to_stage=outcome.stage))
+    db.session.add(outcome)
+    db.session.flush()
+    record(actor=actor, action="outcome.start", obj=outcome, before=None, after={"stage": outcome.stage})
+    return outcome
+
+
+def allowed_next(stage: str) -> list[str]:
+    """Stages an open outcome may move to by hand: any later open stage, or dropped. Contracted comes
+    with a contract (record_contract), so every contracted outcome has its amounts."""
+    if stage not in STAGE_ORDER:
+        return []
+    later = [s for s in OPEN_STAGES if STAGE_ORDER[s] > STAGE_ORDER[stage]]
+    return [*later, Stage.DROPPED.value]
+
+
+def _check_change_day(outcome: Outcome, on: date, now: datetime, field: str = "changed_on") -> None:
+    if on > seoul_date(now):
+        message = _("The date cannot be in the future.")
+    elif on < consultation_day(outcome.booking):
+        message = _("The date cannot be before the consultation.")
+    elif on < outcome.stage_on:
+        message = _("The date cannot be before the last change (%(day)s).", day=outcome.stage_on.isoformat())
+    else:
+        return
+    raise Invalid(message, fields={field: [message]})
+
+
+def _move(*, outcome: Outcome, to_stage: str, on: date, note: str, actor: User, now: datetime, action: str) -> None:
+    before = {"stage": outcome.stage, "stage_on": outcome.stage_on.isoformat()}
+    outcome.changes.append(
+        OutcomeChange(
+            changed_on=on, actor_id=actor.id, from_stage=outcome.stage, to_stage=to_stage, note=note.strip(), at=now
+        )
+    )
+    outcome.stage = to_stage
+    outcome.stage_on = on
+    outcome.last_update_at = now
+    db.session.flush()
+    after = {"stage": to_stage, "stage_on": on.isoformat(), "note": note.strip()}
+    record(actor=actor, action=action, obj=outcome, before={**before, "note": None}, after=after)
+
+
+def change_stage(*, outcome: Outcome, to_stage: str, on: date, note: str, actor: User, now: datetime) -> Outcome:
+    if not outcome.is_open:
+        raise Conflict(_("This outcome is closed; only staff can reopen it."))
+    if to_stage not in allowed_next(outcome.stage):
+        message = _("This outcome cannot move to that stage from here.")
+        raise Invalid(message, fields={"stage": [message]})
+    _check_change_day(outcome, on, now)
+    _move(outcome=outcome, to_stage=to_stage, on=on, note=note, actor=actor, now=now, action="outcome.stage")
+    return outcome
+
+
+def reopen(*, outcome: Outcome, to_stage: str, on: date, note: str, actor: User, now: datetime) -> Outcome:
+    """Staff put a contracted or dropped outcome back to an open stage (contracts stay recorded)."""
+    if outcome.is_open:
+        raise Conflict(_("This outcome is already open."))
+    if to_stage not in OPEN_STAGES:
+        message = _("Choose an open stage.")
+        raise Invalid(message, fields={"stage": [message]})
+    if not note.strip():
+        message = _("Say why the outcome is reopened.")
+        raise Invalid(message, fields={"note": [message]})
+    _check_change_day(outcome, on, now)
+    _move(outcome=outcome, to_stage=to_stage, on=on, note=note, actor=actor, now=now, action="outcome.reopen")
+    return outcome
+
+
+def amount_errors(exc: MoneyError, currency: str) -> str:
+    if exc.code == "decimals":
+        if exc.exponent == 0:
+            return _("%(currency)s has no decimals; enter a whole amount.", currency=currency)
+        return _("%(currency)s allows at most %(n)d decimals.", currency=currency, n=exc.exponent)
+    if exc.code == "positive":
+        return _("The amount must be more than zero.")
+    return _("Enter an amount, e.g. 12345.67.")
+
+
+def record_contract(
+    *,
+    outcome: Outcome,
+    currency: str,
+    amount: str | Decimal,
+    signed_on: date,
+    items: str,
+    actor: User,
+    now: datetime,
+) -> Contract:
+    """A contract with its KRW value at the signing date's rate; the outcome becomes contracted."""
+    if outcome.stage == Stage.DROPPED:
+        raise Conflict(_("This outcome was dropped; staff must reopen it before a contract is recorded."))
+    errors: dict[str, list[str]] = {}
+    code = ""
+    minor = 0
+    try:
+        code = normalize_currency(currency)
+    except MoneyError:
+        errors["currency"] = [rates.currency_error()]
+    if code:
+        try:
+            minor = to_minor(amount, code)
+        except MoneyError as exc:
+            errors["amount"] = [amount_errors(exc, code)]
+    if signed_on > seoul_date(now):
+        errors["signed_on"] = [_("The date cannot be in the future.")]
+    elif signed_on < consultation_day(outcome.booking):
+        errors["signed_on"] = [_("The date cannot be before the consultation.")]
+    if minor >= MAX_MINOR:
+        errors["amount"] = [_("The amount is too large.")]
+    if errors:
+        raise Invalid(next(iter(errors.values()))[0], fields=errors)
+    rate = rates.rate_for(currency=code, day=signed_on)
+    value = krw_value(amount_minor=minor, currency=code, krw_per_unit=rate.krw_per_unit)
+    if value >= MAX_MINOR:
+        message = _("The amount is too large.")
+        raise Invalid(message, fields={"amount": [message]})
+    contract = Contract(
+        outcome_id=outcome.id,
+        currency=code,
+        amount_minor=minor,
+        signed_on=signed_on,
+        items=(items or "").strip(),
+        krw_value=value,
+        rate_day=rate.day,
+        rate=rate.krw_per_unit,
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    outcome.contracts.append(contract)
+    db.session.flush()
+    record(
+        actor=actor,
+        action="contract.create",
+        obj=contract,
+        before=None,
+        after={
+            "outcome_id": outcome.id,
+            "currency": code,
+            "amount": str(contract.amount),
+            "signed_on": signed_on.isoformat(),
+            "krw_value": contract.krw_value,
+            "rate_day": rate.day.isoformat(),
+            "rate": str(rate.krw_per_unit),
+        },
+    )
+    if outcome.stage != Stage.CONTRACTED:
+        on = max(signed_on, outcome.stage_on)
+        _move(
+            outcome=outcome,
+            to_stage=Stage.CONTRACTED.value,
+            on=on,
+            note=items or "",
+            actor=actor,
+            now=now,
+            action="outcome.stage",
+        )
+    else:
+        outcome.last_update_at = now
+    return contract
+
+
+def contracts_total_krw(outcome: Outcome) -> int:
+    return sum(c.krw_value for c in outcome.contracts)
+
+
+# --- follow-up milestones ------------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or that month's last day (31 Jan + 1 month = 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def last_milestone(consulted: date, today: date) -> tuple[int, date] | None:
+    """The latest of the 1/3/6-month follow-up dates that has come, or None before the first."""
+    passed = [(m, add_months(consulted, m)) for m in FOLLOWUP_MONTHS if add_months(consulted, m) <= today]
+    return passed[-1] if passed else None
+
+
+# --- hand-kept rates -----------------------------------------------------------------------------
+
+
+def rate_snapshot(rate: ExchangeRate | None) -> dict[str, Any]:
+    if rate is None:
+        return {}
+    value = Decimal(rate.krw_per_unit).quantize(Decimal("0.000001"))
+    return {"currency": rate.currency, "day": rate.day.isoformat(), "krw_per_unit": str(value)}
+
+
+def save_rate(
+    *, rate: ExchangeRate | None, currency: str, day: date, krw_per_unit: str | Decimal, actor: User
+) -> ExchangeRate:
+    code, value = rates.clean_rate_fields(currency=currency, rate=krw_per_unit)
+    clash = db.session.scalar(select(ExchangeRate).where(ExchangeRate.currency == code, ExchangeRate.day == day))
+    if clash is not None and clash is not rate:
+        message = _("There is already a %(currency)s rate for %(day)s.", currency=code, day=day.isoformat())
+        raise Conflict(message, fields={"day": [message]})
+    before = rate_snapshot(rate)
+    if rate is None:
+        rate = ExchangeRate(currency=code, day=day, krw_per_unit=value, updated_by_id=actor.id)
+        db.session.add(rate)
+    else:
+        rate.currency, rate.day, rate.krw_per_unit, rate.updated_by_id = code, day, value, actor.id
+    db.session.flush()
+    record(
+        actor=actor,
+        action="exchange_rate.update" if before else "exchange_rate.create",
+        obj=rate,
+        before=before or None,
+        after=rate_snapshot(rate),
+    )
+    return rate
+
+
+def followup_window() -> timedelta:
+    """A follow-up missed by more than this (scheduler down, outcome logged late) is not sent any more."""
+    return timedelta(days=31)

@@ -1,0 +1,323 @@
+"""Consultation pages (log, outcome pipeline, contracts), staff review lists, and the rates admin."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consultroom.access import authorize, get_or_404
+from consultroom.bookings.models import Booking
+from consultroom.db import utcnow
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+from consultroom.outcomes import policies, queries, rates, services
+from consultroom.outcomes.forms import (
+    STAGE_LABELS,
+    ContractForm,
+    LogForm,
+    RateForm,
+    RateImportConfirmForm,
+    RateImportForm,
+    ReopenForm,
+    StageForm,
+)
+from consultroom.outcomes.models import OPEN_STAGES, ExchangeRate
+from consultroom.outcomes.money import format_amount
+from consultroom.timeutil import seoul_date
+
+bp = Blueprint("outcomes", __name__)
+
+
+def _today() -> date:
+    return seoul_date(utcnow())
+
+
+def _stage_form(outcome) -> StageForm:
+    form = StageForm(prefix="stage")
+    form.stage.choices = [(s, STAGE_LABELS[s]) for s in services.allowed_next(outcome.stage)] if outcome else []
+    if request.method == "GET":
+        form.changed_on.data = _today()
+    return form
+
+
+def _reopen_form() -> ReopenForm:
+    form = ReopenForm(prefix="reopen")
+    form.stage.choices = [(s, STAGE_LABELS[s]) for s in OPEN_STAGES]
+    if request.method == "GET":
+        form.changed_on.data = _today()
+    return form
+
+
+def _consultation(booking_id: int, policy) -> Booking:
+    booking = get_or_404(db.session, Booking, booking_id)
+    authorize(policy(current_user, booking))
+    return booking
+
+
+@bp.get("/consultations/<int:consultation_id>")
+@login_required
+def consultation(consultation_id: int):
+    booking = _consultation(consultation_id, policies.can_see_consultation)
+    sees_outcome = policies.can_see_outcome(current_user, booking)
+    outcome = queries.outcome_of(booking) if sees_outcome else None
+    return render_template(
+        "outcomes/consultation.html",
+        booking=booking,
+        log=queries.log_of(booking),
+        outcome=outcome,
+        sees_outcome=sees_outcome,
+        can_log=policies.can_record_log(current_user, booking),
+        can_update=policies.can_update_outcome(current_user, booking),
+        can_reopen=policies.can_reopen_outcome(current_user, booking),
+        stage_form=_stage_form(outcome),
+        reopen_form=_reopen_form(),
+        total_krw=services.contracts_total_krw(outcome) if outcome else 0,
+        stage_labels=STAGE_LABELS,
+        format_amount=format_amount,
+    )
+
+
+@bp.route("/consultations/<int:consultation_id>/log", methods=["GET", "POST"])
+@login_required
+def log(consultation_id: int):
+    booking = _consultation(consultation_id, policies.can_record_log)
+    existing = queries.log_of(booking)
+    form = LogForm(obj=existing)
+    if form.validate_on_submit():
+        try:
+            services.record_log(booking=booking, data=form.payload(), actor=current_user, now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The consultation log is saved."), "success")
+            return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
+    return render_template("outcomes/log.html", booking=booking, form=form, existing=existing)
+
+
+def _outcome_or_back(booking: Booking):
+    outcome = services.outcome_for(booking)
+    if outcome is None:
+        flash(_("This consultation has no outcome yet: it must be logged as held first."), "danger")
+    return outcome
+
+
+@bp.post("/consultations/<int:consultation_id>/stage")
+@login_required
+def stage(consultation_id: int):
+    booking = _consultation(consultation_id, policies.can_update_outcome)
+    outcome = _outcome_or_back(booking)
+    form = _stage_form(outcome)
+    if outcome is not None and form.validate_on_submit():
+        try:
+            services.change_stage(
+                outcome=outcome,
+                to_stage=form.stage.data,
+                on=form.changed_on.data,
+                note=form.note.data or "",
+                actor=current_user,
+                now=utcnow(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The outcome is updated."), "success")
+    elif outcome is not None:
+        flash(_("Choose a stage and a date."), "danger")
+    return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
+
+
+@bp.post("/consultations/<int:consultation_id>/reopen")
+@login_required
+def reopen(consultation_id: int):
+    booking = _consultation(consultation_id, policies.can_see_outcome)
+    authorize(True, policies.can_reopen_outcome(current_user, booking))
+    outcome = _outcome_or_back(booking)
+    form = _reopen_form()
+    if outcome is not None and form.validate_on_submit():
+        try:
+            services.reopen(
+                outcome=outcome,
+                to_stage=form.stage.data,
+                on=form.changed_on.data,
+                note=form.note.data or "",
+                actor=current_user,
+                now=utcnow(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The outcome is reopened."), "success")
+    elif outcome is not None:
+        flash(_("Choose a stage and a date."), "danger")
+    return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
+
+
+@bp.route("/consultations/<int:consultation_id>/contracts/new", methods=["GET", "POST"])
+@login_required
+def new_contract(consultation_id: int):
+    booking = _consultation(consultation_id, policies.can_update_outcome)
+    outcome = services.outcome_for(booking)
+    if outcome is None:
+        abort(404)
+    form = ContractForm()
+    if request.method == "GET":
+        form.signed_on.data = _today()
+    if form.validate_on_submit():
+        try:
+            contract = services.record_contract(
+                outcome=outcome,
+                currency=form.currency.data,
+                amount=form.amount.data,
+                signed_on=form.signed_on.data,
+                items=form.items.data or "",
+                actor=current_user,
+                now=utcnow(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The contract is recorded: %(amount)s %(currency)s, %(krw)s won.",
+                    amount=format_amount(contract.amount_minor, contract.currency),
+                    currency=contract.currency,
+                    krw=f"{contract.krw_value:,}",
+                ),
+                "success",
+            )
+            return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
+    return render_template("outcomes/contract.html", booking=booking, form=form)
+
+
+# --- staff lists ---------------------------------------------------------------------------------
+
+
+@bp.get("/staff/consultations/missing-logs")
+@login_required
+def missing_logs():
+    authorize(policies.can_review_outcomes(current_user))
+    return render_template("outcomes/missing_logs.html", bookings=queries.missing_logs(utcnow()))
+
+
+@bp.get("/staff/outcomes/overdue")
+@login_required
+def overdue():
+    authorize(policies.can_review_outcomes(current_user))
+    return render_template("outcomes/overdue.html", rows=queries.overdue_followups(utcnow()), stage_labels=STAGE_LABELS)
+
+
+# --- exchange rates (admins) ---------------------------------------------------------------------
+
+
+@bp.get("/admin/rates")
+@login_required
+def rates_index():
+    authorize(policies.can_manage_rates(current_user))
+    currency = (request.args.get("currency") or "").strip().upper()[:3] or None
+    page = db.paginate(queries.rates_query(currency), per_page=50, error_out=False)
+    return render_template(
+        "outcomes/rates.html", page=page, currency=currency or "", currencies=queries.rate_currencies()
+    )
+
+
+@bp.route("/admin/rates/new", methods=["GET", "POST"])
+@login_required
+def new_rate():
+    authorize(policies.can_manage_rates(current_user))
+    return _rate_form(None)
+
+
+@bp.route("/admin/rates/<int:rate_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_rate(rate_id: int):
+    authorize(policies.can_manage_rates(current_user))
+    return _rate_form(get_or_404(db.session, ExchangeRate, rate_id))
+
+
+def _rate_form(rate: ExchangeRate | None):
+    form = RateForm(obj=rate)
+    if form.validate_on_submit():
+        try:
+            services.save_rate(
+                rate=rate,
+                currency=form.currency.data,
+                day=form.day.data,
+                krw_per_unit=form.krw_per_unit.data,
+                actor=current_user,
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The rate is saved."), "success")
+            return redirect(url_for("outcomes.rates_index"))
+    return render_template("outcomes/rate_form.html", form=form, rate=rate)
+
+
+@bp.route("/admin/rates/import", methods=["GET", "POST"])
+@login_required
+def import_rates():
+    authorize(policies.can_manage_rates(current_user))
+    form = RateImportForm()
+    if form.validate_on_submit():
+        try:
+            text = rates.read_csv_text(form.file.data.stream.read(rates.MAX_BYTES + 1))
+            result = rates.plan_import(rates.parse_rates_csv(text))
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+        else:
+            confirm = RateImportConfirmForm(formdata=None, payload=text, digest=result.digest())
+            return render_template("outcomes/rate_preview.html", result=result, confirm=confirm)
+    return render_template("outcomes/rate_import.html", form=form)
+
+
+@bp.post("/admin/rates/import/confirm")
+@login_required
+def confirm_rate_import():
+    authorize(policies.can_manage_rates(current_user))
+    form = RateImportConfirmForm()
+    if not form.validate_on_submit() or not form.payload.data:
+        flash(_("Upload the file again."), "danger")
+        return redirect(url_for("outcomes.import_rates"))
+    try:
+        result = rates.apply_import(
+            text=form.payload.data,
+            digest=form.digest.data or "",
+            update_existing=bool(form.update_existing.data),
+            actor=current_user,
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        form.update_existing.errors = exc.fields.get("update_existing", [])
+        if not form.update_existing.errors:
+            flash(exc.message, "danger")
+        try:
+            result = rates.plan_import(rates.parse_rates_csv(form.payload.data))
+        except DomainError:
+            return redirect(url_for("outcomes.import_rates"))
+        form.digest.data = result.digest()
+        return render_template("outcomes/rate_preview.html", result=result, confirm=form), 422
+    db.session.commit()
+    flash(
+        _(
+            "%(new)d rates added, %(updated)d updated, %(same)d unchanged.",
+            new=result.new_count,
+            updated=len(result.changes),
+            same=result.unchanged,
+        ),
+        "success",
+    )
+    return redirect(url_for("outcomes.rates_index"))

@@ -1,0 +1,103 @@
+"""Survey result files: XLSX (numbers as numbers, dates as dates) and CSV (UTF-8 with BOM)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+
+from consultroom.surveys.queries import AnswerRow, Results
+
+
+def _cell(value: str) -> str:
+    # Text typed as "=HYPERLINK(...)" must stay text when the file is opened in a spreadsheet.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _respondent(kind: str) -> str:
+    return _("Company") if kind == "sme" else _("Buyer")
+
+
+def _answer_headers() -> list[str]:
+    return [
+        _("Round"),
+        _("Consultation date"),
+        _("Company"),
+        _("Buyer"),
+        _("Respondent"),
+        _("Version"),
+        _("No."),
+        _("Question"),
+        _("Score"),
+        _("Text answer"),
+        _("Submitted (Seoul time)"),
+    ]
+
+
+def _answer_values(r: AnswerRow) -> list:
+    return [
+        _cell(r.round_title),
+        r.consulted_on,
+        _cell(r.company),
+        _cell(r.buyer),
+        _respondent(r.respondent),
+        r.version,
+        r.position,
+        _cell(r.question),
+        r.score,
+        _cell(r.text) if r.text is not None else None,
+        r.submitted_at,
+    ]
+
+
+def results_xlsx(results: Results, rows: list[AnswerRow], locale: str) -> bytes:
+    wb = Workbook()
+    summary = wb.active
+    summary.title = _("Summary")[:31]
+    summary.append([_("Invited"), results.invited])
+    summary.append([_("Answered"), results.answered])
+    summary.append([_("Expired"), results.expired])
+    summary.append([_("Response rate (%)"), float(results.rate) if results.rate is not None else None])
+    summary.append([_("Average satisfaction"), float(results.average) if results.average is not None else None])
+    summary.append([])
+    summary.append([_("Version"), _("No."), _("Question"), _("Responses"), _("Average"), "1", "2", "3", "4", "5"])
+    for vr in results.versions:
+        for qr in vr.questions:
+            q = qr.question
+            scale = q.kind == "scale5"
+            summary.append(
+                [
+                    vr.version.number,
+                    q.position,
+                    _cell(q.text_in(locale)),
+                    qr.count,
+                    float(qr.average) if qr.average is not None else None,
+                    *([qr.distribution[s] for s in range(1, 6)] if scale else [None] * 5),
+                ]
+            )
+    sheet = wb.create_sheet(_("Answers")[:31])
+    sheet.append(_answer_headers())
+    for r in rows:
+        sheet.append(_answer_values(r))
+    for cell in sheet["B"][1:]:
+        cell.number_format = "yyyy-mm-dd"
+    for cell in sheet["K"][1:]:
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def answers_csv(rows: list[AnswerRow]) -> bytes:
+    """UTF-8 with a BOM, so Excel on Korean Windows reads the Korean text correctly."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(_answer_headers())
+    for r in rows:
+        values = _answer_values(r)
+        values[1] = r.consulted_on.isoformat()
+        values[10] = r.submitted_at.strftime("%Y-%m-%d %H:%M")
+        writer.writerow(["" if v is None else v for v in values])
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")

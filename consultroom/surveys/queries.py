@@ -1,0 +1,308 @@
+"""Survey figures for staff, in a fixed number of queries whatever the number of answers.
+
+Scope: one audience (sme or buyer), optionally one round and/or a range of consultation dates
+(inclusive, the consultation's date in Seoul). Averages are exact (Fraction) and rounded half-up
+to two decimals only when shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import aliased, selectinload
+
+from consultroom.bookings.models import Booking
+from consultroom.buyers.models import Buyer
+from consultroom.companies.models import Company
+from consultroom.extensions import db
+from consultroom.rounds.models import Round
+from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyQuestion, SurveyResponse, SurveyVersion
+from consultroom.timeutil import SEOUL, seoul_to_utc
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Scope:
+    audience: str = "sme"
+    round_id: int | None = None
+    start: date | None = None
+    end: date | None = None
+
+
+def _scoped(stmt: Select, scope: Scope) -> Select:
+    """Restrict a statement that already joins SurveyInvitation and Booking to the scope."""
+    stmt = stmt.where(SurveyInvitation.respondent == scope.audience)
+    if scope.round_id is not None:
+        stmt = stmt.where(Booking.round_id == scope.round_id)
+    if scope.start is not None:
+        stmt = stmt.where(Booking.starts_at >= seoul_to_utc(scope.start, time(0, 0)))
+    if scope.end is not None:
+        stmt = stmt.where(Booking.starts_at < seoul_to_utc(scope.end + timedelta(days=1), time(0, 0)))
+    return stmt
+
+
+def _answers_base(*columns) -> Select:
+    return (
+        select(*columns)
+        .select_from(SurveyAnswer)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+        .join(Booking, Booking.id == SurveyInvitation.booking_id)
+    )
+
+
+def quantize(value: Fraction | None) -> Decimal | None:
+    if value is None:
+        return None
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def response_score_sums(scope: Scope) -> list[tuple[int, int]]:
+    """(sum, count) of the scale answers of each response in scope that has any."""
+    stmt = _answers_base(func.sum(SurveyAnswer.score), func.count(SurveyAnswer.score)).where(
+        SurveyAnswer.score.is_not(None)
+    )
+    stmt = _scoped(stmt, scope).group_by(SurveyResponse.id)
+    return [(int(s), int(n)) for s, n in db.session.execute(stmt).all() if n]
+
+
+def mean_of_means(sums: list[tuple[int, int]]) -> Decimal | None:
+    """The mean of per-response means (each respondent weighs the same), rounded to 0.01."""
+    if not sums:
+        return None
+    total = sum((Fraction(s, n) for s, n in sums), Fraction(0))
+    return quantize(total / len(sums))
+
+
+@dataclass
+class QuestionResult:
+    question: SurveyQuestion
+    count: int = 0
+    distribution: dict[int, int] = field(default_factory=lambda: dict.fromkeys(range(1, 6), 0))
+    texts: list[str] = field(default_factory=list)
+
+    @property
+    def average(self) -> Decimal | None:
+        if self.question.kind != "scale5" or not self.count:
+            return None
+        return quantize(Fraction(sum(k * v for k, v in self.distribution.items()), self.count))
+
+    def share(self, score: int) -> int:
+        """Per cent of this question's answers that gave `score` (for the bar), rounded down."""
+        return self.distribution[score] * 100 // self.count if self.count else 0
+
+
+@dataclass
+class VersionResult:
+    version: SurveyVersion
+    questions: list[QuestionResult]
+    responses: int
+
+
+@dataclass
+class Results:
+    scope: Scope
+    invited: int
+    answered: int
+    expired: int
+    average: Decimal | None  # mean of per-response means, as average_satisfaction
+    versions: list[VersionResult]
+
+    @property
+    def rate(self) -> Decimal | None:
+        """answered / invited, in per cent to one decimal."""
+        if not self.invited:
+            return None
+        return (Decimal(self.answered * 100) / Decimal(self.invited)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def results(scope: Scope, *, now: datetime) -> Results:
+    """Every figure of the results page in six queries."""
+    has_response = SurveyResponse.id.is_not(None)
+    counts = db.session.execute(
+        _scoped(
+            select(
+                func.count(SurveyInvitation.id),
+                func.count(SurveyResponse.id),
+                func.sum(case((~has_response & (SurveyInvitation.expires_at <= now), 1), else_=0)),
+            )
+            .select_from(SurveyInvitation)
+            .join(Booking, Booking.id == SurveyInvitation.booking_id)
+            .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id),
+            scope,
+        )
+    ).one()
+    invited, answered, expired = int(counts[0] or 0), int(counts[1] or 0), int(counts[2] or 0)
+
+    per_version = dict(
+        db.session.execute(
+            _scoped(
+                select(SurveyResponse.version_id, func.count(SurveyResponse.id))
+                .select_from(SurveyResponse)
+                .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+                .join(Booking, Booking.id == SurveyInvitation.booking_id),
+                scope,
+            ).group_by(SurveyResponse.version_id)
+        ).all()
+    )
+    versions = (
+        db.session.scalars(
+            select(SurveyVersion)
+            .where(SurveyVersion.id.in_(list(per_version)))
+            .options(selectinload(SurveyVersion.questions))
+            .order_by(SurveyVersion.number.desc())
+        ).all()
+        if per_version
+        else []
+    )
+    by_question: dict[int, QuestionResult] = {}
+    version_results = []
+    for v in versions:
+        qs = [QuestionResult(question=q) for q in v.questions]
+        by_question.update({r.question.id: r for r in qs})
+        version_results.append(VersionResult(version=v, questions=qs, responses=int(per_version[v.id])))
+
+    dist = _scoped(
+        _answers_base(SurveyAnswer.question_id, SurveyAnswer.score, func.count(SurveyAnswer.id)).where(
+            SurveyAnswer.score.is_not(None)
+        ),
+        scope,
+    ).group_by(SurveyAnswer.question_id, SurveyAnswer.score)
+    for question_id, score, n in db.session.execute(dist).all():
+        r = by_question.get(question_id)
+        if r is not None and score in r.distribution:
+            r.distribution[score] += int(n)
+            r.count += int(n)
+
+    texts = _scoped(
+        _answers_base(SurveyAnswer.question_id, SurveyAnswer.text).where(SurveyAnswer.text.is_not(None)), scope
+    ).order_by(SurveyResponse.submitted_at, SurveyAnswer.id)
+    for question_id, text in db.session.execute(texts).all():
+        r = by_question.get(question_id)
+        if r is not None:
+            r.texts.append(text)
+            r.count += 1
+
+    return Results(
+        scope=scope,
+        invited=invited,
+        answered=answered,
+        expired=expired,
+        average=mean_of_means(response_score_sums(scope)),
+        versions=version_results,
+    )
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    round_title: str
+    consulted_on: date
+    company: str
+    buyer: str
+    respondent: str
+    version: int
+    position: int
+    question: str
+    kind: str
+    score: int | None
+    text: str | None
+    submitted_at: datetime  # naive Seoul time, for spreadsheets
+
+
+def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
+    """One row per answer in scope, for the exports (one query)."""
+    buyer = aliased(Buyer)
+    stmt = _scoped(
+        _answers_base(
+            Round.title,
+            Booking.starts_at,
+            Company.name_ko,
+            Company.name_en,
+            buyer.company_name,
+            SurveyInvitation.respondent,
+            SurveyVersion.number,
+            SurveyQuestion.position,
+            SurveyQuestion.text_ko,
+            SurveyQuestion.text_en,
+            SurveyQuestion.kind,
+            SurveyAnswer.score,
+            SurveyAnswer.text,
+            SurveyResponse.submitted_at,
+        )
+        .join(Round, Round.id == Booking.round_id)
+        .join(Company, Company.id == Booking.company_id)
+        .outerjoin(buyer, buyer.id == Booking.buyer_id)
+        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+        .join(SurveyVersion, SurveyVersion.id == SurveyResponse.version_id),
+        scope,
+    ).order_by(Booking.starts_at, SurveyResponse.id, SurveyQuestion.position, SurveyQuestion.id)
+    rows = []
+    for r in db.session.execute(stmt).all():
+        ko = locale == "ko"
+        rows.append(
+            AnswerRow(
+                round_title=r[0],
+                consulted_on=r[1].astimezone(SEOUL).date(),
+                company=(r[2] or r[3]) if ko else (r[3] or r[2]),
+                buyer=r[4] or "",
+                respondent=r[5],
+                version=r[6],
+                position=r[7],
+                question=(r[8] or r[9]) if ko else (r[9] or r[8]),
+                kind=r[10],
+                score=r[11],
+                text=r[12],
+                submitted_at=r[13].astimezone(SEOUL).replace(tzinfo=None),
+            )
+        )
+    return rows
+
+
+def pending_for_company(company_id: int, *, now: datetime) -> list[SurveyInvitation]:
+    """The company's SME invitations still open (not answered, not expired), newest first."""
+    return list(
+        db.session.scalars(
+            select(SurveyInvitation)
+            .join(Booking, Booking.id == SurveyInvitation.booking_id)
+            .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
+            .where(
+                Booking.company_id == company_id,
+                SurveyInvitation.respondent == "sme",
+                SurveyInvitation.expires_at > now,
+                SurveyResponse.id.is_(None),
+            )
+            .options(selectinload(SurveyInvitation.booking).selectinload(Booking.round))
+            .order_by(Booking.starts_at.desc())
+        )
+    )
+
+
+def rounds_for_filter() -> list[Round]:
+    return list(db.session.scalars(select(Round).order_by(Round.year.desc(), Round.month.desc())))
+
+
+def version_history(audience: str) -> list[SurveyVersion]:
+    return list(
+        db.session.scalars(
+            select(SurveyVersion)
+            .where(SurveyVersion.audience == audience)
+            .options(selectinload(SurveyVersion.questions))
+            .order_by(SurveyVersion.number.desc())
+        )
+    )
+
+
+def responses_per_version(audience: str) -> dict[int, int]:
+    return dict(
+        db.session.execute(
+            select(SurveyResponse.version_id, func.count(SurveyResponse.id))
+            .join(SurveyVersion, SurveyVersion.id == SurveyResponse.version_id)
+            .where(SurveyVersion.audience == audience)
+            .group_by(SurveyResponse.version_id)
+        ).all()
+    )

@@ -1,0 +1,354 @@
+"""Survey pages: the answer page behind the signed link (no login), staff results and exports,
+admin question sets. A broken link answers 400, an expired one 410, another party's 403, a
+second answer 409: never a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consultroom.access import authorize, get_or_404
+from consultroom.db import utcnow
+from consultroom.errors import Conflict, DomainError, Invalid
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+from consultroom.signing import LinkExpired, LinkInvalid
+from consultroom.surveys import export, policies, queries, services
+from consultroom.surveys.forms import KIND_LABELS, AnswerForm, PlainForm, QuestionForm
+from consultroom.surveys.models import AUDIENCES, SurveyInvitation, SurveyQuestion, SurveyVersion
+
+bp = Blueprint("surveys", __name__)
+
+
+class _Stop(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _stop_page(exc: _Stop):
+    return render_template("surveys/stop.html", status=exc.status, message=exc.message), exc.status
+
+
+def _chosen_locale(default: str) -> str:
+    languages = current_app.config["LANGUAGES"]
+    for choice in (request.args.get("lang"), session.get("lang")):
+        if choice in languages:
+            return choice
+    return default
+
+
+@contextmanager
+def _in_locale(default: str) -> Iterator[str]:
+    locale = _chosen_locale(default)
+    with force_locale(locale):
+        yield locale
+
+
+def _default_locale(token: str) -> str:
+    try:
+        data = services.read_survey_token(token)
+    except LinkInvalid:
+        return "ko"
+    return "ko" if data["r"] == "sme" else "en"
+
+
+def _load(token: str) -> SurveyInvitation:
+    try:
+        data = services.read_survey_token(token)
+    except LinkExpired as exc:
+        raise _Stop(410, _("This survey link has expired. Thank you for your interest.")) from exc
+    except LinkInvalid as exc:
+        raise _Stop(400, _("This link is not valid. Please use the link exactly as it was sent to you.")) from exc
+    invitation = db.session.get(SurveyInvitation, data["i"])
+    if invitation is None:
+        raise _Stop(410, _("This survey is no longer available."))
+    if invitation.respondent != data["r"]:
+        raise _Stop(400, _("This link is not valid. Please use the link exactly as it was sent to you."))
+    if not policies.can_open_invitation(current_user, invitation):
+        raise _Stop(403, _("This survey belongs to someone else. Please use the link sent to you."))
+    if invitation.response is not None:
+        raise _Stop(409, _("This survey has already been answered. Thank you."))
+    if utcnow() >= invitation.expires_at:
+        raise _Stop(410, _("This survey link has expired. Thank you for your interest."))
+    return invitation
+
+
+def _answer_page(invitation, version, token, form, locale, *, errors=None, values=None, status=200):
+    booking = invitation.booking
+    company = booking.company
+    return (
+        render_template(
+            "surveys/answer.html",
+            invitation=invitation,
+            version=version,
+            token=token,
+            form=form,
+            locale=locale,
+            errors=errors or {},
+            values=values or {},
+            field_name=services.field_name,
+            company_name=(company.name_ko or company.name_en)
+            if locale == "ko"
+            else (company.name_en or company.name_ko),
+            consulted_on=booking.starts_at,
+        ),
+        status,
+    )
+
+
+@bp.route("/survey/<token>", methods=["GET", "POST"])
+def answer(token: str):
+    with _in_locale(_default_locale(token)) as locale:
+        try:
+            invitation = _load(token)
+            version = services.active_version(invitation.respondent)
+            if version is None:
+                raise _Stop(410, _("This survey is no longer available."))
+        except _Stop as exc:
+            return _stop_page(exc)
+        form = AnswerForm()
+        if request.method == "GET":
+            form.version_id.data = str(version.id)
+            return _answer_page(invitation, version, token, form, locale)
+        values = {k: v for k, v in request.form.items() if k.startswith("q")}
+        if not form.validate_on_submit():
+            return _answer_page(invitation, version, token, form, locale, values=values, status=400)
+        shown = db.session.get(SurveyVersion, int(form.version_id.data)) if form.version_id.data.isdigit() else None
+        if shown is None or shown.id != version.id:
+            flash(_("The questions were updated while you were answering. Please check your answers."), "warning")
+            form.version_id.data = str(version.id)
+            return _answer_page(invitation, version, token, form, locale, values=values, status=409)
+        user = current_user if getattr(current_user, "is_authenticated", False) and current_user.is_sme else None
+        try:
+            services.submit_response(
+                invitation=invitation, version=version, answers=values, locale=locale, user=user, now=utcnow()
+            )
+        except Invalid as exc:
+            db.session.rollback()
+            return _answer_page(invitation, version, token, form, locale, errors=exc.fields, values=values)
+        except services.Gone as exc:
+            db.session.rollback()
+            return _stop_page(_Stop(410, exc.message))
+        except Conflict as exc:
+            db.session.rollback()
+            return _stop_page(_Stop(409, exc.message))
+        db.session.commit()
+        return render_template("surveys/thanks.html")
+
+
+def surveys_to_answer(user) -> list[tuple[SurveyInvitation, str]]:
+    """For the "my bookings" page: the company's open surveys, each with its signed link."""
+    if not policies.can_list_own_surveys(user):
+        return []
+    invitations = queries.pending_for_company(user.company_id, now=utcnow())
+    return [(i, url_for("surveys.answer", token=services.make_survey_token(i), lang=user.locale)) for i in invitations]
+
+
+bp.add_app_template_global(surveys_to_answer, "surveys_to_answer")
+
+
+# --- staff results ---------------------------------------------------------------------------------
+
+
+def _scope() -> tuple[queries.Scope | None, dict[str, str]]:
+    errors: dict[str, str] = {}
+    audience = request.args.get("audience", "sme")
+    if audience not in AUDIENCES:
+        errors["audience"] = _("Choose companies or buyers.")
+        audience = "sme"
+    round_id = None
+    raw_round = request.args.get("round_id", "")[:12]
+    if raw_round:
+        if raw_round.isdigit() and int(raw_round) <= 2**31 - 1:
+            round_id = int(raw_round)
+        else:
+            errors["round_id"] = _("Choose a round from the list.")
+    dates: dict[str, date | None] = {}
+    for name in ("start", "end"):
+        raw = request.args.get(name, "")[:20].strip()
+        dates[name] = None
+        if raw:
+            try:
+                dates[name] = date.fromisoformat(raw)
+            except ValueError:
+                errors[name] = _("Give the date as YYYY-MM-DD.")
+    if dates["start"] and dates["end"] and dates["start"] > dates["end"]:
+        errors["end"] = _("The end date is before the start date.")
+    if errors:
+        return None, errors
+    return queries.Scope(audience=audience, round_id=round_id, start=dates["start"], end=dates["end"]), errors
+
+
+@bp.get("/staff/surveys/results")
+@login_required
+def results():
+    authorize(policies.can_see_results(current_user))
+    scope, errors = _scope()
+    data = queries.results(scope, now=utcnow()) if scope is not None else None
+    return (
+        render_template(
+            "surveys/results.html",
+            results=data,
+            errors=errors,
+            rounds=queries.rounds_for_filter(),
+            args=request.args,
+            locale=str(get_locale() or "ko"),
+        ),
+        400 if errors else 200,
+    )
+
+
+def _export_scope() -> queries.Scope:
+    scope, errors = _scope()
+    if scope is None:
+        from flask import abort
+
+        abort(400, description=" ".join(errors.values()))
+    return scope
+
+
+def _filename(scope: queries.Scope, ext: str) -> str:
+    parts = ["survey", scope.audience]
+    if scope.round_id is not None:
+        parts.append(f"round{scope.round_id}")
+    if scope.start:
+        parts.append(scope.start.isoformat())
+    if scope.end:
+        parts.append(scope.end.isoformat())
+    return "-".join(parts) + f".{ext}"
+
+
+@bp.get("/staff/surveys/results.xlsx")
+@login_required
+def results_xlsx():
+    authorize(policies.can_see_results(current_user))
+    scope = _export_scope()
+    locale = str(get_locale() or "ko")
+    body = export.results_xlsx(queries.results(scope, now=utcnow()), queries.answer_rows(scope, locale), locale)
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{_filename(scope, "xlsx")}"'},
+    )
+
+
+@bp.get("/staff/surveys/results.csv")
+@login_required
+def results_csv():
+    authorize(policies.can_see_results(current_user))
+    scope = _export_scope()
+    body = export.answers_csv(queries.answer_rows(scope, str(get_locale() or "ko")))
+    return Response(
+        body,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{_filename(scope, "csv")}"',
+        },
+    )
+
+
+# --- admin: question sets ----------------------------------------------------------------------------
+
+
+def _admin() -> None:
+    authorize(policies.can_edit_questions(current_user))
+
+
+@bp.get("/admin/surveys")
+@login_required
+def questions():
+    _admin()
+    sets = [
+        {
+            "audience": audience,
+            "history": queries.version_history(audience),
+            "used": queries.responses_per_version(audience),
+        }
+        for audience in AUDIENCES
+    ]
+    return render_template("surveys/questions.html", sets=sets, kinds=KIND_LABELS, form=PlainForm())
+
+
+@bp.route("/admin/surveys/questions/new", methods=["GET", "POST"])
+@login_required
+def new_question():
+    _admin()
+    audience = request.args.get("audience", "sme")
+    authorize(audience in AUDIENCES)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            services.add_question(audience=audience, data=form.payload(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The question was added."), "success")
+            return redirect(url_for("surveys.questions"))
+    return render_template("surveys/question_form.html", form=form, audience=audience, question=None)
+
+
+@bp.route("/admin/surveys/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(question_id: int):
+    _admin()
+    question = get_or_404(db.session, SurveyQuestion, question_id)
+    form = QuestionForm(obj=question if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            saved = services.edit_question(question=question, data=form.payload(), actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            copied = saved.id != question_id
+            db.session.commit()
+            if copied:
+                flash(_("Answers use the earlier version, so the change was saved in a new version."), "info")
+            else:
+                flash(_("The question was saved."), "success")
+            return redirect(url_for("surveys.questions"))
+    return render_template(
+        "surveys/question_form.html", form=form, audience=question.version.audience, question=question
+    )
+
+
+# Its own parameter name: the authorization matrix walks delete before edit, each on its own question.
+@bp.post("/admin/surveys/questions/<int:qid>/delete")
+@login_required
+def delete_question(qid: int):
+    _admin()
+    question = get_or_404(db.session, SurveyQuestion, qid)
+    try:
+        services.delete_question(question=question, actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The question was removed."), "info")
+    return redirect(url_for("surveys.questions"))
+
+
+@bp.post("/admin/surveys/questions/<int:question_id>/move")
+@login_required
+def move_question(question_id: int):
+    _admin()
+    question = get_or_404(db.session, SurveyQuestion, question_id)
+    try:
+        services.move_question(question=question, direction=request.form.get("direction", ""), actor=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+    return redirect(url_for("surveys.questions"))
