@@ -7,6 +7,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal as babel_format_decimal
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import (
     format_currency,
@@ -64,6 +65,7 @@ def init_filters(app: Flask) -> None:
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
     app.jinja_env.filters["time"] = lambda v, fmt="short": format_time(v, fmt) if v else ""
     app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else ""
+    app.jinja_env.filters["exact"] = exact_number
     app.jinja_env.filters["krw"] = krw
     app.jinja_env.filters["country_name"] = lambda code: country_name(code, str(get_locale() or "ko"))
     app.jinja_env.filters["language_name"] = lambda code: language_name(code, str(get_locale() or "ko"))
@@ -71,6 +73,15 @@ def init_filters(app: Flask) -> None:
     @app.context_processor
     def _locale_ctx():
         return {"current_locale": str(get_locale() or "ko"), "current_timezone": str(get_timezone())}
+
+
+def exact_number(value) -> str:
+    """Every stored digit, grouped for the viewer's locale: exchange rates have up to six decimals,
+    and Babel's default pattern would round them to three (the page would then disagree with the
+    KRW value computed from the rate)."""
+    if value is None:
+        return ""
+    return babel_format_decimal(value, locale=str(get_locale() or "ko"), decimal_quantization=False)
 
 
 def compile_catalogs(directory: Path = TRANSLATIONS_DIR, *, strict: bool = False) -> list[str]:

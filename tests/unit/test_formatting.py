@@ -27,3 +27,13 @@ def test_datetime_filter_uses_locale_and_zone(app):
     assert ko == "21. 3. 10. AM 10:00"
     assert en.replace("\u202f", " ") == "3/10/21, 10:00 AM"
     assert number == "1,234,567"
+
+
+def test_exact_filter_keeps_every_digit_of_a_rate(app):
+    from decimal import Decimal
+
+    with app.test_request_context(), force_locale("en"):
+        render = app.jinja_env.from_string("{{ r|exact }}|{{ r|number }}").render
+        assert render(r=Decimal("1391.456750")) == "1,391.45675|1,391.457"
+        assert render(r=Decimal("1400.000000")) == "1,400|1,400"
+        assert render(r=None) == "|"
