@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
+from consultroom.companies.models import Company
+from consultroom.companies.validation import business_number_ok
 from consultroom.demo import DEMO_PASSWORD, load_demo
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
+from consultroom.outcomes.models import ConsultationLog, Contract, Outcome
+from consultroom.reports.models import ReportTarget
+from consultroom.reports.services import program_report
 from consultroom.rounds.models import Round
+from consultroom.surveys.models import SurveyResponse
+from consultroom.timeutil import SEOUL
 from tests.conftest import login
 
 
@@ -18,7 +27,14 @@ def _load():
 
 
 def _counts():
-    return [db.session.scalar(select(func.count()).select_from(m)) for m in (Booking, Buyer, Interpreter, Round)]
+    models = (Booking, Buyer, Interpreter, Round, Company, Contract, Outcome, SurveyResponse, ReportTarget)
+    return [db.session.scalar(select(func.count()).select_from(m)) for m in models]
+
+
+def _last_year() -> int:
+    from consultroom.db import utcnow
+
+    return utcnow().astimezone(SEOUL).year - 1
 
 
 def test_demo_loads_once_and_a_second_load_creates_nothing(app):
@@ -35,7 +51,7 @@ def test_demo_has_last_years_held_rounds_and_an_open_round(app):
     assert statuses.count("finalized") == 10
     assert "open" in statuses
     held = db.session.scalar(select(func.count()).select_from(Booking).where(Booking.status.in_(["held", "no_show"])))
-    assert held >= 50
+    assert held >= 383
 
 
 def test_demo_buyers_span_ten_countries_and_interpreters_cover_program_languages(app):
@@ -66,3 +82,36 @@ def test_demo_sme_can_log_in_and_see_the_open_round(app, client):
     open_round = db.session.scalar(select(Round).where(Round.status == "open"))
     response = client.get(f"/rounds/{open_round.id}")
     assert response.status_code == 200
+
+
+def test_demo_last_year_adds_up_to_the_published_program_figures(app):
+    _load()
+    year = _last_year()
+    report = program_report(start=date(year, 1, 1), end=date(year, 12, 31))
+    assert report.rounds_held == 10
+    assert report.total.held == 383
+    assert report.total.no_shows > 0
+    assert report.total.smes == 100
+    assert report.total.contracted == 224
+    assert report.total.krw == 8_569_000_000
+    assert str(report.total.satisfaction) == "4.50"
+    # Every held consultation has a log and an outcome; contracts in several currencies.
+    held = db.session.scalar(select(func.count()).select_from(Booking).where(Booking.status == "held"))
+    assert held == 383
+    assert db.session.scalar(select(func.count()).select_from(ConsultationLog)) == 383
+    assert db.session.scalar(select(func.count()).select_from(Outcome)) == 383
+    assert db.session.scalar(select(func.count()).select_from(Outcome).where(Outcome.stage == "contracted")) == 224
+    assert len(set(db.session.scalars(select(Contract.currency)))) >= 4
+    assert db.session.scalar(select(func.count()).select_from(Company)) == 100
+    assert all(business_number_ok(n) for n in db.session.scalars(select(Company.business_number)))
+    targets = db.session.scalars(select(ReportTarget).where(ReportTarget.year == year)).all()
+    assert len(targets) == 5
+    assert all(t.published for t in targets)
+
+
+def test_demo_report_page_shows_last_years_contract_value(app, client):
+    _load()
+    assert login(client, "staff@demo.consultroom.kr", DEMO_PASSWORD).status_code == 302
+    response = client.get(f"/staff/reports?year={_last_year()}")
+    assert response.status_code == 200
+    assert "8,569,000,000" in response.get_data(as_text=True)
