@@ -17,3 +17,13 @@ def apply_domain_error(form: FlaskForm, exc: DomainError) -> None:
             placed = True
     if not placed:
         flash(exc.message, "danger")
+
+
+def small_int(raw: str | None, max_digits: int = 9) -> int | None:
+    """A whole number typed or sent as text, or None. Only ASCII digits: str.isdigit() also holds
+    for "²" or "٣", which int() refuses or reads unexpectedly, and a long string overflows the
+    32-bit id columns."""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdecimal() and len(raw) <= max_digits:
+        return int(raw)
+    return None

@@ -14,7 +14,7 @@ from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
 from consultroom.errors import Conflict, DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, small_int
 from consultroom.interpreters.models import Interpreter
 from consultroom.matching import policies, proposals, services, settings
 from consultroom.matching.forms import WeightsForm
@@ -30,8 +30,7 @@ def _staff() -> None:
 
 
 def _int(name: str) -> int | None:
-    raw = (request.form.get(name) or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+    return small_int(request.form.get(name))
 
 
 @bp.app_template_global()

@@ -14,7 +14,7 @@ from consultroom.access import authorize
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, small_int
 from consultroom.reports import charts, export, policies, services
 from consultroom.reports.forms import TargetsForm
 from consultroom.reports.models import METRICS
@@ -64,8 +64,9 @@ def _this_year() -> int:
 
 def _year(raw: str) -> int | None:
     raw = raw.strip()[:6]
-    if raw.isdigit() and services.MIN_YEAR <= int(raw) <= services.MAX_YEAR:
-        return int(raw)
+    year = small_int(raw, max_digits=4)
+    if year is not None and services.MIN_YEAR <= year <= services.MAX_YEAR:
+        return year
     return None
 
 
@@ -75,7 +76,8 @@ def _selection() -> tuple[Selection | None, dict[str, str]]:
     errors: dict[str, str] = {}
     raw_round = args.get("round_id", "").strip()[:12]
     if raw_round:
-        rnd = db.session.get(Round, int(raw_round)) if raw_round.isdigit() and int(raw_round) < 2**31 else None
+        round_id = small_int(raw_round)
+        rnd = db.session.get(Round, round_id) if round_id is not None else None
         if rnd is None:
             errors["round_id"] = _("Choose a round from the list.")
             return None, errors

@@ -19,7 +19,7 @@ from consultroom.companies.validation import normalize_business_number
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, small_int
 from consultroom.rounds import services
 from consultroom.rounds.forms import (
     AddSlotForm,
@@ -245,8 +245,8 @@ def _find_company(key: str) -> Company | None:
     key = key.strip()
     number = normalize_business_number(key)
     conds = [Company.business_number == number]
-    if key.isdigit() and len(key) < 10:
-        conds.append(Company.id == int(key))
+    if (company_id := small_int(key)) is not None:
+        conds.append(Company.id == company_id)
     return db.session.scalar(select(Company).where(or_(*conds)))
 
 

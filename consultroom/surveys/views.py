@@ -17,7 +17,7 @@ from consultroom.access import authorize, get_or_404
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, small_int
 from consultroom.signing import LinkExpired, LinkInvalid
 from consultroom.surveys import export, policies, queries, services
 from consultroom.surveys.forms import KIND_LABELS, AnswerForm, PlainForm, QuestionForm
@@ -121,7 +121,8 @@ def answer(token: str):
         values = {k: v for k, v in request.form.items() if k.startswith("q")}
         if not form.validate_on_submit():
             return _answer_page(invitation, version, token, form, locale, values=values, status=400)
-        shown = db.session.get(SurveyVersion, int(form.version_id.data)) if form.version_id.data.isdigit() else None
+        version_id = small_int(form.version_id.data)
+        shown = db.session.get(SurveyVersion, version_id) if version_id is not None else None
         if shown is None or shown.id != version.id:
             flash(_("The questions were updated while you were answering. Please check your answers."), "warning")
             form.version_id.data = str(version.id)

@@ -442,7 +442,8 @@ def test_staff_report_page_shows_figures_charts_and_tables(client, login_as):
     ("query", "field"),
     [("start=2025-02-30&end=2025-03-01", "start"), ("start=2025-03-01&end=bad", "end"),
      ("start=2025-05-01&end=2025-04-01", "end"), ("start=2025-05-01", "end"), ("year=20x5", "year"),
-     ("year=1800", "year"), ("round_id=99999", "round_id"), ("round_id=abc", "round_id")],
+     ("year=1800", "year"), ("round_id=99999", "round_id"), ("round_id=abc", "round_id"),
+     ("year=%C2%B2", "year"), ("round_id=%D9%A3", "round_id"), ("round_id=99999999999999999999", "round_id")],
 )  # fmt: skip
 def test_staff_report_bad_selection_shows_error_beside_the_field(client, login_as, query, field):
     login_as("staff")

@@ -75,3 +75,12 @@ def test_safe_next_rejects_off_site_targets(target):
 @pytest.mark.parametrize("target", ["/companies", "/companies/3?page=2", "/account#prefs"])
 def test_safe_next_keeps_on_site_paths(target):
     assert safe_next(target) == target
+
+
+def test_small_int_takes_only_ascii_digits_within_length():
+    from consultroom.forms_util import small_int
+
+    assert [small_int(v) for v in ("42", " 7 ", "", None, "²", "٣", "-1", "1.5", "1234567890")] == [
+        42, 7, None, None, None, None, None, None, None,
+    ]
+    assert small_int("2026", max_digits=4) == 2026
