@@ -21,5 +21,7 @@ from consultroom.api import (  # noqa: E402, F401
     doc_views,
     interpreter_views,
     matching_views,
+    outcome_views,
+    report_views,
     round_views,
 )

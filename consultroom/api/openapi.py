@@ -1396,6 +1396,373 @@ PATHS.update(
 )
 
 
+# --- consultations, outcomes, contracts, rates, survey responses, program report (issue 5) -------
+
+_DATE = {"type": "string", "format": "date"}
+_NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+_DECIMAL_TEXT = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
+_NULLABLE_DECIMAL_TEXT = {"type": ["string", "null"], "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
+_STAGE = {"type": "string", "enum": ["follow_up", "sample_sent", "negotiating", "contracted", "dropped"]}
+_KRW = {"type": "integer", "minimum": 0, "description": "Whole won."}
+_FIGURES_PROPS = {
+    "held": {"type": "integer", "minimum": 0},
+    "no_shows": {"type": "integer", "minimum": 0},
+    "smes": {"type": "integer", "minimum": 0, "description": "Distinct companies with a held consultation."},
+    "contracted": {"type": "integer", "minimum": 0, "description": "Held consultations with a contract."},
+    "contracts": {"type": "integer", "minimum": 0},
+    "krw": {**_KRW, "description": "The contracts' value in whole won."},
+    "satisfaction": {**_NULLABLE_DECIMAL_TEXT, "description": "Average SME satisfaction (1-5) to 0.01."},
+    "conversion": {**_NULLABLE_DECIMAL_TEXT, "description": "Consultations with a contract per held one, in %."},
+}
+_TARGET_VALUE = {
+    "anyOf": [{"type": "integer"}, _DECIMAL_TEXT, {"type": "null"}],
+    "description": "Counts and won as integers, the satisfaction score as a string.",
+}
+
+SCHEMAS.update(
+    {
+        "ConsultationLog": _object(
+            {
+                "attendance": {"type": "string", "enum": ["held", "no_show"]},
+                "absent_party": {"type": ["string", "null"], "enum": ["company", "buyer", "interpreter", None]},
+                "buyer_interest": {"type": "string", "enum": ["none", "low", "medium", "high"]},
+                "products_discussed": {"type": "string"},
+                "samples_requested": {"type": "boolean"},
+                "samples_text": {"type": "string"},
+                "next_action": {"type": "string"},
+                "next_action_on": _NULLABLE_DATE,
+                "notes": {"type": "string"},
+                "recorded_at": DATE_TIME,
+                "updated_at": DATE_TIME,
+            }
+        ),
+        "ConsultationLogInput": _object(
+            {
+                "attendance": {"type": "string", "enum": ["held", "no_show"]},
+                "absent_party": {
+                    "type": ["string", "null"],
+                    "description": "Who did not attend (company, buyer, interpreter); required for a no-show.",
+                },
+                "buyer_interest": {"type": ["string", "null"], "description": "none, low, medium or high."},
+                "products_discussed": {"type": ["string", "null"], "maxLength": 5000},
+                "samples_requested": {"type": ["boolean", "null"]},
+                "samples_text": {"type": ["string", "null"], "maxLength": 2000},
+                "next_action": {"type": ["string", "null"], "maxLength": 300},
+                "next_action_on": _NULLABLE_DATE,
+                "notes": {"type": ["string", "null"], "maxLength": 10000},
+            },
+            required=["attendance"],
+            description="The whole log: fields left out are saved empty.",
+        ),
+        "Contract": _object(
+            {
+                "id": {"type": "integer"},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                "amount": {**_DECIMAL_TEXT, "description": "With the currency's own number of decimals."},
+                "signed_on": _DATE,
+                "items": {"type": "string"},
+                "krw_value": {**_KRW, "description": "amount x rate, rounded half-up to whole won."},
+                "rate": {**_DECIMAL_TEXT, "description": "KRW per unit used, 6 decimals."},
+                "rate_day": {**_DATE, "description": "The day of that rate (the signing day or the latest before)."},
+                "created_at": DATE_TIME,
+            }
+        ),
+        "ContractInput": _object(
+            {
+                "amount": {"type": "string", "maxLength": 100, "description": "A decimal string, e.g. 12345.67."},
+                "currency": {"type": "string", "maxLength": 100, "description": "ISO 4217 code, e.g. USD."},
+                "signed_on": _DATE,
+                "items": {"type": ["string", "null"], "maxLength": 5000},
+            },
+            required=["amount", "currency", "signed_on"],
+        ),
+        "StageInput": _object(
+            {
+                "to": {**_STAGE, "description": "A later open stage, or dropped (contracted comes with a contract)."},
+                "on": {**_DATE, "description": "The date of the change."},
+                "note": {"type": ["string", "null"], "maxLength": 2000},
+            },
+            required=["to", "on"],
+        ),
+        "Outcome": _object(
+            {
+                "stage": _STAGE,
+                "stage_on": _DATE,
+                "is_open": {"type": "boolean"},
+                "allowed_next": {"type": "array", "items": _STAGE},
+                "last_update_at": DATE_TIME,
+                "history": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "changed_on": _DATE,
+                            "from_stage": {"anyOf": [_STAGE, {"type": "null"}]},
+                            "to_stage": _STAGE,
+                            "note": {"type": "string"},
+                            "at": DATE_TIME,
+                        }
+                    ),
+                },
+                "contracts": {"type": "array", "items": _ref("Contract")},
+                "contracts_total_krw": _KRW,
+            }
+        ),
+        "Consultation": _object(
+            {
+                "booking_id": {"type": "integer"},
+                "round_id": {"type": "integer"},
+                "company_id": {"type": "integer"},
+                "status": {"type": "string"},
+                "starts_at": DATE_TIME,
+                "ends_at": DATE_TIME,
+                "log": {"anyOf": [_ref("ConsultationLog"), {"type": "null"}]},
+                "outcome_visible": {"type": "boolean", "description": "False for the interpreter: the log only."},
+                "outcome": {"anyOf": [_ref("Outcome"), {"type": "null"}]},
+            }
+        ),
+        "Rate": _object(
+            {
+                "id": {"type": "integer"},
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                "day": _DATE,
+                "krw_per_unit": {**_DECIMAL_TEXT, "description": "Won for one unit, 6 decimals."},
+                "updated_at": DATE_TIME,
+            }
+        ),
+        "RateList": _page_schema("Rate"),
+        "RateInput": _object(
+            {"krw_per_unit": {"type": "string", "maxLength": 100, "description": "Won per unit, e.g. 1387.25."}}
+        ),
+        "SurveyResponse": _object(
+            {
+                "id": {"type": "integer"},
+                "booking_id": {"type": "integer"},
+                "round_id": {"type": "integer"},
+                "company_id": {"type": "integer"},
+                "respondent": {"type": "string", "enum": ["sme", "buyer"]},
+                "version": {"type": "integer"},
+                "locale": {"type": "string"},
+                "submitted_at": DATE_TIME,
+                "answers": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "question_id": {"type": "integer"},
+                            "position": {"type": "integer"},
+                            "kind": {"type": "string"},
+                            "text_ko": {"type": "string"},
+                            "text_en": {"type": "string"},
+                            "score": {"type": ["integer", "null"], "minimum": 1, "maximum": 5},
+                            "text": {"type": ["string", "null"]},
+                        }
+                    ),
+                },
+            }
+        ),
+        "SurveyResponseList": _page_schema("SurveyResponse"),
+        "ReportFigures": _object(_FIGURES_PROPS),
+        "ProgramReport": _object(
+            {
+                "start": _DATE,
+                "end": _DATE,
+                "round_id": {"type": ["integer", "null"]},
+                "year": {"type": ["integer", "null"]},
+                "rounds_held": {"type": "integer", "minimum": 0},
+                "total": _ref("ReportFigures"),
+                "breakdowns": _object(
+                    {
+                        kind: {
+                            "type": "array",
+                            "items": _object(
+                                {
+                                    "key": {"type": "string", "description": "Empty when not known."},
+                                    "figures": _ref("ReportFigures"),
+                                }
+                            ),
+                        }
+                        for kind in ("month", "country", "industry", "language")
+                    }
+                ),
+                "targets": {
+                    "type": "array",
+                    "description": "Compared only for a calendar year (?year=); otherwise every target is null.",
+                    "items": _object(
+                        {
+                            "metric": {
+                                "type": "string",
+                                "enum": ["consultations", "contracts", "contract_value_krw", "smes", "satisfaction"],
+                            },
+                            "target": _TARGET_VALUE,
+                            "result": _TARGET_VALUE,
+                            "achievement": {**_NULLABLE_DECIMAL_TEXT, "description": "result / target in %."},
+                            "published": {"type": "boolean"},
+                            "published_at": NULLABLE_DATE_TIME,
+                        }
+                    ),
+                },
+            }
+        ),
+    }
+)
+
+_CONSULTATION_404 = _error(404, "No such consultation, or not one you may see.")
+_CONSULTATION_ID = _BOOKING_ID
+_ADMIN_404 = _error(404, "Not found, or you are not an admin.")
+_REPORT_404 = _error(404, "You are not staff.")
+
+
+def _consultation_write(ok: dict[str, Any], conflict: str, invalid: str) -> dict[str, Any]:
+    return {
+        **ok,
+        **_errors(400, 401),
+        "403": _error(403, "You see this consultation but may not do this."),
+        "404": _CONSULTATION_404,
+        "409": _error(409, conflict),
+        **_errors(415),
+        "422": _error(422, invalid),
+    }
+
+
+PATHS.update(
+    {
+        f"{PREFIX}/consultations/{{booking_id}}": {
+            "parameters": [_CONSULTATION_ID],
+            "get": {
+                "operationId": "getConsultation",
+                "tags": ["outcomes"],
+                "summary": "A consultation's log, outcome stage with its history, and contracts",
+                "description": "The company's users and staff see all; the booking's interpreter the log only.",
+                "responses": {
+                    "200": _json(_ref("Consultation"), "The consultation."),
+                    **_errors(401),
+                    "404": _CONSULTATION_404,
+                },
+            },
+        },
+        f"{PREFIX}/consultations/{{booking_id}}/log": {
+            "parameters": [_CONSULTATION_ID],
+            "put": {
+                "operationId": "saveConsultationLog",
+                "tags": ["outcomes"],
+                "summary": "Write or correct the log (staff or the booking's interpreter)",
+                "description": "Held starts the outcome pipeline; the booking becomes held or no_show.",
+                "requestBody": _body("ConsultationLogInput"),
+                "responses": _consultation_write(
+                    {"200": _json(_ref("Consultation"), "The consultation with its log.")},
+                    "Not a consultation that can be logged (yet), or one with outcome updates made a no-show.",
+                    "Fields missing or not valid, each named in `fields`.",
+                ),
+            },
+        },
+        f"{PREFIX}/consultations/{{booking_id}}/stage": {
+            "parameters": [_CONSULTATION_ID],
+            "post": {
+                "operationId": "changeConsultationStage",
+                "tags": ["outcomes"],
+                "summary": "Move the outcome to a later stage, or drop it (the company or staff)",
+                "requestBody": _body("StageInput"),
+                "responses": _consultation_write(
+                    {"200": _json(_ref("Consultation"), "The consultation with the outcome moved.")},
+                    "No outcome yet (log it as held first), or the outcome is closed.",
+                    "Not a stage this outcome can move to (`to`), or a date not allowed (`on`).",
+                ),
+            },
+        },
+        f"{PREFIX}/consultations/{{booking_id}}/contracts": {
+            "parameters": [_CONSULTATION_ID],
+            "post": {
+                "operationId": "createConsultationContract",
+                "tags": ["outcomes"],
+                "summary": "Record a contract with its KRW value at the signing date's rate",
+                "description": "The outcome becomes contracted.",
+                "requestBody": _body("ContractInput"),
+                "responses": _consultation_write(
+                    {"201": _json(_ref("Contract"), "The contract with krw_value, rate and rate_day.")},
+                    "No outcome yet, or it was dropped (staff must reopen it first).",
+                    "Fields not valid; no rate for the currency and date names `signed_on`.",
+                ),
+            },
+        },
+        f"{PREFIX}/rates": {
+            "get": {
+                "operationId": "listRates",
+                "tags": ["rates"],
+                "summary": "The hand-kept KRW rates (admins), newest day first",
+                "parameters": [
+                    _query("currency", {"type": "string", "maxLength": 10}, "ISO 4217 code."),
+                    _query("from", {"type": "string", "format": "date"}, "From this day."),
+                    _query("to", {"type": "string", "format": "date"}, "Up to this day."),
+                    *_PAGING,
+                ],
+                "responses": {
+                    "200": _json(_ref("RateList"), "One page of rates."),
+                    **_errors(401),
+                    "404": _ADMIN_404,
+                    "422": _error(422, "A query parameter is not valid; `fields` names it."),
+                },
+            },
+        },
+        f"{PREFIX}/rates/{{currency}}/{{day}}": {
+            "parameters": [
+                {"name": "currency", "in": "path", "required": True, "schema": {"type": "string"}},
+                {"name": "day", "in": "path", "required": True, "schema": {"type": "string", "format": "date"}},
+            ],
+            "put": {
+                "operationId": "saveRate",
+                "tags": ["rates"],
+                "summary": "Add or change the rate of a currency on a day (admins)",
+                "requestBody": _body("RateInput"),
+                "responses": {
+                    "200": _json(_ref("Rate"), "The rate, changed."),
+                    "201": _json(_ref("Rate"), "The rate, added."),
+                    **_errors(400, 401),
+                    "404": _ADMIN_404,
+                    **_errors(409, 415),
+                    "422": _error(422, "Currency, day or rate not valid, each named in `fields`."),
+                },
+            },
+        },
+        f"{PREFIX}/survey-responses": {
+            "get": {
+                "operationId": "listSurveyResponses",
+                "tags": ["surveys"],
+                "summary": "Survey responses: staff see all, an SME user its company's own",
+                "parameters": [
+                    _query("round_id", _ID_SCHEMA, "Only responses about this round's consultations."),
+                    *_PAGING,
+                ],
+                "responses": {
+                    "200": _json(_ref("SurveyResponseList"), "One page of responses, newest first."),
+                    **_errors(401),
+                    "422": _error(422, "A query parameter is not valid; `fields` names it."),
+                },
+            },
+        },
+        f"{PREFIX}/reports/program": {
+            "get": {
+                "operationId": "getProgramReport",
+                "tags": ["reports"],
+                "summary": "The program report's figures, breakdowns and targets (staff)",
+                "description": "One of ?year=, ?start=&end= or ?round_id=; this year when none is given. "
+                "Money is whole won; averages and percentages are strings, exact.",
+                "parameters": [
+                    _query("year", {"type": "integer", "minimum": 2000, "maximum": 2100}, "A calendar year."),
+                    _query("start", {"type": "string", "format": "date"}, "First day (with end)."),
+                    _query("end", {"type": "string", "format": "date"}, "Last day (with start)."),
+                    _query("round_id", _ID_SCHEMA, "One round."),
+                ],
+                "responses": {
+                    "200": _json(_ref("ProgramReport"), "The report."),
+                    **_errors(401),
+                    "404": _REPORT_404,
+                    "422": _error(422, "The selection is not valid; `fields` names the parameter."),
+                },
+            },
+        },
+    }
+)
+
+
 def openapi_document() -> dict[str, Any]:
     """A fresh copy each time, so no caller can change what the next one gets."""
     return copy.deepcopy(
@@ -1423,6 +1790,10 @@ def openapi_document() -> dict[str, Any]:
                     "buyers",
                     "interpreters",
                     "matching",
+                    "outcomes",
+                    "rates",
+                    "surveys",
+                    "reports",
                     "meta",
                 )
             ],

@@ -254,6 +254,10 @@ def test_fuzz_covers_every_body_endpoint():
         ("/api/v1/bookings/{booking_id}/match", "put"),
         ("/api/v1/bookings/{booking_id}/meeting-url", "put"),
         ("/api/v1/proposals/{proposal_id}/lines/{line_id}", "patch"),
+        ("/api/v1/consultations/{booking_id}/log", "put"),
+        ("/api/v1/consultations/{booking_id}/stage", "post"),
+        ("/api/v1/consultations/{booking_id}/contracts", "post"),
+        ("/api/v1/rates/{currency}/{day}", "put"),
     }
 
 
@@ -345,7 +349,9 @@ def test_fuzz_matching_bodies_never_500(client, registry_world, body, content_ty
 @FUZZ
 @given(
     raw=st.binary(max_size=200),
-    name=st.text(st.characters(exclude_categories=()), max_size=20),
+    # Lone surrogates cannot be encoded into a multipart body at all (the test client fails before
+    # sending), so file names are any other text.
+    name=st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
     suffix=st.sampled_from([".csv", ".xlsx", ".xls", ""]),
 )
 def test_fuzz_buyer_import_upload_never_500(client, registry_world, raw, name, suffix):
@@ -361,3 +367,85 @@ def test_fuzz_buyer_import_upload_never_500(client, registry_world, raw, name, s
         content_type="multipart/form-data",
     )
     _check(response)
+
+
+# --- consultations, rates, survey responses and the report (issue 5) ------------------------------
+
+outcome_like = st.dictionaries(
+    st.sampled_from(
+        [
+            "attendance",
+            "absent_party",
+            "buyer_interest",
+            "notes",
+            "samples_requested",
+            "next_action_on",
+            "to",
+            "on",
+            "note",
+            "amount",
+            "currency",
+            "signed_on",
+            "items",
+            "krw_per_unit",
+            "extra",
+        ]
+    ),
+    field_values | st.sampled_from(["held", "no_show", "buyer", "negotiating", "dropped", "USD", "KRW", "2026-03-06"]),
+    max_size=6,
+)
+
+
+@pytest.fixture
+def outcome_world():
+    from consultroom.db import utcnow
+    from consultroom.outcomes.services import record_log
+    from tests.outcome_factories import make_consultation, make_rate, past_round
+
+    staff, admin = make_user("staff"), make_user("admin")
+    booking = make_consultation(past_round(days_ago=3))
+    record_log(booking=booking, data={"attendance": "held"}, actor=staff, now=utcnow())
+    make_rate("USD", booking.round.day, "1387.25")
+    db.session.commit()
+    return {"booking_id": booking.id, "h": bearer(staff), "admin_h": bearer(admin)}
+
+
+@FUZZ
+@given(body=bodies(outcome_like), content_type=content_types, payload=outcome_like)
+def test_fuzz_outcome_bodies_never_500(client, outcome_world, body, content_type, payload):
+    w = outcome_world
+    for method, template in (
+        ("PUT", "/api/v1/consultations/{booking_id}/log"),
+        ("POST", "/api/v1/consultations/{booking_id}/stage"),
+        ("POST", "/api/v1/consultations/{booking_id}/contracts"),
+    ):
+        _check(api_call(client, method, template, headers=w["h"], data=body, content_type=content_type, **w))
+        _check(api_call(client, method, template, headers=w["h"], json=payload, **w))
+
+
+@FUZZ
+@given(
+    payload=outcome_like,
+    currency=st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8),
+    day=st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12) | st.just("2026-03-06"),
+)
+def test_fuzz_rate_path_and_body_never_500(client, outcome_world, payload, currency, day):
+    response = client.put(
+        f"/api/v1/rates/{quote(currency, safe='')}/{quote(day, safe='')}",
+        json=payload,
+        headers=outcome_world["admin_h"],
+    )
+    _check(response)
+
+
+@FUZZ
+@given(
+    query=st.dictionaries(
+        st.sampled_from(["year", "start", "end", "round_id", "currency", "from", "to", "page", "per_page"]),
+        # Lone surrogates cannot be put in a URL at all (the test client refuses them).
+        st.text(st.characters(exclude_categories=("Cs",)), max_size=12),
+    )
+)
+def test_fuzz_outcome_and_report_queries_never_500(client, outcome_world, query):
+    for template in ("/api/v1/rates", "/api/v1/survey-responses", "/api/v1/reports/program"):
+        _check(api_call(client, "GET", template, headers=outcome_world["admin_h"], query=query))

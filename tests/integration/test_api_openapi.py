@@ -139,6 +139,7 @@ def test_openapi_responses_match_documented_schemas(client):
     )
     _rounds_and_bookings_tour(client, call, owner_h, staff_h)
     _registry_and_matching_tour(client, call, owner_h, staff_h)
+    _outcomes_and_reports_tour(call, staff_h)
     token_id = created.get_json()["id"]
     call("DELETE", "/api/v1/tokens/{token_id}", 404, headers=owner_h, token_id=token_id)
     call("DELETE", "/api/v1/tokens/{token_id}", 204, headers=staff_h, token_id=token_id)
@@ -402,3 +403,121 @@ def _registry_and_matching_tour(client, call, owner_h, staff_h):
     db.session.get(Booking, b1).status = "cancelled"
     db.session.commit()
     call("PUT", meeting, 409, headers=staff_h, json={"url": "https://zoom.us/j/2"}, booking_id=b1)
+
+
+def _outcomes_and_reports_tour(call, staff_h):
+    """Consultation logs, stages, contracts, rates, survey responses and the program report (issue 5)."""
+    from consultroom.outcomes.services import record_log
+    from consultroom.timeutil import seoul_date
+    from tests.factories import make_interpreter
+    from tests.outcome_factories import make_consultation, past_round
+
+    sme, company = make_sme_with_company()
+    linked = make_user("sme")
+    rnd = past_round(days_ago=3)
+    held = make_consultation(rnd, 0, company=company, interpreter=make_interpreter(user=linked))
+    unlogged = make_consultation(rnd, 1)
+    record_log(booking=held, data={"attendance": "held"}, actor=make_user("staff"), now=utcnow())
+    admin = make_user("admin")
+    db.session.commit()
+    sme_h, linked_h, admin_h, stranger_h = bearer(sme), bearer(linked), bearer(admin), bearer(make_user("sme"))
+    day = seoul_date(held.starts_at).isoformat()
+    one, log, stage, contracts = (
+        "/api/v1/consultations/{booking_id}",
+        "/api/v1/consultations/{booking_id}/log",
+        "/api/v1/consultations/{booking_id}/stage",
+        "/api/v1/consultations/{booking_id}/contracts",
+    )
+    call("GET", one, 200, headers=sme_h, booking_id=held.id)
+    call("GET", one, 200, headers=linked_h, booking_id=held.id)
+    call("GET", one, 404, headers=stranger_h, booking_id=held.id)
+    call("GET", one, 401, booking_id=held.id)
+    call("PUT", log, 200, headers=linked_h, json={"attendance": "held", "notes": "ok"}, booking_id=held.id)
+    call("PUT", log, 403, headers=sme_h, json={"attendance": "held"}, booking_id=held.id)
+    call("PUT", log, 404, headers=stranger_h, json={"attendance": "held"}, booking_id=held.id)
+    call("PUT", log, 422, headers=staff_h, json={}, booking_id=held.id)
+    call("PUT", log, 400, headers=staff_h, data=b"[]", content_type="application/json", booking_id=held.id)
+    call("PUT", log, 415, headers=staff_h, data=b"{}", content_type="text/plain", booking_id=held.id)
+    call("PUT", log, 401, json={"attendance": "held"}, booking_id=held.id)
+    move = {"to": "negotiating", "on": day}
+    call("POST", stage, 200, headers=sme_h, json=move, booking_id=held.id)
+    call("POST", stage, 422, headers=sme_h, json={"to": "follow_up", "on": day}, booking_id=held.id)
+    call("POST", stage, 403, headers=linked_h, json=move, booking_id=held.id)
+    call("POST", stage, 404, headers=stranger_h, json=move, booking_id=held.id)
+    call("POST", stage, 409, headers=staff_h, json=move, booking_id=unlogged.id)
+    call("POST", stage, 400, headers=sme_h, data=b"[]", content_type="application/json", booking_id=held.id)
+    call("POST", stage, 415, headers=sme_h, data=b"{}", content_type="text/plain", booking_id=held.id)
+    call("POST", stage, 401, json=move, booking_id=held.id)
+    deal = {"amount": "1000.00", "currency": "USD", "signed_on": day}
+    call("POST", contracts, 422, headers=sme_h, json=deal, booking_id=held.id)  # no USD rate yet
+    call(
+        "PUT",
+        "/api/v1/rates/{currency}/{day}",
+        201,
+        headers=admin_h,
+        json={"krw_per_unit": "1400"},
+        currency="USD",
+        day=day,
+    )
+    call(
+        "PUT",
+        "/api/v1/rates/{currency}/{day}",
+        200,
+        headers=admin_h,
+        json={"krw_per_unit": "1387.25"},
+        currency="USD",
+        day=day,
+    )
+    call("PUT", "/api/v1/rates/{currency}/{day}", 422, headers=admin_h, json={}, currency="USD", day=day)
+    call(
+        "PUT",
+        "/api/v1/rates/{currency}/{day}",
+        400,
+        headers=admin_h,
+        data=b"[]",
+        content_type="application/json",
+        currency="USD",
+        day=day,
+    )
+    call(
+        "PUT",
+        "/api/v1/rates/{currency}/{day}",
+        415,
+        headers=admin_h,
+        data=b"{}",
+        content_type="text/plain",
+        currency="USD",
+        day=day,
+    )
+    call(
+        "PUT",
+        "/api/v1/rates/{currency}/{day}",
+        404,
+        headers=staff_h,
+        json={"krw_per_unit": "1"},
+        currency="USD",
+        day=day,
+    )
+    call("PUT", "/api/v1/rates/{currency}/{day}", 401, json={"krw_per_unit": "1"}, currency="USD", day=day)
+    call("GET", "/api/v1/rates", 200, headers=admin_h, query={"currency": "USD", "from": day})
+    call("GET", "/api/v1/rates", 422, headers=admin_h, query={"to": "x"})
+    call("GET", "/api/v1/rates", 404, headers=staff_h)
+    call("GET", "/api/v1/rates", 401)
+    created = call("POST", contracts, 201, headers=sme_h, json=deal, booking_id=held.id).get_json()
+    assert created["krw_value"] == 1_387_250
+    call("POST", contracts, 403, headers=linked_h, json=deal, booking_id=held.id)
+    call("POST", contracts, 404, headers=stranger_h, json=deal, booking_id=held.id)
+    call("POST", contracts, 409, headers=staff_h, json=deal, booking_id=unlogged.id)
+    call("POST", contracts, 400, headers=sme_h, data=b"[]", content_type="application/json", booking_id=held.id)
+    call("POST", contracts, 415, headers=sme_h, data=b"{}", content_type="text/plain", booking_id=held.id)
+    call("POST", contracts, 401, json=deal, booking_id=held.id)
+    call("GET", one, 200, headers=staff_h, booking_id=held.id)
+    call("GET", "/api/v1/survey-responses", 200, headers=sme_h, query={"round_id": rnd.id})
+    call("GET", "/api/v1/survey-responses", 200, headers=staff_h)
+    call("GET", "/api/v1/survey-responses", 422, headers=staff_h, query={"per_page": "0"})
+    call("GET", "/api/v1/survey-responses", 401)
+    call("GET", "/api/v1/reports/program", 200, headers=staff_h, query={"year": rnd.day.year})
+    call("GET", "/api/v1/reports/program", 200, headers=staff_h, query={"round_id": rnd.id})
+    call("GET", "/api/v1/reports/program", 422, headers=staff_h, query={"year": "1999"})
+    call("GET", "/api/v1/reports/program", 404, headers=sme_h)
+    call("GET", "/api/v1/reports/program", 401)

@@ -223,6 +223,28 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("api.edit_proposal_line", "PATCH"): roles(401, 404, 404, 409, 409),
     ("api.confirm_proposal", "POST"): roles(401, 404, 404, 200, 200),
     ("api.discard_proposal", "DELETE"): roles(401, 404, 404, 409, 409),
+    # consultations (issue 5 item 5), on the owner's held consultation (PATH_PARAMS): the company and staff
+    # see it; staff or its interpreter write the log (the owner sees it, so 403); {} is a 422 where allowed
+    ("api.get_consultation", "GET"): roles(401, 200, 404, 200, 200),
+    ("api.save_consultation_log", "PUT"): roles(401, 403, 404, 422, 422),
+    ("api.change_consultation_stage", "POST"): roles(401, 422, 404, 422, 422),
+    ("api.create_consultation_contract", "POST"): roles(401, 422, 404, 422, 422),
+    # exchange rates are admins'; survey responses everyone's own (staff all); the report staff's
+    ("api.list_rates", "GET"): roles(401, 404, 404, 404, 200),
+    ("api.save_rate", "PUT"): roles(401, 404, 404, 404, 422),
+    ("api.list_survey_responses", "GET"): roles(401, 200, 200, 200, 200),
+    ("api.program_report", "GET"): roles(401, 404, 404, 200, 200),
+}
+
+# The API names the consultation by its booking: these routes take the held consultation's id as booking_id.
+PATH_PARAMS = {
+    endpoint: {"booking_id": "consultation_id"}
+    for endpoint in (
+        "api.get_consultation",
+        "api.save_consultation_log",
+        "api.change_consultation_stage",
+        "api.create_consultation_contract",
+    )
 }
 
 # Form data for POSTs that need it to reach their permission check meaningfully ({slot_id}: from params).
@@ -330,13 +352,16 @@ def world():
         "question_id": kept_q.id,
         "qid": doomed_q.id,
         "year": 2026,
+        "currency": "USD",
+        "day": "2026-03-06",
     }
     return people, params
 
 
 def _url(app, endpoint: str, params: dict) -> str:
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    values = {name: params[name] for name in rule.arguments}
+    aliases = PATH_PARAMS.get(endpoint, {})
+    values = {name: params[aliases.get(name, name)] for name in rule.arguments}
     if endpoint == "bootstrap.static":
         values["filename"] = "css/bootstrap.min.css"
     with app.test_request_context():
