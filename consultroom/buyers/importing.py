@@ -552,7 +552,8 @@ def confirm_batch(*, batch: BuyerImportBatch, digest: str, actor: User) -> Impor
     """Import a batch as previewed: `digest` is the preview's, from the page the uploader confirmed."""
     _check_batch_usable(batch, actor)
     preview = preview_batch(batch)
-    if not hmac.compare_digest(preview.digest, digest or ""):
+    # As bytes: compare_digest refuses str with non-ASCII characters, and the digest comes from a form.
+    if not hmac.compare_digest(preview.digest.encode(), (digest or "").encode()):
         raise Conflict(
             _("The file or the registry changed since your preview. Check the new preview and confirm again.")
         )

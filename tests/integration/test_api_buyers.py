@@ -302,8 +302,10 @@ def test_import_by_role_and_confirm_only_by_uploader(client, people):
     )
     no_digest = api_call(client, "POST", CONFIRM, headers=h["staff"], json={"x": 1}, batch_id=body["batch_id"])
     stale = api_call(client, "POST", CONFIRM, headers=h["staff"], json={"digest": "0" * 64}, batch_id=body["batch_id"])
+    korean = api_call(client, "POST", CONFIRM, headers=h["staff"], json={"digest": "요약값"}, batch_id=body["batch_id"])
 
     assert (anon.status_code, sme.status_code, by_admin.status_code, by_sme.status_code) == (401, 404, 404, 404)
     assert set(assert_error(no_digest, 422, "invalid")["fields"]) == {"digest", "x"}
     assert_error(stale, 409, "conflict")
+    assert_error(korean, 409, "conflict")  # a non-ASCII digest is just a wrong one, not a 500
     assert _count(Buyer) == 0
