@@ -21,6 +21,13 @@ from consultroom.outcomes.models import (  # noqa: F401
     Outcome,
     OutcomeChange,
 )
+from consultroom.privacy.models import (  # noqa: F401
+    Anonymisation,
+    ConsentRecord,
+    ErasureRequest,
+    PersonalDataAccess,
+    RetentionRule,
+)
 from consultroom.reports.models import ReportTarget  # noqa: F401
 from consultroom.rounds.models import ClosedDate, Round, RoundSettings, Slot  # noqa: F401
 from consultroom.scheduler.models import JobRun  # noqa: F401

@@ -22,6 +22,7 @@ from consultroom.api import (  # noqa: E402, F401
     interpreter_views,
     matching_views,
     outcome_views,
+    privacy_views,
     report_views,
     round_views,
 )

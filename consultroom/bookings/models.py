@@ -111,9 +111,7 @@ class Booking(db.Model):
     # The match (issue 4): a buyer and an interpreter, each asked to accept by signed link.
     # buyer_id/interpreter_id take part in the overlap guards like company_id (see the migration).
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id", ondelete="RESTRICT"), index=True)
-    interpreter_id: Mapped[int | None] = mapped_column(
-        ForeignKey("interpreters.id", ondelete="RESTRICT"), index=True
-    )
+    interpreter_id: Mapped[int | None] = mapped_column(ForeignKey("interpreters.id", ondelete="RESTRICT"), index=True)
     buyer_response: Mapped[str | None] = mapped_column(String(10))  # pending | accepted | declined
     interpreter_response: Mapped[str | None] = mapped_column(String(10))
     match_score: Mapped[int | None]

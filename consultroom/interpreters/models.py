@@ -56,7 +56,7 @@ class InterpreterHours(db.Model):
     __tablename__ = "interpreter_hours"
     __table_args__ = (
         CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
-        CheckConstraint("start < \"end\"", name="time_order"),
+        CheckConstraint('start < "end"', name="time_order"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,8 @@ exact status codes. POSTs carry a valid CSRF token and an empty form unless DATA
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
 from flask import url_for
 
@@ -236,6 +238,12 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("api.program_report", "GET"): roles(401, 404, 404, 200, 200),
 }
 
+# Each part of the privacy routes keeps its entries in its own module under tests/integration/authz/.
+PRIVACY_PARTS = [import_module(f"tests.integration.authz.privacy_{n}") for n in ("consent", "retention", "rights")]
+for _part in PRIVACY_PARTS:
+    assert not set(_part.EXPECT) & set(EXPECT), f"{_part.__name__} repeats entries"
+    EXPECT.update(_part.EXPECT)
+
 # The API names the consultation by its booking: these routes take the held consultation's id as booking_id.
 PATH_PARAMS = {
     endpoint: {"booking_id": "consultation_id"}
@@ -251,6 +259,8 @@ PATH_PARAMS = {
 DATA = {
     ("staff_rounds.move", "POST"): {"slot_id": "{slot_id}"},
 }
+for _part in PRIVACY_PARTS:
+    DATA.update(_part.DATA)
 
 
 @pytest.fixture
@@ -328,7 +338,6 @@ def world():
     from consultroom.api.tokens import issue_token
 
     owners_token, _raw = issue_token(user=owner, name="kept")
-    db.session.commit()
     params = {
         "token_id": owners_token.id,
         "company_id": company.id,
@@ -355,6 +364,9 @@ def world():
         "currency": "USD",
         "day": "2026-03-06",
     }
+    for part in PRIVACY_PARTS:
+        part.extend_world(people, params)
+    db.session.commit()
     return people, params
 
 

@@ -81,6 +81,14 @@ def test_small_int_takes_only_ascii_digits_within_length():
     from consultroom.forms_util import small_int
 
     assert [small_int(v) for v in ("42", " 7 ", "", None, "²", "٣", "-1", "1.5", "1234567890")] == [
-        42, 7, None, None, None, None, None, None, None,
+        42,
+        7,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
     ]
     assert small_int("2026", max_digits=4) == 2026
