@@ -436,6 +436,41 @@ def _demo_more_companies(rng: random.Random) -> int:
     return len(made)
 
 
+def _demo_consents(rng: random.Random) -> int:
+    """The consents the demo SMEs gave when they registered and filled in their company (PIPA):
+    the account and company notices agreed to, marketing mail agreed to by about half."""
+    from consultroom.privacy.models import ConsentRecord
+    from consultroom.privacy.notices import NOTICES
+
+    if db.session.scalar(select(ConsentRecord.id).limit(1)) is not None:
+        return 0
+    smes = db.session.scalars(select(User).where(User.role == "sme").order_by(User.id)).all()
+    rows: list[ConsentRecord] = []
+    for user in smes:
+
+        def consent(subject_type: str, subject_id: int, purpose: str, granted: bool, who: User = user) -> None:
+            rows.append(
+                ConsentRecord(
+                    subject_type=subject_type,
+                    subject_id=subject_id,
+                    user_id=who.id,
+                    purpose=purpose,
+                    notice_version=NOTICES[purpose].version,
+                    granted=granted,
+                    via="web",
+                    at=who.created_at,
+                )
+            )
+
+        consent("user", user.id, "account", True)
+        consent("user", user.id, "marketing_email", rng.random() < 0.5)
+        if user.company_id is not None:
+            consent("company", user.company_id, "company_profile", True)
+    db.session.add_all(rows)
+    db.session.flush()
+    return len(rows)
+
+
 def load_demo() -> Iterator[str]:
     rng = random.Random(2021)
     created = 0
@@ -494,6 +529,7 @@ def load_demo() -> Iterator[str]:
             )
             created += 1
         created += _demo_more_companies(rng)
+    created += _demo_consents(rng)
     db.session.commit()
     created += _demo_buyers_and_interpreters(staff)
     db.session.commit()

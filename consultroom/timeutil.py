@@ -27,5 +27,8 @@ def month_add(year: int, month: int, n: int) -> tuple[int, int]:
 
 
 def floor_minutes(moment: datetime, minutes: int) -> datetime:
+    """The start of the `minutes`-long period holding `moment`, counted from the Unix epoch in UTC,
+    so periods longer than an hour (a daily job's 1440) still floor to one key per period."""
     moment = moment.astimezone(UTC).replace(second=0, microsecond=0)
-    return moment - timedelta(minutes=moment.minute % minutes)
+    since_epoch = int(moment.timestamp()) // 60
+    return moment - timedelta(minutes=since_epoch % minutes)

@@ -4,7 +4,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from consultroom.accounts.models import ROLES
@@ -35,6 +35,16 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))],
     )
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="ko")
+    # PIPA: the required consent and the optional one are separate boxes, both unticked at first.
+    consent_account = BooleanField(
+        _l("I agree to the collection and use of my personal data as described above (required)."),
+        validators=[
+            DataRequired(message=_l("Please agree to the collection of your personal data to create an account."))
+        ],
+    )
+    consent_marketing = BooleanField(
+        _l("Yes, send me news of the city's other export programs by e-mail (optional)."), default=False
+    )
     submit = SubmitField(_l("Create account"))
 
 
@@ -80,6 +90,19 @@ class PreferencesForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = _timezone_choices()
+
+
+class MarketingForm(FlaskForm):
+    marketing_email = BooleanField(_l("Send me news of the city's other export programs by e-mail"))
+    submit = SubmitField(_l("Save mail choice"))
+
+
+class RenewConsentForm(FlaskForm):
+    consent_account = BooleanField(
+        _l("I agree to the collection and use of my personal data as described above (required)."),
+        validators=[DataRequired(message=_l("Please agree to the notice to keep using your account."))],
+    )
+    submit = SubmitField(_l("Agree"))
 
 
 class CreateUserForm(FlaskForm):

@@ -19,6 +19,8 @@ from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
 from consultroom.notifications.services import external_url, queue_mail_to_user
+from consultroom.privacy.consent import record_consent
+from consultroom.privacy.notices import ACCOUNT, MARKETING_EMAIL
 from consultroom.signing import LinkExpired, LinkInvalid, make_token, read_token
 
 CONFIRM_PURPOSE = "confirm-email"
@@ -60,7 +62,21 @@ def _check_new_email(email: str) -> str:
     return email
 
 
-def register_sme(*, email: str, password: str, name: str, locale: str = "ko") -> User:
+def register_sme(
+    *,
+    email: str,
+    password: str,
+    name: str,
+    consent_account: bool,
+    consent_marketing: bool,
+    locale: str = "ko",
+    via: str = "web",
+) -> User:
+    """A new SME account. PIPA: the account notice must be agreed to; the marketing answer is
+    recorded either way, so a refusal is on record as well as an agreement."""
+    if not consent_account:
+        msg = _("Please agree to the collection of your personal data to create an account.")
+        raise Invalid(msg, fields={"consent_account": [msg]})
     email = _check_new_email(email)
     _check_password(password, email)
     user = User(
@@ -72,6 +88,8 @@ def register_sme(*, email: str, password: str, name: str, locale: str = "ko") ->
     )
     db.session.add(user)
     db.session.flush()
+    for purpose, granted in ((ACCOUNT, True), (MARKETING_EMAIL, consent_marketing)):
+        record_consent(subject_type="user", subject_id=user.id, user=user, purpose=purpose, granted=granted, via=via)
     send_confirmation(user=user)
     return user
 

@@ -9,13 +9,16 @@ from consultroom.accounts.forms import (
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
+    MarketingForm,
     PreferencesForm,
     RegisterForm,
+    RenewConsentForm,
     ResetPasswordForm,
 )
 from consultroom.errors import DomainError
 from consultroom.extensions import db, limiter
 from consultroom.forms_util import apply_domain_error
+from consultroom.privacy import consent, notices
 from consultroom.security import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -96,6 +99,8 @@ def register():
                 email=form.email.data,
                 password=form.password.data,
                 name=form.name.data,
+                consent_account=form.consent_account.data,
+                consent_marketing=form.consent_marketing.data,
                 locale=form.locale.data,
             )
         except DomainError as exc:
@@ -105,7 +110,12 @@ def register():
             db.session.commit()
             session["lang"] = form.locale.data
             return render_template("accounts/registered.html", email=services.normalize_email(form.email.data))
-    return render_template("accounts/register.html", form=form)
+    return render_template(
+        "accounts/register.html",
+        form=form,
+        account_notice=notices.view(notices.ACCOUNT),
+        marketing_notice=notices.view(notices.MARKETING_EMAIL),
+    )
 
 
 @bp.get("/confirm/<token>")
@@ -161,6 +171,26 @@ def reset_password(token: str):
 def account():
     prefs = PreferencesForm(prefix="prefs", obj=current_user)
     pw = ChangePasswordForm(prefix="pw")
+    subject = {"subject_type": "user", "subject_id": current_user.id}
+    consents = consent.current_consents(**subject)
+    marketing = MarketingForm(prefix="mk")
+    renew = RenewConsentForm(prefix="rc")
+    if request.method == "GET":
+        marketing.marketing_email.data = consent.has_consent(**subject, purpose=notices.MARKETING_EMAIL)
+    if marketing.submit.data and marketing.validate_on_submit():
+        granted = bool(marketing.marketing_email.data)
+        consent.set_consent(**subject, user=current_user, purpose=notices.MARKETING_EMAIL, granted=granted)
+        db.session.commit()
+        flash(
+            _("You will get news of other programs.") if granted else _("You will not get news of other programs."),
+            "success",
+        )
+        return redirect(url_for("accounts.account"))
+    if renew.submit.data and renew.validate_on_submit():
+        consent.record_consent(**subject, user=current_user, purpose=notices.ACCOUNT, granted=True)
+        db.session.commit()
+        flash(_("Thank you: your consent is recorded."), "success")
+        return redirect(url_for("accounts.account"))
     if prefs.submit.data and prefs.validate_on_submit():
         try:
             services.set_preferences(user=current_user, locale=prefs.locale.data, timezone=prefs.timezone.data)
@@ -184,4 +214,19 @@ def account():
             _start_session(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.account"))
-    return render_template("accounts/account.html", prefs=prefs, pw=pw)
+    return render_template(
+        "accounts/account.html",
+        prefs=prefs,
+        pw=pw,
+        marketing=marketing,
+        renew=renew,
+        consents=consents,
+        company_consents=consent.current_consents(subject_type="company", subject_id=current_user.company_id)
+        if current_user.company_id
+        else {},
+        renew_notice=notices.view(notices.ACCOUNT)
+        if current_user.is_sme and consent.needs_renewal(**subject, purpose=notices.ACCOUNT)
+        else None,
+        marketing_notice=notices.view(notices.MARKETING_EMAIL),
+        titles={p: str(n.title) for p, n in notices.NOTICES.items()},
+    )

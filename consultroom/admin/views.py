@@ -14,8 +14,12 @@ from consultroom.audit.models import AuditEntry
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
+from consultroom.privacy import access_log
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+# Audited tables whose rows are people (or hold their contact data), as access-log subject types.
+AUDITED_PEOPLE = {"users": "user", "companies": "company", "buyers": "buyer", "interpreters": "interpreter"}
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -46,7 +50,11 @@ def users():
         stmt = stmt.where(User.role == role)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
-    return render_template("admin/users.html", form=form, pagination=pagination, role=role)
+    page_html = render_template("admin/users.html", form=form, pagination=pagination, role=role)
+    # PIPA access log: the accounts (names, e-mails) on the page shown; an admin's own row is not logged.
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=access_log.users(pagination.items), what="admin.users"
+    )
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -94,4 +102,12 @@ def audit():
     # One query for the actors of the page, not one per row.
     actor_ids = {e.actor_id for e in pagination.items if e.actor_id}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
-    return render_template("admin/audit.html", pagination=pagination, actors=actors, object_type=object_type)
+    page_html = render_template("admin/audit.html", pagination=pagination, actors=actors, object_type=object_type)
+    # The entries' before/after values of people's records, and the actors' e-mails, are personal data.
+    subjects = [
+        (AUDITED_PEOPLE[e.object_type], e.object_id)
+        for e in pagination.items
+        if e.object_type in AUDITED_PEOPLE and e.object_id is not None and (e.before or e.after)
+    ]
+    subjects += access_log.users(actors.values())
+    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="admin.audit")

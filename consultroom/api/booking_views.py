@@ -23,6 +23,7 @@ from consultroom.companies.models import Company
 from consultroom.db import utcnow
 from consultroom.errors import Invalid, NotAllowed
 from consultroom.extensions import db
+from consultroom.privacy import access_log
 from consultroom.rounds.models import Slot
 
 MAX_PER_PAGE = 100
@@ -153,7 +154,7 @@ def list_bookings():
         stmt = stmt.where(Booking.round_id == round_id)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     now = utcnow()
-    return jsonify(
+    response = jsonify(
         {
             "items": [booking_json(b, cancellable=services.can_cancel_now(b, user, now)) for b in pagination.items],
             "page": page,
@@ -162,6 +163,9 @@ def list_bookings():
             "pages": pagination.pages,
         }
     )
+    # PIPA access log: staff reading the companies' requests (free text: notes, buyer profile).
+    subjects = sorted({("company", b.company_id) for b in pagination.items})
+    return access_log.commit_logged(response, actor=user, subjects=subjects, what="api.list_bookings", via="api")
 
 
 def _visible_booking(booking_id: int) -> Booking:
@@ -174,7 +178,10 @@ def _visible_booking(booking_id: int) -> Booking:
 @api_auth
 def get_booking(booking_id: int):
     booking = _visible_booking(booking_id)
-    return jsonify(booking_json(booking, cancellable=services.can_cancel_now(booking, g.api_user)))
+    response = jsonify(booking_json(booking, cancellable=services.can_cancel_now(booking, g.api_user)))
+    return access_log.commit_logged(
+        response, actor=g.api_user, subjects=[("company", booking.company_id)], what="api.get_booking", via="api"
+    )
 
 
 @bp.delete("/bookings/<int:booking_id>")

@@ -20,6 +20,7 @@ from consultroom.buyers.models import Buyer, BuyerImportBatch
 from consultroom.buyers.queries import STATUSES, BuyerFilter, buyer_search
 from consultroom.errors import Invalid
 from consultroom.extensions import db
+from consultroom.privacy import access_log
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
@@ -59,7 +60,7 @@ def list_buyers():
     per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
     _invalid(errors)
     pagination = db.paginate(buyer_search(f), page=page, per_page=per_page, error_out=False, count=True)
-    return jsonify(
+    response = jsonify(
         {
             "items": [buyer_json(b) for b in pagination.items],
             "page": page,
@@ -68,6 +69,9 @@ def list_buyers():
             "pages": pagination.pages,
         }
     )
+    # PIPA access log: the buyers' contact persons returned (see consultroom.privacy.access_log).
+    subjects = access_log.buyers(pagination.items)
+    return access_log.commit_logged(response, actor=g.api_user, subjects=subjects, what="api.list_buyers", via="api")
 
 
 def _active_flag(data: dict[str, Any]) -> bool | None:
@@ -102,7 +106,10 @@ def _buyer(buyer_id: int) -> Buyer:
 @bp.get("/buyers/<int:buyer_id>")
 @api_auth
 def get_buyer(buyer_id: int):
-    return jsonify(buyer_json(_buyer(buyer_id)))
+    response = jsonify(buyer_json(_buyer(buyer_id)))
+    return access_log.commit_logged(
+        response, actor=g.api_user, subjects=[("buyer", buyer_id)], what="api.get_buyer", via="api"
+    )
 
 
 @bp.patch("/buyers/<int:buyer_id>")

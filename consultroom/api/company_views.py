@@ -16,6 +16,7 @@ from consultroom.companies.models import Company
 from consultroom.companies.queries import CompanyFilter, company_search
 from consultroom.errors import Invalid
 from consultroom.extensions import db
+from consultroom.privacy import access_log, consent, notices
 
 MAX_PER_PAGE = 100
 # Far beyond any real list; keeps OFFSET well inside what both databases accept.
@@ -43,7 +44,7 @@ def list_companies():
         # Without the right to list, a user's list holds what can_view_company lets it see: its own company.
         stmt = stmt.where(Company.id == user.company_id) if user.company_id is not None else stmt.where(false())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    return jsonify(
+    response = jsonify(
         {
             "items": [company_json(c) for c in pagination.items],
             "page": page,
@@ -52,6 +53,9 @@ def list_companies():
             "pages": pagination.pages,
         }
     )
+    # PIPA access log, as on the pages: staff reading companies' contact persons (see access_log).
+    subjects = access_log.companies(pagination.items)
+    return access_log.commit_logged(response, actor=user, subjects=subjects, what="api.list_companies", via="api")
 
 
 @bp.post("/companies")
@@ -61,8 +65,27 @@ def create_company():
     authorize(user.is_sme, policies.can_create_company(user))
     data = json_object()
     check_storable(data)
+    # PIPA: the SME agrees to the company-profile notice (GET /privacy/) as it does on the form; the
+    # refusal is reported with the profile's own errors, and nothing is saved without it.
+    agreed = data.pop("consent_company_profile", None) is True
+    missing = _("Agree to the notice on the company's contact data (consent_company_profile: true).")
     with unit_of_work():
-        company = services.create_company(owner=user, data=data, actor=user)
+        try:
+            company = services.create_company(owner=user, data=data, actor=user)
+        except Invalid as exc:
+            if not agreed:
+                exc.fields = {**(exc.fields or {}), "consent_company_profile": [missing]}
+            raise
+        if not agreed:
+            raise Invalid(missing, fields={"consent_company_profile": [missing]})
+        consent.record_consent(
+            subject_type="company",
+            subject_id=company.id,
+            user=user,
+            purpose=notices.COMPANY_PROFILE,
+            granted=True,
+            via="api",
+        )
     return jsonify(company_json(company)), 201, {"Location": url_for("api.get_company", company_id=company.id)}
 
 
@@ -71,7 +94,13 @@ def create_company():
 def get_company(company_id: int):
     company = get_or_404(db.session, Company, company_id)
     authorize(policies.can_view_company(g.api_user, company))
-    return jsonify(company_json(company))
+    return access_log.commit_logged(
+        jsonify(company_json(company)),
+        actor=g.api_user,
+        subjects=[("company", company_id)],
+        what="api.get_company",
+        via="api",
+    )
 
 
 @bp.patch("/companies/<int:company_id>")

@@ -18,6 +18,7 @@ from consultroom.extensions import db
 from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import STATUSES, InterpreterFilter, interpreter_search
+from consultroom.privacy import access_log
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
@@ -50,7 +51,7 @@ def list_interpreters():
     per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
     _invalid(errors)
     pagination = db.paginate(interpreter_search(f), page=page, per_page=per_page, error_out=False, count=True)
-    return jsonify(
+    response = jsonify(
         {
             "items": [interpreter_json(i) for i in pagination.items],
             "page": page,
@@ -58,6 +59,11 @@ def list_interpreters():
             "total": pagination.total,
             "pages": pagination.pages,
         }
+    )
+    # PIPA access log: the interpreters returned (see consultroom.privacy.access_log).
+    subjects = access_log.interpreters(pagination.items)
+    return access_log.commit_logged(
+        response, actor=g.api_user, subjects=subjects, what="api.list_interpreters", via="api"
     )
 
 
@@ -129,7 +135,10 @@ def _interpreter(interpreter_id: int) -> Interpreter:
 @bp.get("/interpreters/<int:interpreter_id>")
 @api_auth
 def get_interpreter(interpreter_id: int):
-    return jsonify(interpreter_json(_interpreter(interpreter_id)))
+    response = jsonify(interpreter_json(_interpreter(interpreter_id)))
+    return access_log.commit_logged(
+        response, actor=g.api_user, subjects=[("interpreter", interpreter_id)], what="api.get_interpreter", via="api"
+    )
 
 
 @bp.patch("/interpreters/<int:interpreter_id>")

@@ -27,6 +27,7 @@ from consultroom.interpreters.models import Interpreter
 from consultroom.matching import policies, proposals, services
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import load_world, recommend
+from consultroom.privacy import access_log
 from consultroom.rounds.models import Round
 
 ID_MAX = 2**31 - 1
@@ -82,12 +83,17 @@ def booking_recommendations(booking_id: int):
     _invalid(errors)
     world = load_world([booking])
     items = recommend(booking=booking, limit=limit, world=world)
-    return jsonify(
+    response = jsonify(
         {
             "booking_id": booking.id,
             "open_for_matching": booking.active and booking.status in services.OPEN_FOR_MATCHING,
             "items": [recommendation_json(rec) for rec in items],
         }
+    )
+    # PIPA access log: the candidate interpreters named (see consultroom.privacy.access_log).
+    subjects = [("interpreter", i) for i in sorted({i.id for rec in items for i in rec.interpreters})]
+    return access_log.commit_logged(
+        response, actor=g.api_user, subjects=subjects, what="api.booking_recommendations", via="api"
     )
 
 
@@ -185,7 +191,16 @@ def create_round_proposal(round_id: int):
 @bp.get("/proposals/<int:proposal_id>")
 @api_auth
 def get_proposal(proposal_id: int):
-    return jsonify(_proposal_body(_proposal(proposal_id)))
+    body = _proposal_body(_proposal(proposal_id))
+    # PIPA access log: the interpreters named on the lines.
+    named = sorted({line["interpreter"]["id"] for line in body["lines"] if line.get("interpreter")})
+    return access_log.commit_logged(
+        jsonify(body),
+        actor=g.api_user,
+        subjects=[("interpreter", i) for i in named],
+        what="api.get_proposal",
+        via="api",
+    )
 
 
 @bp.patch("/proposals/<int:proposal_id>/lines/<int:line_id>")

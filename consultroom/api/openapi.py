@@ -174,7 +174,12 @@ def _company_input_schema(*, partial: bool) -> dict[str, Any]:
     if partial:
         schema["description"] = "Only the fields sent are changed; a list sent replaces the stored list."
     else:
-        schema["required"] = ["business_number", "name_ko", "representative"]
+        props["consent_company_profile"] = {
+            "const": True,
+            "description": "The SME agrees to the company-profile privacy notice (GET /privacy/); "
+            "recorded with the notice version and time.",
+        }
+        schema["required"] = ["business_number", "name_ko", "representative", "consent_company_profile"]
     return schema
 
 
@@ -722,7 +727,8 @@ _BUYER_TEXT = {
     "phone": (40, "Contact telephone number.", True),
     "source": (100, "Where staff found the buyer.", False),
     "keywords": (2000, "Free keywords for search.", False),
-    "notes": (4000, "Staff notes.", False),
+    # Notes about a contact person are about that person.
+    "notes": (4000, "Staff notes.", True),
 }
 _INTERPRETER_TEXT = {
     "name": (100, "Full name.", True),
@@ -1763,6 +1769,371 @@ PATHS.update(
 )
 
 
+# --- personal data (issue 6): the caller's own data, consents, deletion requests, the access log -----
+
+# Free text that people write about themselves or others may hold personal data: marked as such.
+for _name in ("BookingRequest", "BookingRequestInput"):
+    for _prop in ("buyer_profile", "notes"):
+        SCHEMAS[_name]["properties"][_prop].update(PERSONAL)
+for _name in ("ConsultationLog", "ConsultationLogInput"):
+    SCHEMAS[_name]["properties"]["notes"].update(PERSONAL)
+SCHEMAS["StageInput"]["properties"]["note"].update(PERSONAL)
+SCHEMAS["Outcome"]["properties"]["history"]["items"]["properties"]["note"].update(PERSONAL)
+SCHEMAS["SurveyResponse"]["properties"]["answers"]["items"]["properties"]["text"].update(PERSONAL)
+SCHEMAS["Interpreter"]["properties"]["exceptions"]["items"]["properties"]["note"].update(PERSONAL)
+
+_STR = {"type": "string"}
+_NSTR = {"type": ["string", "null"]}
+_INT = {"type": "integer"}
+_NINT = {"type": ["integer", "null"]}
+_BOOL = {"type": "boolean"}
+_STRS = {"type": "array", "items": {"type": "string"}}
+_P_STR = {"type": "string", **PERSONAL}
+_SEOUL_TIME = {**DATE_TIME, "description": "Asia/Seoul, with its +09:00 offset."}
+_NSEOUL_TIME = {**NULLABLE_DATE_TIME, "description": "Asia/Seoul, with its +09:00 offset."}
+_SUBJECT_TYPE = {"type": "string", "enum": ["user", "company", "buyer", "interpreter"]}
+_ERASURE_STATUS = {"type": "string", "enum": ["open", "done", "refused"]}
+
+
+def _records(props: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"type": "array", "description": description, "items": _object(props)}
+
+
+SCHEMAS.update(
+    {
+        "MyData": _object(
+            {
+                "generated_at": _SEOUL_TIME,
+                "account": _object(
+                    {
+                        "id": _INT,
+                        "name": _P_STR,
+                        "email": _P_STR,
+                        "phone": _P_STR,
+                        "role": {"type": "string", "enum": ["sme", "staff", "admin"]},
+                        "locale": _STR,
+                        "timezone": _STR,
+                        "email_confirmed_at": _NSEOUL_TIME,
+                        "created_at": _SEOUL_TIME,
+                        "last_login_at": _NSEOUL_TIME,
+                    }
+                ),
+                "company": {
+                    "description": "The SME's company with every field; null for staff, admins and SMEs without one.",
+                    "anyOf": [
+                        _object(
+                            {
+                                "id": _INT,
+                                "name_ko": _STR,
+                                "name_en": _STR,
+                                "business_number": _STR,
+                                "representative": _P_STR,
+                                "address": _STR,
+                                "industry": _STR,
+                                "products": _STR,
+                                "website": _STR,
+                                "contact_name": _P_STR,
+                                "contact_email": _P_STR,
+                                "contact_phone": _P_STR,
+                                "hs_codes": _STRS,
+                                "export_markets": _STRS,
+                                "target_countries": _STRS,
+                                "languages": _STRS,
+                                "created_at": _SEOUL_TIME,
+                                "updated_at": _SEOUL_TIME,
+                            }
+                        ),
+                        {"type": "null"},
+                    ],
+                },
+                "interpreter_profile": {
+                    "description": "The interpreter record linked to this account, if any.",
+                    "anyOf": [
+                        _object(
+                            {
+                                "id": _INT,
+                                "name": _P_STR,
+                                "email": _P_STR,
+                                "phone": _P_STR,
+                                "specialties": _STR,
+                                "languages": _STRS,
+                                "locale": _STR,
+                                "max_sessions_per_day": _INT,
+                            }
+                        ),
+                        {"type": "null"},
+                    ],
+                },
+                "bookings": _records(
+                    {
+                        "id": _INT,
+                        "round": _STR,
+                        "starts_at": _SEOUL_TIME,
+                        "ends_at": _SEOUL_TIME,
+                        "status": _STR,
+                        "products": _STR,
+                        "hs_codes": _STRS,
+                        "target_countries": _STRS,
+                        "languages": _STRS,
+                        "buyer_profile": _P_STR,
+                        "notes": _P_STR,
+                        "from_waitlist": _BOOL,
+                        "created_at": _SEOUL_TIME,
+                        "cancelled_at": _NSEOUL_TIME,
+                        "buyer_company": {**_NSTR, "description": "Once the consultation is confirmed."},
+                        "buyer_country": {**_NSTR, "description": "Once a buyer is proposed."},
+                        "interpreter_name": {**_NSTR, **PERSONAL, "description": "Once confirmed."},
+                        "meeting_url": {**_NSTR, "description": "Once confirmed."},
+                    },
+                    "The company's bookings with their requests, cancelled ones included. Of the buyer only "
+                    "its company name and country: never its contact person, e-mail or phone.",
+                ),
+                "waitlist": _records(
+                    {
+                        "id": _INT,
+                        "round": _STR,
+                        "status": _STR,
+                        "created_at": _SEOUL_TIME,
+                        "booking_id": _NINT,
+                        "products": _STR,
+                        "hs_codes": _STRS,
+                        "target_countries": _STRS,
+                        "languages": _STRS,
+                        "buyer_profile": _P_STR,
+                        "notes": _P_STR,
+                    },
+                    "The company's waitlist entries with their requests.",
+                ),
+                "consultation_logs": _records(
+                    {
+                        "booking_id": _INT,
+                        "attendance": _STR,
+                        "absent_party": _NSTR,
+                        "buyer_interest": _STR,
+                        "products_discussed": _STR,
+                        "samples_requested": _BOOL,
+                        "samples_text": _STR,
+                        "next_action": _STR,
+                        "next_action_on": _NULLABLE_DATE,
+                        "notes": _P_STR,
+                        "recorded_at": _SEOUL_TIME,
+                    },
+                    "The logs of the company's consultations.",
+                ),
+                "outcomes": _records(
+                    {
+                        "id": _INT,
+                        "booking_id": _INT,
+                        "stage": _STAGE,
+                        "stage_on": _DATE,
+                        "created_at": _SEOUL_TIME,
+                        "last_update_at": _SEOUL_TIME,
+                    },
+                    "The outcomes of the company's consultations.",
+                ),
+                "outcome_changes": _records(
+                    {
+                        "outcome_id": _INT,
+                        "booking_id": _INT,
+                        "changed_on": _DATE,
+                        "from_stage": _NSTR,
+                        "to_stage": _STR,
+                        "note": _P_STR,
+                        "at": _SEOUL_TIME,
+                    },
+                    "Every change of those outcomes.",
+                ),
+                "contracts": _records(
+                    {
+                        "id": _INT,
+                        "booking_id": _INT,
+                        "signed_on": _DATE,
+                        "currency": _STR,
+                        "amount": {**_DECIMAL_TEXT, "description": "Exact, in the currency."},
+                        "krw_value": _KRW,
+                        "rate": _DECIMAL_TEXT,
+                        "rate_day": _DATE,
+                        "items": _STR,
+                    },
+                    "The company's contracts with their KRW value.",
+                ),
+                "survey_responses": _records(
+                    {
+                        "id": _INT,
+                        "booking_id": _INT,
+                        "version": _INT,
+                        "submitted_at": _SEOUL_TIME,
+                        "locale": _STR,
+                        "submitted_by_you": _BOOL,
+                    },
+                    "The company's answers to the SME survey.",
+                ),
+                "survey_answers": _records(
+                    {
+                        "response_id": _INT,
+                        "position": _INT,
+                        "question": _STR,
+                        "score": _NINT,
+                        "text": {**_NSTR, **PERSONAL},
+                    },
+                    "Each answer of those responses.",
+                ),
+                "consents": _records(
+                    {
+                        "id": _INT,
+                        "subject_type": _SUBJECT_TYPE,
+                        "purpose": _STR,
+                        "granted": _BOOL,
+                        "notice_version": _STR,
+                        "at": _SEOUL_TIME,
+                        "via": _STR,
+                    },
+                    "Every consent given or refused, by the account or for the company.",
+                ),
+                "erasure_requests": _records(
+                    {
+                        "id": _INT,
+                        "subject_type": _SUBJECT_TYPE,
+                        "status": _ERASURE_STATUS,
+                        "requested_at": _SEOUL_TIME,
+                        "note": _P_STR,
+                        "handled_at": _NSEOUL_TIME,
+                        "response": _P_STR,
+                    },
+                    "Deletion requests and how they were handled.",
+                ),
+            },
+            description="Everything Consultroom holds about you and (an SME) your company.",
+        ),
+        "Consent": _object(
+            {
+                "subject_type": {"type": "string", "enum": ["user", "company"]},
+                "purpose": {"type": "string", "examples": ["account", "company_profile", "marketing_email"]},
+                "granted": _BOOL,
+                "notice_version": {"type": "string", "description": "The notice version it was given under."},
+                "current_notice_version": {**_NSTR, "description": "The notice's version now."},
+                "at": DATE_TIME,
+                "via": {"type": "string", "enum": ["web", "api", "link"]},
+            }
+        ),
+        "ConsentList": _object({"items": {"type": "array", "items": _ref("Consent")}}),
+        "ConsentInput": _object({"granted": _BOOL}),
+        "ErasureRequestInput": _object(
+            {"note": {"type": ["string", "null"], "maxLength": 2000, **PERSONAL, "description": "Optional."}},
+            required=[],
+        ),
+        "ErasureRequest": _object(
+            {
+                "id": _INT,
+                "subject_type": _SUBJECT_TYPE,
+                "status": _ERASURE_STATUS,
+                "requested_at": DATE_TIME,
+                "note": _P_STR,
+                "handled_at": NULLABLE_DATE_TIME,
+                "response": {**_P_STR, "description": "The staff's answer once handled."},
+            }
+        ),
+        "AccessLogEntry": _object(
+            {
+                "id": _INT,
+                "at": DATE_TIME,
+                "actor": {
+                    "description": "The staff member or admin; null once their account is gone.",
+                    "anyOf": [_object({"id": _INT, "name": _P_STR, "email": _P_STR}), {"type": "null"}],
+                },
+                "subject_type": _SUBJECT_TYPE,
+                "subject_id": {"type": "integer", "description": "Whose data: the id of that user, company, ..."},
+                "action": {"type": "string", "enum": ["view", "export"]},
+                "what": {"type": "string", "description": "The page, export or API operation, e.g. companies.detail."},
+                "via": {"type": "string", "enum": ["web", "api"]},
+            }
+        ),
+        "AccessLogList": _page_schema("AccessLogEntry"),
+    }
+)
+
+PATHS.update(
+    {
+        f"{PREFIX}/me/data": {
+            "get": {
+                "operationId": "getMyData",
+                "tags": ["privacy"],
+                "summary": "Everything held about you (and your company), as the web page's JSON download",
+                "responses": {"200": _json(_ref("MyData"), "Your data."), "422": _NUL_QUERY, **_errors(401)},
+            }
+        },
+        f"{PREFIX}/me/consents": {
+            "get": {
+                "operationId": "listMyConsents",
+                "tags": ["privacy"],
+                "summary": "The consents in force: the latest per purpose, for you and (an SME) your company",
+                "responses": {
+                    "200": _json(_ref("ConsentList"), "Your consents."),
+                    "422": _NUL_QUERY,
+                    **_errors(401),
+                },
+            }
+        },
+        f"{PREFIX}/me/consents/marketing_email": {
+            "put": {
+                "operationId": "setMarketingConsent",
+                "tags": ["privacy"],
+                "summary": "Agree to or refuse news of other programs (optional: refusing costs nothing)",
+                "description": "A record (via api) is added only when the answer changes.",
+                "requestBody": _body("ConsentInput"),
+                "responses": {
+                    "200": _json(_ref("Consent"), "The consent in force."),
+                    **_errors(400, 401, 415),
+                    "422": _error(422, "`granted` is missing or not true or false, or an unknown field is sent."),
+                },
+            }
+        },
+        f"{PREFIX}/me/erasure-requests": {
+            "post": {
+                "operationId": "createMyErasureRequest",
+                "tags": ["privacy"],
+                "summary": "Ask for the deletion of your data (SME users)",
+                "description": "Staff carry it out: names, e-mails, phones and free text are anonymised; counts "
+                "and amounts stay in the reports.",
+                "requestBody": _body("ErasureRequestInput"),
+                "responses": {
+                    "201": _json(_ref("ErasureRequest"), "Recorded; open until staff handle it."),
+                    **_errors(400, 401),
+                    "403": _error(403, "Staff and admin accounts cannot ask here."),
+                    "409": _error(409, "A request is already open, or your data is already deleted."),
+                    **_errors(415),
+                    "422": _error(422, "`note` is not valid, or an unknown field is sent."),
+                },
+            }
+        },
+        f"{PREFIX}/access-log": {
+            "get": {
+                "operationId": "listAccessLog",
+                "tags": ["privacy"],
+                "summary": "The personal-data access log (admins), newest first",
+                "description": "Every view or export of another person's personal data by staff or admins. "
+                "Reading the log is not itself logged.",
+                "parameters": [
+                    _query("actor_id", _ID_SCHEMA, "Only this staff member's or admin's accesses."),
+                    _query("subject_type", _SUBJECT_TYPE, "Only about this kind of person."),
+                    _query("subject_id", _ID_SCHEMA, "Only about this person (with subject_type)."),
+                    _query("action", {"type": "string", "enum": ["view", "export"]}, "Only views or exports."),
+                    _query("from", _DATE, "From this day (Asia/Seoul)."),
+                    _query("to", _DATE, "Up to this day, included (Asia/Seoul)."),
+                    *_PAGING,
+                ],
+                "responses": {
+                    "200": _json(_ref("AccessLogList"), "One page of entries."),
+                    **_errors(401),
+                    "404": _ADMIN_404,
+                    "422": _error(422, "A query parameter is not valid; `fields` names it."),
+                },
+            }
+        },
+    }
+)
+
+
 def openapi_document() -> dict[str, Any]:
     """A fresh copy each time, so no caller can change what the next one gets."""
     return copy.deepcopy(
@@ -1794,6 +2165,7 @@ def openapi_document() -> dict[str, Any]:
                     "rates",
                     "surveys",
                     "reports",
+                    "privacy",
                     "meta",
                 )
             ],

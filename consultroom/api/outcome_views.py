@@ -26,6 +26,7 @@ from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.outcomes import policies, queries, services
 from consultroom.outcomes.models import ExchangeRate
+from consultroom.privacy import access_log
 from consultroom.surveys import policies as survey_policies
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 
@@ -101,7 +102,18 @@ def _consultation_body(booking: Booking) -> dict[str, Any]:
 @bp.get("/consultations/<int:booking_id>")
 @api_auth
 def get_consultation(booking_id: int):
-    return jsonify(_consultation_body(_consultation(booking_id)))
+    booking = _consultation(booking_id)
+    # PIPA access log, as on the consultation page: the log and notes are about the company and the buyer.
+    subjects = [("company", booking.company_id)]
+    if booking.buyer_id is not None:
+        subjects.append(("buyer", booking.buyer_id))
+    return access_log.commit_logged(
+        jsonify(_consultation_body(booking)),
+        actor=g.api_user,
+        subjects=subjects,
+        what="api.get_consultation",
+        via="api",
+    )
 
 
 def _log_payload(data: dict[str, Any]) -> dict[str, Any]:
@@ -286,4 +298,14 @@ def list_survey_responses():
             stmt = stmt.where(false())
     if round_id is not None:
         stmt = stmt.where(Booking.round_id == round_id)
-    return jsonify(_page(stmt, page, per_page, survey_response_json))
+    body = _page(stmt, page, per_page, survey_response_json)
+    # PIPA access log: staff reading free-text answers; an answer is its company's, or its buyer's.
+    # The responses are in the session already (identity map): reading their invitations sends no query.
+    buyer_ids = {db.session.get(SurveyResponse, item["id"]).invitation.buyer_id for item in body["items"]}
+    subjects = sorted(
+        {("company", item["company_id"]) for item in body["items"] if item["respondent"] == "sme"}
+        | {("buyer", buyer_id) for buyer_id in buyer_ids if buyer_id is not None}
+    )
+    return access_log.commit_logged(
+        jsonify(body), actor=user, subjects=subjects, what="api.list_survey_responses", via="api"
+    )

@@ -28,6 +28,7 @@ from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
+from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
 bp = Blueprint("buyers", __name__, url_prefix="/staff/buyers")
@@ -57,12 +58,16 @@ def index():
         error_out=False,
     )
     locale = str(get_locale() or "ko")
-    return render_template(
+    page_html = render_template(
         "buyers/index.html",
         pagination=pagination,
         filters=f,
         countries=db.session.scalars(registry_countries()).all(),
         languages=language_choices(locale),
+    )
+    # PIPA access log: the contact persons of the buyers on the page shown (see access_log.commit_logged).
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=access_log.buyers(pagination.items), what="buyers.index"
     )
 
 
@@ -108,13 +113,14 @@ def detail(buyer_id: int):
     _staff()
     buyer = get_or_404(db.session, Buyer, buyer_id)
     authorize(policies.can_view_buyer(current_user, buyer))
-    return render_template(
+    page_html = render_template(
         "buyers/detail.html",
         buyer=buyer,
         history=buyer_history(buyer.id),
         local=_local_view(buyer),
         active_form=ActiveForm(active="0" if buyer.active else "1"),
     )
+    return access_log.commit_logged(page_html, actor=current_user, subjects=[("buyer", buyer_id)], what="buyers.detail")
 
 
 @bp.route("/<int:buyer_id>/edit", methods=["GET", "POST"])
@@ -136,7 +142,8 @@ def edit(buyer_id: int):
             db.session.commit()
             flash(_("The buyer is saved."), "success")
             return redirect(url_for("buyers.detail", buyer_id=buyer.id))
-    return render_template("buyers/form.html", form=form, buyer=buyer)
+    page_html = render_template("buyers/form.html", form=form, buyer=buyer)
+    return access_log.commit_logged(page_html, actor=current_user, subjects=[("buyer", buyer_id)], what="buyers.edit")
 
 
 @bp.post("/<int:buyer_id>/active")
@@ -199,7 +206,7 @@ def import_preview(batch_id: int):
     batch = _batch(batch_id)
     expired = batch.status == "pending" and importing.batch_expired(batch)
     preview = importing.preview_batch(batch) if batch.status == "pending" and not expired else None
-    return render_template(
+    page_html = render_template(
         "buyers/preview.html",
         batch=batch,
         expired=expired,
@@ -207,6 +214,11 @@ def import_preview(batch_id: int):
         confirm_form=ConfirmImportForm(digest=preview.digest) if preview else None,
         discard_form=DiscardImportForm(),
         shown_limit=500,
+    )
+    # The file's rows are the uploader's own; a row found to be a registered buyer tells them who is.
+    registered = sorted({r.duplicate_of_buyer for r in preview.duplicates if r.duplicate_of_buyer}) if preview else []
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=[("buyer", i) for i in registered], what="buyers.import_preview"
     )
 
 

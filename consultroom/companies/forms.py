@@ -3,8 +3,8 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Optional
+from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Optional
 
 from consultroom.companies.validation import country_choices, language_choices
 
@@ -27,10 +27,19 @@ class CompanyForm(FlaskForm):
     contact_name = StringField(_l("Contact person"))
     contact_email = EmailField(_l("Contact e-mail"))
     contact_phone = StringField(_l("Contact phone"))
+    consent_company_profile = BooleanField(
+        _l("I agree to the collection, use and sharing of these contact data as described above (required)."),
+        validators=[
+            DataRequired(message=_l("Please agree to the collection of the contact data to save the company."))
+        ],
+    )
     submit = SubmitField(_l("Save company"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, ask_consent: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not ask_consent:
+            # Staff never consent for a company, and a company that has agreed is not asked again.
+            del self.consent_company_profile
         locale = str(get_locale() or "ko")
         countries = country_choices(locale)
         self.export_markets.choices = countries

@@ -12,6 +12,7 @@ from consultroom.companies.queries import CompanyFilter, company_search, industr
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
+from consultroom.privacy import access_log, consent, notices
 
 bp = Blueprint("companies", __name__)
 
@@ -30,13 +31,20 @@ def my_company():
 @login_required
 def new():
     authorize(current_user.is_sme, policies.can_create_company(current_user))
-    form = CompanyForm()
+    form = CompanyForm(ask_consent=True)
     if request.method == "GET":
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
     if form.validate_on_submit():
         try:
             company = services.create_company(owner=current_user, data=form.payload(), actor=current_user)
+            consent.record_consent(
+                subject_type="company",
+                subject_id=company.id,
+                user=current_user,
+                purpose=notices.COMPANY_PROFILE,
+                granted=True,
+            )
         except DomainError as exc:
             db.session.rollback()
             apply_domain_error(form, exc)
@@ -44,7 +52,7 @@ def new():
             db.session.commit()
             flash(_("Your company is registered."), "success")
             return redirect(url_for("companies.detail", company_id=company.id))
-    return render_template("companies/form.html", form=form, company=None)
+    return render_template("companies/form.html", form=form, company=None, notice=notices.view(notices.COMPANY_PROFILE))
 
 
 @bp.get("/companies")
@@ -61,11 +69,17 @@ def index():
     pagination = db.paginate(
         company_search(f), page=max(page, 1), per_page=current_app.config["COMPANIES_PER_PAGE"], error_out=False
     )
-    return render_template(
+    page_html = render_template(
         "companies/index.html",
         pagination=pagination,
         filters=f,
         industries=db.session.scalars(industries()).all(),
+    )
+    # PIPA access log: every staff or admin view of another person's personal data is recorded (who,
+    # whose, what, when); a list records the subjects of the page shown. An SME seeing its own company
+    # is not logged (access_log.should_log).
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=access_log.companies(pagination.items), what="companies.index"
     )
 
 
@@ -74,7 +88,10 @@ def index():
 def detail(company_id: int):
     company = get_or_404(db.session, Company, company_id)
     authorize(policies.can_view_company(current_user, company))
-    return render_template("companies/detail.html", company=company)
+    page_html = render_template("companies/detail.html", company=company)
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=[("company", company_id)], what="companies.detail"
+    )
 
 
 @bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
@@ -82,12 +99,21 @@ def detail(company_id: int):
 def edit(company_id: int):
     company = get_or_404(db.session, Company, company_id)
     authorize(policies.can_view_company(current_user, company), policies.can_edit_company(current_user, company))
-    form = CompanyForm()
+    ask_consent = consent.company_consent_due(current_user, company.id)
+    form = CompanyForm(ask_consent=ask_consent)
     if request.method == "GET":
         form.load(company)
     if form.validate_on_submit():
         try:
             services.update_company(company=company, data=form.payload(), actor=current_user)
+            if ask_consent:
+                consent.record_consent(
+                    subject_type="company",
+                    subject_id=company.id,
+                    user=current_user,
+                    purpose=notices.COMPANY_PROFILE,
+                    granted=True,
+                )
         except DomainError as exc:
             db.session.rollback()
             apply_domain_error(form, exc)
@@ -95,4 +121,9 @@ def edit(company_id: int):
             db.session.commit()
             flash(_("The company profile is saved."), "success")
             return redirect(url_for("companies.detail", company_id=company.id))
-    return render_template("companies/form.html", form=form, company=company)
+    page_html = render_template(
+        "companies/form.html", form=form, company=company, notice=notices.view(notices.COMPANY_PROFILE)
+    )
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=[("company", company_id)], what="companies.edit"
+    )

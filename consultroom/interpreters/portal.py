@@ -14,6 +14,7 @@ from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import assignments, linked_interpreter
 from consultroom.interpreters.views import seoul_time
+from consultroom.privacy import notices
 from consultroom.signing import LinkExpired, LinkInvalid
 
 bp = Blueprint("interpreter_portal", __name__, url_prefix="/interpreter")
@@ -30,7 +31,12 @@ def _private(response):
 def _page(interpreter: Interpreter, *, via_link: bool):
     rows = assignments(interpreter.id, now=utcnow(), upcoming=True, include_cancelled=False)
     html = render_template(
-        "interpreters/portal.html", interpreter=interpreter, rows=rows, seoul_time=seoul_time, via_link=via_link
+        "interpreters/portal.html",
+        interpreter=interpreter,
+        rows=rows,
+        seoul_time=seoul_time,
+        via_link=via_link,
+        notice=notices.view(notices.CONSULTATION_SHARING, subject_type="interpreter"),
     )
     return _private(make_response(html, 200))
 

@@ -23,6 +23,7 @@ from consultroom.interpreters import policies, reports, services
 from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
 from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignments, interpreter_search
+from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
 bp = Blueprint("interpreters", __name__, url_prefix="/staff/interpreters")
@@ -65,11 +66,15 @@ def index():
         error_out=False,
     )
     locale = str(get_locale() or "ko")
-    return render_template(
+    page_html = render_template(
         "interpreters/index.html",
         pagination=pagination,
         filters=f,
         languages=[(c, n) for c, n in language_choices(locale) if c != "ko"],
+    )
+    # PIPA access log: the interpreters on the page shown (see access_log.commit_logged).
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=access_log.interpreters(pagination.items), what="interpreters.index"
     )
 
 
@@ -105,7 +110,7 @@ def _account_email(interpreter: Interpreter) -> str:
 def detail(interpreter_id: int):
     interpreter = _load(interpreter_id)
     now = utcnow()
-    return render_template(
+    page_html = render_template(
         "interpreters/detail.html",
         interpreter=interpreter,
         account_email=_account_email(interpreter),
@@ -115,6 +120,9 @@ def detail(interpreter_id: int):
         weekday_names=get_day_names("wide", locale=str(get_locale() or "ko")),
         active_form=ActiveForm(active="0" if interpreter.active else "1"),
         link_form=PlainForm(),
+    )
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.detail"
     )
 
 
@@ -135,7 +143,10 @@ def edit(interpreter_id: int):
             db.session.commit()
             flash(_("The interpreter is saved."), "success")
             return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
-    return render_template("interpreters/form.html", form=form, interpreter=interpreter)
+    page_html = render_template("interpreters/form.html", form=form, interpreter=interpreter)
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.edit"
+    )
 
 
 @bp.post("/<int:interpreter_id>/active")
@@ -195,7 +206,12 @@ def exceptions(interpreter_id: int):
             db.session.commit()
             flash(_("The exception is added."), "success")
             return redirect(url_for("interpreters.exceptions", interpreter_id=interpreter.id))
-    return render_template("interpreters/exceptions.html", form=form, interpreter=interpreter, delete_form=PlainForm())
+    page_html = render_template(
+        "interpreters/exceptions.html", form=form, interpreter=interpreter, delete_form=PlainForm()
+    )
+    return access_log.commit_logged(
+        page_html, actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.exceptions"
+    )
 
 
 @bp.post("/<int:interpreter_id>/exceptions/<int:exception_id>/delete")
@@ -257,7 +273,9 @@ def report():
         month_value = request.args.get("month", "")[:20]
         return render_template("interpreters/report.html", report=None, error=exc.message, month=month_value), 400
     result = reports.month_report(year, month)
-    return render_template("interpreters/report.html", report=result, error=None, month=result.label)
+    page_html = render_template("interpreters/report.html", report=result, error=None, month=result.label)
+    subjects = [("interpreter", row.interpreter.id) for row in result.rows]
+    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="interpreters.report")
 
 
 @bp.get("/report.csv")
@@ -270,6 +288,10 @@ def report_csv():
         return render_template("errors/error.html", status=400, message=exc.message), 400
     result = reports.month_report(year, month)
     body = reports.report_csv(result, str(get_locale() or "ko"))
+    subjects = [("interpreter", row.interpreter.id) for row in result.rows]
+    access_log.commit_logged(
+        None, actor=current_user, subjects=subjects, action="export", what="interpreters.report_csv"
+    )
     return Response(
         body,
         mimetype="text/csv",

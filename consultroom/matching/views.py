@@ -20,6 +20,7 @@ from consultroom.matching import policies, proposals, services, settings
 from consultroom.matching.forms import WeightsForm
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import describe, load_world, reasons_from_rows, recommend
+from consultroom.privacy import access_log
 from consultroom.rounds.models import Round
 
 bp = Blueprint("matching", __name__, url_prefix="/staff/matching")
@@ -44,7 +45,12 @@ def match_reason(reason, buyer) -> str:
 def _render_booking(booking: Booking, *, error: str | None = None, error_for: int | None = None, status: int = 200):
     world = load_world([booking])
     recommendations = recommend(booking=booking, world=world)
-    return (
+    # PIPA access log: the company's request and the interpreters named on the page (their names).
+    interpreter_ids = {i.id for r in recommendations for i in r.interpreters}
+    if booking.interpreter_id is not None:
+        interpreter_ids.add(booking.interpreter_id)
+    subjects = [("company", booking.company_id), *(("interpreter", i) for i in sorted(interpreter_ids))]
+    page = (
         render_template(
             "matching/booking.html",
             booking=booking,
@@ -56,6 +62,7 @@ def _render_booking(booking: Booking, *, error: str | None = None, error_for: in
         ),
         status,
     )
+    return access_log.commit_logged(page, actor=current_user, subjects=subjects, what="matching.booking")
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -161,7 +168,10 @@ def proposal(proposal_id: int):
                 "interpreters": [world.interpreters[i] for i in world.free_interpreters(booking)],
             }
     failed = request.args.get("failed", type=int)
-    return render_template(
+    # PIPA access log: the interpreters named on the lines and in their choices.
+    interpreter_ids = {line.interpreter_id for line in lines if line.interpreter_id is not None}
+    interpreter_ids |= {i.id for option in options.values() for i in option["interpreters"]}
+    page_html = render_template(
         "matching/proposal.html",
         proposal=p,
         lines=lines,
@@ -172,6 +182,8 @@ def proposal(proposal_id: int):
         failed=failed,
         reasons_of=lambda line: reasons_from_rows(line.reasons),
     )
+    subjects = [("interpreter", i) for i in sorted(interpreter_ids)]
+    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="matching.proposal")
 
 
 def _line(proposal_id: int, line_id: int) -> ProposalLine:

@@ -14,6 +14,7 @@ from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.notifications.delivery import deliver_due, requeue_failed
 from consultroom.notifications.models import MailStatus, OutboxMail
+from consultroom.privacy import access_log
 
 bp = Blueprint("notifications", __name__, url_prefix="/admin/outbox")
 
@@ -42,7 +43,7 @@ def outbox():
     counts = dict.fromkeys(STATUS_LABELS, 0)
     grouped = db.session.execute(select(OutboxMail.status, func.count()).group_by(OutboxMail.status))
     counts.update({row_status: n for row_status, n in grouped})
-    return render_template(
+    page_html = render_template(
         "notifications/outbox.html",
         pagination=pagination,
         status=status,
@@ -51,6 +52,9 @@ def outbox():
         labels=STATUS_LABELS,
         delivery_enabled=current_app.config["MAIL_DELIVERY_ENABLED"],
     )
+    # PIPA access log: the recipients whose addresses the page shows.
+    subjects = access_log.mail_recipients(pagination.items)
+    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="notifications.outbox")
 
 
 @bp.get("/<int:mail_id>")
@@ -58,12 +62,14 @@ def outbox():
 def detail(mail_id: int):
     authorize(can_see_outbox(current_user))
     mail = get_or_404(db.session, OutboxMail, mail_id)
-    return render_template(
+    page_html = render_template(
         "notifications/detail.html",
         mail=mail,
         labels=STATUS_LABELS,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
+    subjects = access_log.mail_recipients([mail])
+    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="notifications.detail")
 
 
 @bp.post("/<int:mail_id>/retry")

@@ -27,6 +27,7 @@ from consultroom.outcomes.forms import (
 )
 from consultroom.outcomes.models import OPEN_STAGES, ExchangeRate
 from consultroom.outcomes.money import format_amount
+from consultroom.privacy import access_log
 from consultroom.timeutil import seoul_date
 
 bp = Blueprint("outcomes", __name__)
@@ -52,6 +53,14 @@ def _reopen_form() -> ReopenForm:
     return form
 
 
+def _consultation_subjects(booking: Booking) -> list[tuple[str, int]]:
+    """PIPA access log: a consultation's log and notes are about the company and the buyer it met."""
+    subjects = [("company", booking.company_id)]
+    if booking.buyer_id is not None:
+        subjects.append(("buyer", booking.buyer_id))
+    return subjects
+
+
 def _consultation(booking_id: int, policy) -> Booking:
     booking = get_or_404(db.session, Booking, booking_id)
     authorize(policy(current_user, booking))
@@ -64,7 +73,8 @@ def consultation(consultation_id: int):
     booking = _consultation(consultation_id, policies.can_see_consultation)
     sees_outcome = policies.can_see_outcome(current_user, booking)
     outcome = queries.outcome_of(booking) if sees_outcome else None
-    return render_template(
+    subjects = _consultation_subjects(booking)
+    page_html = render_template(
         "outcomes/consultation.html",
         booking=booking,
         log=queries.log_of(booking),
@@ -79,6 +89,7 @@ def consultation(consultation_id: int):
         stage_labels=STAGE_LABELS,
         format_amount=format_amount,
     )
+    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="outcomes.consultation")
 
 
 @bp.route("/consultations/<int:consultation_id>/log", methods=["GET", "POST"])
@@ -97,7 +108,9 @@ def log(consultation_id: int):
             db.session.commit()
             flash(_("The consultation log is saved."), "success")
             return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
-    return render_template("outcomes/log.html", booking=booking, form=form, existing=existing)
+    subjects = _consultation_subjects(booking)
+    page_html = render_template("outcomes/log.html", booking=booking, form=form, existing=existing)
+    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="outcomes.log")
 
 
 def _outcome_or_back(booking: Booking):
@@ -208,7 +221,11 @@ def new_contract(consultation_id: int):
 @login_required
 def missing_logs():
     authorize(policies.can_review_outcomes(current_user))
-    return render_template("outcomes/missing_logs.html", bookings=queries.missing_logs(utcnow()))
+    bookings = queries.missing_logs(utcnow())
+    page_html = render_template("outcomes/missing_logs.html", bookings=bookings)
+    # The interpreters named on the list.
+    subjects = sorted({("interpreter", b.interpreter_id) for b in bookings if b.interpreter_id is not None})
+    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="outcomes.missing_logs")
 
 
 @bp.get("/staff/outcomes/overdue")

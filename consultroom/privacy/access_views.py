@@ -1,7 +1,139 @@
-"""The personal-data access log for admins."""
+"""The personal-data access log for admins: read, filter, export.
+
+Reading the log is not itself logged: its rows name staff members (who, whose, what, when) but hold no
+one's contact data, and only admins, who answer for the log, may read it. Logging each reading would
+also make the log grow every time it is checked.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from openpyxl import Workbook
+
+from consultroom.access import authorize
+from consultroom.db import utcnow
+from consultroom.extensions import db
+from consultroom.privacy import access_log
+from consultroom.privacy.rights_forms import ACTION_LABELS, SUBJECT_LABELS, AccessFilterForm
+from consultroom.timeutil import SEOUL, seoul_date
 
 bp = Blueprint("access_log", __name__, url_prefix="/admin/access-log")
+
+PER_PAGE = 50
+# An export is one file: far more than a year of a city program's staff views, and still a sane download.
+EXPORT_MAX = 100_000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _form() -> AccessFilterForm:
+    authorize(access_log.can_read_access_log(current_user))
+    actors = [(u.id, f"{u.name} ({u.email})") for u in access_log.staff_users()]
+    return AccessFilterForm(request.args, actors=actors)
+
+
+@bp.get("/")
+@login_required
+def index():
+    form = _form()
+    valid = form.validate()
+    if valid:
+        page = max(request.args.get("page", 1, type=int) or 1, 1)
+        pagination = db.paginate(
+            access_log.access_query(form.to_filter()), page=page, per_page=PER_PAGE, error_out=False
+        )
+        actors = access_log.actors_of(pagination.items)
+    else:
+        pagination, actors = None, {}
+    return render_template(
+        "privacy/access_log.html",
+        form=form,
+        pagination=pagination,
+        actors=actors,
+        subject_labels=SUBJECT_LABELS,
+        action_labels=ACTION_LABELS,
+    )
+
+
+def _export_rows() -> tuple[list[str], list[list]]:
+    form = _form()
+    if not form.validate():
+        # The page shows the errors beside the fields; a file cannot.
+        abort(422)
+    rows = db.session.scalars(access_log.access_query(form.to_filter()).limit(EXPORT_MAX)).all()
+    actors = access_log.actors_of(rows)
+    headers = [
+        _("When (Korea time)"),
+        _("Staff member"),
+        _("Staff e-mail"),
+        _("Kind of person"),
+        _("Person's number"),
+        _("Action"),
+        _("What"),
+        _("Channel"),
+    ]
+    body = []
+    for r in rows:
+        actor = actors.get(r.actor_id) if r.actor_id is not None else None
+        body.append(
+            [
+                r.at.astimezone(SEOUL).replace(tzinfo=None),
+                actor.name if actor else "",
+                actor.email if actor else "",
+                str(SUBJECT_LABELS.get(r.subject_type, r.subject_type)),
+                r.subject_id,
+                str(ACTION_LABELS.get(r.action, r.action)),
+                r.what,
+                r.via,
+            ]
+        )
+    return headers, body
+
+
+def _filename(ext: str) -> str:
+    return f"access-log-{seoul_date(utcnow()).isoformat()}.{ext}"
+
+
+def _text(value):
+    # Text typed as a formula must stay text when the file is opened in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@bp.get("/export.csv")
+@login_required
+def export_csv():
+    headers, rows = _export_rows()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_text(row[0].strftime("%Y-%m-%d %H:%M:%S")), *(_text(v) for v in row[1:])])
+    # With a BOM, so spreadsheet programs read the Korean text as UTF-8.
+    return Response(
+        "\ufeff" + out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
+    )
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export_xlsx():
+    headers, rows = _export_rows()
+    wb = Workbook()
+    sheet = wb.active
+    sheet.title = "access-log"
+    sheet.append(headers)
+    for row in rows:
+        sheet.append([_text(v) for v in row])
+    out = io.BytesIO()
+    wb.save(out)
+    return Response(
+        out.getvalue(), mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'}
+    )

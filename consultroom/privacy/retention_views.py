@@ -2,6 +2,195 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from consultroom.access import authorize, get_or_404
+from consultroom.buyers.models import Buyer
+from consultroom.db import utcnow
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+from consultroom.interpreters.models import Interpreter
+from consultroom.privacy import anonymise, erasure, retention
+from consultroom.privacy.access_log import log_access
+from consultroom.privacy.forms import HandleErasureForm, RecordErasureForm, RetentionRulesForm, RunRetentionForm
+from consultroom.privacy.models import RETENTION_KINDS, ErasureRequest, RetentionKind
 
 bp = Blueprint("retention", __name__, url_prefix="/staff/privacy")
+
+SHOWN_PER_KIND = 100  # the dry run lists this many names per kind, and counts them all
+
+
+# --- admin: retention periods and the dry run --------------------------------------------------------
+
+
+def _settings_page(form: RetentionRulesForm) -> str:
+    due = retention.plan(now=utcnow())
+    shown = {k: due.items.get(k, [])[:SHOWN_PER_KIND] for k in RETENTION_KINDS}
+    html = render_template(
+        "privacy/retention.html",
+        form=form,
+        run_form=RunRetentionForm(),
+        plan=due,
+        shown=shown,
+        kinds=RETENTION_KINDS,
+        kind_label=retention.kind_label,
+        access_log_kind=RetentionKind.ACCESS_LOG.value,
+        per_kind=SHOWN_PER_KIND,
+    )
+    # Names of people are on the page: the admin has seen their personal data.
+    seen = [(i.subject_type, i.subject_id) for items in shown.values() for i in items]
+    log_access(
+        actor=current_user,
+        subjects=[s for s in seen if s[0] in anonymise.MODELS],
+        action="view",
+        what="retention.settings",
+    )
+    db.session.commit()
+    return html
+
+
+@bp.route("/retention", methods=["GET", "POST"])
+@login_required
+def settings():
+    authorize(retention.can_manage_retention(current_user))
+    form = RetentionRulesForm()
+    if form.is_submitted():
+        if form.validate():
+            try:
+                retention.update_rules(data=form.values(), actor=current_user)
+            except DomainError as exc:
+                db.session.rollback()
+                apply_domain_error(form, exc)
+            else:
+                db.session.commit()
+                flash(_("The retention periods are saved."), "success")
+                return redirect(url_for("retention.settings"))
+    else:
+        for kind, months in retention.get_rules().items():
+            getattr(form, kind).data = str(months)
+    return _settings_page(form)
+
+
+@bp.post("/retention/run")
+@login_required
+def run():
+    authorize(retention.can_manage_retention(current_user))
+    if not RunRetentionForm().validate_on_submit():
+        flash(_("Your form expired. Please reload the page and try again."), "danger")
+        return redirect(url_for("retention.settings"))
+    done = retention.apply(now=utcnow(), actor=current_user)
+    db.session.commit()
+    counts = done.counts()
+    flash(
+        _(
+            "Anonymised: %(sme)d SME accounts and companies, %(buyers)d buyers, %(interpreters)d interpreters, "
+            "free text of %(texts)d records; %(log)d access log entries deleted.",
+            sme=counts[RetentionKind.SME_ACCOUNTS.value],
+            buyers=counts[RetentionKind.BUYER_CONTACTS.value],
+            interpreters=counts[RetentionKind.INTERPRETER_CONTACTS.value],
+            texts=counts[RetentionKind.FREE_TEXT.value],
+            log=counts[RetentionKind.ACCESS_LOG.value],
+        ),
+        "success",
+    )
+    return redirect(url_for("retention.settings"))
+
+
+# --- staff: erasure requests -------------------------------------------------------------------------
+
+
+def _subject_choices() -> list[tuple[str, str]]:
+    """Buyers and interpreters not yet anonymised, by name."""
+    buyers = db.session.scalars(select(Buyer).order_by(Buyer.company_name, Buyer.id))
+    interpreters = db.session.scalars(select(Interpreter).order_by(Interpreter.name, Interpreter.id))
+    choices = [("", _("Choose…"))]
+    choices += [
+        (f"buyer:{b.id}", _("Buyer: %(name)s", name=anonymise.display_name("buyer", b)))
+        for b in buyers
+        if not anonymise.is_anonymised_email(b.email)
+    ]
+    choices += [
+        (f"interpreter:{i.id}", _("Interpreter: %(name)s", name=i.name))
+        for i in interpreters
+        if not anonymise.is_anonymised_email(i.email)
+    ]
+    return choices
+
+
+def _requests_page(form: RecordErasureForm):
+    rows = erasure.requests_for_staff()
+    labels = erasure.subject_labels(rows)
+    html = render_template("privacy/erasure_requests.html", form=form, rows=rows, labels=labels)
+    # Logged after rendering: the commit expires the rows, which the page would load again one by one.
+    log_access(
+        actor=current_user,
+        subjects=[(r.subject_type, r.subject_id) for r in rows],
+        action="view",
+        what="retention.requests",
+    )
+    db.session.commit()
+    return html
+
+
+@bp.route("/erasure-requests", methods=["GET", "POST"])
+@login_required
+def requests():
+    authorize(erasure.can_handle_erasure(current_user))
+    form = RecordErasureForm()
+    form.subject.choices = _subject_choices()
+    if form.validate_on_submit():
+        kind, ident = form.subject_pair()
+        try:
+            req = erasure.request_erasure(subject_type=kind, subject_id=ident, note=form.note.data, actor=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            form.subject.choices = _subject_choices()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The deletion request is recorded."), "success")
+            return redirect(url_for("retention.request_detail", request_id=req.id))
+    return _requests_page(form)
+
+
+@bp.route("/erasure-requests/<int:request_id>", methods=["GET", "POST"])
+@login_required
+def request_detail(request_id: int):
+    authorize(erasure.can_handle_erasure(current_user))
+    req = get_or_404(db.session, ErasureRequest, request_id)
+    form = HandleErasureForm()
+    if req.status == erasure.OPEN and form.validate_on_submit():
+        try:
+            if form.decision.data == "carry_out":
+                erasure.carry_out(request=req, actor=current_user, response=form.response.data or "")
+                message = _("The data is deleted (anonymised) and the request is closed.")
+            elif form.decision.data == "refuse":
+                erasure.refuse(request=req, actor=current_user, response=form.response.data or "")
+                message = _("The request is refused.")
+            else:
+                form.decision.errors = [_("Choose to delete or to refuse.")]
+                message = None
+        except DomainError as exc:
+            db.session.rollback()
+            req = get_or_404(db.session, ErasureRequest, request_id)
+            apply_domain_error(form, exc)
+        else:
+            if message is not None:
+                db.session.commit()
+                flash(message, "success")
+                return redirect(url_for("retention.request_detail", request_id=req.id))
+    upcoming = []
+    if req.status == erasure.OPEN:
+        upcoming = anonymise.upcoming_bookings(req.subject_type, req.subject_id, now=utcnow())
+    html = render_template(
+        "privacy/erasure_request.html", req=req, label=erasure.subject_label(req), form=form, upcoming=upcoming
+    )
+    log_access(
+        actor=current_user, subjects=[(req.subject_type, req.subject_id)], action="view", what="retention.request"
+    )
+    db.session.commit()
+    return html

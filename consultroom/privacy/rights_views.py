@@ -2,6 +2,80 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from consultroom.access import authorize
+from consultroom.db import utcnow
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+from consultroom.privacy import erasure, export
+from consultroom.privacy.rights_forms import ErasureRequestForm
+from consultroom.timeutil import seoul_date
 
 bp = Blueprint("mydata", __name__, url_prefix="/my-data")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _page(form: ErasureRequestForm):
+    data = export.collect_user_data(user=current_user)
+    open_request = erasure.open_request_for(subject_type="user", subject_id=current_user.id)
+    return render_template(
+        "privacy/mydata.html",
+        data=data,
+        counts=export.summary(data),
+        form=form,
+        open_request=open_request,
+        can_request=erasure.can_request_erasure(current_user, "user", current_user.id),
+    )
+
+
+@bp.get("/")
+@login_required
+def index():
+    return _page(ErasureRequestForm())
+
+
+def _filename(ext: str) -> str:
+    return f"consultroom-my-data-{seoul_date(utcnow()).isoformat()}.{ext}"
+
+
+@bp.get("/export.json")
+@login_required
+def export_json():
+    body = export.to_json(export.collect_user_data(user=current_user))
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{_filename("json")}"'},
+    )
+
+
+@bp.get("/export.xlsx")
+@login_required
+def export_xlsx():
+    body = export.to_xlsx(export.collect_user_data(user=current_user))
+    return Response(body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'})
+
+
+@bp.post("/erasure")
+@login_required
+def request_erasure():
+    authorize(True, erasure.can_request_erasure(current_user, "user", current_user.id))
+    form = ErasureRequestForm()
+    if not form.validate_on_submit():
+        return _page(form)
+    try:
+        erasure.request_erasure(
+            subject_type="user", subject_id=current_user.id, note=(form.note.data or "").strip(), actor=current_user
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        apply_domain_error(form, exc)
+        return _page(form)
+    db.session.commit()
+    flash(_("Your deletion request is recorded. The staff will handle it."), "success")
+    return redirect(url_for("mydata.index"))

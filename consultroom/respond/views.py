@@ -26,6 +26,8 @@ from consultroom.interpreters.models import Interpreter
 from consultroom.matching import confirmation as c
 from consultroom.matching import services
 from consultroom.notifications.services import external_url
+from consultroom.privacy import notices
+from consultroom.privacy.consent import record_consent
 from consultroom.signing import LinkExpired, LinkInvalid
 
 bp = Blueprint("respond", __name__, url_prefix="/respond")
@@ -99,6 +101,7 @@ def _view_context(booking: Booking, data: dict[str, Any], person: Any, state: st
         "local_is_seoul": zone == c.SEOUL_ZONE,
         "respond_by": c.when(booking.respond_by, zone, shown),
         "zone": zone,
+        "notice": notices.view(notices.CONSULTATION_SHARING, subject_type=party),
     }
 
 
@@ -146,6 +149,16 @@ def answer(token: str):
                     services.respond(
                         booking=booking, party=data["p"], accept=accept, version=data["v"], party_id=data["i"]
                     )
+                    if accept:
+                        # Accepting is agreeing to the sharing notice shown beside the button.
+                        record_consent(
+                            subject_type=data["p"],
+                            subject_id=data["i"],
+                            user=None,
+                            purpose=notices.CONSULTATION_SHARING,
+                            granted=True,
+                            via="link",
+                        )
                 except DomainError as exc:
                     db.session.rollback()
                     raise _Stop(409, exc.message) from exc

@@ -69,4 +69,5 @@ def deliver_mail(now: datetime) -> str:
 # Jobs declared beside their feature register themselves on import.
 from consultroom.matching import jobs as _matching_jobs  # noqa: E402, F401 - registers match_lapse
 from consultroom.outcomes import jobs as _outcome_jobs  # noqa: E402, F401 - registers outcome_followups
+from consultroom.privacy import jobs as _privacy_jobs  # noqa: E402, F401 - registers privacy_retention
 from consultroom.surveys import jobs as _survey_jobs  # noqa: E402, F401 - registers survey_invitations, survey_reminders

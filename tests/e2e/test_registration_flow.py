@@ -36,6 +36,7 @@ def test_sme_registers_confirms_logs_in_and_creates_its_company_in_korean(page):
     page.get_by_label("이메일", exact=True).fill(EMAIL)
     page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
     page.get_by_label("비밀번호 확인", exact=True).fill(PASSWORD)
+    page.get_by_label("위에 안내된 대로 개인정보를 수집·이용하는 데 동의합니다(필수).").check()
     page.get_by_role("button", name="계정 만들기").click()
     assert page.get_by_role("heading", name="이메일 인증").is_visible()
 
@@ -60,6 +61,7 @@ def test_sme_registers_confirms_logs_in_and_creates_its_company_in_korean(page):
     page.get_by_label("현재 수출 국가").select_option(["CN", "VN"])
     page.get_by_label("목표 국가").select_option(["US"])
     page.get_by_label("기업 담당자의 사용 언어").select_option(["ko", "en"])
+    page.get_by_label("위에 안내된 대로 담당자 연락처를 수집·이용·제공하는 데 동의합니다(필수).").check()
     page.get_by_role("button", name="기업 정보 저장").click()
 
     number = page.locator("#business_number")

@@ -16,6 +16,7 @@ GOOD = {
     "password": "export-2021-busan",
     "password_confirm": "export-2021-busan",
     "locale": "ko",
+    "consent_account": "y",
 }
 
 

@@ -15,6 +15,7 @@ LIST = "/api/v1/companies"
 ONE = "/api/v1/companies/{company_id}"
 
 PAYLOAD = {
+    "consent_company_profile": True,
     "name_ko": "한빛코스메틱",
     "name_en": "Hanbit Cosmetics",
     "business_number": "220-81-62517",
@@ -150,7 +151,7 @@ def test_company_create_missing_fields_422(client):
     response = api_call(client, "POST", LIST, headers=bearer(user), json={"name_en": "Only English"})
 
     error = assert_error(response, 422, "invalid")
-    assert set(error["fields"]) == {"business_number", "name_ko", "representative"}
+    assert set(error["fields"]) == {"business_number", "name_ko", "representative", "consent_company_profile"}
 
 
 def test_company_create_duplicate_business_number_409(client):
@@ -433,3 +434,42 @@ def test_unit_of_work_unique_violation_from_concurrent_write_409():
 
     assert list(caught.value.fields) == ["business_number"]
     assert db.session.scalar(select(func.count()).select_from(Company)) == 1
+
+
+def test_company_create_without_consent_422_names_field_saves_nothing(client):
+    from consultroom.privacy.models import ConsentRecord
+
+    user = make_user("sme")
+    body = {k: v for k, v in PAYLOAD.items() if k != "consent_company_profile"}
+
+    missing = api_call(client, "POST", LIST, headers=bearer(user), json=body)
+    refused = api_call(client, "POST", LIST, headers=bearer(user), json={**body, "consent_company_profile": False})
+    both = api_call(client, "POST", LIST, headers=bearer(user), json={"name_en": "Only English"})
+
+    for response in (missing, refused):
+        assert response.status_code == 422
+        assert list(response.get_json()["error"]["fields"]) == ["consent_company_profile"]
+    assert both.status_code == 422
+    assert set(both.get_json()["error"]["fields"]) == {
+        "consent_company_profile",
+        "name_ko",
+        "business_number",
+        "representative",
+    }
+    assert db.session.scalar(select(func.count()).select_from(Company)) == 0
+    assert db.session.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_company_create_records_consent_via_api(client):
+    from consultroom.privacy.models import ConsentRecord
+    from consultroom.privacy.notices import NOTICES
+
+    user = make_user("sme")
+
+    response = api_call(client, "POST", LIST, headers=bearer(user), json=PAYLOAD)
+
+    assert response.status_code == 201
+    record = db.session.scalars(select(ConsentRecord)).one()
+    assert (record.subject_type, record.subject_id, record.user_id) == ("company", response.get_json()["id"], user.id)
+    assert (record.purpose, record.granted, record.via) == ("company_profile", True, "api")
+    assert record.notice_version == NOTICES["company_profile"].version

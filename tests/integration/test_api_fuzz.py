@@ -263,6 +263,9 @@ def test_fuzz_covers_every_body_endpoint():
         ("/api/v1/consultations/{booking_id}/stage", "post"),
         ("/api/v1/consultations/{booking_id}/contracts", "post"),
         ("/api/v1/rates/{currency}/{day}", "put"),
+        # fuzzed in test_api_privacy.py
+        ("/api/v1/me/consents/marketing_email", "put"),
+        ("/api/v1/me/erasure-requests", "post"),
     }
 
 

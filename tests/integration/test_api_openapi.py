@@ -15,6 +15,8 @@ HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "tra
 PERSONAL = {"contact_name", "contact_email", "contact_phone", "representative", "email", "name"}
 # Buyers' and interpreters' telephone numbers, and the e-mail of the account an interpreter is linked to.
 PERSONAL |= {"phone", "account_email"}
+# Free text written about people (staff notes on a buyer, a request's notes, log notes, deletion requests).
+PERSONAL |= {"notes", "note", "buyer_profile", "response"}
 
 
 def _operations(doc):
@@ -100,6 +102,7 @@ def test_openapi_responses_match_documented_schemas(client):
         "name_ko": "한빛코스메틱",
         "representative": "김영수",
         "languages": ["ko"],
+        "consent_company_profile": True,
     }
     seen = set()
 
@@ -140,6 +143,7 @@ def test_openapi_responses_match_documented_schemas(client):
     _rounds_and_bookings_tour(client, call, owner_h, staff_h)
     _registry_and_matching_tour(client, call, owner_h, staff_h)
     _outcomes_and_reports_tour(call, staff_h)
+    _privacy_tour(call, owner_h, staff_h)
     token_id = created.get_json()["id"]
     call("DELETE", "/api/v1/tokens/{token_id}", 404, headers=owner_h, token_id=token_id)
     call("DELETE", "/api/v1/tokens/{token_id}", 204, headers=staff_h, token_id=token_id)
@@ -521,3 +525,29 @@ def _outcomes_and_reports_tour(call, staff_h):
     call("GET", "/api/v1/reports/program", 422, headers=staff_h, query={"year": "1999"})
     call("GET", "/api/v1/reports/program", 404, headers=sme_h)
     call("GET", "/api/v1/reports/program", 401)
+
+
+def _privacy_tour(call, owner_h, staff_h):
+    admin_h = bearer(make_user("admin"))
+    call("GET", "/api/v1/me/data", 200, headers=owner_h)
+    call("GET", "/api/v1/me/data", 401)
+    call("GET", "/api/v1/me/consents", 200, headers=owner_h)
+    call("GET", "/api/v1/me/consents", 401)
+    consent = "/api/v1/me/consents/marketing_email"
+    call("PUT", consent, 200, headers=owner_h, json={"granted": False})
+    call("PUT", consent, 422, headers=owner_h, json={"granted": None})
+    call("PUT", consent, 400, headers=owner_h, data=b"[]", content_type="application/json")
+    call("PUT", consent, 415, headers=owner_h, data=b"{}", content_type="text/plain")
+    call("PUT", consent, 401, json={"granted": True})
+    erasure = "/api/v1/me/erasure-requests"
+    call("POST", erasure, 403, headers=staff_h, json={})
+    call("POST", erasure, 422, headers=owner_h, json={"note": 1})
+    call("POST", erasure, 400, headers=owner_h, data=b"[]", content_type="application/json")
+    call("POST", erasure, 415, headers=owner_h, data=b"{}", content_type="text/plain")
+    call("POST", erasure, 201, headers=owner_h, json={"note": "Please delete my data."})
+    call("POST", erasure, 409, headers=owner_h, json={})
+    call("POST", erasure, 401, json={})
+    call("GET", "/api/v1/access-log", 200, headers=admin_h)
+    call("GET", "/api/v1/access-log", 422, headers=admin_h, query={"action": "read"})
+    call("GET", "/api/v1/access-log", 404, headers=staff_h)
+    call("GET", "/api/v1/access-log", 401)

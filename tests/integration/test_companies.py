@@ -24,6 +24,7 @@ FORM = {
     "contact_name": "김영수",
     "contact_email": "export@hanbit.example.kr",
     "contact_phone": "051-123-4567",
+    "consent_company_profile": "y",
 }
 
 

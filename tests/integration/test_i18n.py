@@ -34,6 +34,7 @@ REGISTRATION = {
     "name": "박지훈",
     "password": "export-2021-busan",
     "password_confirm": "export-2021-busan",
+    "consent_account": "y",
 }
 
 

@@ -156,4 +156,4 @@ def test_cli_run_job_and_unknown_job(app):
 
 
 def test_registered_jobs_of_the_app():
-    assert {"open_rounds", "close_booking", "send_reminders", "deliver_mail"} <= set(JOBS)
+    assert {"open_rounds", "close_booking", "send_reminders", "deliver_mail", "privacy_retention"} <= set(JOBS)

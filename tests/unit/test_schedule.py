@@ -53,3 +53,16 @@ def test_slot_starts_fill_the_day():
     assert len(slots) == 7  # 10:00, 11:00, ... 16:00; each 50 minutes
     assert slots[0] == (datetime(2021, 3, 10, 1, 0, tzinfo=UTC), datetime(2021, 3, 10, 1, 50, tzinfo=UTC))
     assert slots[-1][1] <= datetime(2021, 3, 10, 8, 0, tzinfo=UTC)
+
+
+def test_floor_minutes_daily_period_is_one_key_per_utc_day():
+    from datetime import UTC, datetime
+
+    from consultroom.timeutil import floor_minutes
+
+    morning = datetime(2026, 3, 2, 1, 5, tzinfo=UTC)
+    evening = datetime(2026, 3, 2, 23, 59, 59, tzinfo=UTC)
+    assert floor_minutes(morning, 24 * 60) == datetime(2026, 3, 2, tzinfo=UTC)
+    assert floor_minutes(evening, 24 * 60) == datetime(2026, 3, 2, tzinfo=UTC)
+    assert floor_minutes(morning, 5) == datetime(2026, 3, 2, 1, 5, tzinfo=UTC)
+    assert floor_minutes(datetime(2026, 3, 2, 1, 9, tzinfo=UTC), 5) == datetime(2026, 3, 2, 1, 5, tzinfo=UTC)

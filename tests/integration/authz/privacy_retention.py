@@ -6,9 +6,33 @@ extend_world(people, params) may create objects and add path parameters; it runs
 
 from __future__ import annotations
 
-EXPECT: dict[tuple[str, str], dict[str, object]] = {}
+L = "login"
+
+
+def _roles(anon, owner, other, staff, admin) -> dict[str, object]:
+    return {"anon": anon, "owner": owner, "other": other, "staff": staff, "admin": admin}
+
+
+EXPECT: dict[tuple[str, str], dict[str, object]] = {
+    # retention periods and the dry run are admins'; an empty form re-shows the page with its errors.
+    # "Run now" finds nothing due in the fresh world and redirects.
+    ("retention.settings", "GET"): _roles(L, 404, 404, 404, 200),
+    ("retention.settings", "POST"): _roles(L, 404, 404, 404, 200),
+    ("retention.run", "POST"): _roles(L, 404, 404, 404, 302),
+    # deletion requests are handled by staff; SMEs ask on their own My data page. An empty form
+    # (no person chosen, no decision) re-shows the page.
+    ("retention.requests", "GET"): _roles(L, 404, 404, 200, 200),
+    ("retention.requests", "POST"): _roles(L, 404, 404, 200, 200),
+    ("retention.request_detail", "GET"): _roles(L, 404, 404, 200, 200),
+    ("retention.request_detail", "POST"): _roles(L, 404, 404, 200, 200),
+}
 DATA: dict[tuple[str, str], dict[str, str]] = {}
 
 
 def extend_world(people: dict, params: dict) -> None:
-    return None
+    from consultroom.privacy.erasure import request_erasure
+
+    req = request_erasure(
+        subject_type="buyer", subject_id=params["buyer_id"], note="Asked by e-mail", actor=people["staff"]
+    )
+    params["request_id"] = req.id

@@ -6,7 +6,34 @@ extend_world(people, params) may create objects and add path parameters; it runs
 
 from __future__ import annotations
 
-EXPECT: dict[tuple[str, str], dict[str, object]] = {}
+L = "login"
+
+
+def _roles(anon, owner, other, staff, admin) -> dict[str, object]:
+    return {"anon": anon, "owner": owner, "other": other, "staff": staff, "admin": admin}
+
+
+ADMIN_ONLY = _roles(L, 404, 404, 404, 200)
+EVERY_USER = _roles(L, 200, 200, 200, 200)
+
+EXPECT: dict[tuple[str, str], dict[str, object]] = {
+    # a person's own data: every account sees and downloads its own; SME users ask for deletion (an empty
+    # form re-shows the page with the unticked confirmation), staff and admin accounts may not (403)
+    ("mydata.index", "GET"): EVERY_USER,
+    ("mydata.export_json", "GET"): EVERY_USER,
+    ("mydata.export_xlsx", "GET"): EVERY_USER,
+    ("mydata.request_erasure", "POST"): _roles(L, 200, 200, 403, 403),
+    # the access log: admins only; everyone else gets 404
+    ("access_log.index", "GET"): ADMIN_ONLY,
+    ("access_log.export_csv", "GET"): ADMIN_ONLY,
+    ("access_log.export_xlsx", "GET"): ADMIN_ONLY,
+    # API: {} is a valid deletion request (the note is optional), not a valid consent (granted missing)
+    ("api.my_data", "GET"): _roles(401, 200, 200, 200, 200),
+    ("api.my_consents", "GET"): _roles(401, 200, 200, 200, 200),
+    ("api.set_marketing_consent", "PUT"): _roles(401, 422, 422, 422, 422),
+    ("api.create_erasure_request", "POST"): _roles(401, 201, 201, 403, 403),
+    ("api.list_access_log", "GET"): _roles(401, 404, 404, 404, 200),
+}
 DATA: dict[tuple[str, str], dict[str, str]] = {}
 
 

@@ -1,0 +1,195 @@
+"""The personal-data access log (PIPA): who among staff and admins saw or exported whose personal data.
+
+Views and API routes call `log_access` after they have authorized the request and before they commit,
+so the rows are written in the request's one transaction. Lists log the subjects of the page shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TypeVar
+
+from sqlalchemy import Select, insert, select
+
+from consultroom.accounts.models import User
+from consultroom.buyers.models import Buyer
+from consultroom.db import utcnow
+from consultroom.extensions import db
+from consultroom.interpreters.models import Interpreter
+from consultroom.privacy.models import SUBJECT_TYPES, PersonalDataAccess
+from consultroom.timeutil import SEOUL
+
+T = TypeVar("T")
+
+ACTIONS = ("view", "export")
+VIAS = ("web", "api")
+WHAT_MAX = 120
+
+
+def should_log(actor: User) -> bool:
+    """Only staff and admins are logged: an SME only ever sees its own company's data, which is no
+    access to another person's data, and the signed-link pages show a party only its own."""
+    return bool(getattr(actor, "is_authenticated", False) and actor.is_staff)
+
+
+def can_read_access_log(user: User) -> bool:
+    """Admins only: the log tells who looked at whom, which staff members should not browse."""
+    return bool(user.is_authenticated and user.is_admin)
+
+
+def _access_rows(*, actor: User, subjects: Iterable[tuple[str, int]], action: str, what: str, via: str) -> list[dict]:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if via not in VIAS:
+        raise ValueError(f"unknown channel {via!r}")
+    if not should_log(actor):
+        return []
+    at = utcnow()
+    actor_id = actor.id
+    seen: set[tuple[str, int]] = set()
+    rows = []
+    for subject_type, subject_id in subjects:
+        if subject_type not in SUBJECT_TYPES:
+            raise ValueError(f"unknown subject type {subject_type!r}")
+        key = (subject_type, int(subject_id))
+        if key in seen or key == ("user", actor_id):
+            continue
+        seen.add(key)
+        rows.append(
+            {
+                "at": at,
+                "actor_id": actor_id,
+                "subject_type": subject_type,
+                "subject_id": key[1],
+                "action": action,
+                "what": what[:WHAT_MAX],
+                "via": via,
+            }
+        )
+    return rows
+
+
+def _insert(rows: list[dict]) -> None:
+    if rows:
+        # One multi-row VALUES statement, not one INSERT per subject.
+        db.session.execute(insert(PersonalDataAccess).values(rows))
+
+
+def log_access(
+    *,
+    actor: User,
+    subjects: Iterable[tuple[str, int]],
+    action: str,
+    what: str,
+    via: str = "web",
+) -> int:
+    """Record one row per subject, in one INSERT whatever the number of subjects (list pages stay at a
+    constant number of queries). The actor's own user record is not logged. Returns the rows written."""
+    rows = _access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
+    _insert(rows)
+    return len(rows)
+
+
+def commit_logged(
+    body: T,
+    *,
+    actor: User,
+    subjects: Iterable[tuple[str, int]],
+    what: str,
+    action: str = "view",
+    via: str = "web",
+) -> T:
+    """For views: log the access, commit, and hand back the page or answer already built from the data.
+
+    The body is built first because committing expires the loaded objects (a template reading them after
+    would reload each row). The rows are made and the read transaction ended before the INSERT, so the
+    INSERT is the first statement of a fresh transaction: on SQLite it waits for the write lock instead of
+    failing on a stale snapshot (as consultroom.api.auth does when it records a token's use)."""
+    rows = _access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
+    if rows:
+        db.session.commit()
+        _insert(rows)
+        db.session.commit()
+    return body
+
+
+def companies(items: Iterable) -> list[tuple[str, int]]:
+    return [("company", c.id) for c in items]
+
+
+def buyers(items: Iterable) -> list[tuple[str, int]]:
+    return [("buyer", b.id) for b in items]
+
+
+def interpreters(items: Iterable) -> list[tuple[str, int]]:
+    return [("interpreter", i.id) for i in items]
+
+
+def users(items: Iterable) -> list[tuple[str, int]]:
+    return [("user", u.id) for u in items]
+
+
+def mail_recipients(mails: Iterable) -> list[tuple[str, int]]:
+    """Whose e-mail addresses a list of outbox mails shows: accounts by their user_id, buyers and
+    interpreters (who have no account) by address; two queries however many mails."""
+    mails = list(mails)
+    subjects = sorted({("user", m.user_id) for m in mails if m.user_id is not None})
+    addresses = {m.to_addr.lower() for m in mails if m.user_id is None and m.to_addr}
+    # Queried whenever mails are shown, so a page costs the same number of queries whoever they went to.
+    if mails:
+        subjects += [("buyer", i) for i in db.session.scalars(select(Buyer.id).where(Buyer.email.in_(addresses)))]
+        subjects += [
+            ("interpreter", i)
+            for i in db.session.scalars(select(Interpreter.id).where(Interpreter.email.in_(addresses)))
+        ]
+    return subjects
+
+
+@dataclass(frozen=True)
+class AccessFilter:
+    actor_id: int | None = None
+    subject_type: str = ""
+    subject_id: int | None = None
+    action: str = ""
+    start: date | None = None  # first day, Asia/Seoul
+    end: date | None = None  # last day, Asia/Seoul, included
+
+
+def _seoul_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=SEOUL)
+
+
+def access_query(f: AccessFilter) -> Select:
+    """The log, newest first, filtered; days are Asia/Seoul days as staff read them."""
+    stmt = select(PersonalDataAccess).order_by(PersonalDataAccess.at.desc(), PersonalDataAccess.id.desc())
+    if f.actor_id is not None:
+        stmt = stmt.where(PersonalDataAccess.actor_id == f.actor_id)
+    if f.subject_type:
+        stmt = stmt.where(PersonalDataAccess.subject_type == f.subject_type)
+    if f.subject_id is not None:
+        stmt = stmt.where(PersonalDataAccess.subject_id == f.subject_id)
+    if f.action:
+        stmt = stmt.where(PersonalDataAccess.action == f.action)
+    if f.start is not None:
+        stmt = stmt.where(PersonalDataAccess.at >= _seoul_midnight(f.start))
+    if f.end is not None:
+        stmt = stmt.where(PersonalDataAccess.at < _seoul_midnight(f.end + timedelta(days=1)))
+    return stmt
+
+
+def actors_of(rows: Iterable[PersonalDataAccess]) -> dict[int, User]:
+    """The actors of a page of rows in one query."""
+    ids = {r.actor_id for r in rows if r.actor_id is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def staff_users() -> list[User]:
+    """The filter's choices: today's staff and admins, and anyone already in the log (a former staff
+    member's accesses stay searchable after their role changed)."""
+    in_log = select(PersonalDataAccess.actor_id).where(PersonalDataAccess.actor_id.is_not(None)).distinct()
+    stmt = select(User).where(User.role.in_(("staff", "admin")) | User.id.in_(in_log)).order_by(User.name, User.id)
+    return list(db.session.scalars(stmt))

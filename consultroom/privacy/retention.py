@@ -1,0 +1,442 @@
+"""Retention: how long each kind of personal data is kept after the program year it last belongs to,
+what is due for anonymisation now (the dry run) and doing exactly that (the scheduled job).
+
+A subject's last program year is the latest round year of its bookings (a company through
+bookings.company_id, a buyer through buyer_id, an interpreter through interpreter_id), or, without
+bookings, the year it was registered; a login counts too, so an account still in use is never
+anonymised. Its data is due when that year has ended (31 Dec 24:00 Asia/Seoul) plus the months set
+for its kind. Free text is due per consultation, by the year of its round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, delete, exists, func, or_, select
+
+from consultroom.accounts.models import Role, User
+from consultroom.audit.models import AuditEntry
+from consultroom.audit.services import record
+from consultroom.bookings.models import Booking, WaitlistEntry
+from consultroom.buyers.models import Buyer
+from consultroom.companies.models import Company
+from consultroom.errors import Invalid, NotAllowed
+from consultroom.extensions import db
+from consultroom.interpreters.models import Interpreter, InterpreterException
+from consultroom.outcomes.models import ConsultationLog, Contract, Outcome, OutcomeChange
+from consultroom.privacy import anonymise
+from consultroom.privacy.models import (
+    RETENTION_KINDS,
+    Anonymisation,
+    PersonalDataAccess,
+    RetentionKind,
+    RetentionRule,
+    SubjectType,
+)
+from consultroom.rounds.models import Round
+from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+from consultroom.timeutil import SEOUL, month_add, seoul_date, seoul_to_utc
+
+DEFAULT_MONTHS: dict[str, int] = {
+    RetentionKind.SME_ACCOUNTS.value: 36,
+    RetentionKind.BUYER_CONTACTS.value: 36,
+    RetentionKind.INTERPRETER_CONTACTS.value: 36,
+    RetentionKind.FREE_TEXT.value: 24,
+    RetentionKind.ACCESS_LOG.value: 24,
+}
+MAX_MONTHS = 1200
+KIND_LABELS = {
+    RetentionKind.SME_ACCOUNTS.value: _l("SME accounts and company contacts"),
+    RetentionKind.BUYER_CONTACTS.value: _l("Buyer contacts"),
+    RetentionKind.INTERPRETER_CONTACTS.value: _l("Interpreter contacts"),
+    RetentionKind.FREE_TEXT.value: _l("Free text (requests, consultation logs, survey comments, notes)"),
+    RetentionKind.ACCESS_LOG.value: _l("Personal data access log"),
+}
+# Which subjects each contact kind covers.
+CONTACT_KINDS: dict[str, tuple[str, ...]] = {
+    RetentionKind.SME_ACCOUNTS.value: (SubjectType.COMPANY.value, SubjectType.USER.value),
+    RetentionKind.BUYER_CONTACTS.value: (SubjectType.BUYER.value,),
+    RetentionKind.INTERPRETER_CONTACTS.value: (SubjectType.INTERPRETER.value,),
+}
+
+
+def can_manage_retention(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_admin)
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS[kind])
+
+
+# --- rules -----------------------------------------------------------------------------------------
+
+
+def get_rules() -> dict[str, int]:
+    rules = dict(DEFAULT_MONTHS)
+    rules.update({r.kind: r.months for r in db.session.scalars(select(RetentionRule))})
+    return rules
+
+
+def _months(raw: object) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw if raw is not None else "").strip()
+        if not (text.isascii() and text.isdecimal() and len(text) <= 4):
+            return None
+        value = int(text)
+    return value if 0 <= value <= MAX_MONTHS else None
+
+
+def update_rules(*, data: Mapping[str, object], actor: User) -> dict[str, int]:
+    """Set every kind's period (whole months 0..1200); nothing is saved if any value is bad."""
+    if not can_manage_retention(actor):
+        raise NotAllowed(_("Only administrators set retention periods."))
+    values: dict[str, int] = {}
+    errors: dict[str, list[str]] = {}
+    for kind in RETENTION_KINDS:
+        months = _months(data.get(kind))
+        if months is None:
+            errors[kind] = [_("Enter a whole number of months from 0 to %(max)d.", max=MAX_MONTHS)]
+        else:
+            values[kind] = months
+    if errors:
+        names = ", ".join(kind_label(k) for k in errors)
+        raise Invalid(_("Check the retention periods: %(fields)s.", fields=names), fields=errors)
+    existing = {r.kind: r for r in db.session.scalars(select(RetentionRule))}
+    before = get_rules()
+    for kind, months in values.items():
+        rule = existing.get(kind)
+        if rule is None:
+            rule = RetentionRule(kind=kind, months=months, updated_by_id=actor.id)
+            db.session.add(rule)
+            db.session.flush()
+        elif rule.months == months:
+            continue
+        rule.months = months
+        rule.updated_by_id = actor.id
+        db.session.flush()
+        if before[kind] != months:
+            record(
+                actor=actor,
+                action="retention_rule.update",
+                obj=rule,
+                before={"kind": kind, "months": before[kind]},
+                after={"kind": kind, "months": months},
+            )
+    db.session.flush()
+    return get_rules()
+
+
+# --- dates -----------------------------------------------------------------------------------------
+
+
+def due_at(year: int, months: int) -> datetime:
+    """The moment data whose last program year is `year` may be kept no longer (UTC)."""
+    y, m = month_add(year + 1, 1, months)
+    return seoul_to_utc(date(y, m, 1), time(0, 0))
+
+
+def latest_due_year(months: int, now: datetime) -> int | None:
+    """The latest program year whose data is due at `now`, or None."""
+    year = seoul_date(now).year
+    while year >= 1900:
+        if due_at(year, months) <= now:
+            return year
+        year -= 1
+    return None
+
+
+def months_before(now: datetime, months: int) -> datetime:
+    """`now` moved back by whole months in Seoul time (the 31st becomes the month's last day)."""
+    local = now.astimezone(SEOUL)
+    y, m = month_add(local.year, local.month, -months)
+    day = local.day
+    while True:
+        try:
+            return local.replace(year=y, month=m, day=day).astimezone(now.tzinfo)
+        except ValueError:
+            day -= 1
+
+
+# --- the plan --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    kind: str
+    subject_type: str  # user, company, buyer, interpreter; for free text: booking, waitlist, exception
+    subject_id: int
+    name: str  # as it is now, before anonymisation
+    last_year: int
+    due_at: datetime
+
+
+@dataclass
+class RetentionPlan:
+    now: datetime
+    rules: dict[str, int]
+    items: dict[str, list[PlanItem]] = field(default_factory=dict)
+    access_log_rows: int = 0
+    access_log_before: datetime | None = None
+
+    def counts(self) -> dict[str, int]:
+        out = {k: len(self.items.get(k, [])) for k in RETENTION_KINDS}
+        out[RetentionKind.ACCESS_LOG.value] = self.access_log_rows
+        return out
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts().values())
+
+
+def _year(moment: datetime | None) -> int | None:
+    return seoul_date(moment).year if moment is not None else None
+
+
+def _booking_years(column) -> dict[int, int]:
+    stmt = (
+        select(column, func.max(Round.year))
+        .join(Round, Round.id == Booking.round_id)
+        .where(column.is_not(None))
+        .group_by(column)
+    )
+    return {ident: year for ident, year in db.session.execute(stmt)}
+
+
+def _upcoming_ids(column, now: datetime) -> set[int]:
+    stmt = select(column).where(
+        column.is_not(None), Booking.status.in_(anonymise.UPCOMING_STATUSES), Booking.starts_at > now
+    )
+    return set(db.session.scalars(stmt.distinct()))
+
+
+def _done(subject_type: str, kind: str) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(Anonymisation.subject_id).where(
+                Anonymisation.subject_type == subject_type, Anonymisation.kind == kind
+            )
+        )
+    )
+
+
+def _latest(*years: int | None) -> int:
+    return max(y for y in years if y is not None)
+
+
+def _sme_items(months: int, now: datetime) -> list[PlanItem]:
+    kind = RetentionKind.SME_ACCOUNTS.value
+    booked = _booking_years(Booking.company_id)
+    upcoming = _upcoming_ids(Booking.company_id, now)
+    users = list(db.session.scalars(select(User).where(User.role == Role.SME.value).order_by(User.id)))
+    login_by_company: dict[int, int] = {}
+    for u in users:
+        if u.company_id is not None and u.last_login_at is not None:
+            login_by_company[u.company_id] = max(login_by_company.get(u.company_id, 0), _year(u.last_login_at))
+    items = []
+    done = _done(SubjectType.COMPANY.value, kind)
+    for c in db.session.scalars(select(Company).order_by(Company.id)):
+        if c.id in done or c.id in upcoming:
+            continue
+        last = _latest(booked.get(c.id), _year(c.created_at), login_by_company.get(c.id))
+        if (due := due_at(last, months)) <= now:
+            items.append(PlanItem(kind, SubjectType.COMPANY.value, c.id, c.display_name, last, due))
+    done = _done(SubjectType.USER.value, kind)
+    for u in users:
+        if u.id in done or (u.company_id is not None and u.company_id in upcoming):
+            continue
+        # A user is kept as long as its company takes part, and as long as it logs in.
+        last = _latest(booked.get(u.company_id), _year(u.created_at), _year(u.last_login_at))
+        if (due := due_at(last, months)) <= now:
+            items.append(PlanItem(kind, SubjectType.USER.value, u.id, anonymise.display_name("user", u), last, due))
+    return items
+
+
+def _person_items(kind: str, subject_type: str, model, column, months: int, now: datetime) -> list[PlanItem]:
+    booked = _booking_years(column)
+    upcoming = _upcoming_ids(column, now)
+    done = _done(subject_type, kind)
+    logins: dict[int, int] = {}
+    if model is Interpreter:
+        # An interpreter using its account is still active.
+        stmt = select(Interpreter.id, User.last_login_at).join(User, User.id == Interpreter.user_id)
+        logins = {i: _year(at) for i, at in db.session.execute(stmt) if at is not None}
+    items = []
+    for s in db.session.scalars(select(model).order_by(model.id)):
+        if s.id in done or s.id in upcoming:
+            continue
+        last = _latest(booked.get(s.id), _year(s.created_at), logins.get(s.id))
+        if (due := due_at(last, months)) <= now:
+            items.append(PlanItem(kind, subject_type, s.id, anonymise.display_name(subject_type, s), last, due))
+    return items
+
+
+def _has_text(column):
+    return and_(column.is_not(None), column != "")
+
+
+def _free_text_items(months: int, now: datetime) -> list[PlanItem]:
+    kind = RetentionKind.FREE_TEXT.value
+    last_year = latest_due_year(months, now)
+    if last_year is None:
+        return []
+    outcome_ids = select(Outcome.id).where(Outcome.booking_id == Booking.id)
+    texts = or_(
+        _has_text(Booking.products),
+        _has_text(Booking.buyer_profile),
+        _has_text(Booking.notes),
+        exists().where(
+            ConsultationLog.booking_id == Booking.id,
+            or_(
+                _has_text(ConsultationLog.products_discussed),
+                _has_text(ConsultationLog.samples_text),
+                _has_text(ConsultationLog.next_action),
+                _has_text(ConsultationLog.notes),
+            ),
+        ),
+        exists().where(OutcomeChange.outcome_id.in_(outcome_ids), _has_text(OutcomeChange.note)),
+        exists().where(Contract.outcome_id.in_(outcome_ids), _has_text(Contract.items)),
+        exists()
+        .where(
+            SurveyInvitation.booking_id == Booking.id,
+            SurveyResponse.invitation_id == SurveyInvitation.id,
+            SurveyAnswer.response_id == SurveyResponse.id,
+            _has_text(SurveyAnswer.text),
+        )
+        .correlate(Booking),
+    )
+    stmt = (
+        select(Booking.id, Round.year, Booking.starts_at, Company.name_ko, Company.name_en)
+        .join(Round, Round.id == Booking.round_id)
+        .join(Company, Company.id == Booking.company_id)
+        # A consultation still to come keeps its request, whatever the year (never touched).
+        .where(Round.year <= last_year, Booking.starts_at <= now, texts)
+        .order_by(Booking.starts_at, Booking.id)
+    )
+    items = []
+    for bid, year, starts_at, name_ko, name_en in db.session.execute(stmt):
+        label = f"{name_ko or name_en} · {seoul_date(starts_at).isoformat()}"
+        items.append(PlanItem(kind, "booking", bid, label, year, due_at(year, months)))
+    stmt = (
+        select(WaitlistEntry.id, Round.year, Round.day, Company.name_ko, Company.name_en)
+        .join(Round, Round.id == WaitlistEntry.round_id)
+        .join(Company, Company.id == WaitlistEntry.company_id)
+        .where(
+            Round.year <= last_year,
+            Round.day < seoul_date(now),
+            or_(
+                _has_text(WaitlistEntry.products),
+                _has_text(WaitlistEntry.buyer_profile),
+                _has_text(WaitlistEntry.notes),
+            ),
+        )
+        .order_by(Round.day, WaitlistEntry.id)
+    )
+    for eid, year, day, name_ko, name_en in db.session.execute(stmt):
+        label = f"{name_ko or name_en} · {day.isoformat()}"
+        items.append(PlanItem(kind, "waitlist", eid, label, year, due_at(year, months)))
+    stmt = (
+        select(InterpreterException.id, InterpreterException.day, Interpreter.name)
+        .join(Interpreter, Interpreter.id == InterpreterException.interpreter_id)
+        .where(InterpreterException.day < date(last_year + 1, 1, 1), _has_text(InterpreterException.note))
+        .order_by(InterpreterException.day, InterpreterException.id)
+    )
+    for xid, day, name in db.session.execute(stmt):
+        items.append(
+            PlanItem(kind, "exception", xid, f"{name} · {day.isoformat()}", day.year, due_at(day.year, months))
+        )
+    return items
+
+
+def plan(*, now: datetime) -> RetentionPlan:
+    """What is due for anonymisation at `now`, per kind; changes nothing (the dry run)."""
+    rules = get_rules()
+    result = RetentionPlan(now=now, rules=rules)
+    result.items[RetentionKind.SME_ACCOUNTS.value] = _sme_items(rules[RetentionKind.SME_ACCOUNTS.value], now)
+    result.items[RetentionKind.BUYER_CONTACTS.value] = _person_items(
+        RetentionKind.BUYER_CONTACTS.value,
+        SubjectType.BUYER.value,
+        Buyer,
+        Booking.buyer_id,
+        rules[RetentionKind.BUYER_CONTACTS.value],
+        now,
+    )
+    result.items[RetentionKind.INTERPRETER_CONTACTS.value] = _person_items(
+        RetentionKind.INTERPRETER_CONTACTS.value,
+        SubjectType.INTERPRETER.value,
+        Interpreter,
+        Booking.interpreter_id,
+        rules[RetentionKind.INTERPRETER_CONTACTS.value],
+        now,
+    )
+    result.items[RetentionKind.FREE_TEXT.value] = _free_text_items(rules[RetentionKind.FREE_TEXT.value], now)
+    cutoff = months_before(now, rules[RetentionKind.ACCESS_LOG.value])
+    result.access_log_before = cutoff
+    result.access_log_rows = db.session.scalar(
+        select(func.count()).select_from(PersonalDataAccess).where(PersonalDataAccess.at < cutoff)
+    )
+    return result
+
+
+def _audit_rows(*, actor: User | None, action: str, object_type: str, ids: list[int], after: dict) -> None:
+    # Rows changed in bulk are not loaded; the entries say the same as record() would.
+    actor_id = actor.id if actor is not None else None
+    db.session.add_all(
+        AuditEntry(actor_id=actor_id, action=action, object_type=object_type, object_id=i, after=after) for i in ids
+    )
+
+
+def apply(*, now: datetime, actor: User | None = None) -> RetentionPlan:
+    """Anonymise exactly what plan(now=now) lists, delete the access log past its period, and
+    return that plan. Safe to rerun: what is done is no longer planned."""
+    todo = plan(now=now)
+    for kind in CONTACT_KINDS:
+        for item in todo.items[kind]:
+            anonymise.anonymise_subject(
+                subject_type=item.subject_type,
+                subject_id=item.subject_id,
+                reason="retention",
+                actor=actor,
+                kinds=[kind],
+                now=now,
+            )
+    text = todo.items[RetentionKind.FREE_TEXT.value]
+    by_type: dict[str, list[int]] = {"booking": [], "waitlist": [], "exception": []}
+    for item in text:
+        by_type[item.subject_type].append(item.subject_id)
+    anonymise.erase_booking_text(by_type["booking"])
+    anonymise.erase_waitlist_text(by_type["waitlist"])
+    anonymise.erase_exception_notes(by_type["exception"])
+    after = {"kind": RetentionKind.FREE_TEXT.value, "reason": "retention"}
+    for subject_type, table in (
+        ("booking", "bookings"),
+        ("waitlist", "waitlist_entries"),
+        ("exception", "interpreter_exceptions"),
+    ):
+        _audit_rows(actor=actor, action="privacy.erase_text", object_type=table, ids=by_type[subject_type], after=after)
+    if todo.access_log_rows:
+        db.session.execute(
+            delete(PersonalDataAccess)
+            .where(PersonalDataAccess.at < todo.access_log_before)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.add(
+            AuditEntry(
+                actor_id=actor.id if actor is not None else None,
+                action="privacy.purge_access_log",
+                object_type="personal_data_access",
+                object_id=None,
+                after={"deleted": todo.access_log_rows, "before": todo.access_log_before.isoformat()},
+            )
+        )
+    db.session.flush()
+    # Bulk updates bypass the objects already loaded; later reads must see the new values.
+    db.session.expire_all()
+    return todo
