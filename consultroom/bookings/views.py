@@ -67,7 +67,7 @@ def book(round_id: int, slot_id: int):
             db.session.commit()
             flash(_("Your booking is made. We will match a buyer and an interpreter and let you know."), "success")
             return redirect(url_for("bookings.my_bookings"))
-    return render_template("bookings/book.html", rnd=rnd, slot=slot, form=form)
+    return render_template("bookings/book.html", rnd=rnd, slot=slot, form=form, kept_months=_free_text_months())
 
 
 @bp.route("/rounds/<int:round_id>/waitlist", methods=["GET", "POST"])
@@ -88,7 +88,15 @@ def join_waitlist(round_id: int):
             db.session.commit()
             flash(_("Your company is on the waitlist. If a slot becomes free, it is booked for you."), "success")
             return redirect(url_for("bookings.my_bookings"))
-    return render_template("bookings/waitlist.html", rnd=rnd, form=form)
+    return render_template("bookings/waitlist.html", rnd=rnd, form=form, kept_months=_free_text_months())
+
+
+def _free_text_months() -> int:
+    """For the notice beside the request form (PIPA): how long its free text is kept."""
+    from consultroom.privacy.models import RetentionKind
+    from consultroom.privacy.retention import get_rules
+
+    return get_rules()[RetentionKind.FREE_TEXT.value]
 
 
 @bp.post("/waitlist/<int:entry_id>/leave")

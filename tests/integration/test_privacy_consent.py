@@ -408,3 +408,25 @@ def test_set_consent_records_only_changes(app):
     assert consent.set_consent(**subject, granted=True) is not None
 
     assert [r.granted for r in _records()] == [False, True]
+
+
+def test_booking_form_tells_who_reads_the_request_and_for_how_long(client, login_as):
+    user, _company = make_sme_with_company()
+    rnd = make_round()
+    db.session.add(RetentionRule(kind="free_text", months=18))
+    db.session.commit()
+    login_as(user)
+
+    page = client.get(f"/rounds/{rnd.id}/slots/{rnd.slots[0].id}/book").get_data(as_text=True)
+
+    notice = page[page.index('id="request-notice"') :]
+    assert re.search(r"18 ?(months|개월)", notice[: notice.index("</p>")])
+    assert 'href="/privacy/"' in notice[: notice.index("</p>")]
+
+
+def test_staff_buyer_and_interpreter_forms_carry_the_third_party_notice(client, login_as):
+    login_as(make_user("staff"))
+
+    for url in ("/staff/buyers/new", "/staff/interpreters/new"):
+        page = client.get(url).get_data(as_text=True)
+        assert 'id="third-party-notice"' in page, url
