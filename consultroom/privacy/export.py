@@ -48,6 +48,7 @@ SECTIONS = (
     "consents",
     "erasure_requests",
 )
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LIST_SECTIONS = frozenset(SECTIONS) - {"account", "company", "interpreter_profile"}
 
 
@@ -376,12 +377,12 @@ def _sheet_rows(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
     return [value] if isinstance(value, dict) else list(value)
 
 
-def to_xlsx(data: dict[str, Any]) -> bytes:
+def to_xlsx(data: dict[str, Any], sections: tuple[str, ...] = SECTIONS) -> bytes:
     """One sheet per section with a heading row; dates as dates (openpyxl gives them a date format),
     numbers as numbers. A section without records keeps its sheet, so the file always has the same sheets."""
     wb = Workbook()
     wb.remove(wb.active)
-    for name in SECTIONS:
+    for name in sections:
         sheet = wb.create_sheet(name[:31])
         rows = _sheet_rows(data, name)
         if not rows:

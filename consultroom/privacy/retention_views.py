@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,10 +14,11 @@ from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
 from consultroom.interpreters.models import Interpreter
-from consultroom.privacy import anonymise, erasure, retention
-from consultroom.privacy.access_log import log_access
+from consultroom.privacy import anonymise, erasure, export, retention, subject_export
+from consultroom.privacy.access_log import commit_logged, log_access
 from consultroom.privacy.forms import HandleErasureForm, RecordErasureForm, RetentionRulesForm, RunRetentionForm
 from consultroom.privacy.models import RETENTION_KINDS, ErasureRequest, RetentionKind
+from consultroom.timeutil import seoul_date
 
 bp = Blueprint("retention", __name__, url_prefix="/staff/privacy")
 
@@ -194,3 +195,36 @@ def request_detail(request_id: int):
     )
     db.session.commit()
     return html
+
+
+_EXPORTS = {
+    "buyer": (Buyer, subject_export.collect_buyer_data, subject_export.BUYER_SECTIONS),
+    "interpreter": (Interpreter, subject_export.collect_interpreter_data, subject_export.INTERPRETER_SECTIONS),
+}
+
+
+@bp.get("/subjects/<subject_type>/<int:subject_id>/export.<fmt>")
+@login_required
+def export_subject(subject_type: str, subject_id: int, fmt: str):
+    """A buyer's or an interpreter's data for staff answering that person's access request; SME
+    users download their own at /my-data/."""
+    authorize(erasure.can_handle_erasure(current_user))
+    if subject_type not in _EXPORTS or fmt not in ("json", "xlsx"):
+        abort(404)
+    model, collect, sections = _EXPORTS[subject_type]
+    subject = get_or_404(db.session, model, subject_id)
+    data = collect(**{subject_type: subject})
+    body = export.to_json(data) if fmt == "json" else export.to_xlsx(data, sections)
+    filename = f"consultroom-{subject_type}-{subject_id}-{seoul_date(utcnow()).isoformat()}.{fmt}"
+    response = Response(
+        body,
+        mimetype="application/json" if fmt == "json" else export.XLSX_MIMETYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+    return commit_logged(
+        response,
+        actor=current_user,
+        subjects=[(subject_type, subject_id)],
+        what="retention.export_subject",
+        action="export",
+    )

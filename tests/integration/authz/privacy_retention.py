@@ -25,6 +25,8 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("retention.requests", "POST"): _roles(L, 404, 404, 200, 200),
     ("retention.request_detail", "GET"): _roles(L, 404, 404, 200, 200),
     ("retention.request_detail", "POST"): _roles(L, 404, 404, 200, 200),
+    # a buyer's or interpreter's data, downloaded by staff for that person's access request
+    ("retention.export_subject", "GET"): _roles(L, 404, 404, 200, 200),
 }
 DATA: dict[tuple[str, str], dict[str, str]] = {}
 
@@ -36,3 +38,4 @@ def extend_world(people: dict, params: dict) -> None:
         subject_type="buyer", subject_id=params["buyer_id"], note="Asked by e-mail", actor=people["staff"]
     )
     params["request_id"] = req.id
+    params.update(subject_type="buyer", subject_id=params["buyer_id"], fmt="json")
