@@ -266,6 +266,9 @@ def _anonymise_buyer(buyer: Buyer) -> None:
     for key, value in values.items():
         setattr(buyer, key, value)
     buyer.active = False
+    # The same company may come back with a new contact: free its (company, country) duplicate key
+    # while keeping its place in the sorted list.
+    buyer.company_key = f"{buyer.company_key[:170]} ~deleted-{buyer.id}"
     # The buyer's own words in its survey answers go too; its scores stay (they are counted).
     responses = (
         select(SurveyResponse.id)

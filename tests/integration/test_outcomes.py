@@ -529,3 +529,20 @@ def test_correcting_a_held_log_to_no_show_removes_an_untouched_outcome_only(held
     services.record_log(booking=fresh, data=no_show, actor=staff, now=utcnow())
     assert (fresh.status, services.outcome_for(fresh)) == ("no_show", None)
     assert [a.before for a in _audit("outcome.delete")] == [{"stage": "follow_up"}]
+
+
+def test_consultation_labels_follow_each_viewers_language(make_client, login_as):
+    # The labels template was once imported without context, so Jinja cached it with the first
+    # viewer's language and every later viewer read that language.
+    booking = make_consultation(past_round())
+    services.record_log(booking=booking, data={"attendance": "held"}, actor=make_user("staff"), now=utcnow())
+    db.session.commit()
+    seen = []
+    for locale in ("ko", "en", "ko"):
+        client = make_client()
+        login_as(make_user("staff", locale=locale), on=client)
+        page = client.get(f"/consultations/{booking.id}").get_data(as_text=True)
+        dd = re.search(r'<dt class="col-sm-3">[^<]+</dt>\s*<dd class="col-sm-9">([^<·]+)', page)
+        seen.append(dd.group(1).strip())
+
+    assert seen == ["진행 완료", "Held", "진행 완료"]

@@ -206,13 +206,14 @@ def test_buyer_with_an_upcoming_confirmed_consultation_is_refused_with_conflict(
 def test_buyer_erasure_drops_pending_mail_and_keeps_business_data():
     staff = make_user("staff")
     buyer = make_buyer(email="john@acme.example.com", country="US", languages=("en",), notes="VIP")
+    name = buyer.company_name
     mail = queue_mail(to="John@Acme.example.com", template="confirm_email", context={"link": "x"}, locale="en")
     req = request_erasure(subject_type="buyer", subject_id=buyer.id, note="", actor=staff)
 
     assert carry_out(request=req, actor=staff) == ["buyer_contacts"]
 
     assert (buyer.contact_name, buyer.phone, buyer.notes, buyer.active) == ("", "", "", False)
-    assert (buyer.company_name, buyer.country, buyer.languages) == (buyer.company_name, "US", ["en"])
+    assert (buyer.company_name, buyer.country, buyer.languages) == (name, "US", ["en"])
     db.session.refresh(mail)
     assert (mail.status, mail.to_addr, mail.body_text) == (
         "failed",
@@ -405,3 +406,24 @@ def test_erasure_pages_in_korean(client, login_as):
     assert "바이어 또는 통역사의 요청 등록" in listing
     assert f"삭제 요청 #{req.id}" in detail and "개인정보 삭제(익명 처리)" in detail
     assert "거절 사유를 입력해 주십시오." in refused
+
+
+def test_erased_buyers_company_can_be_registered_again_with_a_new_contact():
+    from consultroom.buyers.services import create_buyer
+
+    staff = make_user("staff")
+    buyer = make_buyer(company_name="Acme Imports", email="john@acme.example.com", country="US")
+    carry_out(request=request_erasure(subject_type="buyer", subject_id=buyer.id, note="", actor=staff), actor=staff)
+
+    again = create_buyer(
+        data={
+            "company_name": "Acme Imports",
+            "country": "US",
+            "email": "mary@acme.example.com",
+            "timezone": "America/New_York",
+        },
+        actor=staff,
+    )
+
+    assert (again.company_name, again.country, again.active) == ("Acme Imports", "US", True)
+    assert buyer.company_name == "Acme Imports" and buyer.id != again.id
