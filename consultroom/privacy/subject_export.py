@@ -17,7 +17,7 @@ from consultroom.buyers.models import Buyer
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter, InterpreterException, InterpreterHours
-from consultroom.privacy.export import _consent, _erasure, _seoul, _subject_filter
+from consultroom.privacy.export import _consent, _erasure, _interpreter, _seoul, _subject_filter
 from consultroom.privacy.models import ConsentRecord, ErasureRequest
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 
@@ -132,14 +132,7 @@ def collect_interpreter_data(*, interpreter: Interpreter) -> dict[str, Any]:
     data: dict[str, Any] = {
         "generated_at": _seoul(utcnow()),
         "interpreter": {
-            "id": interpreter.id,
-            "name": interpreter.name,
-            "email": interpreter.email,
-            "phone": interpreter.phone,
-            "specialties": interpreter.specialties,
-            "languages": interpreter.languages,
-            "locale": interpreter.locale,
-            "max_sessions_per_day": interpreter.max_sessions_per_day,
+            **_interpreter(interpreter),
             "active": interpreter.active,
             "created_at": _seoul(interpreter.created_at),
         },
