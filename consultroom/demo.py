@@ -447,25 +447,22 @@ def _demo_consents(rng: random.Random) -> int:
     smes = db.session.scalars(select(User).where(User.role == "sme").order_by(User.id)).all()
     rows: list[ConsentRecord] = []
     for user in smes:
-
-        def consent(subject_type: str, subject_id: int, purpose: str, granted: bool, who: User = user) -> None:
-            rows.append(
-                ConsentRecord(
-                    subject_type=subject_type,
-                    subject_id=subject_id,
-                    user_id=who.id,
-                    purpose=purpose,
-                    notice_version=NOTICES[purpose].version,
-                    granted=granted,
-                    via="web",
-                    at=who.created_at,
-                )
-            )
-
-        consent("user", user.id, "account", True)
-        consent("user", user.id, "marketing_email", rng.random() < 0.5)
+        given = [("user", user.id, "account", True), ("user", user.id, "marketing_email", rng.random() < 0.5)]
         if user.company_id is not None:
-            consent("company", user.company_id, "company_profile", True)
+            given.append(("company", user.company_id, "company_profile", True))
+        rows += [
+            ConsentRecord(
+                subject_type=subject_type,
+                subject_id=subject_id,
+                user_id=user.id,
+                purpose=purpose,
+                notice_version=NOTICES[purpose].version,
+                granted=granted,
+                via="web",
+                at=user.created_at,
+            )
+            for subject_type, subject_id, purpose, granted in given
+        ]
     db.session.add_all(rows)
     db.session.flush()
     return len(rows)

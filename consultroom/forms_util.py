@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import flash
 from flask_wtf import FlaskForm
 
@@ -17,6 +19,14 @@ def apply_domain_error(form: FlaskForm, exc: DomainError) -> None:
             placed = True
     if not placed:
         flash(exc.message, "danger")
+
+
+def iso_day(raw: str) -> date:
+    """A day written YYYY-MM-DD exactly; ValueError otherwise. fromisoformat alone also takes
+    "20260306" and week dates, which a form or query field should not."""
+    if len(raw) != 10:
+        raise ValueError(raw)
+    return date.fromisoformat(raw)
 
 
 def small_int(raw: str | None, max_digits: int = 9) -> int | None:

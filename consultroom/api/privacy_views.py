@@ -15,6 +15,7 @@ from consultroom.api.auth import api_auth
 from consultroom.api.http import iso, json_object, query_int, query_text, text_problem, unit_of_work
 from consultroom.errors import Invalid
 from consultroom.extensions import db
+from consultroom.forms_util import iso_day
 from consultroom.privacy import access_log, consent, erasure, export, notices
 from consultroom.privacy.erasure import NOTE_MAX
 from consultroom.privacy.models import SUBJECT_TYPES, ConsentRecord, ErasureRequest
@@ -140,9 +141,7 @@ def _query_day(name: str, errors: dict[str, list[str]]) -> date | None:
     if not raw:
         return None
     try:
-        if len(raw) != 10:
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
+        return iso_day(raw)
     except ValueError:
         errors[name] = [_("Give the date as YYYY-MM-DD.")]
         return None

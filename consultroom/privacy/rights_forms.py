@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from consultroom.forms_util import small_int
+from consultroom.forms_util import iso_day, small_int
 from consultroom.privacy.access_log import AccessFilter
 from consultroom.privacy.erasure import NOTE_MAX
 
@@ -77,9 +77,7 @@ class AccessFilterForm(Form):
         if not raw:
             return None
         try:
-            if len(raw) != 10:
-                raise ValueError(raw)
-            return date.fromisoformat(raw)
+            return iso_day(raw)
         except ValueError:
             raise ValidationError(_l("Give the date as YYYY-MM-DD.")) from None
 
