@@ -55,6 +55,9 @@ class Config:
     # Rate limits: memory in development, Redis in production so limits hold across processes
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # A moving window counts the attempts of the last minute whenever they came: a fixed window lets
+    # twice the limit through across a boundary (and made limit tests depend on the clock).
+    RATELIMIT_STRATEGY = "moving-window"
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per minute;300 per hour")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;30 per hour")
 
@@ -87,6 +90,10 @@ class Config:
     # Absolute links in mails (no request context in jobs)
     BASE_URL = os.environ.get("BASE_URL", "http://localhost:5000")
 
+    # argon2id parameters (time_cost, memory_cost in KiB, parallelism); empty means argon2-cffi's
+    # defaults, RFC 9106's recommendation.
+    PASSWORD_HASH_PARAMS: dict = {}
+
     API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
     # Contracts take the rate of their signing date, or the latest earlier one within this many days
     # (banks publish none on weekends and holidays); older than that is an error, never a guess.
@@ -112,6 +119,9 @@ class TestingConfig(Config):
     MAIL_BACKOFF_SECONDS = 30
     BASE_URL = "http://localhost"
     SERVER_NAME = None
+    # The cheapest argon2id that argon2-cffi accepts: hashing is tested for what it does, not for its
+    # cost (test_password_hash_uses_rfc_9106_parameters_in_production keeps the production ones).
+    PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 
 
 class ProductionConfig(Config):

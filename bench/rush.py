@@ -19,6 +19,7 @@ import json
 import os
 import random
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -95,7 +96,21 @@ def seed(db_url: str, *, clients: int, booths: int, times: int) -> tuple[int, li
         return rnd.id, tokens, len(rnd.slots)
 
 
-def start_gunicorn(db_url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
+GRACEFUL_TIMEOUT = 10  # seconds gunicorn gives its workers to finish at shutdown
+
+
+def listening_socket() -> socket.socket:
+    """A listening socket on a port the kernel picks (port 0), handed to gunicorn as a file
+    descriptor: no other process can take the port between choosing and binding it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def start_gunicorn(db_url: str, sock: socket.socket, workers: int, threads: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "CONSULTROOM_CONFIG": "production",
@@ -107,30 +122,49 @@ def start_gunicorn(db_url: str, port: int, workers: int, threads: int) -> subpro
     }
     cmd = [
         sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "gthread", "--threads", str(threads),
-        "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app",
+        "-b", f"fd://{sock.fileno()}", "--graceful-timeout", str(GRACEFUL_TIMEOUT),
+        "--log-level", "warning", "wsgi:app",
     ]  # fmt: skip
-    return subprocess.Popen(cmd, cwd=ROOT, env=env)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=(sock.fileno(),))
 
 
-def wait_up(port: int, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+def startup_deadline(workers: int, instances: int) -> float:
+    """Seconds to wait for the servers: each worker imports the app (seconds on a loaded 2-core
+    machine), and all of them start at once, so the wait grows with their number."""
+    return 30.0 + 8.0 * workers * instances
+
+
+def wait_up(server: subprocess.Popen, port: int, timeout: float) -> None:
+    """Wait until /healthz answers 200 (the warm-up that follows reaches every worker), or say why not."""
+    deadline = time.monotonic() + timeout
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn on port {port} exited with code {server.returncode} before it answered")
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
+            status = conn.getresponse().status
+            if status == 200:
                 return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn on port {port} did not come up")
+            last_error = f"/healthz answered {status}"
+        except OSError as exc:
+            last_error = f"{type(exc).__name__}: {exc}"
+        time.sleep(0.2)
+    raise SystemExit(f"gunicorn on port {port} did not answer /healthz within {timeout:.0f} s ({last_error})")
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def stop_gunicorn(servers: list[subprocess.Popen]) -> None:
+    """SIGTERM (graceful), then wait longer than gunicorn's own graceful timeout before killing."""
+    for s in servers:
+        if s.poll() is None:
+            s.terminate()
+    for s in servers:
+        try:
+            s.wait(timeout=GRACEFUL_TIMEOUT + 15)
+        except subprocess.TimeoutExpired:
+            s.kill()
+            s.wait()
 
 
 class Stats:
@@ -239,11 +273,15 @@ def main() -> None:
 
     db_url = recreate_database(args.admin_url, args.db_name)
     round_id, tokens, slot_count = seed(db_url, clients=args.clients, booths=args.booths, times=args.times)
-    ports = [free_port() for _ in range(args.instances)]
-    servers = [start_gunicorn(db_url, p, args.workers, args.threads) for p in ports]
+    socks = [listening_socket() for _ in range(args.instances)]
+    ports = [sock.getsockname()[1] for sock in socks]
+    servers = [start_gunicorn(db_url, sock, args.workers, args.threads) for sock in socks]
+    for sock in socks:
+        sock.close()  # gunicorn holds its own copy
     try:
-        for p in ports:
-            wait_up(p)
+        timeout = startup_deadline(args.workers, args.instances)
+        for server, port in zip(servers, ports, strict=True):
+            wait_up(server, port, timeout)
         # Warm every worker's connection pool and imports, outside the measurement.
         run_clients(ports, min(args.clients, 32), lambda i, c, s: [timed(c, "GET", "/healthz") for _ in range(5)])
 
@@ -271,10 +309,7 @@ def main() -> None:
 
         trivial_stats, trivial_wall = run_clients(ports, args.clients, trivial)
     finally:
-        for s in servers:
-            s.terminate()
-        for s in servers:
-            s.wait(timeout=30)
+        stop_gunicorn(servers)
 
     booking = booking_stats.summary(booking_wall)
     plain = trivial_stats.summary(trivial_wall)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import secrets
 import shutil
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import event, text
 from werkzeug.serving import make_server
 
@@ -24,14 +27,37 @@ from consultroom.sqlite import write_intent
 from tests import factories
 
 CHROMIUM = "/usr/bin/chromium"
-_CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_CSRF_FIELD = "csrf_token"  # Flask-WTF's field name and session key
+
+
+_SNAPSHOT = "demo_snapshot"  # the demo copy: a PostgreSQL schema, or an attached SQLite file
 
 
 def database_url(tmp_dir: Path) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... when run with pytest -n N
+    if url and worker:
+        return _worker_database(url, worker)
     if url:
         return url
     return f"sqlite:///{tmp_dir / 'test.sqlite'}"
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """A database of its own for each pytest-xdist worker (<name>_<worker>), created when missing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from config import normalize_db_url
+
+    base = make_url(normalize_db_url(url))
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def is_postgres(app: Flask) -> bool:
@@ -46,6 +72,7 @@ def _reset_schema(app: Flask) -> None:
         if is_postgres(app):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {_SNAPSHOT} CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade(directory=str(ROOT / "migrations"))
 
@@ -58,16 +85,30 @@ class CSRFClient(FlaskClient):
     Without this, requests would share the test's app context, and so its `g` and session.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._csrf_cache: dict[str, str] = {}
+
     def open(self, *args, **kwargs):
         if has_app_context():
             db.session.commit()
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:
-        html = self.get("/", follow_redirects=True).get_data(as_text=True)
-        match = _CSRF_RE.search(html)
-        assert match, "no CSRF token on the start page"
-        return match.group(1)
+        """The token a form on this session's pages carries, made as Flask-WTF makes it.
+
+        Read from the session instead of from a page fetched before every POST: the raw token lives
+        in the session (a login that starts a new session gets a new one), and the signed form value
+        is derived from it, so it is cached per raw token.
+        """
+        with self.session_transaction() as session:
+            raw = session.get(_CSRF_FIELD)
+            if raw is None:
+                raw = session[_CSRF_FIELD] = secrets.token_hex(20)
+        if raw not in self._csrf_cache:
+            serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+            self._csrf_cache[raw] = serializer.dumps(raw)
+        return self._csrf_cache[raw]
 
     def submit(self, url: str, data: dict | None = None, **kwargs):
         data = dict(data or {})
@@ -94,18 +135,64 @@ def app(tmp_path_factory) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-def _empty_tables(app: Flask) -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+_INSERT_RE = re.compile(r'\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+(?:"?\w+"?\.)?"?(\w+)"?', re.IGNORECASE)
+
+
+class WrittenTables:
+    """The tables a test inserted into, seen on the engine (every thread of this process), so the
+    clean-up after it empties those and leaves the other forty-odd alone: on PostgreSQL a TRUNCATE of
+    every table cost about a second per test. Writes by other processes are not seen: such tests take
+    the `every_table` fixture."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self.everything = False
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        match = _INSERT_RE.match(statement)
+        if match:
+            self.names.add(match.group(1))
+
+
+def _empty_tables(app: Flask, written: WrittenTables) -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables) if written.everything or t.name in written.names]
+    if not tables:
+        return
     with db.engine.begin() as conn:
         if is_postgres(app):
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(text(f'DELETE FROM "{t}"'))
+            # Every row of these tables goes, so no foreign key can be left dangling: skip the checks
+            # (and so the order, which cannot satisfy tables that reference each other).
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for t in tables:
+            conn.execute(text(f'DELETE FROM "{t}"'))
+    written.names.clear()
+    written.everything = False
+
+
+@pytest.fixture(scope="session")
+def _written_tables(app: Flask) -> Iterator[WrittenTables]:
+    written = WrittenTables()
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", written)
+    yield written
+    event.remove(engine, "before_cursor_execute", written)
+    # Nothing leaked: every table is empty once the last test has cleaned up after itself.
+    with app.app_context(), db.engine.connect() as conn:
+        left = {
+            t.name for t in db.metadata.sorted_tables if conn.execute(text(f'SELECT 1 FROM "{t.name}" LIMIT 1')).first()
+        }
+    assert not left, f"rows left behind in {sorted(left)}: a test wrote where the clean-up did not look"
+
+
+@pytest.fixture
+def every_table(_written_tables: WrittenTables) -> None:
+    """For tests whose other processes write to the database: empty every table afterwards."""
+    _written_tables.everything = True
 
 
 @pytest.fixture(autouse=True)
-def _clean_state(app: Flask) -> Iterator[None]:
+def _clean_state(app: Flask, _written_tables: WrittenTables) -> Iterator[None]:
     ctx = app.app_context()
     ctx.push()
     # The test's own session starts deferred on SQLite, so a read in the test never holds the write
@@ -117,9 +204,88 @@ def _clean_state(app: Flask) -> Iterator[None]:
     finally:
         db.session.rollback()
         db.session.remove()
-        _empty_tables(app)
+        _empty_tables(app, _written_tables)
         write_intent.reset(intent)
         ctx.pop()
+
+
+# --- the demo data set, built once per session ---------------------------------------------------
+
+
+class DemoSnapshot:
+    """The demo data set, loaded once per session through the real `load_demo` and kept as a copy
+    (a SQLite file made with VACUUM INTO; tables in a PostgreSQL schema of their own). Restoring it
+    copies rows table by table, which takes a fraction of a second instead of a whole demo load."""
+
+    def __init__(self, app: Flask, directory: Path) -> None:
+        self.app = app
+        self.file = directory / "demo.sqlite"
+        self.built = False
+
+    def _tables(self) -> list:
+        return list(db.metadata.sorted_tables)
+
+    def build(self) -> None:
+        from consultroom.demo import load_demo
+
+        for _line in load_demo():
+            pass
+        db.session.commit()
+        with db.engine.begin() as conn:
+            if is_postgres(self.app):
+                conn.execute(text(f"CREATE SCHEMA {_SNAPSHOT}"))
+                for t in self._tables():
+                    conn.execute(text(f'CREATE TABLE {_SNAPSHOT}."{t.name}" AS TABLE public."{t.name}"'))
+            else:
+                conn.exec_driver_sql("COMMIT")  # VACUUM cannot run inside a transaction
+                conn.exec_driver_sql("VACUUM INTO ?", (str(self.file),))
+                conn.exec_driver_sql("BEGIN")
+        self.built = True
+
+    def restore(self) -> None:
+        tables = self._tables()
+        if is_postgres(self.app):
+            with db.engine.begin() as conn:
+                # Rows go in as they were, so foreign keys are already satisfied: check none on the way.
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+                for t in tables:
+                    conn.execute(text(f'INSERT INTO public."{t.name}" SELECT * FROM {_SNAPSHOT}."{t.name}"'))
+                for t in tables:
+                    if "id" in t.c and t.c.id.primary_key and t.c.id.autoincrement in (True, "auto"):
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('public.\"{t.name}\"', 'id'), "
+                                f'COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM public."{t.name}"'
+                            )
+                        )
+            return
+        raw = db.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute(f"ATTACH DATABASE ? AS {_SNAPSHOT}", (str(self.file),))
+            cur.execute("BEGIN IMMEDIATE")
+            for t in tables:
+                cur.execute(f'INSERT INTO main."{t.name}" SELECT * FROM {_SNAPSHOT}."{t.name}"')
+            cur.execute("COMMIT")
+            cur.execute(f"DETACH DATABASE {_SNAPSHOT}")
+            cur.close()
+        finally:
+            raw.close()
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(app: Flask, tmp_path_factory) -> DemoSnapshot:
+    return DemoSnapshot(app, tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture
+def demo_world(app: Flask, _demo_snapshot: DemoSnapshot, every_table: None) -> None:
+    """The demo program in the test database, as `consultroom demo` loads it (built once per session)."""
+    if _demo_snapshot.built:
+        _demo_snapshot.restore()
+    else:
+        _demo_snapshot.build()
+    db.session.expire_all()
 
 
 @pytest.fixture
@@ -130,6 +296,15 @@ def client(app: Flask) -> CSRFClient:
 @pytest.fixture
 def make_client(app: Flask) -> Callable[[], CSRFClient]:
     return app.test_client
+
+
+def recent(moment, *, within: timedelta = timedelta(minutes=5)) -> bool:
+    """Whether `moment` is an aware UTC time of the last few minutes: a timestamp the test just caused
+    (a stricter check than `is not None`, which a stale or a naive time would pass)."""
+    from consultroom.db import utcnow
+
+    now = utcnow()
+    return moment is not None and moment.tzinfo is not None and now - within <= moment <= now
 
 
 def login(client: CSRFClient, email: str, password: str = factories.PASSWORD):
@@ -200,6 +375,7 @@ def outbox_links(to: str | None = None) -> list[str]:
 
 
 def free_port() -> int:
+    """A port free right now, for a server that must come back on the port it had (bind 0 where you can)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -207,11 +383,11 @@ def free_port() -> int:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    # Port 0: the kernel picks a free port at bind time, so no other process can take it in between.
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.port}"
     old_base = app.config["BASE_URL"]
     app.config["BASE_URL"] = base
-    server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

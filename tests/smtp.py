@@ -22,7 +22,6 @@ from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
 from consultroom.notifications.services import queue_mail_to_user
 from consultroom.rounds.models import Round
-from tests.conftest import free_port
 from tests.factories import make_round, make_user
 
 
@@ -54,8 +53,22 @@ class _Collector:
         return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd sends the 535 itself
 
 
+class _Controller(Controller):
+    """aiosmtpd's controller, able to bind port 0 and read back the port the kernel chose."""
+
+    def _create_server(self):
+        created = super()._create_server()
+
+        async def bind():
+            server = await created
+            self.port = server.sockets[0].getsockname()[1]
+            return server
+
+        return bind()
+
+
 class SMTPServer:
-    """An aiosmtpd server on a fixed free port that can go down and come back on the same port."""
+    """An aiosmtpd server on a port the kernel chose at its first start; it can go down and come back on it."""
 
     def __init__(
         self,
@@ -65,7 +78,7 @@ class SMTPServer:
         tls: str | None = None,
         cert: Path | None = None,
     ) -> None:
-        self.port = port or free_port()
+        self.port = port or 0  # 0 until the first start binds a free port; restarts reuse it
         self.credentials = credentials  # when set, AUTH with exactly these is required
         self.tls = tls  # None, "starttls" (required before MAIL) or "implicit" (TLS from the first byte)
         self.cert = cert  # PEM with certificate and key, from make_certificate()
@@ -96,8 +109,9 @@ class SMTPServer:
                 options |= {"tls_context": context, "require_starttls": True}
             else:
                 options |= {"ssl_context": context}
-        self._controller = Controller(handler, hostname="127.0.0.1", port=self.port, **options)
+        self._controller = _Controller(handler, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
+        self.port = self._controller.port
 
     def stop(self) -> None:
         if self._controller is not None:

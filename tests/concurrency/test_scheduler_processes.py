@@ -51,7 +51,7 @@ def _stop(procs: list[subprocess.Popen]) -> list[str]:
     return logs
 
 
-def _wait_for(predicate, timeout: float = 30.0) -> bool:
+def _wait_for(predicate, timeout: float = 60.0) -> bool:
     deadline = time.time() + timeout
     while time.time() < deadline:
         db.session.rollback()  # a fresh snapshot each look
@@ -65,19 +65,27 @@ def _open_count() -> int:
     return db.session.scalar(select(func.count(AuditEntry.id)).where(AuditEntry.action == "round.open"))
 
 
-def test_three_schedulers_started_together_open_the_round_once():
+def _ticked(log: str, job: str) -> bool:
+    """Whether a scheduler's log shows its first tick of `job`, as leader or as standby."""
+    return f"job {job} period" in log or f"standby: another scheduler holds the lock; {job} not run here" in log
+
+
+def test_three_schedulers_started_together_open_the_round_once(tmp_path, every_table):
     user, _company = make_sme_with_company()
     rnd = make_round(status="draft", opens_at=datetime.now(UTC) - timedelta(seconds=5))
     round_id = rnd.id
     db.session.commit()
-    procs = [_start_scheduler() for _ in range(3)]
+    paths = [tmp_path / f"scheduler{i}.log" for i in range(3)]
+    procs = [_start_scheduler(path) for path in paths]
     try:
         opened = _wait_for(lambda: db.session.get(Round, round_id).status == "open")
-        # Leave time for the standbys' ticks and a second period of the leader.
-        time.sleep(3)
+        # Every process has ticked open_rounds once (the standbys too), so a second opening had its chance.
+        all_ticked = _wait_for(lambda: all(_ticked(p.read_text(), "open_rounds") for p in paths))
     finally:
-        logs = _stop(procs)
+        _stop(procs)
+    logs = [p.read_text() for p in paths]
     assert opened, logs
+    assert all_ticked, logs
     db.session.rollback()
     assert _open_count() == 1
     mails = db.session.scalars(select(OutboxMail).where(OutboxMail.template == "round_open")).all()
@@ -86,7 +94,7 @@ def test_three_schedulers_started_together_open_the_round_once():
     assert len(runners) == 1, "one leader ran the jobs; the others stood by"
 
 
-def test_scheduler_down_across_opening_time_opens_once_on_restart(tmp_path):
+def test_scheduler_down_across_opening_time_opens_once_on_restart(tmp_path, every_table):
     # The window opened two hours ago while no scheduler was running.
     rnd = make_round(status="draft", opens_at=datetime.now(UTC) - timedelta(hours=2))
     round_id = rnd.id

@@ -20,7 +20,7 @@ from consultroom.accounts.models import User
 from consultroom.accounts.services import request_password_reset
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
-from consultroom.demo import DEMO_PASSWORD, load_demo
+from consultroom.demo import DEMO_PASSWORD
 from consultroom.extensions import db
 from consultroom.interpreters.services import portal_token
 from consultroom.matching.confirmation import make_response_token
@@ -56,12 +56,6 @@ USERS = {
 # that the pages are fine.
 MIN_ENDPOINTS = {"anon": 5, "sme": 11, "staff": 31, "admin": 43}
 
-
-@pytest.fixture
-def demo_world(app):
-    for _line in load_demo():
-        pass
-    db.session.commit()
 
 
 def _report(name: str, crawl: Crawl) -> str:

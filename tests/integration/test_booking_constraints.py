@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from consultroom.bookings.models import Booking
@@ -43,7 +44,12 @@ def test_db_allows_rebooking_a_slot_whose_booking_was_cancelled():
     slot = rnd.slots[0]
     _raw_booking(rnd, slot, make_company(), status="cancelled")
     _raw_booking(rnd, slot, make_company())
-    db.session.flush()
+    db.session.commit()  # the database's own checks run here; a refusal would raise
+
+    assert db.session.scalars(select(Booking.status).where(Booking.slot_id == slot.id).order_by(Booking.id)).all() == [
+        "cancelled",
+        "requested",
+    ]
 
 
 def test_db_refuses_overlapping_active_bookings_of_a_company():
@@ -66,7 +72,14 @@ def test_db_allows_back_to_back_bookings_of_a_company():
     first, second = rnd.slots
     _raw_booking(rnd, first, company, seq=1, ends=second.starts_at)
     _raw_booking(rnd, second, company, seq=2)
-    db.session.flush()
+    db.session.commit()  # the database's own checks run here; a refusal would raise
+
+    assert db.session.scalars(
+        select(Booking.seq).where(Booking.company_id == company.id).order_by(Booking.seq)
+    ).all() == [
+        1,
+        2,
+    ]
 
 
 def test_db_refuses_a_booking_beyond_the_cap():

@@ -403,9 +403,11 @@ def test_set_consent_records_only_changes(app):
     user = make_user("sme")
     subject = {"subject_type": "user", "subject_id": user.id, "user": user, "purpose": "marketing_email"}
 
-    assert consent.set_consent(**subject, granted=False) is not None
+    refused = consent.set_consent(**subject, granted=False)
+    assert (refused.purpose, refused.granted) == ("marketing_email", False)
     assert consent.set_consent(**subject, granted=False) is None
-    assert consent.set_consent(**subject, granted=True) is not None
+    granted = consent.set_consent(**subject, granted=True)
+    assert (granted.purpose, granted.granted) == ("marketing_email", True)
 
     assert [r.granted for r in _records()] == [False, True]
 

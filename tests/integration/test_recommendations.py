@@ -210,7 +210,9 @@ def test_match_from_the_page_proposes_and_mails_then_unmatch_withdraws(client, l
     db.session.expire_all()
     matched = db.session.get(Booking, booking.id)
     assert (matched.status, matched.buyer_id, matched.match_score) == ("matched", buyer.id, 100)
-    assert db.session.scalar(select(OutboxMail.id).where(OutboxMail.to_addr == buyer.email)) is not None
+    assert db.session.scalars(select(OutboxMail.template).where(OutboxMail.to_addr == buyer.email)).all() == [
+        "match_proposed"
+    ]
     page = client.get(f"/staff/matching/bookings/{booking.id}").get_data(as_text=True)
     assert "Buyer proposed" in page and "waiting for an answer" in page
 

@@ -1,7 +1,6 @@
 import os
 import subprocess
 import sys
-import time
 import uuid
 from urllib.error import HTTPError
 from urllib.parse import urlencode
@@ -12,7 +11,7 @@ import pytest
 from consultroom import ROOT, create_app
 from consultroom.companies.models import Company
 from consultroom.extensions import db
-from tests.conftest import free_port, login
+from tests.conftest import login
 from tests.factories import PASSWORD, make_sme_with_company, make_user
 
 
@@ -109,16 +108,30 @@ def test_successful_logins_do_not_count_toward_the_limit(client, app):
         client.submit("/logout")
 
 
-def _serve(port: int, db_url: str, prefix: str) -> subprocess.Popen:
+def _serve(db_url: str, prefix: str) -> tuple[subprocess.Popen, int]:
+    """An app server in its own process, on a port it binds itself (port 0) and prints: no other
+    process can take the port between choosing and binding it."""
     code = (
+        "import sys\n"
+        "from werkzeug.serving import make_server\n"
         "from consultroom import create_app\n"
         f"app = create_app('testing', SQLALCHEMY_DATABASE_URI={db_url!r}, "
         f"RATELIMIT_STORAGE_URI='redis://127.0.0.1:6379/0', RATELIMIT_KEY_PREFIX={prefix!r}, "
         "WTF_CSRF_ENABLED=False)\n"
-        f"app.run(host='127.0.0.1', port={port}, use_reloader=False)\n"
+        "server = make_server('127.0.0.1', 0, app, threaded=True)\n"
+        "print(server.port, flush=True)\n"
+        "server.serve_forever()\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    # The port is printed once the socket is listening; readline waits for it (or for the exit).
+    line = proc.stdout.readline()
+    if not line.strip().isdigit():
+        proc.kill()
+        raise RuntimeError(f"the app server did not start (exit code {proc.wait()})")
+    return proc, int(line)
 
 
 def _post_login(port: int, email: str) -> int:
@@ -130,18 +143,7 @@ def _post_login(port: int, email: str) -> int:
         return exc.code
 
 
-def _wait_up(port: int) -> None:
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            with urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on {port} did not start")
-
-
-def test_login_rate_limit_holds_across_processes_with_redis(app):
+def test_login_rate_limit_holds_across_processes_with_redis(app, every_table):
     redis = pytest.importorskip("redis")
     try:
         redis.Redis(host="127.0.0.1", port=6379).ping()
@@ -153,11 +155,12 @@ def test_login_rate_limit_holds_across_processes_with_redis(app):
     db.session.commit()
     db_url = db.engine.url.render_as_string(hide_password=False)
     prefix = f"crtest-{uuid.uuid4().hex}"
-    ports = [free_port(), free_port()]
-    procs = [_serve(p, db_url, prefix) for p in ports]
+    procs, ports = [], []
     try:
-        for p in ports:
-            _wait_up(p)
+        for _ in range(2):
+            proc, port = _serve(db_url, prefix)
+            procs.append(proc)
+            ports.append(port)
         limit = int(app.config["LOGIN_LIMIT_PER_ACCOUNT"].split()[0])
         codes = [_post_login(ports[i % 2], "target@example.kr") for i in range(limit + 2)]
     finally:
