@@ -21,6 +21,7 @@ from consultroom.surveys.services import add_question, invite_held
 from consultroom.timeutil import seoul_date
 from tests.conftest import outbox_links
 from tests.factories import PASSWORD, make_company, make_user
+from tests.formatting import won
 from tests.outcome_factories import make_consultation, make_rate, past_round
 
 pytestmark = pytest.mark.e2e
@@ -109,7 +110,7 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
     assert before["smes"] == "1"
     assert before["contracted"] == "0"
     assert before["contracts"] == "0"
-    assert before["krw"] == "₩0"
+    assert before["krw"] == won(0, "en")
     assert before["conversion"] == "0.0%"
     assert before["satisfaction"] == "–"
 
@@ -153,9 +154,9 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
     assert cells[1] == "10,000.00 USD"
     # The rate is shown exactly as used (all its decimals), so the won value can be checked by hand.
     assert cells[2].startswith("1,391.45675 ("), cells[2]
-    assert cells[3] == f"₩{EXPECTED_KRW:,}"
+    assert cells[3] == won(EXPECTED_KRW, "en")
     assert cells[4] == "Seasoned laver, 2 containers"
-    assert sme_page.locator("#contracts-total").inner_text().strip() == f"₩{EXPECTED_KRW:,}"
+    assert sme_page.locator("#contracts-total").inner_text().strip() == won(EXPECTED_KRW, "en")
 
     db.session.rollback()  # see what the live server committed
     contract = db.session.scalar(
@@ -205,7 +206,7 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
     assert after["held"] == "1"
     assert after["contracted"] == "1"
     assert after["contracts"] == "1"
-    assert after["krw"] == f"₩{EXPECTED_KRW:,}"
+    assert after["krw"] == won(EXPECTED_KRW, "en")
     assert after["conversion"] == "100.0%"
     assert after["satisfaction"] == "5.00"
     assert after != before
@@ -216,5 +217,5 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
         return page.locator(cell).inner_text().strip()
 
     assert scorecard("contracts") == "1"
-    assert scorecard("contract_value_krw") == f"₩{EXPECTED_KRW:,}"
+    assert scorecard("contract_value_krw") == won(EXPECTED_KRW, "en")
     assert scorecard("satisfaction") == "5.00"

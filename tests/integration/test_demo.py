@@ -23,6 +23,7 @@ from consultroom.surveys.models import SurveyResponse
 from consultroom.timeutil import SEOUL
 from tests.conftest import login
 from tests.factories import make_user
+from tests.formatting import won
 
 
 def _load():
@@ -125,4 +126,4 @@ def test_demo_report_page_shows_last_years_contract_value(app, demo_world, clien
     assert login(client, "staff@demo.consultroom.kr", DEMO_PASSWORD).status_code == 302
     response = client.get(f"/staff/reports?year={_last_year()}")
     assert response.status_code == 200
-    assert "8,569,000,000" in response.get_data(as_text=True)
+    assert won(8_569_000_000, "ko") in response.get_data(as_text=True)  # the demo staff reads Korean

@@ -23,6 +23,7 @@ from consultroom.rounds.models import Round
 from consultroom.surveys.models import SurveyInvitation
 from consultroom.surveys.services import active_version, add_question, average_satisfaction, submit_response
 from tests.factories import make_company, make_round, make_user
+from tests.formatting import won
 from tests.match_factories import make_buyer
 from tests.outcome_factories import make_consultation, make_rate
 
@@ -427,7 +428,7 @@ def test_staff_report_page_shows_figures_charts_and_tables(client, login_as):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'data-figure="held">5<' in html
-    assert 'data-figure="krw">₩31,880,130<' in html
+    assert f'data-figure="krw">{won(31_880_130, "en")}<' in html
     assert 'data-figure="conversion">60.0%<' in html
     assert 'data-figure="rounds_held">3<' in html
     assert "<svg" in html and 'role="img"' in html
@@ -462,7 +463,7 @@ def test_staff_report_by_round_and_by_dates(client, login_as):
     by_round = client.get(f"/staff/reports?round_id={world.rounds['A'].id}").get_data(as_text=True)
     by_dates = client.get("/staff/reports?start=2025-04-01&end=2025-06-30").get_data(as_text=True)
 
-    assert 'data-figure="held">3<' in by_round and 'data-figure="krw">₩26,880,130<' in by_round
+    assert 'data-figure="held">3<' in by_round and f'data-figure="krw">{won(26_880_130, "en")}<' in by_round
     assert 'data-figure="held">2<' in by_dates and 'data-figure="no_shows">1<' in by_dates
 
 

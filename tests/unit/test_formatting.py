@@ -6,14 +6,18 @@ import babel.numbers
 from flask_babel import force_locale
 
 from consultroom.i18n import krw
+from tests.formatting import grouped, won
 
 
 def test_krw_formatted_per_locale(app):
     with app.test_request_context():
-        with force_locale("ko"):
-            assert krw(8_569_000_000) == "₩8,569,000,000"
-        with force_locale("en"):
-            assert krw(8_569_000_000) == "₩8,569,000,000"
+        for locale in ("ko", "en"):
+            with force_locale(locale):
+                shown = krw(8_569_000_000)
+            assert shown == won(8_569_000_000, locale)
+            # The parts that matter, whatever CLDR's spacing: the won sign and every digit grouped.
+            assert babel.numbers.get_currency_symbol("KRW", locale) in shown
+            assert grouped(8_569_000_000, locale) in shown
         assert krw(None) == ""
 
 
