@@ -63,6 +63,7 @@ def _init_extensions(app: Flask) -> None:
     from consultroom.extensions import babel, bootstrap, csrf, db, limiter, migrate
     from consultroom.i18n import init_filters, select_locale, select_timezone
     from consultroom.security import init_security
+    from consultroom.static_assets import init_static
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -79,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
     init_login(app)
     init_filters(app)
     init_security(app)
+    init_static(app)
 
 
 def _register_blueprints(app: Flask) -> None:

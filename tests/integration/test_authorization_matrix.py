@@ -35,6 +35,7 @@ ADMIN_ONLY = roles(L, 404, 404, 404, 200)
 EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("static", "GET"): every(200),
     ("bootstrap.static", "GET"): every(200),
+    ("favicon", "GET"): every(200),
     ("main.home", "GET"): every(200),
     ("main.set_language", "POST"): every(302),
     ("main.health", "GET"): every(200),
