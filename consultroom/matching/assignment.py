@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import lil_matrix
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
+from scipy.sparse import csr_matrix, lil_matrix
+from scipy.sparse.csgraph import maximum_flow
 
 
 @dataclass(frozen=True)
@@ -172,3 +173,132 @@ def violations(
                 days[s.day] += 1
             out += [f"party {party} has {n} sessions on {d}" for d, n in days.items() if n > daily_cap[party]]
     return out
+
+
+# --- at national scale: one assignment problem per time slot ------------------------------------------
+
+
+def time_clusters(slots: dict[int, Slot]) -> list[list[int]]:
+    """Bookings grouped by time, in time order: bookings whose times overlap (directly or through
+    others) share a cluster, so a party takes at most one booking per cluster and never two
+    overlapping ones. A round's slots share their times across booths, so a cluster is one slot time."""
+    ordered = sorted(slots.values(), key=lambda s: (s.starts_at, s.ends_at, s.booking_id))
+    clusters: list[list[int]] = []
+    end: datetime | None = None
+    for s in ordered:
+        if end is None or s.starts_at >= end:
+            clusters.append([])
+            end = s.ends_at
+        else:
+            end = max(end, s.ends_at)
+        clusters[-1].append(s.booking_id)
+    return clusters
+
+
+@dataclass(frozen=True)
+class Decomposed:
+    result: Result
+    upper_bound: int  # the optimum without the once-per-company rule across slots: no solution beats it
+
+
+def _assign(rows: list[int], by_booking: dict[int, list[Pair]], allowed) -> tuple[dict[int, Pair], int]:
+    """The best assignment of one cluster (each booking one party, each party one booking)."""
+    parties = sorted({p.party_id for b in rows for p in by_booking.get(b, ()) if allowed(b, p)})
+    if not parties:
+        return {}, 0
+    col = {party: j for j, party in enumerate(parties)}
+    value = np.zeros((len(rows), len(parties)))
+    pair_at: dict[tuple[int, int], Pair] = {}
+    for i, b in enumerate(rows):
+        for p in by_booking.get(b, ()):
+            if allowed(b, p) and p.score > 0:
+                value[i, col[p.party_id]] = p.score
+                pair_at[(i, col[p.party_id])] = p
+    r, c = linear_sum_assignment(value, maximize=True)
+    chosen = {rows[i]: pair_at[(i, j)] for i, j in zip(r, c, strict=True) if (i, j) in pair_at}
+    return chosen, int(sum(p.score for p in chosen.values()))
+
+
+def solve_by_slot(slots: dict[int, Slot], pairs: Iterable[Pair]) -> Decomposed:
+    """Buyers to bookings at national scale: an exact assignment (Hungarian method) per time
+    cluster, in time order, each one excluding the buyers already meeting that company in an earlier
+    cluster. Scores must be positive (fit-tiered values are). Without the once-per-company rule
+    the clusters are independent, so the sum of their optima bounds every solution from above."""
+    by_booking: dict[int, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.booking_id in slots:
+            by_booking[p.booking_id].append(p)
+    chosen: dict[int, Pair] = {}
+    used: set[tuple[int, int]] = set()
+    bound = 0
+    for rows in time_clusters(slots):
+        _free, best = _assign(rows, by_booking, lambda b, p: True)
+        bound += best
+        picked, _total = _assign(rows, by_booking, lambda b, p: (slots[b].company_id, p.party_id) not in used)
+        for b, p in picked.items():
+            used.add((slots[b].company_id, p.party_id))
+        chosen.update(picked)
+    return Decomposed(Result(chosen, sum(p.score for p in chosen.values()), "by_slot"), bound)
+
+
+def assign_interpreters(
+    slots: dict[int, Slot], eligible: dict[int, Iterable[int]], caps: dict[int, int]
+) -> dict[int, int]:
+    """The most consultations covered: booking -> interpreter, as a maximum flow
+    (source -> booking -> interpreter in that time cluster -> interpreter's day, capped -> sink),
+    so no interpreter is in two overlapping consultations or over the daily cap."""
+    cluster_of = {b: k for k, rows in enumerate(time_clusters(slots)) for b in rows}
+    nodes: dict[tuple, int] = {("source",): 0, ("sink",): 1}
+
+    def node(key: tuple) -> int:
+        if key not in nodes:
+            nodes[key] = len(nodes)
+        return nodes[key]
+
+    edges: dict[tuple[int, int], int] = {}
+    for b, interpreters in eligible.items():
+        if b not in slots:
+            continue
+        edges[(0, node(("b", b)))] = 1
+        for i in interpreters:
+            if caps.get(i, 0) <= 0:
+                continue
+            it = node(("it", i, cluster_of[b]))
+            edges[(node(("b", b)), it)] = 1
+            edges[(it, node(("day", i, slots[b].day)))] = 1
+            edges[(node(("day", i, slots[b].day)), 1)] = caps[i]
+    if not edges:
+        return {}
+    src = np.array([u for u, _v in edges], dtype=np.int32)
+    dst = np.array([v for _u, v in edges], dtype=np.int32)
+    n = len(nodes)
+    graph = csr_matrix((np.array(list(edges.values()), dtype=np.int32), (src, dst)), shape=(n, n))
+    flow = maximum_flow(graph, 0, 1).flow.tocoo()
+    back = {v: k for k, v in nodes.items()}
+    out: dict[int, int] = {}
+    for u, v, f in zip(flow.row, flow.col, flow.data, strict=True):
+        if f > 0 and back[u][0] == "b" and back[v][0] == "it":
+            out[back[u][1]] = back[v][1]
+    return out
+
+
+def lp_upper_bound(slots: dict[int, Slot], pairs: Iterable[Pair], *, time_limit: float = 60.0) -> float | None:
+    """The LP relaxation of the whole-round program (every rule, fractions allowed): an upper bound
+    on the exact optimum, for benchmarks and tests on instances where the MILP itself is too big."""
+    pairs = [p for p in pairs if p.booking_id in slots]
+    if not pairs:
+        return 0.0
+    groups = _groups(slots, pairs, once_per_company=True, daily_cap=None)
+    rows, cols = [], []
+    for row, (idx, _limit) in enumerate(groups):
+        rows += [row] * len(idx)
+        cols += idx
+    a = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(groups), len(pairs)))
+    ub = np.array([limit for _idx, limit in groups], dtype=float)
+    res = milp(
+        -np.array([p.score for p in pairs], dtype=float),
+        constraints=LinearConstraint(a, -np.inf, ub),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit},
+    )
+    return float(-res.fun) if res.status == 0 else None

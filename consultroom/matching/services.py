@@ -29,6 +29,7 @@ from consultroom.interpreters.availability import Exception_, WeeklyHours, is_av
 from consultroom.interpreters.models import Interpreter
 from consultroom.matching import confirmation as notify
 from consultroom.matching.meeting import new_meeting_url, valid_meeting_url
+from consultroom.matching.settings import ALWAYS, get_interpreter_policy
 from consultroom.timeutil import SEOUL, seoul_to_utc
 
 Party = Literal["buyer", "interpreter"]
@@ -149,6 +150,11 @@ def check_proposal(*, booking: Booking, buyer: Buyer, interpreter: Interpreter |
     if not buyer.active:
         raise Conflict(_("The buyer %(name)s is not active.", name=buyer.company_name))
     if interpreter is None:
+        if get_interpreter_policy() == ALWAYS:
+            raise Conflict(
+                _("The program puts an interpreter on every consultation: choose an interpreter for %(name)s.",
+                  name=buyer.company_name)
+            )  # fmt: skip
         if needs_interpreter(booking, buyer):
             raise Conflict(
                 _("The company and the buyer %(name)s share no language: choose an interpreter.",
