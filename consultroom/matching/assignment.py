@@ -219,7 +219,9 @@ def _assign(rows: list[int], by_booking: dict[int, list[Pair]], allowed) -> tupl
     return chosen, int(sum(p.score for p in chosen.values()))
 
 
-def solve_by_slot(slots: dict[int, Slot], pairs: Iterable[Pair]) -> Decomposed:
+def solve_by_slot(
+    slots: dict[int, Slot], pairs: Iterable[Pair], *, cluster_limit: dict[int, int] | None = None
+) -> Decomposed:
     """Buyers to bookings at national scale: an exact assignment (Hungarian method) per time
     cluster, in time order, each one excluding the buyers already meeting that company in an earlier
     cluster. Scores must be positive (fit-tiered values are). Without the once-per-company rule
@@ -233,6 +235,12 @@ def solve_by_slot(slots: dict[int, Slot], pairs: Iterable[Pair]) -> Decomposed:
     bound = 0
     for rows in time_clusters(slots):
         _free, best = _assign(rows, by_booking, lambda b, p: True)
+        if cluster_limit is not None and rows:
+            # At most `limit` consultations can happen then (e.g. one per free interpreter when every
+            # consultation needs one): no more than the `limit` best bookings' best pairs.
+            limit = cluster_limit.get(rows[0], len(rows))
+            tops = sorted((max((p.score for p in by_booking.get(b, ())), default=0) for b in rows), reverse=True)
+            best = min(best, sum(tops[:limit]))
         bound += best
         picked, _total = _assign(rows, by_booking, lambda b, p: (slots[b].company_id, p.party_id) not in used)
         for b, p in picked.items():
@@ -246,39 +254,48 @@ def assign_interpreters(
 ) -> dict[int, int]:
     """The most consultations covered: booking -> interpreter, as a maximum flow
     (source -> booking -> interpreter in that time cluster -> interpreter's day, capped -> sink),
-    so no interpreter is in two overlapping consultations or over the daily cap."""
+    so no interpreter is in two overlapping consultations or over the daily cap. The graph is built
+    with arrays: a round has thousands of bookings with a hundred eligible interpreters each."""
     cluster_of = {b: k for k, rows in enumerate(time_clusters(slots)) for b in rows}
-    nodes: dict[tuple, int] = {("source",): 0, ("sink",): 1}
-
-    def node(key: tuple) -> int:
-        if key not in nodes:
-            nodes[key] = len(nodes)
-        return nodes[key]
-
-    edges: dict[tuple[int, int], int] = {}
-    for b, interpreters in eligible.items():
-        if b not in slots:
-            continue
-        edges[(0, node(("b", b)))] = 1
-        for i in interpreters:
-            if caps.get(i, 0) <= 0:
-                continue
-            it = node(("it", i, cluster_of[b]))
-            edges[(node(("b", b)), it)] = 1
-            edges[(it, node(("day", i, slots[b].day)))] = 1
-            edges[(node(("day", i, slots[b].day)), 1)] = caps[i]
-    if not edges:
+    days = {d: n for n, d in enumerate(sorted({s.day for s in slots.values()}))}
+    interp_ids = sorted({i for b, its in eligible.items() if b in slots for i in its if caps.get(i, 0) > 0})
+    if not interp_ids:
         return {}
-    src = np.array([u for u, _v in edges], dtype=np.int32)
-    dst = np.array([v for _u, v in edges], dtype=np.int32)
-    n = len(nodes)
-    graph = csr_matrix((np.array(list(edges.values()), dtype=np.int32), (src, dst)), shape=(n, n))
+    col = {i: n for n, i in enumerate(interp_ids)}
+    bookings = [b for b in eligible if b in slots]
+    n_b, n_i, n_k, n_d = len(bookings), len(interp_ids), max(cluster_of.values(), default=0) + 1, len(days)
+    # Node numbers: 0 source, 1 sink, then bookings, (interpreter, cluster), (interpreter, day).
+    b0, ik0 = 2, 2 + n_b
+    id0 = ik0 + n_i * n_k
+    n = id0 + n_i * n_d
+    pairs_b, pairs_i = [], []
+    for row, b in enumerate(bookings):
+        for i in eligible[b]:
+            if i in col:
+                pairs_b.append(row)
+                pairs_i.append(col[i])
+    if not pairs_b:
+        return {}
+    pb, pi = np.array(pairs_b, dtype=np.int64), np.array(pairs_i, dtype=np.int64)
+    k_of = np.array([cluster_of[b] for b in bookings], dtype=np.int64)
+    d_of = np.array([days[slots[b].day] for b in bookings], dtype=np.int64)
+    ik = ik0 + pi * n_k + k_of[pb]
+    idn = id0 + pi * n_d + d_of[pb]
+    ik_unique, first = np.unique(ik, return_index=True)
+    id_unique = np.unique(idn)
+    cap_of = np.array([caps[i] for i in interp_ids], dtype=np.int64)
+    src = np.concatenate([np.zeros(n_b, np.int64), b0 + pb, ik_unique, id_unique])
+    dst = np.concatenate([b0 + np.arange(n_b), ik, idn[first], np.ones(len(id_unique), np.int64)])
+    cap = np.concatenate(
+        [np.ones(n_b, np.int64), np.ones(len(pb), np.int64), np.ones(len(ik_unique), np.int64),
+         cap_of[(id_unique - id0) // n_d]]
+    )  # fmt: skip
+    graph = csr_matrix((cap.astype(np.int32), (src.astype(np.int32), dst.astype(np.int32))), shape=(n, n))
     flow = maximum_flow(graph, 0, 1).flow.tocoo()
-    back = {v: k for k, v in nodes.items()}
     out: dict[int, int] = {}
     for u, v, f in zip(flow.row, flow.col, flow.data, strict=True):
-        if f > 0 and back[u][0] == "b" and back[v][0] == "it":
-            out[back[u][1]] = back[v][1]
+        if f > 0 and b0 <= u < ik0 and ik0 <= v < id0:
+            out[bookings[u - b0]] = interp_ids[(v - ik0) // n_k]
     return out
 
 

@@ -35,11 +35,13 @@ from consultroom.matching.assignment import (
     assign_interpreters,
     solve_by_slot,
     solve_greedy,
+    time_clusters,
     violations,
 )
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import Quick, World, load_world, reason_rows, seoul_day
 from consultroom.matching.scoring import EXACT_FITS, PARTIAL_FITS
+from consultroom.matching.settings import ALWAYS
 from consultroom.rounds.models import Round, RoundStatus
 
 PROPOSABLE_ROUNDS = (RoundStatus.OPEN.value, RoundStatus.CLOSED.value)
@@ -160,7 +162,15 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
         kept = {bid: p for bid, p in result.chosen.items() if bid not in need or bid in interp}
         return kept, interp, len(need)
 
-    solved = solve_by_slot(slots, pairs)
+    limits: dict[int, int] | None = None
+    if world.policy == ALWAYS:
+        # Every consultation needs an interpreter: a slot time holds no more consultations than
+        # interpreters free then, which keeps the upper bound honest when interpreters are short.
+        limits = {}
+        for rows in time_clusters(slots):
+            free = {i for b in rows for c in cands[b].values() for i in c.interpreter_ids}
+            limits.update({b: len(free) for b in rows})
+    solved = solve_by_slot(slots, pairs, cluster_limit=limits)
     bound = solved.upper_bound  # of the buyer assignment alone: a relaxation, so it bounds the draft too
     for _attempt in range(3):
         kept, interp, needing = staffed(solved.result)
@@ -169,7 +179,7 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
         # No interpreter is left for these pairs: take them out and solve again.
         dropped = {(bid, p.party_id) for bid, p in solved.result.chosen.items() if bid not in kept}
         pairs = [p for p in pairs if (p.booking_id, p.party_id) not in dropped]
-        solved = solve_by_slot(slots, pairs)
+        solved = solve_by_slot(slots, pairs, cluster_limit=limits)
     greedy = solve_greedy(slots, [Pair(bid, c.buyer_id, c.value) for bid, by in cands.items() for c in by.values()])
     # Greedy as a person would run it: best pair first, then interpreters; pairs left without one go.
     g_kept, g_interp, g_needing = staffed(greedy)

@@ -11,7 +11,7 @@ mirror `matching.services.check_proposal`, which still has the last word when a 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Integer, and_, bindparam, func, literal_column, or_, select, union_all
+from sqlalchemy import Boolean, Date, Integer, and_, bindparam, cast, func, literal_column, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from consultroom.bookings.models import Booking, BookingStatus
@@ -42,6 +42,7 @@ from consultroom.matching.scoring import (
     words,
 )
 from consultroom.matching.settings import ALWAYS, get_interpreter_policy, get_weights
+from consultroom.rounds.models import Slot
 from consultroom.timeutil import SEOUL, seoul_to_utc
 
 ACTIVE = Booking.status != BookingStatus.CANCELLED.value
@@ -97,6 +98,18 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class SlotRow:
+    """A slot of the rounds being matched, with the company of its active booking (if any)."""
+
+    slot_id: int
+    round_id: int
+    starts_at: datetime
+    ends_at: datetime
+    closed: bool
+    company_id: int | None
+
+
+@dataclass(frozen=True)
 class Quick:
     """A candidate scored as numbers only, for the whole-round solver."""
 
@@ -116,6 +129,9 @@ class Recommendation:
     needs_interpreter: bool
     interpreters: tuple[InterpreterInfo, ...]
     load: int
+    # Outside the buyer's hours: a free slot of the round that suits both, and its interpreters.
+    other_slot: SlotRow | None = None
+    other_interpreters: tuple[InterpreterInfo, ...] = ()
 
 
 def seoul_day(moment: datetime) -> date:
@@ -160,6 +176,13 @@ def buyer_info(buyer: Buyer) -> BuyerInfo:
 # --- the candidate index ---------------------------------------------------------------------------
 
 
+def _core(statement):
+    """Run a column query through Core on the session's connection (same transaction): the ORM's
+    per-statement machinery costs more than the rows themselves when a round reads tens of
+    thousands of them."""
+    return db.session.connection().execute(statement)
+
+
 def in_ids(column, ids: Iterable[int]):
     """`column IN ids` as one array parameter on PostgreSQL: the statement text stays the same
     whatever the count, so the driver's statement cache holds and the server plans once."""
@@ -182,11 +205,40 @@ def _chapter_range(chapter: str):
     return and_(BuyerInterest.code >= chapter, BuyerInterest.code <= chapter + "9999")
 
 
+class LazyInfos(Mapping[int, BuyerInfo]):
+    """Buyer snapshots made on first use from the rows read: a round's index holds thousands of
+    buyers, of which the pages and lines show a few."""
+
+    def __init__(self, rows: dict[int, tuple]) -> None:
+        self.rows = rows
+        self._made: dict[int, BuyerInfo] = {}
+
+    def __getitem__(self, buyer_id: int) -> BuyerInfo:
+        info = self._made.get(buyer_id)
+        if info is None:
+            name, country, tz, meet_from, meet_to, days, keywords, codes, langs = self.rows[buyer_id]
+            info = BuyerInfo(
+                buyer_id=buyer_id, country=country, interest_codes=codes, languages=langs, timezone=tz,
+                meet_from=meet_from, meet_to=meet_to, meet_days=days, keywords=words(keywords), company_name=name,
+            )  # fmt: skip
+            self._made[buyer_id] = info
+        return info
+
+    def __contains__(self, buyer_id: object) -> bool:
+        return buyer_id in self.rows
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 @dataclass
 class BuyerIndex:
     """The eligible buyers of a set of requests, indexed by HS code at 6, 4 and 2 digits."""
 
-    infos: dict[int, BuyerInfo]
+    infos: Mapping[int, BuyerInfo]
     by6: dict[str, set[int]]
     by4: dict[str, set[int]]
     by2: dict[str, set[int]]
@@ -219,19 +271,17 @@ class Ranker:
 
     def __init__(self, index: BuyerIndex) -> None:
         self.index = index
-        self.ids = np.array(sorted(index.infos), dtype=np.int64)
+        rows = index.infos.rows if isinstance(index.infos, LazyInfos) else _rows_of(index.infos)
+        self.ids = np.array(sorted(rows), dtype=np.int64)
         self.pos = {int(b): i for i, b in enumerate(self.ids)}
-        infos = [index.infos[int(b)] for b in self.ids]
-        countries = sorted({i.country for i in infos})
+        ordered = [rows[int(b)] for b in self.ids]
+        countries = sorted({r[1] for r in ordered})
         self.country_code = {c: n for n, c in enumerate(countries)}
-        self.country = np.array([self.country_code[i.country] for i in infos], dtype=np.int32)
+        self.country = np.array([self.country_code[r[1]] for r in ordered], dtype=np.int32)
         zones: dict[tuple, int] = {}
-        self.zone = np.array(
-            [zones.setdefault((i.timezone, i.meet_from, i.meet_to, i.meet_days), len(zones)) for i in infos],
-            dtype=np.int32,
-        )
+        self.zone = np.array([zones.setdefault(r[2:6], len(zones)) for r in ordered], dtype=np.int32)
         self.zones = list(zones)
-        self.languages = [set(i.languages) for i in infos]
+        self.languages = [set(r[8]) for r in ordered]
         self._speaks: dict[str, np.ndarray] = {}
         self._tier: dict[tuple[str, str], np.ndarray] = {}
         self._within: dict[tuple[datetime, datetime], np.ndarray] = {}
@@ -292,6 +342,32 @@ class Ranker:
         return {int(ids[i]): (int(rank[i]), int(pts[i])) for i in order}
 
 
+def _rows_of(infos: Mapping[int, BuyerInfo]) -> dict[int, tuple]:
+    return {
+        b: (
+            i.company_name,
+            i.country,
+            i.timezone,
+            i.meet_from,
+            i.meet_to,
+            i.meet_days,
+            "",
+            i.interest_codes,
+            i.languages,
+        )
+        for b, i in infos.items()
+    }
+
+
+@dataclass(frozen=True)
+class _TimeProbe:
+    """Another time for a booking: what the interpreter rules read of it."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
 @dataclass(frozen=True)
 class _ZoneProbe:
     """The hours fields of a BuyerInfo, for asking `within_meeting_hours` once per zone and hours."""
@@ -313,7 +389,7 @@ def load_index(requests: Iterable[RequestInfo], *, extra_ids: Iterable[int] = ()
     interest_rows: list[tuple[int, str]] = []
     if chapters:
         interest_rows = list(
-            db.session.execute(
+            _core(
                 # Inactive buyers are left out by the buyers query below (by primary key), not by a
                 # join here, which would read the whole buyers table to find the active ones.
                 select(BuyerInterest.buyer_id, BuyerInterest.code).where(or_(*[_chapter_range(c) for c in chapters]))
@@ -347,7 +423,6 @@ def load_index(requests: Iterable[RequestInfo], *, extra_ids: Iterable[int] = ()
             )
         )
     ids = needed | set(keyword_ids) | set(extra)
-    infos: dict[int, BuyerInfo] = {}
     by_word: dict[str, set[int]] = defaultdict(set)
     # Two more queries, always sent (so the count does not depend on what was found): the buyers'
     # languages together with the interests of buyers found by keyword or named as extras (their
@@ -363,34 +438,32 @@ def load_index(requests: Iterable[RequestInfo], *, extra_ids: Iterable[int] = ()
             in_ids(BuyerInterest.buyer_id, missing)
         ),
     )
-    for buyer_id, code, kind in db.session.execute(both):
+    for buyer_id, code, kind in _core(both):
         if kind == "l":
             langs[buyer_id].append(code.lower())
         else:
             extra_codes[buyer_id].append(code)
-    for row in db.session.execute(
+    keyword_set = set(keyword_ids) | set(extra)
+    rows: dict[int, tuple] = {}
+    for row in _core(
         select(
             Buyer.id, Buyer.company_name, Buyer.country, Buyer.timezone, Buyer.meet_from, Buyer.meet_to,
             Buyer.meet_days, Buyer.keywords,
         ).where(Buyer.active.is_(True), in_ids(Buyer.id, ids))
     ):  # fmt: skip
-        if row.id not in ids:
-            continue
-        info = BuyerInfo(
-            buyer_id=row.id,
-            country=row.country,
-            interest_codes=tuple(sorted(codes.get(row.id) or extra_codes.get(row.id, []))),
-            languages=tuple(sorted(langs.get(row.id, []))),
-            timezone=row.timezone,
-            meet_from=row.meet_from,
-            meet_to=row.meet_to,
-            meet_days=tuple(row.meet_days or ()),
-            keywords=words(row.keywords or ""),
-            company_name=row.company_name,
-        )
-        infos[row.id] = info
-        for w in set(info.keywords) & set(word_set):
-            by_word[w].add(row.id)
+        # Kept as plain rows: a BuyerInfo is made only for the few buyers a page or line shows.
+        rows[row.id] = (
+            row.company_name, row.country, row.timezone, row.meet_from, row.meet_to, tuple(row.meet_days or ()),
+            # Keywords matter only where no HS code relates (fit by industry): the buyers found by them.
+            row.keywords if row.id in keyword_set else "",
+            tuple(sorted(codes.get(row.id) or extra_codes.get(row.id, []))),
+            tuple(sorted(langs.get(row.id, []))),
+        )  # fmt: skip
+    infos = LazyInfos(rows)
+    for buyer_id in keyword_ids:
+        if buyer_id in rows:
+            for w in set(infos[buyer_id].keywords) & set(word_set):
+                by_word[w].add(buyer_id)
     return BuyerIndex(infos=infos, by6=by6, by4=by4, by2=by2, by_word=by_word)
 
 
@@ -416,7 +489,7 @@ def load_interpreters(days: set[date], *, extra_ids: Iterable[int] = ()) -> dict
     has_extra = select(InterpreterException.interpreter_id).where(
         InterpreterException.day.in_(sorted(days)), InterpreterException.available.is_(True)
     )
-    rows = db.session.execute(
+    rows = _core(
         select(Interpreter.id, Interpreter.name, Interpreter.max_sessions_per_day).where(
             Interpreter.active.is_(True),
             or_(
@@ -430,26 +503,30 @@ def load_interpreters(days: set[date], *, extra_ids: Iterable[int] = ()) -> dict
     if not ids:
         return {}
     langs: dict[int, list[str]] = defaultdict(list)
-    for iid, code in db.session.execute(
+    for iid, code in _core(
         select(InterpreterLanguage.interpreter_id, InterpreterLanguage.code).where(
             in_ids(InterpreterLanguage.interpreter_id, ids)
         )
     ):
         langs[iid].append(code.lower())
     weekly: dict[int, list[WeeklyHours]] = defaultdict(list)
-    for iid, wd, a, b in db.session.execute(
-        select(InterpreterHours.interpreter_id, InterpreterHours.weekday, InterpreterHours.start, InterpreterHours.end)
-        .where(in_ids(InterpreterHours.interpreter_id, ids), InterpreterHours.weekday.in_(weekdays))
-    ):  # fmt: skip
-        weekly[iid].append(WeeklyHours(wd, a, b))
     exceptions: dict[int, list[Exception_]] = defaultdict(list)
-    for iid, day, available, a, b in db.session.execute(
+    # Weekly hours and dated exceptions in one round trip (typed NULLs pad each side).
+    hours_and_exceptions = union_all(
         select(
-            InterpreterException.interpreter_id, InterpreterException.day, InterpreterException.available,
-            InterpreterException.start, InterpreterException.end,
-        ).where(in_ids(InterpreterException.interpreter_id, ids), InterpreterException.day.in_(sorted(days)))
-    ):  # fmt: skip
-        exceptions[iid].append(Exception_(day, available, a, b))
+            InterpreterHours.interpreter_id, InterpreterHours.weekday, cast(null(), Date).label("day"),
+            cast(null(), Boolean).label("available"), InterpreterHours.start, InterpreterHours.end,
+        ).where(in_ids(InterpreterHours.interpreter_id, ids), InterpreterHours.weekday.in_(weekdays)),
+        select(
+            InterpreterException.interpreter_id, cast(null(), Integer).label("weekday"), InterpreterException.day,
+            InterpreterException.available, InterpreterException.start, InterpreterException.end,
+        ).where(in_ids(InterpreterException.interpreter_id, ids), InterpreterException.day.in_(sorted(days))),
+    )  # fmt: skip
+    for iid, wd, day, available, a, b in _core(hours_and_exceptions):
+        if day is None:
+            weekly[iid].append(WeeklyHours(wd, a, b))
+        else:
+            exceptions[iid].append(Exception_(_as_date(day), bool(available), a, b))
     return {
         r.id: InterpreterInfo(
             id=r.id,
@@ -479,6 +556,7 @@ class World:
     first_met: dict[tuple[int, int], datetime]  # (company, buyer) -> earliest consultation outside the set
     policy: str = ALWAYS
     pool_size: int = POOL_SIZE
+    slots: list[SlotRow] = field(default_factory=list)
     companies: list[Company] = field(default_factory=list)
     _load: dict[tuple[int, int], int] = field(default_factory=dict)  # (round, buyer) -> matches
     _interp_day: dict[tuple[int, date], int] = field(default_factory=dict)  # (interpreter, day) -> sessions
@@ -504,11 +582,11 @@ class World:
         self._busy, self._interp_busy = dict(busy), dict(ibusy)
 
     @property
-    def infos(self) -> dict[int, BuyerInfo]:
+    def infos(self) -> Mapping[int, BuyerInfo]:
         return self.index.infos
 
     @property
-    def buyers(self) -> dict[int, BuyerInfo]:
+    def buyers(self) -> Mapping[int, BuyerInfo]:
         return self.index.infos
 
     # --- buyers ---------------------------------------------------------------------------------
@@ -604,6 +682,28 @@ class World:
             self._pools[booking.id] = self._ranker.top(self.requests[booking.id], self.weights, room)
         return self._pools[booking.id]
 
+    def other_time(self, booking: Booking, buyer_id: int) -> tuple[SlotRow, tuple[int, ...]] | None:
+        """The earliest free slot of the booking's round that suits both sides: inside the buyer's
+        hours, the buyer and the company free then, an interpreter free then when one is needed.
+        Offered beside a buyer for whom the booked time is outside their hours."""
+        info = self.infos[buyer_id]
+        company_busy = [s for s in self.slots if s.company_id == booking.company_id and s.slot_id != booking.slot_id]
+        for s in self.slots:
+            if s.round_id != booking.round_id or s.closed or s.company_id is not None or s.slot_id == booking.slot_id:
+                continue
+            if not within_meeting_hours(info, s.starts_at, s.ends_at):
+                continue
+            if any(t.overlaps(s.starts_at, s.ends_at) for t in self._busy.get(buyer_id, ())):
+                continue
+            if any(c.starts_at < s.ends_at and s.starts_at < c.ends_at for c in company_busy):
+                continue
+            probe = _TimeProbe(booking.id, s.starts_at, s.ends_at)
+            covering = self._covering(probe, frozenset(info.languages))[0]  # type: ignore[arg-type]
+            if self.needs_interpreter(booking, buyer_id) and not covering:
+                continue
+            return s, covering if self.needs_interpreter(booking, buyer_id) else ()
+        return None
+
     def quick_candidates(self, booking: Booking, *, hours_rule: bool = False) -> list[Quick]:
         """As `candidates`, with the value and points computed as numbers (no reasons): what the
         whole-round solver needs for thousands of bookings. `test_quick_candidates_agree_with_scores`
@@ -681,12 +781,13 @@ def load_world(
     interpreters = load_interpreters({seoul_day(b.starts_at) for b in bookings}, extra_ids=extra_interpreter_ids)
     taken: list[Taken] = []
     first_met: dict[tuple[int, int], datetime] = {}
+    slots: list[SlotRow] = []
     if bookings:
         # Whole Seoul days around the bookings: interpreter caps count sessions per day.
         lo = seoul_to_utc(min(seoul_day(b.starts_at) for b in bookings), time.min)
         hi = seoul_to_utc(max(seoul_day(b.starts_at) for b in bookings), time.min) + timedelta(days=1)
         round_ids = sorted({b.round_id for b in bookings})
-        rows = db.session.execute(
+        rows = _core(
             select(
                 Booking.id,
                 Booking.round_id,
@@ -703,7 +804,7 @@ def load_world(
             )
         ).all()
         taken = [Taken(*row) for row in rows]
-        met_rows = db.session.execute(
+        met_rows = _core(
             select(Booking.company_id, Booking.buyer_id, func.min(Booking.starts_at))
             .where(
                 ACTIVE,
@@ -714,6 +815,19 @@ def load_world(
             .group_by(Booking.company_id, Booking.buyer_id)
         ).all()
         first_met = {(c, b): _aware(at) for c, b, at in met_rows}
+        # The rounds' slots with the company of each active booking: free times to offer when the
+        # booked one is night for the buyer, and the company's own times to keep clear.
+        slot_rows = _core(
+            select(Slot.id, Slot.round_id, Slot.starts_at, Slot.ends_at, Slot.closed, Booking.company_id)
+            .outerjoin(Booking, (Booking.slot_id == Slot.id) & ACTIVE)
+            .where(
+                in_ids(Slot.round_id, round_ids),
+                Slot.closed.is_(False),
+                or_(Booking.id.is_(None), in_ids(Booking.company_id, company_ids)),
+            )
+            .order_by(Slot.starts_at, Slot.booth)
+        ).all()
+        slots = [SlotRow(*row) for row in slot_rows]
     return World(
         weights=weights,
         bookings={b.id: b for b in bookings},
@@ -724,8 +838,14 @@ def load_world(
         first_met=first_met,
         policy=policy,
         pool_size=pool_size,
+        slots=slots,
         companies=companies,
     )
+
+
+def _as_date(value: Any) -> date:
+    # SQLite hands a date back as text through a union.
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _aware(value: Any) -> datetime:
@@ -743,6 +863,7 @@ def recommend(*, booking: Booking, limit: int = 20, world: World | None = None) 
     out = []
     for c in world.candidates(booking, limit=limit):
         info = world.infos[c.buyer_id]
+        other = None if c.within_hours else world.other_time(booking, c.buyer_id)
         out.append(
             Recommendation(
                 buyer=info,
@@ -751,6 +872,8 @@ def recommend(*, booking: Booking, limit: int = 20, world: World | None = None) 
                 needs_interpreter=c.needs_interpreter,
                 interpreters=tuple(world.interpreters[i] for i in c.interpreter_ids),
                 load=c.load,
+                other_slot=other[0] if other else None,
+                other_interpreters=tuple(world.interpreters[i] for i in other[1]) if other else (),
             )
         )
     return out

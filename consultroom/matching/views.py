@@ -24,7 +24,7 @@ from consultroom.matching.forms import WeightsForm
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import describe, load_world, reasons_from_rows, recommend
 from consultroom.privacy import access_log
-from consultroom.rounds.models import Round
+from consultroom.rounds.models import Round, Slot
 
 bp = Blueprint("matching", __name__, url_prefix="/staff/matching")
 
@@ -94,10 +94,15 @@ def match(booking_id: int):
         flash(_("Choose a buyer."), "danger")
         return redirect(url_for("matching.booking", booking_id=b.id))
     interpreter = db.session.get(Interpreter, interpreter_id) if interpreter_id is not None else None
-    world = load_world([b], extra_buyer_ids=[buyer.id])
-    score = world.score(b, buyer.id).total if buyer.id in world.buyers else None
+    slot_id = _int("slot_id")
+    slot = db.session.get(Slot, slot_id) if slot_id is not None else None
     try:
-        services.propose_match(booking=b, buyer=buyer, interpreter=interpreter, actor=current_user, score=score)
+        if slot is not None:
+            services.propose_match_at(booking=b, slot=slot, buyer=buyer, interpreter=interpreter, actor=current_user)
+        else:
+            world = load_world([b], extra_buyer_ids=[buyer.id])
+            score = world.score(b, buyer.id).total if buyer.id in world.buyers else None
+            services.propose_match(booking=b, buyer=buyer, interpreter=interpreter, actor=current_user, score=score)
     except DomainError as exc:
         db.session.rollback()
         # The message goes beside the form it answers, on the page as it now stands.

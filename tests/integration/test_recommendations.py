@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+import pytest
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking
+from consultroom.errors import Conflict
 from consultroom.extensions import db
 from consultroom.matching.recommend import describe, load_world, recommend
-from consultroom.matching.services import propose_match
+from consultroom.matching.services import propose_match, propose_match_at
 from consultroom.notifications.models import OutboxMail
 from tests.factories import make_company, make_round, make_user
 from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at, use_policy
@@ -314,3 +316,41 @@ def test_quick_candidates_agree_with_scores():
     names = {c.buyer_id: world.infos[c.buyer_id].company_name for c in world.candidates(booking)}
     assert sorted(names.values()) == ["Exact Inc", "Loaded", "Night", "Saigon", "Word"]  # Mute: no language route
     assert [names[c.buyer_id] for c in world.candidates(booking, hours_rule=True)] == ["Exact Inc", "Loaded", "Word"]
+
+
+def test_match_page_offers_a_free_slot_that_suits_the_buyer_and_moves_the_booking_when_proposed(client, login_as):
+    rnd, _company, booking = _world()  # booked at 10:00 Seoul
+    late = make_buyer("Late Riser", country="US", interests=("330499",), timezone="Asia/Seoul", meet_from=time(10, 30))
+    free_at_eleven = slots_at(rnd, 1)[0]
+    login_as("staff")
+
+    page = client.get(f"/staff/matching/bookings/{booking.id}").get_data(as_text=True)
+
+    assert f'name="slot_id" value="{free_at_eleven.id}"' in page
+    assert "Suits both at" in page
+    response = client.submit(
+        f"/staff/matching/bookings/{booking.id}/match", {"buyer_id": str(late.id), "slot_id": str(free_at_eleven.id)}
+    )
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    moved = db.session.get(Booking, booking.id)
+    assert (moved.slot_id, moved.status, moved.buyer_id) == (free_at_eleven.id, "matched", late.id)
+    assert moved.match_score == 40 + 20 + 15 + 15 + 10  # scored at the new time, inside the buyer's hours
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_id == booking.id).order_by(AuditEntry.id)
+    ).all()
+    assert actions[-2:] == ["booking.move", "booking.match.propose"]
+
+
+def test_propose_match_at_refuses_a_booking_already_matched_and_moves_nothing():
+    rnd, _company, booking = _world()
+    buyer = make_buyer("Exact Inc", **SEOUL_9_TO_6)
+    staff = make_user("staff")
+    propose_match(booking=booking, buyer=buyer, interpreter=None, actor=staff)
+    slot = booking.slot_id
+
+    with pytest.raises(Conflict):
+        propose_match_at(booking=booking, slot=slots_at(rnd, 1)[0], buyer=buyer, interpreter=None, actor=staff)
+
+    assert booking.slot_id == slot
