@@ -16,7 +16,7 @@ from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import User
@@ -245,17 +245,26 @@ def create_proposal(*, rnd: Round, actor: User) -> RoundProposal:
         stats=result.stats,
         created_by_id=actor.id,
     )
-    for b in bookings:
-        pair = result.buyers.get(b.id)
-        line = ProposalLine(booking_id=b.id)
-        if pair is not None:
-            line.buyer_id = pair.party_id
-            line.interpreter_id = result.interpreters.get(b.id)
-            score = world.score(b, pair.party_id)
-            line.score, line.reasons = score.total, reason_rows(score)
-        proposal.lines.append(line)
     db.session.add(proposal)
     db.session.flush()
+    rows = []
+    for b in bookings:
+        row: dict[str, Any] = {"proposal_id": proposal.id, "booking_id": b.id, "buyer_id": None,
+                               "interpreter_id": None, "score": None, "reasons": [], "edited": False}  # fmt: skip
+        pair = result.buyers.get(b.id)
+        if pair is not None:
+            score = world.score(b, pair.party_id)
+            row.update(
+                buyer_id=pair.party_id,
+                interpreter_id=result.interpreters.get(b.id),
+                score=score.total,
+                reasons=reason_rows(score),
+            )
+        rows.append(row)
+    # One multi-row INSERT: a round's thousands of lines through the unit of work would cost more
+    # than solving the round. The lines load on first use.
+    db.session.execute(insert(ProposalLine), rows)
+    db.session.expire(proposal, ["lines"])
     record(
         actor=actor,
         action="matching.proposal.create",

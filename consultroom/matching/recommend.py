@@ -50,7 +50,11 @@ FIT_BY_RANK = {rank: tier for tier, rank in FIT_RANK.items()}
 # Buyers kept per booking after the pre-rank: enough for the page's 20 and the solver's choices,
 # small enough that scoring them all stays cheap at any registry size.
 POOL_SIZE = 60
-PRE_POOL = POOL_SIZE + 10  # a few more than kept: some are busy then or already meet the company
+PRE_POOL = POOL_SIZE + 10
+# Interpreters offered per candidate: the least booked that day first. Every free one is a valid
+# choice, but a hundred English interpreters in each of twenty lists made the page (and its
+# access log, which names each one shown) most of its cost.
+INTERPRETER_CHOICES = 10  # a few more than kept: some are busy then or already meet the company
 KEYWORD_LIMIT = 200  # buyers found by declared industry alone, per look-up
 
 
@@ -630,6 +634,12 @@ class World:
             self._free_interp[key] = tuple(i for i in self.interpreters if self.interpreter_free(booking, i))
         return self._free_interp[key]
 
+    def choices(self, booking: Booking, ids: Iterable[int]) -> tuple[InterpreterInfo, ...]:
+        """The interpreters to offer: least booked that day first, at most INTERPRETER_CHOICES."""
+        day = seoul_day(booking.starts_at)
+        best = sorted(ids, key=lambda i: (self.sessions_on_day(i, day), self.interpreters[i].name, i))
+        return tuple(self.interpreters[i] for i in best[:INTERPRETER_CHOICES])
+
     def interpreters_for(self, booking: Booking, languages: Iterable[str]) -> tuple[int, ...]:
         return self._covering(booking, frozenset(c.lower() for c in languages))[0]
 
@@ -870,10 +880,10 @@ def recommend(*, booking: Booking, limit: int = 20, world: World | None = None) 
                 info=info,
                 score=c.score,
                 needs_interpreter=c.needs_interpreter,
-                interpreters=tuple(world.interpreters[i] for i in c.interpreter_ids),
+                interpreters=world.choices(booking, c.interpreter_ids),
                 load=c.load,
                 other_slot=other[0] if other else None,
-                other_interpreters=tuple(world.interpreters[i] for i in other[1]) if other else (),
+                other_interpreters=world.choices(booking, other[1]) if other else (),
             )
         )
     return out

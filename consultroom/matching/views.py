@@ -181,7 +181,14 @@ def proposal(proposal_id: int):
             cands = world.quick_candidates(booking, hours_rule=proposals.hours_rule(world))
             options[line.id] = {
                 "buyers": [(world.buyers[c.buyer_id], c.total) for c in cands],
-                "interpreters": [world.interpreters[i] for i in world.free_interpreters(booking)],
+                "interpreters": list(
+                    world.choices(
+                        booking,
+                        world.interpreters_for(booking, world.infos[line.buyer_id].languages)
+                        if line.buyer_id in world.infos
+                        else world.free_interpreters(booking),
+                    )
+                ),
             }
     failed = request.args.get("failed", type=int)
     # PIPA access log: the interpreters named on the lines and in their choices.
