@@ -531,8 +531,9 @@ def main() -> None:
           f"pairs); method {st['method']}; rule issues in the draft: {core['issues']}")  # fmt: skip
     print(f"matched: proposal {core['matched']}, greedy {core['greedy_matched']} (of {core['lines']})")
     print("objective = 10000 x fit rank + points per line (fit first):")
-    print(f"  solver {st['objective']}, greedy {st['greedy_objective']} "
-          f"(solver - greedy = {st['objective'] - st['greedy_objective']})")  # fmt: skip
+    print(f"  kept ({st['method']}) {st['objective']}; per-slot solver {st['solver_objective']}, greedy "
+          f"{st['greedy_objective']} (solver - greedy = {st['solver_objective'] - st['greedy_objective']}), "
+          "both after interpreters")  # fmt: skip
     gap = 100 * (st["upper_bound"] - st["objective"]) / st["upper_bound"] if st["upper_bound"] else 0.0
     print(f"  per-slot upper bound {st['upper_bound']} (gap {gap:.3f}%)")
     if "lp_bound" in core:

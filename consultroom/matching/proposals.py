@@ -184,7 +184,8 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
     # Greedy as a person would run it: best pair first, then interpreters; pairs left without one go.
     g_kept, g_interp, g_needing = staffed(greedy)
     method = solved.result.method
-    if sum(p.score for p in g_kept.values()) > sum(p.score for p in kept.values()):
+    solver_objective = sum(p.score for p in kept.values())
+    if sum(p.score for p in g_kept.values()) > solver_objective:
         kept, interp, needing, method = g_kept, g_interp, g_needing, "greedy"
     buyers = kept
     dropped_total = needing - len([b for b in interp if b in buyers])
@@ -195,6 +196,7 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
     stats = {
         "method": method,
         "objective": sum(p.score for p in buyers.values()),
+        "solver_objective": solver_objective,  # the per-slot solver's, whichever was kept
         "greedy_objective": sum(p.score for p in g_kept.values()),
         "upper_bound": bound,
         "fits": fit_shares([cands[b][p.party_id].fit for b, p in buyers.items()]),
