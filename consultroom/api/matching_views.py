@@ -117,7 +117,7 @@ def set_booking_match(booking_id: int):
     if buyer is None:  # pragma: no cover - a missing buyer is an error above; this tells the type checker
         raise Invalid(_("Choose an active buyer."), fields={"buyer_id": [_("Choose an active buyer.")]})
     # The score recorded with the match, as the page records it (none for a buyer matching leaves out).
-    world = load_world([booking])
+    world = load_world([booking], extra_buyer_ids=[buyer.id])
     score = world.score(booking, buyer.id).total if buyer.id in world.buyers else None
     with unit_of_work():
         services.propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=g.api_user, score=score)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import lil_matrix
+from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, milp
+from scipy.sparse import csr_matrix, lil_matrix
+from scipy.sparse.csgraph import maximum_flow
 
 
 @dataclass(frozen=True)
@@ -172,3 +173,149 @@ def violations(
                 days[s.day] += 1
             out += [f"party {party} has {n} sessions on {d}" for d, n in days.items() if n > daily_cap[party]]
     return out
+
+
+# --- at national scale: one assignment problem per time slot ------------------------------------------
+
+
+def time_clusters(slots: dict[int, Slot]) -> list[list[int]]:
+    """Bookings grouped by time, in time order: bookings whose times overlap (directly or through
+    others) share a cluster, so a party takes at most one booking per cluster and never two
+    overlapping ones. A round's slots share their times across booths, so a cluster is one slot time."""
+    ordered = sorted(slots.values(), key=lambda s: (s.starts_at, s.ends_at, s.booking_id))
+    clusters: list[list[int]] = []
+    end: datetime | None = None
+    for s in ordered:
+        if end is None or s.starts_at >= end:
+            clusters.append([])
+            end = s.ends_at
+        else:
+            end = max(end, s.ends_at)
+        clusters[-1].append(s.booking_id)
+    return clusters
+
+
+@dataclass(frozen=True)
+class Decomposed:
+    result: Result
+    upper_bound: int  # the optimum without the once-per-company rule across slots: no solution beats it
+
+
+def _assign(rows: list[int], by_booking: dict[int, list[Pair]], allowed) -> tuple[dict[int, Pair], int]:
+    """The best assignment of one cluster (each booking one party, each party one booking)."""
+    parties = sorted({p.party_id for b in rows for p in by_booking.get(b, ()) if allowed(b, p)})
+    if not parties:
+        return {}, 0
+    col = {party: j for j, party in enumerate(parties)}
+    value = np.zeros((len(rows), len(parties)))
+    pair_at: dict[tuple[int, int], Pair] = {}
+    for i, b in enumerate(rows):
+        for p in by_booking.get(b, ()):
+            if allowed(b, p) and p.score > 0:
+                value[i, col[p.party_id]] = p.score
+                pair_at[(i, col[p.party_id])] = p
+    r, c = linear_sum_assignment(value, maximize=True)
+    chosen = {rows[i]: pair_at[(i, j)] for i, j in zip(r, c, strict=True) if (i, j) in pair_at}
+    return chosen, int(sum(p.score for p in chosen.values()))
+
+
+def solve_by_slot(
+    slots: dict[int, Slot], pairs: Iterable[Pair], *, cluster_limit: dict[int, int] | None = None
+) -> Decomposed:
+    """Buyers to bookings at national scale: an exact assignment (Hungarian method) per time
+    cluster, in time order, each one excluding the buyers already meeting that company in an earlier
+    cluster. Scores must be positive (fit-tiered values are). Without the once-per-company rule
+    the clusters are independent, so the sum of their optima bounds every solution from above."""
+    by_booking: dict[int, list[Pair]] = defaultdict(list)
+    for p in pairs:
+        if p.booking_id in slots:
+            by_booking[p.booking_id].append(p)
+    chosen: dict[int, Pair] = {}
+    used: set[tuple[int, int]] = set()
+    bound = 0
+    for rows in time_clusters(slots):
+        _free, best = _assign(rows, by_booking, lambda b, p: True)
+        if cluster_limit is not None and rows:
+            # At most `limit` consultations can happen then (e.g. one per free interpreter when every
+            # consultation needs one): no more than the `limit` best bookings' best pairs.
+            limit = cluster_limit.get(rows[0], len(rows))
+            tops = sorted((max((p.score for p in by_booking.get(b, ())), default=0) for b in rows), reverse=True)
+            best = min(best, sum(tops[:limit]))
+        bound += best
+        picked, _total = _assign(rows, by_booking, lambda b, p: (slots[b].company_id, p.party_id) not in used)
+        for b, p in picked.items():
+            used.add((slots[b].company_id, p.party_id))
+        chosen.update(picked)
+    return Decomposed(Result(chosen, sum(p.score for p in chosen.values()), "by_slot"), bound)
+
+
+def assign_interpreters(
+    slots: dict[int, Slot], eligible: dict[int, Iterable[int]], caps: dict[int, int]
+) -> dict[int, int]:
+    """The most consultations covered: booking -> interpreter, as a maximum flow
+    (source -> booking -> interpreter in that time cluster -> interpreter's day, capped -> sink),
+    so no interpreter is in two overlapping consultations or over the daily cap. The graph is built
+    with arrays: a round has thousands of bookings with a hundred eligible interpreters each."""
+    cluster_of = {b: k for k, rows in enumerate(time_clusters(slots)) for b in rows}
+    days = {d: n for n, d in enumerate(sorted({s.day for s in slots.values()}))}
+    interp_ids = sorted({i for b, its in eligible.items() if b in slots for i in its if caps.get(i, 0) > 0})
+    if not interp_ids:
+        return {}
+    col = {i: n for n, i in enumerate(interp_ids)}
+    bookings = [b for b in eligible if b in slots]
+    n_b, n_i, n_k, n_d = len(bookings), len(interp_ids), max(cluster_of.values(), default=0) + 1, len(days)
+    # Node numbers: 0 source, 1 sink, then bookings, (interpreter, cluster), (interpreter, day).
+    b0, ik0 = 2, 2 + n_b
+    id0 = ik0 + n_i * n_k
+    n = id0 + n_i * n_d
+    pairs_b, pairs_i = [], []
+    for row, b in enumerate(bookings):
+        for i in eligible[b]:
+            if i in col:
+                pairs_b.append(row)
+                pairs_i.append(col[i])
+    if not pairs_b:
+        return {}
+    pb, pi = np.array(pairs_b, dtype=np.int64), np.array(pairs_i, dtype=np.int64)
+    k_of = np.array([cluster_of[b] for b in bookings], dtype=np.int64)
+    d_of = np.array([days[slots[b].day] for b in bookings], dtype=np.int64)
+    ik = ik0 + pi * n_k + k_of[pb]
+    idn = id0 + pi * n_d + d_of[pb]
+    ik_unique, first = np.unique(ik, return_index=True)
+    id_unique = np.unique(idn)
+    cap_of = np.array([caps[i] for i in interp_ids], dtype=np.int64)
+    src = np.concatenate([np.zeros(n_b, np.int64), b0 + pb, ik_unique, id_unique])
+    dst = np.concatenate([b0 + np.arange(n_b), ik, idn[first], np.ones(len(id_unique), np.int64)])
+    cap = np.concatenate(
+        [np.ones(n_b, np.int64), np.ones(len(pb), np.int64), np.ones(len(ik_unique), np.int64),
+         cap_of[(id_unique - id0) // n_d]]
+    )  # fmt: skip
+    graph = csr_matrix((cap.astype(np.int32), (src.astype(np.int32), dst.astype(np.int32))), shape=(n, n))
+    flow = maximum_flow(graph, 0, 1).flow.tocoo()
+    out: dict[int, int] = {}
+    for u, v, f in zip(flow.row, flow.col, flow.data, strict=True):
+        if f > 0 and b0 <= u < ik0 and ik0 <= v < id0:
+            out[bookings[u - b0]] = interp_ids[(v - ik0) // n_k]
+    return out
+
+
+def lp_upper_bound(slots: dict[int, Slot], pairs: Iterable[Pair], *, time_limit: float = 60.0) -> float | None:
+    """The LP relaxation of the whole-round program (every rule, fractions allowed): an upper bound
+    on the exact optimum, for benchmarks and tests on instances where the MILP itself is too big."""
+    pairs = [p for p in pairs if p.booking_id in slots]
+    if not pairs:
+        return 0.0
+    groups = _groups(slots, pairs, once_per_company=True, daily_cap=None)
+    rows, cols = [], []
+    for row, (idx, _limit) in enumerate(groups):
+        rows += [row] * len(idx)
+        cols += idx
+    a = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(groups), len(pairs)))
+    ub = np.array([limit for _idx, limit in groups], dtype=float)
+    res = milp(
+        -np.array([p.score for p in pairs], dtype=float),
+        constraints=LinearConstraint(a, -np.inf, ub),
+        bounds=Bounds(0, 1),
+        options={"time_limit": time_limit},
+    )
+    return float(-res.fun) if res.status == 0 else None

@@ -11,6 +11,7 @@ WEIGHT_LABELS = {
     "hs6": _l("HS code matches exactly (6 digits)"),
     "hs4": _l("HS heading matches (4 digits)"),
     "hs2": _l("HS chapter matches (2 digits)"),
+    "industry": _l("The buyer's declared interests mention the company's industry"),
     "country": _l("Buyer's country is a target country"),
     "shared_language": _l("Company and buyer share a language"),
     "interpreter": _l("An interpreter is available for the buyer's language"),

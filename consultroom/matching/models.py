@@ -61,6 +61,9 @@ class RoundProposal(db.Model):
     greedy_total: Mapped[int] = mapped_column(default=0)
     greedy_matched: Mapped[int] = mapped_column(default=0)
     weights: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the weights it was scored with
+    # How it was solved: method, objective (fit tier first, then points) of the proposal, of greedy
+    # and the upper bound, lines by product fit for both, interpreter coverage.
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime | None]

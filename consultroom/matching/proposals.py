@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import User
@@ -27,12 +28,27 @@ from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
 from consultroom.matching import services
-from consultroom.matching.assignment import Pair, Result, Slot, solve_exact, solve_greedy, violations
+from consultroom.matching.assignment import (
+    Pair,
+    Result,
+    Slot,
+    assign_interpreters,
+    solve_by_slot,
+    solve_greedy,
+    time_clusters,
+    violations,
+)
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
-from consultroom.matching.recommend import Candidate, World, load_world, reason_rows, seoul_day
+from consultroom.matching.recommend import Quick, World, load_world, reason_rows, seoul_day
+from consultroom.matching.scoring import EXACT_FITS, PARTIAL_FITS
+from consultroom.matching.settings import ALWAYS
 from consultroom.rounds.models import Round, RoundStatus
 
 PROPOSABLE_ROUNDS = (RoundStatus.OPEN.value, RoundStatus.CLOSED.value)
+# Candidates per booking given to the solver: the best by fit and score. With a few thousand
+# bookings in a handful of slot times, twenty each keeps every slot's assignment small and fast,
+# and the per-slot upper bound shows what a longer list could still gain.
+PROPOSAL_POOL = 20
 
 
 class LineConflict(Conflict):
@@ -53,11 +69,12 @@ class Issue:
 
 @dataclass(frozen=True)
 class Plan:
-    buyers: dict[int, Pair]  # booking -> (booking, buyer, score)
+    buyers: dict[int, Pair]  # booking -> (booking, buyer, value)
     interpreters: dict[int, int]  # booking -> interpreter
-    total: int
+    total: int  # points of the chosen pairs (what the lines show)
     greedy_total: int
     greedy_matched: int
+    stats: dict[str, Any]
 
 
 def waiting_bookings(rnd: Round) -> list[Booking]:
@@ -89,33 +106,113 @@ def interpreter_caps(world: World, days: set[date]) -> dict[int, int]:
     return {i: min(world.remaining_cap(i, d) for d in days) for i in world.interpreters} if days else {}
 
 
-def plan(world: World, bookings: list[Booking]) -> Plan:
-    slots = {b.id: slot_of(b) for b in bookings}
-    cands: dict[int, dict[int, Candidate]] = {
-        b.id: {c.buyer_id: c for c in world.candidates(b, hours_rule=hours_rule(world))} for b in bookings
+def fit_of(reasons) -> str:
+    """The fit tier of a scored line, from its stored reasons."""
+    codes = {r[0] if isinstance(r, list | tuple) else r.code for r in reasons}
+    return next((tier for tier in ("hs6", "hs4", "hs2", "industry") if tier in codes), "none")
+
+
+def fit_shares(fits: list[str]) -> dict[str, int]:
+    """Lines with exact (HS6), partial (HS4, HS2, industry) and no product fit."""
+    return {
+        "exact": sum(f in EXACT_FITS for f in fits),
+        "partial": sum(f in PARTIAL_FITS for f in fits),
+        "none": sum(f not in EXACT_FITS | PARTIAL_FITS for f in fits),
     }
-    pairs = [Pair(bid, c.buyer_id, c.score.total) for bid, by_buyer in cands.items() for c in by_buyer.values()]
-    greedy = solve_greedy(slots, pairs)
+
+
+def weak_reasons(line: ProposalLine) -> list[str]:
+    """Why a line deserves a second look before confirming (it breaks no rule)."""
+    if line.buyer_id is None:
+        return [_("No buyer for this booking.")]
+    codes = {r[0] for r in line.reasons}
+    out = []
+    fit = fit_of(line.reasons)
+    if fit == "hs2":
+        out.append(_("Weak product fit: only the HS chapter matches."))
+    elif fit == "industry":
+        out.append(_("Weak product fit: only the declared industry matches, no HS code."))
+    elif fit == "none":
+        out.append(_("No product fit."))
+    if "outside_hours" in codes:
+        out.append(_("Outside the buyer's meeting hours."))
+    if "country" not in codes:
+        out.append(_("The buyer's country is not among the target countries."))
+    return out
+
+
+def plan(world: World, bookings: list[Booking]) -> Plan:
+    """Buyers by exact assignment per time slot over bounded candidate lists (greedy beside it, and
+    kept if it ever does better), then interpreters by maximum flow. A pair left without the
+    interpreter it needs is dropped and the buyers solved again without it, so the draft keeps
+    every rule."""
+    slots = {b.id: slot_of(b) for b in bookings}
+    cands: dict[int, dict[int, Quick]] = {
+        b.id: {c.buyer_id: c for c in world.quick_candidates(b, hours_rule=hours_rule(world))} for b in bookings
+    }
+    pairs = [Pair(bid, c.buyer_id, c.value) for bid, by_buyer in cands.items() for c in by_buyer.values()]
     caps = interpreter_caps(world, {s.day for s in slots.values()})
-    for _round in range(len(bookings) + 1):
-        exact = solve_exact(slots, pairs)
-        need = {
-            bid: cands[bid][p.party_id] for bid, p in exact.chosen.items() if cands[bid][p.party_id].needs_interpreter
-        }
-        ipairs = [Pair(bid, i, 1) for bid, c in need.items() for i in c.interpreter_ids]
-        interp = solve_exact({bid: slots[bid] for bid in need}, ipairs, once_per_company=False, daily_cap=caps)
-        missing = set(need) - set(interp.chosen)
-        if not missing:
+
+    def staffed(result: Result) -> tuple[dict[int, Pair], dict[int, int], int]:
+        """The result's pairs that get the interpreter they need (the most possible, by maximum
+        flow), those interpreters, and how many pairs needed one."""
+        need = {bid: cands[bid][p.party_id] for bid, p in result.chosen.items()}
+        need = {bid: c for bid, c in need.items() if c.needs_interpreter}
+        interp = assign_interpreters(slots, {bid: c.interpreter_ids for bid, c in need.items()}, caps)
+        kept = {bid: p for bid, p in result.chosen.items() if bid not in need or bid in interp}
+        return kept, interp, len(need)
+
+    limits: dict[int, int] | None = None
+    if world.policy == ALWAYS:
+        # Every consultation needs an interpreter: a slot time holds no more consultations than
+        # interpreters free then, which keeps the upper bound honest when interpreters are short.
+        limits = {}
+        for rows in time_clusters(slots):
+            free = {i for b in rows for c in cands[b].values() for i in c.interpreter_ids}
+            limits.update({b: len(free) for b in rows})
+    solved = solve_by_slot(slots, pairs, cluster_limit=limits)
+    bound = solved.upper_bound  # of the buyer assignment alone: a relaxation, so it bounds the draft too
+    for _attempt in range(3):
+        kept, interp, needing = staffed(solved.result)
+        if len(kept) == len(solved.result.chosen):
             break
         # No interpreter is left for these pairs: take them out and solve again.
-        dropped = {(bid, exact.chosen[bid].party_id) for bid in missing}
+        dropped = {(bid, p.party_id) for bid, p in solved.result.chosen.items() if bid not in kept}
         pairs = [p for p in pairs if (p.booking_id, p.party_id) not in dropped]
+        solved = solve_by_slot(slots, pairs, cluster_limit=limits)
+    greedy = solve_greedy(slots, [Pair(bid, c.buyer_id, c.value) for bid, by in cands.items() for c in by.values()])
+    # Greedy as a person would run it: best pair first, then interpreters; pairs left without one go.
+    g_kept, g_interp, g_needing = staffed(greedy)
+    method = solved.result.method
+    solver_objective = sum(p.score for p in kept.values())
+    if sum(p.score for p in g_kept.values()) > solver_objective:
+        kept, interp, needing, method = g_kept, g_interp, g_needing, "greedy"
+    buyers = kept
+    dropped_total = needing - len([b for b in interp if b in buyers])
+
+    def points(result_pairs) -> int:
+        return sum(cands[p.booking_id][p.party_id].total for p in result_pairs)
+
+    stats = {
+        "method": method,
+        "objective": sum(p.score for p in buyers.values()),
+        "solver_objective": solver_objective,  # the per-slot solver's, whichever was kept
+        "greedy_objective": sum(p.score for p in g_kept.values()),
+        "upper_bound": bound,
+        "fits": fit_shares([cands[b][p.party_id].fit for b, p in buyers.items()]),
+        "greedy_fits": fit_shares([cands[b][p.party_id].fit for b, p in g_kept.items()]),
+        "needing_interpreter": needing,
+        "with_interpreter": len([b for b in interp if b in buyers]),
+        "dropped_for_interpreter": dropped_total,
+        "policy": world.policy,
+    }
     return Plan(
-        buyers=dict(exact.chosen),
-        interpreters={bid: p.party_id for bid, p in interp.chosen.items()},
-        total=exact.total,
-        greedy_total=greedy.total,
-        greedy_matched=greedy.matched,
+        buyers=buyers,
+        interpreters={bid: i for bid, i in interp.items() if bid in buyers},
+        total=points(buyers.values()),
+        greedy_total=points(g_kept.values()),
+        greedy_matched=len(g_kept),
+        stats=stats,
     )
 
 
@@ -137,7 +234,7 @@ def create_proposal(*, rnd: Round, actor: User) -> RoundProposal:
     if not bookings:
         raise Conflict(_("No booking of this round is waiting for a buyer."))
     _discard_drafts(rnd, actor)
-    world = load_world(bookings)
+    world = load_world(bookings, pool_size=PROPOSAL_POOL)
     result = plan(world, bookings)
     proposal = RoundProposal(
         round_id=rnd.id,
@@ -147,19 +244,29 @@ def create_proposal(*, rnd: Round, actor: User) -> RoundProposal:
         greedy_total=result.greedy_total,
         greedy_matched=result.greedy_matched,
         weights=asdict(world.weights),
+        stats=result.stats,
         created_by_id=actor.id,
     )
-    for b in bookings:
-        pair = result.buyers.get(b.id)
-        line = ProposalLine(booking_id=b.id)
-        if pair is not None:
-            line.buyer_id = pair.party_id
-            line.interpreter_id = result.interpreters.get(b.id)
-            score = world.score(b, pair.party_id)
-            line.score, line.reasons = score.total, reason_rows(score)
-        proposal.lines.append(line)
     db.session.add(proposal)
     db.session.flush()
+    rows = []
+    for b in bookings:
+        row: dict[str, Any] = {"proposal_id": proposal.id, "booking_id": b.id, "buyer_id": None,
+                               "interpreter_id": None, "score": None, "reasons": [], "edited": False}  # fmt: skip
+        pair = result.buyers.get(b.id)
+        if pair is not None:
+            score = world.score(b, pair.party_id)
+            row.update(
+                buyer_id=pair.party_id,
+                interpreter_id=result.interpreters.get(b.id),
+                score=score.total,
+                reasons=reason_rows(score),
+            )
+        rows.append(row)
+    # One multi-row INSERT: a round's thousands of lines through the unit of work would cost more
+    # than solving the round. The lines load on first use.
+    db.session.execute(insert(ProposalLine), rows)
+    db.session.expire(proposal, ["lines"])
     record(
         actor=actor,
         action="matching.proposal.create",
@@ -181,7 +288,12 @@ def load_proposal_world(proposal: RoundProposal) -> World:
             select(Booking).where(Booking.id.in_([line.booking_id for line in proposal.lines])).order_by(Booking.id)
         )
     )
-    return load_world(bookings)
+    # The buyers on the lines are loaded even when an edit put one outside the candidate pools.
+    return load_world(
+        bookings,
+        extra_buyer_ids=[ln.buyer_id for ln in proposal.lines if ln.buyer_id is not None],
+        extra_interpreter_ids=[ln.interpreter_id for ln in proposal.lines if ln.interpreter_id is not None],
+    )
 
 
 def _require_draft(proposal: RoundProposal) -> None:
@@ -320,7 +432,15 @@ def _line_issues(line: ProposalLine, booking: Booking, world: World) -> list[Iss
     interp = world.interpreters.get(line.interpreter_id) if line.interpreter_id is not None else None
     if line.interpreter_id is not None and interp is None:
         out.append(_("The interpreter on this line is no longer active."))
-    if needs and line.interpreter_id is None:
+    if needs and line.interpreter_id is None and world.shares_language(booking, buyer.id):
+        out.append(
+            _(
+                "The program puts an interpreter on every consultation: choose one for %(company)s and %(buyer)s.",
+                company=booking.company.display_name,
+                buyer=buyer.company_name,
+            )
+        )
+    elif needs and line.interpreter_id is None:
         out.append(
             _(
                 "%(company)s and %(buyer)s share no language: choose an interpreter.",
@@ -329,7 +449,7 @@ def _line_issues(line: ProposalLine, booking: Booking, world: World) -> list[Iss
             )
         )
     if interp is not None:
-        if not {c.lower() for c in interp.languages} & set(world.infos[buyer.id].languages):
+        if not set(interp.languages) & set(world.infos[buyer.id].languages):
             out.append(
                 _(
                     "Interpreter %(name)s does not speak %(buyer)s's languages.",
@@ -337,7 +457,7 @@ def _line_issues(line: ProposalLine, booking: Booking, world: World) -> list[Iss
                     buyer=buyer.company_name,
                 )
             )
-        if not services.interpreter_available(interp, booking.starts_at, booking.ends_at):
+        if not interp.available(booking.starts_at, booking.ends_at):
             out.append(_("Interpreter %(name)s is not available at %(time)s.", name=interp.name, time=_when(booking)))
     if hours_rule(world) and not any(r[0] == "within_hours" for r in line.reasons):
         out.append(_("The slot is outside %(buyer)s's meeting hours.", buyer=buyer.company_name))

@@ -1,36 +1,61 @@
-"""Buyer recommendations from the database, in a constant number of queries.
+"""Buyer recommendations from the database, in a constant number of queries, without loading the registry.
 
-`load_world` reads everything the scoring and the rules need for a set of bookings at once (buyers
-with languages and interests, interpreters with languages and hours, the matches already made
-around those times, the pairs that met before, the weights); the rest is pure Python over that
-snapshot, so a page with 2 buyers and one with 300 send the same queries. The rules mirror
-`matching.services.check_proposal`, which still has the last word when a match is proposed.
+Candidates come from an index, not a scan: only buyers with a product relation to the requests are
+eligible (DESIGN rule 10), so `load_world` asks the buyer_interests index for the HS chapters of the
+requests (a range on the indexed code column) and, for the industry tier, a bounded keyword look-up.
+What the rules and scores need comes as plain rows (no ORM objects for thousands of buyers), a
+cheap pre-rank keeps a bounded list per booking, and only that list is scored in full. The rules
+mirror `matching.services.check_proposal`, which still has the last word when a match is proposed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import numpy as np
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Boolean, Date, Integer, and_, bindparam, cast, func, literal_column, null, or_, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from consultroom.bookings.models import Booking, BookingStatus
-from consultroom.buyers.models import Buyer
+from consultroom.buyers.models import Buyer, BuyerInterest, BuyerLanguage
 from consultroom.companies.models import Company
 from consultroom.companies.validation import country_name, language_name
 from consultroom.extensions import db
-from consultroom.interpreters.models import Interpreter
-from consultroom.matching.scoring import BuyerInfo, Reason, RequestInfo, Score, Weights, score_pair
-from consultroom.matching.services import interpreter_available
-from consultroom.matching.settings import get_weights
+from consultroom.interpreters.availability import Exception_, WeeklyHours, is_available
+from consultroom.interpreters.models import Interpreter, InterpreterException, InterpreterHours, InterpreterLanguage
+from consultroom.matching.scoring import (
+    FIT_RANK,
+    FIT_STEP,
+    BuyerInfo,
+    Reason,
+    RequestInfo,
+    Score,
+    Weights,
+    score_pair,
+    within_meeting_hours,
+    words,
+)
+from consultroom.matching.settings import ALWAYS, get_interpreter_policy, get_weights
+from consultroom.rounds.models import Slot
 from consultroom.timeutil import SEOUL, seoul_to_utc
 
 ACTIVE = Booking.status != BookingStatus.CANCELLED.value
+FIT_BY_RANK = {rank: tier for tier, rank in FIT_RANK.items()}
+# Buyers kept per booking after the pre-rank: enough for the page's 20 and the solver's choices,
+# small enough that scoring them all stays cheap at any registry size.
+POOL_SIZE = 60
+PRE_POOL = POOL_SIZE + 10
+# Interpreters offered per candidate: the least booked that day first. Every free one is a valid
+# choice, but a hundred English interpreters in each of twenty lists made the page (and its
+# access log, which names each one shown) most of its cost.
+INTERPRETER_CHOICES = 10  # a few more than kept: some are busy then or already meet the company
+KEYWORD_LIMIT = 200  # buyers found by declared industry alone, per look-up
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,21 @@ class Taken:
 
 
 @dataclass(frozen=True)
+class InterpreterInfo:
+    """What the rules need of an interpreter, read as plain rows."""
+
+    id: int
+    name: str
+    languages: tuple[str, ...]
+    max_sessions_per_day: int
+    weekly: tuple[WeeklyHours, ...]
+    exceptions: tuple[Exception_, ...]
+
+    def available(self, starts_at: datetime, ends_at: datetime) -> bool:
+        return is_available(list(self.weekly), list(self.exceptions), starts_at, ends_at)
+
+
+@dataclass(frozen=True)
 class Candidate:
     """A buyer who may meet the booking's company at that time, scored, with the interpreters it needs."""
 
@@ -62,17 +102,64 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class SlotRow:
+    """A slot of the rounds being matched, with the company of its active booking (if any)."""
+
+    slot_id: int
+    round_id: int
+    starts_at: datetime
+    ends_at: datetime
+    closed: bool
+    company_id: int | None
+
+
+@dataclass(frozen=True)
+class Quick:
+    """A candidate scored as numbers only, for the whole-round solver."""
+
+    buyer_id: int
+    value: int  # FIT_STEP * fit rank + total
+    total: int
+    fit: str
+    needs_interpreter: bool
+    interpreter_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Recommendation:
-    buyer: Buyer
+    buyer: BuyerInfo
     info: BuyerInfo
     score: Score
     needs_interpreter: bool
-    interpreters: tuple[Interpreter, ...]
+    interpreters: tuple[InterpreterInfo, ...]
     load: int
+    # Outside the buyer's hours: a free slot of the round that suits both, and its interpreters.
+    other_slot: SlotRow | None = None
+    other_interpreters: tuple[InterpreterInfo, ...] = ()
 
 
 def seoul_day(moment: datetime) -> date:
     return moment.astimezone(SEOUL).date()
+
+
+def company_languages(booking: Booking) -> tuple[str, ...]:
+    """As `services.company_languages`: the request's languages and the company profile's."""
+    codes = {c.lower() for c in (booking.languages or [])} | {c.lower() for c in booking.company.languages}
+    return tuple(sorted(codes))
+
+
+def request_info(booking: Booking) -> RequestInfo:
+    company = booking.company
+    return RequestInfo(
+        booking_id=booking.id,
+        company_id=booking.company_id,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        hs_codes=tuple(booking.hs_codes or company.hs_codes),
+        target_countries=tuple(c.upper() for c in (booking.target_countries or company.target_countries)),
+        languages=company_languages(booking),
+        industry_words=words(company.industry or ""),
+    )
 
 
 def buyer_info(buyer: Buyer) -> BuyerInfo:
@@ -85,25 +172,379 @@ def buyer_info(buyer: Buyer) -> BuyerInfo:
         meet_from=buyer.meet_from,
         meet_to=buyer.meet_to,
         meet_days=tuple(buyer.meet_days or ()),
+        keywords=words(buyer.keywords or ""),
+        company_name=buyer.company_name,
     )
 
 
-def company_languages(booking: Booking) -> tuple[str, ...]:
-    """As `services.company_languages`: the request's languages and the company profile's."""
-    codes = {c.lower() for c in (booking.languages or [])} | {c.lower() for c in booking.company.languages}
-    return tuple(sorted(codes))
+# --- the candidate index ---------------------------------------------------------------------------
 
 
-def request_info(booking: Booking) -> RequestInfo:
-    return RequestInfo(
-        booking_id=booking.id,
-        company_id=booking.company_id,
-        starts_at=booking.starts_at,
-        ends_at=booking.ends_at,
-        hs_codes=tuple(booking.hs_codes or booking.company.hs_codes),
-        target_countries=tuple(c.upper() for c in (booking.target_countries or booking.company.target_countries)),
-        languages=company_languages(booking),
+def _core(statement):
+    """Run a column query through Core on the session's connection (same transaction): the ORM's
+    per-statement machinery costs more than the rows themselves when a round reads tens of
+    thousands of them."""
+    return db.session.connection().execute(statement)
+
+
+def in_ids(column, ids: Iterable[int]):
+    """`column IN ids` as one array parameter on PostgreSQL: the statement text stays the same
+    whatever the count, so the driver's statement cache holds and the server plans once."""
+    ids = sorted(set(ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == func.any(bindparam(None, ids or [-1], type_=ARRAY(Integer)))
+    return column.in_(ids or [-1])
+
+
+def not_in_ids(column, ids: Iterable[int]):
+    ids = sorted(set(ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column != func.all(bindparam(None, ids or [-1], type_=ARRAY(Integer)))
+    return column.not_in(ids or [-1])
+
+
+def _chapter_range(chapter: str):
+    # HS codes are digit strings of 2, 4 or 6: every code of a chapter lies between "cc" and "cc9999",
+    # a range the index on buyer_interests.code answers in any collation (no LIKE, no function).
+    return and_(BuyerInterest.code >= chapter, BuyerInterest.code <= chapter + "9999")
+
+
+class LazyInfos(Mapping[int, BuyerInfo]):
+    """Buyer snapshots made on first use from the rows read: a round's index holds thousands of
+    buyers, of which the pages and lines show a few."""
+
+    def __init__(self, rows: dict[int, tuple]) -> None:
+        self.rows = rows
+        self._made: dict[int, BuyerInfo] = {}
+
+    def __getitem__(self, buyer_id: int) -> BuyerInfo:
+        info = self._made.get(buyer_id)
+        if info is None:
+            name, country, tz, meet_from, meet_to, days, keywords, codes, langs = self.rows[buyer_id]
+            info = BuyerInfo(
+                buyer_id=buyer_id, country=country, interest_codes=codes, languages=langs, timezone=tz,
+                meet_from=meet_from, meet_to=meet_to, meet_days=days, keywords=words(keywords), company_name=name,
+            )  # fmt: skip
+            self._made[buyer_id] = info
+        return info
+
+    def __contains__(self, buyer_id: object) -> bool:
+        return buyer_id in self.rows
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class BuyerIndex:
+    """The eligible buyers of a set of requests, indexed by HS code at 6, 4 and 2 digits."""
+
+    infos: Mapping[int, BuyerInfo]
+    by6: dict[str, set[int]]
+    by4: dict[str, set[int]]
+    by2: dict[str, set[int]]
+    by_word: dict[str, set[int]]
+
+    def related(self, request: RequestInfo, room: int = PRE_POOL) -> dict[int, int]:
+        """buyer -> fit rank, for every eligible buyer of the request.
+
+        Tiers are gathered best first and the chapter tier only while the better ones leave room in
+        the pool: a chapter can hold thousands of buyers, and none of them could outrank a heading
+        match (fit comes first)."""
+        fit: dict[int, int] = {}
+        codes = request.hs_codes
+        for rank, keys in (
+            (FIT_RANK["hs6"], [(self.by6, c) for c in codes if len(c) == 6]),
+            (FIT_RANK["hs4"], [(self.by4, c[:4]) for c in codes if len(c) >= 4]),
+            (FIT_RANK["hs2"], [(self.by2, c[:2]) for c in codes]),
+            (FIT_RANK["industry"], [(self.by_word, w) for w in request.industry_words]),
+        ):
+            if len(fit) >= room:
+                break
+            for index, key in keys:
+                for buyer_id in index.get(key, ()):
+                    fit.setdefault(buyer_id, rank)
+        return fit
+
+
+class Ranker:
+    """The index as arrays, to rank a request's related buyers without a Python loop per buyer."""
+
+    def __init__(self, index: BuyerIndex) -> None:
+        self.index = index
+        rows = index.infos.rows if isinstance(index.infos, LazyInfos) else _rows_of(index.infos)
+        self.ids = np.array(sorted(rows), dtype=np.int64)
+        self.pos = {int(b): i for i, b in enumerate(self.ids)}
+        ordered = [rows[int(b)] for b in self.ids]
+        countries = sorted({r[1] for r in ordered})
+        self.country_code = {c: n for n, c in enumerate(countries)}
+        self.country = np.array([self.country_code[r[1]] for r in ordered], dtype=np.int32)
+        zones: dict[tuple, int] = {}
+        self.zone = np.array([zones.setdefault(r[2:6], len(zones)) for r in ordered], dtype=np.int32)
+        self.zones = list(zones)
+        self.languages = [set(r[8]) for r in ordered]
+        self._speaks: dict[str, np.ndarray] = {}
+        self._tier: dict[tuple[str, str], np.ndarray] = {}
+        self._within: dict[tuple[datetime, datetime], np.ndarray] = {}
+
+    def speaks(self, language: str) -> np.ndarray:
+        if language not in self._speaks:
+            self._speaks[language] = np.array([language in langs for langs in self.languages], dtype=bool)
+        return self._speaks[language]
+
+    def within(self, starts_at: datetime, ends_at: datetime) -> np.ndarray:
+        key = (starts_at, ends_at)
+        if key not in self._within:
+            by_zone = [within_meeting_hours(_ZoneProbe(*z), starts_at, ends_at) for z in self.zones]
+            self._within[key] = np.array(by_zone, dtype=bool)
+        return self._within[key]
+
+    def tier(self, level: str, key: str) -> np.ndarray:
+        if (level, key) not in self._tier:
+            source = {"6": self.index.by6, "4": self.index.by4, "2": self.index.by2, "w": self.index.by_word}[level]
+            found = [self.pos[b] for b in source.get(key, ()) if b in self.pos]
+            self._tier[(level, key)] = np.unique(np.array(found, dtype=np.int64))
+        return self._tier[(level, key)]
+
+    def top(self, request: RequestInfo, w: Weights, room: int) -> dict[int, tuple[int, int]]:
+        codes = request.hs_codes
+        tiers = (
+            (FIT_RANK["hs6"], w.hs6, [("6", c) for c in codes if len(c) == 6]),
+            (FIT_RANK["hs4"], w.hs4, [("4", c[:4]) for c in codes if len(c) >= 4]),
+            (FIT_RANK["hs2"], w.hs2, [("2", c[:2]) for c in codes]),
+            (FIT_RANK["industry"], w.industry, [("w", word) for word in request.industry_words]),
+        )
+        seen = np.empty(0, dtype=np.int64)
+        parts, ranks, points = [], [], []
+        for rank, pts, keys in tiers:
+            if len(seen) >= room:
+                break  # a tier below a full pool can never reach it (fit first)
+            if not keys:
+                continue
+            found = np.unique(np.concatenate([self.tier(level, key) for level, key in keys]))
+            found = np.setdiff1d(found, seen, assume_unique=True)
+            parts.append(found)
+            ranks.append(np.full(len(found), rank, dtype=np.int64))
+            points.append(np.full(len(found), pts, dtype=np.int64))
+            seen = np.concatenate([seen, found])
+        if not parts or len(seen) == 0:
+            return {}
+        pos, rank, pts = np.concatenate(parts), np.concatenate(ranks), np.concatenate(points)
+        targets = [self.country_code[c] for c in request.target_countries if c in self.country_code]
+        pts = pts + np.where(np.isin(self.country[pos], targets), w.country, 0)
+        shared = np.zeros(len(pos), dtype=bool)
+        for language in request.languages:
+            shared |= self.speaks(language)[pos]
+        pts = pts + np.where(shared, w.shared_language, w.interpreter)
+        inside = self.within(request.starts_at, request.ends_at)[self.zone[pos]]
+        pts = pts + np.where(inside, w.within_hours, w.outside_hours)
+        ids = self.ids[pos]
+        order = np.lexsort((ids, -pts, -rank))[:room]
+        return {int(ids[i]): (int(rank[i]), int(pts[i])) for i in order}
+
+
+def _rows_of(infos: Mapping[int, BuyerInfo]) -> dict[int, tuple]:
+    return {
+        b: (
+            i.company_name,
+            i.country,
+            i.timezone,
+            i.meet_from,
+            i.meet_to,
+            i.meet_days,
+            "",
+            i.interest_codes,
+            i.languages,
+        )
+        for b, i in infos.items()
+    }
+
+
+@dataclass(frozen=True)
+class _TimeProbe:
+    """Another time for a booking: what the interpreter rules read of it."""
+
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class _ZoneProbe:
+    """The hours fields of a BuyerInfo, for asking `within_meeting_hours` once per zone and hours."""
+
+    timezone: str
+    meet_from: time
+    meet_to: time
+    meet_days: tuple[int, ...]
+
+
+def load_index(requests: Iterable[RequestInfo], *, extra_ids: Iterable[int] = (), room: int = PRE_POOL) -> BuyerIndex:
+    """Eligible active buyers of `requests` (and `extra_ids`, e.g. buyers already on proposal lines),
+    in four queries whatever the registry's size: interest rows by chapter range, buyers found by
+    industry words, then those buyers' columns and languages."""
+    requests = list(requests)
+    chapters = sorted({c[:2] for r in requests for c in r.hs_codes if len(c) >= 2})
+    word_set = sorted({w for r in requests for w in r.industry_words})
+    extra = sorted(set(extra_ids))
+    interest_rows: list[tuple[int, str]] = []
+    if chapters:
+        interest_rows = list(
+            _core(
+                # Inactive buyers are left out by the buyers query below (by primary key), not by a
+                # join here, which would read the whole buyers table to find the active ones.
+                select(BuyerInterest.buyer_id, BuyerInterest.code).where(or_(*[_chapter_range(c) for c in chapters]))
+            )
+        )
+    by6: dict[str, set[int]] = defaultdict(set)
+    by4: dict[str, set[int]] = defaultdict(set)
+    by2: dict[str, set[int]] = defaultdict(set)
+    codes: dict[int, list[str]] = defaultdict(list)
+    for buyer_id, code in interest_rows:
+        codes[buyer_id].append(code)
+        by2[code[:2]].add(buyer_id)
+        if len(code) >= 4:
+            by4[code[:4]].add(buyer_id)
+        if len(code) == 6:
+            by6[code].add(buyer_id)
+    # Only the tiers that can reach a booking's pool are loaded: a chapter may hold thousands of
+    # buyers that no heading or exact match would let near the top.
+    hs_index = BuyerIndex(infos={}, by6=by6, by4=by4, by2=by2, by_word={})
+    needed: set[int] = set()
+    for r in requests:
+        needed.update(hs_index.related(r, room))
+    keyword_ids: list[int] = []
+    if word_set:
+        keyword_ids = list(
+            db.session.scalars(
+                select(Buyer.id)
+                .where(Buyer.active.is_(True), _keywords_match(word_set))
+                .order_by(Buyer.id)
+                .limit(KEYWORD_LIMIT)
+            )
+        )
+    ids = needed | set(keyword_ids) | set(extra)
+    by_word: dict[str, set[int]] = defaultdict(set)
+    # Two more queries, always sent (so the count does not depend on what was found): the buyers'
+    # languages together with the interests of buyers found by keyword or named as extras (their
+    # codes were outside the chapters, so they cannot fit by HS; they are still shown with them).
+    langs: dict[int, list[str]] = defaultdict(list)
+    extra_codes: dict[int, list[str]] = defaultdict(list)
+    missing = [i for i in ids if i not in codes]
+    both = union_all(
+        select(BuyerLanguage.buyer_id, BuyerLanguage.code, literal_column("'l'").label("kind")).where(
+            in_ids(BuyerLanguage.buyer_id, ids)
+        ),
+        select(BuyerInterest.buyer_id, BuyerInterest.code, literal_column("'i'").label("kind")).where(
+            in_ids(BuyerInterest.buyer_id, missing)
+        ),
     )
+    for buyer_id, code, kind in _core(both):
+        if kind == "l":
+            langs[buyer_id].append(code.lower())
+        else:
+            extra_codes[buyer_id].append(code)
+    keyword_set = set(keyword_ids) | set(extra)
+    rows: dict[int, tuple] = {}
+    for row in _core(
+        select(
+            Buyer.id, Buyer.company_name, Buyer.country, Buyer.timezone, Buyer.meet_from, Buyer.meet_to,
+            Buyer.meet_days, Buyer.keywords,
+        ).where(Buyer.active.is_(True), in_ids(Buyer.id, ids))
+    ):  # fmt: skip
+        # Kept as plain rows: a BuyerInfo is made only for the few buyers a page or line shows.
+        rows[row.id] = (
+            row.company_name, row.country, row.timezone, row.meet_from, row.meet_to, tuple(row.meet_days or ()),
+            # Keywords matter only where no HS code relates (fit by industry): the buyers found by them.
+            row.keywords if row.id in keyword_set else "",
+            tuple(sorted(codes.get(row.id) or extra_codes.get(row.id, []))),
+            tuple(sorted(langs.get(row.id, []))),
+        )  # fmt: skip
+    infos = LazyInfos(rows)
+    for buyer_id in keyword_ids:
+        if buyer_id in rows:
+            for w in set(infos[buyer_id].keywords) & set(word_set):
+                by_word[w].add(buyer_id)
+    return BuyerIndex(infos=infos, by6=by6, by4=by4, by2=by2, by_word=by_word)
+
+
+def _keywords_match(word_set: list[str]):
+    """Buyers whose free-text keywords hold one of the words. On PostgreSQL through the full-text
+    GIN index on to_tsvector('simple', keywords) (migration 3f9a1c2d7e60), not a scan; elsewhere
+    (SQLite, small registries) a LIKE per word."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = " | ".join(word_set)
+        return func.to_tsvector(literal_column("'simple'"), Buyer.keywords).op("@@")(
+            func.to_tsquery(literal_column("'simple'"), query)
+        )
+    return or_(*[func.lower(Buyer.keywords).contains(w, autoescape=True) for w in word_set])
+
+
+def load_interpreters(days: set[date], *, extra_ids: Iterable[int] = ()) -> dict[int, InterpreterInfo]:
+    """Active interpreters with weekly hours on the bookings' weekdays or an exception on their days,
+    as plain rows: four queries, whatever their number."""
+    if not days:
+        return {}
+    weekdays = sorted({d.weekday() for d in days})
+    has_hours = select(InterpreterHours.interpreter_id).where(InterpreterHours.weekday.in_(weekdays))
+    has_extra = select(InterpreterException.interpreter_id).where(
+        InterpreterException.day.in_(sorted(days)), InterpreterException.available.is_(True)
+    )
+    rows = _core(
+        select(Interpreter.id, Interpreter.name, Interpreter.max_sessions_per_day).where(
+            Interpreter.active.is_(True),
+            or_(
+                Interpreter.id.in_(has_hours),
+                Interpreter.id.in_(has_extra),
+                in_ids(Interpreter.id, extra_ids),
+            ),
+        )
+    ).all()
+    ids = [r.id for r in rows]
+    if not ids:
+        return {}
+    langs: dict[int, list[str]] = defaultdict(list)
+    for iid, code in _core(
+        select(InterpreterLanguage.interpreter_id, InterpreterLanguage.code).where(
+            in_ids(InterpreterLanguage.interpreter_id, ids)
+        )
+    ):
+        langs[iid].append(code.lower())
+    weekly: dict[int, list[WeeklyHours]] = defaultdict(list)
+    exceptions: dict[int, list[Exception_]] = defaultdict(list)
+    # Weekly hours and dated exceptions in one round trip (typed NULLs pad each side).
+    hours_and_exceptions = union_all(
+        select(
+            InterpreterHours.interpreter_id, InterpreterHours.weekday, cast(null(), Date).label("day"),
+            cast(null(), Boolean).label("available"), InterpreterHours.start, InterpreterHours.end,
+        ).where(in_ids(InterpreterHours.interpreter_id, ids), InterpreterHours.weekday.in_(weekdays)),
+        select(
+            InterpreterException.interpreter_id, cast(null(), Integer).label("weekday"), InterpreterException.day,
+            InterpreterException.available, InterpreterException.start, InterpreterException.end,
+        ).where(in_ids(InterpreterException.interpreter_id, ids), InterpreterException.day.in_(sorted(days))),
+    )  # fmt: skip
+    for iid, wd, day, available, a, b in _core(hours_and_exceptions):
+        if day is None:
+            weekly[iid].append(WeeklyHours(wd, a, b))
+        else:
+            exceptions[iid].append(Exception_(_as_date(day), bool(available), a, b))
+    return {
+        r.id: InterpreterInfo(
+            id=r.id,
+            name=r.name,
+            languages=tuple(sorted(langs.get(r.id, []))),
+            max_sessions_per_day=r.max_sessions_per_day,
+            weekly=tuple(weekly.get(r.id, [])),
+            exceptions=tuple(exceptions.get(r.id, [])),
+        )
+        for r in sorted(rows, key=lambda r: r.id)
+    }
+
+
+# --- the world -------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -113,33 +554,53 @@ class World:
     weights: Weights
     bookings: dict[int, Booking]
     requests: dict[int, RequestInfo]
-    buyers: dict[int, Buyer]
-    infos: dict[int, BuyerInfo]
-    interpreters: dict[int, Interpreter]
+    index: BuyerIndex
+    interpreters: dict[int, InterpreterInfo]
     taken: list[Taken]
     first_met: dict[tuple[int, int], datetime]  # (company, buyer) -> earliest consultation outside the set
+    policy: str = ALWAYS
+    pool_size: int = POOL_SIZE
+    slots: list[SlotRow] = field(default_factory=list)
     companies: list[Company] = field(default_factory=list)
     _load: dict[tuple[int, int], int] = field(default_factory=dict)  # (round, buyer) -> matches
     _interp_day: dict[tuple[int, date], int] = field(default_factory=dict)  # (interpreter, day) -> sessions
-    _free_interp: dict[int, tuple[int, ...]] = field(default_factory=dict)  # booking -> interpreter ids
+    # (start, end) -> free interpreter ids: what frees an interpreter depends on the time only
+    _free_interp: dict[tuple[datetime, datetime], tuple[int, ...]] = field(default_factory=dict)
+    _busy: dict[int, list[Taken]] = field(default_factory=dict)  # buyer -> its taken bookings
+    _interp_busy: dict[int, list[Taken]] = field(default_factory=dict)
+    _pools: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)  # booking -> pool
+    _by_language: dict[tuple, tuple[tuple[int, ...], frozenset[str]]] = field(default_factory=dict)
+    _ranker: Ranker | None = None
 
     def __post_init__(self) -> None:
+        busy: dict[int, list[Taken]] = defaultdict(list)
+        ibusy: dict[int, list[Taken]] = defaultdict(list)
         for t in self.taken:
             if t.buyer_id is not None:
                 self._load[(t.round_id, t.buyer_id)] = self._load.get((t.round_id, t.buyer_id), 0) + 1
+                busy[t.buyer_id].append(t)
             if t.interpreter_id is not None:
                 key = (t.interpreter_id, seoul_day(t.starts_at))
                 self._interp_day[key] = self._interp_day.get(key, 0) + 1
+                ibusy[t.interpreter_id].append(t)
+        self._busy, self._interp_busy = dict(busy), dict(ibusy)
+
+    @property
+    def infos(self) -> Mapping[int, BuyerInfo]:
+        return self.index.infos
+
+    @property
+    def buyers(self) -> Mapping[int, BuyerInfo]:
+        return self.index.infos
 
     # --- buyers ---------------------------------------------------------------------------------
 
     def buyer_busy(self, booking: Booking, buyer_id: int) -> bool:
-        return any(t.buyer_id == buyer_id and t.overlaps(booking.starts_at, booking.ends_at) for t in self.taken)
+        return any(t.overlaps(booking.starts_at, booking.ends_at) for t in self._busy.get(buyer_id, ()))
 
     def buyer_met_this_round(self, booking: Booking, buyer_id: int) -> bool:
         return any(
-            t.buyer_id == buyer_id and t.company_id == booking.company_id and t.round_id == booking.round_id
-            for t in self.taken
+            t.company_id == booking.company_id and t.round_id == booking.round_id for t in self._busy.get(buyer_id, ())
         )
 
     def met_before(self, booking: Booking, buyer_id: int) -> bool:
@@ -161,37 +622,50 @@ class World:
     def interpreter_free(self, booking: Booking, interpreter_id: int) -> bool:
         """Available by the hours, not busy then, under the daily cap (matches outside the set only)."""
         interp = self.interpreters.get(interpreter_id)
-        if interp is None:
+        if interp is None or not interp.available(booking.starts_at, booking.ends_at):
             return False
-        if not interpreter_available(interp, booking.starts_at, booking.ends_at):
-            return False
-        if any(
-            t.interpreter_id == interpreter_id and t.overlaps(booking.starts_at, booking.ends_at) for t in self.taken
-        ):
+        if any(t.overlaps(booking.starts_at, booking.ends_at) for t in self._interp_busy.get(interpreter_id, ())):
             return False
         return self.remaining_cap(interpreter_id, seoul_day(booking.starts_at)) > 0
 
     def free_interpreters(self, booking: Booking) -> tuple[int, ...]:
-        if booking.id not in self._free_interp:
-            self._free_interp[booking.id] = tuple(i for i in self.interpreters if self.interpreter_free(booking, i))
-        return self._free_interp[booking.id]
+        key = (booking.starts_at, booking.ends_at)
+        if key not in self._free_interp:
+            self._free_interp[key] = tuple(i for i in self.interpreters if self.interpreter_free(booking, i))
+        return self._free_interp[key]
+
+    def choices(self, booking: Booking, ids: Iterable[int]) -> tuple[InterpreterInfo, ...]:
+        """The interpreters to offer: least booked that day first, at most INTERPRETER_CHOICES."""
+        day = seoul_day(booking.starts_at)
+        best = sorted(ids, key=lambda i: (self.sessions_on_day(i, day), self.interpreters[i].name, i))
+        return tuple(self.interpreters[i] for i in best[:INTERPRETER_CHOICES])
 
     def interpreters_for(self, booking: Booking, languages: Iterable[str]) -> tuple[int, ...]:
-        wanted = {c.lower() for c in languages}
-        return tuple(
-            i for i in self.free_interpreters(booking) if wanted & {c.lower() for c in self.interpreters[i].languages}
-        )
+        return self._covering(booking, frozenset(c.lower() for c in languages))[0]
+
+    def _covering(self, booking: Booking, wanted: frozenset[str]) -> tuple[tuple[int, ...], frozenset[str]]:
+        """Free interpreters for any of `wanted`, and the languages among them; cached per time."""
+        key = (booking.starts_at, booking.ends_at, wanted)
+        if key not in self._by_language:
+            ids = tuple(
+                i for i in self.free_interpreters(booking) if wanted.intersection(self.interpreters[i].languages)
+            )
+            self._by_language[key] = (ids, frozenset(c for i in ids for c in self.interpreters[i].languages))
+        return self._by_language[key]
 
     # --- scoring --------------------------------------------------------------------------------
 
+    def shares_language(self, booking: Booking, buyer_id: int) -> bool:
+        return bool(set(self.requests[booking.id].languages) & set(self.infos[buyer_id].languages))
+
     def needs_interpreter(self, booking: Booking, buyer_id: int) -> bool:
-        return not set(self.requests[booking.id].languages) & set(self.infos[buyer_id].languages)
+        """By the program's policy: on every consultation, or only without a common language."""
+        return self.policy == ALWAYS or not self.shares_language(booking, buyer_id)
 
     def score(self, booking: Booking, buyer_id: int) -> Score:
         info = self.infos[buyer_id]
-        covering = self.interpreters_for(booking, info.languages)
-        langs = frozenset(c.lower() for i in covering for c in self.interpreters[i].languages)
-        return score_pair(
+        covering, langs = self._covering(booking, frozenset(info.languages))
+        score = score_pair(
             self.requests[booking.id],
             info,
             interpreter_languages=langs,
@@ -199,17 +673,89 @@ class World:
             buyer_load=self.load(booking, buyer_id),
             weights=self.weights,
         )
+        if self.policy == ALWAYS and not covering and score.feasible:
+            # The program promises an interpreter on every call: without one free, no consultation.
+            reason = Reason("no_interpreter", 0, ",".join(info.languages))
+            score = Score(score.total, (*score.reasons, reason), score.follow_up, score.fit)
+        return score
 
-    def candidates(self, booking: Booking, *, hours_rule: bool = False) -> list[Candidate]:
-        """Buyers who may meet this booking: active (loaded), free then, not already meeting the
-        company this round, with a language route; best first. `hours_rule` also drops buyers
-        outside their hours, for proposals when the weights make that negative."""
+    def pool(self, booking: Booking) -> dict[int, tuple[int, int]]:
+        """The booking's eligible buyers -> (fit rank, points that do not depend on the round: HS or
+        industry, country, language route, the buyer's hours), pre-ranked and cut to the pool size.
+
+        Vectorised over the index (numpy): a request can relate to thousands of buyers, and a
+        round to thousands of requests."""
+        if booking.id not in self._pools:
+            if self._ranker is None:
+                self._ranker = Ranker(self.index)
+            room = self.pool_size + PRE_POOL - POOL_SIZE
+            self._pools[booking.id] = self._ranker.top(self.requests[booking.id], self.weights, room)
+        return self._pools[booking.id]
+
+    def other_time(self, booking: Booking, buyer_id: int) -> tuple[SlotRow, tuple[int, ...]] | None:
+        """The earliest free slot of the booking's round that suits both sides: inside the buyer's
+        hours, the buyer and the company free then, an interpreter free then when one is needed.
+        Offered beside a buyer for whom the booked time is outside their hours."""
+        info = self.infos[buyer_id]
+        company_busy = [s for s in self.slots if s.company_id == booking.company_id and s.slot_id != booking.slot_id]
+        for s in self.slots:
+            if s.round_id != booking.round_id or s.closed or s.company_id is not None or s.slot_id == booking.slot_id:
+                continue
+            if not within_meeting_hours(info, s.starts_at, s.ends_at):
+                continue
+            if any(t.overlaps(s.starts_at, s.ends_at) for t in self._busy.get(buyer_id, ())):
+                continue
+            if any(c.starts_at < s.ends_at and s.starts_at < c.ends_at for c in company_busy):
+                continue
+            probe = _TimeProbe(booking.id, s.starts_at, s.ends_at)
+            covering = self._covering(probe, frozenset(info.languages))[0]  # type: ignore[arg-type]
+            if self.needs_interpreter(booking, buyer_id) and not covering:
+                continue
+            return s, covering if self.needs_interpreter(booking, buyer_id) else ()
+        return None
+
+    def quick_candidates(self, booking: Booking, *, hours_rule: bool = False) -> list[Quick]:
+        """As `candidates`, with the value and points computed as numbers (no reasons): what the
+        whole-round solver needs for thousands of bookings. `test_quick_candidates_agree_with_scores`
+        holds it to `score_pair`."""
         out = []
-        for buyer_id in self.buyers:
+        w = self.weights
+        request = self.requests[booking.id]
+        langs = set(request.languages)
+        for buyer_id, (rank, static) in self.pool(booking).items():
+            if self.buyer_busy(booking, buyer_id) or self.buyer_met_this_round(booking, buyer_id):
+                continue
+            info = self.infos[buyer_id]
+            shared = bool(langs.intersection(info.languages))
+            covering = self._covering(booking, frozenset(info.languages))[0]
+            if not shared and not covering:
+                continue
+            if self.policy == ALWAYS and not covering:
+                continue
+            within = within_meeting_hours(info, booking.starts_at, booking.ends_at)
+            if hours_rule and not within:
+                continue
+            load = self.load(booking, buyer_id)
+            total = (
+                static + (0 if self.met_before(booking, buyer_id) else w.new_pair) + (w.load_each * load if load else 0)
+            )
+            needs = self.policy == ALWAYS or not shared
+            out.append(
+                Quick(buyer_id, FIT_STEP * rank + total, total, FIT_BY_RANK[rank], needs, covering if needs else ())
+            )
+        out.sort(key=lambda c: (-c.value, self.infos[c.buyer_id].company_name.casefold(), c.buyer_id))
+        return out[: self.pool_size]
+
+    def candidates(self, booking: Booking, *, hours_rule: bool = False, limit: int | None = None) -> list[Candidate]:
+        """Buyers who may meet this booking: eligible by product fit, free then, not already meeting
+        the company this round, with a language route (and an interpreter when the policy wants one);
+        best fit first, then best score. `hours_rule` also drops buyers outside their hours."""
+        out = []
+        for buyer_id in self.pool(booking):
             if self.buyer_busy(booking, buyer_id) or self.buyer_met_this_round(booking, buyer_id):
                 continue
             score = self.score(booking, buyer_id)
-            if not score.feasible:
+            if not score.feasible or score.fit == "none":
                 continue
             within = any(r.code == "within_hours" for r in score.reasons)
             if hours_rule and not within:
@@ -217,46 +763,41 @@ class World:
             needs = self.needs_interpreter(booking, buyer_id)
             interps = self.interpreters_for(booking, self.infos[buyer_id].languages) if needs else ()
             out.append(Candidate(buyer_id, score, needs, interps, self.load(booking, buyer_id), within))
-        out.sort(key=lambda c: (-c.score.total, self.buyers[c.buyer_id].company_name.casefold(), c.buyer_id))
-        return out
+        out.sort(key=lambda c: (-c.score.value, self.infos[c.buyer_id].company_name.casefold(), c.buyer_id))
+        return out[: limit or self.pool_size]
 
 
-def load_world(bookings: Sequence[Booking], *, weights: Weights | None = None) -> World:
+def load_world(
+    bookings: Sequence[Booking],
+    *,
+    weights: Weights | None = None,
+    extra_buyer_ids: Iterable[int] = (),
+    extra_interpreter_ids: Iterable[int] = (),
+    pool_size: int = POOL_SIZE,
+) -> World:
     """Everything about `bookings` and their surroundings, in a fixed number of queries."""
     bookings = list(bookings)
     ids = [b.id for b in bookings]
     weights = weights or get_weights()
-    # Companies with their rows (languages, codes, countries) for every booking: selectin, 4 queries.
+    policy = get_interpreter_policy()
     company_ids = sorted({b.company_id for b in bookings})
     # Held in the World: the session's identity map is weak, and `booking.company` must find them there.
-    companies = list(db.session.scalars(select(Company).where(Company.id.in_(company_ids)))) if company_ids else []
-    buyers = {
-        b.id: b
-        for b in db.session.scalars(
-            select(Buyer).where(Buyer.active.is_(True)).order_by(Buyer.id)
-        )  # languages and interests come by selectin: 2 more queries, whatever the count
-    }
-    interpreters = {
-        i.id: i
-        for i in db.session.scalars(
-            select(Interpreter)
-            .where(Interpreter.active.is_(True))
-            .options(
-                selectinload(Interpreter.language_rows),
-                selectinload(Interpreter.hours),
-                selectinload(Interpreter.exceptions),
-            )
-            .order_by(Interpreter.id)
-        )
-    }
+    # Only companies not already on their bookings (a page has loaded its booking's): a round's
+    # thousands come in one query (and three for their rows) instead of one each.
+    unloaded = sorted({b.company_id for b in bookings if "company" not in b.__dict__})
+    companies = list(db.session.scalars(select(Company).where(in_ids(Company.id, unloaded)))) if unloaded else []
+    requests = {b.id: request_info(b) for b in bookings}
+    index = load_index(requests.values(), extra_ids=extra_buyer_ids, room=pool_size + PRE_POOL - POOL_SIZE)
+    interpreters = load_interpreters({seoul_day(b.starts_at) for b in bookings}, extra_ids=extra_interpreter_ids)
     taken: list[Taken] = []
     first_met: dict[tuple[int, int], datetime] = {}
+    slots: list[SlotRow] = []
     if bookings:
         # Whole Seoul days around the bookings: interpreter caps count sessions per day.
-        lo = seoul_to_utc(min(seoul_day(b.starts_at) for b in bookings), datetime.min.time())
-        hi = seoul_to_utc(max(seoul_day(b.starts_at) for b in bookings), datetime.min.time()) + timedelta(days=1)
+        lo = seoul_to_utc(min(seoul_day(b.starts_at) for b in bookings), time.min)
+        hi = seoul_to_utc(max(seoul_day(b.starts_at) for b in bookings), time.min) + timedelta(days=1)
         round_ids = sorted({b.round_id for b in bookings})
-        rows = db.session.execute(
+        rows = _core(
             select(
                 Booking.id,
                 Booking.round_id,
@@ -267,34 +808,54 @@ def load_world(bookings: Sequence[Booking], *, weights: Weights | None = None) -
                 Booking.ends_at,
             ).where(
                 ACTIVE,
-                Booking.id.not_in(ids),
+                not_in_ids(Booking.id, ids),
                 or_(Booking.buyer_id.is_not(None), Booking.interpreter_id.is_not(None)),
                 or_(Booking.round_id.in_(round_ids), (Booking.starts_at < hi) & (Booking.ends_at > lo)),
             )
         ).all()
         taken = [Taken(*row) for row in rows]
-        met_rows = db.session.execute(
+        met_rows = _core(
             select(Booking.company_id, Booking.buyer_id, func.min(Booking.starts_at))
             .where(
                 ACTIVE,
-                Booking.id.not_in(ids),
+                not_in_ids(Booking.id, ids),
                 Booking.buyer_id.is_not(None),
-                Booking.company_id.in_(company_ids),
+                in_ids(Booking.company_id, company_ids),
             )
             .group_by(Booking.company_id, Booking.buyer_id)
         ).all()
         first_met = {(c, b): _aware(at) for c, b, at in met_rows}
+        # The rounds' slots with the company of each active booking: free times to offer when the
+        # booked one is night for the buyer, and the company's own times to keep clear.
+        slot_rows = _core(
+            select(Slot.id, Slot.round_id, Slot.starts_at, Slot.ends_at, Slot.closed, Booking.company_id)
+            .outerjoin(Booking, (Booking.slot_id == Slot.id) & ACTIVE)
+            .where(
+                in_ids(Slot.round_id, round_ids),
+                Slot.closed.is_(False),
+                or_(Booking.id.is_(None), in_ids(Booking.company_id, company_ids)),
+            )
+            .order_by(Slot.starts_at, Slot.booth)
+        ).all()
+        slots = [SlotRow(*row) for row in slot_rows]
     return World(
         weights=weights,
         bookings={b.id: b for b in bookings},
-        requests={b.id: request_info(b) for b in bookings},
-        buyers=buyers,
-        infos={i: buyer_info(b) for i, b in buyers.items()},
+        requests=requests,
+        index=index,
         interpreters=interpreters,
         taken=taken,
         first_met=first_met,
+        policy=policy,
+        pool_size=pool_size,
+        slots=slots,
         companies=companies,
     )
+
+
+def _as_date(value: Any) -> date:
+    # SQLite hands a date back as text through a union.
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _aware(value: Any) -> datetime:
@@ -306,18 +867,23 @@ def _aware(value: Any) -> datetime:
 
 
 def recommend(*, booking: Booking, limit: int = 20, world: World | None = None) -> list[Recommendation]:
-    """The best buyers for `booking`, ranked by score, each with its reasons and interpreter choices."""
+    """The best buyers for `booking`: best product fit first, then score, each with its reasons and
+    interpreter choices. Empty when no buyer fits the request."""
     world = world or load_world([booking])
     out = []
-    for c in world.candidates(booking)[:limit]:
+    for c in world.candidates(booking, limit=limit):
+        info = world.infos[c.buyer_id]
+        other = None if c.within_hours else world.other_time(booking, c.buyer_id)
         out.append(
             Recommendation(
-                buyer=world.buyers[c.buyer_id],
-                info=world.infos[c.buyer_id],
+                buyer=info,
+                info=info,
                 score=c.score,
                 needs_interpreter=c.needs_interpreter,
-                interpreters=tuple(world.interpreters[i] for i in c.interpreter_ids),
+                interpreters=world.choices(booking, c.interpreter_ids),
                 load=c.load,
+                other_slot=other[0] if other else None,
+                other_interpreters=world.choices(booking, other[1]) if other else (),
             )
         )
     return out
@@ -352,6 +918,8 @@ def describe(reason: Reason, buyer: Any) -> str:
         "shared_language": lambda: _("Shared language: %(language)s", language=language_name(d, locale)),
         "interpreter": lambda: _("Interpreter available for %(language)s", language=language_name(d, locale)),
         "no_language": lambda: _("No shared language and no interpreter available"),
+        "no_interpreter": lambda: _("No interpreter free for %(languages)s", languages=d),
+        "industry": lambda: _("Declared interests mention %(word)s", word=d),
         "within_hours": lambda: _("Buyer's hours %(start)s–%(end)s %(tz)s cover the slot", **hours),
         "outside_hours": lambda: _("Outside the buyer's hours %(start)s–%(end)s %(tz)s", **hours),
         "new_pair": lambda: _("First meeting with this company"),

@@ -15,6 +15,12 @@ from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.matching.models import MatchWeight
 from consultroom.matching.scoring import Weights
+from consultroom.rounds.models import RoundSettings
+
+# Interpreter policy: on every consultation (the program's promise, the default) or only without a
+# common language. Kept with the program settings (round_settings), read by matching.
+ALWAYS, NEEDED = "always", "needed"
+POLICIES = (ALWAYS, NEEDED)
 
 WEIGHT_MIN, WEIGHT_MAX = -100, 100
 WEIGHT_NAMES = tuple(f.name for f in fields(Weights))
@@ -76,3 +82,32 @@ def update_weights(*, data: Mapping[str, Any], actor: User) -> Weights:
 class _WeightsRef:
     __tablename__ = "match_weights"
     id = None
+
+
+def get_interpreter_policy() -> str:
+    """The policy in force: one query; the default while no settings row exists."""
+    value = db.session.scalar(select(RoundSettings.interpreter_policy).where(RoundSettings.id == 1))
+    return value if value in POLICIES else ALWAYS
+
+
+def set_interpreter_policy(*, policy: str, actor: User) -> str:
+    if policy not in POLICIES:
+        message = _("Choose one of the listed policies.")
+        raise Invalid(message, fields={"interpreter_policy": [message]})
+    settings = db.session.get(RoundSettings, 1)
+    if settings is None:
+        settings = RoundSettings(id=1)
+        db.session.add(settings)
+        db.session.flush()
+    before = settings.interpreter_policy or ALWAYS
+    settings.interpreter_policy = policy
+    db.session.flush()
+    if before != policy:
+        record(
+            actor=actor,
+            action="matching.interpreter_policy_updated",
+            obj=settings,
+            before={"interpreter_policy": before},
+            after={"interpreter_policy": policy},
+        )
+    return policy

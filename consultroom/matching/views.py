@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from zoneinfo import ZoneInfo
 
+from babel import dates as babel_dates
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,7 +24,7 @@ from consultroom.matching.forms import WeightsForm
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import describe, load_world, reasons_from_rows, recommend
 from consultroom.privacy import access_log
-from consultroom.rounds.models import Round
+from consultroom.rounds.models import Round, Slot
 
 bp = Blueprint("matching", __name__, url_prefix="/staff/matching")
 
@@ -37,6 +40,14 @@ def _int(name: str) -> int | None:
 @bp.app_template_global()
 def match_reason(reason, buyer) -> str:
     return describe(reason, buyer)
+
+
+@bp.app_template_filter("in_zone")
+def in_zone(moment, zone: str) -> str:
+    """A moment as the buyer lives it: weekday and time in the buyer's own zone (the page is Seoul's)."""
+    if not moment:
+        return ""
+    return babel_dates.format_datetime(moment, "EEE HH:mm", tzinfo=ZoneInfo(zone), locale=str(get_locale() or "ko"))
 
 
 # --- one booking -----------------------------------------------------------------------------------
@@ -83,10 +94,15 @@ def match(booking_id: int):
         flash(_("Choose a buyer."), "danger")
         return redirect(url_for("matching.booking", booking_id=b.id))
     interpreter = db.session.get(Interpreter, interpreter_id) if interpreter_id is not None else None
-    world = load_world([b])
-    score = world.score(b, buyer.id).total if buyer.id in world.buyers else None
+    slot_id = _int("slot_id")
+    slot = db.session.get(Slot, slot_id) if slot_id is not None else None
     try:
-        services.propose_match(booking=b, buyer=buyer, interpreter=interpreter, actor=current_user, score=score)
+        if slot is not None:
+            services.propose_match_at(booking=b, slot=slot, buyer=buyer, interpreter=interpreter, actor=current_user)
+        else:
+            world = load_world([b], extra_buyer_ids=[buyer.id])
+            score = world.score(b, buyer.id).total if buyer.id in world.buyers else None
+            services.propose_match(booking=b, buyer=buyer, interpreter=interpreter, actor=current_user, score=score)
     except DomainError as exc:
         db.session.rollback()
         # The message goes beside the form it answers, on the page as it now stands.
@@ -162,10 +178,17 @@ def proposal(proposal_id: int):
     if world is not None:
         for line in lines:
             booking = world.bookings[line.booking_id]
-            cands = world.candidates(booking, hours_rule=proposals.hours_rule(world))
+            cands = world.quick_candidates(booking, hours_rule=proposals.hours_rule(world))
             options[line.id] = {
-                "buyers": [(world.buyers[c.buyer_id], c.score.total) for c in cands],
-                "interpreters": [world.interpreters[i] for i in world.free_interpreters(booking)],
+                "buyers": [(world.buyers[c.buyer_id], c.total) for c in cands],
+                "interpreters": list(
+                    world.choices(
+                        booking,
+                        world.interpreters_for(booking, world.infos[line.buyer_id].languages)
+                        if line.buyer_id in world.infos
+                        else world.free_interpreters(booking),
+                    )
+                ),
             }
     failed = request.args.get("failed", type=int)
     # PIPA access log: the interpreters named on the lines and in their choices.
@@ -181,9 +204,16 @@ def proposal(proposal_id: int):
         draft=draft,
         failed=failed,
         reasons_of=lambda line: reasons_from_rows(line.reasons),
+        fit_of=_fit_of,
+        weak_of=proposals.weak_reasons,
+        fits=proposals.fit_shares([_fit_of(line) for line in lines]),
     )
     subjects = [("interpreter", i) for i in sorted(interpreter_ids)]
     return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="matching.proposal")
+
+
+def _fit_of(line: ProposalLine) -> str:
+    return proposals.fit_of(line.reasons) if line.buyer_id is not None else "none"
 
 
 def _line(proposal_id: int, line_id: int) -> ProposalLine:

@@ -47,16 +47,37 @@ class RoundSettingsForm(FlaskForm):
     )
     company_cap = IntegerField(_l("Bookings per company and round"), validators=[InputRequired(), NumberRange(1, 20)])
     months = SelectMultipleField(_l("Program months"), choices=MONTHS, coerce=int)
+    region_windows = TextAreaField(
+        _l("Region time windows (Seoul time)"),
+        description=_l(
+            'One per line, e.g. "Europe 17:00-21:00" or "Americas 07:00-09:00": extra slots at hours that suit '
+            "those buyers."
+        ),
+        validators=[Optional(), Length(max=400)],
+    )
+    interpreter_policy = SelectField(
+        _l("Interpreters"),
+        validate_choice=False,  # checked by the service, which names the field
+        choices=[
+            ("always", _l("On every consultation (the program's promise)")),
+            ("needed", _l("Only when the company and the buyer share no language")),
+        ],
+    )
     submit = SubmitField(_l("Save settings"))
 
     FIELDS = (
         "pattern", "nth", "weekday", "fixed_day", "day_start", "day_end", "slot_minutes", "break_minutes", "booths",
         "opens_days_before", "opens_at", "closes_days_before", "closes_at", "cancel_hours_before", "company_cap",
-        "months",
+        "months", "region_windows", "interpreter_policy",
     )  # fmt: skip
 
     def payload(self) -> dict:
-        return {f: getattr(self, f).data for f in self.FIELDS}
+        # The matching fields came later: a form posted without them leaves them as they are.
+        return {
+            f: getattr(self, f).data
+            for f in self.FIELDS
+            if f not in ("region_windows", "interpreter_policy") or getattr(self, f).raw_data
+        }
 
 
 class RoundCreateForm(FlaskForm):

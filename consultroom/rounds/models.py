@@ -36,6 +36,7 @@ class RoundSettings(TimestampMixin, db.Model):
         CheckConstraint("break_minutes BETWEEN 0 AND 120", name="break_minutes_range"),
         CheckConstraint("booths BETWEEN 1 AND 50", name="booths_range"),
         CheckConstraint("company_cap BETWEEN 1 AND 20", name="company_cap_range"),
+        CheckConstraint("interpreter_policy IN ('always', 'needed')", name="interpreter_policy_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +56,12 @@ class RoundSettings(TimestampMixin, db.Model):
     cancel_hours_before: Mapped[int] = mapped_column(default=48)
     company_cap: Mapped[int] = mapped_column(default=3)
     months: Mapped[list[int]] = mapped_column(JSON, default=lambda: list(range(3, 13)))
+    # Whether every consultation gets an interpreter ("always", as the program promises) or only
+    # those where the company and the buyer share no language ("needed").
+    interpreter_policy: Mapped[str] = mapped_column(String(10), default="always", server_default="always")
+    # Extra slot times aimed at regions, in Seoul hours: [{"label": "Europe", "start": "17:00",
+    # "end": "21:00"}, ...]; the round generator makes slots in them beside the day's.
+    region_windows: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list, server_default="[]")
 
 
 class ClosedDate(db.Model):

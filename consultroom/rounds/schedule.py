@@ -24,10 +24,17 @@ class Pattern:
     opens_at: time
     closes_days_before: int
     closes_at: time
+    # Extra windows aimed at regions, in Seoul hours: (label, start, end); e.g. evenings for Europe.
+    region_windows: tuple[tuple[str, time, time], ...] = ()
 
     @classmethod
     def from_settings(cls, s) -> Pattern:
-        return cls(**{f: getattr(s, f) for f in cls.__dataclass_fields__})
+        values = {f: getattr(s, f) for f in cls.__dataclass_fields__ if f != "region_windows"}
+        return cls(**values, region_windows=windows_from_json(getattr(s, "region_windows", None) or []))
+
+
+def windows_from_json(rows: list[dict[str, str]]) -> tuple[tuple[str, time, time], ...]:
+    return tuple((r.get("label", ""), time.fromisoformat(r["start"]), time.fromisoformat(r["end"])) for r in rows)
 
 
 def nominal_day(p: Pattern, year: int, month: int) -> date:
@@ -61,13 +68,18 @@ def booking_window(p: Pattern, day: date) -> tuple[datetime, datetime]:
 
 
 def slot_starts(p: Pattern, day: date) -> list[tuple[datetime, datetime]]:
-    """(start, end) in UTC of each slot of the day; every booth has the same times."""
-    out = []
-    start = datetime.combine(day, p.day_start)
-    end_of_day = datetime.combine(day, p.day_end)
+    """(start, end) in UTC of each slot of the day, then of each region window (Seoul evenings for
+    Europe, mornings for the Americas) where it does not overlap a slot already made; every booth
+    has the same times."""
+    out: list[tuple[datetime, datetime]] = []
     step = timedelta(minutes=p.slot_minutes + p.break_minutes)
     length = timedelta(minutes=p.slot_minutes)
-    while start + length <= end_of_day:
-        out.append((seoul_to_utc(day, start.time()), seoul_to_utc(day, (start + length).time())))
-        start += step
-    return out
+    for first, last in ((p.day_start, p.day_end), *((a, b) for _label, a, b in p.region_windows)):
+        start = datetime.combine(day, first)
+        end_of_window = datetime.combine(day, last)
+        while start + length <= end_of_window:
+            slot = (seoul_to_utc(day, start.time()), seoul_to_utc(day, (start + length).time()))
+            if not any(a < slot[1] and slot[0] < b for a, b in out):
+                out.append(slot)
+            start += step
+    return sorted(out)

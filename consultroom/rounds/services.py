@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,8 +23,38 @@ from consultroom.timeutil import SEOUL, month_add, seoul_to_utc
 SETTINGS_FIELDS = (
     "pattern", "nth", "weekday", "fixed_day", "day_start", "day_end", "slot_minutes", "break_minutes", "booths",
     "opens_days_before", "opens_at", "closes_days_before", "closes_at", "cancel_hours_before", "company_cap",
-    "months",
+    "months", "region_windows", "interpreter_policy",
 )  # fmt: skip
+MAX_WINDOWS = 4
+_WINDOW = re.compile(r"^\s*(?P<label>.*?)\s*(?P<start>\d{1,2}:\d{2})\s*[-–]\s*(?P<end>\d{1,2}:\d{2})\s*$")
+
+
+def parse_windows(text: str) -> list[dict[str, str]]:
+    """Region windows from lines like "Europe 17:00-21:00" (Seoul hours); Invalid names the line."""
+    out: list[dict[str, str]] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        m = _WINDOW.match(line)
+        try:
+            if m is None:
+                raise ValueError
+            start, end = time.fromisoformat(m["start"].zfill(5)), time.fromisoformat(m["end"].zfill(5))
+        except ValueError:
+            message = _("Line %(n)d: write a name and Seoul hours, e.g. Europe 17:00-21:00.", n=number)
+            raise Invalid(message, fields={"region_windows": [message]}) from None
+        if start >= end:
+            message = _("Line %(n)d: the window must end after it starts.", n=number)
+            raise Invalid(message, fields={"region_windows": [message]})
+        out.append({"label": m["label"][:40], "start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")})
+    if len(out) > MAX_WINDOWS:
+        message = _("At most %(n)d region windows.", n=MAX_WINDOWS)
+        raise Invalid(message, fields={"region_windows": [message]})
+    return out
+
+
+def format_windows(rows: list[dict[str, str]] | None) -> str:
+    return "\n".join(f"{r.get('label', '')} {r['start']}-{r['end']}".strip() for r in rows or [])
 
 
 def get_settings() -> RoundSettings:
@@ -53,8 +84,12 @@ def update_settings(*, data: Mapping[str, Any], actor: User) -> RoundSettings:
         and data["opens_days_before"] <= data["closes_days_before"]
     ):
         errors["closes_days_before"] = [_("Booking must close after it opens.")]
+    if data.get("interpreter_policy") is not None and data["interpreter_policy"] not in ("always", "needed"):
+        errors["interpreter_policy"] = [_("Choose one of the listed policies.")]
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
+    if isinstance(data.get("region_windows"), str):
+        data = {**data, "region_windows": parse_windows(data["region_windows"])}
     before = {f: _jsonable(getattr(settings, f)) for f in SETTINGS_FIELDS}
     for field in SETTINGS_FIELDS:
         if field in data:

@@ -303,6 +303,8 @@ def settings():
     authorize(policies.can_edit_round_settings(current_user))
     current = services.get_settings()
     form = RoundSettingsForm(obj=current)
+    if request.method == "GET":
+        form.region_windows.data = services.format_windows(current.region_windows)
     if form.validate_on_submit():
         try:
             services.update_settings(data=form.payload(), actor=current_user)

@@ -64,3 +64,15 @@ def slots_at(rnd, hour_index: int) -> list:
     """The round's slots at its hour_index-th start time (10:00, 11:00, ... Seoul), by booth."""
     starts = sorted({s.starts_at for s in rnd.slots})
     return sorted((s for s in rnd.slots if s.starts_at == starts[hour_index]), key=lambda s: s.booth)
+
+
+def use_policy(policy: str) -> None:
+    """The program's interpreter policy ("always" by default, or "needed")."""
+    from consultroom.rounds.models import RoundSettings
+
+    settings = db.session.get(RoundSettings, 1)
+    if settings is None:
+        settings = RoundSettings(id=1)
+        db.session.add(settings)
+    settings.interpreter_policy = policy
+    db.session.flush()

@@ -212,8 +212,9 @@ def _registry_and_matching_tour(client, call, owner_h, staff_h):
     """Buyers, imports, interpreters, recommendations, match changes and proposals (staff only)."""
     from io import BytesIO
 
-    from tests.integration.matching_world import book, interpreter_for, slots_at
+    from tests.integration.matching_world import book, interpreter_for, slots_at, use_policy
 
+    use_policy("needed")  # the tour confirms a match without an interpreter; the policy has its own tests
     buyer_body = {
         "company_name": "Acme Imports",
         "country": "US",

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from consultroom.buyers.models import BuyerInterest
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.privacy.consent import record_consent
@@ -159,7 +160,7 @@ def test_recommendations_log_the_interpreters_named(client):
     staff = make_user("staff")
     rnd = make_round(booths=1, slots_per_booth=1)
     booking = make_booking(rnd.slots[0])
-    make_buyer(languages=("en",), interest_rows=[])
+    make_buyer(languages=("en",), interest_rows=[BuyerInterest(code="3304")])  # a product fit: a candidate
     interpreter = make_interpreter(languages=("en",))
 
     response = api_call(

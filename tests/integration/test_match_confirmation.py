@@ -25,6 +25,7 @@ from consultroom.scheduler.runner import run_job
 from consultroom.timeutil import SEOUL
 from tests.conftest import recent
 from tests.factories import make_round, make_user
+from tests.integration.matching_world import use_policy
 from tests.match_factories import make_booking, make_buyer, make_interpreter
 
 NY = ZoneInfo("America/New_York")
@@ -163,6 +164,7 @@ def test_propose_is_audited_with_before_and_after(setup):
 
 
 def test_no_interpreter_needed_when_buyer_speaks_the_companys_language(app):
+    use_policy("needed")
     rnd = make_round()
     booking = make_booking(rnd.slots[0], languages=("ko", "en"))
     booking = propose_match(booking=booking, buyer=make_buyer(), interpreter=None, actor=make_user("staff"))
@@ -173,8 +175,23 @@ def test_no_interpreter_needed_when_buyer_speaks_the_companys_language(app):
 
 def test_interpreter_required_when_no_shared_language(setup):
     s = setup
+    use_policy("needed")
     with pytest.raises(Conflict, match="share no language: choose an interpreter"):
         _propose(s, interpreter=None)
+
+
+def test_propose_match_without_interpreter_is_conflict_under_the_default_policy_despite_a_shared_language(app):
+    rnd = make_round()
+    booking = make_booking(rnd.slots[0], languages=("ko", "en"))
+    buyer = make_buyer()
+
+    with pytest.raises(Conflict) as exc:
+        propose_match(booking=booking, buyer=buyer, interpreter=None, actor=make_user("staff"))
+
+    assert exc.value.message == (
+        f"The program puts an interpreter on every consultation: choose an interpreter for {buyer.company_name}."
+    )
+    assert booking.status == "requested"
 
 
 def test_interpreter_language_mismatch_is_conflict_naming_languages(setup):

@@ -2,24 +2,28 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 
+import pytest
 from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking
+from consultroom.errors import Conflict
 from consultroom.extensions import db
-from consultroom.matching.recommend import describe, recommend
-from consultroom.matching.services import propose_match
+from consultroom.matching.recommend import describe, load_world, recommend
+from consultroom.matching.services import propose_match, propose_match_at
 from consultroom.notifications.models import OutboxMail
 from tests.factories import make_company, make_round, make_user
-from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at
+from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at, use_policy
 
 SEOUL_9_TO_6 = {"timezone": "Asia/Seoul", "meet_from": time(9), "meet_to": time(18)}
 
 
 def _world():
-    """One booking at 10:00 Seoul for a cosmetics company aiming at the US and Vietnam."""
+    """One booking at 10:00 Seoul for a cosmetics company aiming at the US and Vietnam; interpreters
+    only where there is no common language (the policy has its own tests)."""
+    use_policy("needed")
     rnd = make_round(booths=3, slots_per_booth=2)
     company = make_company(hs_codes=("330499",), target_countries=("US", "VN"), languages=("ko", "en"))
     booking = book(company, slots_at(rnd, 0)[0])
@@ -43,14 +47,56 @@ def test_recommend_ranks_by_score_with_reasons():
 
     recs = recommend(booking=booking)
 
-    assert [r.buyer.company_name for r in recs] == ["Exact Inc", "Saigon Beauty", "London Night"]
-    assert [r.score.total for r in recs] == [100, 80, -15]
+    # London Night has no product relation (HS 8471): not a candidate, however well it speaks.
+    assert [r.buyer.company_name for r in recs] == ["Exact Inc", "Saigon Beauty"]
+    assert [r.score.total for r in recs] == [100, 80]
+    assert [r.score.fit for r in recs] == ["hs6", "hs4"]
     assert _codes(recs[0]) == ["hs6", "country", "shared_language", "within_hours", "new_pair"]
     assert _codes(recs[1]) == ["hs4", "country", "interpreter", "within_hours", "new_pair"]
     assert recs[0].needs_interpreter is False and recs[0].interpreters == ()
     assert recs[1].needs_interpreter is True and [i.id for i in recs[1].interpreters] == [vi.id]
-    assert _codes(recs[2]) == ["shared_language", "outside_hours", "new_pair"]
-    assert heading.id == recs[1].buyer.id and night.id == recs[2].buyer.id
+    assert heading.id == recs[1].buyer.id and night.id not in [r.buyer.id for r in recs]
+
+
+def test_recommend_ranks_product_fit_before_language_hours_and_novelty():
+    _rnd, _company, booking = _world()
+    # The CNC case of issue 12: an exact HS match at night in Poland against a chapter-only buyer
+    # with everything else going for it; and a buyer with no product relation at all.
+    exact_night = make_buyer("Exact At Night", country="PL", interests=("330499",), timezone="Europe/Warsaw")
+    chapter = make_buyer("Chapter Only", country="US", interests=("33",), **SEOUL_9_TO_6)
+    make_buyer("Food Importer", country="US", interests=("2103",), **SEOUL_9_TO_6)
+
+    recs = recommend(booking=booking)
+
+    assert [(r.buyer.id, r.score.fit, r.score.total) for r in recs] == [
+        (exact_night.id, "hs6", 40 + 15 - 40 + 10),
+        (chapter.id, "hs2", 10 + 20 + 15 + 15 + 10),
+    ]
+
+
+def test_recommend_finds_a_buyer_by_declared_industry_below_every_hs_fit():
+    _rnd, company, booking = _world()
+    company.industry = "Cosmetics"
+    by_word = make_buyer("Word Only", country="US", interests=("8471",), **SEOUL_9_TO_6)
+    by_word.keywords = "cosmetics, skin care"
+    chapter = make_buyer("Chapter", country="JP", interests=("33",), timezone="Europe/Warsaw")
+    db.session.flush()
+
+    recs = recommend(booking=booking)
+
+    assert [(r.buyer.id, r.score.fit) for r in recs] == [(chapter.id, "hs2"), (by_word.id, "industry")]
+    assert _codes(recs[1])[0] == "industry" and recs[1].score.reasons[0].detail == "cosmetics"
+
+
+def test_recommendation_page_says_no_buyer_fits_when_none_has_a_product_relation(client, login_as):
+    _rnd, _company, booking = _world()
+    make_buyer("Food Importer", country="US", interests=("2103",), **SEOUL_9_TO_6)
+    login_as("staff")
+
+    html = client.get(f"/staff/matching/bookings/{booking.id}").get_data(as_text=True)
+
+    assert "No buyer fits this request" in html
+    assert "Food Importer" not in html
 
 
 def test_recommendation_page_explains_reasons_in_words(client, login_as):
@@ -243,3 +289,70 @@ def test_match_conflict_shows_beside_the_form_not_a_500(client, login_as):
     assert 'role="alert"' in html
     db.session.expire_all()
     assert db.session.get(Booking, booking.id).status == "requested"
+
+
+def test_quick_candidates_agree_with_scores():
+    rnd, company, booking = _world()
+    company.industry = "Cosmetics"
+    other = make_company(languages=("ko", "en"))
+    staff = make_user("staff")
+    interpreter_for(rnd, ("vi",))
+    make_buyer("Exact Inc", country="US", interests=("330499",), **SEOUL_9_TO_6)
+    loaded = make_buyer("Loaded", country="US", interests=("3304",), **SEOUL_9_TO_6)
+    make_buyer("Night", country="PL", interests=("330499",), timezone="Europe/Warsaw")
+    make_buyer("Saigon", country="VN", interests=("33",), languages=("vi",), timezone="Asia/Ho_Chi_Minh")
+    make_buyer("Mute", country="DE", interests=("3304",), languages=("de",), timezone="Europe/Berlin")
+    word = make_buyer("Word", country="JP", interests=("8471",), **SEOUL_9_TO_6)
+    word.keywords = "Cosmetics distributor"
+    propose_match(booking=book(other, slots_at(rnd, 1)[1]), buyer=loaded, interpreter=None, actor=staff)
+    world = load_world([booking])
+
+    for hours_rule in (False, True):
+        full = world.candidates(booking, hours_rule=hours_rule)
+        quick = world.quick_candidates(booking, hours_rule=hours_rule)
+
+        assert [(c.buyer_id, c.value, c.total, c.fit, c.needs_interpreter, c.interpreter_ids) for c in quick] == [
+            (c.buyer_id, c.score.value, c.score.total, c.score.fit, c.needs_interpreter, c.interpreter_ids)
+            for c in full
+        ]
+    names = {c.buyer_id: world.infos[c.buyer_id].company_name for c in world.candidates(booking)}
+    assert sorted(names.values()) == ["Exact Inc", "Loaded", "Night", "Saigon", "Word"]  # Mute: no language route
+    assert [names[c.buyer_id] for c in world.candidates(booking, hours_rule=True)] == ["Exact Inc", "Loaded", "Word"]
+
+
+def test_match_page_offers_a_free_slot_that_suits_the_buyer_and_moves_the_booking_when_proposed(client, login_as):
+    rnd, _company, booking = _world()  # booked at 10:00 Seoul
+    late = make_buyer("Late Riser", country="US", interests=("330499",), timezone="Asia/Seoul", meet_from=time(10, 30))
+    free_at_eleven = slots_at(rnd, 1)[0]
+    login_as("staff")
+
+    page = client.get(f"/staff/matching/bookings/{booking.id}").get_data(as_text=True)
+
+    assert f'name="slot_id" value="{free_at_eleven.id}"' in page
+    assert "Suits both at" in page
+    response = client.submit(
+        f"/staff/matching/bookings/{booking.id}/match", {"buyer_id": str(late.id), "slot_id": str(free_at_eleven.id)}
+    )
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    moved = db.session.get(Booking, booking.id)
+    assert (moved.slot_id, moved.status, moved.buyer_id) == (free_at_eleven.id, "matched", late.id)
+    assert moved.match_score == 40 + 20 + 15 + 15 + 10  # scored at the new time, inside the buyer's hours
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.object_id == booking.id).order_by(AuditEntry.id)
+    ).all()
+    assert actions[-2:] == ["booking.move", "booking.match.propose"]
+
+
+def test_propose_match_at_refuses_a_booking_already_matched_and_moves_nothing():
+    rnd, _company, booking = _world()
+    buyer = make_buyer("Exact Inc", **SEOUL_9_TO_6)
+    staff = make_user("staff")
+    propose_match(booking=booking, buyer=buyer, interpreter=None, actor=staff)
+    slot = booking.slot_id
+
+    with pytest.raises(Conflict):
+        propose_match_at(booking=booking, slot=slots_at(rnd, 1)[0], buyer=buyer, interpreter=None, actor=staff)
+
+    assert booking.slot_id == slot

@@ -6,9 +6,11 @@ from sqlalchemy import select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.extensions import db
+from consultroom.matching.settings import get_interpreter_policy
 from consultroom.rounds.models import ClosedDate, Round
 from consultroom.rounds.services import ensure_round, get_settings
 from consultroom.scheduler.runner import run_job
+from consultroom.timeutil import SEOUL
 
 SETTINGS = {
     "pattern": "nth_weekday", "nth": "-1", "weekday": "4", "fixed_day": "15", "day_start": "09:30",
@@ -87,3 +89,33 @@ def test_round_lifecycle_by_staff(client, login_as):
     client.submit(f"/staff/rounds/{rnd.id}/status", {"status": "open"})
     db.session.refresh(rnd)
     assert rnd.status == "finalized"  # no way back from finalized
+
+
+def test_round_settings_region_windows_and_interpreter_policy_shape_generation_and_matching(client, login_as):
+    login_as("admin")
+    form = {**SETTINGS, "region_windows": "Europe 16:00-18:00\nAmericas 07:00-08:00", "interpreter_policy": "needed"}
+
+    assert client.submit("/staff/settings/rounds", form).status_code == 302
+
+    settings = get_settings()
+    assert settings.region_windows == [
+        {"label": "Europe", "start": "16:00", "end": "18:00"},
+        {"label": "Americas", "start": "07:00", "end": "08:00"},
+    ]
+    assert settings.interpreter_policy == "needed" and get_interpreter_policy() == "needed"
+    rnd, _created = ensure_round(year=2027, month=4)
+    starts = sorted({s.starts_at.astimezone(SEOUL).strftime("%H:%M") for s in rnd.slots})
+    assert starts == ["07:00", "09:30", "10:30", "11:30", "16:00", "17:00"]
+    page = client.get("/staff/settings/rounds").get_data(as_text=True)
+    assert "Europe 16:00-18:00\nAmericas 07:00-08:00" in page
+
+
+def test_round_settings_refuse_a_malformed_region_window(client, login_as):
+    login_as("admin")
+
+    html = client.submit("/staff/settings/rounds", {**SETTINGS, "region_windows": "Europe 18:00-17:00"}).get_data(
+        as_text=True
+    )
+
+    assert 'id="region_windows-error"' in html and "Line 1: the window must end after it starts." in html
+    assert get_settings().region_windows == []

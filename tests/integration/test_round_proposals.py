@@ -11,19 +11,23 @@ from consultroom.matching.assignment import Pair, Result, violations
 from consultroom.matching.models import MatchWeight, RoundProposal
 from consultroom.matching.proposals import check, create_proposal, load_proposal_world, slot_of
 from consultroom.matching.recommend import recommend
+from consultroom.matching.scoring import FIT_STEP
 from consultroom.matching.services import propose_match
 from consultroom.notifications.models import OutboxMail
 from tests.factories import make_company, make_round, make_user
-from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at
+from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at, use_policy
 
 
 def _round():
-    """Three bookings where taking the best pair first (greedy) loses 10 points.
+    """Three bookings where taking the best pair first (greedy) leaves one without a buyer.
 
-    C1 and C2 book 10:00, C3 (Korean only) 11:00. X suits C1 best (100) but also C2 (85); Y suits C1
-    (65) more than C2 (40); Z is the only buyer for C3 (80, through the one Vietnamese interpreter,
-    who takes one session a day). Greedy: C1-X, C3-Z, C2-Y = 220. Optimal: C1-Y, C2-X, C3-Z = 230.
+    C1 and C2 book 10:00, C3 (Korean only) 11:00. X suits C1 best (exact HS, 100) but also C2 (HS
+    heading, 85); Y suits C1 (HS heading, 65) and has no product relation to C2 (sauces), so it is no
+    candidate there; Z is the only buyer for C3 (80, through the one Vietnamese interpreter, who
+    takes one session a day). Greedy: C1-X, C3-Z = 180, C2 unmatched. Optimal: C1-Y, C2-X, C3-Z = 230.
+    Interpreters only where there is no common language (the policy has its own tests).
     """
+    use_policy("needed")
     rnd = make_round(booths=3, slots_per_booth=2, status="closed")
     c1 = make_company(name_en="C1", hs_codes=("330499",), target_countries=("US",), languages=("ko", "en"))
     c2 = make_company(name_en="C2", hs_codes=("210390",), target_countries=("US",), languages=("ko", "en"))
@@ -54,8 +58,12 @@ def test_proposal_beats_greedy_and_respects_every_rule():
 
     proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
 
-    assert (proposal.exact_total, proposal.greedy_total) == (230, 220)
-    assert (proposal.exact_matched, proposal.greedy_matched) == (3, 3)
+    assert (proposal.exact_total, proposal.greedy_total) == (230, 180)
+    assert (proposal.exact_matched, proposal.greedy_matched) == (3, 2)
+    assert proposal.stats["fits"] == {"exact": 0, "partial": 3, "none": 0}
+    assert proposal.stats["greedy_fits"] == {"exact": 1, "partial": 1, "none": 0}
+    assert proposal.stats["objective"] == 3 * 3 * FIT_STEP + 230
+    assert proposal.stats["objective"] <= proposal.stats["upper_bound"]
     assert _assigned(proposal) == {b1.id: (y.id, None), b2.id: (x.id, None), b3.id: (z.id, w["interp"].id)}
     assert [line.score for line in proposal.lines] == [65, 85, 80]
     assert proposal.lines[2].reasons == [
@@ -84,7 +92,7 @@ def test_proposal_page_shows_totals_and_reasons(client, login_as):
     proposal = db.session.scalars(select(RoundProposal)).one()
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert '<dd class="col-sm-9" id="exact-total">230 ·' in html
-    assert '<dd class="col-sm-9" id="greedy-total">220 ·' in html
+    assert '<dd class="col-sm-9" id="greedy-total">180 ·' in html
     assert "HS heading 0901 matches" in html and "Interpreter available for Vietnamese" in html
     assert 'id="issues"' not in html
     assert f"/staff/matching/proposals/{proposal.id}/confirm" in html
@@ -187,6 +195,7 @@ def test_buyer_hours_are_a_rule_only_while_outside_hours_counts_against(client, 
     rnd = make_round(booths=1, slots_per_booth=1, status="open")
     company = make_company(hs_codes=("330499",), target_countries=("US",), languages=("ko", "en"))
     booking = book(company, rnd.slots[0])
+    use_policy("needed")
     night = make_buyer("Night Owl", country="US", timezone="America/New_York")  # 10:00 Seoul is night there
     staff = make_user("staff")
 
@@ -201,8 +210,9 @@ def test_weights_settings_change_the_ranking_and_are_audited(client, login_as):
     b1 = w["b"][0]
     assert [r.buyer.company_name for r in recommend(booking=b1)][:2] == ["Xport", "Yamato"]
     admin = login_as("admin")
-    form = {"hs6": "0", "hs4": "60", "hs2": "10", "country": "20", "shared_language": "15", "interpreter": "10",
-            "within_hours": "15", "outside_hours": "-40", "new_pair": "10", "load_each": "-5"}  # fmt: skip
+    form = {"hs6": "0", "hs4": "60", "hs2": "10", "industry": "5", "country": "20", "shared_language": "15",
+            "interpreter": "10", "within_hours": "15", "outside_hours": "-40", "new_pair": "10",
+            "load_each": "-5"}  # fmt: skip
 
     bad = client.submit("/staff/matching/settings", {**form, "hs4": "101"})
     assert bad.status_code == 200 and "Number must be between -100 and 100." in bad.get_data(as_text=True)
@@ -212,7 +222,8 @@ def test_weights_settings_change_the_ranking_and_are_audited(client, login_as):
     assert response.status_code == 302
     db.session.expire_all()
     ranked = recommend(booking=db.session.get(Booking, b1.id))
-    assert [(r.buyer.company_name, r.score.total) for r in ranked][:2] == [("Yamato", 100), ("Xport", 60)]
+    # Points move within a tier only: Yamato's heading match now scores more, yet the exact match ranks first.
+    assert [(r.buyer.company_name, r.score.total) for r in ranked][:2] == [("Xport", 60), ("Yamato", 100)]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "matching.weights_updated"))
     assert entry.actor_id == admin.id
     assert entry.before == {"hs4": 25, "hs6": 40} and entry.after == {"hs4": 60, "hs6": 0}

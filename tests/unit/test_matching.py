@@ -5,7 +5,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from consultroom.matching.assignment import Pair, Slot, solve_exact, solve_greedy, violations
+from consultroom.matching.assignment import (
+    Pair,
+    Result,
+    Slot,
+    assign_interpreters,
+    solve_by_slot,
+    solve_exact,
+    solve_greedy,
+    violations,
+)
 from consultroom.matching.scoring import (
     BuyerInfo,
     RequestInfo,
@@ -140,3 +149,48 @@ def test_random_cases_exact_is_valid_and_never_worse_than_greedy():
         assert violations(slots, exact, daily_cap=cap) == []
         assert violations(slots, greedy, daily_cap=cap) == []
         assert (exact.matched, exact.total) >= (greedy.matched, greedy.total)
+
+
+def _round_slots(rng: random.Random, n: int) -> dict[int, Slot]:
+    """Bookings at whole-hour slot times (a round's shape): up to 4 times, companies booking several."""
+    return {b: slot(b, rng.randint(1, 6), start=T1 + timedelta(hours=rng.randint(0, 3))) for b in range(1, n + 1)}
+
+
+def test_solve_by_slot_is_valid_and_its_bound_holds_above_the_exact_optimum():
+    rng = random.Random(12)
+    for _ in range(40):
+        slots = _round_slots(rng, rng.randint(3, 14))
+        pairs = [Pair(b, party, rng.randint(1, 100)) for b in slots for party in range(1, 7) if rng.random() < 0.5]
+        exact = solve_exact(slots, pairs)
+        by_slot = solve_by_slot(slots, pairs)
+
+        assert violations(slots, by_slot.result) == []
+        # The exact program ranks the number matched first; its total is still under the bound.
+        assert exact.total <= by_slot.upper_bound
+        assert by_slot.result.total <= by_slot.upper_bound
+
+
+def test_solve_by_slot_with_a_cluster_limit_bounds_by_the_best_bookings():
+    slots = {1: slot(1, 1), 2: slot(2, 2), 3: slot(3, 3)}
+    pairs = [Pair(1, 10, 30), Pair(2, 11, 20), Pair(3, 12, 10)]
+
+    assert solve_by_slot(slots, pairs).upper_bound == 60
+    assert solve_by_slot(slots, pairs, cluster_limit={1: 2, 2: 2, 3: 2}).upper_bound == 50
+
+
+def test_assign_interpreters_covers_as_many_as_the_exact_program():
+    rng = random.Random(5)
+    for _ in range(40):
+        slots = _round_slots(rng, rng.randint(2, 12))
+        eligible = {b: [i for i in range(1, 5) if rng.random() < 0.5] for b in slots}
+        caps = {i: rng.randint(1, 3) for i in range(1, 5)}
+        exact = solve_exact(
+            slots, [Pair(b, i, 1) for b, its in eligible.items() for i in its], once_per_company=False, daily_cap=caps
+        )
+
+        flow = assign_interpreters(slots, eligible, caps)
+
+        assert len(flow) == exact.matched
+        assert all(i in eligible[b] for b, i in flow.items())
+        chosen = Result({b: Pair(b, i, 1) for b, i in flow.items()}, 0, "flow")
+        assert violations(slots, chosen, once_per_company=False, daily_cap=caps) == []

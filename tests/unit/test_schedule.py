@@ -3,6 +3,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from consultroom.rounds.schedule import Pattern, booking_window, nominal_day, round_day, slot_starts
+from consultroom.timeutil import SEOUL
 
 
 def pattern(**kw) -> Pattern:
@@ -66,3 +67,17 @@ def test_floor_minutes_daily_period_is_one_key_per_utc_day():
     assert floor_minutes(evening, 24 * 60) == datetime(2026, 3, 2, tzinfo=UTC)
     assert floor_minutes(morning, 5) == datetime(2026, 3, 2, 1, 5, tzinfo=UTC)
     assert floor_minutes(datetime(2026, 3, 2, 1, 9, tzinfo=UTC), 5) == datetime(2026, 3, 2, 1, 5, tzinfo=UTC)
+
+
+def test_slot_starts_add_region_windows_without_overlapping_the_day():
+    p = pattern(
+        day_start=time(10), day_end=time(12),
+        region_windows=(("Europe", time(11, 30), time(19)), ("Americas", time(7), time(9))),
+    )  # fmt: skip
+
+    starts = slot_starts(p, date(2027, 3, 10))
+
+    # Seoul 07:00, 08:00 (Americas), 10:00, 11:00 (day), then Europe from 12:30 to 17:30: its 11:30
+    # slot would overlap the day's 11:00 one, and 18:30 would end after 19:00.
+    seoul = [s.astimezone(SEOUL).hour + s.astimezone(SEOUL).minute / 60 for s, _e in starts]
+    assert seoul == [7, 8, 10, 11, 12.5, 13.5, 14.5, 15.5, 16.5, 17.5]
