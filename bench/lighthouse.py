@@ -49,7 +49,7 @@ PAGES = [
     ("sme", "/company"),
     ("staff", "/staff/rounds"),
     ("staff", "/companies"),
-    ("staff", "/buyers"),
+    ("staff", "/staff/buyers"),
     ("staff", "/staff/reports?year={year}"),
     ("admin", "/admin/users"),
     ("admin", "/admin/outbox"),
@@ -96,8 +96,9 @@ def start_app(directory: Path) -> tuple[subprocess.Popen, str]:
     url = f"sqlite:///{directory / 'demo.sqlite'}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CONSULTROOM_CONFIG": "development"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, url], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
-    )
+        [sys.executable, "-c", SERVER, url], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True,
+    )  # the server's request log would bury the table
     line = proc.stdout.readline().strip()
     if not line.isdigit():
         proc.kill()
@@ -161,9 +162,14 @@ def main() -> None:
             for role, path in pages:
                 path = path.format(year=year)
                 runs = []
-                for i in range(args.runs):
-                    out = Path(tmp) / f"lh-{len(rows)}-{i}.json"
-                    runs.append(lighthouse(binary, base + path, cookies.get(role), out))
+                try:
+                    for i in range(args.runs):
+                        out = Path(tmp) / f"lh-{len(rows)}-{i}.json"
+                        runs.append(lighthouse(binary, base + path, cookies.get(role), out))
+                except (RuntimeError, subprocess.TimeoutExpired, FileNotFoundError) as exc:
+                    rows.append((role, path, None))
+                    print(f"  {role:5} {path}: Lighthouse failed: {exc}", file=sys.stderr, flush=True)
+                    continue
                 scores = {c: int(statistics.median(r[c] for r in runs)) for c in CATEGORIES}
                 rows.append((role, path, scores))
                 print(f"  {role:5} {path}: {scores}", file=sys.stderr, flush=True)
@@ -173,11 +179,14 @@ def main() -> None:
     print(f"\n{'role':5} | {'page':32} | perf | a11y | best | seo | target")
     print("-" * 80)
     for role, path, s in rows:
+        if s is None:
+            print(f"{role:5} | {path:32} | Lighthouse could not measure this page | MISSED")
+            continue
         print(
             f"{role:5} | {path:32} | {s['performance']:4} | {s['accessibility']:4} | "
             f"{s['best-practices']:4} | {s['seo']:3} | {verdict(role, s)}"
         )
-    met = sum(verdict(role, s) == "met" for role, _p, s in rows)
+    met = sum(s is not None and verdict(role, s) == "met" for role, _p, s in rows)
     version = lighthouse_version()
     print(f"\n{met} of {len(rows)} pages meet their targets (Lighthouse {version}, mobile, {args.runs} run(s)).")
 
