@@ -41,6 +41,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # A login lasts at most this long (seconds) however busy it is; then the user logs in again.
+    LOGIN_SESSION_MAX_AGE = int(os.environ.get("LOGIN_SESSION_MAX_AGE", str(7 * 24 * 3600)))
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
 
@@ -86,6 +88,9 @@ class Config:
 
     # Absolute links in mails (no request context in jobs)
     BASE_URL = os.environ.get("BASE_URL", "http://localhost:5000")
+
+    # Seconds a client is told to wait (Retry-After) while the database is unreachable.
+    DB_OUTAGE_RETRY_AFTER = int(os.environ.get("DB_OUTAGE_RETRY_AFTER", "30"))
 
     API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
     # Contracts take the rate of their signing date, or the latest earlier one within this many days

@@ -65,6 +65,10 @@ def _init_extensions(app: Flask) -> None:
     from consultroom.security import init_security
 
     db.init_app(app)
+    from consultroom.outage import init_outage
+
+    with app.app_context():
+        init_outage(app, db.engine)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from consultroom.sqlite import configure_sqlite, init_request_intent
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -28,6 +30,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    503: "unavailable",
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",
@@ -45,6 +48,7 @@ def _message_for(status: int) -> str:
         413: _("The upload is too large."),
         422: _("Some fields are not valid."),
         429: _("Too many attempts. Please wait a moment and try again."),
+        503: _("The service is briefly unavailable. Please try again in a minute."),
     }.get(status, _("Something went wrong on our side. Please try again."))
 
 
@@ -78,8 +82,33 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response
 
+    def _unavailable(exc: Exception):
+        """503 with Retry-After while the database is away; one log line per outage, not per request."""
+        from flask import g
+        from flask_login import AnonymousUserMixin
+
+        from consultroom.extensions import db
+        from consultroom.outage import outage_for
+
+        outage_for(app).failed(exc)
+        with suppress(Exception):  # the connection is gone; there is nothing to roll back on it
+            db.session.rollback()
+        # The page must not need the database: no user is loaded for it (the loader would query).
+        g._login_user = AnonymousUserMixin()
+        message = _message_for(503)
+        if _wants_json():
+            response = json_error(503, HTTP_CODES[503], message)
+        else:
+            response = app.make_response((render_template("errors/error.html", status=503, message=message), 503))
+        response.headers["Retry-After"] = str(app.config["DB_OUTAGE_RETRY_AFTER"])
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        from consultroom.outage import is_outage
+
+        if is_outage(exc):
+            return _unavailable(exc)
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         from consultroom.extensions import db
 

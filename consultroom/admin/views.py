@@ -73,6 +73,24 @@ def set_active(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/sign-out")
+@login_required
+def sign_out_everywhere(user_id: int):
+    authorize(can_manage_users(current_user))
+    user = get_or_404(db.session, User, user_id)
+    ended = account_services.sign_out_everywhere(user=user, actor=current_user)
+    db.session.commit()
+    flash(
+        _(
+            "%(email)s is signed out everywhere (%(n)d sessions ended); their API tokens are revoked.",
+            email=user.email,
+            n=ended,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.users"))
+
+
 @bp.post("/users/<int:user_id>/role")
 @login_required
 def set_role(user_id: int):
