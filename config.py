@@ -45,6 +45,9 @@ class Config:
     LOGIN_SESSION_MAX_AGE = int(os.environ.get("LOGIN_SESSION_MAX_AGE", str(7 * 24 * 3600)))
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # Requests larger than this (bytes) are refused with 413 before their body is read. Imports take
+    # files up to 5 MB; the rest is room for the form around them.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
 
     # i18n
     BABEL_DEFAULT_LOCALE = "ko"

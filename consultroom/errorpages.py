@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -45,7 +45,10 @@ def _message_for(status: int) -> str:
         404: _("The page you asked for does not exist."),
         405: _("This method is not allowed here."),
         409: _("This conflicts with the current state."),
-        413: _("The upload is too large."),
+        413: _(
+            "The request is larger than %(n)d MB, the most this site accepts. Send a smaller file.",
+            n=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+        ),
         422: _("Some fields are not valid."),
         429: _("Too many attempts. Please wait a moment and try again."),
         503: _("The service is briefly unavailable. Please try again in a minute."),

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
+from time import monotonic
 from typing import Any
 
 from flask_babel import gettext as _
@@ -39,6 +40,16 @@ from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
 
 MAX_BYTES = 5 * 1024 * 1024
+# An .xlsx is a zip: a few kilobytes can unpack to gigabytes of XML. The sizes the zip declares
+# bound what is read (Python's zipfile stops each member at its declared size and checks its CRC),
+# so checking them before parsing bounds the work. A real workbook of MAX_ROWS rows unpacks to a
+# few tens of megabytes and compresses its sheets 5-30 times.
+MAX_UNPACKED_BYTES = 60 * 1024 * 1024
+MAX_RATIO = 200  # unpacked / packed, for members large enough to matter
+RATIO_MIN_BYTES = 1024 * 1024
+MAX_ZIP_MEMBERS = 500
+# Seconds a file may take to be read; a crafted file slow to parse is refused, not waited for.
+PARSE_SECONDS = 20.0
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
 # A sheet may carry formatting far below its data; this many empty rows in a row end the reading.
@@ -160,7 +171,31 @@ def parse_upload(filename: str, raw_bytes: bytes) -> ParsedUpload:
         )
     else:
         raise _file_error(_("Upload a .csv or .xlsx file."))
-    return _rows_from_table(name, table)
+    return _rows_from_table(name, _within_budget(table, monotonic() + PARSE_SECONDS))
+
+
+def _within_budget(table: Iterable[tuple[int, list[Any]]], deadline: float) -> Iterator[tuple[int, list[Any]]]:
+    for item in table:
+        if monotonic() > deadline:
+            raise _file_error(
+                _("The file took too long to read. Save it again as a plain .xlsx or CSV file, or split it.")
+            )
+        yield item
+
+
+def check_zip_bounds(raw: bytes) -> None:
+    """Refuse a zip (an .xlsx) that would unpack to far more than it weighs, before any parsing."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _file_error(_("The Excel file cannot be read. Save it again in Excel as .xlsx.")) from exc
+    too_big = _("The Excel file unpacks to too much data to be a list of buyers. Save it again in Excel as .xlsx.")
+    if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise _file_error(too_big)
+    for member in members:
+        if member.file_size >= RATIO_MIN_BYTES and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise _file_error(too_big)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -209,6 +244,7 @@ def _xlsx_rows(raw: bytes) -> Iterator[tuple[int, list[Any]]]:
 
     if not raw.startswith(b"PK\x03\x04"):
         raise _file_error(_("This is not an Excel (.xlsx) file."))
+    check_zip_bounds(raw)
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl fails in many ways on a damaged file; each means "cannot read"
