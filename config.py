@@ -84,8 +84,15 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Consultroom <no-reply@consultroom.local>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
-    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # A mail is retried until its deadline, whatever the number of attempts: the wait doubles from
+    # MAIL_BACKOFF_SECONDS up to MAIL_MAX_BACKOFF_SECONDS, so it goes out minutes after an outage.
     MAIL_BACKOFF_SECONDS = int(os.environ.get("MAIL_BACKOFF_SECONDS", "60"))
+    MAIL_MAX_BACKOFF_SECONDS = int(os.environ.get("MAIL_MAX_BACKOFF_SECONDS", "300"))
+    # Deadline of a mail whose kind sets none (proposals: their answer deadline; reminders and other
+    # booking mails: the meeting; account links: the link's lifetime).
+    MAIL_DEADLINE_HOURS = int(os.environ.get("MAIL_DEADLINE_HOURS", "72"))
+    # The admin home warns when a mail has been waiting this long since its first failed attempt.
+    MAIL_ALERT_AFTER_MINUTES = int(os.environ.get("MAIL_ALERT_AFTER_MINUTES", "30"))
     # When False, mails stay in the outbox (the demo shows them on an admin page instead).
     MAIL_DELIVERY_ENABLED = _bool("MAIL_DELIVERY_ENABLED", True)
 

@@ -39,7 +39,8 @@ def send_mail_cmd(limit: int) -> None:
     from consultroom.notifications.delivery import deliver_due
 
     result = deliver_due(limit=limit)
-    click.echo(f"sent {result.sent}, retrying later {result.retry}, failed {result.failed}")
+    doubt = f", in doubt {result.in_doubt}" if result.in_doubt else ""
+    click.echo(f"sent {result.sent}, retrying later {result.retry}, failed {result.failed}{doubt}")
 
 
 @group.command("scheduler")
