@@ -89,6 +89,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.accounts.views import bp as accounts_bp
     from consultroom.admin.views import bp as admin_bp
     from consultroom.api import bp as api_bp
+    from consultroom.audit.views import bp as audit_bp
     from consultroom.bookings.views import bp as bookings_bp
     from consultroom.buyers.views import bp as buyers_bp
     from consultroom.companies.views import bp as companies_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(companies_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(staff_rounds_bp)
