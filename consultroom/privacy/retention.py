@@ -111,8 +111,7 @@ def update_rules(*, data: Mapping[str, object], actor: User) -> dict[str, int]:
         elif months < MIN_MONTHS.get(kind, 0):
             errors[kind] = [
                 _(
-                    "Keep it for at least %(min)d months: the law requires access records to be kept at least "
-                    "a year.",
+                    "Keep it for at least %(min)d months: the law requires access records to be kept at least a year.",
                     min=MIN_MONTHS[kind],
                 )
             ]
