@@ -88,16 +88,15 @@ def register_error_handlers(app: Flask) -> None:
     def _unavailable(exc: Exception):
         """503 with Retry-After while the database is away; one log line per outage, not per request."""
         from flask import g
-        from flask_login import AnonymousUserMixin
 
-        from consultroom.extensions import db
+        from consultroom.extensions import db, login_manager
         from consultroom.outage import outage_for
 
         outage_for(app).failed(exc)
         with suppress(Exception):  # the connection is gone; there is nothing to roll back on it
             db.session.rollback()
         # The page must not need the database: no user is loaded for it (the loader would query).
-        g._login_user = AnonymousUserMixin()
+        g._login_user = login_manager.anonymous_user()
         message = _message_for(503)
         if _wants_json():
             response = json_error(503, HTTP_CODES[503], message)

@@ -32,7 +32,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, literal, or_, select, update
+from sqlalchemy import and_, func, literal, or_, select, update
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
@@ -155,12 +155,16 @@ def _surface_interrupted(now: datetime) -> int:
 
 
 def _expire(now: datetime) -> int:
+    # A mail without a deadline (queued before deadlines existed) gets the default one from its creation.
+    default_cutoff = now - timedelta(hours=current_app.config["MAIL_DEADLINE_HOURS"])
     result = db.session.execute(
         update(OutboxMail)
         .where(
             OutboxMail.status == MailStatus.PENDING.value,
-            OutboxMail.deadline_at.is_not(None),
-            OutboxMail.deadline_at <= now,
+            or_(
+                OutboxMail.deadline_at <= now,
+                and_(OutboxMail.deadline_at.is_(None), OutboxMail.created_at <= default_cutoff),
+            ),
         )
         .values(
             status=MailStatus.FAILED.value,

@@ -249,6 +249,21 @@ def test_deliver_due_past_its_deadline_marks_mail_failed_and_never_sends_it(smtp
     assert smtp.messages == []
 
 
+def test_deliver_due_mail_without_deadline_expires_after_the_default_hours(smtp, config):
+    old, recent = queue_round_mails(2)
+    now = _now()
+    hours = timedelta(hours=config["MAIL_DEADLINE_HOURS"])
+    old.deadline_at = recent.deadline_at = None  # queued before deadlines existed
+    old.created_at = old.next_attempt_at = now - hours
+    db.session.commit()
+
+    result = deliver_due(now=now)
+
+    assert result == DeliveryResult(sent=1, failed=1)
+    assert smtp.message_ids() == [recent.message_id]
+    assert [m.status for m in _mails()] == ["failed", "sent"]
+
+
 def test_deliver_due_with_stale_sending_mail_marks_it_in_doubt_without_resending(smtp):
     stale, fresh = queue_round_mails(2)
     now = _now()
