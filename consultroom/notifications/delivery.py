@@ -482,14 +482,14 @@ def requeue_failed(*, mail: OutboxMail, actor: User, now: datetime | None = None
     return mail
 
 
-def requeue_all_failed(*, actor: User, now: datetime | None = None) -> int:
+def requeue_all_failed(*, actor: User, include_in_doubt: bool = False, now: datetime | None = None) -> int:
     """Put every failed mail back in the queue (after an outage under older rules, or a fixed
-    misconfiguration). Mails in doubt are left out: each may have reached its recipient already,
-    so each needs its own decision. Returns how many were requeued. Flushes, does not commit."""
+    misconfiguration). Mails in doubt only when asked: each may have reached its recipient already
+    (after a restore from a backup there can be many, and the admin may know none went out).
+    Returns how many were requeued. Flushes, does not commit."""
     now = now or utcnow()
-    mails = db.session.scalars(
-        select(OutboxMail).where(OutboxMail.status == MailStatus.FAILED.value).order_by(OutboxMail.id)
-    ).all()
+    statuses = [MailStatus.FAILED.value] + ([MailStatus.IN_DOUBT.value] if include_in_doubt else [])
+    mails = db.session.scalars(select(OutboxMail).where(OutboxMail.status.in_(statuses)).order_by(OutboxMail.id)).all()
     for mail in mails:
         _requeue(mail, actor, now)
     db.session.flush()

@@ -98,9 +98,9 @@ def retry_failed():
         if request.form.get("confirm") != "1":
             flash(_("Tick the box to confirm."), "danger")
             return redirect(url_for("notifications.retry_failed"))
-        n = requeue_all_failed(actor=current_user)
+        n = requeue_all_failed(actor=current_user, include_in_doubt=request.form.get("in_doubt") == "1")
         db.session.commit()
-        flash(_("%(n)d failed mails are back in the queue; they go out with the next delivery.", n=n), "success")
+        flash(_("%(n)d mails are back in the queue; they go out with the next delivery.", n=n), "success")
         return redirect(url_for("notifications.outbox"))
     failed = db.session.scalar(
         select(func.count()).select_from(OutboxMail).where(OutboxMail.status == MailStatus.FAILED.value)

@@ -113,6 +113,20 @@ def test_retry_all_failed_requeues_failed_not_in_doubt_with_audit(client, login_
     assert sorted(smtp.message_ids()) == sorted(m.message_id for m in mails[:3])
 
 
+def test_retry_all_failed_with_in_doubt_ticked_requeues_those_too(client, login_as, smtp):
+    mails = queue_round_mails(2)
+    _failed(mails[:1])
+    mails[1].status, mails[1].last_error = "in_doubt", INTERRUPTED
+    db.session.commit()
+    login_as("admin")
+
+    response = client.submit("/admin/outbox/retry-failed", {"confirm": "1", "in_doubt": "1"}, follow_redirects=True)
+
+    assert "2 mails are back in the queue; they go out with the next delivery." in response.get_data(as_text=True)
+    assert [_reload(m).status for m in mails] == ["pending", "pending"]
+    assert deliver_due() == DeliveryResult(sent=2)
+
+
 def test_retry_all_failed_without_confirmation_changes_nothing(client, login_as):
     mails = queue_round_mails(2)
     _failed(mails)
