@@ -41,8 +41,13 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # A login lasts at most this long (seconds) however busy it is; then the user logs in again.
+    LOGIN_SESSION_MAX_AGE = int(os.environ.get("LOGIN_SESSION_MAX_AGE", str(7 * 24 * 3600)))
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    # Requests larger than this (bytes) are refused with 413 before their body is read. Imports take
+    # files up to 5 MB; the rest is room for the form around them.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
 
     # i18n
     BABEL_DEFAULT_LOCALE = "ko"
@@ -82,8 +87,15 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Consultroom <no-reply@consultroom.local>")
     MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "10"))
-    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
+    # A mail is retried until its deadline, whatever the number of attempts: the wait doubles from
+    # MAIL_BACKOFF_SECONDS up to MAIL_MAX_BACKOFF_SECONDS, so it goes out minutes after an outage.
     MAIL_BACKOFF_SECONDS = int(os.environ.get("MAIL_BACKOFF_SECONDS", "60"))
+    MAIL_MAX_BACKOFF_SECONDS = int(os.environ.get("MAIL_MAX_BACKOFF_SECONDS", "300"))
+    # Deadline of a mail whose kind sets none (proposals: their answer deadline; reminders and other
+    # booking mails: the meeting; account links: the link's lifetime).
+    MAIL_DEADLINE_HOURS = int(os.environ.get("MAIL_DEADLINE_HOURS", "72"))
+    # The admin home warns when a mail has been waiting this long since its first failed attempt.
+    MAIL_ALERT_AFTER_MINUTES = int(os.environ.get("MAIL_ALERT_AFTER_MINUTES", "30"))
     # When False, mails stay in the outbox (the demo shows them on an admin page instead).
     MAIL_DELIVERY_ENABLED = _bool("MAIL_DELIVERY_ENABLED", True)
 
@@ -93,6 +105,9 @@ class Config:
     # argon2id parameters (time_cost, memory_cost in KiB, parallelism); empty means argon2-cffi's
     # defaults, RFC 9106's recommendation.
     PASSWORD_HASH_PARAMS: dict = {}
+
+    # Seconds a client is told to wait (Retry-After) while the database is unreachable.
+    DB_OUTAGE_RETRY_AFTER = int(os.environ.get("DB_OUTAGE_RETRY_AFTER", "30"))
 
     API_TOKEN_TTL_DAYS = int(os.environ.get("API_TOKEN_TTL_DAYS", "90"))
     # Contracts take the rate of their signing date, or the latest earlier one within this many days

@@ -66,6 +66,10 @@ def _init_extensions(app: Flask) -> None:
     from consultroom.static_assets import init_static
 
     db.init_app(app)
+    from consultroom.outage import init_outage
+
+    with app.app_context():
+        init_outage(app, db.engine)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from consultroom.sqlite import configure_sqlite, init_request_intent
 
@@ -87,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.accounts.views import bp as accounts_bp
     from consultroom.admin.views import bp as admin_bp
     from consultroom.api import bp as api_bp
+    from consultroom.audit.views import bp as audit_bp
     from consultroom.bookings.views import bp as bookings_bp
     from consultroom.buyers.views import bp as buyers_bp
     from consultroom.companies.views import bp as companies_bp
@@ -111,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(companies_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(bookings_bp)
     app.register_blueprint(staff_rounds_bp)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -39,7 +41,42 @@ def send_mail_cmd(limit: int) -> None:
     from consultroom.notifications.delivery import deliver_due
 
     result = deliver_due(limit=limit)
-    click.echo(f"sent {result.sent}, retrying later {result.retry}, failed {result.failed}")
+    doubt = f", in doubt {result.in_doubt}" if result.in_doubt else ""
+    click.echo(f"sent {result.sent}, retrying later {result.retry}, failed {result.failed}{doubt}")
+
+
+@group.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_cmd(target: Path) -> None:
+    """Write a consistent backup of the database to TARGET (pg_dump custom format on PostgreSQL,
+    a SQLite database file on SQLite). Safe while the app runs."""
+    from consultroom.backup import BackupError, backup
+
+    try:
+        backup(db.engine, target)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backup written to {target}.")
+
+
+@group.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_cmd(source: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup in SOURCE. Stop the app and the scheduler first.
+    Mail that was waiting in the backup is held 'in doubt' for an admin; every login session ends."""
+    from consultroom.backup import BackupError, restore
+
+    if not yes:
+        click.confirm(f"Replace everything in the database with {source}?", abort=True)
+    try:
+        result = restore(db.engine, source)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Restored from {source}: {result.mails_held} waiting mails held in doubt for an admin, "
+        f"{result.sessions_ended} login sessions ended."
+    )
 
 
 @group.command("scheduler")

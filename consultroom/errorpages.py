@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from contextlib import suppress
+
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -28,6 +30,7 @@ HTTP_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    503: "unavailable",
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",
@@ -42,9 +45,13 @@ def _message_for(status: int) -> str:
         404: _("The page you asked for does not exist."),
         405: _("This method is not allowed here."),
         409: _("This conflicts with the current state."),
-        413: _("The upload is too large."),
+        413: _(
+            "The request is larger than %(n)d MB, the most this site accepts. Send a smaller file.",
+            n=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+        ),
         422: _("Some fields are not valid."),
         429: _("Too many attempts. Please wait a moment and try again."),
+        503: _("The service is briefly unavailable. Please try again in a minute."),
     }.get(status, _("Something went wrong on our side. Please try again."))
 
 
@@ -78,8 +85,32 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = exc.get_response().headers["Allow"]
         return response
 
+    def _unavailable(exc: Exception):
+        """503 with Retry-After while the database is away; one log line per outage, not per request."""
+        from flask import g
+
+        from consultroom.extensions import db, login_manager
+        from consultroom.outage import outage_for
+
+        outage_for(app).failed(exc)
+        with suppress(Exception):  # the connection is gone; there is nothing to roll back on it
+            db.session.rollback()
+        # The page must not need the database: no user is loaded for it (the loader would query).
+        g._login_user = login_manager.anonymous_user()
+        message = _message_for(503)
+        if _wants_json():
+            response = json_error(503, HTTP_CODES[503], message)
+        else:
+            response = app.make_response((render_template("errors/error.html", status=503, message=message), 503))
+        response.headers["Retry-After"] = str(app.config["DB_OUTAGE_RETRY_AFTER"])
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        from consultroom.outage import is_outage
+
+        if is_outage(exc):
+            return _unavailable(exc)
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         from consultroom.extensions import db
 

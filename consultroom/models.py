@@ -1,6 +1,6 @@
 """Imports every model so metadata (and Alembic autogenerate) sees all tables."""
 
-from consultroom.accounts.models import ApiToken, User  # noqa: F401
+from consultroom.accounts.models import ApiToken, LoginSession, User  # noqa: F401
 from consultroom.audit.models import AuditEntry  # noqa: F401
 from consultroom.bookings.models import Booking, ReminderSent, WaitlistEntry  # noqa: F401
 from consultroom.buyers.models import Buyer, BuyerImportBatch, BuyerInterest, BuyerLanguage  # noqa: F401

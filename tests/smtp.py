@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import shutil
@@ -43,9 +44,14 @@ class _Collector:
         with self.server.lock:
             self.server.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
             self.server.raw.append(raw)
+            number = len(self.server.received)
         if set(envelope.rcpt_tos) & self.server.drop_after_data:
             # The message is stored but the reply never reaches the client: the worst moment to fail.
             server.transport.abort()
+        if number == self.server.hang_on_message:
+            # Stored, but the reply is held back while the test kills the sending process.
+            self.server.hanging.set()
+            await asyncio.sleep(3600)
         return "250 Message accepted"
 
     def authenticate(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data) -> AuthResult:
@@ -86,6 +92,8 @@ class SMTPServer:
         self.raw: list[bytes] = []
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "550 5.1.1 no such user"
         self.drop_after_data: set[str] = set()  # recipients whose message is kept but never acknowledged
+        self.hang_on_message: int | None = None  # the Nth message received is kept, its reply held back
+        self.hanging = threading.Event()  # set when that message has arrived
         self.lock = threading.Lock()
         self._controller: Controller | None = None
 

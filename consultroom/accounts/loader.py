@@ -1,10 +1,15 @@
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, session
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
-from consultroom.accounts.models import User
+from consultroom.accounts.models import LoginSession, User
+from consultroom.accounts.services import hash_session_key, session_cutoff
 from consultroom.extensions import db, login_manager
+
+# The cookie key that holds the random session key (the server keeps its hash in login_sessions).
+SESSION_KEY = "_sk"
 
 
 def init_login(app: Flask) -> None:
@@ -20,7 +25,19 @@ def init_login(app: Flask) -> None:
         user_id, _, version = user_key.partition(".")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
+        raw_key = session.get(SESSION_KEY)
+        if not raw_key:
+            return None
+        # One query: the user, only while the server still holds this session (logout deletes it).
+        user = db.session.scalar(
+            select(User)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(
+                User.id == int(user_id),
+                LoginSession.key_hash == hash_session_key(raw_key),
+                LoginSession.created_at >= session_cutoff(),
+            )
+        )
         if user is None or user.session_version != int(version):
             return None
         return user

@@ -95,3 +95,16 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class LoginSession(db.Model):
+    """One browser login, known to the server. The cookie holds only a random key whose SHA-256
+    is stored here; a request is logged in only while this row exists, so logging out (which
+    deletes it) ends the session even for a copy of the cookie made before."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]

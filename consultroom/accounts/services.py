@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
-from consultroom.accounts.models import ROLES, ApiToken, Role, User
+from consultroom.accounts.models import ROLES, ApiToken, LoginSession, Role, User
 from consultroom.accounts.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -146,9 +150,67 @@ def _end_other_access(user: User) -> None:
     """A new password ends every session and revokes every API token: whoever knew the old one
     (the reason for a change, often) keeps no way in."""
     user.session_version += 1
+    end_all_sessions_of(user)
     db.session.execute(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
+
+
+# --- server-side login sessions ------------------------------------------------------------------
+
+
+def hash_session_key(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def session_cutoff():
+    """Sessions started before this are over, however busy they were: a stolen cookie that is
+    kept alive by use still dies within LOGIN_SESSION_MAX_AGE of the login."""
+    return utcnow() - timedelta(seconds=current_app.config["LOGIN_SESSION_MAX_AGE"])
+
+
+def start_login_session(*, user: User) -> str:
+    """A new server-side session for `user`; returns the raw key for the cookie (only its hash is stored)."""
+    # The user's own sessions past their age go now, so the table does not grow with every login.
+    db.session.execute(
+        delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.created_at < session_cutoff())
+    )
+    raw = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(user_id=user.id, key_hash=hash_session_key(raw), created_at=utcnow()))
+    db.session.flush()
+    return raw
+
+
+def end_login_session(*, raw_key: str | None) -> None:
+    """Logout: this session's row goes, so the cookie (and any copy of it) no longer logs anyone in."""
+    if raw_key:
+        db.session.execute(delete(LoginSession).where(LoginSession.key_hash == hash_session_key(raw_key)))
+
+
+def end_all_sessions_of(user: User) -> int:
+    result = db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    return result.rowcount
+
+
+def sign_out_everywhere(*, user: User, actor: User) -> int:
+    """An admin ends every session of `user` and revokes their API tokens (used when an account
+    may be in the wrong hands: a token the intruder issued would otherwise outlive the sessions).
+    Returns the number of browser sessions ended."""
+    if not actor.is_admin:
+        raise NotAllowed(_("Only admins can do this."))
+    ended = end_all_sessions_of(user)
+    user.session_version += 1
+    revoked = db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    ).rowcount
+    record(
+        actor=actor,
+        action="user.sign_out_everywhere",
+        obj=user,
+        after={"sessions_ended": ended, "tokens_revoked": revoked},
+    )
+    db.session.flush()
+    return ended
 
 
 def _reset_fingerprint(user: User) -> str:
@@ -226,6 +288,7 @@ def set_user_active(*, user: User, active: bool, actor: User) -> None:
     user.active = active
     if not active:
         user.session_version += 1
+        end_all_sessions_of(user)
     record(actor=actor, action="user.set_active", obj=user, before=before, after={"active": active})
 
 

@@ -15,6 +15,7 @@ from consultroom.accounts.forms import (
     RenewConsentForm,
     ResetPasswordForm,
 )
+from consultroom.accounts.loader import SESSION_KEY
 from consultroom.errors import DomainError
 from consultroom.extensions import db, limiter
 from consultroom.forms_util import apply_domain_error
@@ -35,11 +36,15 @@ def _failed_login(response) -> bool:
 
 
 def _start_session(user) -> None:
+    """Log `user` in with a new server-side session, committed before the cookie names it."""
+    raw_key = services.start_login_session(user=user)
+    db.session.commit()
     # A fresh session at login: nothing planted before login survives it (session fixation).
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+    session[SESSION_KEY] = raw_key
     login_user(user)
     session.permanent = True
 
@@ -66,7 +71,6 @@ def login():
             db.session.commit()
             flash(_("Please confirm your e-mail address first. We have sent you a new link."), "warning")
         else:
-            db.session.commit()
             _start_session(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(next_url or url_for("main.home"))
@@ -76,6 +80,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # The server forgets the session first: a copy of this cookie is worthless from now on.
+    services.end_login_session(raw_key=session.get(SESSION_KEY))
+    db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -209,8 +216,7 @@ def account():
             db.session.rollback()
             apply_domain_error(pw, exc)
         else:
-            db.session.commit()
-            # The session id carries the new session_version; other sessions are now invalid.
+            # The password change ended every session, this one too; it goes on as a new one.
             _start_session(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("accounts.account"))

@@ -9,17 +9,13 @@ from consultroom.access import authorize, get_or_404
 from consultroom.accounts import services as account_services
 from consultroom.accounts.forms import CreateUserForm
 from consultroom.accounts.models import User
-from consultroom.accounts.policies import can_manage_users, can_read_audit
-from consultroom.audit.models import AuditEntry
+from consultroom.accounts.policies import can_manage_users
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
 from consultroom.privacy import access_log
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-# Audited tables whose rows are people (or hold their contact data), as access-log subject types.
-AUDITED_PEOPLE = {"users": "user", "companies": "company", "buyers": "buyer", "interpreters": "interpreter"}
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -73,6 +69,24 @@ def set_active(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/sign-out")
+@login_required
+def sign_out_everywhere(user_id: int):
+    authorize(can_manage_users(current_user))
+    user = get_or_404(db.session, User, user_id)
+    ended = account_services.sign_out_everywhere(user=user, actor=current_user)
+    db.session.commit()
+    flash(
+        _(
+            "%(email)s is signed out everywhere (%(n)d sessions ended); their API tokens are revoked.",
+            email=user.email,
+            n=ended,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.users"))
+
+
 @bp.post("/users/<int:user_id>/role")
 @login_required
 def set_role(user_id: int):
@@ -90,24 +104,6 @@ def set_role(user_id: int):
 
 
 @bp.get("/audit")
-@login_required
-def audit():
-    authorize(can_read_audit(current_user))
-    stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    object_type = request.args.get("type", "")
-    if object_type:
-        stmt = stmt.where(AuditEntry.object_type == object_type)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
-    # One query for the actors of the page, not one per row.
-    actor_ids = {e.actor_id for e in pagination.items if e.actor_id}
-    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}
-    page_html = render_template("admin/audit.html", pagination=pagination, actors=actors, object_type=object_type)
-    # The entries' before/after values of people's records, and the actors' e-mails, are personal data.
-    subjects = [
-        (AUDITED_PEOPLE[e.object_type], e.object_id)
-        for e in pagination.items
-        if e.object_type in AUDITED_PEOPLE and e.object_id is not None and (e.before or e.after)
-    ]
-    subjects += access_log.users(actors.values())
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="admin.audit")
+def audit_moved():
+    """The audit log is a staff page (consultroom.audit.views); old links and bookmarks lead there."""
+    return redirect(url_for("audit.index", **request.args), code=308)

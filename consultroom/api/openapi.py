@@ -963,6 +963,12 @@ SCHEMAS.update(
                     "additionalProperties": _object({"heading": {"type": "string"}, "letter": {"type": "string"}}),
                 },
                 "errors": {"type": "array", "items": _IMPORT_ISSUE, "description": "Every error of every row."},
+                "warnings": {
+                    "type": "array",
+                    "items": _IMPORT_ISSUE,
+                    "description": "Cells read in a way the file's author may not have meant (a merged cell read as "
+                    "empty, a formula without a saved result, a date in a text column); they do not stop the import.",
+                },
                 "rows": {
                     "type": "array",
                     "items": _object(

@@ -88,6 +88,7 @@ def import_preview_json(preview: ImportPreview) -> dict[str, Any]:
         "error_rows": len(preview.error_rows),
         "columns": {name: dict(col) for name, col in preview.columns.items()},
         "errors": [_issue_json(issue) for issue in preview.errors],
+        "warnings": [_issue_json(warning) for warning in preview.warnings],
         "rows": [
             {
                 "row": r.row,

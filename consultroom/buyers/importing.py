@@ -23,7 +23,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
+from time import monotonic
 from typing import Any
+from xml.etree import ElementTree
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
@@ -39,6 +41,16 @@ from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
 
 MAX_BYTES = 5 * 1024 * 1024
+# An .xlsx is a zip: a few kilobytes can unpack to gigabytes of XML. The sizes the zip declares
+# bound what is read (Python's zipfile stops each member at its declared size and checks its CRC),
+# so checking them before parsing bounds the work. A real workbook of MAX_ROWS rows unpacks to a
+# few tens of megabytes and compresses its sheets 5-30 times.
+MAX_UNPACKED_BYTES = 60 * 1024 * 1024
+MAX_RATIO = 200  # unpacked / packed, for members large enough to matter
+RATIO_MIN_BYTES = 1024 * 1024
+MAX_ZIP_MEMBERS = 500
+# Seconds a file may take to be read; a crafted file slow to parse is refused, not waited for.
+PARSE_SECONDS = 20.0
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
 # A sheet may carry formatting far below its data; this many empty rows in a row end the reading.
@@ -150,17 +162,42 @@ def parse_upload(filename: str, raw_bytes: bytes) -> ParsedUpload:
     if not raw_bytes:
         raise _file_error(_("The file is empty."))
     suffix = PurePath(name).suffix.lower()
+    notes: dict[tuple[int, int], tuple[str, str]] = {}
     if suffix == ".csv":
         table = _csv_rows(raw_bytes)
     elif suffix == ".xlsx":
-        table = _xlsx_rows(raw_bytes)
+        table = _xlsx_rows(raw_bytes, notes)
     elif suffix == ".xls":
         raise _file_error(
             _("Old Excel files (.xls) cannot be read. Save the file as .xlsx or CSV and upload it again.")
         )
     else:
         raise _file_error(_("Upload a .csv or .xlsx file."))
-    return _rows_from_table(name, table)
+    return _rows_from_table(name, _within_budget(table, monotonic() + PARSE_SECONDS), notes)
+
+
+def _within_budget(table: Iterable[tuple[int, list[Any]]], deadline: float) -> Iterator[tuple[int, list[Any]]]:
+    for item in table:
+        if monotonic() > deadline:
+            raise _file_error(
+                _("The file took too long to read. Save it again as a plain .xlsx or CSV file, or split it.")
+            )
+        yield item
+
+
+def check_zip_bounds(raw: bytes) -> None:
+    """Refuse a zip (an .xlsx) that would unpack to far more than it weighs, before any parsing."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _file_error(_("The Excel file cannot be read. Save it again in Excel as .xlsx.")) from exc
+    too_big = _("The Excel file unpacks to too much data to be a list of buyers. Save it again in Excel as .xlsx.")
+    if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise _file_error(too_big)
+    for member in members:
+        if member.file_size >= RATIO_MIN_BYTES and member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise _file_error(too_big)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -204,11 +241,14 @@ def _csv_rows(raw: bytes) -> Iterator[tuple[int, list[Any]]]:
         raise _file_error(_("The CSV file cannot be read: %(reason)s", reason=str(exc))) from exc
 
 
-def _xlsx_rows(raw: bytes) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_rows(raw: bytes, notes: dict[tuple[int, int], tuple[str, str]]) -> Iterator[tuple[int, list[Any]]]:
+    """The first sheet's rows; fills `notes` with what the values alone do not show (merged cells,
+    formulas without a stored result), keyed by (row number, column index)."""
     from openpyxl import load_workbook
 
     if not raw.startswith(b"PK\x03\x04"):
         raise _file_error(_("This is not an Excel (.xlsx) file."))
+    check_zip_bounds(raw)
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl fails in many ways on a damaged file; each means "cannot read"
@@ -217,19 +257,74 @@ def _xlsx_rows(raw: bytes) -> Iterator[tuple[int, list[Any]]]:
         if not book.worksheets:
             raise _file_error(_("The file is empty."))
         sheet = book.worksheets[0]
+        notes.update(_sheet_notes(raw, getattr(sheet, "_worksheet_path", "")))
         for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
             yield number, list(values)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ElementTree.ParseError) as exc:
         raise _file_error(_("The Excel file cannot be read. Save it again in Excel as .xlsx.")) from exc
     finally:
         book.close()
+
+
+_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+
+
+def _cell_index(ref: str) -> tuple[int, int]:
+    """ "C7" -> (7, 2): the row number and the 0-based column index."""
+    match = _CELL_REF.fullmatch(ref)
+    if match is None:
+        raise ValueError(f"not a cell reference: {ref}")
+    letters, row = match.groups()
+    col = 0
+    for ch in letters:
+        col = col * 26 + (ord(ch) - 64)
+    return int(row), col - 1
+
+
+def _sheet_notes(raw: bytes, path: str) -> dict[tuple[int, int], tuple[str, str]]:
+    """Read the sheet's XML once more, streaming (its size is bounded by check_zip_bounds), for what
+    openpyxl's read-only values hide: a merged range's value sits in its first cell only, so the
+    other rows read empty; a formula saved without its result (by a program other than Excel)
+    reads empty too. Returns (row, column index) -> (kind, detail)."""
+    notes: dict[tuple[int, int], tuple[str, str]] = {}
+    if not path:
+        return notes
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive, archive.open(path.lstrip("/")) as xml:
+        # ElementTree resolves no external entities, and expat >= 2.4 (bundled with Python 3.11)
+        # limits entity amplification; the same parser openpyxl itself uses without defusedxml.
+        for _event, elem in ElementTree.iterparse(xml):  # noqa: S314
+            tag = elem.tag.rsplit("}", 1)[-1]
+            if tag == "c":
+                has_formula = any(child.tag.endswith("}f") or child.tag == "f" for child in elem)
+                value = next((child for child in elem if child.tag.endswith("}v") or child.tag == "v"), None)
+                if has_formula and (value is None or not (value.text or "").strip()) and elem.get("r"):
+                    notes[_cell_index(elem.get("r", ""))] = ("formula", elem.get("r", ""))
+                elem.clear()  # keep memory flat on large sheets
+            elif tag == "mergeCell":
+                first, _sep, last = (elem.get("ref") or "").partition(":")
+                if not last:
+                    continue
+                (top, left), (bottom, right) = _cell_index(first), _cell_index(last)
+                for row in range(top, min(bottom, top + MAX_ROWS + EMPTY_ROWS_END) + 1):
+                    for col in range(left, min(right, MAX_COLUMNS - 1) + 1):
+                        if (row, col) != (top, left):
+                            notes[(row, col)] = ("merged", first)
+            elif tag == "row":
+                elem.clear()
+    return notes
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _rows_from_table(filename: str, table: Iterable[tuple[int, list[Any]]]) -> ParsedUpload:
+def _rows_from_table(
+    filename: str,
+    table: Iterable[tuple[int, list[Any]]],
+    notes: dict[tuple[int, int], tuple[str, str]] | None = None,
+) -> ParsedUpload:
+    """`notes` (filled while `table` is read): cells whose value the file does not show plainly."""
+    notes = {} if notes is None else notes
     it = iter(table)
     header: list[Any] | None = None
     for _number, values in it:
@@ -285,6 +380,7 @@ def _rows_from_table(filename: str, table: Iterable[tuple[int, list[Any]]]) -> P
         if len(rows) >= MAX_ROWS:
             raise _file_error(_("The file has more than %(n)d rows. Split it and import the parts.", n=MAX_ROWS))
         row_values: dict[str, str] = dict.fromkeys(columns, "")
+        warnings: list[dict[str, str]] = []
         for index, value in enumerate(values):
             name = by_index.get(index)
             if name is None:
@@ -292,7 +388,15 @@ def _rows_from_table(filename: str, table: Iterable[tuple[int, list[Any]]]) -> P
                     stray.setdefault(index, number)
                 continue
             row_values[name] = cell_text(value, name)
-        rows.append({"row": number, "values": row_values})
+            note = notes.get((number, index))
+            if note is not None and _blank(value):
+                warnings.append({"field": name, "kind": note[0], "detail": note[1]})
+            elif isinstance(value, date | datetime) and name not in TIME_FIELDS:
+                warnings.append({"field": name, "kind": "date", "detail": row_values[name]})
+        row = {"row": number, "values": row_values}
+        if warnings:
+            row["warnings"] = warnings
+        rows.append(row)
     if stray:
         raise _file_error(
             *[
@@ -315,7 +419,12 @@ def cell_text(value: Any, name: str) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, datetime):
-        return value.strftime("%H:%M") if name in TIME_FIELDS else value.isoformat(sep=" ")
+        if name in TIME_FIELDS:
+            return value.strftime("%H:%M")
+        # Excel keeps a date as a datetime at midnight: stored as the ISO date a person typed.
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes")
     if isinstance(value, time):
         return value.strftime("%H:%M")
     if isinstance(value, date):
@@ -368,12 +477,31 @@ class RowIssue:
     value: str = ""  # what the cell holds
 
 
+def warning_message(kind: str, detail: str) -> str:
+    """A reading warning in the viewer's language (stored as a kind, shown at preview time)."""
+    if kind == "merged":
+        return _(
+            "This cell is part of a merged range whose value is only in %(first)s; it is read as empty. "
+            "Unmerge the cells and fill in every row.",
+            first=detail,
+        )
+    if kind == "formula":
+        return _(
+            "The formula in %(cell)s has no saved result, so it is read as empty. Open the file in Excel, "
+            "save it, and upload it again.",
+            cell=detail,
+        )
+    return _("A date in a text column; it is stored as %(value)s.", value=detail)
+
+
 @dataclass
 class RowResult:
     row: int
     values: dict[str, str]
     clean: dict[str, Any] | None = None
     issues: list[RowIssue] = field(default_factory=list)
+    # Not errors: the row can be imported, but the file may not say what its author meant.
+    warnings: list[RowIssue] = field(default_factory=list)
     duplicate_of_buyer: int | None = None
     duplicate_of_row: int | None = None
     duplicate_by: str = ""  # "email" or "company"
@@ -399,6 +527,10 @@ class ImportPreview:
     @property
     def errors(self) -> list[RowIssue]:
         return [issue for r in self.results for issue in r.issues]
+
+    @property
+    def warnings(self) -> list[RowIssue]:
+        return [warning for r in self.results for warning in r.warnings]
 
     @property
     def ok(self) -> bool:
@@ -439,6 +571,10 @@ def preview_import(
     results: list[RowResult] = []
     for row in rows:
         result = RowResult(row=int(row["row"]), values=dict(row["values"]))
+        for w in row.get("warnings", []):
+            value = str(result.values.get(w["field"], ""))
+            message = warning_message(w["kind"], w["detail"])
+            result.warnings.append(RowIssue(result.row, w["field"], _heading(columns, w["field"]), message, value))
         try:
             result.clean = services.clean_buyer_data(row["values"])
         except Invalid as exc:

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 
 from consultroom.accounts import services as account_services
+from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.security import safe_next
 
@@ -15,7 +18,29 @@ bp = Blueprint("main", __name__)
 def home():
     if current_user.is_authenticated and current_user.is_sme and current_user.company_id is None:
         return redirect(url_for("companies.new"))
-    return render_template("main/home.html")
+    return render_template("main/home.html", mail_alert=_mail_alert() if current_user.is_authenticated else None)
+
+
+def _mail_alert() -> dict | None:
+    """For admins: mail delivery failing for longer than MAIL_ALERT_AFTER_MINUTES, or mails in doubt."""
+    from consultroom.accounts.policies import can_see_outbox
+    from consultroom.notifications.delivery import delivery_health
+
+    if not can_see_outbox(current_user):
+        return None
+    health = delivery_health()
+    limit = timedelta(minutes=current_app.config["MAIL_ALERT_AFTER_MINUTES"])
+    failing = health.failing_since is not None and utcnow() - health.failing_since >= limit
+    if not failing and not health.in_doubt:
+        return None
+    minutes = int((utcnow() - health.failing_since).total_seconds() // 60) if failing else 0
+    return {
+        "failing": failing,
+        "minutes": minutes,
+        "waiting": health.waiting,
+        "in_doubt": health.in_doubt,
+        "last_error": health.last_error,
+    }
 
 
 @bp.post("/language")

@@ -1,17 +1,20 @@
-"""Deliver the outbox over SMTP: retried with backoff, never sent twice, failures left for admins.
+"""Deliver the outbox over SMTP: retried while still useful, never sent twice, doubts left to admins.
 
-A run has three short phases, each its own transaction:
-1. stale claims (a run that died mid-send) become 'failed': the mail may or may not have left,
-   and sending it again could deliver it twice, so an admin decides;
-2. due rows are claimed ('sending' with this run's token) and the claim is committed before any
-   network I/O, so no database lock or transaction is held while talking to the SMTP server;
-3. one SMTP connection for the batch; each row is marked 'sent' and committed right after the
-   server accepted it, so a crash loses at most the one mail in flight (which step 1 then surfaces).
+A run:
+1. a mail left 'sending' by a run that died becomes 'in_doubt': it may or may not have left, and
+   sending it again could deliver it twice, so an admin decides. Each mail is marked 'sending'
+   (and committed) just before it is offered to the server, not a whole batch up front, so a crash
+   leaves at most the one mail in flight in doubt; the rest of the batch is still 'pending';
+2. pending mails past their deadline (a proposal after its answer deadline, a reminder after the
+   meeting) become 'failed': sending them late would mislead;
+3. the due mails are sent over one SMTP connection; each outcome is committed at once. A
+   temporary failure (connection refused, 4xx) puts the mail back with a backoff capped at a few
+   minutes, however long the outage lasts, until its deadline; only a permanent refusal (5xx) or
+   a passed deadline makes it 'failed'.
 
-Every update after the claim matches on this run's claim token: two runs never touch each
-other's rows. On PostgreSQL the claim uses FOR UPDATE SKIP LOCKED, so concurrent runs split the
-due rows instead of waiting; on SQLite the claim transaction starts with BEGIN IMMEDIATE
-(consultroom.sqlite), which makes the select-then-update exclusive.
+No transaction is held while talking to the SMTP server. Two runs at once both may select a mail,
+but marking it is conditional (still 'pending' and due), so only one of them offers it; on SQLite
+the marking transaction starts with BEGIN IMMEDIATE (consultroom.sqlite).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import secrets
 import smtplib
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -29,7 +32,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, literal, or_, select, update
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
@@ -39,12 +42,14 @@ from consultroom.extensions import db
 from consultroom.notifications.models import MailStatus, OutboxMail
 from consultroom.sqlite import write_intent
 
+# One mail's SMTP conversation is bounded by MAIL_TIMEOUT per step; a mail 'sending' this long
+# belongs to a run that died.
 STALE_CLAIM_AFTER = timedelta(minutes=15)
-MAX_BACKOFF = timedelta(hours=6)
 INTERRUPTED = (
     "Delivery was interrupted while this mail was being sent; it may or may not have been sent. "
     "It is not resent automatically: check with the recipient, then retry it if needed."
 )
+DEADLINE_PASSED = "Not delivered before its deadline, after which it is of no use."
 MAX_ERROR_CHARS = 2000
 
 
@@ -52,12 +57,13 @@ MAX_ERROR_CHARS = 2000
 class DeliveryResult:
     sent: int = 0
     retry: int = 0  # back to 'pending' for a later attempt
-    failed: int = 0  # became 'failed' in this run (given up, refused, or interrupted)
+    failed: int = 0  # became 'failed' in this run (refused for good, or past its deadline)
+    in_doubt: int = 0  # became 'in_doubt' in this run (interrupted mid-send)
 
 
 @dataclass(frozen=True)
-class _Claimed:
-    """A plain copy of a claimed row: sending reads no ORM attribute, so it opens no transaction
+class _Due:
+    """A plain copy of a due row: sending reads no ORM attribute, so it opens no transaction
     (on SQLite that would take the write lock for the whole SMTP conversation)."""
 
     id: int
@@ -68,6 +74,7 @@ class _Claimed:
     body_html: str | None
     created_at: datetime
     attempts: int
+    deadline_at: datetime | None
 
 
 class _BatchError(Exception):
@@ -115,12 +122,15 @@ def deliver_due(*, limit: int = 200, now: datetime | None = None) -> DeliveryRes
     db.session.commit()
     token = write_intent.set(True)
     try:
-        stale = _fail_stale_claims(now)
-        claim_token, rows = _claim_due(now, limit)
+        in_doubt = _surface_interrupted(now)
+        expired = _expire(now)
+        rows = _select_due(now, limit)
         if not rows:
-            return DeliveryResult(failed=stale)
-        result = _send_batch(rows, claim_token, now)
-        return DeliveryResult(sent=result.sent, retry=result.retry, failed=result.failed + stale)
+            return DeliveryResult(failed=expired, in_doubt=in_doubt)
+        tally = _send_batch(rows, secrets.token_hex(16), now)
+        return DeliveryResult(
+            sent=tally.sent, retry=tally.retry, failed=tally.failed + expired, in_doubt=tally.in_doubt + in_doubt
+        )
     finally:
         write_intent.reset(token)
 
@@ -128,12 +138,12 @@ def deliver_due(*, limit: int = 200, now: datetime | None = None) -> DeliveryRes
 # --- database phases ---------------------------------------------------------------------------
 
 
-def _fail_stale_claims(now: datetime) -> int:
+def _surface_interrupted(now: datetime) -> int:
     result = db.session.execute(
         update(OutboxMail)
         .where(OutboxMail.status == MailStatus.SENDING.value, OutboxMail.claimed_at < now - STALE_CLAIM_AFTER)
         .values(
-            status=MailStatus.FAILED.value,
+            status=MailStatus.IN_DOUBT.value,
             claim_token=None,
             attempts=OutboxMail.attempts + 1,
             last_error=INTERRUPTED,
@@ -144,34 +154,42 @@ def _fail_stale_claims(now: datetime) -> int:
     return result.rowcount
 
 
-def _claim_due(now: datetime, limit: int) -> tuple[str, list[_Claimed]]:
-    claim_token = secrets.token_hex(16)
-    ids = db.session.scalars(
-        select(OutboxMail.id)
-        .where(OutboxMail.status == MailStatus.PENDING.value, OutboxMail.next_attempt_at <= now)
-        .order_by(OutboxMail.id)
-        .limit(limit)
-        # PostgreSQL: rows another run is claiming are skipped, not waited for. SQLite renders
-        # no FOR UPDATE; its BEGIN IMMEDIATE already serialises the whole claim transaction.
-        .with_for_update(skip_locked=True)
-    ).all()
-    if not ids:
-        db.session.commit()
-        return claim_token, []
-    db.session.execute(
+def _expire(now: datetime) -> int:
+    # A mail without a deadline (queued before deadlines existed) gets the default one from its creation.
+    default_cutoff = now - timedelta(hours=current_app.config["MAIL_DEADLINE_HOURS"])
+    result = db.session.execute(
         update(OutboxMail)
-        .where(OutboxMail.id.in_(ids), OutboxMail.status == MailStatus.PENDING.value)
-        .values(status=MailStatus.SENDING.value, claim_token=claim_token, claimed_at=now)
+        .where(
+            OutboxMail.status == MailStatus.PENDING.value,
+            or_(
+                OutboxMail.deadline_at <= now,
+                and_(OutboxMail.deadline_at.is_(None), OutboxMail.created_at <= default_cutoff),
+            ),
+        )
+        .values(
+            status=MailStatus.FAILED.value,
+            last_error=literal(DEADLINE_PASSED + " Last error: ") + func.coalesce(OutboxMail.last_error, "none"),
+        )
         .execution_options(synchronize_session=False)
     )
+    db.session.commit()
+    return result.rowcount
+
+
+def _select_due(now: datetime, limit: int) -> list[_Due]:
     mails = db.session.scalars(
         select(OutboxMail)
-        .where(OutboxMail.claim_token == claim_token)
+        .where(
+            OutboxMail.status == MailStatus.PENDING.value,
+            OutboxMail.next_attempt_at <= now,
+            or_(OutboxMail.deadline_at.is_(None), OutboxMail.deadline_at > now),
+        )
         .order_by(OutboxMail.id)
+        .limit(limit)
         .execution_options(populate_existing=True)
     ).all()
     rows = [
-        _Claimed(
+        _Due(
             id=m.id,
             message_id=m.message_id,
             to_addr=m.to_addr,
@@ -180,50 +198,79 @@ def _claim_due(now: datetime, limit: int) -> tuple[str, list[_Claimed]]:
             body_html=m.body_html,
             created_at=m.created_at,
             attempts=m.attempts,
+            deadline_at=m.deadline_at,
         )
         for m in mails
     ]
-    db.session.commit()  # the claim is durable before the first byte goes to the SMTP server
-    return claim_token, rows
+    db.session.commit()
+    return rows
 
 
-def _update_claimed(row_id: int, claim_token: str, **values: Any) -> None:
-    db.session.execute(
+def _mark_sending(row: _Due, claim_token: str, now: datetime) -> bool:
+    """Mark one mail as being offered, durably, right before it is. False when another run took
+    it (or rescheduled it) since it was selected: this run leaves it alone."""
+    result = db.session.execute(
         update(OutboxMail)
         .where(
-            OutboxMail.id == row_id,
-            OutboxMail.claim_token == claim_token,
-            OutboxMail.status == MailStatus.SENDING.value,
+            OutboxMail.id == row.id,
+            OutboxMail.status == MailStatus.PENDING.value,
+            OutboxMail.next_attempt_at <= now,
         )
+        .values(status=MailStatus.SENDING.value, claim_token=claim_token, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _update_row(row_id: int, claim_token: str | None, **values: Any) -> None:
+    """Update a row this run marked (matching its token), or, with no token, one it selected but
+    never marked (still 'pending'): two runs never overwrite each other's outcome."""
+    if claim_token is None:
+        mine = [OutboxMail.status == MailStatus.PENDING.value]
+    else:
+        mine = [OutboxMail.claim_token == claim_token, OutboxMail.status == MailStatus.SENDING.value]
+    db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id == row_id, *mine)
         .values(claim_token=None, **values)
         .execution_options(synchronize_session=False)
     )
 
 
-def _mark_sent(row: _Claimed, claim_token: str, now: datetime) -> None:
-    _update_claimed(row.id, claim_token, status=MailStatus.SENT.value, sent_at=now, claimed_at=None, last_error=None)
+def _mark_sent(row: _Due, claim_token: str, now: datetime) -> None:
+    _update_row(row.id, claim_token, status=MailStatus.SENT.value, sent_at=now, claimed_at=None, last_error=None)
     db.session.commit()
 
 
-def _mark_failed(row: _Claimed, claim_token: str, error: str) -> None:
-    _update_claimed(row.id, claim_token, status=MailStatus.FAILED.value, attempts=row.attempts + 1, last_error=error)
+def _mark_failed(row: _Due, claim_token: str, error: str, *, status: MailStatus = MailStatus.FAILED) -> None:
+    _update_row(row.id, claim_token, status=status.value, attempts=row.attempts + 1, last_error=error)
     db.session.commit()
 
 
 def backoff(attempts: int) -> timedelta:
-    """Wait before attempt `attempts + 1`: the base doubles with each failed attempt, up to 6 hours."""
+    """Wait before attempt `attempts + 1`: the base doubles with each failed attempt, up to
+    MAIL_MAX_BACKOFF_SECONDS, so mail goes out within minutes of the server coming back."""
     base = current_app.config["MAIL_BACKOFF_SECONDS"]
-    return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+    cap = timedelta(seconds=current_app.config["MAIL_MAX_BACKOFF_SECONDS"])
+    # The exponent is bounded so a mail retried for days does not compute a huge number.
+    return min(timedelta(seconds=base * 2 ** min(max(attempts - 1, 0), 30)), cap)
 
 
-def _reschedule(row: _Claimed, claim_token: str, now: datetime, error: str) -> bool:
-    """Back to 'pending' after a temporary failure, or 'failed' once attempts run out. Not committed.
-    Returns True when the mail will be retried."""
+def _reschedule(row: _Due, claim_token: str | None, now: datetime, error: str) -> bool:
+    """Back to 'pending' after a temporary failure, or 'failed' once its deadline has passed. Not
+    committed. Returns True when the mail will be retried."""
     attempts = row.attempts + 1
-    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        _update_claimed(row.id, claim_token, status=MailStatus.FAILED.value, attempts=attempts, last_error=error)
+    if row.deadline_at is not None and row.deadline_at <= now:
+        _update_row(
+            row.id,
+            claim_token,
+            status=MailStatus.FAILED.value,
+            attempts=attempts,
+            last_error=f"{DEADLINE_PASSED} Last error: {error}"[:MAX_ERROR_CHARS],
+        )
         return False
-    _update_claimed(
+    _update_row(
         row.id,
         claim_token,
         status=MailStatus.PENDING.value,
@@ -231,21 +278,15 @@ def _reschedule(row: _Claimed, claim_token: str, now: datetime, error: str) -> b
         last_error=error,
         next_attempt_at=now + backoff(attempts),
         claimed_at=None,
+        first_error_at=func.coalesce(OutboxMail.first_error_at, now),
     )
     return True
-
-
-def _release_untried(rows: list[_Claimed], claim_token: str) -> None:
-    """Rows never offered to the server go back as they were: nothing happened to them."""
-    for row in rows:
-        _update_claimed(row.id, claim_token, status=MailStatus.PENDING.value, claimed_at=None)
-    db.session.commit()
 
 
 # --- SMTP --------------------------------------------------------------------------------------
 
 
-def build_message(row: _Claimed, sender: str) -> EmailMessage:
+def build_message(row: _Due, sender: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = row.to_addr
@@ -303,40 +344,44 @@ class _Tally:
     sent: int = 0
     retry: int = 0
     failed: int = 0
+    in_doubt: int = 0
 
 
-def _send_batch(rows: list[_Claimed], claim_token: str, now: datetime) -> _Tally:
+def _send_batch(rows: list[_Due], claim_token: str, now: datetime) -> _Tally:
     tally = _Tally()
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     envelope_from = parseaddr(sender)[1]
     remaining = list(rows)
-    in_flight: _Claimed | None = None
+    in_flight: _Due | None = None
     try:
         with _smtp_connection() as smtp:
             while remaining:
-                in_flight = remaining.pop(0)
-                _send_one(smtp, in_flight, claim_token, now, sender, envelope_from, tally)
+                row = remaining.pop(0)
+                if not _mark_sending(row, claim_token, now):
+                    continue
+                in_flight = row
+                _send_one(smtp, row, claim_token, now, sender, envelope_from, tally)
                 in_flight = None
     except _BatchError as exc:
-        unsettled = [] if exc.settled or in_flight is None else [in_flight]
-        _retry_all([*unsettled, *remaining], claim_token, now, str(exc), tally)
+        _retry_rest(in_flight if not exc.settled else None, remaining, claim_token, now, str(exc), tally)
     except (smtplib.SMTPException, OSError) as exc:
         # Connecting, TLS or login failed, or the connection broke before this mail's data went out.
-        unsettled = [in_flight] if in_flight is not None else []
-        _retry_all([*unsettled, *remaining], claim_token, now, _describe(exc), tally)
+        _retry_rest(in_flight, remaining, claim_token, now, _describe(exc), tally)
     except BaseException:
-        # A bug or a database error: the mail in flight stays 'sending' (the stale rule will show
-        # it to an admin); the ones never offered to the server are released, if the database lets us.
+        # A bug or a database error: the mail in flight stays 'sending' (the next runs show it to an
+        # admin as in doubt); the others were never marked and are simply still 'pending'.
         db.session.rollback()
-        with suppress(Exception):
-            _release_untried(remaining, claim_token)
         raise
     return tally
 
 
-def _retry_all(rows: list[_Claimed], claim_token: str, now: datetime, error: str, tally: _Tally) -> None:
-    for row in rows:
-        if _reschedule(row, claim_token, now, error):
+def _retry_rest(
+    in_flight: _Due | None, remaining: list[_Due], claim_token: str, now: datetime, error: str, tally: _Tally
+) -> None:
+    rows = [(in_flight, claim_token)] if in_flight is not None else []
+    rows += [(row, None) for row in remaining]
+    for row, token in rows:
+        if _reschedule(row, token, now, error):
             tally.retry += 1
         else:
             tally.failed += 1
@@ -345,7 +390,7 @@ def _retry_all(rows: list[_Claimed], claim_token: str, now: datetime, error: str
 
 def _send_one(
     smtp: _Connection,
-    row: _Claimed,
+    row: _Due,
     claim_token: str,
     now: datetime,
     sender: str,
@@ -377,8 +422,10 @@ def _send_one(
     except (smtplib.SMTPServerDisconnected, OSError) as exc:
         if smtp.data_started:
             # The message may already be with the server: never risk sending it twice.
-            _mark_failed(row, claim_token, f"{INTERRUPTED} ({_describe(exc)})"[:MAX_ERROR_CHARS])
-            tally.failed += 1
+            _mark_failed(
+                row, claim_token, f"{INTERRUPTED} ({_describe(exc)})"[:MAX_ERROR_CHARS], status=MailStatus.IN_DOUBT
+            )
+            tally.in_doubt += 1
             raise _BatchError(_describe(exc), settled=True) from exc
         raise
     _mark_sent(row, claim_token, now)
@@ -386,7 +433,7 @@ def _send_one(
 
 
 def _after_refusal(
-    row: _Claimed,
+    row: _Due,
     claim_token: str,
     now: datetime,
     exc: smtplib.SMTPException,
@@ -407,19 +454,64 @@ def _after_refusal(
         tally.failed += 1
 
 
-# --- admin action ------------------------------------------------------------------------------
+# --- admin actions ------------------------------------------------------------------------------
+
+RETRYABLE = (MailStatus.FAILED.value, MailStatus.IN_DOUBT.value)
 
 
-def requeue_failed(*, mail: OutboxMail, actor: User, now: datetime | None = None) -> OutboxMail:
-    """Put a failed mail back in the queue with a fresh set of attempts. Flushes, does not commit."""
-    if mail.status != MailStatus.FAILED.value:
-        raise Conflict(_("Only a failed mail can be retried."))
+def _requeue(mail: OutboxMail, actor: User, now: datetime) -> None:
     before = {"status": mail.status, "attempts": mail.attempts}
     mail.status = MailStatus.PENDING.value
     mail.attempts = 0
-    mail.next_attempt_at = now or utcnow()
+    mail.next_attempt_at = now
     mail.claimed_at = None
     mail.claim_token = None
+    mail.first_error_at = None
+    if mail.deadline_at is not None and mail.deadline_at <= now:
+        # The admin judged it still worth sending: it gets the usual time to go out.
+        mail.deadline_at = now + timedelta(hours=current_app.config["MAIL_DEADLINE_HOURS"])
     record(actor=actor, action="outbox.retry", obj=mail, before=before, after={"status": mail.status, "attempts": 0})
+
+
+def requeue_failed(*, mail: OutboxMail, actor: User, now: datetime | None = None) -> OutboxMail:
+    """Put a failed or in-doubt mail back in the queue with a fresh start. Flushes, does not commit."""
+    if mail.status not in RETRYABLE:
+        raise Conflict(_("Only a failed mail or one in doubt can be retried."))
+    _requeue(mail, actor, now or utcnow())
     db.session.flush()
     return mail
+
+
+def requeue_all_failed(*, actor: User, include_in_doubt: bool = False, now: datetime | None = None) -> int:
+    """Put every failed mail back in the queue (after an outage under older rules, or a fixed
+    misconfiguration). Mails in doubt only when asked: each may have reached its recipient already
+    (after a restore from a backup there can be many, and the admin may know none went out).
+    Returns how many were requeued. Flushes, does not commit."""
+    now = now or utcnow()
+    statuses = [MailStatus.FAILED.value] + ([MailStatus.IN_DOUBT.value] if include_in_doubt else [])
+    mails = db.session.scalars(select(OutboxMail).where(OutboxMail.status.in_(statuses)).order_by(OutboxMail.id)).all()
+    for mail in mails:
+        _requeue(mail, actor, now)
+    db.session.flush()
+    return len(mails)
+
+
+@dataclass(frozen=True)
+class DeliveryHealth:
+    failing_since: datetime | None  # the oldest first failure among mails still waiting
+    waiting: int  # mails waiting after at least one failed attempt
+    in_doubt: int
+    last_error: str | None
+
+
+def delivery_health() -> DeliveryHealth:
+    """For the admin home: how long delivery has been failing, and what waits for a decision."""
+    failing = (OutboxMail.status == MailStatus.PENDING.value, OutboxMail.first_error_at.is_not(None))
+    since, waiting = db.session.execute(select(func.min(OutboxMail.first_error_at), func.count()).where(*failing)).one()
+    last_error = db.session.scalar(
+        select(OutboxMail.last_error).where(*failing).order_by(OutboxMail.id.desc()).limit(1)
+    )
+    in_doubt = db.session.scalar(
+        select(func.count()).select_from(OutboxMail).where(OutboxMail.status == MailStatus.IN_DOUBT.value)
+    )
+    return DeliveryHealth(failing_since=since, waiting=waiting, in_doubt=in_doubt, last_error=last_error)

@@ -14,7 +14,10 @@ class MailStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for (another) delivery attempt
     SENDING = "sending"  # claimed by one delivery run
     SENT = "sent"
-    FAILED = "failed"  # gave up, or interrupted mid-send; an admin decides
+    FAILED = "failed"  # refused for good, or its deadline passed; an admin decides
+    # Offered to the server by a run that died before recording the answer: it may or may not have
+    # left. Never resent on its own (that could deliver it twice); an admin decides.
+    IN_DOUBT = "in_doubt"
 
 
 class OutboxMail(db.Model):
@@ -22,7 +25,7 @@ class OutboxMail(db.Model):
 
     __tablename__ = "outbox_mails"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'in_doubt')", name="status_known"),
         Index("ix_outbox_mails_due", "status", "next_attempt_at"),
     )
 
@@ -44,3 +47,8 @@ class OutboxMail(db.Model):
     claim_token: Mapped[str | None] = mapped_column(String(32))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Retried until then; after it the mail is no use (a proposal past its answer deadline, a
+    # reminder after the meeting) and becomes 'failed'. Set from the kind at queueing.
+    deadline_at: Mapped[datetime | None]
+    # The first temporary failure of this mail: the admin home warns when it is long ago.
+    first_error_at: Mapped[datetime | None]

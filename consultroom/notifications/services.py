@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin
 
@@ -11,6 +12,7 @@ from flask_babel import force_locale
 from jinja2 import TemplateNotFound
 
 from consultroom.accounts.models import User
+from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
 
@@ -23,6 +25,43 @@ def external_url(endpoint: str, **values: Any) -> str:
     return urljoin(current_app.config["BASE_URL"].rstrip("/") + "/", path.lstrip("/"))
 
 
+# Until when each kind of mail is worth sending (issue 17): later it would mislead or be moot.
+# A proposal is answered by its respond_by; booking mails are moot once the meeting has begun;
+# account links die with the link. Other kinds get MAIL_DEADLINE_HOURS.
+UNTIL_ANSWER = frozenset({"match_proposed"})
+UNTIL_MEETING = frozenset(
+    {
+        "match_proposed_company",
+        "match_confirmed",
+        "match_confirmed_company",
+        "match_off",
+        "match_off_company",
+        "match_staff",
+        "reminder_day",
+        "reminder_hour",
+        "booking_received",
+        "booking_moved",
+        "booking_cancelled",
+        "waitlist_promoted",
+    }
+)
+LINK_LIFETIME_SETTING = {"confirm_email": "CONFIRM_EMAIL_MAX_AGE", "reset_password": "RESET_PASSWORD_MAX_AGE"}
+
+
+def mail_deadline(template: str, context: dict[str, Any], now: datetime) -> datetime:
+    booking = context.get("booking")
+    starts_at = getattr(booking, "starts_at", None)
+    if template in UNTIL_ANSWER and booking is not None:
+        respond_by = getattr(booking, "respond_by", None)
+        if respond_by is not None or starts_at is not None:
+            return respond_by or starts_at
+    if template in UNTIL_MEETING and starts_at is not None:
+        return starts_at
+    if template in LINK_LIFETIME_SETTING:
+        return now + timedelta(seconds=current_app.config[LINK_LIFETIME_SETTING[template]])
+    return now + timedelta(hours=current_app.config["MAIL_DEADLINE_HOURS"])
+
+
 def queue_mail(
     *,
     to: str,
@@ -30,9 +69,11 @@ def queue_mail(
     context: dict[str, Any],
     locale: str = "ko",
     user: User | None = None,
+    deadline: datetime | None = None,
 ) -> OutboxMail:
     """Render emails/<template>.{subject.txt,txt,html} in `locale` and add it to the outbox.
 
+    `deadline`: retried until then; by default from the kind of mail (mail_deadline).
     Only flushes: the mail is committed with the change that caused it, or not at all.
     """
     ctx = {"recipient": user, **context}
@@ -53,6 +94,7 @@ def queue_mail(
         subject=" ".join(subject.split()),
         body_text=body_text,
         body_html=body_html,
+        deadline_at=deadline or mail_deadline(template, context, utcnow()),
     )
     db.session.add(mail)
     db.session.flush()

@@ -12,7 +12,7 @@ from consultroom.access import authorize, get_or_404
 from consultroom.accounts.policies import can_see_outbox
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.notifications.delivery import deliver_due, requeue_failed
+from consultroom.notifications.delivery import deliver_due, requeue_all_failed, requeue_failed
 from consultroom.notifications.models import MailStatus, OutboxMail
 from consultroom.privacy import access_log
 
@@ -24,6 +24,7 @@ STATUS_LABELS = {
     MailStatus.SENDING.value: _l("Sending"),
     MailStatus.SENT.value: _l("Sent"),
     MailStatus.FAILED.value: _l("Failed"),
+    MailStatus.IN_DOUBT.value: _l("In doubt"),
 }
 
 
@@ -88,6 +89,28 @@ def retry(mail_id: int):
     return redirect(url_for("notifications.detail", mail_id=mail_id))
 
 
+@bp.route("/retry-failed", methods=["GET", "POST"])
+@login_required
+def retry_failed():
+    """Every failed mail back in the queue, after a confirmation page (it may send many mails)."""
+    authorize(can_see_outbox(current_user))
+    if request.method == "POST":
+        if request.form.get("confirm") != "1":
+            flash(_("Tick the box to confirm."), "danger")
+            return redirect(url_for("notifications.retry_failed"))
+        n = requeue_all_failed(actor=current_user, include_in_doubt=request.form.get("in_doubt") == "1")
+        db.session.commit()
+        flash(_("%(n)d mails are back in the queue; they go out with the next delivery.", n=n), "success")
+        return redirect(url_for("notifications.outbox"))
+    failed = db.session.scalar(
+        select(func.count()).select_from(OutboxMail).where(OutboxMail.status == MailStatus.FAILED.value)
+    )
+    in_doubt = db.session.scalar(
+        select(func.count()).select_from(OutboxMail).where(OutboxMail.status == MailStatus.IN_DOUBT.value)
+    )
+    return render_template("notifications/retry_failed.html", failed=failed, in_doubt=in_doubt)
+
+
 @bp.post("/deliver")
 @login_required
 def deliver_now():
@@ -98,11 +121,12 @@ def deliver_now():
     result = deliver_due()
     flash(
         _(
-            "Delivery ran: %(sent)d sent, %(retry)d to retry later, %(failed)d failed.",
+            "Delivery ran: %(sent)d sent, %(retry)d to retry later, %(failed)d failed, %(doubt)d in doubt.",
             sent=result.sent,
             retry=result.retry,
             failed=result.failed,
+            doubt=result.in_doubt,
         ),
-        "danger" if result.failed else "info" if result.retry else "success",
+        "danger" if result.failed or result.in_doubt else "info" if result.retry else "success",
     )
     return redirect(url_for("notifications.outbox"))

@@ -35,6 +35,7 @@ from consultroom.privacy.models import (
     RetentionKind,
     SubjectType,
 )
+from consultroom.privacy.registry import scrub_copies
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 from consultroom.timeutil import seoul_date
 
@@ -226,10 +227,26 @@ def _mark(
     )
 
 
+DELETED = "[deleted]"  # what a name or phone becomes where it was copied into other text
+
+
+def _copies(old: dict[str, str | None], new: dict[str, str | None]) -> None:
+    """The old values wherever else they were copied (registry.COPIES): an address becomes its
+    anonymised address, anything else DELETED."""
+    scrub_copies(
+        {
+            value: (new.get(key) or DELETED) if "email" in key else DELETED
+            for key, value in old.items()
+            if isinstance(value, str) and value.strip()
+        }
+    )
+
+
 def _anonymise_user(user: User) -> None:
     old_email = user.email
     new_email = anon_email("user", user.id)
     values = {"name": f"Deleted user #{user.id}", "email": new_email, "phone": None}
+    old = {"name": user.name, "email": user.email, "phone": user.phone}
     _scrub_audit("users", [user.id], values)
     _drop_mail(addresses=[old_email], user_id=user.id, new_addr=new_email)
     user.name = values["name"]
@@ -245,22 +262,27 @@ def _anonymise_user(user: User) -> None:
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    # Last: the person's own mails were matched by the old address above.
+    _copies(old, values)
 
 
 def _anonymise_company_contacts(company: Company) -> None:
     # The company's name, business number, HS codes and countries are business data the reports
     # group by; the people named on it are not.
     values = {"representative": "", "contact_name": "", "contact_email": "", "contact_phone": ""}
+    old = {k: getattr(company, k) for k in values}
     _scrub_audit("companies", [company.id], values)
     if company.contact_email:
         _drop_mail(addresses=[company.contact_email], user_id=None, new_addr=anon_email("company", company.id))
     for key, value in values.items():
         setattr(company, key, value)
+    _copies(old, {"contact_email": anon_email("company", company.id)})
 
 
 def _anonymise_buyer(buyer: Buyer) -> None:
     old_email = buyer.email
     values = {"contact_name": "", "email": anon_email("buyer", buyer.id), "phone": "", "notes": ""}
+    old = {k: getattr(buyer, k) for k in values}
     _scrub_audit("buyers", [buyer.id], values)
     _drop_mail(addresses=[old_email], user_id=None, new_addr=values["email"])
     for key, value in values.items():
@@ -281,6 +303,7 @@ def _anonymise_buyer(buyer: Buyer) -> None:
         .values(text=None)
         .execution_options(synchronize_session=False)
     )
+    _copies(old, values)
 
 
 def _anonymise_interpreter(
@@ -292,6 +315,7 @@ def _anonymise_interpreter(
         "email": anon_email("interpreter", interpreter.id),
         "phone": "",
     }
+    old = {k: getattr(interpreter, k) for k in values}
     _scrub_audit("interpreters", [interpreter.id], values)
     _drop_mail(addresses=[old_email], user_id=None, new_addr=values["email"])
     for key, value in values.items():
@@ -303,6 +327,7 @@ def _anonymise_interpreter(
         .values(note="")
         .execution_options(synchronize_session=False)
     )
+    _copies(old, values)
     user_id, interpreter.user_id = interpreter.user_id, None
     if user_id is not None:
         user = db.session.get(User, user_id)

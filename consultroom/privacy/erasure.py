@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
@@ -134,6 +134,14 @@ def carry_out(*, request: ErasureRequest, actor: User, response: str = "", now: 
                 now=now,
             )
         ]
+    # The requests' own words (why, who, how to reach them) outlive nothing else of the person: the
+    # record that a request was made and handled stays, its note goes.
+    db.session.execute(
+        update(ErasureRequest)
+        .where(ErasureRequest.subject_type == request.subject_type, ErasureRequest.subject_id == request.subject_id)
+        .values(note="")
+        .execution_options(synchronize_session="fetch")
+    )
     _close(request, status=DONE, actor=actor, response=response, now=now)
     return done
 

@@ -49,6 +49,9 @@ DEFAULT_MONTHS: dict[str, int] = {
     RetentionKind.ACCESS_LOG.value: 24,
 }
 MAX_MONTHS = 1200
+# Legal minimums. Korea's standard for personal data security measures (개인정보의 안전성 확보조치
+# 기준, art. 8) requires keeping records of access to personal data for at least a year.
+MIN_MONTHS: dict[str, int] = {RetentionKind.ACCESS_LOG.value: 12}
 KIND_LABELS = {
     RetentionKind.SME_ACCOUNTS.value: _l("SME accounts and company contacts"),
     RetentionKind.BUYER_CONTACTS.value: _l("Buyer contacts"),
@@ -78,7 +81,8 @@ def kind_label(kind: str) -> str:
 def get_rules() -> dict[str, int]:
     rules = dict(DEFAULT_MONTHS)
     rules.update({r.kind: r.months for r in db.session.scalars(select(RetentionRule))})
-    return rules
+    # A rule saved before a minimum existed (or edited in the database) never purges earlier.
+    return {kind: max(months, MIN_MONTHS.get(kind, 0)) for kind, months in rules.items()}
 
 
 def _months(raw: object) -> int | None:
@@ -104,6 +108,13 @@ def update_rules(*, data: Mapping[str, object], actor: User) -> dict[str, int]:
         months = _months(data.get(kind))
         if months is None:
             errors[kind] = [_("Enter a whole number of months from 0 to %(max)d.", max=MAX_MONTHS)]
+        elif months < MIN_MONTHS.get(kind, 0):
+            errors[kind] = [
+                _(
+                    "Keep it for at least %(min)d months: the law requires access records to be kept at least a year.",
+                    min=MIN_MONTHS[kind],
+                )
+            ]
         else:
             values[kind] = months
     if errors:

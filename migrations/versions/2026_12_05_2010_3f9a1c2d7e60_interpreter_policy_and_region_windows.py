@@ -1,7 +1,7 @@
 """round settings: interpreter policy and region time windows; proposal stats; buyer keyword index
 
 Revision ID: 3f9a1c2d7e60
-Revises: c6dc8be93ed0
+Revises: d7e4a2b91c03
 Create Date: 2026-12-05 20:10:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "3f9a1c2d7e60"
-down_revision = "c6dc8be93ed0"
+down_revision = "d7e4a2b91c03"
 branch_labels = None
 depends_on = None
 

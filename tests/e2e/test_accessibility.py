@@ -282,7 +282,7 @@ def test_accessibility_wide_pages_reflow_on_a_320px_screen(app, demo_world, brow
     paths = {
         "reports.report": "/staff/reports",
         "reports.program": f"/program/{utcnow().year - 1}",
-        "admin.audit": "/admin/audit",
+        "audit.index": "/staff/audit",
         "companies.index": "/companies",
         "staff_rounds.grid": f"/staff/rounds/{open_round}",
         "bookings.round_detail": f"/rounds/{open_round}",

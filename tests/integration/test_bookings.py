@@ -187,7 +187,7 @@ def test_staff_book_move_cancel_are_audited_with_before_and_after(client, login_
     assert move.before["slot_id"] == a.id and move.after["slot_id"] == b.id
     templates = set(db.session.scalars(select(OutboxMail.template)))
     assert {"booking_received", "booking_moved"} <= templates
-    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    audit_page = client.get("/staff/audit").get_data(as_text=True)
     assert "booking.move" in audit_page
 
 

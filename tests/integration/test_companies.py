@@ -131,7 +131,7 @@ def test_staff_edit_is_in_the_audit_log_with_before_and_after(client, login_as):
     assert entry.object_id == company.id
     assert entry.before["industry"] == "식품"
     assert entry.after["industry"] == "화장품"
-    assert client.get("/admin/audit").status_code == 200
+    assert client.get("/staff/audit").status_code == 200
 
 
 def test_staff_list_search_and_filters(client, login_as):

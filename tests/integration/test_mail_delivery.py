@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from consultroom.db import utcnow
 from consultroom.extensions import db
-from consultroom.notifications.delivery import INTERRUPTED, DeliveryResult, deliver_due
+from consultroom.notifications.delivery import DEADLINE_PASSED, INTERRUPTED, DeliveryResult, deliver_due
 from consultroom.notifications.models import OutboxMail
 from consultroom.notifications.services import queue_mail_to_user
 from tests.factories import make_user
@@ -167,8 +167,7 @@ def test_deliver_due_with_server_still_down_doubles_the_wait(smtp):
     assert mail.next_attempt_at == now + timedelta(seconds=30 + 60)
 
 
-def test_deliver_due_wait_is_capped_at_six_hours(smtp, config):
-    config["MAIL_MAX_ATTEMPTS"] = 20
+def test_deliver_due_wait_is_capped_at_five_minutes(smtp):
     queue_round_mails(1)
     db.session.commit()
     smtp.stop()
@@ -180,7 +179,7 @@ def test_deliver_due_wait_is_capped_at_six_hours(smtp, config):
 
     [mail] = _mails()
     assert (mail.status, mail.attempts) == ("pending", 12)
-    assert mail.next_attempt_at == now + timedelta(hours=6)
+    assert mail.next_attempt_at == now + timedelta(minutes=5)
 
 
 def test_deliver_due_after_server_comes_back_delivers_each_mail_exactly_once(smtp):
@@ -206,26 +205,66 @@ def test_deliver_due_after_server_comes_back_delivers_each_mail_exactly_once(smt
     assert [(m.status, m.attempts, m.last_error) for m in _mails()] == [("sent", 1, None)] * 3
 
 
-def test_deliver_due_at_max_attempts_marks_mail_failed(smtp, config):
-    config["MAIL_MAX_ATTEMPTS"] = 2
-    queue_round_mails(1)
+def test_deliver_due_through_a_ten_hour_outage_sends_within_minutes_of_the_return(smtp):
+    """Issue 17: 60 s and 8 attempts used to give up after about two hours; now the mail waits."""
+    [queued] = queue_round_mails(1)
+    now = _now()
+    queued.deadline_at = now + timedelta(hours=48)  # a match proposal's answer deadline
     db.session.commit()
     smtp.stop()
+    back_at = now + timedelta(hours=10)
+    runs, longest_wait = 0, timedelta(0)
+    while now < back_at:
+        assert deliver_due(now=now) == DeliveryResult(retry=1)
+        runs += 1
+        [mail] = _mails()
+        longest_wait = max(longest_wait, mail.next_attempt_at - now)
+        now = mail.next_attempt_at
+    smtp.start()
+
+    assert deliver_due(now=now) == DeliveryResult(sent=1)
+    [mail] = _mails()
+    assert (mail.status, mail.attempts, smtp.message_ids()) == ("sent", runs, [queued.message_id])
+    assert longest_wait == timedelta(minutes=5)
+    assert mail.sent_at - back_at <= timedelta(minutes=5)
+
+
+def test_deliver_due_past_its_deadline_marks_mail_failed_and_never_sends_it(smtp):
+    [queued] = queue_round_mails(1)
     now = _now()
+    queued.deadline_at = now + timedelta(minutes=1)
+    db.session.commit()
+    smtp.stop()
 
     first = deliver_due(now=now)
     second = deliver_due(now=now + timedelta(seconds=30))
     smtp.start()
-    third = deliver_due(now=now + timedelta(days=1))
+    third = deliver_due(now=now + timedelta(minutes=2))
 
-    assert (first, second, third) == (DeliveryResult(retry=1), DeliveryResult(failed=1), DeliveryResult())
+    assert (first, second, third) == (DeliveryResult(retry=1), DeliveryResult(retry=1), DeliveryResult(failed=1))
     [mail] = _mails()
     assert (mail.status, mail.attempts, mail.claim_token) == ("failed", 2, None)
-    assert mail.last_error.startswith("ConnectionRefusedError")
+    assert mail.last_error.startswith(DEADLINE_PASSED + " Last error: ConnectionRefusedError")
+    assert mail.first_error_at == now
     assert smtp.messages == []
 
 
-def test_deliver_due_with_stale_sending_claim_marks_it_failed_without_resending(smtp):
+def test_deliver_due_mail_without_deadline_expires_after_the_default_hours(smtp, config):
+    old, recent = queue_round_mails(2)
+    now = _now()
+    hours = timedelta(hours=config["MAIL_DEADLINE_HOURS"])
+    old.deadline_at = recent.deadline_at = None  # queued before deadlines existed
+    old.created_at = old.next_attempt_at = now - hours
+    db.session.commit()
+
+    result = deliver_due(now=now)
+
+    assert result == DeliveryResult(sent=1, failed=1)
+    assert smtp.message_ids() == [recent.message_id]
+    assert [m.status for m in _mails()] == ["failed", "sent"]
+
+
+def test_deliver_due_with_stale_sending_mail_marks_it_in_doubt_without_resending(smtp):
     stale, fresh = queue_round_mails(2)
     now = _now()
     stale.status, stale.claim_token, stale.claimed_at = "sending", "a" * 32, now - timedelta(minutes=16)
@@ -235,11 +274,11 @@ def test_deliver_due_with_stale_sending_claim_marks_it_failed_without_resending(
     result = deliver_due(now=now)
     later = deliver_due(now=now + timedelta(minutes=5))
 
-    assert (result, later) == (DeliveryResult(failed=1), DeliveryResult())
+    assert (result, later) == (DeliveryResult(in_doubt=1), DeliveryResult())
     assert smtp.messages == []
     stale_row, fresh_row = _mails()
     assert (stale_row.status, stale_row.attempts, stale_row.claim_token, stale_row.last_error) == (
-        "failed",
+        "in_doubt",
         1,
         None,
         INTERRUPTED,
@@ -275,7 +314,7 @@ def test_deliver_due_with_recipient_refused_for_now_retries_only_that_mail(smtp)
     assert [(m.status, m.attempts) for m in _mails()] == [("sent", 1), ("sent", 0), ("sent", 0)]
 
 
-def test_deliver_due_when_connection_drops_after_data_fails_that_mail_and_never_resends_it(smtp):
+def test_deliver_due_when_connection_drops_after_data_leaves_that_mail_in_doubt(smtp):
     mails = queue_round_mails(3)
     db.session.commit()
     smtp.drop_after_data.add(mails[1].to_addr)
@@ -287,7 +326,7 @@ def test_deliver_due_when_connection_drops_after_data_fails_that_mail_and_never_
     third = deliver_due(now=now + timedelta(days=1))
 
     assert (first, second, third) == (
-        DeliveryResult(sent=1, retry=1, failed=1),
+        DeliveryResult(sent=1, retry=1, in_doubt=1),
         DeliveryResult(sent=1),
         DeliveryResult(),
     )
@@ -295,7 +334,7 @@ def test_deliver_due_when_connection_drops_after_data_fails_that_mail_and_never_
     assert Counter(smtp.message_ids()) == Counter({m.message_id: 1 for m in mails})
     first_row, dropped, third_row = _mails()
     assert (first_row.status, third_row.status, third_row.attempts) == ("sent", "sent", 1)
-    assert (dropped.status, dropped.attempts) == ("failed", 1)
+    assert (dropped.status, dropped.attempts) == ("in_doubt", 1)
     assert dropped.last_error.startswith(INTERRUPTED)
 
 

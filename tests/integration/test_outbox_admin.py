@@ -138,12 +138,12 @@ def test_outbox_detail_of_unknown_mail_is_404(client, login_as):
     assert client.get("/admin/outbox/999999").status_code == 404
 
 
-def test_mail_failed_after_max_attempts_is_visible_on_admin_page(client, login_as, smtp, config):
-    config["MAIL_MAX_ATTEMPTS"] = 2
+def test_mail_failed_after_its_deadline_is_visible_on_admin_page(client, login_as, smtp):
     [mail] = queue_round_mails(1)
+    now = utcnow()
+    mail.deadline_at = now + timedelta(seconds=20)
     db.session.commit()
     smtp.stop()
-    now = utcnow()
     assert deliver_due(now=now) == DeliveryResult(retry=1)
     assert deliver_due(now=now + timedelta(seconds=30)) == DeliveryResult(failed=1)
     login_as("admin")
@@ -181,7 +181,7 @@ def test_retry_of_mail_that_has_not_failed_changes_nothing(client, login_as):
 
     response = client.submit(f"/admin/outbox/{mail.id}/retry", follow_redirects=True)
 
-    assert "Only a failed mail can be retried." in response.get_data(as_text=True)
+    assert "Only a failed mail or one in doubt can be retried." in response.get_data(as_text=True)
     assert (_reload(mail).status, _reload(mail).attempts) == ("pending", 0)
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "outbox.retry")) is None
 
@@ -203,7 +203,7 @@ def test_deliver_now_button_delivers_due_mails(client, login_as, smtp):
 
     response = client.submit("/admin/outbox/deliver", follow_redirects=True)
 
-    assert "Delivery ran: 2 sent, 0 to retry later, 0 failed." in response.get_data(as_text=True)
+    assert "Delivery ran: 2 sent, 0 to retry later, 0 failed, 0 in doubt." in response.get_data(as_text=True)
     assert sorted(smtp.message_ids()) == sorted(m.message_id for m in mails)
     assert [_reload(m).status for m in mails] == ["sent", "sent"]
 
@@ -215,7 +215,7 @@ def test_deliver_now_with_server_down_reports_retries(client, login_as, smtp):
 
     response = client.submit("/admin/outbox/deliver", follow_redirects=True)
 
-    assert "Delivery ran: 0 sent, 1 to retry later, 0 failed." in response.get_data(as_text=True)
+    assert "Delivery ran: 0 sent, 1 to retry later, 0 failed, 0 in doubt." in response.get_data(as_text=True)
     assert (_reload(mail).status, _reload(mail).attempts) == ("pending", 1)
 
 

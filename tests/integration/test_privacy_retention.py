@@ -86,11 +86,29 @@ def test_get_rules_defaults_then_saved_values():
             "access_log": 24,
         }
     )
-    update_rules(data={**DEFAULT_MONTHS, "free_text": "12", "access_log": 0}, actor=admin)
+    update_rules(data={**DEFAULT_MONTHS, "free_text": "0", "access_log": 12}, actor=admin)
 
-    assert get_rules() == {**DEFAULT_MONTHS, "free_text": 12, "access_log": 0}
+    assert get_rules() == {**DEFAULT_MONTHS, "free_text": 0, "access_log": 12}
     entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "retention_rule.update")).all()
     assert sorted((e.before["months"], e.after["months"]) for e in entries) == [(24, 0), (24, 12)]
+
+
+def test_update_rules_access_log_below_the_legal_year_is_refused():
+    admin = make_user("admin")
+
+    with pytest.raises(Invalid) as exc:
+        update_rules(data={**DEFAULT_MONTHS, "access_log": 11}, actor=admin)
+
+    assert exc.value.fields == {
+        "access_log": ["Keep it for at least 12 months: the law requires access records to be kept at least a year."]
+    }
+    assert db.session.scalar(select(func.count()).select_from(RetentionRule)) == 0
+
+
+def test_access_log_rule_stored_below_the_minimum_still_keeps_a_year():
+    db.session.add(RetentionRule(kind="access_log", months=0, updated_by_id=make_user("admin").id))
+    db.session.commit()
+    assert get_rules()["access_log"] == 12
 
 
 def test_update_rules_names_every_bad_field_and_saves_nothing():
@@ -327,7 +345,7 @@ def test_a_recent_login_keeps_the_account_and_its_company():
 def test_upcoming_consultations_are_never_touched():
     w = build_past_year(YEAR)
     admin = w.admin
-    update_rules(data=dict.fromkeys(ALL_KINDS, 0), actor=admin)
+    update_rules(data={**dict.fromkeys(ALL_KINDS, 0), "access_log": 12}, actor=admin)
     old_buyer = buyer(2020, email="future@acme.example.com", country="US", languages=("en",))
     upcoming = upcoming_consultation(buyer_=old_buyer, company=w.companies["c2"])
     upcoming.notes = "Bring the catalogue"

@@ -28,7 +28,7 @@ def test_security_headers_on_every_response(client, path):
 
 def test_pages_have_no_inline_script_or_cdn(client, login_as):
     login_as("admin")
-    for path in ["/", "/account", "/companies", "/admin/users", "/admin/audit", "/admin/outbox"]:
+    for path in ["/", "/account", "/companies", "/admin/users", "/staff/audit", "/admin/outbox"]:
         html = client.get(path).get_data(as_text=True)
         assert "<script>" not in html and "<script >" not in html, path
         assert "cdn" not in html.lower(), path
