@@ -6,14 +6,12 @@ from flask_login import current_user, login_required
 
 from consultroom.access import authorize, get_or_404
 from consultroom.bookings import policies, queries, services
-from consultroom.bookings.forms import BookingRequestForm, WaitlistForm
-from consultroom.bookings.ics import booking_ics
+from consultroom.bookings.forms import BookingRequestForm, CancelBookingForm, WaitlistForm
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
-from consultroom.notifications.services import external_url
 from consultroom.rounds.models import Round, Slot
 
 bp = Blueprint("bookings", __name__)
@@ -130,22 +128,59 @@ def my_bookings():
     )
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
-@login_required
-def cancel(booking_id: int):
-    booking = get_or_404(db.session, Booking, booking_id)
-    authorize(policies.can_see_booking(current_user, booking))
-    try:
-        services.cancel_booking(booking=booking, actor=current_user, reason=request.form.get("reason", "")[:500])
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("The booking is cancelled and the slot is free again."), "info")
+def _after_cancel(booking: Booking):
     if current_user.is_staff:
         return redirect(url_for("staff_rounds.grid", round_id=booking.round_id))
     return redirect(url_for("bookings.my_bookings"))
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(booking_id: int):
+    """Cancel after a confirmation page that asks for the reason; after the deadline an SME asks staff."""
+    booking = get_or_404(db.session, Booking, booking_id)
+    authorize(policies.can_see_booking(current_user, booking))
+    now = utcnow()
+    can_cancel = services.can_cancel_now(booking, current_user, now)
+    can_request = (
+        not can_cancel
+        and current_user.is_sme
+        and booking.active
+        and booking.status not in ("held", "no_show")
+        and booking.starts_at > now
+        and booking.cancel_requested_at is None
+    )
+    form = CancelBookingForm()
+    if form.validate_on_submit():
+        try:
+            if can_request:
+                services.request_cancellation(booking=booking, actor=current_user, reason=form.reason.data, now=now)
+            else:
+                services.cancel_booking(booking=booking, actor=current_user, reason=form.reason.data, now=now)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+            if not exc.fields:
+                flash(exc.message, "danger")
+                return _after_cancel(booking)
+        else:
+            db.session.commit()
+            if can_request:
+                flash(_("Your request is with the staff. They will tell you what they decide."), "info")
+            else:
+                flash(_("The booking is cancelled and the slot is free again."), "info")
+            return _after_cancel(booking)
+    return render_template(
+        "bookings/cancel.html",
+        booking=booking,
+        form=form,
+        can_cancel=can_cancel,
+        can_request=can_request,
+        deadline=services.cancel_deadline(booking.starts_at, booking.round),
+        back=url_for("staff_rounds.grid", round_id=booking.round_id)
+        if current_user.is_staff
+        else url_for("bookings.my_bookings"),
+    )
 
 
 @bp.get("/bookings/<int:booking_id>.ics")
@@ -153,19 +188,16 @@ def cancel(booking_id: int):
 def ics(booking_id: int):
     booking = get_or_404(db.session, Booking, booking_id)
     authorize(policies.can_see_booking(current_user, booking))
-    return ics_response(booking)
+    return ics_response(booking, current_user)
 
 
-def ics_response(booking: Booking) -> Response:
-    body = booking_ics(
-        booking,
-        zone="Asia/Seoul",
-        summary=_("Export consultation: %(title)s", title=booking.round.title),
-        description=_("Booth %(booth)s. Products: %(products)s", booth=booking.slot.booth, products=booking.products),
-        url=external_url("bookings.my_bookings"),
-    )
+def ics_response(booking: Booking, user) -> Response:
+    """The reader's own view of the event (their zone and language), with the same UID and SEQUENCE
+    as every mail and feed, so importing it twice or subscribing as well keeps one event."""
+    from consultroom.matching.confirmation import user_ics
+
     return Response(
-        body,
+        user_ics(booking, user, method="PUBLISH"),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="consultation-{booking.id}.ics"'},
     )

@@ -30,9 +30,11 @@ def queue_mail(
     context: dict[str, Any],
     locale: str = "ko",
     user: User | None = None,
+    ics: tuple[str, bytes] | None = None,
 ) -> OutboxMail:
     """Render emails/<template>.{subject.txt,txt,html} in `locale` and add it to the outbox.
 
+    `ics` is (METHOD, calendar object): sent with the mail as its text/calendar part (RFC 6047).
     Only flushes: the mail is committed with the change that caused it, or not at all.
     """
     ctx = {"recipient": user, **context}
@@ -53,11 +55,15 @@ def queue_mail(
         subject=" ".join(subject.split()),
         body_text=body_text,
         body_html=body_html,
+        ics_method=ics[0] if ics else None,
+        ics_body=ics[1].decode("utf-8") if ics else None,
     )
     db.session.add(mail)
     db.session.flush()
     return mail
 
 
-def queue_mail_to_user(*, user: User, template: str, context: dict[str, Any]) -> OutboxMail:
-    return queue_mail(to=user.email, template=template, context=context, locale=user.locale, user=user)
+def queue_mail_to_user(
+    *, user: User, template: str, context: dict[str, Any], ics: tuple[str, bytes] | None = None
+) -> OutboxMail:
+    return queue_mail(to=user.email, template=template, context=context, locale=user.locale, user=user, ics=ics)
