@@ -1,17 +1,18 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from consultroom.access import authorize, get_or_404
-from consultroom.bookings import policies, queries, services
+from consultroom.bookings import calendar, policies, queries, services
 from consultroom.bookings.forms import BookingRequestForm, CancelBookingForm, WaitlistForm
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
+from consultroom.notifications.services import external_url
 from consultroom.rounds.models import Round, Slot
 
 bp = Blueprint("bookings", __name__)
@@ -200,4 +201,58 @@ def ics_response(booking: Booking, user) -> Response:
         user_ics(booking, user, method="PUBLISH"),
         mimetype="text/calendar",
         headers={"Content-Disposition": f'attachment; filename="consultation-{booking.id}.ics"'},
+    )
+
+
+# --- private calendar feed (issue 13, item 5) ------------------------------------------------------
+
+
+def _feed_page(url: str | None = None):
+    feed = calendar.active_feed(user=current_user)
+    response = make_response(render_template("bookings/calendar.html", feed=feed, url=url))
+    # The page may show the private address: never cache it, never pass it on as a Referer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/calendar")
+@login_required
+def calendar_page():
+    authorize(calendar.can_have_feed(current_user))
+    return _feed_page()
+
+
+@bp.post("/calendar/new")
+@login_required
+def calendar_new():
+    authorize(calendar.can_have_feed(current_user))
+    _feed, raw = calendar.new_feed(user=current_user, actor=current_user)
+    db.session.commit()
+    # Shown this once: only its hash is kept.
+    return _feed_page(external_url("bookings.calendar_feed", token=raw))
+
+
+@bp.post("/calendar/off")
+@login_required
+def calendar_off():
+    authorize(calendar.can_have_feed(current_user))
+    calendar.revoke_feeds(user=current_user, actor=current_user)
+    db.session.commit()
+    flash(_("Your calendar feed is turned off; its address no longer works."), "info")
+    return redirect(url_for("bookings.calendar_page"))
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """The feed a calendar client polls, without a login: the token is the key (404 once revoked)."""
+    feed = calendar.feed_for_token(token)
+    if feed is None:
+        abort(404)
+    body = calendar.feed_ics(feed)
+    db.session.commit()  # last_used_at
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"},
     )

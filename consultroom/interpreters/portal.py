@@ -5,15 +5,18 @@ Only the interpreter's own bookings are listed; accepting or declining is done o
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consultroom.bookings import calendar
 from consultroom.db import utcnow
+from consultroom.extensions import db
 from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import assignments, linked_interpreter
 from consultroom.interpreters.views import seoul_time
+from consultroom.notifications.services import external_url
 from consultroom.privacy import notices
 from consultroom.signing import LinkExpired, LinkInvalid
 
@@ -28,7 +31,7 @@ def _private(response):
     return response
 
 
-def _page(interpreter: Interpreter, *, via_link: bool):
+def _page(interpreter: Interpreter, *, via_link: bool, token: str = "", feed_url: str | None = None):
     rows = assignments(interpreter.id, now=utcnow(), upcoming=True, include_cancelled=False)
     html = render_template(
         "interpreters/portal.html",
@@ -36,6 +39,9 @@ def _page(interpreter: Interpreter, *, via_link: bool):
         rows=rows,
         seoul_time=seoul_time,
         via_link=via_link,
+        token=token,
+        feed=calendar.active_feed(interpreter=interpreter),
+        feed_url=feed_url,
         notice=notices.view(notices.CONSULTATION_SHARING, subject_type="interpreter"),
     )
     return _private(make_response(html, 200))
@@ -50,14 +56,66 @@ def me():
     return _page(interpreter, via_link=False)
 
 
+class _Problem(Exception):
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
+
+
+def _from_token(token: str) -> Interpreter:
+    try:
+        return services.interpreter_from_token(token[:1000])
+    except LinkExpired as exc:
+        message = _("This link has expired. Ask the consultation room staff to send you a new one.")
+        page = render_template("interpreters/portal_problem.html", message=message)
+        raise _Problem(_private(make_response(page, 410))) from exc
+    except LinkInvalid as exc:
+        message = _("This link is not valid. Open the link exactly as it came in the mail, or ask for a new one.")
+        page = render_template("interpreters/portal_problem.html", message=message)
+        raise _Problem(_private(make_response(page, 400))) from exc
+
+
 @bp.get("/<token>")
 def portal(token: str):
     try:
-        interpreter = services.interpreter_from_token(token[:1000])
-    except LinkExpired:
-        message = _("This link has expired. Ask the consultation room staff to send you a new one.")
-        return _private(make_response(render_template("interpreters/portal_problem.html", message=message), 410))
-    except LinkInvalid:
-        message = _("This link is not valid. Open the link exactly as it came in the mail, or ask for a new one.")
-        return _private(make_response(render_template("interpreters/portal_problem.html", message=message), 400))
-    return _page(interpreter, via_link=True)
+        interpreter = _from_token(token)
+    except _Problem as problem:
+        return problem.response
+    return _page(interpreter, via_link=True, token=token)
+
+
+# --- the interpreter's private calendar feed (issue 13, item 5) ----------------------------------
+
+
+def _feed_action(interpreter: Interpreter, *, via_link: bool, token: str = "", on: bool):
+    """Make a new feed address (shown once, in the page this answers with) or turn the feed off."""
+    if on:
+        _feed, raw = calendar.new_feed(interpreter=interpreter, actor=None if via_link else current_user)
+        db.session.commit()
+        return _page(
+            interpreter, via_link=via_link, token=token, feed_url=external_url("bookings.calendar_feed", token=raw)
+        )
+    calendar.revoke_feeds(interpreter=interpreter, actor=None if via_link else current_user)
+    db.session.commit()
+    flash(_("Your calendar feed is turned off; its address no longer works."), "info")
+    if via_link:
+        return redirect(url_for("interpreter_portal.portal", token=token))
+    return redirect(url_for("interpreter_portal.me"))
+
+
+@bp.post("/me/calendar")
+@login_required
+def me_calendar():
+    interpreter = linked_interpreter(current_user.id)
+    if not policies.is_linked_interpreter(current_user, interpreter):
+        abort(404)
+    return _feed_action(interpreter, via_link=False, on=request.form.get("feed") != "off")
+
+
+@bp.post("/<token>/calendar")
+def portal_calendar(token: str):
+    try:
+        interpreter = _from_token(token)
+    except _Problem as problem:
+        return problem.response
+    return _feed_action(interpreter, via_link=True, token=token, on=request.form.get("feed") != "off")

@@ -145,6 +145,13 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("interpreters.report_csv", "GET"): STAFF_ONLY,
     ("interpreter_portal.portal", "GET"): every(400),
     ("interpreter_portal.me", "GET"): roles(L, 404, 404, 404, 404),
+    ("interpreter_portal.portal_calendar", "POST"): every(400),
+    ("interpreter_portal.me_calendar", "POST"): roles(L, 404, 404, 404, 404),
+    # private calendar feeds (issue 13): one's own page; the feed itself answers to its token only
+    ("bookings.calendar_page", "GET"): roles(L, 200, 200, 200, 200),
+    ("bookings.calendar_new", "POST"): roles(L, 200, 200, 200, 200),
+    ("bookings.calendar_off", "POST"): roles(L, 302, 302, 302, 302),
+    ("bookings.calendar_feed", "GET"): every(404),
     # consultation logs and outcomes (issue 5): the owner's held consultation; logs by staff or its interpreter
     ("outcomes.consultation", "GET"): roles(L, 200, 404, 200, 200),
     ("outcomes.log", "GET"): STAFF_ONLY,

@@ -148,3 +148,18 @@ def test_mails_of_a_move_then_a_cancellation(world):
     for mail in cancels:
         _check(mail.ics_body, booking, method="CANCEL", start=w["other"])
     assert booking.ics_sequence == moved_sequence + 1
+
+
+def test_calendar_feeds_of_sme_staff_and_interpreter(world, client):
+    from consultroom.bookings.calendar import new_feed
+
+    w = world
+    booking = w["booking"]
+    raws = [
+        new_feed(user=w["sme"], actor=w["sme"])[1],
+        new_feed(user=w["staff"], actor=w["staff"])[1],
+        new_feed(interpreter=w["interpreter"], actor=None)[1],
+    ]
+    db.session.commit()
+    for raw in raws:
+        _check(client.get(f"/calendar/{raw}.ics").data, booking, method="PUBLISH", start=w["start"])
