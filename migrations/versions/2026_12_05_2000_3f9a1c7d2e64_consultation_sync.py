@@ -1,5 +1,5 @@
 """consultation sync (issue 13): calendar sequence and cancellation columns on bookings, the calendar
-attachment of an outbox mail, private calendar feeds
+attachment of an outbox mail, private calendar feeds, consultation logs written by an interpreter's link
 
 Revision ID: 3f9a1c7d2e64
 Revises: c6dc8be93ed0
@@ -42,6 +42,16 @@ def upgrade():
             op.f("ck_outbox_mails_ics_method_known"), "ics_method IS NULL OR ics_method IN ('REQUEST', 'CANCEL', 'PUBLISH')"
         )
 
+    with op.batch_alter_table("consultation_logs", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("recorded_by_interpreter_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_consultation_logs_recorded_by_interpreter_id_interpreters"),
+            "interpreters",
+            ["recorded_by_interpreter_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
+
     op.create_table(
         "calendar_feeds",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -76,6 +86,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_calendar_feeds_interpreter_id"))
         batch_op.drop_index(batch_op.f("ix_calendar_feeds_user_id"))
     op.drop_table("calendar_feeds")
+
+    with op.batch_alter_table("consultation_logs", schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f("fk_consultation_logs_recorded_by_interpreter_id_interpreters"), type_="foreignkey"
+        )
+        batch_op.drop_column("recorded_by_interpreter_id")
 
     with op.batch_alter_table("outbox_mails", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_outbox_mails_ics_method_known"), type_="check")

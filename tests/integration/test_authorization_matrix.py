@@ -146,6 +146,8 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("interpreter_portal.portal", "GET"): every(400),
     ("interpreter_portal.me", "GET"): roles(L, 404, 404, 404, 404),
     ("interpreter_portal.portal_calendar", "POST"): every(400),
+    ("interpreter_portal.portal_log", "GET"): every(400),
+    ("interpreter_portal.portal_log", "POST"): every(400),
     ("interpreter_portal.me_calendar", "POST"): roles(L, 404, 404, 404, 404),
     # private calendar feeds (issue 13): one's own page; the feed itself answers to its token only
     ("bookings.calendar_page", "GET"): roles(L, 200, 200, 200, 200),
