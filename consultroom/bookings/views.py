@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -126,6 +127,29 @@ def my_bookings():
         waitlist=[(e, services.waitlist_position(e)) for e in queries.company_waitlist(current_user.company_id)],
         cancellable={b.id for b in items if services.can_cancel_now(b, current_user, now)},
         now=now,
+    )
+
+
+@bp.get("/bookings/<int:booking_id>")
+@login_required
+def detail(booking_id: int):
+    """The company's page for one consultation (issue 13, item 4): its time in Seoul and in the
+    user's zone, the join link, what to prepare, and once confirmed the buyer's profile and the
+    interpreter (before that, only the buyer's country: DESIGN rule 8 and the sharing notice)."""
+    from consultroom.matching.confirmation import SEOUL_ZONE, when
+
+    booking = get_or_404(db.session, Booking, booking_id)
+    authorize(policies.can_see_booking(current_user, booking))
+    zone = current_user.timezone or SEOUL_ZONE
+    locale = str(get_locale() or "ko")
+    return render_template(
+        "bookings/detail.html",
+        booking=booking,
+        confirmed=booking.status in ("confirmed", "held"),
+        when_local=when(booking.starts_at, zone, locale),
+        when_seoul=when(booking.starts_at, SEOUL_ZONE, locale),
+        local_is_seoul=zone == SEOUL_ZONE,
+        can_cancel=services.can_cancel_now(booking, current_user),
     )
 
 

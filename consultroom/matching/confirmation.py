@@ -126,7 +126,7 @@ def revise(booking: Booking) -> None:
 
 
 def company_page(booking: Booking) -> str:
-    return external_url("bookings.my_bookings", _anchor=f"booking-{booking.id}")
+    return external_url("bookings.detail", booking_id=booking.id)
 
 
 def staff_page(booking: Booking) -> str:

@@ -76,6 +76,7 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("bookings.leave_waitlist", "POST"): roles(L, 302, 404, 302, 302),
     ("bookings.my_bookings", "GET"): roles(L, 200, 200, 404, 404),
     ("bookings.cancel", "GET"): roles(L, 200, 404, 200, 200),
+    ("bookings.detail", "GET"): roles(L, 200, 404, 200, 200),
     ("bookings.cancel", "POST"): roles(L, 302, 404, 302, 302),
     ("bookings.ics", "GET"): roles(L, 200, 404, 200, 200),
     # signed-link pages for proposed buyers and interpreters: a bad token is a 400 for everyone

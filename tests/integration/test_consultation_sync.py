@@ -437,3 +437,58 @@ def test_unconfirmed_proposal_reminds_only_the_company(app):
     run_job("send_reminders", now=booking.starts_at - timedelta(minutes=50))
 
     assert [t for t, _to in _reminders()] == ["reminder_day", "reminder_hour"]
+
+
+# --- before the call (item 4) ------------------------------------------------------------------------
+
+
+def test_company_page_after_confirmation_shows_the_buyer_profile_and_interpreter(confirmed, client, login_as):
+    s = confirmed
+    s["sme"].timezone = "Europe/Berlin"
+    s["sme"].locale = "en"
+    login_as(s["sme"])
+
+    html = client.get(f"/bookings/{s['booking'].id}").get_data(as_text=True)
+
+    profile = html.split('id="buyer-profile"', 1)[1].split("</dl>", 1)[0]
+    assert s["buyer"].company_name in profile and "United States" in profile and "English" in profile
+    assert f"Interpreter: {s['interpreter'].name}" in html
+    assert s["booking"].meeting_url in html
+    assert "What to prepare" in html
+    assert "Time in Seoul:" in html  # the user reads Berlin time, and Seoul's beside it
+
+
+def test_company_page_before_confirmation_shows_only_the_buyers_country(app, client, login_as):
+    rnd = make_round()
+    booking = make_booking(rnd.slots[0])
+    buyer = make_buyer()
+    propose_match(booking=booking, buyer=buyer, interpreter=make_interpreter(), actor=make_user("staff"))
+    sme = booking.company.users[0]
+    sme.locale = "en"
+    login_as(sme)
+
+    html = client.get(f"/bookings/{booking.id}").get_data(as_text=True)
+
+    assert "A buyer from United States has been proposed" in html
+    assert buyer.company_name not in html and 'id="buyer-profile"' not in html
+
+
+def test_company_page_of_another_company_is_404(confirmed, client, login_as):
+    from tests.factories import make_sme_with_company
+
+    other, _company = make_sme_with_company()
+    login_as(other)
+    assert client.get(f"/bookings/{confirmed['booking'].id}").status_code == 404
+
+
+def test_calendar_links_lead_to_each_partys_own_page(confirmed):
+    s = confirmed
+    mark = _mark()
+    set_meeting_url(booking=s["booking"], url="https://zoom.example/j/9", actor=s["staff"])
+    mails = _by_recipient(_mails_after(mark))
+    company_event = _event(mails[s["sme"].email])[1]
+    buyer_event = _event(mails[s["buyer"].email])[1]
+    assert f"http://localhost/bookings/{s['booking'].id}" in str(company_event["description"])
+    assert "http://localhost/respond/" in str(buyer_event["description"])
+    assert s["booking"].company.name_en in str(buyer_event["summary"])
+    assert s["buyer"].company_name in str(buyer_event["summary"])
