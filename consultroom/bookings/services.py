@@ -301,7 +301,7 @@ def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | N
     decline does (DESIGN rule 9). Reminders already sent were about the old time, so they go again.
     """
     from consultroom.matching import confirmation
-    from consultroom.matching.services import check_parties_free, reask_parties
+    from consultroom.matching.services import check_parties_free, match_snapshot, reask_parties
 
     now = now or utcnow()
     if not actor.is_staff:
@@ -318,7 +318,8 @@ def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | N
     check_parties_free(booking=booking, starts_at=slot.starts_at, ends_at=slot.ends_at)
     old_slot = booking.slot
     old_starts_at = booking.starts_at
-    before = booking_snapshot(booking)
+    # The match columns too: a move sends a confirmed match back to its parties (DESIGN rule 6).
+    before = {**booking_snapshot(booking), **match_snapshot(booking)}
     parties = confirmation.parties_of(booking)
     try:
         with db.session.begin_nested():
@@ -335,7 +336,8 @@ def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | N
         reask_parties(booking=booking, now=now)
     db.session.execute(delete(ReminderSent).where(ReminderSent.booking_id == booking.id))
     db.session.flush()
-    record(actor=actor, action="booking.move", obj=booking, before=before, after=booking_snapshot(booking))
+    after = {**booking_snapshot(booking), **match_snapshot(booking)}
+    record(actor=actor, action="booking.move", obj=booking, before=before, after=after)
     confirmation.consultation_moved(booking, old_starts_at=old_starts_at, parties=parties)
     promote_waitlist(slot=old_slot, now=now)
     return booking

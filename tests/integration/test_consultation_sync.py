@@ -492,3 +492,14 @@ def test_calendar_links_lead_to_each_partys_own_page(confirmed):
     assert "http://localhost/respond/" in str(buyer_event["description"])
     assert s["booking"].company.name_en in str(buyer_event["summary"])
     assert s["buyer"].company_name in str(buyer_event["summary"])
+
+
+def test_move_audit_has_the_match_going_back_to_its_parties(confirmed):
+    s = confirmed
+    version = s["booking"].match_version
+    move_booking(booking=s["booking"], slot=s["round"].slots[2], actor=s["staff"])
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "booking.move"))
+    assert entry.actor_id == s["staff"].id
+    assert entry.before["status"] == "confirmed" and entry.after["status"] == "matched"
+    assert (entry.before["match_version"], entry.after["match_version"]) == (version, version + 1)
+    assert entry.after["buyer_response"] == "pending"
