@@ -503,3 +503,22 @@ def test_move_audit_has_the_match_going_back_to_its_parties(confirmed):
     assert entry.before["status"] == "confirmed" and entry.after["status"] == "matched"
     assert (entry.before["match_version"], entry.after["match_version"]) == (version, version + 1)
     assert entry.after["buyer_response"] == "pending"
+
+
+def test_proposal_mail_never_ends_a_sentence_with_the_company_name(app):
+    rnd = make_round()
+    booking = make_booking(rnd.slots[0])
+    booking.company.name_en = "Seoul Foods Co., Ltd."
+    buyer = make_buyer()
+    buyer.company_name = "Acme Imports Inc."
+    interpreter = make_interpreter(locale="en")
+    propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=make_user("staff"))
+
+    for to in (buyer.email, interpreter.email):
+        mail = db.session.scalar(
+            select(OutboxMail).where(OutboxMail.template == "match_proposed", OutboxMail.to_addr == to)
+        )
+        assert ".." not in mail.body_text
+        assert "Company: Seoul Foods Co., Ltd.\n" in mail.body_text
+    interp_mail = db.session.scalar(select(OutboxMail).where(OutboxMail.to_addr == interpreter.email))
+    assert "Buyer: Acme Imports Inc.\n" in interp_mail.body_text
