@@ -200,4 +200,4 @@ def cancel_booking(booking_id: int):
 @api_auth
 def booking_ics(booking_id: int):
     # The very response the UI's .ics link gives.
-    return ics_response(_visible_booking(booking_id))
+    return ics_response(_visible_booking(booking_id), g.api_user)

@@ -671,17 +671,21 @@ PATHS: dict[str, Any] = {
             "tags": ["bookings"],
             "summary": "Cancel a booking; the slot is free again and goes to the first company on the waitlist",
             "description": "A company can cancel until the round's cancellation deadline; staff also after it, "
-            "until the slot begins, and the company is told by mail with the reason.",
+            "until the slot begins. The company, staff (when the company cancels) and the buyer and interpreter "
+            "of a match are told by mail, with a calendar cancellation.",
             "parameters": [
-                _query(
-                    "reason",
-                    {"type": "string"},
-                    "Why (staff: sent to the company). Cut at 500 characters.",
-                )
+                {
+                    **_query(
+                        "reason",
+                        {"type": "string", "minLength": 1},
+                        "Why (sent to the company and staff). Required. Cut at 500 characters.",
+                    ),
+                    "required": True,
+                }
             ],
             "responses": {
                 "204": {"description": "Cancelled."},
-                "422": _NUL_QUERY,
+                "422": _error(422, "No reason given, or a NUL character in a query parameter."),
                 **_errors(401),
                 "404": _error(404, "No such booking, or not one of your company's."),
                 "409": _error(

@@ -4,7 +4,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.validators import Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from consultroom.companies.validation import country_choices, language_choices
 
@@ -49,3 +49,15 @@ class BookingRequestForm(FlaskForm):
 
 class WaitlistForm(BookingRequestForm):
     submit = SubmitField(_l("Join the waitlist"))
+
+
+class CancelBookingForm(FlaskForm):
+    """Cancelling (or, after the deadline, asking staff to cancel) needs a reason and a second click."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        description=_l("The company and the staff read it; the buyer and the interpreter are told without it."),
+        validators=[DataRequired(message=_l("Give a reason for the cancellation.")), Length(max=500)],
+    )
+    submit = SubmitField(_l("Yes, cancel this consultation"))
+    request_submit = SubmitField(_l("Ask the staff to cancel"))

@@ -82,6 +82,7 @@ class Booking(db.Model):
             "interpreter_response IS NULL OR interpreter_response IN ('pending', 'accepted', 'declined')",
             name="interpreter_response_known",
         ),
+        CheckConstraint("ics_sequence >= 0", name="ics_sequence_nonnegative"),
         Index("ix_bookings_company_starts", "company_id", "starts_at"),
         Index("ix_bookings_round_status", "round_id", "status"),
         Index("ix_bookings_starts_status", "starts_at", "status"),
@@ -121,6 +122,14 @@ class Booking(db.Model):
     respond_by: Mapped[datetime | None]
     confirmed_at: Mapped[datetime | None]
     meeting_url: Mapped[str] = mapped_column(String(500), default="")
+    # RFC 5545 SEQUENCE of the calendar event (UID booking-<id>@consultroom): raised at every change a
+    # calendar must take over (time, cancellation, parties, link), so clients replace the event they hold.
+    ics_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancel_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A company asking to cancel after the deadline: staff decide (issue 13, item 2).
+    cancel_requested_at: Mapped[datetime | None]
+    cancel_request_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    cancel_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     round: Mapped[Round] = relationship()
     slot: Mapped[Slot] = relationship(back_populates="bookings")
@@ -177,3 +186,22 @@ class ReminderSent(db.Model):
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "day", "hour"
     recipient: Mapped[str] = mapped_column(String(40), primary_key=True)  # e.g. "company"
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarFeed(db.Model):
+    """A private calendar subscription URL of an SME user, a staff member or an interpreter.
+
+    Only the SHA-256 of the token is kept (like API tokens): the URL is shown once, when it is made.
+    Making a new one or turning it off sets revoked_at, and the old URL answers 404 from then on.
+    """
+
+    __tablename__ = "calendar_feeds"
+    __table_args__ = (CheckConstraint("(user_id IS NULL) <> (interpreter_id IS NULL)", name="one_owner"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    interpreter_id: Mapped[int | None] = mapped_column(ForeignKey("interpreters.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]

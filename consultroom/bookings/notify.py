@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,7 +12,6 @@ from consultroom.accounts.models import User
 from consultroom.bookings.models import Booking
 from consultroom.extensions import db
 from consultroom.notifications.services import external_url, queue_mail_to_user
-from consultroom.rounds.models import Round
 
 
 def when_for(user: User, moment: datetime) -> str:
@@ -48,24 +46,9 @@ def booking_received(booking: Booking) -> int:
     return _send(booking, "booking_received")
 
 
-def booking_cancelled_by_staff(booking: Booking, reason: str) -> int:
-    return _send(booking, "booking_cancelled", reason=reason)
-
-
-def booking_moved(booking: Booking) -> int:
-    return _send(booking, "booking_moved")
-
-
 def waitlist_promoted(booking: Booking) -> int:
     return _send(booking, "waitlist_promoted")
 
 
 def reminder(booking: Booking, kind: str) -> int:
-    return _send(booking, f"reminder_{kind}")
-
-
-def round_cancelled(rnd: Round, bookings: Iterable[Booking], reason: str) -> int:
-    sent = 0
-    for booking in bookings:
-        sent += _send(booking, "round_cancelled", reason=reason)
-    return sent
+    return _send(booking, f"reminder_{kind}", meeting_url=booking.meeting_url if booking.status == "confirmed" else "")

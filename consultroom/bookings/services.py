@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
-from consultroom.bookings.models import Booking, BookingStatus, WaitlistEntry
+from consultroom.bookings.models import Booking, BookingStatus, ReminderSent, WaitlistEntry
 from consultroom.companies import validation as v
 from consultroom.companies.models import Company
 from consultroom.db import utcnow
@@ -224,7 +224,26 @@ def can_cancel_now(booking: Booking, actor: User, now: datetime | None = None) -
     return now < cancel_deadline(booking.starts_at, booking.round)
 
 
-def cancel_booking(*, booking: Booking, actor: User, reason: str = "", now: datetime | None = None) -> Booking:
+REASON_MAX = 500
+
+
+def clean_reason(reason: str | None) -> str:
+    """A cancellation needs a reason: the other parties and staff read it (issue 13, item 2)."""
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Give a reason for the cancellation.")
+        raise Invalid(message, fields={"reason": [message]})
+    if len(reason) > REASON_MAX:
+        message = _("Use at most %(n)d characters.", n=REASON_MAX)
+        raise Invalid(message, fields={"reason": [message]})
+    return reason
+
+
+def cancel_booking(*, booking: Booking, actor: User, reason: str, now: datetime | None = None) -> Booking:
+    """Cancel a booking; everyone it concerns is told and their calendars drop it (DESIGN rule 9),
+    and the freed slot goes to the waitlist."""
+    from consultroom.matching import confirmation
+
     now = now or utcnow()
     if not booking.active:
         raise Conflict(_("This booking is already cancelled."))
@@ -232,10 +251,13 @@ def cancel_booking(*, booking: Booking, actor: User, reason: str = "", now: date
         if booking.starts_at > now and not actor.is_staff:
             raise Conflict(_("The cancellation deadline has passed. Please contact the program staff."))
         raise Conflict(_("This booking can no longer be cancelled."))
+    reason = clean_reason(reason)
     before = booking_snapshot(booking)
+    parties = confirmation.parties_of(booking)
     booking.status = BookingStatus.CANCELLED.value
     booking.cancelled_at = now
     booking.cancelled_by_id = actor.id
+    booking.cancel_reason = reason
     db.session.flush()
     record(
         actor=actor,
@@ -244,16 +266,43 @@ def cancel_booking(*, booking: Booking, actor: User, reason: str = "", now: date
         before=before,
         after={**booking_snapshot(booking), "reason": reason},
     )
-    if actor.is_staff:
-        from consultroom.bookings.notify import booking_cancelled_by_staff
-
-        booking_cancelled_by_staff(booking, reason)
+    confirmation.consultation_cancelled(booking, actor=actor, reason=reason, parties=parties)
     promote_waitlist(slot=booking.slot, now=now)
     return booking
 
 
+def request_cancellation(*, booking: Booking, actor: User, reason: str, now: datetime | None = None) -> Booking:
+    """After its deadline a company cannot cancel by itself: it asks, and staff decide (they may cancel)."""
+    from consultroom.matching import confirmation
+
+    now = now or utcnow()
+    _acting_for(actor, booking.company)
+    if not booking.active or booking.status in (BookingStatus.HELD, BookingStatus.NO_SHOW) or booking.starts_at <= now:
+        raise Conflict(_("This booking can no longer be cancelled."))
+    if can_cancel_now(booking, actor, now):
+        raise Conflict(_("You can still cancel this booking yourself."))
+    if booking.cancel_requested_at is not None:
+        raise Conflict(_("You have already asked the staff to cancel this booking."))
+    reason = clean_reason(reason)
+    booking.cancel_requested_at = now
+    booking.cancel_request_reason = reason
+    booking.cancel_requested_by_id = actor.id
+    db.session.flush()
+    record(actor=actor, action="booking.cancel_request", obj=booking, after={"reason": reason})
+    confirmation.cancel_requested(booking, actor=actor, reason=reason)
+    return booking
+
+
 def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | None = None) -> Booking:
-    """Staff move a booking to another slot of the same round; the freed slot goes to the waitlist."""
+    """Staff move a booking to another slot of the same round; the freed slot goes to the waitlist.
+
+    A proposed or confirmed buyer and interpreter agreed to the old time only: they are asked again
+    (new links; the old ones stop working), and a decline sends the booking back to staff as any
+    decline does (DESIGN rule 9). Reminders already sent were about the old time, so they go again.
+    """
+    from consultroom.matching import confirmation
+    from consultroom.matching.services import check_parties_free, match_snapshot, reask_parties
+
     now = now or utcnow()
     if not actor.is_staff:
         raise NotAllowed(_("Only staff can move bookings."))
@@ -266,8 +315,12 @@ def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | N
     if slot.id == booking.slot_id:
         return booking
     _check_bookable(rnd=slot.round, slot=slot, actor=actor, now=now)
+    check_parties_free(booking=booking, starts_at=slot.starts_at, ends_at=slot.ends_at)
     old_slot = booking.slot
-    before = booking_snapshot(booking)
+    old_starts_at = booking.starts_at
+    # The match columns too: a move sends a confirmed match back to its parties (DESIGN rule 6).
+    before = {**booking_snapshot(booking), **match_snapshot(booking)}
+    parties = confirmation.parties_of(booking)
     try:
         with db.session.begin_nested():
             booking.slot_id = slot.id
@@ -277,28 +330,44 @@ def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | N
             db.session.flush()
     except IntegrityError as exc:
         db.session.refresh(booking)
-        conflict = _conflict_for(exc) or Conflict(_("This booking cannot be moved there."))
+        conflict = _conflict_for_move(exc) or Conflict(_("This booking cannot be moved there."))
         raise conflict from exc
-    record(actor=actor, action="booking.move", obj=booking, before=before, after=booking_snapshot(booking))
-    from consultroom.bookings.notify import booking_moved
-
-    booking_moved(booking)
+    if parties:
+        reask_parties(booking=booking, now=now)
+    db.session.execute(delete(ReminderSent).where(ReminderSent.booking_id == booking.id))
+    db.session.flush()
+    after = {**booking_snapshot(booking), **match_snapshot(booking)}
+    record(actor=actor, action="booking.move", obj=booking, before=before, after=after)
+    confirmation.consultation_moved(booking, old_starts_at=old_starts_at, parties=parties)
     promote_waitlist(slot=old_slot, now=now)
     return booking
 
 
-def cancel_for_round(*, rnd: Round, actor: User, reason: str) -> int:
-    from consultroom.bookings.notify import round_cancelled
+def _conflict_for_move(exc: IntegrityError) -> Conflict | None:
+    name = str(exc.orig)
+    if "ex_bookings_buyer_overlap" in name or "ex_bookings_interpreter_overlap" in name:
+        return Conflict(_("The buyer or the interpreter already has a consultation at that time."))
+    return _conflict_for(exc)
 
-    bookings = db.session.scalars(select(Booking).where(Booking.round_id == rnd.id, ACTIVE)).all()
+
+def cancel_for_round(*, rnd: Round, actor: User, reason: str) -> int:
+    from consultroom.matching import confirmation
+
+    bookings = db.session.scalars(
+        select(Booking).where(Booking.round_id == rnd.id, ACTIVE).order_by(Booking.starts_at, Booking.id)
+    ).all()
     now = utcnow()
+    told = []
     for b in bookings:
+        told.append((b, confirmation.parties_of(b)))
         b.status = BookingStatus.CANCELLED.value
         b.cancelled_at = now
         b.cancelled_by_id = actor.id
+        b.cancel_reason = reason
     expire_waitlist(rnd=rnd)
     db.session.flush()
-    round_cancelled(rnd, bookings, reason)
+    for b, parties in told:
+        confirmation.consultation_cancelled(b, actor=actor, reason=reason, parties=parties, round_cancelled=True)
     return len(bookings)
 
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from consultroom.access import authorize, get_or_404
-from consultroom.bookings import policies, queries, services
-from consultroom.bookings.forms import BookingRequestForm, WaitlistForm
-from consultroom.bookings.ics import booking_ics
+from consultroom.bookings import calendar, policies, queries, services
+from consultroom.bookings.forms import BookingRequestForm, CancelBookingForm, WaitlistForm
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
@@ -130,22 +130,82 @@ def my_bookings():
     )
 
 
-@bp.post("/bookings/<int:booking_id>/cancel")
+@bp.get("/bookings/<int:booking_id>")
 @login_required
-def cancel(booking_id: int):
+def detail(booking_id: int):
+    """The company's page for one consultation (issue 13, item 4): its time in Seoul and in the
+    user's zone, the join link, what to prepare, and once confirmed the buyer's profile and the
+    interpreter (before that, only the buyer's country: DESIGN rule 8 and the sharing notice)."""
+    from consultroom.matching.confirmation import SEOUL_ZONE, when
+
     booking = get_or_404(db.session, Booking, booking_id)
     authorize(policies.can_see_booking(current_user, booking))
-    try:
-        services.cancel_booking(booking=booking, actor=current_user, reason=request.form.get("reason", "")[:500])
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(_("The booking is cancelled and the slot is free again."), "info")
+    zone = current_user.timezone or SEOUL_ZONE
+    locale = str(get_locale() or "ko")
+    return render_template(
+        "bookings/detail.html",
+        booking=booking,
+        confirmed=booking.status in ("confirmed", "held"),
+        when_local=when(booking.starts_at, zone, locale),
+        when_seoul=when(booking.starts_at, SEOUL_ZONE, locale),
+        local_is_seoul=zone == SEOUL_ZONE,
+        can_cancel=services.can_cancel_now(booking, current_user),
+    )
+
+
+def _after_cancel(booking: Booking):
     if current_user.is_staff:
         return redirect(url_for("staff_rounds.grid", round_id=booking.round_id))
     return redirect(url_for("bookings.my_bookings"))
+
+
+@bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel(booking_id: int):
+    """Cancel after a confirmation page that asks for the reason; after the deadline an SME asks staff."""
+    booking = get_or_404(db.session, Booking, booking_id)
+    authorize(policies.can_see_booking(current_user, booking))
+    now = utcnow()
+    can_cancel = services.can_cancel_now(booking, current_user, now)
+    can_request = (
+        not can_cancel
+        and current_user.is_sme
+        and booking.active
+        and booking.status not in ("held", "no_show")
+        and booking.starts_at > now
+        and booking.cancel_requested_at is None
+    )
+    form = CancelBookingForm()
+    if form.validate_on_submit():
+        try:
+            if can_request:
+                services.request_cancellation(booking=booking, actor=current_user, reason=form.reason.data, now=now)
+            else:
+                services.cancel_booking(booking=booking, actor=current_user, reason=form.reason.data, now=now)
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+            if not exc.fields:
+                flash(exc.message, "danger")
+                return _after_cancel(booking)
+        else:
+            db.session.commit()
+            if can_request:
+                flash(_("Your request is with the staff. They will tell you what they decide."), "info")
+            else:
+                flash(_("The booking is cancelled and the slot is free again."), "info")
+            return _after_cancel(booking)
+    return render_template(
+        "bookings/cancel.html",
+        booking=booking,
+        form=form,
+        can_cancel=can_cancel,
+        can_request=can_request,
+        deadline=services.cancel_deadline(booking.starts_at, booking.round),
+        back=url_for("staff_rounds.grid", round_id=booking.round_id)
+        if current_user.is_staff
+        else url_for("bookings.my_bookings"),
+    )
 
 
 @bp.get("/bookings/<int:booking_id>.ics")
@@ -153,19 +213,70 @@ def cancel(booking_id: int):
 def ics(booking_id: int):
     booking = get_or_404(db.session, Booking, booking_id)
     authorize(policies.can_see_booking(current_user, booking))
-    return ics_response(booking)
+    return ics_response(booking, current_user)
 
 
-def ics_response(booking: Booking) -> Response:
-    body = booking_ics(
-        booking,
-        zone="Asia/Seoul",
-        summary=_("Export consultation: %(title)s", title=booking.round.title),
-        description=_("Booth %(booth)s. Products: %(products)s", booth=booking.slot.booth, products=booking.products),
-        url=external_url("bookings.my_bookings"),
+def ics_response(booking: Booking, user) -> Response:
+    """The reader's own view of the event (their zone and language), with the same UID and SEQUENCE
+    as every mail and feed, so importing it twice or subscribing as well keeps one event."""
+    from consultroom.matching.confirmation import user_ics
+
+    return Response(
+        user_ics(booking, user, method="PUBLISH"),
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="consultation-{booking.id}.ics"'},
     )
+
+
+# --- private calendar feed (issue 13, item 5) ------------------------------------------------------
+
+
+def _feed_page(url: str | None = None):
+    feed = calendar.active_feed(user=current_user)
+    response = make_response(render_template("bookings/calendar.html", feed=feed, url=url))
+    # The page may show the private address: never cache it, never pass it on as a Referer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/calendar")
+@login_required
+def calendar_page():
+    authorize(calendar.can_have_feed(current_user))
+    return _feed_page()
+
+
+@bp.post("/calendar/new")
+@login_required
+def calendar_new():
+    authorize(calendar.can_have_feed(current_user))
+    _feed, raw = calendar.new_feed(user=current_user, actor=current_user)
+    db.session.commit()
+    # Shown this once: only its hash is kept.
+    return _feed_page(external_url("bookings.calendar_feed", token=raw))
+
+
+@bp.post("/calendar/off")
+@login_required
+def calendar_off():
+    authorize(calendar.can_have_feed(current_user))
+    calendar.revoke_feeds(user=current_user, actor=current_user)
+    db.session.commit()
+    flash(_("Your calendar feed is turned off; its address no longer works."), "info")
+    return redirect(url_for("bookings.calendar_page"))
+
+
+@bp.get("/calendar/<token>.ics")
+def calendar_feed(token: str):
+    """The feed a calendar client polls, without a login: the token is the key (404 once revoked)."""
+    feed = calendar.feed_for_token(token)
+    if feed is None:
+        abort(404)
+    body = calendar.feed_ics(feed)
+    db.session.commit()  # last_used_at
     return Response(
         body,
         mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="consultation-{booking.id}.ics"'},
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"},
     )

@@ -5,15 +5,36 @@ Only the interpreter's own bookings are listed; accepting or declining is done o
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from consultroom.bookings import calendar
+from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
 from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import assignments, linked_interpreter
 from consultroom.interpreters.views import seoul_time
+from consultroom.notifications.services import external_url
+from consultroom.outcomes.forms import LogForm
+from consultroom.outcomes.queries import log_of, logged_booking_ids
+from consultroom.outcomes.services import LOGGABLE, record_log
 from consultroom.privacy import notices
 from consultroom.signing import LinkExpired, LinkInvalid
 
@@ -28,17 +49,42 @@ def _private(response):
     return response
 
 
-def _page(interpreter: Interpreter, *, via_link: bool):
-    rows = assignments(interpreter.id, now=utcnow(), upcoming=True, include_cancelled=False)
-    html = render_template(
+def _locale_for(interpreter: Interpreter) -> str:
+    """A ?lang= or a language chosen in this browser, else the interpreter's own (not the Korean UI default)."""
+    languages = current_app.config["LANGUAGES"]
+    for choice in (request.args.get("lang"), session.get("lang")):
+        if choice in languages:
+            return choice
+    return interpreter.locale if interpreter.locale in languages else "en"
+
+
+def _page(interpreter: Interpreter, *, via_link: bool, token: str = "", feed_url: str | None = None):
+    now = utcnow()
+    rows = assignments(interpreter.id, now=now, upcoming=True, include_cancelled=False)
+    # Past ones too (issue 13, item 7): the interpreter writes their logs here.
+    past = assignments(interpreter.id, now=now, upcoming=False, include_cancelled=False)
+    with force_locale(_locale_for(interpreter)):
+        html = _render_portal(
+            interpreter, via_link=via_link, token=token, feed_url=feed_url, rows=rows, past=past, now=now
+        )
+    return _private(make_response(html, 200))
+
+
+def _render_portal(interpreter, *, via_link, token, feed_url, rows, past, now):
+    return render_template(
         "interpreters/portal.html",
         interpreter=interpreter,
         rows=rows,
+        past=past,
+        loggable={b.id for b in [*rows, *past] if b.status in LOGGABLE and b.starts_at <= now},
+        logged=logged_booking_ids([b.id for b in past]),
         seoul_time=seoul_time,
         via_link=via_link,
+        token=token,
+        feed=calendar.active_feed(interpreter=interpreter),
+        feed_url=feed_url,
         notice=notices.view(notices.CONSULTATION_SHARING, subject_type="interpreter"),
     )
-    return _private(make_response(html, 200))
 
 
 @bp.get("/me")
@@ -50,14 +96,102 @@ def me():
     return _page(interpreter, via_link=False)
 
 
+class _Problem(Exception):
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
+
+
+def _from_token(token: str) -> Interpreter:
+    try:
+        return services.interpreter_from_token(token[:1000])
+    except LinkExpired as exc:
+        message = _("This link has expired. Ask the consultation room staff to send you a new one.")
+        page = render_template("interpreters/portal_problem.html", message=message)
+        raise _Problem(_private(make_response(page, 410))) from exc
+    except LinkInvalid as exc:
+        message = _("This link is not valid. Open the link exactly as it came in the mail, or ask for a new one.")
+        page = render_template("interpreters/portal_problem.html", message=message)
+        raise _Problem(_private(make_response(page, 400))) from exc
+
+
 @bp.get("/<token>")
 def portal(token: str):
     try:
-        interpreter = services.interpreter_from_token(token[:1000])
-    except LinkExpired:
-        message = _("This link has expired. Ask the consultation room staff to send you a new one.")
-        return _private(make_response(render_template("interpreters/portal_problem.html", message=message), 410))
-    except LinkInvalid:
-        message = _("This link is not valid. Open the link exactly as it came in the mail, or ask for a new one.")
-        return _private(make_response(render_template("interpreters/portal_problem.html", message=message), 400))
-    return _page(interpreter, via_link=True)
+        interpreter = _from_token(token)
+    except _Problem as problem:
+        return problem.response
+    return _page(interpreter, via_link=True, token=token)
+
+
+# --- the interpreter's private calendar feed (issue 13, item 5) ----------------------------------
+
+
+def _feed_action(interpreter: Interpreter, *, via_link: bool, token: str = "", on: bool):
+    """Make a new feed address (shown once, in the page this answers with) or turn the feed off."""
+    if on:
+        _feed, raw = calendar.new_feed(interpreter=interpreter, actor=None if via_link else current_user)
+        db.session.commit()
+        return _page(
+            interpreter, via_link=via_link, token=token, feed_url=external_url("bookings.calendar_feed", token=raw)
+        )
+    calendar.revoke_feeds(interpreter=interpreter, actor=None if via_link else current_user)
+    db.session.commit()
+    with force_locale(_locale_for(interpreter)):
+        flash(_("Your calendar feed is turned off; its address no longer works."), "info")
+    if via_link:
+        return redirect(url_for("interpreter_portal.portal", token=token))
+    return redirect(url_for("interpreter_portal.me"))
+
+
+@bp.post("/me/calendar")
+@login_required
+def me_calendar():
+    interpreter = linked_interpreter(current_user.id)
+    if not policies.is_linked_interpreter(current_user, interpreter):
+        abort(404)
+    return _feed_action(interpreter, via_link=False, on=request.form.get("feed") != "off")
+
+
+@bp.post("/<token>/calendar")
+def portal_calendar(token: str):
+    try:
+        interpreter = _from_token(token)
+    except _Problem as problem:
+        return problem.response
+    return _feed_action(interpreter, via_link=True, token=token, on=request.form.get("feed") != "off")
+
+
+@bp.route("/<token>/log/<int:booking_id>", methods=["GET", "POST"])
+def portal_log(token: str, booking_id: int):
+    """The consultation log, written by the interpreter who came by link: the staff's form and rules."""
+    try:
+        interpreter = _from_token(token)
+    except _Problem as problem:
+        return problem.response
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.interpreter_id != interpreter.id:
+        abort(404)  # not theirs: as if it did not exist
+    with force_locale(_locale_for(interpreter)):
+        return _log_page(interpreter, booking, token)
+
+
+def _log_page(interpreter: Interpreter, booking: Booking, token: str):
+    existing = log_of(booking)
+    form = LogForm(obj=existing)
+    lang = {"lang": request.args["lang"]} if request.args.get("lang") in current_app.config["LANGUAGES"] else {}
+    back = url_for("interpreter_portal.portal", token=token, **lang)
+    if form.validate_on_submit():
+        try:
+            record_log(booking=booking, data=form.payload(), actor=None, interpreter=interpreter, now=utcnow())
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+            if not exc.fields:
+                flash(exc.message, "danger")
+        else:
+            db.session.commit()
+            flash(_("The consultation log is saved."), "success")
+            return redirect(back)
+    html = render_template("outcomes/log.html", booking=booking, form=form, existing=existing, back_url=back)
+    return _private(make_response(html, 200))

@@ -1,4 +1,5 @@
-"""The parties' side of a match: signed response links and the mails that carry them.
+"""The parties' side of a match: signed response links, the mails that carry them, and the mails
+and calendar updates of every later change (issue 13: cancel, move, unmatch, new party or link).
 
 Buyers have no account: they read English (or their own locale, if the buyer registry ever stores
 one) and see times in their own zone. Interpreters read their `locale` and Seoul time. SME users
@@ -15,9 +16,12 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from consultroom.accounts.models import Role, User
+from consultroom.bookings.ics import EventText, booking_ics, organizer_address
 from consultroom.bookings.models import Booking
 from consultroom.bookings.notify import company_users
 from consultroom.extensions import db
@@ -113,6 +117,84 @@ def links_for(booking: Booking, party: str) -> dict[str, str]:
     }
 
 
+# --- calendar text -------------------------------------------------------------------------------
+
+
+def revise(booking: Booking) -> None:
+    """One more revision of the calendar event: every .ics made after this outranks the earlier ones."""
+    booking.ics_sequence = (booking.ics_sequence or 0) + 1
+
+
+def company_page(booking: Booking) -> str:
+    return external_url("bookings.detail", booking_id=booking.id)
+
+
+def staff_page(booking: Booking) -> str:
+    return external_url("matching.booking", booking_id=booking.id)
+
+
+def event_text(booking: Booking, *, locale: str, reader: str, page_url: str) -> EventText:
+    """The event as `reader` ('company', 'buyer', 'interpreter' or 'staff') reads it, in `locale`.
+
+    The company learns the buyer's name only once the consultation is confirmed (as on its pages).
+    """
+    buyer, interpreter = booking.buyer, booking.interpreter
+    with force_locale(locale):
+        company = company_display(booking, locale)
+        lines = [_("Company: %(company)s", company=company)]
+        buyer_named = buyer is not None and (reader != "company" or booking.status in ("confirmed", "held"))
+        if buyer_named:
+            lines.append(_("Buyer: %(buyer)s (%(country)s)", buyer=buyer.company_name, country=buyer.country))
+            summary = _("Export consultation: %(company)s and %(buyer)s", company=company, buyer=buyer.company_name)
+        else:
+            summary = _("Export consultation: %(company)s", company=company)
+        if interpreter is not None:
+            lines.append(_("Interpreter: %(name)s", name=interpreter.name))
+        lines.append(_("Products: %(products)s", products=booking.products))
+        if booking.meeting_url:
+            lines.append(_("Video link: %(url)s", url=booking.meeting_url))
+        if page_url:
+            lines.append(_("Your consultation page: %(url)s", url=page_url))
+    return EventText(
+        summary=summary,
+        description="\n".join(lines),
+        url=booking.meeting_url or page_url,
+        location=booking.meeting_url,
+    )
+
+
+def _organizer() -> str:
+    return organizer_address(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+def party_ics(booking: Booking, party: str, obj: Any, *, method: str, page_url: str = "") -> bytes:
+    return booking_ics(
+        booking,
+        zone=party_zone(party, obj),
+        text=event_text(booking, locale=party_locale(party, obj), reader=party, page_url=page_url),
+        method=method,
+        organizer=_organizer(),
+        attendee=obj.email,
+    )
+
+
+def user_ics(booking: Booking, user: User, *, method: str) -> bytes:
+    reader = "staff" if user.is_staff else "company"
+    return booking_ics(
+        booking,
+        zone=user.timezone or SEOUL_ZONE,
+        text=event_text(
+            booking,
+            locale=user.locale,
+            reader=reader,
+            page_url=staff_page(booking) if user.is_staff else company_page(booking),
+        ),
+        method=method,
+        organizer=_organizer(),
+        attendee=user.email,
+    )
+
+
 # --- mails -------------------------------------------------------------------------------------
 
 
@@ -135,47 +217,57 @@ def _party_context(booking: Booking, party: str, obj: Any) -> dict[str, Any]:
     }
 
 
-def _to_party(booking: Booking, party: str, obj: Any, template: str, **extra) -> None:
-    queue_mail(
-        to=obj.email,
-        template=template,
-        context={**_party_context(booking, party, obj), **extra},
-        locale=party_locale(party, obj),
-    )
+def _to_party(booking: Booking, party: str, obj: Any, template: str, *, method: str | None = None, **extra) -> None:
+    context = {**_party_context(booking, party, obj), **extra}
+    ics = None
+    if method is not None:
+        ics = (method, party_ics(booking, party, obj, method=method, page_url=context["links"]["page"]))
+    queue_mail(to=obj.email, template=template, context=context, locale=party_locale(party, obj), ics=ics)
 
 
-def _to_company(booking: Booking, template: str, **extra) -> int:
+def _to_company(
+    booking: Booking, template: str, *, method: str | None = None, old_starts_at: datetime | None = None, **extra
+) -> int:
     users = company_users(booking.company_id)
     for user in users:
+        zone = user.timezone or SEOUL_ZONE
         queue_mail_to_user(
             user=user,
             template=template,
             context={
                 "booking": booking,
+                "round": booking.round,
                 "buyer": booking.buyer,
                 "interpreter": booking.interpreter,
-                "when": when(booking.starts_at, user.timezone or SEOUL_ZONE, user.locale),
-                "link": external_url("bookings.my_bookings"),
+                "when": when(booking.starts_at, zone, user.locale),
+                "old_when": when(old_starts_at, zone, user.locale),
+                "link": company_page(booking),
                 **extra,
             },
+            ics=(method, user_ics(booking, user, method=method)) if method is not None else None,
         )
     return len(users)
 
 
 def match_proposed(booking: Booking) -> None:
+    revise(booking)
     for party, obj in parties_of(booking):
         _to_party(booking, party, obj, "match_proposed")
     _to_company(booking, "match_proposed_company")
 
 
 def match_confirmed(booking: Booking, *, changed: bool = False) -> None:
+    """Confirmed, or (changed) its video link replaced: every calendar takes the event over."""
+    revise(booking)
     for party, obj in parties_of(booking):
-        _to_party(booking, party, obj, "match_confirmed", changed=changed)
-    _to_company(booking, "match_confirmed_company", changed=changed)
+        _to_party(booking, party, obj, "match_confirmed", method="REQUEST", changed=changed)
+    _to_company(booking, "match_confirmed_company", method="REQUEST", changed=changed)
 
 
 def match_off(booking: Booking, parties: Iterable[PartyRef], *, reason: str, company_too: bool = False) -> None:
-    """Tell parties of an earlier proposal that it is off (declined by the other, lapsed, withdrawn)."""
+    """Tell parties of an earlier proposal that it is off (declined by the other, lapsed, withdrawn);
+    their calendars drop the event (METHOD:CANCEL). The company's booking stays, back in matching."""
+    revise(booking)
     for party, obj in parties:
         locale = party_locale(party, obj)
         queue_mail(
@@ -189,9 +281,10 @@ def match_off(booking: Booking, parties: Iterable[PartyRef], *, reason: str, com
                 "when_local": when(booking.starts_at, party_zone(party, obj), locale),
             },
             locale=locale,
+            ics=("CANCEL", party_ics(booking, party, obj, method="CANCEL")),
         )
     if company_too:
-        _to_company(booking, "match_off_company", reason=reason)
+        _to_company(booking, "match_off_company", method="REQUEST", reason=reason)
 
 
 def staff_users() -> list[User]:
@@ -216,9 +309,101 @@ def staff_told(booking: Booking, *, reason: str, parties: Iterable[PartyRef], pa
                 "interpreter": named.get("interpreter"),
                 "company_name": booking.company.display_name,
                 "when": when(booking.starts_at, user.timezone or SEOUL_ZONE, user.locale),
+                "link": staff_page(booking),
             },
         )
     return len(users)
+
+
+def _tell_staff(booking: Booking, template: str, **extra) -> int:
+    users = staff_users()
+    for user in users:
+        queue_mail_to_user(
+            user=user,
+            template=template,
+            context={
+                "booking": booking,
+                "company_name": booking.company.display_name,
+                "when": when(booking.starts_at, user.timezone or SEOUL_ZONE, user.locale),
+                "link": staff_page(booking),
+                **extra,
+            },
+        )
+    return len(users)
+
+
+# --- changes after a match (issue 13) ---------------------------------------------------------------
+
+
+def consultation_cancelled(
+    booking: Booking, *, actor: User | None, reason: str, parties: Iterable[PartyRef], round_cancelled: bool = False
+) -> None:
+    """A cancelled booking: its buyer and interpreter (if any), its company and, when someone other
+    than staff cancelled it, staff hear of it; every calendar drops the event (METHOD:CANCEL).
+
+    The reason goes to the company and staff; buyers and interpreters get a neutral notice, since
+    a company's reason may be internal (and in Korean).
+    """
+    parties = list(parties)
+    revise(booking)
+    for party, obj in parties:
+        locale = party_locale(party, obj)
+        zone = party_zone(party, obj)
+        queue_mail(
+            to=obj.email,
+            template="consultation_cancelled",
+            context={
+                "party": party,
+                "name": (obj.contact_name or obj.company_name) if party == "buyer" else obj.name,
+                "company_name": company_display(booking, locale),
+                "when_local": when(booking.starts_at, zone, locale),
+                "when_seoul": when(booking.starts_at, SEOUL_ZONE, locale),
+                "local_is_seoul": zone == SEOUL_ZONE,
+            },
+            locale=locale,
+            ics=("CANCEL", party_ics(booking, party, obj, method="CANCEL")),
+        )
+    by_staff = actor is not None and actor.is_staff
+    _to_company(
+        booking,
+        "round_cancelled" if round_cancelled else "booking_cancelled",
+        method="CANCEL",
+        reason=reason,
+        by_staff=by_staff,
+        actor_name=actor.name if actor is not None else "",
+    )
+    if not by_staff:
+        _tell_staff(booking, "booking_cancelled_staff", reason=reason, parties=dict(parties))
+
+
+def consultation_moved(booking: Booking, *, old_starts_at: datetime, parties: Iterable[PartyRef]) -> None:
+    """Staff moved a booking. The company gets the new time; a proposed or confirmed buyer and
+    interpreter are asked to accept the new time with fresh links (the caller bumped match_version,
+    so the old links answer 'replaced'); every calendar updates the event (METHOD:REQUEST)."""
+    parties = list(parties)
+    revise(booking)
+    for party, obj in parties:
+        locale = party_locale(party, obj)
+        zone = party_zone(party, obj)
+        _to_party(
+            booking,
+            party,
+            obj,
+            "match_moved",
+            method="REQUEST",
+            old_when_local=when(old_starts_at, zone, locale),
+        )
+    _to_company(booking, "booking_moved", method="REQUEST", old_starts_at=old_starts_at, reconfirm=bool(parties))
+
+
+def party_reminder(booking: Booking, party: str, obj: Any, kind: str) -> None:
+    """The day-before or hour-before reminder to a buyer or interpreter, with the join link."""
+    _to_party(booking, party, obj, f"reminder_{kind}_party")
+
+
+def cancel_requested(booking: Booking, *, actor: User, reason: str) -> int:
+    """A company asks staff to cancel after its deadline has passed."""
+    return _tell_staff(booking, "cancel_request_staff", reason=reason, actor_name=actor.name)
 
 
 # --- what a link may still do --------------------------------------------------------------------

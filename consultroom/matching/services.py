@@ -293,7 +293,6 @@ def clear_match(*, booking: Booking, actor: User, reason: str = "") -> Booking:
         raise Conflict(_("This booking has no match to clear."))
     before = match_snapshot(booking)
     parties = notify.parties_of(booking)
-    was_confirmed = booking.status == BookingStatus.CONFIRMED.value
     _reset(booking)
     # Links of the withdrawn proposal must not answer anything any more.
     booking.match_version = (booking.match_version or 0) + 1
@@ -305,7 +304,8 @@ def clear_match(*, booking: Booking, actor: User, reason: str = "") -> Booking:
         before=before,
         after={**match_snapshot(booking), "reason": reason},
     )
-    notify.match_off(booking, parties, reason="withdrawn", company_too=was_confirmed)
+    # The company heard of the proposal (and of a confirmation): it hears that it is withdrawn.
+    notify.match_off(booking, parties, reason="withdrawn", company_too=True)
     return booking
 
 
@@ -362,7 +362,7 @@ def respond(
             before=before,
             after={**match_snapshot(booking), "party": party},
         )
-        notify.match_off(booking, others, reason="declined")
+        notify.match_off(booking, others, reason="declined", company_too=True)
         notify.staff_told(booking, reason="declined", parties=parties, party=party)
         return booking
 
@@ -387,6 +387,42 @@ def respond(
     return booking
 
 
+def check_parties_free(*, booking: Booking, starts_at: datetime, ends_at: datetime) -> None:
+    """Before a booking moves: its buyer and interpreter must be free at the new time (rule 1).
+    The database decides a race; this gives the usual refusal a clear message."""
+    for column, party in ((Booking.buyer_id, booking.buyer), (Booking.interpreter_id, booking.interpreter)):
+        if party is None:
+            continue
+        clash = db.session.scalar(
+            select(Booking.id)
+            .where(
+                column == party.id,
+                ACTIVE,
+                Booking.id != booking.id,
+                Booking.starts_at < ends_at,
+                Booking.ends_at > starts_at,
+            )
+            .limit(1)
+        )
+        if clash is not None:
+            raise _buyer_busy(party) if isinstance(party, Buyer) else _interpreter_busy(party)
+
+
+def reask_parties(*, booking: Booking, now: datetime) -> None:
+    """A matched or confirmed booking got a new time: its buyer and interpreter answer again.
+
+    A new match_version makes the links of the earlier mails answer 'replaced'; the booking is
+    'matched' until both accept the new time. The meeting link stays: it does not depend on the time.
+    """
+    booking.status = BookingStatus.MATCHED.value
+    booking.buyer_response = PENDING
+    booking.interpreter_response = PENDING if booking.interpreter_id is not None else None
+    booking.match_version = (booking.match_version or 0) + 1
+    booking.proposed_at = now
+    booking.respond_by = respond_deadline(booking, now)
+    booking.confirmed_at = None
+
+
 def lapse_expired(*, now: datetime | None = None) -> list[int]:
     """Send every proposal whose time to answer has passed back to matching; returns booking ids."""
     now = now or utcnow()
@@ -402,7 +438,7 @@ def lapse_expired(*, now: datetime | None = None) -> list[int]:
         _reset(booking)
         db.session.flush()
         record(actor=None, action="booking.match.lapse", obj=booking, before=before, after=match_snapshot(booking))
-        notify.match_off(booking, parties, reason="lapsed")
+        notify.match_off(booking, parties, reason="lapsed", company_too=True)
         notify.staff_told(booking, reason="lapsed", parties=parties, party=None)
         done.append(booking.id)
     return done

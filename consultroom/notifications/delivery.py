@@ -75,6 +75,8 @@ class _Due:
     created_at: datetime
     attempts: int
     deadline_at: datetime | None
+    ics_body: str | None = None
+    ics_method: str | None = None
 
 
 class _BatchError(Exception):
@@ -199,6 +201,8 @@ def _select_due(now: datetime, limit: int) -> list[_Due]:
             created_at=m.created_at,
             attempts=m.attempts,
             deadline_at=m.deadline_at,
+            ics_body=m.ics_body,
+            ics_method=m.ics_method,
         )
         for m in mails
     ]
@@ -298,6 +302,16 @@ def build_message(row: _Due, sender: str) -> EmailMessage:
     msg.set_content(row.body_text)
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
+    if row.ics_body:
+        # RFC 6047: the iTIP object as text/calendar with its METHOD, so a mail client offers to
+        # update the event it already holds (same UID, higher SEQUENCE).
+        msg.add_attachment(
+            row.ics_body.encode("utf-8"),
+            maintype="text",
+            subtype="calendar",
+            params={"method": row.ics_method or "PUBLISH", "charset": "utf-8"},
+            filename="consultation.ics",
+        )
     return msg
 
 

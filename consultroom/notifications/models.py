@@ -26,6 +26,9 @@ class OutboxMail(db.Model):
     __tablename__ = "outbox_mails"
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'in_doubt')", name="status_known"),
+        CheckConstraint(
+            "ics_method IS NULL OR ics_method IN ('REQUEST', 'CANCEL', 'PUBLISH')", name="ics_method_known"
+        ),
         Index("ix_outbox_mails_due", "status", "next_attempt_at"),
     )
 
@@ -39,6 +42,10 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # An iTIP calendar object (RFC 5546) sent as a text/calendar part, e.g. the update of a moved
+    # consultation; ics_method repeats its METHOD for the Content-Type parameter.
+    ics_body: Mapped[str | None] = mapped_column(Text)
+    ics_method: Mapped[str | None] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(10), default=MailStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

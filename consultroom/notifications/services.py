@@ -28,7 +28,7 @@ def external_url(endpoint: str, **values: Any) -> str:
 # Until when each kind of mail is worth sending (issue 17): later it would mislead or be moot.
 # A proposal is answered by its respond_by; booking mails are moot once the meeting has begun;
 # account links die with the link. Other kinds get MAIL_DEADLINE_HOURS.
-UNTIL_ANSWER = frozenset({"match_proposed"})
+UNTIL_ANSWER = frozenset({"match_proposed", "match_moved"})  # new answer links for a new time
 UNTIL_MEETING = frozenset(
     {
         "match_proposed_company",
@@ -43,6 +43,12 @@ UNTIL_MEETING = frozenset(
         "booking_moved",
         "booking_cancelled",
         "waitlist_promoted",
+        # Changes after a match (issue 13): useful until the meeting they change.
+        "booking_cancelled_staff",
+        "cancel_request_staff",
+        "consultation_cancelled",
+        "reminder_day_party",
+        "reminder_hour_party",
     }
 )
 LINK_LIFETIME_SETTING = {"confirm_email": "CONFIRM_EMAIL_MAX_AGE", "reset_password": "RESET_PASSWORD_MAX_AGE"}
@@ -70,10 +76,12 @@ def queue_mail(
     locale: str = "ko",
     user: User | None = None,
     deadline: datetime | None = None,
+    ics: tuple[str, bytes] | None = None,
 ) -> OutboxMail:
     """Render emails/<template>.{subject.txt,txt,html} in `locale` and add it to the outbox.
 
     `deadline`: retried until then; by default from the kind of mail (mail_deadline).
+    `ics` is (METHOD, calendar object): sent with the mail as its text/calendar part (RFC 6047).
     Only flushes: the mail is committed with the change that caused it, or not at all.
     """
     ctx = {"recipient": user, **context}
@@ -95,11 +103,15 @@ def queue_mail(
         body_text=body_text,
         body_html=body_html,
         deadline_at=deadline or mail_deadline(template, context, utcnow()),
+        ics_method=ics[0] if ics else None,
+        ics_body=ics[1].decode("utf-8") if ics else None,
     )
     db.session.add(mail)
     db.session.flush()
     return mail
 
 
-def queue_mail_to_user(*, user: User, template: str, context: dict[str, Any]) -> OutboxMail:
-    return queue_mail(to=user.email, template=template, context=context, locale=user.locale, user=user)
+def queue_mail_to_user(
+    *, user: User, template: str, context: dict[str, Any], ics: tuple[str, bytes] | None = None
+) -> OutboxMail:
+    return queue_mail(to=user.email, template=template, context=context, locale=user.locale, user=user, ics=ics)

@@ -21,6 +21,7 @@ from consultroom.outcomes.money import from_minor
 if TYPE_CHECKING:
     from consultroom.accounts.models import User
     from consultroom.bookings.models import Booking
+    from consultroom.interpreters.models import Interpreter
 
 
 class Attendance(enum.StrEnum):
@@ -80,10 +81,13 @@ class ConsultationLog(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # An interpreter who came by the portal link has no account: the log names the interpreter instead.
+    recorded_by_interpreter_id: Mapped[int | None] = mapped_column(ForeignKey("interpreters.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     booking: Mapped[Booking] = relationship()
     recorded_by: Mapped[User | None] = relationship()
+    recorded_by_interpreter: Mapped[Interpreter | None] = relationship()
 
 
 class Outcome(db.Model):

@@ -25,6 +25,15 @@ def log_of(booking: Booking) -> ConsultationLog | None:
     )
 
 
+def logged_booking_ids(booking_ids: list[int]) -> set[int]:
+    """Which of these bookings have a log: one query for a list page."""
+    if not booking_ids:
+        return set()
+    return set(
+        db.session.scalars(select(ConsultationLog.booking_id).where(ConsultationLog.booking_id.in_(booking_ids)))
+    )
+
+
 def outcome_of(booking: Booking) -> Outcome | None:
     return db.session.scalar(
         select(Outcome)

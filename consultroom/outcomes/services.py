@@ -13,8 +13,9 @@ from sqlalchemy import select
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
 from consultroom.bookings.models import Booking, BookingStatus
-from consultroom.errors import Conflict, Invalid
+from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
+from consultroom.interpreters.models import Interpreter
 from consultroom.outcomes import rates
 from consultroom.outcomes.models import (
     OPEN_STAGES,
@@ -103,8 +104,22 @@ def _clean_log(data: dict[str, Any], booking: Booking) -> dict[str, Any]:
     }
 
 
-def record_log(*, booking: Booking, data: dict[str, Any], actor: User, now: datetime) -> ConsultationLog:
-    """Write or correct the log of a consultation that has started; sets the booking held or no_show."""
+def record_log(
+    *,
+    booking: Booking,
+    data: dict[str, Any],
+    actor: User | None,
+    now: datetime,
+    interpreter: Interpreter | None = None,
+) -> ConsultationLog:
+    """Write or correct the log of a consultation that has started; sets the booking held or no_show.
+
+    `actor` is a staff member or the interpreter's account; an interpreter who came by the portal
+    link has none, and is named by `interpreter` (issue 13, item 7): the same rules apply.
+    """
+    by_link = actor is None
+    if by_link and (interpreter is None or booking.interpreter_id != interpreter.id or not interpreter.active):
+        raise NotAllowed(_("Only the consultation's interpreter can write its log here."))
     if booking.status not in LOGGABLE:
         raise Conflict(_("Only a matched or confirmed consultation can be logged."))
     if now < booking.starts_at:
@@ -119,14 +134,23 @@ def record_log(*, booking: Booking, data: dict[str, Any], actor: User, now: date
         record(actor=actor, action="outcome.delete", obj=outcome, before={"stage": outcome.stage}, after={})
         db.session.delete(outcome)
     if log is None:
-        log = ConsultationLog(booking_id=booking.id, recorded_by_id=actor.id, recorded_at=now, **clean)
+        log = ConsultationLog(
+            booking_id=booking.id,
+            recorded_by_id=actor.id if actor is not None else None,
+            recorded_by_interpreter_id=interpreter.id if actor is None else None,
+            recorded_at=now,
+            **clean,
+        )
         db.session.add(log)
     else:
         for name, value in clean.items():
             setattr(log, name, value)
         log.updated_at = now
     db.session.flush()
-    record(actor=actor, action="consultation_log.save", obj=log, before=before or None, after=log_snapshot(log))
+    after = log_snapshot(log)
+    if actor is None:
+        after["by_interpreter_id"] = interpreter.id  # who wrote it, when no account did
+    record(actor=actor, action="consultation_log.save", obj=log, before=before or None, after=after)
     status = BookingStatus.HELD.value if clean["attendance"] == Attendance.HELD else BookingStatus.NO_SHOW.value
     if booking.status != status:
         before_status = {"status": booking.status}
@@ -145,10 +169,14 @@ def outcome_for(booking: Booking) -> Outcome | None:
     return db.session.scalar(select(Outcome).where(Outcome.booking_id == booking.id))
 
 
-def _start_outcome(*, booking: Booking, actor: User, now: datetime) -> Outcome:
+def _start_outcome(*, booking: Booking, actor: User | None, now: datetime) -> Outcome:
     day = consultation_day(booking)
     outcome = Outcome(booking_id=booking.id, stage=Stage.FOLLOW_UP.value, stage_on=day, last_update_at=now)
-    outcome.changes.append(OutcomeChange(changed_on=day, actor_id=actor.id, from_stage=None, to_stage=outcome.stage))
+    outcome.changes.append(
+        OutcomeChange(
+            changed_on=day, actor_id=actor.id if actor is not None else None, from_stage=None, to_stage=outcome.stage
+        )
+    )
     db.session.add(outcome)
     db.session.flush()
     record(actor=actor, action="outcome.start", obj=outcome, before=None, after={"stage": outcome.stage})

@@ -16,7 +16,6 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
-from consultroom.bookings.ics import booking_ics
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
 from consultroom.db import utcnow
@@ -186,13 +185,9 @@ def ics(token: str):
                 )
         except _Stop as exc:
             return _stop_page(exc)
-        party = data["p"]
-        body = booking_ics(
-            booking,
-            zone=c.party_zone(party, person),
-            summary=_("Export consultation with %(company)s", company=c.company_display(booking, str(get_locale()))),
-            description=_("Products: %(products)s", products=booking.products),
-            url=booking.meeting_url or external_url("respond.page", token=token),
+        # The party's own view (zone, language) with the UID and SEQUENCE of every mail they got.
+        body = c.party_ics(
+            booking, data["p"], person, method="PUBLISH", page_url=external_url("respond.page", token=token)
         )
     return Response(
         body,

@@ -196,7 +196,7 @@ def cancel(round_id: int):
         flash(exc.message, "danger")
     else:
         db.session.commit()
-        flash(_("The round is cancelled; %(n)d bookings were cancelled and their companies told.", n=count), "info")
+        flash(_("The round is cancelled; %(n)d bookings were cancelled and everyone concerned told.", n=count), "info")
     return redirect(url_for("staff_rounds.grid", round_id=round_id))
 
 
@@ -293,7 +293,7 @@ def move(booking_id: int):
         flash(exc.message, "danger")
     else:
         db.session.commit()
-        flash(_("The booking is moved; the company is told."), "success")
+        flash(_("The booking is moved; the company, the buyer and the interpreter are told."), "success")
     return redirect(url_for("staff_rounds.grid", round_id=booking.round_id))
 
 

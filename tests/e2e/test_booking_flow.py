@@ -69,7 +69,10 @@ def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(pag
     # The first SME cancels; the slot goes to the waitlisted company at once.
     _login(page, first_user.email)
     page.goto("/bookings")
-    page.get_by_role("button", name=re.compile("^Cancel booking")).click()
+    page.get_by_role("link", name=re.compile("^Cancel booking")).click()
+    # A confirmation page that asks why (issue 13): nothing is cancelled before the second click.
+    page.get_by_label("Reason").fill("전시회 일정과 겹침")
+    page.get_by_role("button", name="Yes, cancel this consultation").click()
     assert page.get_by_text("The booking is cancelled").is_visible()
 
     page2.goto("/bookings")

@@ -19,6 +19,7 @@ LIST = "/api/v1/bookings"
 ONE = "/api/v1/bookings/{booking_id}"
 ICS = "/api/v1/bookings/{booking_id}/ics"
 SLOTS = "/api/v1/rounds/{round_id}/slots"
+WHY = {"reason": "일정 변경"}  # a cancellation needs a reason (issue 13)
 REQ = {
     "products": "기초화장품, 마스크팩",
     "hs_codes": ["330499"],
@@ -436,7 +437,9 @@ def test_list_bookings_filtered_by_round(client, world, three_bookings, role, ex
 def test_list_bookings_keeps_cancelled_ones_marked(client, world, three_bookings):
     _people, headers, _companies, _rnd = world
     assert (
-        api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=three_bookings["mine"].id).status_code
+        api_call(
+            client, "DELETE", ONE, headers=headers["owner"], booking_id=three_bookings["mine"].id, query=WHY
+        ).status_code
         == 204
     )
 
@@ -543,7 +546,7 @@ def test_cancel_by_owner_204_frees_the_slot_for_another_company(client, world):
     _people, headers, _companies, rnd = world
     booking = _booked(world)
 
-    response = api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=booking.id)
+    response = api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=booking.id, query=WHY)
 
     assert response.status_code == 204
     db.session.refresh(booking)
@@ -563,17 +566,28 @@ def test_cancel_permissions(client, world, role, expected):
     _people, headers, _companies, _rnd = world
     booking = _booked(world)
 
-    response = api_call(client, "DELETE", ONE, headers=headers[role], booking_id=booking.id)
+    response = api_call(client, "DELETE", ONE, headers=headers[role], booking_id=booking.id, query=WHY)
 
     assert response.status_code == expected
     db.session.refresh(booking)
     assert booking.status == ("cancelled" if expected == 204 else "requested")
 
 
+def test_cancel_without_reason_422_nothing_cancelled(client, world):
+    _people, headers, _companies, _rnd = world
+    booking = _booked(world)
+
+    response = api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=booking.id)
+
+    assert assert_error(response, 422, "invalid")["fields"] == {"reason": ["Give a reason for the cancellation."]}
+    db.session.refresh(booking)
+    assert booking.status == "requested"
+
+
 def test_cancel_twice_409(client, world):
     _people, headers, _companies, _rnd = world
     booking = _booked(world)
-    api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=booking.id)
+    api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=booking.id, query=WHY)
 
     response = api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=booking.id)
 
@@ -683,7 +697,7 @@ def test_cancel_promotes_the_first_waiting_company_and_mails_it(client, world):
     join_waitlist(company=second, rnd=full, request=REQ, actor=second_user)
     db.session.commit()
 
-    response = api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=booking.id)
+    response = api_call(client, "DELETE", ONE, headers=headers["owner"], booking_id=booking.id, query=WHY)
 
     assert response.status_code == 204
     promoted = db.session.scalar(select(Booking).where(Booking.status != "cancelled"))

@@ -203,7 +203,8 @@ def _rounds_and_bookings_tour(client, call, owner_h, staff_h):
     call(
         "DELETE", "/api/v1/bookings/{booking_id}", 422, headers=owner_h, booking_id=booking_id, query={"reason": "\x00"}
     )
-    call("DELETE", "/api/v1/bookings/{booking_id}", 204, headers=owner_h, booking_id=booking_id)
+    call("DELETE", "/api/v1/bookings/{booking_id}", 422, headers=owner_h, booking_id=booking_id)
+    call("DELETE", "/api/v1/bookings/{booking_id}", 204, headers=owner_h, booking_id=booking_id, query={"reason": "x"})
     call("DELETE", "/api/v1/bookings/{booking_id}", 409, headers=owner_h, booking_id=booking_id)
     call("DELETE", "/api/v1/bookings/{booking_id}", 401, booking_id=booking_id)
 

@@ -80,6 +80,8 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("bookings.join_waitlist", "POST"): roles(L, 200, 200, 403, 403),
     ("bookings.leave_waitlist", "POST"): roles(L, 302, 404, 302, 302),
     ("bookings.my_bookings", "GET"): roles(L, 200, 200, 404, 404),
+    ("bookings.cancel", "GET"): roles(L, 200, 404, 200, 200),
+    ("bookings.detail", "GET"): roles(L, 200, 404, 200, 200),
     ("bookings.cancel", "POST"): roles(L, 302, 404, 302, 302),
     ("bookings.ics", "GET"): roles(L, 200, 404, 200, 200),
     # signed-link pages for proposed buyers and interpreters: a bad token is a 400 for everyone
@@ -149,6 +151,15 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("interpreters.report_csv", "GET"): STAFF_ONLY,
     ("interpreter_portal.portal", "GET"): every(400),
     ("interpreter_portal.me", "GET"): roles(L, 404, 404, 404, 404),
+    ("interpreter_portal.portal_calendar", "POST"): every(400),
+    ("interpreter_portal.portal_log", "GET"): every(400),
+    ("interpreter_portal.portal_log", "POST"): every(400),
+    ("interpreter_portal.me_calendar", "POST"): roles(L, 404, 404, 404, 404),
+    # private calendar feeds (issue 13): one's own page; the feed itself answers to its token only
+    ("bookings.calendar_page", "GET"): roles(L, 200, 200, 200, 200),
+    ("bookings.calendar_new", "POST"): roles(L, 200, 200, 200, 200),
+    ("bookings.calendar_off", "POST"): roles(L, 302, 302, 302, 302),
+    ("bookings.calendar_feed", "GET"): every(404),
     # consultation logs and outcomes (issue 5): the owner's held consultation; logs by staff or its interpreter
     ("outcomes.consultation", "GET"): roles(L, 200, 404, 200, 200),
     ("outcomes.log", "GET"): STAFF_ONLY,
@@ -263,7 +274,10 @@ PATH_PARAMS = {
 # Form data for POSTs that need it to reach their permission check meaningfully ({slot_id}: from params).
 DATA = {
     ("staff_rounds.move", "POST"): {"slot_id": "{slot_id}"},
+    ("bookings.cancel", "POST"): {"reason": "matrix walk"},
 }
+# Query strings the API walk sends (a cancellation needs a reason, issue 13).
+QUERY = {"api.cancel_booking": {"reason": "matrix walk"}}
 for _part in PRIVACY_PARTS:
     DATA.update(_part.DATA)
 
@@ -382,7 +396,7 @@ def _url(app, endpoint: str, params: dict) -> str:
     if endpoint == "bootstrap.static":
         values["filename"] = "css/bootstrap.min.css"
     with app.test_request_context():
-        return url_for(endpoint, **values)
+        return url_for(endpoint, **values, **QUERY.get(endpoint, {}))
 
 
 def _routes(app):

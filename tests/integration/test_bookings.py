@@ -110,9 +110,10 @@ def test_sme_cancels_before_deadline_and_slot_is_free_again(client, login_as):
     slot = rnd.slots[0]
     booking = book_slot(company=company, slot=slot, request=REQ, actor=user)
     login_as(user)
-    assert client.submit(f"/bookings/{booking.id}/cancel").status_code == 302
+    assert client.submit(f"/bookings/{booking.id}/cancel", {"reason": "일정 변경"}).status_code == 302
     db.session.refresh(booking)
     assert booking.status == "cancelled"
+    assert booking.cancel_reason == "일정 변경"
     other_user, other = make_sme_with_company()
     book_slot(company=other, slot=db.session.get(Slot, slot.id), request=REQ, actor=other_user)
 
@@ -124,10 +125,14 @@ def test_sme_cannot_cancel_after_the_deadline_but_staff_can(client, login_as, ma
     slot = next(s for s in rnd.slots if s.starts_at > datetime.now(UTC) + timedelta(hours=2))
     booking = book_slot(company=company, slot=slot, request=REQ, actor=user)
     login_as(user)
-    response = client.submit(f"/bookings/{booking.id}/cancel", follow_redirects=True)
-    assert any("deadline has passed" in f for f in _flash(response.get_data(as_text=True)))
+    page = client.get(f"/bookings/{booking.id}/cancel").get_data(as_text=True)
+    assert "The cancellation deadline" in page and 'name="request_submit"' in page
+    response = client.submit(f"/bookings/{booking.id}/cancel", {"reason": "수출 일정"}, follow_redirects=True)
+    flashed = _flash(response.get_data(as_text=True))
+    assert flashed == ["Your request is with the staff. They will tell you what they decide."]
     db.session.refresh(booking)
     assert booking.status == "requested"
+    assert booking.cancel_request_reason == "수출 일정" and booking.cancel_requested_at is not None
     staff_client = make_client()
     login_as("staff", on=staff_client)
     assert staff_client.submit(f"/bookings/{booking.id}/cancel", {"reason": "바이어 사정"}).status_code == 302
@@ -152,7 +157,7 @@ def test_full_round_waitlist_first_company_promoted_on_cancel(client, login_as, 
     again = c1.submit(f"/rounds/{rnd.id}/waitlist", REQ).get_data(as_text=True)
     assert any("already on the waitlist" in f for f in _flash(again))
     login_as(holder_user)
-    assert client.submit(f"/bookings/{booking.id}/cancel").status_code == 302
+    assert client.submit(f"/bookings/{booking.id}/cancel", {"reason": "사정"}).status_code == 302
     promoted = db.session.scalar(select(Booking).where(Booking.status != "cancelled"))
     assert promoted.company_id == first.id and promoted.from_waitlist is True
     entries = {e.company_id: e.status for e in db.session.scalars(select(WaitlistEntry))}

@@ -511,7 +511,7 @@ def test_inactive_interpreter_gets_no_link(client, login_as):
     assert _count(OutboxMail) == 0
 
 
-def test_portal_lists_own_upcoming_assignments_only(client):
+def test_portal_lists_own_upcoming_and_past_assignments_only(client):
     from tests.integration.test_buyers import make_buyer
 
     interpreter = make_interpreter(name="Mine")
@@ -553,8 +553,11 @@ def test_portal_lists_own_upcoming_assignments_only(client):
     assert "https://meet.example.com/abc" in html
     assert "제안기업" in html and "Awaiting your answer" in html and "Accepted" in html
     assert "https://meet.example.com/not-yet" not in html  # only a confirmed consultation shows its link
-    for absent in ("취소기업", "지난기업", "남의기업", "Other", "https://meet.example.com/x"):
+    for absent in ("취소기업", "남의기업", "Other", "https://meet.example.com/x"):
         assert absent not in html, absent
+    # Past assignments are listed apart, after the upcoming ones (issue 13, item 7).
+    past = html.split("Past assignments", 1)
+    assert "지난기업" in past[1] and "지난기업" not in past[0]
     assert response.headers["Cache-Control"] == "no-store"
 
 

@@ -273,7 +273,7 @@ def test_overlap_lost_to_the_database_is_conflict_and_transaction_survives(setup
 
 def test_propose_on_confirmed_or_cancelled_booking_is_conflict(setup):
     s = setup
-    cancel_booking(booking=s["booking"], actor=s["staff"])
+    cancel_booking(booking=s["booking"], actor=s["staff"], reason="Typhoon")
     with pytest.raises(Conflict, match="can no longer be matched"):
         _propose(s)
 
@@ -458,7 +458,7 @@ def test_cancelled_booking_link_is_gone(setup, client):
     s = setup
     _propose(s)
     path = _answer_path(_link(_mails("match_proposed", to=s["buyer"].email)[0], "accept"))
-    cancel_booking(booking=s["booking"], actor=s["staff"])
+    cancel_booking(booking=s["booking"], actor=s["staff"], reason="Typhoon")
 
     response = client.submit(path, {"answer": "accept"})
     assert response.status_code == 410
