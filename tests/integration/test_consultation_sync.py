@@ -18,7 +18,7 @@ from consultroom.bookings.services import cancel_booking, move_booking, request_
 from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.matching.services import clear_match, propose_match, respond, set_meeting_url
-from consultroom.notifications.delivery import _Claimed, build_message
+from consultroom.notifications.delivery import _Due, build_message
 from consultroom.notifications.models import OutboxMail
 from consultroom.rounds.services import cancel_round
 from tests.factories import make_round, make_user
@@ -329,7 +329,7 @@ def test_delivered_mail_carries_the_calendar_part_with_its_method(confirmed):
     mark = _mark()
     cancel_booking(booking=s["booking"], actor=s["staff"], reason="Typhoon")
     row = _mails_after(mark, "consultation_cancelled")[0]
-    claimed = _Claimed(
+    claimed = _Due(
         id=row.id,
         message_id=row.message_id,
         to_addr=row.to_addr,
@@ -338,6 +338,7 @@ def test_delivered_mail_carries_the_calendar_part_with_its_method(confirmed):
         body_html=row.body_html,
         created_at=row.created_at,
         attempts=0,
+        deadline_at=row.deadline_at,
         ics_body=row.ics_body,
         ics_method=row.ics_method,
     )
