@@ -38,6 +38,7 @@ class Leadership:
         self.app = app
         self.lock = lock
         self.leading = False
+        self._said_standby = False
         # Jobs run on the executor's threads; the lock's one connection must not be used by two at once.
         self._guard = threading.Lock()
 
@@ -49,6 +50,10 @@ class Leadership:
         """Call often. Returns what a takeover ran (empty when nothing changed)."""
         with self.app.app_context():
             if not self.is_leader():
+                if self.leading or not self._said_standby:
+                    # Once per change, so an operator (and the process tests) can see who stands by.
+                    log.info("standby: another scheduler holds the lock; jobs not run here")
+                    self._said_standby = True
                 self.leading = False
                 return []
             with self._guard:
