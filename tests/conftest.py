@@ -141,8 +141,8 @@ _INSERT_RE = re.compile(r'\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+(?:"?\w+"?\.)?"?(\w
 class WrittenTables:
     """The tables a test inserted into, seen on the engine (every thread of this process), so the
     clean-up after it empties those and leaves the other forty-odd alone: on PostgreSQL a TRUNCATE of
-    every table cost about a second per test. Writes by other processes are not seen: such tests take
-    the `every_table` fixture."""
+    every table cost about a second per test. Writes by other processes are not seen: the helpers
+    that start such processes call `other_processes_write()` (or the test takes `every_table`)."""
 
     def __init__(self) -> None:
         self.names: set[str] = set()
@@ -169,9 +169,20 @@ def _empty_tables(app: Flask, written: WrittenTables) -> None:
     written.everything = False
 
 
+_WRITTEN: list[WrittenTables] = []  # the session's tracker, for helpers that start processes
+
+
+def other_processes_write() -> None:
+    """Called by helpers that start processes writing to the test database: the clean-up after this
+    test then empties every table, since those writes are not seen on this process's engine."""
+    for written in _WRITTEN:
+        written.everything = True
+
+
 @pytest.fixture(scope="session")
 def _written_tables(app: Flask) -> Iterator[WrittenTables]:
     written = WrittenTables()
+    _WRITTEN.append(written)
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", written)

@@ -16,10 +16,12 @@ from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
 from consultroom.rounds.models import Round
 from consultroom.scheduler.models import JobRun
+from tests.conftest import other_processes_write
 from tests.factories import make_round, make_sme_with_company
 
 
 def _start_scheduler(log_path=None) -> subprocess.Popen:
+    other_processes_write()
     env = {
         **os.environ,
         "DATABASE_URL": db.engine.url.render_as_string(hide_password=False),

@@ -20,6 +20,7 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.notifications.delivery import INTERRUPTED, DeliveryResult, deliver_due
 from consultroom.notifications.models import OutboxMail
+from tests.conftest import other_processes_write
 from tests.smtp import SMTPServer, queue_round_mails, smtp_server_for
 
 BATCH = 6
@@ -50,6 +51,7 @@ def test_delivery_process_killed_mid_batch_leaves_one_mail_in_doubt(app, smtp):
     mails = queue_round_mails(BATCH)
     db.session.commit()
     smtp.hang_on_message = HANG_ON
+    other_processes_write()
     process = subprocess.Popen(
         [sys.executable, "-c", _DELIVER, app.config["SQLALCHEMY_DATABASE_URI"], str(smtp.port)],
         cwd=ROOT,

@@ -11,7 +11,7 @@ import pytest
 from consultroom import ROOT, create_app
 from consultroom.companies.models import Company
 from consultroom.extensions import db
-from tests.conftest import login
+from tests.conftest import login, other_processes_write
 from tests.factories import PASSWORD, make_sme_with_company, make_user
 
 
@@ -122,6 +122,7 @@ def _serve(db_url: str, prefix: str) -> tuple[subprocess.Popen, int]:
         "print(server.port, flush=True)\n"
         "server.serve_forever()\n"
     )
+    other_processes_write()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
