@@ -679,10 +679,8 @@ def measure(app, f: dict, repeat: int) -> tuple[list[Page], float]:
         warm, page.queries, page.status = hit(page)
         if warm > 1000 * SLOW_WARMUP_S:
             page.samples.append(warm)  # seconds per request: warm-up effects are noise, and time is short
-            continue
-        for _ in range(repeat):
-            ms, _q, _s = hit(page)
-            page.samples.append(ms)
+        else:
+            page.samples += [hit(page)[0] for _ in range(repeat)]
         print(
             f"  {page.label:38} {statistics.median(page.samples):9.1f} ms {page.queries:4} q  [{page.status}]",
             file=sys.stderr,
