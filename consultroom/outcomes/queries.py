@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Date, Select, and_, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.sql.expression import FunctionElement
 
 from consultroom.bookings.models import Booking, BookingStatus
 from consultroom.extensions import db
 from consultroom.outcomes.models import OPEN_STAGES, ConsultationLog, ExchangeRate, Outcome, OutcomeChange
-from consultroom.outcomes.services import last_milestone
+from consultroom.outcomes.services import FOLLOWUP_MONTHS, last_milestone
 from consultroom.timeutil import seoul_date
 
 LOG_GRACE = timedelta(days=1)
@@ -68,6 +71,38 @@ def missing_logs(now: datetime) -> list[Booking]:
     )
 
 
+class SeoulDayPlusMonths(FunctionElement):
+    """The Asia/Seoul date of a UTC timestamp, `months` later, clamped to the month's end like
+    services.add_months (0 months: the date itself), so the overdue rule can filter and page in SQL."""
+
+    type = Date()
+    inherit_cache = True
+
+    def __init__(self, moment, months: int):
+        self.months = months
+        super().__init__(moment)
+
+
+@compiles(SeoulDayPlusMonths, "postgresql")
+def _pg_seoul_day_plus_months(element, compiler, **kw):
+    day = f"({compiler.process(element.clauses, **kw)} AT TIME ZONE 'Asia/Seoul')::date"
+    # date + interval 'n months' keeps the day or takes the month's last one, as add_months does.
+    return f"({day} + interval '{int(element.months)} months')::date" if element.months else day
+
+
+@compiles(SeoulDayPlusMonths, "sqlite")
+def _sqlite_seoul_day_plus_months(element, compiler, **kw):
+    # Seoul has kept UTC+9 without daylight saving since 1988. SQLite's '+n months' rolls 31 Jan over
+    # into March, so take the earlier of that and the target month's last day.
+    moment, n = compiler.process(element.clauses, **kw), int(element.months)
+    if not n:
+        return f"date({moment}, '+9 hours')"
+    return (
+        f"min(date({moment}, '+9 hours', '+{n} months'), "
+        f"date({moment}, '+9 hours', 'start of month', '+{n + 1} months', '-1 day'))"
+    )
+
+
 @dataclass(frozen=True)
 class Overdue:
     outcome: Outcome
@@ -76,30 +111,40 @@ class Overdue:
     last_update_on: date
 
 
-def overdue_followups(now: datetime) -> list[Overdue]:
-    """Open outcomes not updated since the latest 1/3/6-month follow-up date that has come."""
+OVERDUE_PER_PAGE = 50
+
+
+def overdue_followups(
+    now: datetime, *, page: int = 1, per_page: int = OVERDUE_PER_PAGE
+) -> tuple[list[Overdue], Pagination]:
+    """Open outcomes not updated since the latest 1/3/6-month follow-up date that has come, a page at
+    a time: overdue means some follow-up date has come and the last update is older than it."""
     today = seoul_date(now)
-    # No milestone before a month has passed; a month is at least 28 days.
-    rows = db.session.scalars(
+    updated_on = SeoulDayPlusMonths(Outcome.last_update_at, 0)
+    due_dates = [SeoulDayPlusMonths(Booking.starts_at, m) for m in FOLLOWUP_MONTHS]
+    stmt = (
         select(Outcome)
         .join(Outcome.booking)
         .options(
             joinedload(Outcome.booking).joinedload(Booking.company),
             joinedload(Outcome.booking).joinedload(Booking.buyer),
         )
+        # No milestone before a month has passed; a month is at least 28 days (lets an index narrow it).
         .where(Outcome.stage.in_(OPEN_STAGES), Booking.starts_at <= now - timedelta(days=28))
+        .where(or_(*(and_(due <= today, updated_on < due) for due in due_dates)))
         .order_by(Booking.starts_at, Outcome.id)
-    ).unique()
-    result = []
-    for outcome in rows:
+    )
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    rows = []
+    for outcome in pagination.items:
         milestone = last_milestone(seoul_date(outcome.booking.starts_at), today)
-        if milestone is None:
+        if milestone is None:  # cannot happen: the filter holds only once a follow-up date has come
             continue
         months, due_on = milestone
-        updated = seoul_date(outcome.last_update_at)
-        if updated < due_on:
-            result.append(Overdue(outcome=outcome, months=months, due_on=due_on, last_update_on=updated))
-    return result
+        rows.append(
+            Overdue(outcome=outcome, months=months, due_on=due_on, last_update_on=seoul_date(outcome.last_update_at))
+        )
+    return rows, pagination
 
 
 def rates_query(currency: str | None) -> Select:

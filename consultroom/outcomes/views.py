@@ -232,7 +232,9 @@ def missing_logs():
 @login_required
 def overdue():
     authorize(policies.can_review_outcomes(current_user))
-    return render_template("outcomes/overdue.html", rows=queries.overdue_followups(utcnow()), stage_labels=STAGE_LABELS)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows, pagination = queries.overdue_followups(utcnow(), page=page)
+    return render_template("outcomes/overdue.html", rows=rows, pagination=pagination, stage_labels=STAGE_LABELS)
 
 
 # --- exchange rates (admins) ---------------------------------------------------------------------
