@@ -19,6 +19,7 @@ the marking transaction starts with BEGIN IMMEDIATE (consultroom.sqlite).
 
 from __future__ import annotations
 
+import email.policy
 import secrets
 import smtplib
 import ssl
@@ -290,8 +291,14 @@ def _reschedule(row: _Due, claim_token: str | None, now: datetime, error: str) -
 # --- SMTP --------------------------------------------------------------------------------------
 
 
+# Headers fold only at RFC 5322's hard limit: the email package's folder splits a long non-ASCII
+# subject into encoded words at a space and drops that space (decoders ignore whitespace between
+# encoded words), so "상담 시간 변경" arrived as "상담 시간변경".
+_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def build_message(row: _Due, sender: str) -> EmailMessage:
-    msg = EmailMessage()
+    msg = EmailMessage(policy=_POLICY)
     msg["From"] = sender
     msg["To"] = row.to_addr
     msg["Subject"] = row.subject  # the email package encodes non-ASCII (Korean) per RFC 2047

@@ -122,7 +122,8 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     assert rows.nth(0).get_attribute("data-buyer-id") == str(buyer_id)
     assert rows.nth(1).get_attribute("data-buyer-id") == str(w["other_buyer"].id)
     top = rows.nth(0)
-    reasons = [li.inner_text().strip() for li in top.locator("td").nth(3).locator("li").all()]
+    # Columns: #, buyer, product fit, score, the buyer's time, why, match.
+    reasons = [li.inner_text().strip() for li in top.locator("td").nth(5).locator("li").all()]
     assert reasons == [
         "HS 330499 matches exactly (+40)",
         "Target country: United States (+20)",
@@ -130,8 +131,8 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
         "Buyer's hours 19:00–23:00 America/New_York cover the slot (+15)",
         "First meeting with this company (+10)",
     ]
-    assert top.locator("td").nth(2).inner_text().strip() == "95"
-    assert int(rows.nth(1).locator("td").nth(2).inner_text()) < 95
+    assert top.locator("td").nth(3).inner_text().strip() == "95"
+    assert int(rows.nth(1).locator("td").nth(3).inner_text()) < 95
 
     # Only the English interpreters free at that time are offered; staff choose the second one.
     choice = top.get_by_label("Interpreter")
