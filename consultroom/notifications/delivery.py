@@ -25,7 +25,7 @@ import smtplib
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -78,6 +78,10 @@ class _Due:
     deadline_at: datetime | None
     ics_body: str | None = None
     ics_method: str | None = None
+
+    @classmethod
+    def of(cls, mail: OutboxMail) -> _Due:
+        return cls(**{f.name: getattr(mail, f.name) for f in fields(cls)})
 
 
 class _BatchError(Exception):
@@ -191,22 +195,7 @@ def _select_due(now: datetime, limit: int) -> list[_Due]:
         .limit(limit)
         .execution_options(populate_existing=True)
     ).all()
-    rows = [
-        _Due(
-            id=m.id,
-            message_id=m.message_id,
-            to_addr=m.to_addr,
-            subject=m.subject,
-            body_text=m.body_text,
-            body_html=m.body_html,
-            created_at=m.created_at,
-            attempts=m.attempts,
-            deadline_at=m.deadline_at,
-            ics_body=m.ics_body,
-            ics_method=m.ics_method,
-        )
-        for m in mails
-    ]
+    rows = [_Due.of(m) for m in mails]
     db.session.commit()
     return rows
 

@@ -329,19 +329,7 @@ def test_delivered_mail_carries_the_calendar_part_with_its_method(confirmed):
     mark = _mark()
     cancel_booking(booking=s["booking"], actor=s["staff"], reason="Typhoon")
     row = _mails_after(mark, "consultation_cancelled")[0]
-    claimed = _Due(
-        id=row.id,
-        message_id=row.message_id,
-        to_addr=row.to_addr,
-        subject=row.subject,
-        body_text=row.body_text,
-        body_html=row.body_html,
-        created_at=row.created_at,
-        attempts=0,
-        deadline_at=row.deadline_at,
-        ics_body=row.ics_body,
-        ics_method=row.ics_method,
-    )
+    claimed = _Due.of(db.session.get(OutboxMail, row.id))
 
     parsed = email.message_from_bytes(build_message(claimed, "Consultroom <no-reply@consultroom.local>").as_bytes())
 
