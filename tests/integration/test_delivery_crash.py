@@ -60,7 +60,7 @@ def test_delivery_process_killed_mid_batch_leaves_one_mail_in_doubt(app, smtp):
         stderr=subprocess.PIPE,
     )
     try:
-        assert smtp.hanging.wait(timeout=60), process.stderr.read() if process.poll() is not None else "no third mail"
+        assert smtp.hanging.wait(timeout=240), process.stderr.read() if process.poll() is not None else "no third mail"
     finally:
         process.kill()
         process.wait(timeout=30)

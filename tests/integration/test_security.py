@@ -138,7 +138,7 @@ def _serve(db_url: str, prefix: str) -> tuple[subprocess.Popen, int]:
 def _post_login(port: int, email: str) -> int:
     data = urlencode({"email": email, "password": "wrong-guess-x"}).encode()
     try:
-        with urlopen(Request(f"http://127.0.0.1:{port}/login", data=data), timeout=10) as resp:
+        with urlopen(Request(f"http://127.0.0.1:{port}/login", data=data), timeout=60) as resp:
             return resp.status
     except HTTPError as exc:
         return exc.code
