@@ -430,10 +430,11 @@ def fixtures(conn) -> dict:
         f"SELECT id, buyer_id, interpreter_id FROM bookings WHERE round_id = {open_round} "
         "AND status = 'matched' LIMIT 1"
     )
-    free_slot = one(
-        f"SELECT s.id FROM slots s WHERE s.round_id = {open_round} AND NOT EXISTS "
-        "(SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status <> 'cancelled') ORDER BY s.id LIMIT 1"
-    )[0]
+    free_slot, free_at = one(
+        f"SELECT s.id, extract(epoch FROM s.starts_at)::bigint FROM slots s WHERE s.round_id = {open_round} "
+        "AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status <> 'cancelled') "
+        "ORDER BY s.id LIMIT 1"
+    )
     unanswered = one(
         "SELECT v.id FROM survey_invitations v WHERE v.expires_at > now() AND NOT EXISTS "
         "(SELECT 1 FROM survey_responses r WHERE r.invitation_id = v.id) ORDER BY v.invited_at DESC LIMIT 1"
@@ -449,6 +450,7 @@ def fixtures(conn) -> dict:
         "requested": requested[0] if requested else None,
         "matched": matched,
         "free_slot": free_slot,
+        "free_at": free_at,
         "unanswered": unanswered[0] if unanswered else None,
         "buyer": 1,
         "interpreter": 1,
@@ -481,8 +483,12 @@ def pages(app, f: dict) -> list[Page]:
         Page("rounds (SME)", "sme", "/rounds", "list"),
         Page("open round (SME)", "sme", f"/rounds/{o}", "object"),
         Page("book a slot", "sme", f"/rounds/{o}/slots/{f['free_slot']}/book", "form"),
+        Page("book a time", "sme", f"/rounds/{o}/times/{f['free_at']}/book", "form"),
         Page("join waitlist", "sme", f"/rounds/{o}/waitlist", "form"),
         Page("my bookings", "sme", "/bookings", "list"),
+        Page("booking (SME)", "sme", f"/bookings/{f['own_booking']}", "object"),
+        Page("cancel booking (SME)", "sme", f"/bookings/{f['own_booking']}/cancel", "form"),
+        Page("calendar feed page", "sme", "/calendar", "form"),
         Page("booking .ics", "sme", f"/bookings/{f['own_booking']}.ics", "object"),
         Page("consultation (SME)", "sme", f"/consultations/{p}", "object"),
         Page("new contract", "sme", f"/consultations/{p}/contracts/new", "form"),
@@ -491,12 +497,19 @@ def pages(app, f: dict) -> list[Page]:
         Page("my data .xlsx", "sme", "/my-data/export.xlsx", "export"),
         Page("companies", "staff", "/companies", "list"),
         Page("company (staff)", "staff", f"/companies/{c}", "object"),
-        Page("audit log", "staff", "/admin/audit", "list"),
+        Page("audit log", "staff", "/staff/audit", "list"),
         Page("rounds (staff)", "staff", "/staff/rounds", "list"),
         Page("new round", "staff", "/staff/rounds/new", "form"),
         Page("edit round", "staff", f"/staff/rounds/{o}/edit", "object"),
         Page("round grid, open round", "staff", f"/staff/rounds/{o}", "object"),
         Page("round grid, past round", "staff", f"/staff/rounds/{r}", "object"),
+        Page(
+            "round grid, open round, free at one time",
+            "staff",
+            f"/staff/rounds/{o}?status=free&at={f['free_at']}",
+            "object",
+        ),
+        Page("slot (staff)", "staff", f"/staff/slots/{f['free_slot']}", "object"),
         Page("closed dates", "staff", "/staff/closed-dates", "list"),
         Page("jobs", "staff", "/staff/jobs", "list"),
         Page("buyers", "staff", "/staff/buyers", "list"),
@@ -531,6 +544,7 @@ def pages(app, f: dict) -> list[Page]:
         Page("subject export .json", "staff", f"/staff/privacy/subjects/buyer/{f['buyer']}/export.json", "export"),
         Page("users", "admin", "/admin/users", "list"),
         Page("outbox", "admin", "/admin/outbox", "list"),
+        Page("retry failed mails", "admin", "/admin/outbox/retry-failed", "form"),
         Page("round settings", "admin", "/staff/settings/rounds", "form"),
         Page("match weights", "admin", "/staff/matching/settings", "form"),
         Page("exchange rates", "admin", "/admin/rates", "list"),
@@ -548,6 +562,7 @@ def pages(app, f: dict) -> list[Page]:
     ]
     if f["requested"]:
         out.append(Page("recommendations", "staff", f"/staff/matching/bookings/{f['requested']}", "object"))
+        out.append(Page("move a booking", "staff", f"/staff/bookings/{f['requested']}/move", "object"))
         out.append(
             Page("recommendations (API)", "api-staff", f"/api/v1/bookings/{f['requested']}/recommendations", "object")
         )
@@ -611,6 +626,9 @@ NOT_MEASURED = {
     "api.get_proposal": "needs a whole-round proposal (the matcher's run, not a page)",
     "interpreter_portal.me": "the data set's interpreters work by signed link",
     "retention.request_detail": "the data set has no erasure request",
+    "bookings.calendar_feed": "the data set has no calendar feed",
+    "admin.audit_moved": "a permanent redirect to the audit log",
+    "interpreter_portal.portal_log": "the data set's interpreters work by signed link",
 }
 
 

@@ -55,3 +55,16 @@ def group_by_time(slots: list[Slot]) -> list[tuple[datetime, list[Slot]]]:
     for s in slots:
         rows.setdefault(s.starts_at, []).append(s)
     return list(rows.items())
+
+
+def on_waitlist(round_id: int, company_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(WaitlistEntry.id).where(
+                WaitlistEntry.round_id == round_id,
+                WaitlistEntry.company_id == company_id,
+                WaitlistEntry.status == "waiting",
+            )
+        )
+        is not None
+    )
