@@ -51,6 +51,19 @@ class TimeRow:
         return sum(self.counts.values())
 
 
+BOOKED = ("requested", "matched", "confirmed", "held", "no_show")
+
+
+def matching(row: TimeRow, state: str | None) -> int:
+    """Cells of a time that a state filter shows, from the counts (cancel requests are not counted
+    apart; they are few, so they count as none here)."""
+    if state is None:
+        return row.total
+    if state == "booked":
+        return sum(row.counts[s] for s in BOOKED)
+    return row.counts[state]
+
+
 @dataclass(frozen=True)
 class Cell:
     slot_id: int
@@ -86,13 +99,20 @@ def time_rows(rnd: Round, now: datetime) -> list[TimeRow]:
     return list(rows.values())
 
 
-def staff_grid(rnd: Round, *, now: datetime, state: str | None = None, at: datetime | None = None) -> StaffGrid:
+def staff_grid(
+    rnd: Round,
+    *,
+    now: datetime,
+    state: str | None = None,
+    at: datetime | None = None,
+    times: list[TimeRow] | None = None,
+) -> StaffGrid:
     """The staff grid: counts per time and state for the whole round, and the cells that pass the filter.
 
     Two queries: the aggregate, then the filtered cells with their booking's status and company
     name joined in (no per-cell loading, no forms: the actions live on the slot's and the booking's pages).
     """
-    times = time_rows(rnd, now)
+    times = time_rows(rnd, now) if times is None else times
     counts: Counter = Counter()
     for row in times:
         counts.update(row.counts)

@@ -36,6 +36,7 @@ from consultroom.timeutil import SEOUL
 
 bp = Blueprint("staff_rounds", __name__, url_prefix="/staff")
 CANCELLABLE = ("draft", "open", "closed")
+GRID_PAGE = 400  # cells shown at once when no filter is chosen; a bigger round is shown one time at a time
 
 
 def _staff() -> None:
@@ -155,13 +156,25 @@ def grid(round_id: int):
     if state not in round_grid.FILTERS:
         state = None
     at = _epoch(request.args.get("at"))
-    view = round_grid.staff_grid(rnd, now=now, state=state, at=at)
+    times = round_grid.time_rows(rnd, now)
+    shown = [t for t in times if round_grid.matching(t, state)]
+    paged = at is None and sum(round_grid.matching(t, state) for t in shown) > GRID_PAGE
+    if paged:
+        at = shown[0].starts_at  # a big round opens on its first time; the others are a link away
+    view = round_grid.staff_grid(rnd, now=now, state=state, at=at, times=times)
+    # One format per kind of link, filled per cell: url_for and gettext for each of 2,000 cells
+    # took most of the page's time.
+    placeholder = 2**31 - 1
     return render_template(
         "staff/grid.html",
         rnd=rnd,
         view=view,
         state=state,
         at=at,
+        paged=paged,
+        booking_href=url_for("matching.booking", booking_id=placeholder).replace(str(placeholder), "%d"),
+        slot_href=url_for("staff_rounds.slot", slot_id=placeholder).replace(str(placeholder), "%d"),
+        booth_label=_("Booth %(n)s"),
         filters=round_grid.FILTERS,
         now=now,
         waiting=round_grid.waiting_list(rnd),
