@@ -57,7 +57,6 @@ USERS = {
 MIN_ENDPOINTS = {"anon": 5, "sme": 11, "staff": 31, "admin": 43}
 
 
-
 def _report(name: str, crawl: Crawl) -> str:
     write_report(name, crawl.results, {"skipped": crawl.skipped, "timings": crawl.timings})
     print(f"\n[{name}] {len(crawl.results)} pages, endpoints: {', '.join(crawl.endpoints)}")
