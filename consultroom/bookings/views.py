@@ -14,7 +14,7 @@ from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.notifications.services import external_url
 from consultroom.rounds import grid as round_grid
 from consultroom.rounds.models import Round, Slot
@@ -302,6 +302,8 @@ def calendar_new():
 @login_required
 def calendar_off():
     authorize(calendar.can_have_feed(current_user))
+    if not confirmed():
+        return redirect(url_for("bookings.calendar_page"))
     calendar.revoke_feeds(user=current_user, actor=current_user)
     db.session.commit()
     flash(_("Your calendar feed is turned off; its address no longer works."), "info")
