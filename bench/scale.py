@@ -2,6 +2,7 @@
 
     python bench/scale.py                          # 2,000 consultations
     python bench/scale.py --sizes 2000,200000      # both sizes, with the targets of issue 16
+    python bench/scale.py --only 'round|slot'      # only the pages whose label matches
 
 For each size: a fresh PostgreSQL database (bench_scale_<size>) migrated with the real migrations,
 then 10,000 SMEs (users and companies with HS codes, countries, languages), 20,000 buyers, 300
@@ -657,7 +658,7 @@ def api_token(client, email: str) -> str:
     return response.get_json()["token"]
 
 
-def measure(app, f: dict, repeat: int) -> tuple[list[Page], float]:
+def measure(app, f: dict, repeat: int, only: str | None = None) -> tuple[list[Page], float]:
     from sqlalchemy import event
 
     from consultroom.extensions import db
@@ -695,6 +696,8 @@ def measure(app, f: dict, repeat: int) -> tuple[list[Page], float]:
     missing = unmeasured(app, todo)
     if missing:
         raise SystemExit(f"GET endpoints neither measured nor listed in NOT_MEASURED: {missing}")
+    if only:
+        todo = [health, *(p for p in todo[1:] if re.search(only, p.label))]
     for page in todo:
         warm, page.queries, page.status = hit(page)
         if warm > 1000 * SLOW_WARMUP_S:
@@ -733,7 +736,7 @@ def run_size(args, size: int) -> dict:
         fx = fixtures(conn)
     vacuum_s = time.perf_counter() - t1
     print(f"[{size}] generated in {gen_s:.1f} s (VACUUM ANALYZE {vacuum_s:.1f} s): {counts}", file=sys.stderr)
-    measured, health_ms = measure(app, fx, args.repeat)
+    measured, health_ms = measure(app, fx, args.repeat, args.only)
     with app.app_context():
         from consultroom.extensions import db
 
@@ -813,6 +816,7 @@ def main() -> None:
     ap.add_argument("--db-prefix", default="bench_scale", help="databases are <prefix>_<size>, dropped and remade")
     ap.add_argument("--save", type=Path, help="also keep the measurements in this file (pickle)")
     ap.add_argument("--load", type=Path, help="print the table of measurements kept by --save, measuring nothing")
+    ap.add_argument("--only", help="measure only the pages whose label matches this regular expression (and /healthz)")
     args = ap.parse_args()
     if args.load:
         runs = pickle.loads(args.load.read_bytes())  # noqa: S301 - a file this script wrote
