@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -48,13 +46,6 @@ def company_waitlist(company_id: int) -> list[WaitlistEntry]:
             .order_by(WaitlistEntry.created_at)
         )
     )
-
-
-def group_by_time(slots: list[Slot]) -> list[tuple[datetime, list[Slot]]]:
-    rows: dict[datetime, list[Slot]] = {}
-    for s in slots:
-        rows.setdefault(s.starts_at, []).append(s)
-    return list(rows.items())
 
 
 def on_waitlist(round_id: int, company_id: int) -> bool:
