@@ -2,6 +2,7 @@
 
     python bench/scale.py                          # 2,000 consultations
     python bench/scale.py --sizes 2000,200000      # both sizes, with the targets of issue 16
+    python bench/scale.py --only 'round|slot'      # only the pages whose label matches
 
 For each size: a fresh PostgreSQL database (bench_scale_<size>) migrated with the real migrations,
 then 10,000 SMEs (users and companies with HS codes, countries, languages), 20,000 buyers, 300
@@ -430,10 +431,11 @@ def fixtures(conn) -> dict:
         f"SELECT id, buyer_id, interpreter_id FROM bookings WHERE round_id = {open_round} "
         "AND status = 'matched' LIMIT 1"
     )
-    free_slot = one(
-        f"SELECT s.id FROM slots s WHERE s.round_id = {open_round} AND NOT EXISTS "
-        "(SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status <> 'cancelled') ORDER BY s.id LIMIT 1"
-    )[0]
+    free_slot, free_at = one(
+        f"SELECT s.id, extract(epoch FROM s.starts_at)::bigint FROM slots s WHERE s.round_id = {open_round} "
+        "AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status <> 'cancelled') "
+        "ORDER BY s.id LIMIT 1"
+    )
     unanswered = one(
         "SELECT v.id FROM survey_invitations v WHERE v.expires_at > now() AND NOT EXISTS "
         "(SELECT 1 FROM survey_responses r WHERE r.invitation_id = v.id) ORDER BY v.invited_at DESC LIMIT 1"
@@ -449,6 +451,7 @@ def fixtures(conn) -> dict:
         "requested": requested[0] if requested else None,
         "matched": matched,
         "free_slot": free_slot,
+        "free_at": free_at,
         "unanswered": unanswered[0] if unanswered else None,
         "buyer": 1,
         "interpreter": 1,
@@ -481,8 +484,12 @@ def pages(app, f: dict) -> list[Page]:
         Page("rounds (SME)", "sme", "/rounds", "list"),
         Page("open round (SME)", "sme", f"/rounds/{o}", "object"),
         Page("book a slot", "sme", f"/rounds/{o}/slots/{f['free_slot']}/book", "form"),
+        Page("book a time", "sme", f"/rounds/{o}/times/{f['free_at']}/book", "form"),
         Page("join waitlist", "sme", f"/rounds/{o}/waitlist", "form"),
         Page("my bookings", "sme", "/bookings", "list"),
+        Page("booking (SME)", "sme", f"/bookings/{f['own_booking']}", "object"),
+        Page("cancel booking (SME)", "sme", f"/bookings/{f['own_booking']}/cancel", "form"),
+        Page("calendar feed page", "sme", "/calendar", "form"),
         Page("booking .ics", "sme", f"/bookings/{f['own_booking']}.ics", "object"),
         Page("consultation (SME)", "sme", f"/consultations/{p}", "object"),
         Page("new contract", "sme", f"/consultations/{p}/contracts/new", "form"),
@@ -491,12 +498,19 @@ def pages(app, f: dict) -> list[Page]:
         Page("my data .xlsx", "sme", "/my-data/export.xlsx", "export"),
         Page("companies", "staff", "/companies", "list"),
         Page("company (staff)", "staff", f"/companies/{c}", "object"),
-        Page("audit log", "staff", "/admin/audit", "list"),
+        Page("audit log", "staff", "/staff/audit", "list"),
         Page("rounds (staff)", "staff", "/staff/rounds", "list"),
         Page("new round", "staff", "/staff/rounds/new", "form"),
         Page("edit round", "staff", f"/staff/rounds/{o}/edit", "object"),
         Page("round grid, open round", "staff", f"/staff/rounds/{o}", "object"),
         Page("round grid, past round", "staff", f"/staff/rounds/{r}", "object"),
+        Page(
+            "round grid, open round, free at one time",
+            "staff",
+            f"/staff/rounds/{o}?status=free&at={f['free_at']}",
+            "object",
+        ),
+        Page("slot (staff)", "staff", f"/staff/slots/{f['free_slot']}", "object"),
         Page("closed dates", "staff", "/staff/closed-dates", "list"),
         Page("jobs", "staff", "/staff/jobs", "list"),
         Page("buyers", "staff", "/staff/buyers", "list"),
@@ -531,6 +545,7 @@ def pages(app, f: dict) -> list[Page]:
         Page("subject export .json", "staff", f"/staff/privacy/subjects/buyer/{f['buyer']}/export.json", "export"),
         Page("users", "admin", "/admin/users", "list"),
         Page("outbox", "admin", "/admin/outbox", "list"),
+        Page("retry failed mails", "admin", "/admin/outbox/retry-failed", "form"),
         Page("round settings", "admin", "/staff/settings/rounds", "form"),
         Page("match weights", "admin", "/staff/matching/settings", "form"),
         Page("exchange rates", "admin", "/admin/rates", "list"),
@@ -548,6 +563,7 @@ def pages(app, f: dict) -> list[Page]:
     ]
     if f["requested"]:
         out.append(Page("recommendations", "staff", f"/staff/matching/bookings/{f['requested']}", "object"))
+        out.append(Page("move a booking", "staff", f"/staff/bookings/{f['requested']}/move", "object"))
         out.append(
             Page("recommendations (API)", "api-staff", f"/api/v1/bookings/{f['requested']}/recommendations", "object")
         )
@@ -611,6 +627,9 @@ NOT_MEASURED = {
     "api.get_proposal": "needs a whole-round proposal (the matcher's run, not a page)",
     "interpreter_portal.me": "the data set's interpreters work by signed link",
     "retention.request_detail": "the data set has no erasure request",
+    "bookings.calendar_feed": "the data set has no calendar feed",
+    "admin.audit_moved": "a permanent redirect to the audit log",
+    "interpreter_portal.portal_log": "the data set's interpreters work by signed link",
 }
 
 
@@ -639,7 +658,7 @@ def api_token(client, email: str) -> str:
     return response.get_json()["token"]
 
 
-def measure(app, f: dict, repeat: int) -> tuple[list[Page], float]:
+def measure(app, f: dict, repeat: int, only: str | None = None) -> tuple[list[Page], float]:
     from sqlalchemy import event
 
     from consultroom.extensions import db
@@ -677,6 +696,8 @@ def measure(app, f: dict, repeat: int) -> tuple[list[Page], float]:
     missing = unmeasured(app, todo)
     if missing:
         raise SystemExit(f"GET endpoints neither measured nor listed in NOT_MEASURED: {missing}")
+    if only:
+        todo = [health, *(p for p in todo[1:] if re.search(only, p.label))]
     for page in todo:
         warm, page.queries, page.status = hit(page)
         if warm > 1000 * SLOW_WARMUP_S:
@@ -715,7 +736,7 @@ def run_size(args, size: int) -> dict:
         fx = fixtures(conn)
     vacuum_s = time.perf_counter() - t1
     print(f"[{size}] generated in {gen_s:.1f} s (VACUUM ANALYZE {vacuum_s:.1f} s): {counts}", file=sys.stderr)
-    measured, health_ms = measure(app, fx, args.repeat)
+    measured, health_ms = measure(app, fx, args.repeat, args.only)
     with app.app_context():
         from consultroom.extensions import db
 
@@ -795,6 +816,7 @@ def main() -> None:
     ap.add_argument("--db-prefix", default="bench_scale", help="databases are <prefix>_<size>, dropped and remade")
     ap.add_argument("--save", type=Path, help="also keep the measurements in this file (pickle)")
     ap.add_argument("--load", type=Path, help="print the table of measurements kept by --save, measuring nothing")
+    ap.add_argument("--only", help="measure only the pages whose label matches this regular expression (and /healthz)")
     args = ap.parse_args()
     if args.load:
         runs = pickle.loads(args.load.read_bytes())  # noqa: S301 - a file this script wrote

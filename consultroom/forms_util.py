@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import flash
+from flask import flash, request
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from consultroom.errors import DomainError
@@ -37,3 +38,12 @@ def small_int(raw: str | None, max_digits: int = 9) -> int | None:
     if raw.isascii() and raw.isdecimal() and len(raw) <= max_digits:
         return int(raw)
     return None
+
+
+def confirmed() -> bool:
+    """Whether a destructive or mass action was confirmed (the `confirm` box of
+    templates/_macros/confirm.html); if not, says so in a flash and the caller does nothing."""
+    if request.form.get("confirm") == "1":
+        return True
+    flash(_("Nothing was done: tick the box to confirm, after reading what will happen."), "danger")
+    return False

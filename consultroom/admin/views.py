@@ -12,7 +12,7 @@ from consultroom.accounts.models import User
 from consultroom.accounts.policies import can_manage_users
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.privacy import access_log
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -58,6 +58,8 @@ def users():
 def set_active(user_id: int):
     authorize(can_manage_users(current_user))
     user = get_or_404(db.session, User, user_id)
+    if request.form.get("active") != "1" and not confirmed():
+        return redirect(url_for("admin.users"))
     try:
         account_services.set_user_active(user=user, active=request.form.get("active") == "1", actor=current_user)
     except DomainError as exc:
@@ -74,6 +76,8 @@ def set_active(user_id: int):
 def sign_out_everywhere(user_id: int):
     authorize(can_manage_users(current_user))
     user = get_or_404(db.session, User, user_id)
+    if not confirmed():
+        return redirect(url_for("admin.users"))
     ended = account_services.sign_out_everywhere(user=user, actor=current_user)
     db.session.commit()
     flash(

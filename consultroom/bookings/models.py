@@ -85,6 +85,15 @@ class Booking(db.Model):
         CheckConstraint("ics_sequence >= 0", name="ics_sequence_nonnegative"),
         Index("ix_bookings_company_starts", "company_id", "starts_at"),
         Index("ix_bookings_round_status", "round_id", "status"),
+        # The round pages join a round's slots to their active bookings by an index-only scan.
+        Index(
+            "ix_bookings_round_slot_active",
+            "round_id",
+            "slot_id",
+            postgresql_include=["id", "status", "company_id", "cancel_requested_at"],
+            postgresql_where=text(ACTIVE),
+            sqlite_where=text(ACTIVE),
+        ),
         Index("ix_bookings_starts_status", "starts_at", "status"),
     )
 

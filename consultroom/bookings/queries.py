@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -50,8 +48,14 @@ def company_waitlist(company_id: int) -> list[WaitlistEntry]:
     )
 
 
-def group_by_time(slots: list[Slot]) -> list[tuple[datetime, list[Slot]]]:
-    rows: dict[datetime, list[Slot]] = {}
-    for s in slots:
-        rows.setdefault(s.starts_at, []).append(s)
-    return list(rows.items())
+def on_waitlist(round_id: int, company_id: int) -> bool:
+    return (
+        db.session.scalar(
+            select(WaitlistEntry.id).where(
+                WaitlistEntry.round_id == round_id,
+                WaitlistEntry.company_id == company_id,
+                WaitlistEntry.status == "waiting",
+            )
+        )
+        is not None
+    )

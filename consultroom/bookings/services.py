@@ -111,12 +111,17 @@ def _check_bookable(*, rnd: Round, slot: Slot, actor: User | None, now: datetime
         raise Conflict(_("This slot has already begun."))
 
 
+class SlotTaken(Conflict):
+    """The slot has an active booking (found first, or by the unique index in a race): another free
+    booth at the same time may still do, which is how `book_at_time` picks one."""
+
+
 def _conflict_for(exc: IntegrityError) -> Conflict | None:
     """Map a violated constraint to the message the user should read; None for a seq collision."""
     orig = exc.orig
     name = getattr(getattr(orig, "diag", None), "constraint_name", None) or str(orig)
     if "uq_bookings_slot_active" in name or "bookings.slot_id" in name:
-        return Conflict(_("Someone else has just booked this slot. Please choose another one."))
+        return SlotTaken(_("Someone else has just booked this slot. Please choose another one."))
     if "ex_bookings_company_overlap" in name:
         return Conflict(_("Your company already has a booking at this time."))
     if "uq_bookings_company_round_seq_active" in name or "bookings.round_id, bookings.company_id, bookings.seq" in name:
@@ -148,7 +153,7 @@ def book_slot(
     # The usual refusals, asked first for a clear answer. The constraints below decide a race.
     taken = db.session.scalar(select(Booking.id).where(Booking.slot_id == slot.id, ACTIVE))
     if taken is not None:
-        raise Conflict(_("Someone else has just booked this slot. Please choose another one."))
+        raise SlotTaken(_("Someone else has just booked this slot. Please choose another one."))
     overlap = db.session.scalar(
         select(Booking.id).where(
             Booking.company_id == company.id, ACTIVE, Booking.starts_at < slot.ends_at, Booking.ends_at > slot.starts_at
@@ -198,6 +203,40 @@ def book_slot(
 
         booking_received(booking)
     return booking
+
+
+def book_at_time(
+    *,
+    company: Company,
+    rnd: Round,
+    starts_at: datetime,
+    request: Mapping[str, Any] | BookingRequest | None,
+    actor: User | None,
+    now: datetime | None = None,
+) -> Booking:
+    """Book any free booth at a start time: SMEs choose a time, the system picks the booth.
+
+    The lowest free booth first (deterministic). A race for it is decided by the same unique index
+    as `book_slot`; the loser tries the next free booth, each attempt in its own savepoint, so two
+    companies asking for the same time at once get two booths (or one gets "full"), never one slot.
+    """
+    from consultroom.rounds.grid import free_slots_at
+
+    now = now or utcnow()
+    _acting_for(actor, company)
+    tried: set[int] = set()
+    for _attempt in range(3):
+        candidates = [s for s in free_slots_at(rnd, at=starts_at, now=now, limit=len(tried) + 5) if s.id not in tried]
+        for slot in candidates:
+            tried.add(slot.id)
+            try:
+                with db.session.begin_nested():
+                    return book_slot(company=company, slot=slot, request=request, actor=actor, now=now)
+            except SlotTaken:
+                continue
+        if not candidates:
+            break
+    raise Conflict(_("No booth is free at this time any more. Please choose another time."))
 
 
 def booking_snapshot(b: Booking) -> dict[str, Any]:
@@ -477,3 +516,24 @@ def expire_waitlist(*, rnd: Round) -> int:
     for e in entries:
         e.status = "expired"
     return len(entries)
+
+
+def round_cancellation_reach(rnd: Round) -> tuple[int, int]:
+    """(active bookings, mails) that cancelling the round would cancel and send, counted in one query
+    for the confirmation: each booking's buyer and interpreter if any, and its company's active users."""
+    users = (
+        select(User.company_id, func.count().label("n"))
+        .where(User.active.is_(True), User.company_id.is_not(None))
+        .where(User.company_id.in_(select(Booking.company_id).where(Booking.round_id == rnd.id, ACTIVE)))
+        .group_by(User.company_id)
+        .subquery()
+    )
+    row = db.session.execute(
+        select(
+            func.count(Booking.id),
+            func.count(Booking.buyer_id) + func.count(Booking.interpreter_id) + func.coalesce(func.sum(users.c.n), 0),
+        )
+        .outerjoin(users, users.c.company_id == Booking.company_id)
+        .where(Booking.round_id == rnd.id, ACTIVE)
+    ).one()
+    return int(row[0]), int(row[1] or 0)

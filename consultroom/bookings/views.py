@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -12,8 +14,9 @@ from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.notifications.services import external_url
+from consultroom.rounds import grid as round_grid
 from consultroom.rounds.models import Round, Slot
 
 bp = Blueprint("bookings", __name__)
@@ -29,20 +32,58 @@ def rounds():
 @bp.get("/rounds/<int:round_id>")
 @login_required
 def round_detail(round_id: int):
+    """A round by time, as an SME books it: a time, not a booth (the system picks the booth), and only
+    the actions that can succeed for this company now (issue 15 item 5)."""
     rnd = get_or_404(db.session, Round, round_id)
     authorize(policies.can_see_round(current_user, rnd))
-    slots, booked = queries.round_slots_with_bookings(rnd)
     now = utcnow()
-    free = [s for s in slots if s.id not in booked and not s.closed and s.starts_at > now]
+    company_id = current_user.company_id if current_user.is_sme else None
+    times, held = round_grid.company_times(rnd, company_id=company_id, now=now)
+    bookable = rnd.status == "open" and rnd.booking_opens_at <= now < rnd.booking_closes_at
+    free = sum(t.free for t in times)
+    can_book = bookable and company_id is not None
+    waiting = can_book and free == 0 and held < rnd.company_cap and not queries.on_waitlist(rnd.id, company_id)
     return render_template(
         "bookings/round.html",
         rnd=rnd,
-        rows=queries.group_by_time(slots),
-        booked=booked,
-        free_count=len(free),
+        times=times,
+        free_count=free,
+        held=held,
         now=now,
-        bookable=rnd.status == "open" and rnd.booking_opens_at <= now < rnd.booking_closes_at,
-        mine={b.slot_id for b in booked.values() if b.company_id == current_user.company_id},
+        bookable=bookable,
+        can_book=can_book and held < rnd.company_cap,
+        at_cap=can_book and held >= rnd.company_cap,
+        offer_waitlist=waiting,
+    )
+
+
+@bp.route("/rounds/<int:round_id>/times/<int:at>/book", methods=["GET", "POST"])
+@login_required
+def book_time(round_id: int, at: int):
+    """Book a time (seconds since the epoch): the request form, then any free booth at that time."""
+    rnd = get_or_404(db.session, Round, round_id)
+    authorize(policies.can_see_round(current_user, rnd), policies.can_book(current_user))
+    starts_at = datetime.fromtimestamp(at, UTC)
+    times = {t.starts_at: t for t in round_grid.time_rows(rnd, utcnow())}
+    if starts_at not in times:
+        abort(404)
+    form = BookingRequestForm()
+    if request.method == "GET":
+        form.load(services.request_from_company(current_user.company))
+    if form.validate_on_submit():
+        try:
+            services.book_at_time(
+                company=current_user.company, rnd=rnd, starts_at=starts_at, request=form.payload(), actor=current_user
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Your booking is made. We will match a buyer and an interpreter and let you know."), "success")
+            return redirect(url_for("bookings.my_bookings"))
+    return render_template(
+        "bookings/book.html", rnd=rnd, time=times[starts_at], slot=None, form=form, kept_months=_free_text_months()
     )
 
 
@@ -261,6 +302,8 @@ def calendar_new():
 @login_required
 def calendar_off():
     authorize(calendar.can_have_feed(current_user))
+    if not confirmed():
+        return redirect(url_for("bookings.calendar_page"))
     calendar.revoke_feeds(user=current_user, actor=current_user)
     db.session.commit()
     flash(_("Your calendar feed is turned off; its address no longer works."), "info")

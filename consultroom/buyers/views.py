@@ -27,7 +27,7 @@ from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
@@ -157,6 +157,8 @@ def set_active(buyer_id: int):
         flash(_("Nothing was changed. Please try again."), "danger")
         return redirect(url_for("buyers.detail", buyer_id=buyer.id))
     active = form.active.data == "1"
+    if not active and not confirmed():
+        return redirect(url_for("buyers.detail", buyer_id=buyer.id))
     try:
         services.set_buyer_active(buyer=buyer, active=active, actor=current_user)
     except DomainError as exc:

@@ -18,7 +18,7 @@ from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.interpreters import policies, reports, services
 from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
 from consultroom.interpreters.models import Interpreter, InterpreterException
@@ -158,6 +158,8 @@ def set_active(interpreter_id: int):
         flash(_("Nothing was changed. Please try again."), "danger")
         return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
     active = form.active.data == "1"
+    if not active and not confirmed():
+        return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
     try:
         services.set_interpreter_active(interpreter=interpreter, active=active, actor=current_user)
     except DomainError as exc:

@@ -17,7 +17,7 @@ from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
 from consultroom.errors import Conflict, DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, small_int
+from consultroom.forms_util import apply_domain_error, confirmed, small_int
 from consultroom.interpreters.models import Interpreter
 from consultroom.matching import policies, proposals, services, settings
 from consultroom.matching.forms import WeightsForm
@@ -117,6 +117,8 @@ def match(booking_id: int):
 def unmatch(booking_id: int):
     _staff()
     b = get_or_404(db.session, Booking, booking_id)
+    if not confirmed():
+        return redirect(url_for("matching.booking", booking_id=booking_id))
     try:
         services.clear_match(booking=b, actor=current_user, reason=(request.form.get("reason") or "").strip()[:500])
     except DomainError as exc:
@@ -245,6 +247,8 @@ def edit_line(proposal_id: int, line_id: int):
 def confirm(proposal_id: int):
     _staff()
     p = _load_proposal(proposal_id)
+    if not confirmed():
+        return redirect(url_for("matching.proposal", proposal_id=proposal_id))
     try:
         proposals.confirm_proposal(proposal=p, actor=current_user)
     except proposals.LineConflict as exc:
@@ -265,6 +269,8 @@ def confirm(proposal_id: int):
 def discard(proposal_id: int):
     _staff()
     p = _load_proposal(proposal_id)
+    if not confirmed():
+        return redirect(url_for("matching.proposal", proposal_id=proposal_id))
     try:
         proposals.discard_proposal(proposal=p, actor=current_user)
     except Conflict as exc:

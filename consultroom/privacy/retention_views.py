@@ -12,7 +12,7 @@ from consultroom.buyers.models import Buyer
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.interpreters.models import Interpreter
 from consultroom.privacy import anonymise, erasure, export, retention, subject_export
 from consultroom.privacy.access_log import commit_logged, log_access
@@ -82,6 +82,8 @@ def run():
     authorize(retention.can_manage_retention(current_user))
     if not RunRetentionForm().validate_on_submit():
         flash(_("Your form expired. Please reload the page and try again."), "danger")
+        return redirect(url_for("retention.settings"))
+    if not confirmed():
         return redirect(url_for("retention.settings"))
     done = retention.apply(now=utcnow(), actor=current_user)
     db.session.commit()

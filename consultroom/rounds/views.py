@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,13 +13,13 @@ from consultroom.access import authorize, get_or_404
 from consultroom.bookings import policies
 from consultroom.bookings import services as bookings
 from consultroom.bookings.models import Booking
-from consultroom.bookings.queries import group_by_time, round_slots_with_bookings
 from consultroom.companies.models import Company
 from consultroom.companies.validation import normalize_business_number
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, small_int
+from consultroom.forms_util import apply_domain_error, confirmed, small_int
+from consultroom.rounds import grid as round_grid
 from consultroom.rounds import services
 from consultroom.rounds.forms import (
     AddSlotForm,
@@ -31,9 +31,12 @@ from consultroom.rounds.forms import (
     StaffBookForm,
 )
 from consultroom.rounds.models import ClosedDate, Round, Slot
+from consultroom.rounds.notify import announce_open_count
 from consultroom.timeutil import SEOUL
 
 bp = Blueprint("staff_rounds", __name__, url_prefix="/staff")
+CANCELLABLE = ("draft", "open", "closed")
+GRID_PAGE = 400  # cells shown at once when no filter is chosen; a bigger round is shown one time at a time
 
 
 def _staff() -> None:
@@ -135,32 +138,50 @@ def edit(round_id: int):
     return render_template("staff/round_edit.html", form=form, rnd=rnd)
 
 
+def _epoch(value: str | None) -> datetime | None:
+    """A start time from a filter or link: seconds since the epoch (short, and the same in every zone)."""
+    seconds = small_int(value or "", max_digits=10)
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
+
+
 @bp.get("/rounds/<int:round_id>")
 @login_required
 def grid(round_id: int):
+    """The round's slots by time, compact: one link per cell to the booking's or the slot's page, where
+    the actions are; filtered by state and by time in SQL, so a big round stays a few queries."""
     _staff()
     rnd = get_or_404(db.session, Round, round_id)
-    slots, booked = round_slots_with_bookings(rnd)
     now = utcnow()
-    free = [s for s in slots if s.id not in booked and not s.closed and s.starts_at > now]
-    from consultroom.bookings.models import WaitlistEntry
-
-    waiting = db.session.scalars(
-        select(WaitlistEntry)
-        .where(WaitlistEntry.round_id == rnd.id, WaitlistEntry.status == "waiting")
-        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
-    ).all()
+    state = request.args.get("status") or None
+    if state not in round_grid.FILTERS:
+        state = None
+    at = _epoch(request.args.get("at"))
+    times = round_grid.time_rows(rnd, now)
+    shown = [t for t in times if round_grid.matching(t, state)]
+    paged = at is None and sum(round_grid.matching(t, state) for t in shown) > GRID_PAGE
+    if paged:
+        at = shown[0].starts_at  # a big round opens on its first time; the others are a link away
+    view = round_grid.staff_grid(rnd, now=now, state=state, at=at, times=times)
+    # One format per kind of link, filled per cell: url_for and gettext for each of 2,000 cells
+    # took most of the page's time.
+    placeholder = 2**31 - 1
     return render_template(
         "staff/grid.html",
         rnd=rnd,
-        rows=group_by_time(slots),
-        booked=booked,
-        free=free,
+        view=view,
+        state=state,
+        at=at,
+        paged=paged,
+        booking_href=url_for("matching.booking", booking_id=placeholder).replace(str(placeholder), "%d"),
+        slot_href=url_for("staff_rounds.slot", slot_id=placeholder).replace(str(placeholder), "%d"),
+        booth_label=_("Booth %(n)s"),
+        filters=round_grid.FILTERS,
         now=now,
-        waiting=waiting,
+        waiting=round_grid.waiting_list(rnd),
         add_form=AddSlotForm(),
         cancel_form=CancelRoundForm(),
-        book_form=StaffBookForm(),
+        reach=bookings.round_cancellation_reach(rnd) if rnd.status in CANCELLABLE else (0, 0),
+        announce=announce_open_count() if rnd.status == "draft" else 0,
     )
 
 
@@ -169,8 +190,12 @@ def grid(round_id: int):
 def set_status(round_id: int):
     _staff()
     rnd = get_or_404(db.session, Round, round_id)
+    status = request.form.get("status", "")
+    # Every step but reopening booking mails people or cannot be undone, so it needs a confirmation.
+    if (status != "open" or rnd.status == "draft") and not confirmed():
+        return redirect(url_for("staff_rounds.grid", round_id=round_id))
     try:
-        services.set_status(rnd=rnd, status=request.form.get("status", ""), actor=current_user)
+        services.set_status(rnd=rnd, status=status, actor=current_user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "danger")
@@ -188,6 +213,8 @@ def cancel(round_id: int):
     form = CancelRoundForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for cancelling the round."), "danger")
+        return redirect(url_for("staff_rounds.grid", round_id=round_id))
+    if not confirmed():
         return redirect(url_for("staff_rounds.grid", round_id=round_id))
     try:
         count = services.cancel_round(rnd=rnd, actor=current_user, reason=form.reason.data)
@@ -224,6 +251,18 @@ def add_slot(round_id: int):
     else:
         flash(_("Please correct the marked fields."), "danger")
     return redirect(url_for("staff_rounds.grid", round_id=round_id))
+
+
+@bp.get("/slots/<int:slot_id>")
+@login_required
+def slot(slot_id: int):
+    """A slot's own page: book it for a company, or close or reopen it. A booked slot is its booking's page."""
+    _staff()
+    slot = get_or_404(db.session, Slot, slot_id)
+    active = db.session.scalar(select(Booking.id).where(Booking.slot_id == slot.id, Booking.status != "cancelled"))
+    if active is not None:
+        return redirect(url_for("matching.booking", booking_id=active))
+    return render_template("staff/slot.html", slot=slot, rnd=slot.round, now=utcnow(), book_form=StaffBookForm())
 
 
 @bp.post("/slots/<int:slot_id>/closed")
@@ -276,6 +315,22 @@ def book_for(slot_id: int):
         db.session.commit()
         flash(_("Booked for %(name)s.", name=company.display_name), "success")
     return redirect(url_for("staff_rounds.grid", round_id=slot.round_id))
+
+
+@bp.get("/bookings/<int:booking_id>/move")
+@login_required
+def move_page(booking_id: int):
+    """Where a booking can go: the round's times with their free booths counted, and the free booths
+    of the chosen time (one time at a time, so the page stays small however big the round)."""
+    _staff()
+    booking = get_or_404(db.session, Booking, booking_id)
+    now = utcnow()
+    times = [t for t in round_grid.time_rows(booking.round, now) if t.free]
+    at = _epoch(request.args.get("at"))
+    if at is None and times:
+        at = times[0].starts_at
+    free = round_grid.free_slots_at(booking.round, at=at, now=now) if at is not None else []
+    return render_template("staff/move.html", booking=booking, times=times, at=at, free=free)
 
 
 @bp.post("/bookings/<int:booking_id>/move")

@@ -17,7 +17,7 @@ from consultroom.access import authorize, get_or_404
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, small_int
+from consultroom.forms_util import apply_domain_error, confirmed, small_int
 from consultroom.signing import LinkExpired, LinkInvalid
 from consultroom.surveys import export, policies, queries, services
 from consultroom.surveys.forms import KIND_LABELS, AnswerForm, PlainForm, QuestionForm
@@ -329,6 +329,8 @@ def edit_question(question_id: int):
 def delete_question(qid: int):
     _admin()
     question = get_or_404(db.session, SurveyQuestion, qid)
+    if not confirmed():
+        return redirect(url_for("surveys.questions"))
     try:
         services.delete_question(question=question, actor=current_user)
     except DomainError as exc:

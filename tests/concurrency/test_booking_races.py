@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from consultroom.bookings.models import Booking
-from consultroom.bookings.services import book_slot
+from consultroom.bookings.services import book_at_time, book_slot
 from consultroom.companies.models import Company
 from consultroom.errors import Conflict
 from consultroom.extensions import db
@@ -19,8 +19,8 @@ from tests.factories import make_company, make_round
 REQUEST = {"products": "기초화장품", "hs_codes": ["330499"], "target_countries": ["US"]}
 
 
-def _race(app, jobs: list[tuple[int, int]]) -> dict[str, int]:
-    """Run book_slot(company, slot) for each job in its own thread, all released at once."""
+def _race(app, jobs: list[tuple[int, int]], book=None) -> dict[str, int]:
+    """Run book_slot(company, slot) (or `book(company, slot)`) for each job in its own thread, all released at once."""
     barrier = threading.Barrier(len(jobs))
     outcome = {"ok": 0, "conflict": 0, "error": 0}
     errors: list[BaseException] = []
@@ -32,7 +32,10 @@ def _race(app, jobs: list[tuple[int, int]]) -> dict[str, int]:
                 barrier.wait(timeout=60)
                 company = db.session.get(Company, company_id)
                 slot = db.session.get(Slot, slot_id)
-                book_slot(company=company, slot=slot, request=REQUEST, actor=None)
+                if book is None:
+                    book_slot(company=company, slot=slot, request=REQUEST, actor=None)
+                else:
+                    book(company, slot)
                 db.session.commit()
                 kind = "ok"
             except Conflict:
@@ -116,3 +119,24 @@ def test_cap_holds_with_distinct_times_under_rush(app):
     outcome = _race(app, [(company.id, s.id) for s in rnd.slots])
     assert outcome == {"ok": 2, "conflict": 4, "error": 0}
     assert _active_bookings(company_id=company.id, round_id=rnd.id) == 2
+
+
+@pytest.mark.parametrize("clients", [20, 60])
+def test_rush_on_one_time_gives_each_free_booth_once(app, clients):
+    """SMEs book a time and the system picks the booth: a rush on one time fills every booth exactly
+    once (the losers of a booth move on to the next) and refuses the rest."""
+    rnd = make_round(booths=5, slots_per_booth=2)
+    companies = [make_company() for _ in range(clients)]
+    first = rnd.slots[0]
+    db.session.commit()
+
+    def book(company, slot):
+        book_at_time(company=company, rnd=slot.round, starts_at=slot.starts_at, request=REQUEST, actor=None)
+
+    outcome = _race(app, [(c.id, first.id) for c in companies], book=book)
+
+    assert outcome == {"ok": 5, "conflict": clients - 5, "error": 0}
+    booked = db.session.scalars(
+        select(Booking.slot_id).where(Booking.round_id == rnd.id, Booking.status != "cancelled")
+    ).all()
+    assert sorted(booked) == sorted(s.id for s in rnd.slots[:5])

@@ -57,7 +57,6 @@ USERS = {
 MIN_ENDPOINTS = {"anon": 5, "sme": 11, "staff": 31, "admin": 43}
 
 
-
 def _report(name: str, crawl: Crawl) -> str:
     write_report(name, crawl.results, {"skipped": crawl.skipped, "timings": crawl.timings})
     print(f"\n[{name}] {len(crawl.results)} pages, endpoints: {', '.join(crawl.endpoints)}")
@@ -226,6 +225,9 @@ def test_accessibility_every_page_of_every_role_passes_axe(locale, app, demo_wor
     assert "accounts.account" not in checked["anon"]
     assert "bookings.my_bookings" in checked["sme"]
     assert "staff_rounds.grid" in checked["staff"] and "admin.users" not in checked["staff"]
+    # The round grid's cells lead to the slot's and the booking's pages (issue 15): the crawl checks them too.
+    assert {"staff_rounds.slot", "matching.booking", "staff_rounds.move_page"} <= set(checked["staff"])
+    assert "bookings.book_time" in checked["sme"]
     assert "admin.users" in checked["admin"]
     assert "mydata.index" in checked["sme"] and "retention.requests" in checked["staff"]
     assert {"retention.settings", "access_log.index"} <= set(checked["admin"])

@@ -80,20 +80,22 @@ def keyboard_login(page, email: str) -> None:
 def test_keyboard_sme_logs_in_and_books_a_free_slot(page):
     user, company = make_sme_with_company()
     rnd = make_round(booths=2, slots_per_booth=2)
-    round_id, title, company_id = rnd.id, rnd.title, company.id
+    round_id, title, company_id, first_booth = rnd.id, rnd.title, company.id, rnd.slots[0].id
     db.session.commit()
 
     keyboard_login(page, user.email)
 
-    # From the header: Rounds, then the open round, then the first free slot's Book button.
+    # From the header: Rounds, then the open round, then the first time's Book button (SMEs choose a
+    # time; the system picks the booth, the lowest free one).
     tab_to(page, lambda el: el["tag"] == "a" and el["href"] == "/rounds")
     press_enter_and_wait(page)
     tab_to(page, lambda el: el["tag"] == "a" and el["href"] == f"/rounds/{round_id}")
     press_enter_and_wait(page)
     book = tab_to(page, lambda el: el["tag"] == "a" and (el["href"] or "").endswith("/book"))
-    slot_id = int(re.search(r"/slots/(\d+)/book", book["href"]).group(1))
+    at = int(re.search(r"/times/(\d+)/book", book["href"]).group(1))
+    slot_id = first_booth
     press_enter_and_wait(page)
-    assert page.url.endswith(f"/rounds/{round_id}/slots/{slot_id}/book")
+    assert page.url.endswith(f"/rounds/{round_id}/times/{at}/book")
 
     # The request (prefilled from the company profile): typed over, a country chosen in the list with
     # the arrow keys, then Enter on the button.

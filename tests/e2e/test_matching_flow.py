@@ -107,10 +107,10 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     buyer_id, buyer_email, interpreter_id, interpreter_email = buyer.id, buyer.email, interpreter.id, interpreter.email
     starts_at = w["booking"].starts_at
 
-    # Staff open the round's grid and follow the booking's Match link.
+    # Staff open the round's grid and follow the booking's cell to its page.
     _login(page, w["staff"].email)
     page.goto(f"/staff/rounds/{round_id}")
-    page.get_by_role("link", name="Match", exact=True).click()
+    page.get_by_role("link", name=re.compile("한빛코스메틱")).click()
     page.wait_for_url(f"**/staff/matching/bookings/{booking_id}")
     # Staff see the company's Korean name.
     assert page.get_by_role("heading", level=1).inner_text() == "Match a buyer for 한빛코스메틱"

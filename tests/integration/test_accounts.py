@@ -293,14 +293,14 @@ def test_admin_deactivates_user_and_their_session_ends(client, make_client, logi
     db.session.commit()
     theirs = make_client()
     login(theirs, target.email)
-    assert client.submit(f"/admin/users/{target.id}/active", {"active": "0"}).status_code == 302
+    assert client.submit(f"/admin/users/{target.id}/active", {"active": "0", "confirm": "1"}).status_code == 302
     assert theirs.get("/account").status_code == 302
     assert login(theirs, target.email).status_code == 200
 
 
 def test_admin_cannot_deactivate_self(client, login_as):
     admin = login_as("admin")
-    client.submit(f"/admin/users/{admin.id}/active", {"active": "0"})
+    client.submit(f"/admin/users/{admin.id}/active", {"active": "0", "confirm": "1"})
     db.session.refresh(admin)
     assert admin.active is True
 

@@ -204,7 +204,7 @@ def test_staff_cancels_round_every_booker_told(client, login_as):
         book_slot(company=company, slot=slot, request=REQ, actor=user)
         users.append(user)
     login_as("staff")
-    response = client.submit(f"/staff/rounds/{rnd.id}/cancel", {"reason": "태풍 예보"})
+    response = client.submit(f"/staff/rounds/{rnd.id}/cancel", {"reason": "태풍 예보", "confirm": "1"})
     assert response.status_code == 302
     db.session.refresh(rnd)
     assert rnd.status == "cancelled"

@@ -195,7 +195,7 @@ def test_update_without_change_writes_no_audit_entry(app):
 def test_staff_deactivates_and_reactivates_buyer_with_audit(client, login_as):
     buyer = make_buyer(company_name="Fading Imports")
     login_as("staff")
-    assert client.submit(f"/staff/buyers/{buyer.id}/active", {"active": "0"}).status_code == 302
+    assert client.submit(f"/staff/buyers/{buyer.id}/active", {"active": "0", "confirm": "1"}).status_code == 302
     db.session.refresh(buyer)
     assert buyer.active is False
     assert "Fading Imports" not in client.get("/staff/buyers").get_data(as_text=True)

@@ -80,7 +80,7 @@ def test_new_address_ends_the_old_one_and_turning_off_ends_both(world, client, m
 
     assert reader.get(first).status_code == 404
     assert reader.get(second).status_code == 200
-    assert client.submit("/calendar/off").status_code == 302
+    assert client.submit("/calendar/off", {"confirm": "1"}).status_code == 302
     assert reader.get(second).status_code == 404
 
 

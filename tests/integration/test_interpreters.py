@@ -240,7 +240,10 @@ def test_account_linked_by_email_and_only_once(client, login_as):
 def test_staff_deactivates_and_reactivates_interpreter_with_audit(client, login_as):
     interpreter = make_interpreter(name="Fading Voice")
     login_as("staff")
-    assert client.submit(f"/staff/interpreters/{interpreter.id}/active", {"active": "0"}).status_code == 302
+    assert (
+        client.submit(f"/staff/interpreters/{interpreter.id}/active", {"active": "0", "confirm": "1"}).status_code
+        == 302
+    )
     db.session.refresh(interpreter)
     assert interpreter.active is False
     assert "Fading Voice" not in client.get("/staff/interpreters").get_data(as_text=True)

@@ -468,7 +468,7 @@ def test_run_now_applies_and_flashes_counts(client, login_as):
     db.session.commit()
     login_as(w.admin)
 
-    response = client.submit("/staff/privacy/retention/run", {}, follow_redirects=True)
+    response = client.submit("/staff/privacy/retention/run", {"confirm": "1"}, follow_redirects=True)
 
     assert response.status_code == 200
     assert "Anonymised: 4 SME accounts and companies, 3 buyers, 1 interpreters" in response.get_data(as_text=True)

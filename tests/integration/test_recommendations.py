@@ -262,7 +262,9 @@ def test_match_from_the_page_proposes_and_mails_then_unmatch_withdraws(client, l
     page = client.get(f"/staff/matching/bookings/{booking.id}").get_data(as_text=True)
     assert "Buyer proposed" in page and "waiting for an answer" in page
 
-    response = client.submit(f"/staff/matching/bookings/{booking.id}/unmatch", {"reason": "wrong buyer"})
+    response = client.submit(
+        f"/staff/matching/bookings/{booking.id}/unmatch", {"reason": "wrong buyer", "confirm": "1"}
+    )
 
     assert response.status_code == 302
     db.session.expire_all()

@@ -83,7 +83,7 @@ def test_round_lifecycle_by_staff(client, login_as):
     rnd = make_round(status="draft")
     login_as("staff")
     for status in ("open", "closed", "held", "finalized"):
-        assert client.submit(f"/staff/rounds/{rnd.id}/status", {"status": status}).status_code == 302
+        assert client.submit(f"/staff/rounds/{rnd.id}/status", {"status": status, "confirm": "1"}).status_code == 302
         db.session.refresh(rnd)
         assert rnd.status == status
     client.submit(f"/staff/rounds/{rnd.id}/status", {"status": "open"})

@@ -112,7 +112,7 @@ def test_editing_a_line_to_an_overlapping_buyer_shows_the_violation_and_blocks_c
     assert 'id="issues"' in html
     assert "Buyer Yamato is in two consultations at overlapping times" in html
     assert "disabled aria-disabled" in html
-    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm")
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm", {"confirm": "1"})
     assert response.status_code == 302
     assert "breaks 1 rules" in client.get(response.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
@@ -128,7 +128,7 @@ def test_confirm_applies_every_line_and_queues_the_mails(client, login_as):
     proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
     login_as("staff")
 
-    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm")
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm", {"confirm": "1"})
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -160,7 +160,7 @@ def test_a_conflict_at_confirm_applies_nothing_and_names_the_line(client, login_
     mails_before = db.session.scalar(select(func.count(OutboxMail.id)))
     login_as("staff")
 
-    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm")
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm", {"confirm": "1"})
 
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"?failed={line2.id}")
@@ -182,12 +182,12 @@ def test_discard_and_a_new_proposal_replaces_the_draft(client, login_as):
     assert db.session.get(RoundProposal, first.id).status == "discarded"
     login_as("staff")
 
-    response = client.submit(f"/staff/matching/proposals/{second.id}/discard")
+    response = client.submit(f"/staff/matching/proposals/{second.id}/discard", {"confirm": "1"})
 
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(RoundProposal, second.id).status == "discarded"
-    again = client.submit(f"/staff/matching/proposals/{second.id}/confirm")
+    again = client.submit(f"/staff/matching/proposals/{second.id}/confirm", {"confirm": "1"})
     assert "no longer a draft" in client.get(again.headers["Location"]).get_data(as_text=True)
 
 

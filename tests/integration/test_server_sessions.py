@@ -85,7 +85,7 @@ def test_admin_sign_out_everywhere_ends_sessions_and_tokens(client, make_client,
     login(laptop, target.email)
     headers = bearer(target)
     assert phone.get("/api/v1/me", headers=headers).status_code == 200
-    response = client.submit(f"/admin/users/{target.id}/sign-out")
+    response = client.submit(f"/admin/users/{target.id}/sign-out", {"confirm": "1"})
     assert response.status_code == 302
     assert phone.get("/account").status_code == 302
     assert laptop.get("/account").status_code == 302

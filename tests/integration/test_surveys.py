@@ -190,7 +190,7 @@ def test_admin_adds_moves_and_removes_questions_with_audit(client, login_as):
         "Question 2",
         "Question 1",
     ]
-    client.submit(f"/admin/surveys/questions/{first.id}/delete", {})
+    client.submit(f"/admin/surveys/questions/{first.id}/delete", {"confirm": "1"})
     assert db.session.scalars(select(SurveyQuestion.text_en)).all() == ["Question 2"]
     bad = client.submit(
         "/admin/surveys/questions/new?audience=buyer", {"kind": "scale5", "text_ko": "", "text_en": "x"}
