@@ -1,8 +1,9 @@
 """The parties' side of a match: signed response links, the mails that carry them, and the mails
 and calendar updates of every later change (issue 13: cancel, move, unmatch, new party or link).
 
-Buyers have no account: they read English (or their own locale, if the buyer registry ever stores
-one) and see times in their own zone. Interpreters read their `locale` and Seoul time. SME users
+Buyers have no account: they read their `preferred_language` (English when it is not one of
+consultroom.languages.PARTY_LOCALES) and see times in their own zone. Interpreters read their
+`locale` (English likewise) and Seoul time. SME users
 read their account's locale (Korean by default) and never see a buyer's contact details before
 the consultation is confirmed. Every mail is queued in the caller's transaction.
 """
@@ -25,6 +26,7 @@ from consultroom.bookings.ics import EventText, booking_ics, organizer_address
 from consultroom.bookings.models import Booking
 from consultroom.bookings.notify import company_users
 from consultroom.extensions import db
+from consultroom.languages import supported
 from consultroom.notifications.services import external_url, queue_mail, queue_mail_to_user
 from consultroom.signing import LinkInvalid, make_token, read_token
 
@@ -47,13 +49,8 @@ def parties_of(booking: Booking) -> list[PartyRef]:
     return out
 
 
-def _supported(locale: str | None, default: str) -> str:
-    return locale if locale in current_app.config["LANGUAGES"] else default
-
-
 def party_locale(party: str, obj: Any) -> str:
-    # Buyers read English unless a locale is stored for them; interpreters choose theirs.
-    return _supported(getattr(obj, "locale", None), "en")
+    return supported(obj.preferred_language if party == "buyer" else obj.locale)
 
 
 def party_zone(party: str, obj: Any) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
@@ -22,6 +22,7 @@ from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
+from consultroom.languages import PARTY_LOCALES
 from consultroom.matching import confirmation as c
 from consultroom.matching import services
 from consultroom.notifications.services import external_url
@@ -42,7 +43,7 @@ class _Stop(Exception):
 
 
 def _chosen_locale(default: str) -> str:
-    languages = current_app.config["LANGUAGES"]
+    languages = PARTY_LOCALES
     for choice in (request.args.get("lang"), session.get("lang")):
         if choice in languages:
             return choice

@@ -21,6 +21,7 @@ from consultroom.bookings.notify import company_users
 from consultroom.buyers.models import Buyer
 from consultroom.errors import Conflict, DomainError, Invalid, NotFound
 from consultroom.extensions import db
+from consultroom.languages import supported
 from consultroom.signing import LinkInvalid, make_token, read_token
 from consultroom.surveys.models import (
     AUDIENCES,
@@ -226,9 +227,8 @@ def survey_url(invitation: SurveyInvitation, locale: str | None = None) -> str:
 
 
 def buyer_locale(buyer: Buyer | None) -> str:
-    # Buyers read English unless a supported locale is stored for them (as in matching).
-    locale = getattr(buyer, "locale", None)
-    return locale if locale in current_app.config["LANGUAGES"] else "en"
+    # As in matching: the buyer's preferred language, English when it is missing or not offered.
+    return supported(buyer.preferred_language if buyer is not None else None)
 
 
 def _mail_invitation(invitation: SurveyInvitation, template: str, now: datetime) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,6 +18,7 @@ from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error, small_int
+from consultroom.languages import PARTY_LOCALES
 from consultroom.signing import LinkExpired, LinkInvalid
 from consultroom.surveys import export, policies, queries, services
 from consultroom.surveys.forms import KIND_LABELS, AnswerForm, PlainForm, QuestionForm
@@ -38,7 +39,7 @@ def _stop_page(exc: _Stop):
 
 
 def _chosen_locale(default: str) -> str:
-    languages = current_app.config["LANGUAGES"]
+    languages = PARTY_LOCALES
     for choice in (request.args.get("lang"), session.get("lang")):
         if choice in languages:
             return choice
