@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 from consultroom.api.tokens import NAME_MAX
+from consultroom.companies.profile import ENGLISH_FIELDS
 from consultroom.companies.services import MAX_LIST, TEXT_FIELDS
 from consultroom.languages import PARTY_LOCALES
 
@@ -106,11 +107,14 @@ def _page_schema(item: str) -> dict[str, Any]:
 
 _TEXT_DESCRIPTIONS = {
     "name_ko": "Company name in Korean.",
-    "name_en": "Company name in English.",
+    "name_en": "Company name in English (no Hangul; ends in at most one period).",
     "representative": "Name of the representative (대표자).",
     "address": "Postal address.",
     "industry": "Industry, free text.",
     "products": "Main products, free text.",
+    "products_en": "Main products in English, as buyers read them (no Hangul).",
+    "summary_en": "A short English summary of the company for buyers (no Hangul).",
+    "address_en": "Postal address in English (no Hangul).",
     "website": "Web site, starting with http:// or https://.",
     "contact_name": "Contact person.",
     "contact_email": "Contact e-mail address.",
@@ -148,6 +152,11 @@ def _company_schema() -> dict[str, Any]:
     props.update({name: _text_property(name, for_input=False) for name in TEXT_FIELDS})
     for name, (pattern, description) in _CODE_LISTS.items():
         props[name] = {"type": "array", "items": {"type": "string", "pattern": pattern}, "description": description}
+    props["missing_english"] = {
+        "type": "array",
+        "items": {"type": "string", "enum": list(ENGLISH_FIELDS)},
+        "description": "Fields of the English profile buyers read that the company has not filled in.",
+    }
     props["created_at"] = DATE_TIME
     props["updated_at"] = DATE_TIME
     return {"type": "object", "required": sorted(props), "additionalProperties": False, "properties": props}
@@ -522,6 +531,11 @@ PATHS: dict[str, Any] = {
                 _query("industry", {"type": "string", "maxLength": 100}, "Exact industry."),
                 _query("country", {"type": "string", "maxLength": 2}, "Export market or target country code."),
                 _query("hs", {"type": "string", "maxLength": 6}, "HS code prefix: 2, 4 or 6 digits."),
+                _query(
+                    "english",
+                    {"type": "string", "enum": ["missing"]},
+                    "missing: only companies lacking a field of their English profile.",
+                ),
                 _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}, "Page."),
                 _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}, "Page size."),
             ],

@@ -25,6 +25,7 @@ from consultroom.accounts.models import Role, User
 from consultroom.bookings.ics import EventText, booking_ics, organizer_address
 from consultroom.bookings.models import Booking
 from consultroom.bookings.notify import company_users
+from consultroom.companies.profile import Shown, profile_for
 from consultroom.extensions import db
 from consultroom.languages import supported
 from consultroom.notifications.services import external_url, queue_mail, queue_mail_to_user
@@ -70,11 +71,9 @@ def when(moment: datetime | None, zone: str, locale: str) -> str:
     return format_datetime(moment, "full", tzinfo=ZoneInfo(zone), locale=locale)
 
 
-def company_display(booking: Booking, locale: str) -> str:
-    company = booking.company
-    if locale == "ko":
-        return company.name_ko or company.name_en
-    return company.name_en or company.name_ko
+def company_display(booking: Booking, locale: str) -> Shown:
+    """The company's name for a reader in `locale`: English unless Korean, Korean marked untranslated."""
+    return profile_for(booking.company, locale).name
 
 
 # --- signed links ------------------------------------------------------------------------------
@@ -147,7 +146,8 @@ def event_text(booking: Booking, *, locale: str, reader: str, page_url: str) -> 
             summary = _("Export consultation: %(company)s", company=company)
         if interpreter is not None:
             lines.append(_("Interpreter: %(name)s", name=interpreter.name))
-        lines.append(_("Products: %(products)s", products=booking.products))
+        shown = profile_for(booking.company, locale, products=booking.products)
+        lines.append(_("Products: %(products)s", products=shown.products))
         if booking.meeting_url:
             lines.append(_("Video link: %(url)s", url=booking.meeting_url))
         if page_url:
@@ -203,7 +203,8 @@ def _party_context(booking: Booking, party: str, obj: Any) -> dict[str, Any]:
         "party": party,
         "name": (obj.contact_name or obj.company_name) if party == "buyer" else obj.name,
         "company_name": company_display(booking, locale),
-        "company_address": booking.company.address,
+        "company": profile_for(booking.company, locale, products=booking.products),
+        "company_address": profile_for(booking.company, locale).address,
         "buyer": booking.buyer,
         "interpreter": booking.interpreter,
         "when_local": when(booking.starts_at, zone, locale),

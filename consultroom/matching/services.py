@@ -154,7 +154,7 @@ def check_proposal(*, booking: Booking, buyer: Buyer, interpreter: Interpreter |
     if interpreter is None:
         if get_interpreter_policy() == ALWAYS:
             raise Conflict(
-                _("The program puts an interpreter on every consultation: choose an interpreter for %(name)s.",
+                _("The program puts an interpreter on every consultation: choose an interpreter (buyer: %(name)s).",
                   name=buyer.company_name)
             )  # fmt: skip
         if needs_interpreter(booking, buyer):

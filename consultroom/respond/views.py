@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
+from consultroom.companies.profile import profile_for
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
@@ -96,6 +97,7 @@ def _view_context(booking: Booking, data: dict[str, Any], person: Any, state: st
         "token": token,
         "answer": request.args.get("answer"),
         "company_name": c.company_display(booking, shown),
+        "company": profile_for(booking.company, shown, products=booking.products),
         "when_local": c.when(booking.starts_at, zone, shown),
         "when_seoul": c.when(booking.starts_at, c.SEOUL_ZONE, shown),
         "local_is_seoul": zone == c.SEOUL_ZONE,

@@ -19,6 +19,7 @@ from consultroom.audit.services import record
 from consultroom.bookings.models import Booking, BookingStatus
 from consultroom.bookings.notify import company_users
 from consultroom.buyers.models import Buyer
+from consultroom.companies.profile import profile_for
 from consultroom.errors import Conflict, DomainError, Invalid, NotFound
 from consultroom.extensions import db
 from consultroom.languages import supported
@@ -245,9 +246,7 @@ def _mail_invitation(invitation: SurveyInvitation, template: str, now: datetime)
         company = booking.company
         return {
             "respondent": invitation.respondent,
-            "company_name": (company.name_ko or company.name_en)
-            if locale == "ko"
-            else (company.name_en or company.name_ko),
+            "company_name": profile_for(company, locale).name,
             "buyer_name": booking.buyer.company_name if booking.buyer is not None else "",
             "consulted_on": format_date(booking.starts_at.astimezone(ZoneInfo(zone)).date(), "long", locale=locale),
             "expires_on": format_date(invitation.expires_at.astimezone(ZoneInfo(zone)).date(), "long", locale=locale),

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from consultroom.access import authorize, get_or_404
+from consultroom.companies.profile import profile_for
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
@@ -96,9 +97,7 @@ def _answer_page(invitation, version, token, form, locale, *, errors=None, value
             errors=errors or {},
             values=values or {},
             field_name=services.field_name,
-            company_name=(company.name_ko or company.name_en)
-            if locale == "ko"
-            else (company.name_en or company.name_ko),
+            company_name=profile_for(company, locale).name,
             consulted_on=booking.starts_at,
         ),
         status,
