@@ -19,7 +19,7 @@ from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error, small_int
-from consultroom.languages import PARTY_LOCALES
+from consultroom.languages import PARTY_LOCALES, supported
 from consultroom.signing import LinkExpired, LinkInvalid
 from consultroom.surveys import export, policies, queries, services
 from consultroom.surveys.forms import KIND_LABELS, AnswerForm, PlainForm, QuestionForm
@@ -59,7 +59,11 @@ def _default_locale(token: str) -> str:
         data = services.read_survey_token(token)
     except LinkInvalid:
         return "ko"
-    return "ko" if data["r"] == "sme" else "en"
+    if data["r"] == "sme":
+        return "ko"
+    # A buyer's page opens in the language the invitation was mailed in (the buyer's preferred one).
+    invitation = db.session.get(SurveyInvitation, data["i"])
+    return supported(invitation.locale) if invitation is not None else "en"
 
 
 def _load(token: str) -> SurveyInvitation:
