@@ -52,10 +52,6 @@ class CompanyProfile:
     summary: Shown
     address: Shown
 
-    @property
-    def any_untranslated(self) -> bool:
-        return any(f.untranslated for f in (self.name, self.products, self.summary, self.address))
-
 
 def _pick(english: str, korean: str, locale: str) -> Shown:
     if locale == "ko":

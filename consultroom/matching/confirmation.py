@@ -3,9 +3,10 @@ and calendar updates of every later change (issue 13: cancel, move, unmatch, new
 
 Buyers have no account: they read their `preferred_language` (English when it is not one of
 consultroom.languages.PARTY_LOCALES) and see times in their own zone. Interpreters read their
-`locale` (English likewise) and Seoul time. SME users
-read their account's locale (Korean by default) and never see a buyer's contact details before
-the consultation is confirmed. Every mail is queued in the caller's transaction.
+`locale` (English likewise) and Seoul time; both read the company's English profile
+(companies.profile), Korean fields marked untranslated. SME users read their account's locale
+(Korean by default) and never see a buyer's contact details before the consultation is confirmed.
+Every mail is queued in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -146,8 +147,13 @@ def event_text(booking: Booking, *, locale: str, reader: str, page_url: str) -> 
             summary = _("Export consultation: %(company)s", company=company)
         if interpreter is not None:
             lines.append(_("Interpreter: %(name)s", name=interpreter.name))
-        shown = profile_for(booking.company, locale, products=booking.products)
-        lines.append(_("Products: %(products)s", products=shown.products))
+        # The company and staff read the request's own words; buyers and interpreters the English profile.
+        products = (
+            booking.products
+            if reader in ("company", "staff")
+            else profile_for(booking.company, locale, products=booking.products).products
+        )
+        lines.append(_("Products: %(products)s", products=products))
         if booking.meeting_url:
             lines.append(_("Video link: %(url)s", url=booking.meeting_url))
         if page_url:
@@ -204,7 +210,6 @@ def _party_context(booking: Booking, party: str, obj: Any) -> dict[str, Any]:
         "name": (obj.contact_name or obj.company_name) if party == "buyer" else obj.name,
         "company_name": company_display(booking, locale),
         "company": profile_for(booking.company, locale, products=booking.products),
-        "company_address": profile_for(booking.company, locale).address,
         "buyer": booking.buyer,
         "interpreter": booking.interpreter,
         "when_local": when(booking.starts_at, zone, locale),
