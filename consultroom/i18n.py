@@ -56,6 +56,10 @@ def select_locale() -> str:
     arg = request.args.get("lang")
     if arg in languages:
         return arg
+    if is_party_page():
+        # A buyer's or interpreter's page rendered before its token names their language (an error
+        # page, say): English, the buyers' fallback, rather than the staff interface's Korean.
+        return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -313,3 +313,17 @@ def test_no_party_message_ends_a_sentence_on_a_company_name():
 
     bad = [m for m in _source_messages() if re.search(r"%\((company|buyer|company_name)\)s\.", m)]
     assert bad == []
+
+
+def test_an_error_on_a_buyers_page_is_in_english_or_the_language_chosen_there(proposal, client):
+    token = confirmation.make_response_token(proposal["booking"], "buyer")
+
+    plain = client.post(f"/respond/{token}", data={"answer": "accept"})  # no CSRF token
+    assert plain.status_code == 400
+    assert '<html lang="en">' in plain.get_data(as_text=True)
+
+    client.submit("/language", {"lang": "ja", "next": f"/respond/{token}"})
+    chosen = client.post(f"/respond/{token}", data={"answer": "accept"})
+    html = chosen.get_data(as_text=True)
+    assert '<html lang="ja">' in html
+    assert tr("ja", "Your form expired or was sent from another site. Please reload the page and try again.") in html
