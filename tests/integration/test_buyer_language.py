@@ -327,3 +327,19 @@ def test_an_error_on_a_buyers_page_is_in_english_or_the_language_chosen_there(pr
     html = chosen.get_data(as_text=True)
     assert '<html lang="ja">' in html
     assert tr("ja", "Your form expired or was sent from another site. Please reload the page and try again.") in html
+
+
+def test_english_profile_filter_query_count_is_the_same_for_1_and_25_rows(client, login_as, count_queries):
+    make_company(name_en="Half Co.")
+    login_as("staff")
+    client.get("/companies?english=missing")  # warm-up
+    with count_queries() as one:
+        assert client.get("/companies?english=missing").status_code == 200
+    for _ in range(24):
+        make_company()
+    db.session.commit()
+    with count_queries() as many:
+        html = client.get("/companies?english=missing").get_data(as_text=True)
+    assert html.count("text-bg-warning") == 25
+    assert one.count == many.count
+    print(f"company list ?english=missing: {one.count} queries at 1 row, {many.count} at 25")
