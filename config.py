@@ -52,6 +52,7 @@ class Config:
     # i18n
     BABEL_DEFAULT_LOCALE = "ko"
     BABEL_DEFAULT_TIMEZONE = "Asia/Seoul"
+    # The SME and staff interface; buyers and interpreters read consultroom.languages.PARTY_LOCALES.
     LANGUAGES = ("ko", "en")
 
     # Bootstrap from the installed package, never a CDN

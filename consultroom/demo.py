@@ -26,6 +26,12 @@ DEMO_USERS = [
     ("sme2@demo.consultroom.kr", "Kim Ha-eun", "sme", "en"),
 ]
 
+DEMO_ENGLISH_PROFILE = {
+    "products_en": "Skin care (toners, creams)\nSheet masks",
+    "summary_en": "A Busan maker of skin care and sheet masks since 2009, exporting to China and Vietnam.",
+    "address_en": "48 Centum jungang-ro, Haeundae-gu, Busan, Korea",
+}
+
 # (name_ko, name_en, industry, products, hs codes, export markets, target countries, languages)
 DEMO_COMPANIES = [
     (
@@ -319,6 +325,7 @@ def _demo_buyers_and_interpreters(staff: User) -> int:
     from consultroom.buyers.models import Buyer
     from consultroom.buyers.services import create_buyer
     from consultroom.interpreters.models import Interpreter, InterpreterHours, InterpreterLanguage
+    from consultroom.languages import parse_party_language
 
     made = 0
     if db.session.scalar(select(Buyer.id).limit(1)) is None:
@@ -332,6 +339,9 @@ def _demo_buyers_and_interpreters(staff: User) -> int:
                     "email": email,
                     "timezone": tz,
                     "languages": langs,
+                    # Mails in the buyer's first language when the program offers it, else English.
+                    "preferred_language": parse_party_language(langs[0]) or "en",
+                    "website": "https://www." + email.split("@", 1)[1],
                     "interest_codes": interests,
                     "size": size,
                     "source": "KOTRA overseas office",
@@ -522,6 +532,9 @@ def load_demo() -> Iterator[str]:
                     "contact_name": owner.name,
                     "contact_email": owner.email,
                     "contact_phone": f"051-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
+                    # The demo SME's company has a full English profile; the others show buyers
+                    # the Korean text marked untranslated, and staff the "Missing" column.
+                    **(DEMO_ENGLISH_PROFILE if i == 0 else {}),
                 },
             )
             created += 1

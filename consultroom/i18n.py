@@ -20,11 +20,25 @@ from flask_babel import (
 )
 from flask_login import current_user
 
+from consultroom.languages import NATIVE_NAMES, PARTY_LOCALES, html_lang
+
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
+# Pages buyers and interpreters reach by signed link: they offer every party language.
+PARTY_BLUEPRINTS = ("respond", "interpreter_portal")
+PARTY_ENDPOINTS = ("surveys.answer",)
+
+
+def is_party_page() -> bool:
+    return has_request_context() and (request.blueprint in PARTY_BLUEPRINTS or request.endpoint in PARTY_ENDPOINTS)
+
+
+def offered_locales() -> tuple[str, ...]:
+    """The staff/SME interface is Korean/English; buyer- and interpreter-facing pages offer all six."""
+    return PARTY_LOCALES if is_party_page() else tuple(current_app.config["LANGUAGES"])
 
 
 def select_locale() -> str:
-    languages = current_app.config["LANGUAGES"]
+    languages = offered_locales()
     if not has_request_context():  # CLI and jobs: mails set their locale with force_locale
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if request.path.startswith("/api/"):
@@ -42,6 +56,10 @@ def select_locale() -> str:
     arg = request.args.get("lang")
     if arg in languages:
         return arg
+    if is_party_page():
+        # A buyer's or interpreter's page rendered before its token names their language (an error
+        # page, say): English, the buyers' fallback, rather than the staff interface's Korean.
+        return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -61,6 +79,7 @@ def krw(amount: int | Decimal | None) -> str:
 def init_filters(app: Flask) -> None:
     from consultroom.companies.validation import country_name, language_name
 
+    app.jinja_env.globals["language_names"] = NATIVE_NAMES
     app.jinja_env.filters["datetime"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
     app.jinja_env.filters["time"] = lambda v, fmt="short": format_time(v, fmt) if v else ""
@@ -72,7 +91,16 @@ def init_filters(app: Flask) -> None:
 
     @app.context_processor
     def _locale_ctx():
-        return {"current_locale": str(get_locale() or "ko"), "current_timezone": str(get_timezone())}
+        locale = str(get_locale() or "ko")
+        offered = offered_locales()
+        if locale not in offered:  # a page rendered in a party's language keeps it in the list
+            offered = (*offered, locale)
+        return {
+            "current_locale": locale,
+            "html_lang": html_lang(locale),
+            "current_timezone": str(get_timezone()),
+            "language_choices": [(code, NATIVE_NAMES.get(code, code)) for code in offered],
+        }
 
 
 def exact_number(value) -> str:

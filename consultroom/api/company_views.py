@@ -23,6 +23,13 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
 
 
+def _english_filter(errors: dict[str, list[str]]) -> bool:
+    value = query_text("english", 10, errors)
+    if value not in ("", "missing"):
+        errors["english"] = [_("Use english=missing, or leave it out.")]
+    return value == "missing"
+
+
 @bp.get("/companies")
 @api_auth
 def list_companies():
@@ -33,6 +40,7 @@ def list_companies():
         industry=query_text("industry", 100, errors),
         country=query_text("country", 2, errors),
         hs=query_text("hs", 6, errors),
+        english_missing=_english_filter(errors),
     )
     page = query_int("page", 1, 1, MAX_PAGE, errors)
     default_per_page = min(current_app.config["COMPANIES_PER_PAGE"], MAX_PER_PAGE)

@@ -7,7 +7,9 @@ import copy
 from typing import Any
 
 from consultroom.api.tokens import NAME_MAX
+from consultroom.companies.profile import ENGLISH_FIELDS
 from consultroom.companies.services import MAX_LIST, TEXT_FIELDS
+from consultroom.languages import PARTY_LOCALES
 
 PREFIX = "/api/v1"
 PERSONAL = {"x-personal-data": True}
@@ -105,11 +107,14 @@ def _page_schema(item: str) -> dict[str, Any]:
 
 _TEXT_DESCRIPTIONS = {
     "name_ko": "Company name in Korean.",
-    "name_en": "Company name in English.",
+    "name_en": "Company name in English (no Hangul; ends in at most one period).",
     "representative": "Name of the representative (대표자).",
     "address": "Postal address.",
     "industry": "Industry, free text.",
     "products": "Main products, free text.",
+    "products_en": "Main products in English, as buyers read them (no Hangul).",
+    "summary_en": "A short English summary of the company for buyers (no Hangul).",
+    "address_en": "Postal address in English (no Hangul).",
     "website": "Web site, starting with http:// or https://.",
     "contact_name": "Contact person.",
     "contact_email": "Contact e-mail address.",
@@ -147,6 +152,11 @@ def _company_schema() -> dict[str, Any]:
     props.update({name: _text_property(name, for_input=False) for name in TEXT_FIELDS})
     for name, (pattern, description) in _CODE_LISTS.items():
         props[name] = {"type": "array", "items": {"type": "string", "pattern": pattern}, "description": description}
+    props["missing_english"] = {
+        "type": "array",
+        "items": {"type": "string", "enum": list(ENGLISH_FIELDS)},
+        "description": "Fields of the English profile buyers read that the company has not filled in.",
+    }
     props["created_at"] = DATE_TIME
     props["updated_at"] = DATE_TIME
     return {"type": "object", "required": sorted(props), "additionalProperties": False, "properties": props}
@@ -521,6 +531,11 @@ PATHS: dict[str, Any] = {
                 _query("industry", {"type": "string", "maxLength": 100}, "Exact industry."),
                 _query("country", {"type": "string", "maxLength": 2}, "Export market or target country code."),
                 _query("hs", {"type": "string", "maxLength": 6}, "HS code prefix: 2, 4 or 6 digits."),
+                _query(
+                    "english",
+                    {"type": "string", "enum": ["missing"]},
+                    "missing: only companies lacking a field of their English profile.",
+                ),
                 _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}, "Page."),
                 _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}, "Page size."),
             ],
@@ -729,6 +744,7 @@ _BUYER_TEXT = {
     "contact_name": (100, "Contact person.", True),
     "email": (254, "Contact e-mail address (unique in the registry).", True),
     "phone": (40, "Contact telephone number.", True),
+    "website": (300, "The buyer company's website (http:// or https://), shown to the SME once confirmed.", False),
     "source": (100, "Where staff found the buyer.", False),
     "keywords": (2000, "Free keywords for search.", False),
     # Notes about a contact person are about that person.
@@ -767,6 +783,11 @@ def _buyer_schema() -> dict[str, Any]:
     props.update(
         country={"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2."},
         timezone={"type": "string", "description": "IANA time zone the meeting hours are in."},
+        preferred_language={
+            "type": "string",
+            "enum": list(PARTY_LOCALES),
+            "description": "The language of the buyer's mails, answer page, survey and calendar text.",
+        },
         size={"type": "string", "enum": ["small", "medium", "large", "unknown"]},
         languages={"type": "array", "items": {"type": "string"}, "description": "ISO 639-1 codes."},
         interest_codes={
@@ -793,6 +814,10 @@ def _buyer_input_schema(*, partial: bool) -> dict[str, Any]:
     props.update(
         country={"type": "string", "description": "Country code or name (e.g. US, Germany, 미국)."},
         timezone={**_NULLABLE_TEXT, "description": "IANA time zone; blank: inferred when the country has one."},
+        preferred_language={
+            **_NULLABLE_TEXT,
+            "description": "One of " + ", ".join(PARTY_LOCALES) + " (or a name such as Japanese, zh-CN); blank: en.",
+        },
         size={**_NULLABLE_TEXT, "description": "small, medium, large or unknown."},
         languages={**_CODES_INPUT, "description": "Languages (codes or names); a list or one string with commas."},
         interest_codes={**_CODES_INPUT, "description": "HS codes of 2, 4 or 6 digits; a list or one string."},
@@ -818,7 +843,7 @@ def _interpreter_schema() -> dict[str, Any]:
             "description": "ISO 639-1 codes of the languages interpreted to and from Korean.",
         },
         max_sessions_per_day={"type": "integer", "minimum": 1, "maximum": 12},
-        locale={"type": "string", "enum": ["ko", "en"]},
+        locale={"type": "string", "enum": list(PARTY_LOCALES)},
         active={"type": "boolean"},
         user_id={"type": ["integer", "null"], "description": "The linked account, if any."},
         weekly_hours={"type": "array", "items": _ref("WeeklyHours"), "description": "In Asia/Seoul."},
@@ -846,7 +871,7 @@ def _interpreter_input_schema(*, partial: bool) -> dict[str, Any]:
     props.update(
         languages={**_CODES_INPUT, "description": "At least one language besides Korean (codes or names)."},
         max_sessions_per_day={"type": ["integer", "string"], "description": "1 to 12; default 4."},
-        locale={"type": "string", "enum": ["ko", "en"]},
+        locale={"type": "string", "enum": list(PARTY_LOCALES)},
         account_email={
             **_NULLABLE_TEXT,
             "description": "E-mail of an existing account to link; blank: no account (signed links).",

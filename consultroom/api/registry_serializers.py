@@ -29,6 +29,7 @@ def buyer_json(buyer: Buyer) -> dict[str, Any]:
     data.update(
         country=buyer.country,
         timezone=buyer.timezone,
+        preferred_language=buyer.preferred_language,
         size=buyer.size,
         languages=list(buyer.languages),
         interest_codes=list(buyer.interest_codes),

@@ -335,12 +335,19 @@ def request_cancellation(*, booking: Booking, actor: User, reason: str, now: dat
 def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | None = None) -> Booking:
     """Staff move a booking to another slot of the same round; the freed slot goes to the waitlist.
 
+    An interpreter who does not work at the new time makes the move fail with a clear message
+    (matching.services.check_interpreter_can_move says why it is refused rather than dropped).
     A proposed or confirmed buyer and interpreter agreed to the old time only: they are asked again
     (new links; the old ones stop working), and a decline sends the booking back to staff as any
     decline does (DESIGN rule 9). Reminders already sent were about the old time, so they go again.
     """
     from consultroom.matching import confirmation
-    from consultroom.matching.services import check_parties_free, match_snapshot, reask_parties
+    from consultroom.matching.services import (
+        check_interpreter_can_move,
+        check_parties_free,
+        match_snapshot,
+        reask_parties,
+    )
 
     now = now or utcnow()
     if not actor.is_staff:
@@ -355,6 +362,7 @@ def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | N
         return booking
     _check_bookable(rnd=slot.round, slot=slot, actor=actor, now=now)
     check_parties_free(booking=booking, starts_at=slot.starts_at, ends_at=slot.ends_at)
+    check_interpreter_can_move(booking=booking, starts_at=slot.starts_at, ends_at=slot.ends_at)
     old_slot = booking.slot
     old_starts_at = booking.starts_at
     # The match columns too: a move sends a confirmed match back to its parties (DESIGN rule 6).

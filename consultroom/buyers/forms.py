@@ -14,6 +14,7 @@ from wtforms.widgets import TimeInput
 
 from consultroom.buyers.importing import MAX_BYTES, MAX_ROWS
 from consultroom.companies.validation import country_choices, language_choices
+from consultroom.languages import choices as party_language_choices
 
 _ZONE_AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 
@@ -38,6 +39,13 @@ class BuyerForm(FlaskForm):
     contact_name = StringField(_l("Contact person"))
     email = EmailField(_l("E-mail"))
     phone = StringField(_l("Phone"), description=_l("With the country code, e.g. +1 212 555 0100"))
+    website = StringField(_l("Website"), description=_l("Shown to the company once the consultation is confirmed"))
+    preferred_language = SelectField(
+        _l("Preferred language"),
+        choices=party_language_choices(),
+        validate_choice=False,
+        description=_l("Mails, the answer page, the survey and calendar entries are in this language"),
+    )
     timezone = SelectField(
         _l("Time zone"),
         choices=[],
@@ -78,7 +86,18 @@ class BuyerForm(FlaskForm):
         self.meet_days.choices = [(i, days[i]) for i in range(7)]
 
     def load(self, buyer) -> None:
-        for name in ("company_name", "country", "contact_name", "email", "phone", "timezone", "keywords", "size"):
+        for name in (
+            "company_name",
+            "country",
+            "contact_name",
+            "email",
+            "phone",
+            "website",
+            "preferred_language",
+            "timezone",
+            "keywords",
+            "size",
+        ):
             getattr(self, name).data = getattr(buyer, name)
         self.source.data = buyer.source
         self.notes.data = buyer.notes
@@ -93,6 +112,7 @@ class BuyerForm(FlaskForm):
 
     def load_defaults(self) -> None:
         self.size.data = "unknown"
+        self.preferred_language.data = "en"
         self.meet_from.data = "09:00"
         self.meet_to.data = "18:00"
         self.meet_days.data = [0, 1, 2, 3, 4]
@@ -106,6 +126,8 @@ class BuyerForm(FlaskForm):
                 "contact_name",
                 "email",
                 "phone",
+                "website",
+                "preferred_language",
                 "timezone",
                 "interest_codes",
                 "keywords",

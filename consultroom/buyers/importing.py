@@ -79,6 +79,18 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("email", "e-mail", "mail", "email address", "이메일", "메일", "전자우편", "이메일주소"),
     "phone": ("phone", "tel", "telephone", "phone number", "mobile", "전화", "전화번호", "연락처", "휴대폰"),
     "timezone": ("timezone", "time zone", "tz", "시간대", "타임존", "표준시간대"),
+    "website": ("website", "web site", "web", "url", "homepage", "home page", "웹사이트", "홈페이지", "사이트"),
+    "preferred_language": (
+        "preferred_language",
+        "preferred language",
+        "mail language",
+        "language for mails",
+        "locale",
+        "선호 언어",
+        "선호언어",
+        "안내 언어",
+        "메일 언어",
+    ),
     "languages": ("languages", "language", "lang", "언어", "사용언어", "사용 언어"),
     "interest_codes": (
         "hs_codes",

@@ -39,6 +39,9 @@ class Buyer(TimestampMixin, db.Model):
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     email: Mapped[str] = mapped_column(String(254), unique=True)
     phone: Mapped[str] = mapped_column(String(40), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    # The language the buyer reads mails and pages in (a locale of config LANGUAGES); English by default.
+    preferred_language: Mapped[str] = mapped_column(String(10), default="en")
     timezone: Mapped[str] = mapped_column(String(64))
     size: Mapped[str] = mapped_column(String(10), default="unknown")
     source: Mapped[str] = mapped_column(String(100), default="")

@@ -18,6 +18,7 @@ from consultroom.buyers.models import SIZES, Buyer, BuyerInterest, BuyerLanguage
 from consultroom.companies.validation import split_codes
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
+from consultroom.languages import FALLBACK, parse_party_language
 
 TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     # name: (max length, required)
@@ -25,12 +26,13 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     "contact_name": (100, False),
     "email": (254, True),
     "phone": (40, False),
+    "website": (300, False),
     "source": (100, False),
     "keywords": (2000, False),
     "notes": (4000, False),
 }
 LIST_FIELDS = ("languages", "interest_codes")
-OTHER_FIELDS = ("country", "timezone", "size", "meet_from", "meet_to", "meet_days")
+OTHER_FIELDS = ("country", "timezone", "preferred_language", "size", "meet_from", "meet_to", "meet_days")
 ALL_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, *OTHER_FIELDS)
 MAX_LIST = 30
 DEFAULT_MEET_FROM = time(9, 0)
@@ -83,6 +85,26 @@ def clean_buyer_data(data: Mapping[str, Any], *, partial: bool = False) -> dict[
             clean["email"] = validate_email(clean["email"], check_deliverability=False).normalized.lower()
         except EmailNotValidError:
             err("email", _("Not a valid e-mail address."))
+
+    if clean.get("website"):
+        if not clean["website"].lower().startswith(("http://", "https://")):
+            err("website", _("Start the address with http:// or https://."))
+        elif " " in clean["website"]:
+            err("website", _("A web address has no spaces."))
+
+    if given("preferred_language"):
+        raw = _text(data.get("preferred_language"))
+        if raw is None:
+            err("preferred_language", _("Must be text."))
+        elif not raw.strip():
+            clean["preferred_language"] = FALLBACK  # mails and pages fall back to English
+        elif (code := parse_party_language(raw)) is None:
+            err(
+                "preferred_language",
+                _("Not a language buyers can read mails in: %(value)s", value=raw.strip()),
+            )
+        else:
+            clean["preferred_language"] = code
 
     if given("country"):
         raw = _text(data.get("country"))
@@ -192,6 +214,7 @@ def snapshot(buyer: Buyer) -> dict[str, Any]:
     data.update(
         country=buyer.country,
         timezone=buyer.timezone,
+        preferred_language=buyer.preferred_language,
         size=buyer.size,
         meet_from=buyer.meet_from.strftime("%H:%M") if buyer.meet_from else None,
         meet_to=buyer.meet_to.strftime("%H:%M") if buyer.meet_to else None,
@@ -225,6 +248,8 @@ def new_buyer(clean: Mapping[str, Any]) -> Buyer:
         active=True,
         contact_name="",
         phone="",
+        website="",
+        preferred_language=FALLBACK,
         source="",
         keywords="",
         notes="",

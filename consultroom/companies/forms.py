@@ -17,8 +17,16 @@ class CompanyForm(FlaskForm):
     business_number = StringField(_l("Business registration number"), description=_l("10 digits, e.g. 123-45-67890"))
     representative = StringField(_l("Representative"))
     address = StringField(_l("Address"))
+    address_en = StringField(_l("Address (English)"), description=_l("As a buyer would write it on a parcel"))
     industry = StringField(_l("Industry"))
     products = TextAreaField(_l("Products"), description=_l("Your main export products, one per line"))
+    products_en = TextAreaField(
+        _l("Products (English)"), description=_l("The same products in English: buyers read this")
+    )
+    summary_en = TextAreaField(
+        _l("Company summary (English)"),
+        description=_l("A few sentences for buyers: what you make, for whom, and where you export"),
+    )
     hs_codes = StringField(_l("HS codes"), description=_l("6-digit HS codes separated by commas, e.g. 330499, 210390"))
     export_markets = SelectMultipleField(_l("Current export markets"), choices=[], validators=[Optional()])
     target_countries = SelectMultipleField(_l("Target countries"), choices=[], validators=[Optional()])
@@ -52,8 +60,11 @@ class CompanyForm(FlaskForm):
             "name_en",
             "representative",
             "address",
+            "address_en",
             "industry",
             "products",
+            "products_en",
+            "summary_en",
             "website",
             "contact_name",
             "contact_email",
@@ -75,8 +86,11 @@ class CompanyForm(FlaskForm):
                 "name_en",
                 "representative",
                 "address",
+                "address_en",
                 "industry",
                 "products",
+                "products_en",
+                "summary_en",
                 "website",
                 "contact_name",
                 "contact_email",

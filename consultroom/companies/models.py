@@ -26,6 +26,10 @@ class Company(TimestampMixin, db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     industry: Mapped[str] = mapped_column(String(100), default="", index=True)
     products: Mapped[str] = mapped_column(Text, default="")
+    # The English profile buyers read (issue 13): without it they see the Korean field, marked untranslated.
+    products_en: Mapped[str] = mapped_column(Text, default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    address_en: Mapped[str] = mapped_column(String(300), default="")
     website: Mapped[str] = mapped_column(String(300), default="")
     contact_name: Mapped[str] = mapped_column(String(100), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 
 from consultroom.companies.models import Company, CompanyCountry, CompanyHsCode
+from consultroom.companies.profile import ENGLISH_FIELDS
 
 
 @dataclass(frozen=True)
@@ -13,6 +14,7 @@ class CompanyFilter:
     industry: str = ""
     country: str = ""  # export market or target country
     hs: str = ""  # prefix: 2, 4 or 6 digits
+    english_missing: bool = False  # lacking any field of the English profile buyers read
 
 
 def _escape_like(value: str) -> str:
@@ -45,6 +47,8 @@ def company_search(f: CompanyFilter) -> Select:
             stmt = stmt.where(
                 exists().where(CompanyHsCode.company_id == Company.id, CompanyHsCode.code.like(f"{prefix}%"))
             )
+    if f.english_missing:
+        stmt = stmt.where(or_(*(func.trim(getattr(Company, name)) == "" for name in ENGLISH_FIELDS)))
     return stmt.order_by(Company.name_ko, Company.id)
 
 

@@ -23,11 +23,17 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     "address": (300, False),
     "industry": (100, False),
     "products": (4000, False),
+    "products_en": (4000, False),
+    "summary_en": (2000, False),
+    "address_en": (300, False),
     "website": (300, False),
     "contact_name": (100, False),
     "contact_email": (254, False),
     "contact_phone": (40, False),
 }
+# What buyers read (companies.profile): written in English, so no Hangul.
+ENGLISH_TEXT = ("name_en", "products_en", "summary_en", "address_en")
+NAME_FIELDS = ("name_ko", "name_en")
 LIST_FIELDS = ("hs_codes", "export_markets", "target_countries", "languages")
 ALL_FIELDS = ("business_number", *TEXT_FIELDS, *LIST_FIELDS)
 MAX_LIST = 30
@@ -73,6 +79,14 @@ def clean_company_data(data: Mapping[str, Any], *, partial: bool = False) -> dic
         elif len(value) > max_len:
             err(name, _("Use at most %(n)d characters.", n=max_len))
         clean[name] = value
+
+    for name in ENGLISH_TEXT:
+        if clean.get(name) and v.has_hangul(clean[name]) and name not in errors:
+            err(name, _("Write this in English: it contains Korean characters."))
+    for name in NAME_FIELDS:
+        # "Co., Ltd.." in a mail (issue 13): a name ends in at most one period.
+        if clean.get(name, "").endswith("..") and name not in errors:
+            err(name, _("A name ends in at most one period."))
 
     if clean.get("contact_email"):
         from email_validator import EmailNotValidError, validate_email

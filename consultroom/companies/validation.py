@@ -38,6 +38,14 @@ def business_number_with_check_digit(first_nine: str) -> str:
     return first_nine + str((10 - total % 10) % 10)
 
 
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
+
+
+def has_hangul(text: str) -> bool:
+    """Hangul syllables or jamo: text an English field must not hold."""
+    return bool(_HANGUL.search(text or ""))
+
+
 def split_codes(value: str | list[str] | None) -> list[str]:
     if value is None:
         return []

@@ -8,6 +8,7 @@ from consultroom.access import authorize, get_or_404
 from consultroom.companies import policies, services
 from consultroom.companies.forms import CompanyForm
 from consultroom.companies.models import Company
+from consultroom.companies.profile import missing_english
 from consultroom.companies.queries import CompanyFilter, company_search, industries
 from consultroom.errors import DomainError
 from consultroom.extensions import db
@@ -64,6 +65,7 @@ def index():
         industry=request.args.get("industry", "")[:100],
         country=request.args.get("country", "")[:2],
         hs=request.args.get("hs", "")[:6],
+        english_missing=request.args.get("english") == "missing",
     )
     page = request.args.get("page", 1, type=int) or 1
     pagination = db.paginate(
@@ -74,6 +76,7 @@ def index():
         pagination=pagination,
         filters=f,
         industries=db.session.scalars(industries()).all(),
+        missing_english=missing_english,
     )
     # PIPA access log: every staff or admin view of another person's personal data is recorded (who,
     # whose, what, when); a list records the subjects of the page shown. An SME seeing its own company

@@ -12,6 +12,7 @@ from wtforms.widgets import DateInput, TimeInput
 
 from consultroom.companies.validation import language_choices
 from consultroom.interpreters.services import format_ranges
+from consultroom.languages import choices as party_language_choices
 
 
 def _with(choices: list[tuple[str, str]], extra: list[str]) -> list[tuple[str, str]]:
@@ -34,7 +35,7 @@ class InterpreterForm(FlaskForm):
     max_sessions_per_day = StringField(_l("Sessions per day at most"), description=_l("From 1 to 12"))
     locale = SelectField(
         _l("Language for mails and links"),
-        choices=[("ko", "한국어"), ("en", "English")],
+        choices=party_language_choices(),
         validate_choice=False,
     )
     account_email = EmailField(

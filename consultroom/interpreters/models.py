@@ -21,7 +21,7 @@ class Interpreter(TimestampMixin, db.Model):
     phone: Mapped[str] = mapped_column(String(40), default="")
     specialties: Mapped[str] = mapped_column(Text, default="")
     max_sessions_per_day: Mapped[int] = mapped_column(default=4)
-    locale: Mapped[str] = mapped_column(String(5), default="en")
+    locale: Mapped[str] = mapped_column(String(10), default="en")
     active: Mapped[bool] = mapped_column(default=True)
     # Optional account; without one the interpreter works through signed links.
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)

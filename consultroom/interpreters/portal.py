@@ -31,6 +31,7 @@ from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import assignments, linked_interpreter
 from consultroom.interpreters.views import seoul_time
+from consultroom.languages import PARTY_LOCALES, supported
 from consultroom.notifications.services import external_url
 from consultroom.outcomes.forms import LogForm
 from consultroom.outcomes.queries import log_of, logged_booking_ids
@@ -51,11 +52,11 @@ def _private(response):
 
 def _locale_for(interpreter: Interpreter) -> str:
     """A ?lang= or a language chosen in this browser, else the interpreter's own (not the Korean UI default)."""
-    languages = current_app.config["LANGUAGES"]
+    languages = PARTY_LOCALES
     for choice in (request.args.get("lang"), session.get("lang")):
         if choice in languages:
             return choice
-    return interpreter.locale if interpreter.locale in languages else "en"
+    return supported(interpreter.locale)
 
 
 def _page(interpreter: Interpreter, *, via_link: bool, token: str = "", feed_url: str | None = None):

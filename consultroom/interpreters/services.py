@@ -23,6 +23,7 @@ from consultroom.buyers import validation as v
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter, InterpreterException, InterpreterHours, InterpreterLanguage
+from consultroom.languages import parse_party_language
 
 TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     # name: (max length, required)
@@ -33,7 +34,6 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
 }
 OTHER_FIELDS = ("languages", "max_sessions_per_day", "locale", "account_email")
 ALL_FIELDS = (*TEXT_FIELDS, *OTHER_FIELDS)
-LOCALES = ("ko", "en")
 MIN_DAILY, MAX_DAILY = 1, 12
 MAX_LANGUAGES = 20
 MAX_RANGES_PER_DAY = 6
@@ -141,10 +141,11 @@ def clean_interpreter_data(data: Mapping[str, Any], *, partial: bool = False) ->
 
     if given("locale"):
         raw = _text(data.get("locale"))
-        if raw is None or raw.strip().lower() not in LOCALES:
-            err("locale", _("Choose Korean or English."))
+        code = parse_party_language(raw) if raw is not None else None
+        if code is None:
+            err("locale", _("Choose one of the offered languages."))
         else:
-            clean["locale"] = raw.strip().lower()
+            clean["locale"] = code
 
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from consultroom.accounts import services as account_services
 from consultroom.db import utcnow
 from consultroom.extensions import db
+from consultroom.languages import PARTY_LOCALES
 from consultroom.security import safe_next
 
 bp = Blueprint("main", __name__)
@@ -46,9 +47,11 @@ def _mail_alert() -> dict | None:
 @bp.post("/language")
 def set_language():
     lang = request.form.get("lang", "")
-    if lang in current_app.config["LANGUAGES"]:
+    # A buyer or interpreter may pick any party language on their pages; the staff/SME interface
+    # reads only its own two from the session, and only those are stored on an account.
+    if lang in current_app.config["LANGUAGES"] or lang in PARTY_LOCALES:
         session["lang"] = lang
-        if current_user.is_authenticated:
+        if current_user.is_authenticated and lang in current_app.config["LANGUAGES"]:
             account_services.set_preferences(user=current_user, locale=lang)
             db.session.commit()
     return redirect(safe_next(request.form.get("next"), default=url_for("main.home")))

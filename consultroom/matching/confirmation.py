@@ -1,10 +1,12 @@
 """The parties' side of a match: signed response links, the mails that carry them, and the mails
 and calendar updates of every later change (issue 13: cancel, move, unmatch, new party or link).
 
-Buyers have no account: they read English (or their own locale, if the buyer registry ever stores
-one) and see times in their own zone. Interpreters read their `locale` and Seoul time. SME users
-read their account's locale (Korean by default) and never see a buyer's contact details before
-the consultation is confirmed. Every mail is queued in the caller's transaction.
+Buyers have no account: they read their `preferred_language` (English when it is not one of
+consultroom.languages.PARTY_LOCALES) and see times in their own zone. Interpreters read their
+`locale` (English likewise) and Seoul time; both read the company's English profile
+(companies.profile), Korean fields marked untranslated. SME users read their account's locale
+(Korean by default) and never see a buyer's contact details before the consultation is confirmed.
+Every mail is queued in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from consultroom.accounts.models import Role, User
 from consultroom.bookings.ics import EventText, booking_ics, organizer_address
 from consultroom.bookings.models import Booking
 from consultroom.bookings.notify import company_users
+from consultroom.companies.profile import Shown, profile_for
 from consultroom.extensions import db
+from consultroom.languages import supported
 from consultroom.notifications.services import external_url, queue_mail, queue_mail_to_user
 from consultroom.signing import LinkInvalid, make_token, read_token
 
@@ -47,13 +51,8 @@ def parties_of(booking: Booking) -> list[PartyRef]:
     return out
 
 
-def _supported(locale: str | None, default: str) -> str:
-    return locale if locale in current_app.config["LANGUAGES"] else default
-
-
 def party_locale(party: str, obj: Any) -> str:
-    # Buyers read English unless a locale is stored for them; interpreters choose theirs.
-    return _supported(getattr(obj, "locale", None), "en")
+    return supported(obj.preferred_language if party == "buyer" else obj.locale)
 
 
 def party_zone(party: str, obj: Any) -> str:
@@ -73,11 +72,9 @@ def when(moment: datetime | None, zone: str, locale: str) -> str:
     return format_datetime(moment, "full", tzinfo=ZoneInfo(zone), locale=locale)
 
 
-def company_display(booking: Booking, locale: str) -> str:
-    company = booking.company
-    if locale == "ko":
-        return company.name_ko or company.name_en
-    return company.name_en or company.name_ko
+def company_display(booking: Booking, locale: str) -> Shown:
+    """The company's name for a reader in `locale`: English unless Korean, Korean marked untranslated."""
+    return profile_for(booking.company, locale).name
 
 
 # --- signed links ------------------------------------------------------------------------------
@@ -150,7 +147,13 @@ def event_text(booking: Booking, *, locale: str, reader: str, page_url: str) -> 
             summary = _("Export consultation: %(company)s", company=company)
         if interpreter is not None:
             lines.append(_("Interpreter: %(name)s", name=interpreter.name))
-        lines.append(_("Products: %(products)s", products=booking.products))
+        # The company and staff read the request's own words; buyers and interpreters the English profile.
+        products = (
+            booking.products
+            if reader in ("company", "staff")
+            else profile_for(booking.company, locale, products=booking.products).products
+        )
+        lines.append(_("Products: %(products)s", products=products))
         if booking.meeting_url:
             lines.append(_("Video link: %(url)s", url=booking.meeting_url))
         if page_url:
@@ -206,7 +209,7 @@ def _party_context(booking: Booking, party: str, obj: Any) -> dict[str, Any]:
         "party": party,
         "name": (obj.contact_name or obj.company_name) if party == "buyer" else obj.name,
         "company_name": company_display(booking, locale),
-        "company_address": booking.company.address,
+        "company": profile_for(booking.company, locale, products=booking.products),
         "buyer": booking.buyer,
         "interpreter": booking.interpreter,
         "when_local": when(booking.starts_at, zone, locale),

@@ -435,7 +435,8 @@ def _line_issues(line: ProposalLine, booking: Booking, world: World) -> list[Iss
     if needs and line.interpreter_id is None and world.shares_language(booking, buyer.id):
         out.append(
             _(
-                "The program puts an interpreter on every consultation: choose one for %(company)s and %(buyer)s.",
+                "The program puts an interpreter on every consultation: "
+                "choose one (company: %(company)s; buyer: %(buyer)s).",
                 company=booking.company.display_name,
                 buyer=buyer.company_name,
             )

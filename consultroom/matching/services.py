@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from flask import current_app
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -154,7 +155,7 @@ def check_proposal(*, booking: Booking, buyer: Buyer, interpreter: Interpreter |
     if interpreter is None:
         if get_interpreter_policy() == ALWAYS:
             raise Conflict(
-                _("The program puts an interpreter on every consultation: choose an interpreter for %(name)s.",
+                _("The program puts an interpreter on every consultation: choose an interpreter (buyer: %(name)s).",
                   name=buyer.company_name)
             )  # fmt: skip
         if needs_interpreter(booking, buyer):
@@ -406,6 +407,41 @@ def check_parties_free(*, booking: Booking, starts_at: datetime, ends_at: dateti
         )
         if clash is not None:
             raise _buyer_busy(party) if isinstance(party, Buyer) else _interpreter_busy(party)
+
+
+def check_interpreter_can_move(*, booking: Booking, starts_at: datetime, ends_at: datetime) -> None:
+    """Before a booking moves: its interpreter must work at the new time, by the same rules matching
+    applies (weekly hours and dated exceptions, at most max_sessions_per_day that Seoul day).
+
+    The move is refused, naming the interpreter, rather than dropping them: the program may require
+    an interpreter on every consultation, and a silent drop would turn an interpreted, confirmed
+    consultation into one nobody is assigned to. Staff choose another time, or assign another
+    interpreter (who is then asked by mail) and move after that.
+    """
+    interpreter = booking.interpreter
+    if interpreter is None:
+        return
+    when = format_datetime(starts_at, "short")
+    if not interpreter_available(interpreter, starts_at, ends_at):
+        raise Conflict(
+            _(
+                "The interpreter %(name)s does not work at the new time (%(when)s). Choose another time, "
+                "or assign another interpreter first and then move the consultation.",
+                name=interpreter.name,
+                when=when,
+            )
+        )
+    same_day = booking.starts_at.astimezone(SEOUL).date() == starts_at.astimezone(SEOUL).date()
+    if not same_day and sessions_on_day(interpreter.id, starts_at) >= interpreter.max_sessions_per_day:
+        raise Conflict(
+            _(
+                "The interpreter %(name)s already has %(n)d sessions on the day of the new time (%(when)s), "
+                "the most allowed. Choose another time, or assign another interpreter first.",
+                name=interpreter.name,
+                n=interpreter.max_sessions_per_day,
+                when=when,
+            )
+        )
 
 
 def reask_parties(*, booking: Booking, now: datetime) -> None:

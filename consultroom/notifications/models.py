@@ -38,7 +38,7 @@ class OutboxMail(db.Model):
     to_addr: Mapped[str] = mapped_column(String(254))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     template: Mapped[str] = mapped_column(String(100))
-    locale: Mapped[str] = mapped_column(String(5))
+    locale: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)

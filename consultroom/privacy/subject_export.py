@@ -79,6 +79,8 @@ def collect_buyer_data(*, buyer: Buyer) -> dict[str, Any]:
             "contact_name": buyer.contact_name,
             "email": buyer.email,
             "phone": buyer.phone,
+            "website": buyer.website,
+            "preferred_language": buyer.preferred_language,
             "timezone": buyer.timezone,
             "size": buyer.size,
             "source": buyer.source,

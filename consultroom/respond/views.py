@@ -12,16 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
+from consultroom.companies.profile import profile_for
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
+from consultroom.languages import PARTY_LOCALES
 from consultroom.matching import confirmation as c
 from consultroom.matching import services
 from consultroom.notifications.services import external_url
@@ -42,7 +44,7 @@ class _Stop(Exception):
 
 
 def _chosen_locale(default: str) -> str:
-    languages = current_app.config["LANGUAGES"]
+    languages = PARTY_LOCALES
     for choice in (request.args.get("lang"), session.get("lang")):
         if choice in languages:
             return choice
@@ -95,6 +97,7 @@ def _view_context(booking: Booking, data: dict[str, Any], person: Any, state: st
         "token": token,
         "answer": request.args.get("answer"),
         "company_name": c.company_display(booking, shown),
+        "company": profile_for(booking.company, shown, products=booking.products),
         "when_local": c.when(booking.starts_at, zone, shown),
         "when_seoul": c.when(booking.starts_at, c.SEOUL_ZONE, shown),
         "local_is_seoul": zone == c.SEOUL_ZONE,

@@ -313,7 +313,7 @@ def book_for(slot_id: int):
         flash(exc.message, "danger")
     else:
         db.session.commit()
-        flash(_("Booked for %(name)s.", name=company.display_name), "success")
+        flash(_("Booked (company: %(name)s).", name=company.display_name), "success")
     return redirect(url_for("staff_rounds.grid", round_id=slot.round_id))
 
 

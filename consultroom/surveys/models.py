@@ -101,7 +101,7 @@ class SurveyInvitation(db.Model):
     respondent: Mapped[str] = mapped_column(String(10))
     # The buyer at the time of the invitation; None for SME invitations.
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("buyers.id", ondelete="SET NULL"))
-    locale: Mapped[str] = mapped_column(String(5), default="ko")  # the answer page's default language
+    locale: Mapped[str] = mapped_column(String(10), default="ko")  # the answer page's default language
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     reminded_3_at: Mapped[datetime | None]
@@ -130,7 +130,7 @@ class SurveyResponse(db.Model):
     invitation_id: Mapped[int] = mapped_column(ForeignKey("survey_invitations.id", ondelete="CASCADE"))
     version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id", ondelete="RESTRICT"))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    locale: Mapped[str] = mapped_column(String(5), default="ko")
+    locale: Mapped[str] = mapped_column(String(10), default="ko")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     invitation: Mapped[SurveyInvitation] = relationship(back_populates="response")

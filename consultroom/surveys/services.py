@@ -19,8 +19,10 @@ from consultroom.audit.services import record
 from consultroom.bookings.models import Booking, BookingStatus
 from consultroom.bookings.notify import company_users
 from consultroom.buyers.models import Buyer
+from consultroom.companies.profile import profile_for
 from consultroom.errors import Conflict, DomainError, Invalid, NotFound
 from consultroom.extensions import db
+from consultroom.languages import supported
 from consultroom.signing import LinkInvalid, make_token, read_token
 from consultroom.surveys.models import (
     AUDIENCES,
@@ -226,9 +228,8 @@ def survey_url(invitation: SurveyInvitation, locale: str | None = None) -> str:
 
 
 def buyer_locale(buyer: Buyer | None) -> str:
-    # Buyers read English unless a supported locale is stored for them (as in matching).
-    locale = getattr(buyer, "locale", None)
-    return locale if locale in current_app.config["LANGUAGES"] else "en"
+    # As in matching: the buyer's preferred language, English when it is missing or not offered.
+    return supported(buyer.preferred_language if buyer is not None else None)
 
 
 def _mail_invitation(invitation: SurveyInvitation, template: str, now: datetime) -> int:
@@ -245,9 +246,7 @@ def _mail_invitation(invitation: SurveyInvitation, template: str, now: datetime)
         company = booking.company
         return {
             "respondent": invitation.respondent,
-            "company_name": (company.name_ko or company.name_en)
-            if locale == "ko"
-            else (company.name_en or company.name_ko),
+            "company_name": profile_for(company, locale).name,
             "buyer_name": booking.buyer.company_name if booking.buyer is not None else "",
             "consulted_on": format_date(booking.starts_at.astimezone(ZoneInfo(zone)).date(), "long", locale=locale),
             "expires_on": format_date(invitation.expires_at.astimezone(ZoneInfo(zone)).date(), "long", locale=locale),

@@ -8,16 +8,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from consultroom.access import authorize, get_or_404
+from consultroom.companies.profile import profile_for
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error, confirmed, small_int
+from consultroom.languages import PARTY_LOCALES, supported
 from consultroom.signing import LinkExpired, LinkInvalid
 from consultroom.surveys import export, policies, queries, services
 from consultroom.surveys.forms import KIND_LABELS, AnswerForm, PlainForm, QuestionForm
@@ -38,7 +40,7 @@ def _stop_page(exc: _Stop):
 
 
 def _chosen_locale(default: str) -> str:
-    languages = current_app.config["LANGUAGES"]
+    languages = PARTY_LOCALES
     for choice in (request.args.get("lang"), session.get("lang")):
         if choice in languages:
             return choice
@@ -57,7 +59,11 @@ def _default_locale(token: str) -> str:
         data = services.read_survey_token(token)
     except LinkInvalid:
         return "ko"
-    return "ko" if data["r"] == "sme" else "en"
+    if data["r"] == "sme":
+        return "ko"
+    # A buyer's page opens in the language the invitation was mailed in (the buyer's preferred one).
+    invitation = db.session.get(SurveyInvitation, data["i"])
+    return supported(invitation.locale) if invitation is not None else "en"
 
 
 def _load(token: str) -> SurveyInvitation:
@@ -95,9 +101,7 @@ def _answer_page(invitation, version, token, form, locale, *, errors=None, value
             errors=errors or {},
             values=values or {},
             field_name=services.field_name,
-            company_name=(company.name_ko or company.name_en)
-            if locale == "ko"
-            else (company.name_en or company.name_ko),
+            company_name=profile_for(company, locale).name,
             consulted_on=booking.starts_at,
         ),
         status,

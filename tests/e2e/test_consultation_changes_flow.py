@@ -195,3 +195,66 @@ def test_staff_move_a_confirmed_consultation_and_buyer_confirms_the_new_time(
     assert str(event["location"]) == booking.meeting_url
     assert set(confirmed_mails) == {w["buyer"].email, w["interpreter"].email, w["sme"].email}
     assert db.session.scalar(select(OutboxMail.id).where(OutboxMail.status != "sent")) is None
+
+
+def ja(msgid: str, **values) -> str:
+    with force_locale("ja"):
+        text = gettext(msgid, **values)
+    assert text != msgid % values
+    return text
+
+
+def test_a_japanese_reading_buyer_gets_the_proposal_page_and_ics_in_japanese_with_the_english_profile(
+    browser, live_server, app
+):
+    rnd = make_round(booths=2, slots_per_booth=3)
+    _sme, company = make_sme_with_company()
+    company.name_en = "Hanbit Foods Co., Ltd."
+    company.summary_en = "Seaweed snacks from Busan, exported to 12 countries."
+    company.products_en = "Roasted seaweed snacks; seasoned laver"
+    company.address = "부산광역시 해운대구 센텀중앙로 48"
+    company.address_en = ""  # not given: the buyer sees the Korean address, marked untranslated
+    booking = make_booking(rnd.slots[0], company=company)
+    buyer = make_buyer(timezone="Asia/Tokyo", country="JP", languages=("ja",), preferred_language="ja")
+    interpreter = make_interpreter(locale="ko", languages=("ja",))
+    db.session.execute(OutboxMail.__table__.update().values(status="sent"))  # the booking's own mail
+    propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=make_user("staff", locale="en"))
+    db.session.commit()
+
+    mails = _delivered(app)
+    mail = mails[buyer.email]
+    assert mail["Subject"] == ja("Proposed export consultation with %(company)s", company="Hanbit Foods Co., Ltd.")
+    body = _text(mail)
+    assert ja("We propose a 1:1 video consultation between you and the Korean company named below.") in body
+    assert ja("Company: %(company)s", company="Hanbit Foods Co., Ltd.") in body
+    assert ja("Products: %(products)s", products="Roasted seaweed snacks; seasoned laver") in body
+    assert f"{company.address} （韓国語の原文、未翻訳）" in body
+    assert "Ltd.." not in body
+
+    accept = re.search(r"(https?://\S+answer=accept)", body).group(1)
+    context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
+    buyer_page = context.new_page()
+    buyer_page.goto(accept)
+    assert buyer_page.locator("html").get_attribute("lang") == "ja"
+    assert buyer_page.get_by_role("heading", name=ja("Proposed export consultation")).is_visible()
+    assert buyer_page.locator("#company-name").inner_text() == "Hanbit Foods Co., Ltd."
+    assert buyer_page.locator("#company-summary").inner_text() == company.summary_en
+    address = buyer_page.locator("#company-address")
+    assert address.locator('[lang="ko"]').inner_text() == company.address
+    assert "未翻訳" in address.inner_text()
+
+    with buyer_page.expect_download() as download_info:
+        buyer_page.get_by_role("link", name=ja("Add to your calendar (.ics)")).click()
+    cal = Calendar.from_ical(download_info.value.path().read_bytes())
+    (event,) = cal.walk("VEVENT")
+    assert str(event["summary"]) == ja(
+        "Export consultation: %(company)s and %(buyer)s", company="Hanbit Foods Co., Ltd.", buyer=buyer.company_name
+    )
+    assert ja("Interpreter: %(name)s", name=interpreter.name) in str(event["description"])
+    assert event["dtstart"].params["TZID"] == "Asia/Tokyo"
+
+    buyer_page.get_by_role("button", name=ja("Accept")).click()
+    assert buyer_page.get_by_text(ja("Thank you: you accepted the consultation.")).is_visible()
+    context.close()
+    db.session.rollback()
+    assert db.session.get(Booking, booking.id).buyer_response == "accepted"

@@ -54,7 +54,7 @@ def test_sme_registers_confirms_logs_in_and_creates_its_company_in_korean(page):
     page.get_by_label("기업명(영문)").fill("Hanbit Cosmetics")
     page.get_by_label("사업자등록번호").fill(f"{WRONG_NUMBER[:3]}-{WRONG_NUMBER[3:5]}-{WRONG_NUMBER[5:]}")
     page.get_by_label("대표자").fill("김영수")
-    page.get_by_label("주소").fill("부산광역시 해운대구 센텀중앙로 48")
+    page.get_by_label("주소", exact=True).fill("부산광역시 해운대구 센텀중앙로 48")  # not 주소(영문)
     page.get_by_label("업종").fill("화장품")
     page.get_by_label("제품", exact=True).fill("기초화장품\n마스크팩")
     page.get_by_label("HS 코드", exact=True).fill("330499, 330410")

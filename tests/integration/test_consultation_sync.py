@@ -17,10 +17,13 @@ from consultroom.bookings.models import Booking
 from consultroom.bookings.services import cancel_booking, move_booking, request_cancellation
 from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
+from consultroom.interpreters.models import InterpreterException
 from consultroom.matching.services import clear_match, propose_match, respond, set_meeting_url
 from consultroom.notifications.delivery import _Due, build_message
 from consultroom.notifications.models import OutboxMail
+from consultroom.rounds.models import Slot
 from consultroom.rounds.services import cancel_round
+from consultroom.timeutil import SEOUL
 from tests.factories import make_round, make_user
 from tests.match_factories import make_booking, make_buyer, make_interpreter
 
@@ -253,6 +256,69 @@ def test_move_refused_when_buyer_is_busy_at_the_new_time(confirmed):
         move_booking(booking=s["booking"], slot=s["round"].slots[3], actor=s["staff"])
     assert s["booking"].slot_id == s["round"].slots[0].id
     assert _mails_after(mark) == []
+
+
+def test_move_refused_when_the_interpreter_does_not_work_at_the_new_time(confirmed):
+    s = confirmed
+    new_slot = s["round"].slots[2]
+    seoul_start = new_slot.starts_at.astimezone(SEOUL)
+    away = InterpreterException(
+        interpreter_id=s["interpreter"].id,
+        day=seoul_start.date(),
+        available=False,
+        start=seoul_start.time(),
+        end=(seoul_start + timedelta(minutes=30)).time(),
+        note="dentist",
+    )
+    db.session.add(away)
+    db.session.flush()
+    db.session.expire(s["interpreter"], ["exceptions"])
+    version, sequence = s["booking"].match_version, s["booking"].ics_sequence
+    mark = _mark()
+
+    with pytest.raises(Conflict, match=f"The interpreter {s['interpreter'].name} does not work at the new time"):
+        move_booking(booking=s["booking"], slot=new_slot, actor=s["staff"])
+
+    booking = s["booking"]
+    assert (booking.slot_id, booking.status, booking.interpreter_id) == (
+        s["round"].slots[0].id,
+        "confirmed",
+        s["interpreter"].id,
+    )
+    assert (booking.match_version, booking.ics_sequence) == (version, sequence)
+    assert _mails_after(mark) == []
+
+
+def _slot_next_day(rnd, booth: int, hours_later: int) -> Slot:
+    start = rnd.slots[0].starts_at + timedelta(days=1, hours=hours_later)
+    slot = Slot(round_id=rnd.id, booth=booth, starts_at=start, ends_at=start + timedelta(minutes=50))
+    db.session.add(slot)
+    db.session.flush()
+    return slot
+
+
+def test_move_refused_when_the_interpreter_has_the_new_days_most_sessions(confirmed):
+    s = confirmed
+    s["interpreter"].max_sessions_per_day = 1
+    busy_day = make_booking(_slot_next_day(s["round"], 5, 0))
+    propose_match(booking=busy_day, buyer=make_buyer(), interpreter=s["interpreter"], actor=s["staff"])
+    target = _slot_next_day(s["round"], 6, 2)
+    mark = _mark()
+
+    with pytest.raises(Conflict, match="already has 1 sessions on the day of the new time"):
+        move_booking(booking=s["booking"], slot=target, actor=s["staff"])
+
+    assert s["booking"].slot_id == s["round"].slots[0].id
+    assert _mails_after(mark) == []
+
+
+def test_move_within_the_day_does_not_count_the_booking_twice(confirmed):
+    s = confirmed
+    s["interpreter"].max_sessions_per_day = 1
+
+    move_booking(booking=s["booking"], slot=s["round"].slots[2], actor=s["staff"])
+
+    assert s["booking"].slot_id == s["round"].slots[2].id
 
 
 def test_move_forgets_reminders_of_the_old_time(confirmed):

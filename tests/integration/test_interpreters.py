@@ -148,7 +148,7 @@ def test_staff_creates_interpreter_normalised_and_audited(client, login_as):
         ("max_sessions_per_day", "0", "Give a whole number from 1 to 12."),
         ("max_sessions_per_day", "13", "Give a whole number from 1 to 12."),
         ("max_sessions_per_day", "four", "Give a whole number from 1 to 12."),
-        ("locale", "fr", "Choose Korean or English."),
+        ("locale", "fr", "Choose one of the offered languages."),
         (
             "account_email",
             "nobody@example.test",

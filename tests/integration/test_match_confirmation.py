@@ -189,7 +189,7 @@ def test_propose_match_without_interpreter_is_conflict_under_the_default_policy_
         propose_match(booking=booking, buyer=buyer, interpreter=None, actor=make_user("staff"))
 
     assert exc.value.message == (
-        f"The program puts an interpreter on every consultation: choose an interpreter for {buyer.company_name}."
+        f"The program puts an interpreter on every consultation: choose an interpreter (buyer: {buyer.company_name})."
     )
     assert booking.status == "requested"
 
