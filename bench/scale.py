@@ -611,6 +611,14 @@ NOT_MEASURED = {
     "api.get_proposal": "needs a whole-round proposal (the matcher's run, not a page)",
     "interpreter_portal.me": "the data set's interpreters work by signed link",
     "retention.request_detail": "the data set has no erasure request",
+    # Routes added to main after this benchmark; not measured here yet.
+    "audit.index": "added after the benchmark",
+    "bookings.calendar_feed": "added after the benchmark",
+    "bookings.calendar_page": "added after the benchmark",
+    "bookings.cancel": "added after the benchmark",
+    "bookings.detail": "added after the benchmark",
+    "interpreter_portal.portal_log": "added after the benchmark",
+    "notifications.retry_failed": "added after the benchmark",
 }
 
 
@@ -639,7 +647,7 @@ def api_token(client, email: str) -> str:
     return response.get_json()["token"]
 
 
-def measure(app, f: dict, repeat: int) -> tuple[list[Page], float]:
+def measure(app, f: dict, repeat: int, only: str | None = None) -> tuple[list[Page], float]:
     from sqlalchemy import event
 
     from consultroom.extensions import db
@@ -675,7 +683,9 @@ def measure(app, f: dict, repeat: int) -> tuple[list[Page], float]:
     health = Page("/healthz", "anon", "/healthz", "static")
     todo = [health, *pages(app, f)]
     missing = unmeasured(app, todo)
-    if missing:
+    if only:
+        todo = [health, *(p for p in todo[1:] if re.search(only, p.label))]
+    elif missing:
         raise SystemExit(f"GET endpoints neither measured nor listed in NOT_MEASURED: {missing}")
     for page in todo:
         warm, page.queries, page.status = hit(page)
@@ -715,7 +725,7 @@ def run_size(args, size: int) -> dict:
         fx = fixtures(conn)
     vacuum_s = time.perf_counter() - t1
     print(f"[{size}] generated in {gen_s:.1f} s (VACUUM ANALYZE {vacuum_s:.1f} s): {counts}", file=sys.stderr)
-    measured, health_ms = measure(app, fx, args.repeat)
+    measured, health_ms = measure(app, fx, args.repeat, args.only)
     with app.app_context():
         from consultroom.extensions import db
 
@@ -793,6 +803,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="timed requests per page after one warm-up")
     ap.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--db-prefix", default="bench_scale", help="databases are <prefix>_<size>, dropped and remade")
+    ap.add_argument("--only", help="measure only the pages whose label matches this regular expression")
     ap.add_argument("--save", type=Path, help="also keep the measurements in this file (pickle)")
     ap.add_argument("--load", type=Path, help="print the table of measurements kept by --save, measuring nothing")
     args = ap.parse_args()
