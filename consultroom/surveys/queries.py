@@ -7,6 +7,7 @@ to two decimals only when shown.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -62,21 +63,33 @@ def quantize(value: Fraction | None) -> Decimal | None:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def response_score_sums(scope: Scope) -> list[tuple[int, int]]:
-    """(sum, count) of the scale answers of each response in scope that has any."""
-    stmt = _answers_base(func.sum(SurveyAnswer.score), func.count(SurveyAnswer.score)).where(
-        SurveyAnswer.score.is_not(None)
+def response_score_groups(scope: Scope) -> list[tuple[int, int, int]]:
+    """(scale answers per response, sum of those responses' scores, responses) for the responses in
+    scope that have any: a handful of rows however many responses there are, from which the mean of
+    per-response means is still exact (see mean_of_grouped)."""
+    per_response = (
+        _scoped(
+            _answers_base(func.sum(SurveyAnswer.score).label("total"), func.count(SurveyAnswer.score).label("n")).where(
+                SurveyAnswer.score.is_not(None)
+            ),
+            scope,
+        )
+        .group_by(SurveyResponse.id)
+        .subquery()
     )
-    stmt = _scoped(stmt, scope).group_by(SurveyResponse.id)
-    return [(int(s), int(n)) for s, n in db.session.execute(stmt).all() if n]
+    stmt = select(per_response.c.n, func.sum(per_response.c.total), func.count()).group_by(per_response.c.n)
+    return [(int(n), int(s), int(k)) for n, s, k in db.session.execute(stmt).all() if n]
 
 
-def mean_of_means(sums: list[tuple[int, int]]) -> Decimal | None:
-    """The mean of per-response means (each respondent weighs the same), rounded to 0.01."""
-    if not sums:
+def mean_of_grouped(groups: list[tuple[int, int, int]]) -> Decimal | None:
+    """The mean of per-response means (each respondent weighs the same), rounded to 0.01, from
+    (answers per response, sum of their scores, responses): the responses with n answers add
+    sum/n to the sum of means, whatever their number."""
+    responses = sum(k for _n, _s, k in groups)
+    if not responses:
         return None
-    total = sum((Fraction(s, n) for s, n in sums), Fraction(0))
-    return quantize(total / len(sums))
+    total = sum((Fraction(s, n) for n, s, _k in groups), Fraction(0))
+    return quantize(total / responses)
 
 
 @dataclass
@@ -193,7 +206,7 @@ def results(scope: Scope, *, now: datetime) -> Results:
         invited=invited,
         answered=answered,
         expired=expired,
-        average=mean_of_means(response_score_sums(scope)),
+        average=mean_of_grouped(response_score_groups(scope)),
         versions=version_results,
     )
 
@@ -214,8 +227,9 @@ class AnswerRow:
     submitted_at: datetime  # naive Seoul time, for spreadsheets
 
 
-def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
-    """One row per answer in scope, for the exports (one query)."""
+def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
+    """One row per answer in scope, for the exports (one query), read from the database in batches
+    so a year of answers never sits in memory at once."""
     buyer = aliased(Buyer)
     stmt = _scoped(
         _answers_base(
@@ -241,10 +255,9 @@ def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
         .join(SurveyVersion, SurveyVersion.id == SurveyResponse.version_id),
         scope,
     ).order_by(Booking.starts_at, SurveyResponse.id, SurveyQuestion.position, SurveyQuestion.id)
-    rows = []
-    for r in db.session.execute(stmt).all():
-        ko = locale == "ko"
-        rows.append(
+    ko = locale == "ko"
+    for r in db.session.execute(stmt.execution_options(yield_per=2000)):
+        yield (
             AnswerRow(
                 round_title=r[0],
                 consulted_on=r[1].astimezone(SEOUL).date(),
@@ -260,7 +273,6 @@ def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
                 submitted_at=r[13].astimezone(SEOUL).replace(tzinfo=None),
             )
         )
-    return rows
 
 
 def pending_for_company(company_id: int, *, now: datetime) -> list[SurveyInvitation]:
