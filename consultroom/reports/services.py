@@ -32,7 +32,7 @@ from consultroom.rounds.models import Round, RoundStatus
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 from consultroom.surveys.queries import mean_of_grouped
 from consultroom.surveys.services import average_satisfaction
-from consultroom.timeutil import seoul_to_utc
+from consultroom.timeutil import seoul_date, seoul_to_utc
 
 TENTH = Decimal("0.1")
 CENT = Decimal("0.01")
@@ -190,6 +190,7 @@ class Report:
     round_id: int | None
     total: Figures
     rounds_held: int
+    booked: int  # consultations booked for the period and not cancelled: the funnel's first step
     by_month: list[Group]
     by_country: list[Group]
     by_industry: list[Group]
@@ -353,12 +354,19 @@ def _grouped(start: date, end: date, round_id: int | None) -> dict[str, dict[str
     parts = [sums("total", literal(UNKNOWN, String), grouped=False)]
     for kind, key in keys.items():
         parts += [sums(kind, key), scores(kind, key)]
+    lo, hi = _window(start, end)
+    booked = select(literal("booked", String), literal(UNKNOWN, String), *(literal(0) for _ in range(6)), func.count())
+    booked = booked.select_from(Booking).where(
+        Booking.starts_at >= lo, Booking.starts_at < hi, Booking.status != BookingStatus.CANCELLED.value,
+        *([Booking.round_id == round_id] if round_id is not None else []),
+    )  # fmt: skip
+    parts.append(booked)
     # The rounds with a held consultation: at most the period's rounds.
     parts.append(
         select(literal("round", String), c.c.round_key, literal(0), literal(0), literal(0), literal(0),
                literal(0), literal(0), literal(0)).where(held).group_by(c.c.round_key)
     )  # fmt: skip
-    out: dict[str, dict[str, _Acc]] = {k: defaultdict(_Acc) for k in (*keys, "total", "round")}
+    out: dict[str, dict[str, _Acc]] = {k: defaultdict(_Acc) for k in (*keys, "total", "round", "booked")}
     if db.session.get_bind().dialect.name == "postgresql":
         # The planner's cost estimate of the per-consultation look-ups (an index probe each) passes
         # jit_optimize_above_cost, and compiling the plan took longer than running it (measured:
@@ -410,6 +418,7 @@ def program_report(*, start: date, end: date, round_id: int | None = None) -> Re
         round_id=round_id,
         total=total.figures(average_satisfaction(start=start, end=end, round_id=round_id, audience="sme")),
         rounds_held=len(held_rounds),
+        booked=by["booked"][UNKNOWN].krw,  # that part's count sits in the last column
         by_month=_groups(by["month"], month_order),
         by_country=_groups(by["country"]),
         by_industry=_groups(sections, industry_order),
@@ -419,6 +428,17 @@ def program_report(*, start: date, end: date, round_id: int | None = None) -> Re
 
 def year_period(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
+
+
+def latest_year_with_data() -> int | None:
+    """The Seoul year of the latest held or no-show consultation (one index read), for the report
+    to open on a year with figures rather than on an empty current year."""
+    latest = db.session.scalar(
+        select(func.max(Booking.starts_at)).where(
+            Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value))
+        )
+    )
+    return seoul_date(latest).year if latest is not None else None
 
 
 # --- labels (request time, in the viewer's language) ----------------------------------------------

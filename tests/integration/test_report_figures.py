@@ -82,9 +82,11 @@ def _random_world(rng: random.Random) -> None:
                 met.add((company.id, booking.buyer_id))
                 db.session.flush()
                 fate = rng.random()
-                if fate < 0.15:
+                if fate < 0.1:
                     booking.status = "cancelled"
                     continue
+                if fate < 0.15:
+                    continue  # confirmed, never logged: booked but neither held nor a no-show
                 if fate < 0.3:
                     record_log(booking=booking, data={"attendance": "no_show", "absent_party": "buyer"},
                                actor=staff, now=utcnow())  # fmt: skip
@@ -143,11 +145,12 @@ def _figures(items: list[tuple[Booking, int, int, list[int] | None]], satisfacti
 
 
 def _recompute(start: date, end: date, round_id: int | None) -> Report:
-    items, all_scores = [], []
+    items, all_scores, booked = [], [], 0
     for booking in db.session.scalars(select(Booking).order_by(Booking.id)):
         day = seoul_date(booking.starts_at)
         if not start <= day <= end or (round_id is not None and booking.round_id != round_id):
             continue
+        booked += booking.status != "cancelled"
         scores = _sme_scores(booking)
         if scores:
             all_scores.append(scores)  # the total's satisfaction counts every consultation of the period
@@ -195,6 +198,7 @@ def _recompute(start: date, end: date, round_id: int | None) -> Report:
         round_id=round_id,
         total=_figures(items, _mean(all_scores)),
         rounds_held=len(rounds),
+        booked=booked,
         by_month=listed("month", months if len(months) <= 24 else sorted(groups["month"])),
         by_country=listed("country", by_size("country")),
         by_industry=listed("industry", sorted(groups["industry"], key=lambda k: SECTION_ORDER.get(k, 99))),
