@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, String, case, func, literal, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from consultroom.bookings.models import Booking
@@ -135,34 +135,67 @@ class Results:
 
 
 def results(scope: Scope, *, now: datetime) -> Results:
-    """Every figure of the results page in six queries."""
-    has_response = SurveyResponse.id.is_not(None)
-    counts = db.session.execute(
-        _scoped(
-            select(
-                func.count(SurveyInvitation.id),
-                func.count(SurveyResponse.id),
-                func.sum(case((~has_response & (SurveyInvitation.expires_at <= now), 1), else_=0)),
-            )
-            .select_from(SurveyInvitation)
-            .join(Booking, Booking.id == SurveyInvitation.booking_id)
-            .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id),
-            scope,
+    """Every figure of the results page in four queries: the counts, the responses per version, the
+    score distribution and the score sums in one statement over the scope's invitations (read once,
+    through the consultation dates' index), then the versions, their questions, and the texts."""
+    inv = _scoped(
+        select(
+            SurveyInvitation.id.label("id"),
+            SurveyInvitation.expires_at.label("expires_at"),
+            SurveyResponse.id.label("response_id"),
+            SurveyResponse.version_id.label("version_id"),
         )
-    ).one()
-    invited, answered, expired = int(counts[0] or 0), int(counts[1] or 0), int(counts[2] or 0)
-
-    per_version = dict(
-        db.session.execute(
-            _scoped(
-                select(SurveyResponse.version_id, func.count(SurveyResponse.id))
-                .select_from(SurveyResponse)
-                .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
-                .join(Booking, Booking.id == SurveyInvitation.booking_id),
-                scope,
-            ).group_by(SurveyResponse.version_id)
-        ).all()
+        .select_from(SurveyInvitation)
+        .join(Booking, Booking.id == SurveyInvitation.booking_id)
+        .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id),
+        scope,
+    ).cte("scoped_invitations")
+    answered = inv.c.response_id.is_not(None)
+    scored = (
+        select(SurveyAnswer.response_id, SurveyAnswer.question_id, SurveyAnswer.score)
+        .join(inv, inv.c.response_id == SurveyAnswer.response_id)
+        .where(SurveyAnswer.score.is_not(None))
+        .cte("scored_answers")
     )
+    per_response = (
+        select(func.sum(scored.c.score).label("total"), func.count().label("n"))
+        .group_by(scored.c.response_id)
+        .subquery()
+    )
+    zero = literal(0)
+    parts = [
+        # kind, a, b, c, d
+        select(
+            literal("counts", String),
+            func.count(),
+            func.count(inv.c.response_id),
+            func.sum(case((~answered & (inv.c.expires_at <= now), 1), else_=0)),
+            zero,
+        ),
+        select(literal("version", String), inv.c.version_id, func.count(), zero, zero)
+        .where(answered)
+        .group_by(inv.c.version_id),
+        select(literal("score", String), scored.c.question_id, scored.c.score, func.count(), zero).group_by(
+            scored.c.question_id, scored.c.score
+        ),
+        select(literal("sums", String), per_response.c.n, func.sum(per_response.c.total), func.count(), zero).group_by(
+            per_response.c.n
+        ),
+    ]
+    invited = answered_n = expired = 0
+    per_version: dict[int, int] = {}
+    dist_rows: list[tuple[int, int, int]] = []
+    sums: list[tuple[int, int, int]] = []
+    for kind, a, b, c, _d in db.session.execute(union_all(*parts)).all():
+        if kind == "counts":
+            invited, answered_n, expired = int(a or 0), int(b or 0), int(c or 0)
+        elif kind == "version":
+            per_version[int(a)] = int(b)
+        elif kind == "score":
+            dist_rows.append((int(a), int(b), int(c)))
+        elif a:
+            sums.append((int(a), int(b), int(c)))
+
     versions = (
         db.session.scalars(
             select(SurveyVersion)
@@ -180,17 +213,11 @@ def results(scope: Scope, *, now: datetime) -> Results:
         by_question.update({r.question.id: r for r in qs})
         version_results.append(VersionResult(version=v, questions=qs, responses=int(per_version[v.id])))
 
-    dist = _scoped(
-        _answers_base(SurveyAnswer.question_id, SurveyAnswer.score, func.count(SurveyAnswer.id)).where(
-            SurveyAnswer.score.is_not(None)
-        ),
-        scope,
-    ).group_by(SurveyAnswer.question_id, SurveyAnswer.score)
-    for question_id, score, n in db.session.execute(dist).all():
+    for question_id, score, n in dist_rows:
         r = by_question.get(question_id)
         if r is not None and score in r.distribution:
-            r.distribution[score] += int(n)
-            r.count += int(n)
+            r.distribution[score] += n
+            r.count += n
 
     texts = _scoped(
         _answers_base(SurveyAnswer.question_id, SurveyAnswer.text).where(SurveyAnswer.text.is_not(None)), scope
@@ -204,9 +231,9 @@ def results(scope: Scope, *, now: datetime) -> Results:
     return Results(
         scope=scope,
         invited=invited,
-        answered=answered,
+        answered=answered_n,
         expired=expired,
-        average=mean_of_grouped(response_score_groups(scope)),
+        average=mean_of_grouped(sums),
         versions=version_results,
     )
 
