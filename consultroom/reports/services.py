@@ -310,7 +310,7 @@ def _consultations(start: date, end: date, round_id: int | None):
     return stmt.cte("consultations")
 
 
-def _grouped(start: date, end: date, round_id: int | None) -> dict[str, dict[str, _Acc]]:
+def _grouped(start: date, end: date, round_id: int | None, *, months_only: bool) -> dict[str, dict[str, _Acc]]:
     """Every group's sums in one statement: a UNION ALL of GROUP BYs over the period's consultations,
     so the database adds them up and Python only reads about a hundred rows."""
     c = _consultations(start, end, round_id)
@@ -351,6 +351,8 @@ def _grouped(start: date, end: date, round_id: int | None) -> dict[str, dict[str
         )
 
     keys = {"month": c.c.month, "country": c.c.country, "industry": c.c.chapter, "language": c.c.language}
+    if months_only:
+        keys = {"month": c.c.month}
     parts = [sums("total", literal(UNKNOWN, String), grouped=False)]
     for kind, key in keys.items():
         parts += [sums(kind, key), scores(kind, key)]
@@ -366,7 +368,9 @@ def _grouped(start: date, end: date, round_id: int | None) -> dict[str, dict[str
         select(literal("round", String), c.c.round_key, literal(0), literal(0), literal(0), literal(0),
                literal(0), literal(0), literal(0)).where(held).group_by(c.c.round_key)
     )  # fmt: skip
-    out: dict[str, dict[str, _Acc]] = {k: defaultdict(_Acc) for k in (*keys, "total", "round", "booked")}
+    out: dict[str, dict[str, _Acc]] = {
+        k: defaultdict(_Acc) for k in ("month", "country", "industry", "language", "total", "round", "booked")
+    }
     if db.session.get_bind().dialect.name == "postgresql":
         # The planner's cost estimate of the per-consultation look-ups (an index probe each) passes
         # jit_optimize_above_cost, and compiling the plan took longer than running it (measured:
@@ -390,11 +394,12 @@ def _groups(accs: dict[str, _Acc], order: Iterable[str] | None = None) -> list[G
     return [Group(key=k, figures=accs.get(k, _Acc()).figures()) for k in keys]
 
 
-def program_report(*, start: date, end: date, round_id: int | None = None) -> Report:
+def program_report(*, start: date, end: date, round_id: int | None = None, months_only: bool = False) -> Report:
     """The program's figures for consultations from `start` to `end` (Seoul dates, inclusive),
     optionally in one round, in four queries whatever the number of consultations: the figures
-    grouped in the database, the held rounds, and the total satisfaction (as the survey results)."""
-    by = _grouped(start, end, round_id)
+    grouped in the database, the held rounds, and the total satisfaction (as the survey results).
+    `months_only` leaves the country, HS section and language breakdowns empty (for a comparison)."""
+    by = _grouped(start, end, round_id, months_only=months_only)
     sections: dict[str, _Acc] = defaultdict(_Acc)
     for chapter, acc in by["industry"].items():
         sections[hs_section(chapter) or UNKNOWN].merge(acc)

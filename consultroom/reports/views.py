@@ -225,7 +225,7 @@ def report():
         data, lines = _compute(sel)
         if data.is_calendar_year and sel.year and sel.year > services.MIN_YEAR:
             start, end = services.year_period(sel.year - 1)
-            last = services.program_report(start=start, end=end)
+            last = services.program_report(start=start, end=end, months_only=True)
         chart_svgs = _staff_charts(data, last, locale)
     return (
         render_template(

@@ -219,6 +219,8 @@ def test_grouped_figures_equal_a_row_by_row_recomputation(seed):
     year = _recompute(*periods[0])
     # The data set exercises every figure: contracts, scores, unknown groups, no-shows.
     assert year.total.contracts and year.total.satisfaction is not None and year.total.no_shows
+    months_only = program_report(start=periods[0][0], end=periods[0][1], months_only=True)
+    assert (months_only.total, months_only.by_month, months_only.booked) == (year.total, year.by_month, year.booked)
     for start, end, round_id in periods:
         expected = _recompute(start, end, round_id)
         assert program_report(start=start, end=end, round_id=round_id) == expected, (start, end, round_id)
