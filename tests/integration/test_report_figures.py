@@ -224,3 +224,19 @@ def test_grouped_figures_equal_a_row_by_row_recomputation(seed):
     for start, end, round_id in periods:
         expected = _recompute(start, end, round_id)
         assert program_report(start=start, end=end, round_id=round_id) == expected, (start, end, round_id)
+
+
+def test_report_page_opens_on_the_latest_year_with_consultations(client, login_as):
+    staff = login_as("staff")
+    rnd = make_round(day=date(2024, 5, 15), status="closed", booths=1, slots_per_booth=1)
+    booking = make_consultation(rnd, 0)
+    record_log(booking=booking, data={"attendance": "held"}, actor=staff, now=utcnow())
+    make_round(day=date(2025, 5, 14), status="closed", booths=1, slots_per_booth=1)  # a round, no consultation
+    db.session.commit()
+
+    html = client.get("/staff/reports").get_data(as_text=True)
+
+    assert 'id="year" name="year" inputmode="numeric" value="2024"' in html
+    assert 'data-figure="held">1<' in html and 'data-figure="booked">1<' in html
+    assert 'id="chart-funnel"' in html and 'id="chart-compare"' in html and 'id="chart-industry"' in html
+    assert 'data-progress="consultations"' in html
