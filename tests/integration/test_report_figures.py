@@ -54,9 +54,7 @@ def _random_world(rng: random.Random) -> None:
         audience="sme", data={"kind": "text", "text_ko": "의견", "text_en": "Comment", "required": False}, actor=admin
     )
     version = active_version("sme")
-    companies = [
-        make_company(name_ko=f"회사{i}", hs_codes=tuple(rng.sample(HS, rng.randint(0, 2)))) for i in range(7)
-    ]
+    companies = [make_company(name_ko=f"회사{i}", hs_codes=tuple(rng.sample(HS, rng.randint(0, 2)))) for i in range(7)]
     buyers = [
         make_buyer(country=rng.choice(COUNTRIES), languages=tuple(rng.sample(LANGUAGES, rng.randint(0, 2))))
         for _ in range(6)

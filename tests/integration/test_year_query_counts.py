@@ -32,9 +32,7 @@ def _add_consultations(rnd, indexes, staff, question) -> None:
     db.session.commit()
 
 
-def test_year_pages_send_the_same_number_of_queries_at_one_and_at_six_consultations(
-    client, login_as, count_queries
-):
+def test_year_pages_send_the_same_number_of_queries_at_one_and_at_six_consultations(client, login_as, count_queries):
     staff = login_as("staff")
     admin = make_user("admin")
     question = add_question(audience="sme", data={"kind": "scale5", "text_ko": "만족", "text_en": "Satisfied",
