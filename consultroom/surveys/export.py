@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
-from typing import IO
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from consultroom.surveys.queries import AnswerRow, Results
 
@@ -55,11 +52,10 @@ def _answer_values(r: AnswerRow) -> list:
     ]
 
 
-def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str, out: IO[bytes]) -> None:
-    """Write the workbook to `out`. openpyxl's write-only mode streams each row to a temporary file
-    as it comes, so memory stays bounded however many answers the year has."""
-    wb = Workbook(write_only=True)
-    summary = wb.create_sheet(_("Summary")[:31])
+def results_xlsx(results: Results, rows: list[AnswerRow], locale: str) -> bytes:
+    wb = Workbook()
+    summary = wb.active
+    summary.title = _("Summary")[:31]
     summary.append([_("Invited"), results.invited])
     summary.append([_("Answered"), results.answered])
     summary.append([_("Expired"), results.expired])
@@ -84,20 +80,17 @@ def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str, out: 
     sheet = wb.create_sheet(_("Answers")[:31])
     sheet.append(_answer_headers())
     for r in rows:
-        values = _answer_values(r)
-        values[1] = _dated(sheet, values[1], "yyyy-mm-dd")
-        values[10] = _dated(sheet, values[10], "yyyy-mm-dd hh:mm")
-        sheet.append(values)
+        sheet.append(_answer_values(r))
+    for cell in sheet["B"][1:]:
+        cell.number_format = "yyyy-mm-dd"
+    for cell in sheet["K"][1:]:
+        cell.number_format = "yyyy-mm-dd hh:mm"
+    out = io.BytesIO()
     wb.save(out)
+    return out.getvalue()
 
 
-def _dated(sheet, value, number_format: str) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.number_format = number_format
-    return cell
-
-
-def answers_csv(rows: Iterable[AnswerRow]) -> bytes:
+def answers_csv(rows: list[AnswerRow]) -> bytes:
     """UTF-8 with a BOM, so Excel on Korean Windows reads the Korean text correctly."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)

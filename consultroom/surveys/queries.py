@@ -7,7 +7,6 @@ to two decimals only when shown.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -254,9 +253,8 @@ class AnswerRow:
     submitted_at: datetime  # naive Seoul time, for spreadsheets
 
 
-def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
-    """One row per answer in scope, for the exports (one query), read from the database in batches
-    so a year of answers never sits in memory at once."""
+def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
+    """One row per answer in scope, for the exports (one query)."""
     buyer = aliased(Buyer)
     stmt = _scoped(
         _answers_base(
@@ -282,9 +280,10 @@ def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
         .join(SurveyVersion, SurveyVersion.id == SurveyResponse.version_id),
         scope,
     ).order_by(Booking.starts_at, SurveyResponse.id, SurveyQuestion.position, SurveyQuestion.id)
-    ko = locale == "ko"
-    for r in db.session.execute(stmt.execution_options(yield_per=2000)):
-        yield (
+    rows = []
+    for r in db.session.execute(stmt).all():
+        ko = locale == "ko"
+        rows.append(
             AnswerRow(
                 round_title=r[0],
                 consulted_on=r[1].astimezone(SEOUL).date(),
@@ -300,6 +299,7 @@ def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
                 submitted_at=r[13].astimezone(SEOUL).replace(tzinfo=None),
             )
         )
+    return rows
 
 
 def pending_for_company(company_id: int, *, now: datetime) -> list[SurveyInvitation]:

@@ -4,7 +4,6 @@ second answer 409: never a 500."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,7 +12,6 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.wsgi import wrap_file
 
 from consultroom.access import authorize, get_or_404
 from consultroom.db import utcnow
@@ -235,23 +233,11 @@ def results_xlsx():
     authorize(policies.can_see_results(current_user))
     scope = _export_scope()
     locale = str(get_locale() or "ko")
-    # Built in a temporary file (bounded memory) and sent from it in chunks.
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it once sent
-    try:
-        export.results_xlsx(queries.results(scope, now=utcnow()), queries.answer_rows(scope, locale), locale, out)
-    except BaseException:
-        out.close()
-        raise
-    size = out.tell()
-    out.seek(0)
+    body = export.results_xlsx(queries.results(scope, now=utcnow()), queries.answer_rows(scope, locale), locale)
     return Response(
-        wrap_file(request.environ, out, buffer_size=64 * 1024),
-        direct_passthrough=True,
+        body,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_filename(scope, "xlsx")}"',
-            "Content-Length": str(size),
-        },
+        headers={"Content-Disposition": f'attachment; filename="{_filename(scope, "xlsx")}"'},
     )
 
 
