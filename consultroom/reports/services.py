@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import String, case, cast, func, literal, select, text, union_all
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
@@ -30,7 +30,7 @@ from consultroom.outcomes.models import Contract, Outcome
 from consultroom.reports.models import METRICS, Metric, ReportTarget
 from consultroom.rounds.models import Round, RoundStatus
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
-from consultroom.surveys.queries import mean_of_means
+from consultroom.surveys.queries import mean_of_grouped
 from consultroom.surveys.services import average_satisfaction
 from consultroom.timeutil import seoul_date, seoul_to_utc
 
@@ -143,50 +143,38 @@ class Figures:
 
 @dataclass
 class _Acc:
+    """One group's sums as the database returned them; satisfaction from (answers per response,
+    sum of their scores, responses) rows, so the mean of per-response means stays exact."""
+
     held: int = 0
     no_shows: int = 0
-    companies: set[int] = field(default_factory=set)
+    smes: int = 0
     contracted: int = 0
     contracts: int = 0
     krw: int = 0
-    scores: list[tuple[int, int]] = field(default_factory=list)
+    scores: list[tuple[int, int, int]] = field(default_factory=list)
 
-    def add(self, row: _Row, scores: list[tuple[int, int]]) -> None:
-        if row.status == BookingStatus.NO_SHOW:
-            self.no_shows += 1
-            return
-        self.held += 1
-        self.companies.add(row.company_id)
-        if row.contracts:
-            self.contracted += 1
-            self.contracts += row.contracts
-            self.krw += row.krw
-        self.scores += scores
+    def merge(self, other: _Acc) -> None:
+        # Only for groups whose companies are disjoint (HS chapters of one section: a company has
+        # one first HS code), so distinct SMEs add up.
+        self.held += other.held
+        self.no_shows += other.no_shows
+        self.smes += other.smes
+        self.contracted += other.contracted
+        self.contracts += other.contracts
+        self.krw += other.krw
+        self.scores += other.scores
 
     def figures(self, satisfaction: Decimal | None = None) -> Figures:
         return Figures(
             held=self.held,
             no_shows=self.no_shows,
-            smes=len(self.companies),
+            smes=self.smes,
             contracted=self.contracted,
             contracts=self.contracts,
             krw=self.krw,
-            satisfaction=satisfaction if satisfaction is not None else mean_of_means(self.scores),
+            satisfaction=satisfaction if satisfaction is not None else mean_of_grouped(self.scores),
         )
-
-
-@dataclass(frozen=True)
-class _Row:
-    booking_id: int
-    status: str
-    day: date
-    company_id: int
-    round_id: int
-    country: str
-    section: str
-    language: str
-    contracts: int
-    krw: int
 
 
 @dataclass(frozen=True)
@@ -202,6 +190,7 @@ class Report:
     round_id: int | None
     total: Figures
     rounds_held: int
+    booked: int  # consultations booked for the period and not cancelled: the funnel's first step
     by_month: list[Group]
     by_country: list[Group]
     by_industry: list[Group]
@@ -228,101 +217,6 @@ def _window(start: date, end: date) -> tuple[datetime, datetime]:
     return seoul_to_utc(start, time(0, 0)), seoul_to_utc(end + timedelta(days=1), time(0, 0))
 
 
-def _rows(start: date, end: date, round_id: int | None) -> list[_Row]:
-    """One row per held or no-show consultation, with what it is grouped by and its contracts (1 query)."""
-    first_hs = (
-        select(CompanyHsCode.company_id, func.min(CompanyHsCode.code).label("code"))
-        .group_by(CompanyHsCode.company_id)
-        .subquery()
-    )
-    first_language = (
-        select(BuyerLanguage.buyer_id, func.min(BuyerLanguage.code).label("code"))
-        .group_by(BuyerLanguage.buyer_id)
-        .subquery()
-    )
-    contracts = (
-        select(
-            Outcome.booking_id,
-            func.count(Contract.id).label("n"),
-            func.sum(Contract.krw_value).label("krw"),
-        )
-        .join(Contract, Contract.outcome_id == Outcome.id)
-        .group_by(Outcome.booking_id)
-        .subquery()
-    )
-    lo, hi = _window(start, end)
-    stmt = (
-        select(
-            Booking.id,
-            Booking.status,
-            Booking.starts_at,
-            Booking.company_id,
-            Booking.round_id,
-            Buyer.country,
-            first_hs.c.code,
-            first_language.c.code,
-            contracts.c.n,
-            contracts.c.krw,
-        )
-        .outerjoin(Buyer, Buyer.id == Booking.buyer_id)
-        .outerjoin(first_hs, first_hs.c.company_id == Booking.company_id)
-        .outerjoin(first_language, first_language.c.buyer_id == Booking.buyer_id)
-        .outerjoin(contracts, contracts.c.booking_id == Booking.id)
-        .where(
-            Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value)),
-            Booking.starts_at >= lo,
-            Booking.starts_at < hi,
-        )
-        .order_by(Booking.starts_at, Booking.id)
-    )
-    if round_id is not None:
-        stmt = stmt.where(Booking.round_id == round_id)
-    rows = []
-    for bid, status, starts_at, company_id, rid, country, hs, language, n, krw in db.session.execute(stmt):
-        rows.append(
-            _Row(
-                booking_id=bid,
-                status=status,
-                day=seoul_date(starts_at),
-                company_id=company_id,
-                round_id=rid,
-                country=country or UNKNOWN,
-                section=hs_section(hs) or UNKNOWN,
-                language=language or UNKNOWN,
-                contracts=int(n or 0),
-                krw=int(krw or 0),
-            )
-        )
-    return rows
-
-
-def _scores_by_booking(start: date, end: date, round_id: int | None) -> dict[int, list[tuple[int, int]]]:
-    """(sum, count) of each SME response's scale answers, by booking (1 query): the per-group
-    averages are the same mean of per-response means as surveys.services.average_satisfaction."""
-    lo, hi = _window(start, end)
-    stmt = (
-        select(Booking.id, func.sum(SurveyAnswer.score), func.count(SurveyAnswer.score))
-        .select_from(SurveyAnswer)
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
-        .join(Booking, Booking.id == SurveyInvitation.booking_id)
-        .where(
-            SurveyAnswer.score.is_not(None),
-            SurveyInvitation.respondent == "sme",
-            Booking.starts_at >= lo,
-            Booking.starts_at < hi,
-        )
-        .group_by(SurveyResponse.id, Booking.id)
-    )
-    if round_id is not None:
-        stmt = stmt.where(Booking.round_id == round_id)
-    out: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for booking_id, total, count in db.session.execute(stmt):
-        if count:
-            out[booking_id].append((int(total), int(count)))
-    return out
-
-
 def _months(start: date, end: date) -> list[str]:
     keys = []
     y, m = start.year, start.month
@@ -332,27 +226,185 @@ def _months(start: date, end: date) -> list[str]:
     return keys
 
 
+def _month_key(start: date, end: date):
+    """The consultation's Seoul month as "YYYY-MM", by comparing its UTC start with each month's
+    UTC boundaries: no time-zone function, so it reads the same on PostgreSQL and SQLite."""
+    months = _months(start, end)
+    whens = []
+    for key in months[:-1]:
+        y, m = int(key[:4]), int(key[5:])
+        nxt = date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)
+        whens.append((Booking.starts_at < seoul_to_utc(nxt, time(0, 0)), literal(key, String)))
+    last = literal(months[-1], String)
+    return case(*whens, else_=last) if whens else last
+
+
+def _consultations(start: date, end: date, round_id: int | None):
+    """One row per held or no-show consultation of the period, with what it is grouped by, its
+    contracts and its SME survey scores. Read through the starts_at index; every per-consultation
+    figure is an indexed look-up of that consultation's own rows, never an aggregate of a table."""
+    lo, hi = _window(start, end)
+    first_hs = (
+        select(func.min(CompanyHsCode.code))
+        .where(CompanyHsCode.company_id == Booking.company_id)
+        .correlate(Booking)
+        .scalar_subquery()
+    )
+    first_language = (
+        select(func.min(BuyerLanguage.code))
+        .where(BuyerLanguage.buyer_id == Booking.buyer_id)
+        .correlate(Booking)
+        .scalar_subquery()
+    )
+
+    def of_contracts(column):
+        return (
+            select(column)
+            .select_from(Contract)
+            .join(Outcome, Outcome.id == Contract.outcome_id)
+            .where(Outcome.booking_id == Booking.id)
+            .correlate(Booking)
+            .scalar_subquery()
+        )
+
+    def of_sme_answers(column):
+        # At most one SME response per consultation (one invitation per booking and respondent).
+        return (
+            select(column)
+            .select_from(SurveyAnswer)
+            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+            .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+            .where(
+                SurveyInvitation.booking_id == Booking.id,
+                SurveyInvitation.respondent == "sme",
+                SurveyAnswer.score.is_not(None),
+            )
+            .correlate(Booking)
+            .scalar_subquery()
+        )
+
+    stmt = (
+        select(
+            Booking.id.label("id"),
+            (Booking.status == BookingStatus.HELD.value).label("held"),
+            Booking.company_id.label("company_id"),
+            cast(Booking.round_id, String).label("round_key"),
+            _month_key(start, end).label("month"),
+            func.coalesce(Buyer.country, UNKNOWN).label("country"),
+            func.coalesce(func.substr(first_hs, 1, 2), UNKNOWN).label("chapter"),
+            func.coalesce(first_language, UNKNOWN).label("language"),
+            func.coalesce(of_contracts(func.count(Contract.id)), 0).label("n"),
+            func.coalesce(of_contracts(func.sum(Contract.krw_value)), 0).label("krw"),
+            func.coalesce(of_sme_answers(func.sum(SurveyAnswer.score)), 0).label("score_sum"),
+            func.coalesce(of_sme_answers(func.count(SurveyAnswer.score)), 0).label("score_n"),
+        )
+        .outerjoin(Buyer, Buyer.id == Booking.buyer_id)
+        .where(
+            Booking.starts_at >= lo,
+            Booking.starts_at < hi,
+            Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value)),
+        )
+    )
+    if round_id is not None:
+        stmt = stmt.where(Booking.round_id == round_id)
+    return stmt.cte("consultations")
+
+
+def _grouped(start: date, end: date, round_id: int | None, *, months_only: bool) -> dict[str, dict[str, _Acc]]:
+    """Every group's sums in one statement: a UNION ALL of GROUP BYs over the period's consultations,
+    so the database adds them up and Python only reads about a hundred rows."""
+    c = _consultations(start, end, round_id)
+    one = literal(1)
+    held = c.c.held
+    contracted = held & (c.c.n > 0)
+
+    def sums(kind: str, key, *, grouped: bool = True):
+        stmt = select(
+            literal(kind, String).label("kind"),
+            key.label("key"),
+            literal(0).label("score_n"),
+            func.sum(case((held, one), else_=0)),
+            func.sum(case((held, 0), else_=one)),
+            func.count(func.distinct(case((held, c.c.company_id)))),
+            func.sum(case((contracted, one), else_=0)),
+            func.sum(case((contracted, c.c.n), else_=0)),
+            func.sum(case((contracted, c.c.krw), else_=0)),
+        )
+        return stmt.group_by(key) if grouped else stmt
+
+    def scores(kind: str, key):
+        # Per group and number of scale answers: sum of the responses' score sums and responses.
+        return (
+            select(
+                literal(kind + ":scores", String),
+                key,
+                c.c.score_n,
+                func.sum(c.c.score_sum),
+                func.count(),
+                literal(0),
+                literal(0),
+                literal(0),
+                literal(0),
+            )
+            .where(held, c.c.score_n > 0)
+            .group_by(key, c.c.score_n)
+        )
+
+    keys = {"month": c.c.month, "country": c.c.country, "industry": c.c.chapter, "language": c.c.language}
+    if months_only:
+        keys = {"month": c.c.month}
+    parts = [sums("total", literal(UNKNOWN, String), grouped=False)]
+    for kind, key in keys.items():
+        parts += [sums(kind, key), scores(kind, key)]
+    lo, hi = _window(start, end)
+    booked = select(literal("booked", String), literal(UNKNOWN, String), *(literal(0) for _ in range(6)), func.count())
+    booked = booked.select_from(Booking).where(
+        Booking.starts_at >= lo, Booking.starts_at < hi, Booking.status != BookingStatus.CANCELLED.value,
+        *([Booking.round_id == round_id] if round_id is not None else []),
+    )  # fmt: skip
+    parts.append(booked)
+    # The rounds with a held consultation: at most the period's rounds.
+    parts.append(
+        select(literal("round", String), c.c.round_key, literal(0), literal(0), literal(0), literal(0),
+               literal(0), literal(0), literal(0)).where(held).group_by(c.c.round_key)
+    )  # fmt: skip
+    out: dict[str, dict[str, _Acc]] = {
+        k: defaultdict(_Acc) for k in ("month", "country", "industry", "language", "total", "round", "booked")
+    }
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The planner's cost estimate of the per-consultation look-ups (an index probe each) passes
+        # jit_optimize_above_cost, and compiling the plan took longer than running it (measured:
+        # about 5 s of JIT for 1 s of work at 200,000 consultations). Only for this transaction.
+        db.session.execute(text("SET LOCAL jit = off"))
+    for kind, key, score_n, a, b, smes, d, e, f in db.session.execute(union_all(*parts)):
+        base, _sep, part = kind.partition(":")
+        acc = out[base][key if key is not None else UNKNOWN]
+        if part == "scores":
+            acc.scores.append((int(score_n), int(a), int(b)))
+        else:
+            # The total's sums are NULL when the period has no consultation.
+            acc.held, acc.no_shows, acc.smes = int(a or 0), int(b or 0), int(smes or 0)
+            acc.contracted, acc.contracts, acc.krw = int(d or 0), int(e or 0), int(f or 0)
+    return out
+
+
 def _groups(accs: dict[str, _Acc], order: Iterable[str] | None = None) -> list[Group]:
     # Without a given order: most consultations first, "not known" last.
     keys = list(order) if order is not None else sorted(accs, key=lambda k: (k == UNKNOWN, -accs[k].held, k))
     return [Group(key=k, figures=accs.get(k, _Acc()).figures()) for k in keys]
 
 
-def program_report(*, start: date, end: date, round_id: int | None = None) -> Report:
+def program_report(*, start: date, end: date, round_id: int | None = None, months_only: bool = False) -> Report:
     """The program's figures for consultations from `start` to `end` (Seoul dates, inclusive),
-    optionally in one round, in four queries whatever the number of consultations."""
-    rows = _rows(start, end, round_id)
-    scores = _scores_by_booking(start, end, round_id)
-    total = _Acc()
-    by: dict[str, dict[str, _Acc]] = {k: defaultdict(_Acc) for k in ("month", "country", "industry", "language")}
-    for row in rows:
-        s = scores.get(row.booking_id, [])
-        total.add(row, s)
-        by["month"][f"{row.day.year:04d}-{row.day.month:02d}"].add(row, s)
-        by["country"][row.country].add(row, s)
-        by["industry"][row.section].add(row, s)
-        by["language"][row.language].add(row, s)
-    held_rounds = {r.round_id for r in rows if r.status == BookingStatus.HELD}
+    optionally in one round, in four queries whatever the number of consultations: the figures
+    grouped in the database, the held rounds, and the total satisfaction (as the survey results).
+    `months_only` leaves the country, HS section and language breakdowns empty (for a comparison)."""
+    by = _grouped(start, end, round_id, months_only=months_only)
+    sections: dict[str, _Acc] = defaultdict(_Acc)
+    for chapter, acc in by["industry"].items():
+        sections[hs_section(chapter) or UNKNOWN].merge(acc)
+    total = by["total"][UNKNOWN]
+    held_rounds = {int(k) for k in by["round"]}
     stmt = select(Round.id).where(
         Round.status.in_((RoundStatus.HELD.value, RoundStatus.FINALIZED.value)),
         Round.day >= start,
@@ -364,22 +416,34 @@ def program_report(*, start: date, end: date, round_id: int | None = None) -> Re
     months = _months(start, end)
     # Every month of a year-sized period is shown, empty or not; a long range only months with data.
     month_order = months if len(months) <= 24 else sorted(by["month"])
-    industry_order = sorted(by["industry"], key=lambda k: (k == UNKNOWN, SECTION_ORDER.get(k, 99)))
+    industry_order = sorted(sections, key=lambda k: (k == UNKNOWN, SECTION_ORDER.get(k, 99)))
     return Report(
         start=start,
         end=end,
         round_id=round_id,
         total=total.figures(average_satisfaction(start=start, end=end, round_id=round_id, audience="sme")),
         rounds_held=len(held_rounds),
+        booked=by["booked"][UNKNOWN].krw,  # that part's count sits in the last column
         by_month=_groups(by["month"], month_order),
         by_country=_groups(by["country"]),
-        by_industry=_groups(by["industry"], industry_order),
+        by_industry=_groups(sections, industry_order),
         by_language=_groups(by["language"]),
     )
 
 
 def year_period(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
+
+
+def latest_year_with_data() -> int | None:
+    """The Seoul year of the latest held or no-show consultation (one index read), for the report
+    to open on a year with figures rather than on an empty current year."""
+    latest = db.session.scalar(
+        select(func.max(Booking.starts_at)).where(
+            Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value))
+        )
+    )
+    return seoul_date(latest).year if latest is not None else None
 
 
 # --- labels (request time, in the viewer's language) ----------------------------------------------

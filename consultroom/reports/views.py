@@ -70,8 +70,8 @@ def _year(raw: str) -> int | None:
     return None
 
 
-def _selection() -> tuple[Selection | None, dict[str, str]]:
-    """One of ?round_id=, ?start=&end= or ?year= (the current year when none is given)."""
+def _selection(default_year: int | None = None) -> tuple[Selection | None, dict[str, str]]:
+    """One of ?round_id=, ?start=&end= or ?year= (`default_year`, else the current year, when none)."""
     args = request.args
     errors: dict[str, str] = {}
     raw_round = args.get("round_id", "").strip()[:12]
@@ -104,7 +104,7 @@ def _selection() -> tuple[Selection | None, dict[str, str]]:
             return None, errors
         return Selection(start=start, end=end), errors
     raw_year = args.get("year", "")
-    year = _year(raw_year) if raw_year.strip() else _this_year()
+    year = _year(raw_year) if raw_year.strip() else (default_year or _this_year())
     if year is None:
         errors["year"] = _("Choose a year from %(lo)d to %(hi)d.", lo=services.MIN_YEAR, hi=services.MAX_YEAR)
         return None, errors
@@ -155,6 +155,60 @@ def _charts(report: services.Report, locale: str, *, prefix: str = "chart") -> d
     return out
 
 
+def _staff_charts(report: services.Report, last: services.Report | None, locale: str) -> dict[str, object]:
+    """The staff report's charts: the public page's, by HS section, the funnel, and the year beside
+    the one before it."""
+    out = _charts(report, locale)
+    consultations, contracts = _("Consultations held"), _("Consultations with a contract")
+    sections = report.by_industry
+    if sections:
+        out["industry"] = charts.bar_chart(
+            chart_id="chart-industry",
+            title=_("Consultations and contracts by HS section"),
+            desc=_(
+                "Bars per HS section of the company's first HS code, of consultations held and of "
+                "consultations with a contract; the table below gives the same figures."
+            ),
+            labels=[services.group_label("industry", g.key, locale) for g in sections],
+            series=[
+                charts.Series(consultations, [g.figures.held for g in sections]),
+                charts.Series(contracts, [g.figures.contracted for g in sections]),
+            ],
+        )
+    t = report.total
+    out["funnel"] = charts.bar_chart(
+        chart_id="chart-funnel",
+        title=_("From booked to held to contracted"),
+        desc=_(
+            "%(booked)d consultations booked (not cancelled), %(held)d held, %(contracted)d with a contract; "
+            "the table below gives the same figures.",
+            booked=report.booked,
+            held=t.held,
+            contracted=t.contracted,
+        ),
+        labels=[_("Booked"), _("Held"), _("With a contract")],
+        series=[charts.Series(_("Consultations"), [report.booked, t.held, t.contracted])],
+    )
+    if last is not None:
+        this_year, last_year = str(report.start.year), str(last.start.year)
+        out["compare"] = charts.column_chart(
+            chart_id="chart-compare",
+            title=_("Consultations held by month: %(year)s beside %(last)s", year=this_year, last=last_year),
+            desc=_(
+                "Bars per month of the consultations held in %(last)s and in %(year)s; "
+                "the table below gives the same figures.",
+                year=this_year,
+                last=last_year,
+            ),
+            labels=[g.key[5:] for g in report.by_month],
+            series=[
+                charts.Series(last_year, [g.figures.held for g in last.by_month]),
+                charts.Series(this_year, [g.figures.held for g in report.by_month]),
+            ],
+        )
+    return out
+
+
 # --- staff report ------------------------------------------------------------------------------------
 
 
@@ -162,17 +216,23 @@ def _charts(report: services.Report, locale: str, *, prefix: str = "chart") -> d
 @login_required
 def report():
     authorize(policies.can_see_reports(current_user))
-    sel, errors = _selection()
-    data = lines = chart_svgs = None
+    # Without a choice the page opens on the latest year with consultations, not an empty year.
+    chosen = any(request.args.get(k, "").strip() for k in ("year", "round_id", "start", "end"))
+    sel, errors = _selection(None if chosen else services.latest_year_with_data())
+    data = lines = chart_svgs = last = None
     locale = _locale()
     if sel is not None:
         data, lines = _compute(sel)
-        chart_svgs = _charts(data, locale)
+        if data.is_calendar_year and sel.year and sel.year > services.MIN_YEAR:
+            start, end = services.year_period(sel.year - 1)
+            last = services.program_report(start=start, end=end, months_only=True)
+        chart_svgs = _staff_charts(data, last, locale)
     return (
         render_template(
             "reports/report.html",
             sel=sel,
             report=data,
+            last=last,
             lines=lines,
             charts=chart_svgs,
             errors=errors,
@@ -184,6 +244,7 @@ def report():
             group_label=services.group_label,
             breakdown_title=services.breakdown_title,
             metric_label=services.metric_label,
+            percent=services.percent,
         ),
         400 if errors else 200,
     )

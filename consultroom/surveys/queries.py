@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, String, case, func, literal, select, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from consultroom.bookings.models import Booking
@@ -62,21 +62,33 @@ def quantize(value: Fraction | None) -> Decimal | None:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def response_score_sums(scope: Scope) -> list[tuple[int, int]]:
-    """(sum, count) of the scale answers of each response in scope that has any."""
-    stmt = _answers_base(func.sum(SurveyAnswer.score), func.count(SurveyAnswer.score)).where(
-        SurveyAnswer.score.is_not(None)
+def response_score_groups(scope: Scope) -> list[tuple[int, int, int]]:
+    """(scale answers per response, sum of those responses' scores, responses) for the responses in
+    scope that have any: a handful of rows however many responses there are, from which the mean of
+    per-response means is still exact (see mean_of_grouped)."""
+    per_response = (
+        _scoped(
+            _answers_base(func.sum(SurveyAnswer.score).label("total"), func.count(SurveyAnswer.score).label("n")).where(
+                SurveyAnswer.score.is_not(None)
+            ),
+            scope,
+        )
+        .group_by(SurveyResponse.id)
+        .subquery()
     )
-    stmt = _scoped(stmt, scope).group_by(SurveyResponse.id)
-    return [(int(s), int(n)) for s, n in db.session.execute(stmt).all() if n]
+    stmt = select(per_response.c.n, func.sum(per_response.c.total), func.count()).group_by(per_response.c.n)
+    return [(int(n), int(s), int(k)) for n, s, k in db.session.execute(stmt).all() if n]
 
 
-def mean_of_means(sums: list[tuple[int, int]]) -> Decimal | None:
-    """The mean of per-response means (each respondent weighs the same), rounded to 0.01."""
-    if not sums:
+def mean_of_grouped(groups: list[tuple[int, int, int]]) -> Decimal | None:
+    """The mean of per-response means (each respondent weighs the same), rounded to 0.01, from
+    (answers per response, sum of their scores, responses): the responses with n answers add
+    sum/n to the sum of means, whatever their number."""
+    responses = sum(k for _n, _s, k in groups)
+    if not responses:
         return None
-    total = sum((Fraction(s, n) for s, n in sums), Fraction(0))
-    return quantize(total / len(sums))
+    total = sum((Fraction(s, n) for n, s, _k in groups), Fraction(0))
+    return quantize(total / responses)
 
 
 @dataclass
@@ -122,34 +134,67 @@ class Results:
 
 
 def results(scope: Scope, *, now: datetime) -> Results:
-    """Every figure of the results page in six queries."""
-    has_response = SurveyResponse.id.is_not(None)
-    counts = db.session.execute(
-        _scoped(
-            select(
-                func.count(SurveyInvitation.id),
-                func.count(SurveyResponse.id),
-                func.sum(case((~has_response & (SurveyInvitation.expires_at <= now), 1), else_=0)),
-            )
-            .select_from(SurveyInvitation)
-            .join(Booking, Booking.id == SurveyInvitation.booking_id)
-            .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id),
-            scope,
+    """Every figure of the results page in four queries: the counts, the responses per version, the
+    score distribution and the score sums in one statement over the scope's invitations (read once,
+    through the consultation dates' index), then the versions, their questions, and the texts."""
+    inv = _scoped(
+        select(
+            SurveyInvitation.id.label("id"),
+            SurveyInvitation.expires_at.label("expires_at"),
+            SurveyResponse.id.label("response_id"),
+            SurveyResponse.version_id.label("version_id"),
         )
-    ).one()
-    invited, answered, expired = int(counts[0] or 0), int(counts[1] or 0), int(counts[2] or 0)
-
-    per_version = dict(
-        db.session.execute(
-            _scoped(
-                select(SurveyResponse.version_id, func.count(SurveyResponse.id))
-                .select_from(SurveyResponse)
-                .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
-                .join(Booking, Booking.id == SurveyInvitation.booking_id),
-                scope,
-            ).group_by(SurveyResponse.version_id)
-        ).all()
+        .select_from(SurveyInvitation)
+        .join(Booking, Booking.id == SurveyInvitation.booking_id)
+        .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id),
+        scope,
+    ).cte("scoped_invitations")
+    answered = inv.c.response_id.is_not(None)
+    scored = (
+        select(SurveyAnswer.response_id, SurveyAnswer.question_id, SurveyAnswer.score)
+        .join(inv, inv.c.response_id == SurveyAnswer.response_id)
+        .where(SurveyAnswer.score.is_not(None))
+        .cte("scored_answers")
     )
+    per_response = (
+        select(func.sum(scored.c.score).label("total"), func.count().label("n"))
+        .group_by(scored.c.response_id)
+        .subquery()
+    )
+    zero = literal(0)
+    parts = [
+        # kind, a, b, c, d
+        select(
+            literal("counts", String),
+            func.count(),
+            func.count(inv.c.response_id),
+            func.sum(case((~answered & (inv.c.expires_at <= now), 1), else_=0)),
+            zero,
+        ),
+        select(literal("version", String), inv.c.version_id, func.count(), zero, zero)
+        .where(answered)
+        .group_by(inv.c.version_id),
+        select(literal("score", String), scored.c.question_id, scored.c.score, func.count(), zero).group_by(
+            scored.c.question_id, scored.c.score
+        ),
+        select(literal("sums", String), per_response.c.n, func.sum(per_response.c.total), func.count(), zero).group_by(
+            per_response.c.n
+        ),
+    ]
+    invited = answered_n = expired = 0
+    per_version: dict[int, int] = {}
+    dist_rows: list[tuple[int, int, int]] = []
+    sums: list[tuple[int, int, int]] = []
+    for kind, a, b, c, _d in db.session.execute(union_all(*parts)).all():
+        if kind == "counts":
+            invited, answered_n, expired = int(a or 0), int(b or 0), int(c or 0)
+        elif kind == "version":
+            per_version[int(a)] = int(b)
+        elif kind == "score":
+            dist_rows.append((int(a), int(b), int(c)))
+        elif a:
+            sums.append((int(a), int(b), int(c)))
+
     versions = (
         db.session.scalars(
             select(SurveyVersion)
@@ -167,17 +212,11 @@ def results(scope: Scope, *, now: datetime) -> Results:
         by_question.update({r.question.id: r for r in qs})
         version_results.append(VersionResult(version=v, questions=qs, responses=int(per_version[v.id])))
 
-    dist = _scoped(
-        _answers_base(SurveyAnswer.question_id, SurveyAnswer.score, func.count(SurveyAnswer.id)).where(
-            SurveyAnswer.score.is_not(None)
-        ),
-        scope,
-    ).group_by(SurveyAnswer.question_id, SurveyAnswer.score)
-    for question_id, score, n in db.session.execute(dist).all():
+    for question_id, score, n in dist_rows:
         r = by_question.get(question_id)
         if r is not None and score in r.distribution:
-            r.distribution[score] += int(n)
-            r.count += int(n)
+            r.distribution[score] += n
+            r.count += n
 
     texts = _scoped(
         _answers_base(SurveyAnswer.question_id, SurveyAnswer.text).where(SurveyAnswer.text.is_not(None)), scope
@@ -191,9 +230,9 @@ def results(scope: Scope, *, now: datetime) -> Results:
     return Results(
         scope=scope,
         invited=invited,
-        answered=answered,
+        answered=answered_n,
         expired=expired,
-        average=mean_of_means(response_score_sums(scope)),
+        average=mean_of_grouped(sums),
         versions=version_results,
     )
 

@@ -467,9 +467,9 @@ def average_satisfaction(
     It is the mean of per-response means: each response's scale answers are averaged first, then
     those averages, so every respondent weighs the same however many scale questions they
     answered. Rounded half-up to two decimals; None when there is no scale answer. The results page
-    shows the same figure (queries.mean_of_means).
+    shows the same figure (queries.mean_of_grouped).
     """
-    from consultroom.surveys.queries import Scope, mean_of_means, response_score_sums
+    from consultroom.surveys.queries import Scope, mean_of_grouped, response_score_groups
 
     scope = Scope(audience=audience, round_id=round_id, start=start, end=end)
-    return mean_of_means(response_score_sums(scope))
+    return mean_of_grouped(response_score_groups(scope))
