@@ -265,6 +265,7 @@ class Ranker:
         self.languages = [set(r[8]) for r in ordered]
         self._speaks: dict[str, np.ndarray] = {}
         self._tier: dict[tuple[str, str], np.ndarray] = {}
+        self._tiers: dict[tuple, list[tuple[int, np.ndarray]]] = {}
         self._within: dict[tuple[datetime, datetime], np.ndarray] = {}
 
     def speaks(self, language: str) -> np.ndarray:
@@ -293,36 +294,58 @@ class Ranker:
         of every fit tier. Each tier is always considered, whatever the better ones hold: the
         chapter tier stands in when every exact or heading match is busy, out of hours or without an
         interpreter, and fit first still orders the tiers (a lower tier never outranks a higher one)."""
-        codes = request.hs_codes
-        tiers = (
-            (FIT_RANK["hs6"], w.hs6, [("6", c) for c in codes if len(c) == 6]),
-            (FIT_RANK["hs4"], w.hs4, [("4", c[:4]) for c in codes if len(c) >= 4]),
-            (FIT_RANK["hs2"], w.hs2, [("2", c[:2]) for c in codes]),
-            (FIT_RANK["industry"], w.industry, [("w", word) for word in request.industry_words]),
-        )
-        targets = [self.country_code[c] for c in request.target_countries if c in self.country_code]
+        targets = np.zeros(len(self.country_code), dtype=bool)
+        targets[[self.country_code[c] for c in request.target_countries if c in self.country_code]] = True
         inside_by_zone = self.within(request.starts_at, request.ends_at)
-        seen = np.empty(0, dtype=np.int64)
         out: dict[int, tuple[int, int]] = {}
-        for rank, tier_points, keys in tiers:
-            if not keys:
-                continue
-            found = np.unique(np.concatenate([self.tier(level, key) for level, key in keys]))
-            found = np.setdiff1d(found, seen, assume_unique=True)  # a buyer counts in its best tier only
-            seen = np.concatenate([seen, found])
-            if len(found) == 0:
-                continue
-            pts = np.full(len(found), tier_points, dtype=np.int64)
-            pts += np.where(np.isin(self.country[found], targets), w.country, 0)
+        points = {
+            FIT_RANK["hs6"]: w.hs6,
+            FIT_RANK["hs4"]: w.hs4,
+            FIT_RANK["hs2"]: w.hs2,
+            FIT_RANK["industry"]: w.industry,
+        }
+        for rank, found in self.tiers(request.hs_codes, request.industry_words):
+            pts = np.full(len(found), points[rank], dtype=np.int64)
+            pts += np.where(targets[self.country[found]], w.country, 0)
             shared = np.zeros(len(found), dtype=bool)
             for language in request.languages:
                 shared |= self.speaks(language)[found]
             pts += np.where(shared, w.shared_language, w.interpreter)
             pts += np.where(inside_by_zone[self.zone[found]], w.within_hours, w.outside_hours)
             ids = self.ids[found]
+            if len(found) > room:  # only the best `room` are ordered: a chapter may hold thousands
+                cut = np.argpartition(-pts, room - 1)[:room]
+                worst = pts[cut].min()
+                found, pts, ids = found[pts >= worst], pts[pts >= worst], ids[pts >= worst]  # ties kept whole
             for i in np.lexsort((ids, -pts))[:room]:
                 out[int(ids[i])] = (rank, int(pts[i]))
         return out
+
+    def tiers(self, codes: tuple[str, ...], industry_words: tuple[str, ...]) -> list[tuple[int, np.ndarray]]:
+        """(fit rank, positions) per tier for these codes and words, a buyer in its best tier only.
+        Kept per set of codes: a company's bookings, and companies of one trade, share them."""
+        key = (codes, industry_words)
+        if key not in self._tiers:
+            if len(self._tiers) > 4096:
+                self._tiers.clear()
+            keys = (
+                (FIT_RANK["hs6"], [("6", c) for c in codes if len(c) == 6]),
+                (FIT_RANK["hs4"], [("4", c[:4]) for c in codes if len(c) >= 4]),
+                (FIT_RANK["hs2"], [("2", c[:2]) for c in codes]),
+                (FIT_RANK["industry"], [("w", word) for word in industry_words]),
+            )
+            seen = np.empty(0, dtype=np.int64)
+            found_by_tier = []
+            for rank, tier_keys in keys:
+                if not tier_keys:
+                    continue
+                found = np.unique(np.concatenate([self.tier(level, k) for level, k in tier_keys]))
+                found = np.setdiff1d(found, seen, assume_unique=True)
+                seen = np.union1d(seen, found)
+                if len(found):
+                    found_by_tier.append((rank, found))
+            self._tiers[key] = found_by_tier
+        return self._tiers[key]
 
 
 def _rows_of(infos: Mapping[int, BuyerInfo]) -> dict[int, tuple]:
@@ -671,26 +694,32 @@ class World:
         # later one can either: the rest are never looked at.
         bonus = max(w.new_pair, 0) + max(w.load_each, 0) * max(self._load.values(), default=0)
         kept: list[int] = []  # values kept, as a min-heap of the best `limit`
+        # The booking's columns read once: a round asks this for thousands of bookings.
+        starts_at, ends_at = booking.starts_at, booking.ends_at
+        company_id, round_id = booking.company_id, booking.round_id
+        always = self.policy == ALWAYS
         for buyer_id, (rank, static) in self.pool(booking).items():
             if len(kept) >= limit and FIT_STEP * rank + static + bonus < kept[0]:
                 break
-            if self.buyer_busy(booking, buyer_id) or self.buyer_met_this_round(booking, buyer_id):
-                continue
+            if buyer_id in self._busy and any(
+                t.overlaps(starts_at, ends_at) or (t.company_id == company_id and t.round_id == round_id)
+                for t in self._busy[buyer_id]
+            ):
+                continue  # busy then, or already meeting the company this round
             info = self.infos[buyer_id]
             shared = bool(langs.intersection(info.languages))
             covering = self._covering(booking, frozenset(info.languages))[0]
             if not shared and not covering:
                 continue
-            if strict and self.policy == ALWAYS and not covering:
+            if strict and always and not covering:
                 continue
-            within = within_meeting_hours(info, booking.starts_at, booking.ends_at)
-            if hours_rule and not within:
+            if hours_rule and not within_meeting_hours(info, starts_at, ends_at):
                 continue
-            load = self.load(booking, buyer_id)
-            total = (
-                static + (0 if self.met_before(booking, buyer_id) else w.new_pair) + (w.load_each * load if load else 0)
-            )
-            needs = self.policy == ALWAYS or not shared
+            load = self._load.get((round_id, buyer_id), 0)
+            first = self.first_met.get((company_id, buyer_id))
+            met = first is not None and first < starts_at
+            total = static + (0 if met else w.new_pair) + (w.load_each * load if load else 0)
+            needs = always or not shared
             value = FIT_STEP * rank + total
             out.append(Quick(buyer_id, value, total, FIT_BY_RANK[rank], needs, covering if needs else ()))
             if len(kept) < limit:
