@@ -98,6 +98,7 @@ def solve_exact(
     """Most bookings matched, and among those the highest total score."""
     from scipy.optimize import Bounds, LinearConstraint, milp  # scipy takes seconds to import: only here
     from scipy.sparse import lil_matrix
+
     pairs = [p for p in pairs if p.booking_id in slots]
     if not pairs:
         return Result({}, 0, "exact")
@@ -205,6 +206,7 @@ class Decomposed:
 def _assign(rows: list[int], by_booking: dict[int, list[Pair]], allowed) -> tuple[dict[int, Pair], int]:
     """The best assignment of one cluster (each booking one party, each party one booking)."""
     from scipy.optimize import linear_sum_assignment  # scipy takes seconds to import: only here
+
     parties = sorted({p.party_id for b in rows for p in by_booking.get(b, ()) if allowed(b, p)})
     if not parties:
         return {}, 0
@@ -260,6 +262,7 @@ def assign_interpreters(
     with arrays: a round has thousands of bookings with a hundred eligible interpreters each."""
     from scipy.sparse import csr_matrix  # scipy takes seconds to import: only here
     from scipy.sparse.csgraph import maximum_flow
+
     cluster_of = {b: k for k, rows in enumerate(time_clusters(slots)) for b in rows}
     days = {d: n for n, d in enumerate(sorted({s.day for s in slots.values()}))}
     bookings = [b for b in eligible if b in slots]
@@ -313,6 +316,7 @@ def lp_upper_bound(slots: dict[int, Slot], pairs: Iterable[Pair], *, time_limit:
     on the exact optimum, for benchmarks and tests on instances where the MILP itself is too big."""
     from scipy.optimize import Bounds, LinearConstraint, milp  # scipy takes seconds to import: only here
     from scipy.sparse import csr_matrix
+
     pairs = [p for p in pairs if p.booking_id in slots]
     if not pairs:
         return 0.0

@@ -50,6 +50,9 @@ PROPOSABLE_ROUNDS = (RoundStatus.OPEN.value, RoundStatus.CLOSED.value)
 # bookings in a handful of slot times, twenty each keeps every slot's assignment small and fast,
 # and the per-slot upper bound shows what a longer list could still gain.
 PROPOSAL_POOL = 20
+# Beyond those, a few of every fit tier (the HS chapter too): what a booking falls back on when the
+# better-fitting buyers go to other bookings or find no interpreter.
+PROPOSAL_FALLBACKS = 5
 
 
 class LineConflict(Conflict):
@@ -150,7 +153,10 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
     total is never below greedy's, and the draft keeps every rule."""
     slots = {b.id: slot_of(b) for b in bookings}
     cands: dict[int, dict[int, Quick]] = {
-        b.id: {c.buyer_id: c for c in world.quick_candidates(b, hours_rule=hours_rule(world))} for b in bookings
+        b.id: {
+            c.buyer_id: c for c in world.quick_candidates(b, hours_rule=hours_rule(world), per_tier=PROPOSAL_FALLBACKS)
+        }
+        for b in bookings
     }
     pairs = [Pair(bid, c.buyer_id, c.value) for bid, by_buyer in cands.items() for c in by_buyer.values()]
     caps = interpreter_caps(world, {s.day for s in slots.values()})

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from flask_babel import get_locale
@@ -40,6 +40,7 @@ from consultroom.matching.scoring import (
     RequestInfo,
     Score,
     Weights,
+    _within,
     score_pair,
     within_meeting_hours,
     words,
@@ -115,9 +116,8 @@ class SlotRow:
     company_id: int | None
 
 
-@dataclass(frozen=True)
-class Quick:
-    """A candidate scored as numbers only, for the whole-round solver."""
+class Quick(NamedTuple):
+    """A candidate scored as numbers only, for the whole-round solver (a tuple: a round makes tens of thousands)."""
 
     buyer_id: int
     value: int  # FIT_STEP * fit rank + total
@@ -266,6 +266,7 @@ class Ranker:
         self._speaks: dict[str, np.ndarray] = {}
         self._tier: dict[tuple[str, str], np.ndarray] = {}
         self._tiers: dict[tuple, list[tuple[int, np.ndarray]]] = {}
+        self._profiles: dict[tuple, list] = {}
         self._within: dict[tuple[datetime, datetime], np.ndarray] = {}
 
     def speaks(self, language: str) -> np.ndarray:
@@ -294,32 +295,43 @@ class Ranker:
         of every fit tier. Each tier is always considered, whatever the better ones hold: the
         chapter tier stands in when every exact or heading match is busy, out of hours or without an
         interpreter, and fit first still orders the tiers (a lower tier never outranks a higher one)."""
-        targets = np.zeros(len(self.country_code), dtype=bool)
-        targets[[self.country_code[c] for c in request.target_countries if c in self.country_code]] = True
         inside_by_zone = self.within(request.starts_at, request.ends_at)
         out: dict[int, tuple[int, int]] = {}
-        points = {
-            FIT_RANK["hs6"]: w.hs6,
-            FIT_RANK["hs4"]: w.hs4,
-            FIT_RANK["hs2"]: w.hs2,
-            FIT_RANK["industry"]: w.industry,
-        }
-        for rank, found in self.tiers(request.hs_codes, request.industry_words):
-            pts = np.full(len(found), points[rank], dtype=np.int64)
-            pts += np.where(targets[self.country[found]], w.country, 0)
-            shared = np.zeros(len(found), dtype=bool)
-            for language in request.languages:
-                shared |= self.speaks(language)[found]
-            pts += np.where(shared, w.shared_language, w.interpreter)
-            pts += np.where(inside_by_zone[self.zone[found]], w.within_hours, w.outside_hours)
-            ids = self.ids[found]
+        for rank, found, ids, pts_before_hours, zone in self.profile(request, w):
+            pts = pts_before_hours + np.where(inside_by_zone[zone], w.within_hours, w.outside_hours)
             if len(found) > room:  # only the best `room` are ordered: a chapter may hold thousands
-                cut = np.argpartition(-pts, room - 1)[:room]
-                worst = pts[cut].min()
-                found, pts, ids = found[pts >= worst], pts[pts >= worst], ids[pts >= worst]  # ties kept whole
-            for i in np.lexsort((ids, -pts))[:room]:
-                out[int(ids[i])] = (rank, int(pts[i]))
+                worst = pts[np.argpartition(-pts, room - 1)[:room]].min()
+                best = pts >= worst  # ties kept whole, for the order by id below
+                pts, ids = pts[best], ids[best]
+            order = np.lexsort((ids, -pts))[:room]
+            for buyer_id, points in zip(ids[order].tolist(), pts[order].tolist(), strict=True):
+                out[buyer_id] = (rank, points)
         return out
+
+    def profile(
+        self, request: RequestInfo, w: Weights
+    ) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per tier: positions, ids, the points that do not depend on the time, and zones. Kept per
+        request profile (codes, words, countries, languages): a company's bookings share it."""
+        key = (request.hs_codes, request.industry_words, request.target_countries, request.languages, w)
+        if key not in self._profiles:
+            if len(self._profiles) > 4096:
+                self._profiles.clear()
+            targets = np.zeros(len(self.country_code), dtype=bool)
+            targets[[self.country_code[c] for c in request.target_countries if c in self.country_code]] = True
+            points = {FIT_RANK["hs6"]: w.hs6, FIT_RANK["hs4"]: w.hs4, FIT_RANK["hs2"]: w.hs2}
+            points[FIT_RANK["industry"]] = w.industry
+            tiers = []
+            for rank, found in self.tiers(request.hs_codes, request.industry_words):
+                pts = np.full(len(found), points[rank], dtype=np.int64)
+                pts += np.where(targets[self.country[found]], w.country, 0)
+                shared = np.zeros(len(found), dtype=bool)
+                for language in request.languages:
+                    shared |= self.speaks(language)[found]
+                pts += np.where(shared, w.shared_language, w.interpreter)
+                tiers.append((rank, found, self.ids[found], pts, self.zone[found]))
+            self._profiles[key] = tiers
+        return self._profiles[key]
 
     def tiers(self, codes: tuple[str, ...], industry_words: tuple[str, ...]) -> list[tuple[int, np.ndarray]]:
         """(fit rank, positions) per tier for these codes and words, a buyer in its best tier only.
@@ -678,12 +690,20 @@ class World:
         return None
 
     def quick_candidates(
-        self, booking: Booking, *, hours_rule: bool = False, limit: int | None = None, strict: bool = True
+        self,
+        booking: Booking,
+        *,
+        hours_rule: bool = False,
+        limit: int | None = None,
+        strict: bool = True,
+        per_tier: int = 0,
     ) -> list[Quick]:
         """As `candidates`, with the value and points computed as numbers (no reasons): what the
         whole-round solver needs for thousands of bookings, and what picks the few a page scores in
         full. `strict` leaves out buyers the policy's interpreter cannot be found for (the page shows
-        them, with that reason). `test_quick_candidates_agree_with_scores` holds it to `score_pair`."""
+        them, with that reason). `per_tier` adds, beyond the best `limit`, up to that many of each
+        fit tier not among them: the solver's fallbacks when the better-fitting buyers go to other
+        bookings. `test_quick_candidates_agree_with_scores` holds it to `score_pair`."""
         out = []
         w = self.weights
         request = self.requests[booking.id]
@@ -698,22 +718,31 @@ class World:
         starts_at, ends_at = booking.starts_at, booking.ends_at
         company_id, round_id = booking.company_id, booking.round_id
         always = self.policy == ALWAYS
+        rows = self.index.infos.rows if isinstance(self.index.infos, LazyInfos) else _rows_of(self.index.infos)
+        covers: dict[tuple[str, ...], tuple[int, ...]] = {}  # buyer languages -> interpreters free then
+        in_tier: dict[int, int] = defaultdict(int)  # rank -> candidates found in that tier
         for buyer_id, (rank, static) in self.pool(booking).items():
             if len(kept) >= limit and FIT_STEP * rank + static + bonus < kept[0]:
-                break
+                if not per_tier:
+                    break
+                if in_tier[rank] >= per_tier:
+                    continue  # cannot reach the list, and its tier has its fallbacks
             if buyer_id in self._busy and any(
                 t.overlaps(starts_at, ends_at) or (t.company_id == company_id and t.round_id == round_id)
                 for t in self._busy[buyer_id]
             ):
                 continue  # busy then, or already meeting the company this round
-            info = self.infos[buyer_id]
-            shared = bool(langs.intersection(info.languages))
-            covering = self._covering(booking, frozenset(info.languages))[0]
+            row = rows[buyer_id]  # name, country, zone (4 fields), keywords, codes, languages
+            languages = row[8]
+            if languages not in covers:
+                covers[languages] = self._covering(booking, frozenset(languages))[0]
+            covering = covers[languages]
+            shared = bool(langs.intersection(languages))
             if not shared and not covering:
                 continue
             if strict and always and not covering:
                 continue
-            if hours_rule and not within_meeting_hours(info, starts_at, ends_at):
+            if hours_rule and not _within(row[2], row[3], row[4], row[5], starts_at, ends_at):
                 continue
             load = self._load.get((round_id, buyer_id), 0)
             first = self.first_met.get((company_id, buyer_id))
@@ -722,12 +751,22 @@ class World:
             needs = always or not shared
             value = FIT_STEP * rank + total
             out.append(Quick(buyer_id, value, total, FIT_BY_RANK[rank], needs, covering if needs else ()))
+            in_tier[rank] += 1
             if len(kept) < limit:
                 heapq.heappush(kept, value)
             elif value > kept[0]:
                 heapq.heapreplace(kept, value)
-        out.sort(key=lambda c: (-c.value, self.infos[c.buyer_id].company_name.casefold(), c.buyer_id))
-        return out[:limit]
+        out.sort(key=lambda c: (-c.value, rows[c.buyer_id][0].casefold(), c.buyer_id))
+        best = out[:limit]
+        if per_tier:
+            shown = defaultdict(int)
+            for c in best:
+                shown[c.fit] += 1
+            for c in out[limit:]:
+                if shown[c.fit] < per_tier:
+                    shown[c.fit] += 1
+                    best.append(c)
+        return best
 
     def candidates(self, booking: Booking, *, hours_rule: bool = False, limit: int | None = None) -> list[Candidate]:
         """Buyers who may meet this booking: eligible by product fit, free then, not already meeting
