@@ -33,7 +33,7 @@ _entries: dict[tuple[str, Hashable], tuple[int, object]] = {}
 
 
 def version() -> int | None:
-    """The registry's version as this transaction sees it (None before the migration ran)."""
+    """The registry's version as this transaction sees it (None if its row is missing: no copy is kept)."""
     return db.session.connection().execute(text("SELECT version FROM matching_registry WHERE id = 1")).scalar()
 
 
