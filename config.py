@@ -138,6 +138,10 @@ class TestingConfig(Config):
     # The cheapest argon2id that argon2-cffi accepts: hashing is tested for what it does, not for its
     # cost (test_password_hash_uses_rfc_9106_parameters_in_production keeps the production ones).
     PASSWORD_HASH_PARAMS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+    # The clean-up after each test empties tables with PostgreSQL's triggers off, which would leave a
+    # process's copy of the matching registry stale: tests build it on every use (the same code), and
+    # the tests of the copy itself turn it on.
+    MATCHING_REGISTRY_CACHE = False
 
 
 class ProductionConfig(Config):

@@ -440,9 +440,16 @@ def measure_core(url: str, data: dict, *, samples: int, seed: int, lp: bool, exa
 
         rnd = db.session.get(Round, data["round_id"])
         staff = db.session.scalar(select(User).where(User.role == "staff"))
-        t0 = time.perf_counter()
-        proposal = proposals.create_proposal(rnd=rnd, actor=staff)
-        out["proposal_s"] = time.perf_counter() - t0
+        # Twice: the first in a process also imports SciPy; the second is what a running server does.
+        for run in ("first", "warm"):
+            rnd = db.session.get(Round, data["round_id"])
+            t0, c0 = time.perf_counter(), time.process_time()
+            proposal = proposals.create_proposal(rnd=rnd, actor=staff)
+            out[f"proposal_{run}"] = (time.perf_counter() - t0, time.process_time() - c0)
+            if run == "first":
+                db.session.rollback()
+                staff = db.session.scalar(select(User).where(User.role == "staff"))
+        out["proposal_s"] = out["proposal_warm"][0]
         out["stats"] = dict(proposal.stats)
         out["lines"] = len(proposal.lines)
         out["matched"] = proposal.exact_matched
@@ -520,22 +527,27 @@ def main() -> None:
     print(f"data set: {args.buyers} buyers, {args.interpreters} interpreters, {len(big['booking_ids'])} bookings "
           f"in one round; built with COPY in {build_s:.1f} s (PostgreSQL)")  # fmt: skip
     rm, rp = core["rec_ms"]
-    print(f"recommendations, one booking: median {_ms(rm)} ms, p95 {_ms(rp)} ms ({args.samples} bookings); "
+    print(f"recommendations, one booking: median {_ms(rm)} ms, p95 {_ms(rp)} ms ({args.samples} bookings; median "
+          f"{rm / pages['health_ms']:.1f}x /healthz); "
           f"best fit found: {core['rec_top_fit']}")  # fmt: skip
     print(f"matching page: median {_ms(pages['page_ms'])} ms, p95 {_ms(pages['page_p95'])} ms; /healthz median "
           f"{_ms(pages['health_ms'])} ms (page = {pages['page_ms'] / pages['health_ms']:.1f}x /healthz)")  # fmt: skip
     print(f"matching page SQL statements: {pages['queries']} at {args.buyers} buyers, {pages_small['queries']} at "
           f"{args.small_buyers} buyers; page median at {args.small_buyers} buyers "
           f"{_ms(pages_small['page_ms'])} ms")  # fmt: skip
-    print(f"whole-round proposal: {core['proposal_s']:.2f} s for {core['lines']} bookings ({core['pairs']} candidate "
-          f"pairs); method {st['method']}; rule issues in the draft: {core['issues']}")  # fmt: skip
+    (fw, fc), (ww, wc) = core["proposal_first"], core["proposal_warm"]
+    print(f"whole-round proposal: {ww:.2f} s wall, {wc:.2f} s CPU (warm process); first in the process {fw:.2f} s "
+          f"wall, {fc:.2f} s CPU (imports SciPy); {core['lines']} bookings ({core['pairs']} candidate pairs); "
+          f"method {st['method']}; rule issues in the draft: {core['issues']}")  # fmt: skip
     print(f"matched: proposal {core['matched']}, greedy {core['greedy_matched']} (of {core['lines']})")
     print("objective = 10000 x fit rank + points per line (fit first):")
-    print(f"  kept ({st['method']}) {st['objective']}; per-slot solver {st['solver_objective']}, greedy "
-          f"{st['greedy_objective']} (solver - greedy = {st['solver_objective'] - st['greedy_objective']}), "
-          "both after interpreters")  # fmt: skip
+    print(f"  kept ({st['method']}) {st['objective']} (kept - greedy = {st['objective'] - st['greedy_objective']}); "
+          f"per-slot solver {st['solver_objective']}, greedy {st['greedy_objective']}, both after interpreters and "
+          f"before repair; the repair step added {st.get('repaired', 0)} lines")  # fmt: skip
     gap = 100 * (st["upper_bound"] - st["objective"]) / st["upper_bound"] if st["upper_bound"] else 0.0
-    print(f"  per-slot upper bound {st['upper_bound']} (gap {gap:.3f}%)")
+    print(f"  upper bound {st['upper_bound']} (gap {gap:.3f}%): the smaller of the per-slot assignment optimum and, "
+          "when every line needs an interpreter, the best values of as many bookings as the interpreters' maximum "
+          "flow can cover")  # fmt: skip
     if "lp_bound" in core:
         lp = core["lp_bound"]
         if lp is None:
@@ -550,8 +562,8 @@ def main() -> None:
     print(f"product fit, proposal: {shares(st['fits'])}")
     print(f"product fit, greedy:   {shares(st['greedy_fits'])}")
     print(f"interpreters ({st['policy']} policy): {st['with_interpreter']} of {st['needing_interpreter']} matched "
-          f"lines covered = maximum flow (the most the interpreters' hours and caps allow for these pairs); "
-          f"{st['dropped_for_interpreter']} pairs dropped for want of one")  # fmt: skip
+          f"lines needing one have one; {st['dropped_for_interpreter']} bookings left without a buyer for want of "
+          f"one; {core['lines'] - core['matched']} bookings unmatched in all")  # fmt: skip
     print(f"pages where no buyer fits (of 20 sampled): {pages['no_fit_pages']}")
 
 

@@ -19,6 +19,7 @@ from consultroom.api.http import json_object, query_int, text_problem, unit_of_w
 from consultroom.api.registry_serializers import proposal_json, recommendation_json
 from consultroom.api.serializers import booking_json
 from consultroom.bookings.models import Booking
+from consultroom.bookings.policies import can_edit_round_settings
 from consultroom.bookings.services import can_cancel_now
 from consultroom.buyers.models import Buyer
 from consultroom.errors import Invalid
@@ -27,8 +28,10 @@ from consultroom.interpreters.models import Interpreter
 from consultroom.matching import policies, proposals, services
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import load_world, recommend
+from consultroom.matching.settings import ALWAYS, POLICIES
 from consultroom.privacy import access_log
-from consultroom.rounds.models import Round
+from consultroom.rounds import services as round_services
+from consultroom.rounds.models import Round, Slot
 
 ID_MAX = 2**31 - 1
 MAX_RECOMMENDATIONS = 100
@@ -104,24 +107,93 @@ def set_booking_match(booking_id: int):
     booking = _booking(booking_id)
     data = json_object()
     errors: dict[str, list[str]] = {}
-    _unknown(data, ("buyer_id", "interpreter_id"), errors)
+    _unknown(data, ("buyer_id", "interpreter_id", "slot_id"), errors)
     buyer_id = _body_id(data, "buyer_id", errors, required=True)
     interpreter_id = _body_id(data, "interpreter_id", errors, required=False)
+    slot_id = _body_id(data, "slot_id", errors, required=False)
     buyer = db.session.get(Buyer, buyer_id) if buyer_id is not None else None
     if buyer_id is not None and buyer is None:
         errors["buyer_id"] = [_("Choose an active buyer.")]
     interpreter = db.session.get(Interpreter, interpreter_id) if interpreter_id is not None else None
     if interpreter_id is not None and interpreter is None:
         errors["interpreter_id"] = [_("Choose an active interpreter.")]
+    # Another time of the booking's own round only (the page offers those, as other_slot does here).
+    slot = db.session.get(Slot, slot_id) if slot_id is not None else None
+    if slot_id is not None and (slot is None or slot.round_id != booking.round_id):
+        errors["slot_id"] = [_("Choose a slot of this booking's round.")]
     _invalid(errors)
     if buyer is None:  # pragma: no cover - a missing buyer is an error above; this tells the type checker
         raise Invalid(_("Choose an active buyer."), fields={"buyer_id": [_("Choose an active buyer.")]})
-    # The score recorded with the match, as the page records it (none for a buyer matching leaves out).
-    world = load_world([booking], extra_buyer_ids=[buyer.id])
-    score = world.score(booking, buyer.id).total if buyer.id in world.buyers else None
     with unit_of_work():
-        services.propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=g.api_user, score=score)
+        if slot is not None and slot.id != booking.slot_id:
+            # Move and propose in one transaction: the company is told of the move, the parties get
+            # the proposal at the new time; any refusal undoes both.
+            services.propose_match_at(
+                booking=booking, slot=slot, buyer=buyer, interpreter=interpreter, actor=g.api_user
+            )
+        else:
+            # The score recorded with the match, as the page records it (none for a buyer matching leaves out).
+            world = load_world([booking], extra_buyer_ids=[buyer.id])
+            score = world.score(booking, buyer.id).total if buyer.id in world.buyers else None
+            services.propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=g.api_user, score=score)
         body = _booking_body(booking)
+    return jsonify(body)
+
+
+# --- matching settings: the interpreter policy and the region time windows -------------------------------
+
+
+def _matching_settings_body() -> dict[str, Any]:
+    settings = round_services.get_settings()
+    return {
+        "interpreter_policy": settings.interpreter_policy or ALWAYS,
+        "region_windows": [dict(w) for w in settings.region_windows or []],
+    }
+
+
+@bp.get("/matching/settings")
+@api_auth
+def get_matching_settings():
+    """Staff read them (they decide what a proposal needs); admins change them."""
+    _staff()
+    return jsonify(_matching_settings_body())
+
+
+@bp.put("/matching/settings")
+@api_auth
+def set_matching_settings():
+    """Replace the interpreter policy and/or the region windows (a field left out keeps its value).
+    The windows apply to rounds generated from now on, as on the round settings page."""
+    # SMEs never learn matching exists (404); staff may read but only admins change (403).
+    authorize(policies.can_match(g.api_user), can_edit_round_settings(g.api_user))
+    data = json_object()
+    errors: dict[str, list[str]] = {}
+    _unknown(data, ("interpreter_policy", "region_windows"), errors)
+    change: dict[str, Any] = {}
+    if "interpreter_policy" in data:
+        if data["interpreter_policy"] not in POLICIES:
+            errors["interpreter_policy"] = [_("Choose one of the listed policies.")]
+        else:
+            change["interpreter_policy"] = data["interpreter_policy"]
+    if "region_windows" in data:
+        windows = data["region_windows"]
+        shape_ok = isinstance(windows, list) and all(
+            isinstance(w, dict) and set(w) <= {"label", "start", "end"} and all(isinstance(v, str) for v in w.values())
+            for w in windows
+        )
+        if not shape_ok:
+            errors["region_windows"] = [_("Give a list of windows, each with a label, a start and an end.")]
+        else:
+            # The page's own parser checks each window (times, order, how many): one set of rules.
+            text = "\n".join(f"{w.get('label', '')} {w.get('start', '')}-{w.get('end', '')}" for w in windows)
+            if any("\n" in v or "\r" in v for w in windows for v in w.values()):
+                errors["region_windows"] = [_("Give a list of windows, each with a label, a start and an end.")]
+            else:
+                change["region_windows"] = text
+    _invalid(errors)
+    with unit_of_work():
+        round_services.update_settings(data=change, actor=g.api_user)
+        body = _matching_settings_body()
     return jsonify(body)
 
 

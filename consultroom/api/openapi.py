@@ -1059,14 +1059,75 @@ SCHEMAS.update(
                                 "description": "Free then, in the buyer's language, under their daily cap.",
                             },
                             "load": {"type": "integer", "description": "The buyer's matches in this round."},
+                            "fit": {
+                                "type": "string",
+                                "enum": ["hs6", "hs4", "hs2", "industry"],
+                                "description": "Product fit, which ranks before points: exact HS code, HS heading, "
+                                "HS chapter, declared industry.",
+                            },
+                            "other_slot": {
+                                "oneOf": [
+                                    _object(
+                                        {
+                                            "id": {"type": "integer"},
+                                            "starts_at": DATE_TIME,
+                                            "ends_at": DATE_TIME,
+                                            "interpreters": {"type": "array", "items": _INTERPRETER_BRIEF},
+                                        }
+                                    ),
+                                    {"type": "null"},
+                                ],
+                                "description": "When the booked time is outside the buyer's hours: the earliest free "
+                                "slot of the round that suits both, with its interpreters. Propose there with "
+                                "`slot_id` (PUT /bookings/{booking_id}/match).",
+                            },
                         }
                     ),
                 },
             }
         ),
         "MatchInput": _object(
-            {"buyer_id": _ID_SCHEMA, "interpreter_id": {**_ID_SCHEMA, "type": ["integer", "null"]}},
+            {
+                "buyer_id": _ID_SCHEMA,
+                "interpreter_id": {**_ID_SCHEMA, "type": ["integer", "null"]},
+                "slot_id": {
+                    **_ID_SCHEMA,
+                    "type": ["integer", "null"],
+                    "description": "Move a booking still waiting for a buyer to this free slot of its round and "
+                    "propose there, in one step (the company is told of the move).",
+                },
+            },
             required=["buyer_id"],
+        ),
+        "MatchingSettings": _object(
+            {
+                "interpreter_policy": {
+                    "type": "string",
+                    "enum": ["always", "needed"],
+                    "description": "`always`: every consultation has an interpreter (the program's promise); "
+                    "`needed`: only those without a common language.",
+                },
+                "region_windows": {
+                    "type": "array",
+                    "maxItems": 4,
+                    "description": "Extra time windows in Seoul hours aimed at regions (e.g. Europe 17:00-21:00); "
+                    "rounds generated from now on get slots in them.",
+                    "items": _object({"label": {"type": "string", "maxLength": 40}, "start": _HHMM, "end": _HHMM}),
+                },
+            }
+        ),
+        "MatchingSettingsInput": _object(
+            {
+                "interpreter_policy": {"type": "string", "enum": ["always", "needed"]},
+                "region_windows": {
+                    "type": "array",
+                    "items": _object(
+                        {"label": {"type": "string"}, "start": {"type": "string"}, "end": {"type": "string"}},
+                        required=["start", "end"],
+                    ),
+                },
+            },
+            required=[],
         ),
         "MeetingUrlInput": _object({"url": {"type": "string", "maxLength": 500}}),
         "Violation": _object(
@@ -1349,6 +1410,32 @@ PATHS.update(
                     "404": _STAFF_404,
                     "409": _error(409, "The booking has no match to clear."),
                     "422": _error(422, "`reason` holds characters that are not allowed."),
+                },
+            },
+        },
+        f"{PREFIX}/matching/settings": {
+            "get": {
+                "operationId": "getMatchingSettings",
+                "tags": ["matching"],
+                "summary": "The interpreter policy and the region time windows",
+                "responses": {
+                    "200": _json(_ref("MatchingSettings"), "The settings."),
+                    **_errors(401),
+                    "404": _STAFF_404,
+                },
+            },
+            "put": {
+                "operationId": "setMatchingSettings",
+                "tags": ["matching"],
+                "summary": "Change the interpreter policy and/or the region windows (admins); a field left out is kept",
+                "requestBody": _body("MatchingSettingsInput"),
+                "responses": {
+                    "200": _json(_ref("MatchingSettings"), "The settings as saved."),
+                    **_errors(400, 401),
+                    "403": _error(403, "Only admins change the settings."),
+                    "404": _STAFF_404,
+                    **_errors(415),
+                    "422": _error(422, "Fields missing or not valid, each named in `fields`."),
                 },
             },
         },

@@ -127,6 +127,19 @@ def recommendation_json(rec: Recommendation) -> dict[str, Any]:
         "needs_interpreter": rec.needs_interpreter,
         "interpreters": [_interpreter_brief(i) for i in rec.interpreters],
         "load": rec.load,
+        "fit": rec.score.fit,
+        # When the booked time is outside the buyer's hours: a free slot of the round that suits both,
+        # to propose with the move (PUT /bookings/{id}/match with its slot_id).
+        "other_slot": (
+            {
+                "id": rec.other_slot.slot_id,
+                "starts_at": iso(rec.other_slot.starts_at),
+                "ends_at": iso(rec.other_slot.ends_at),
+                "interpreters": [_interpreter_brief(i) for i in rec.other_interpreters],
+            }
+            if rec.other_slot is not None
+            else None
+        ),
     }
 
 

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 import numpy as np
 
@@ -27,8 +28,9 @@ class Slot:
     day: date  # the consultation day in Seoul, for daily caps
 
 
-@dataclass(frozen=True)
-class Pair:
+class Pair(NamedTuple):
+    """A tuple, not a dataclass: a round makes tens of thousands."""
+
     booking_id: int
     party_id: int  # a buyer or an interpreter
     score: int
@@ -263,25 +265,32 @@ def assign_interpreters(
 
     cluster_of = {b: k for k, rows in enumerate(time_clusters(slots)) for b in rows}
     days = {d: n for n, d in enumerate(sorted({s.day for s in slots.values()}))}
-    interp_ids = sorted({i for b, its in eligible.items() if b in slots for i in its if caps.get(i, 0) > 0})
-    if not interp_ids:
-        return {}
-    col = {i: n for n, i in enumerate(interp_ids)}
     bookings = [b for b in eligible if b in slots]
+    # Bookings at one time share their tuples of interpreters (one per language set): each distinct
+    # tuple becomes an array once, and the edges are their concatenation.
+    arrays: dict[int, np.ndarray] = {}
+    per_booking = []
+    for b in bookings:
+        its = eligible[b]
+        key = id(its)
+        if key not in arrays:
+            arrays[key] = np.fromiter(its, dtype=np.int64)
+        per_booking.append(arrays[key])
+    lengths = np.array([len(a) for a in per_booking], dtype=np.int64)
+    all_i = np.concatenate(per_booking) if per_booking else np.empty(0, dtype=np.int64)
+    all_b = np.repeat(np.arange(len(bookings), dtype=np.int64), lengths)
+    capped = np.array([i for i in np.unique(all_i).tolist() if caps.get(i, 0) > 0], dtype=np.int64)
+    keep = np.isin(all_i, capped)
+    all_i, all_b = all_i[keep], all_b[keep]
+    if len(all_i) == 0:
+        return {}
+    interp_ids = capped.tolist()
     n_b, n_i, n_k, n_d = len(bookings), len(interp_ids), max(cluster_of.values(), default=0) + 1, len(days)
     # Node numbers: 0 source, 1 sink, then bookings, (interpreter, cluster), (interpreter, day).
     b0, ik0 = 2, 2 + n_b
     id0 = ik0 + n_i * n_k
     n = id0 + n_i * n_d
-    pairs_b, pairs_i = [], []
-    for row, b in enumerate(bookings):
-        for i in eligible[b]:
-            if i in col:
-                pairs_b.append(row)
-                pairs_i.append(col[i])
-    if not pairs_b:
-        return {}
-    pb, pi = np.array(pairs_b, dtype=np.int64), np.array(pairs_i, dtype=np.int64)
+    pb, pi = all_b, np.searchsorted(capped, all_i)
     k_of = np.array([cluster_of[b] for b in bookings], dtype=np.int64)
     d_of = np.array([days[slots[b].day] for b in bookings], dtype=np.int64)
     ik = ik0 + pi * n_k + k_of[pb]
@@ -297,11 +306,9 @@ def assign_interpreters(
     )  # fmt: skip
     graph = csr_matrix((cap.astype(np.int32), (src.astype(np.int32), dst.astype(np.int32))), shape=(n, n))
     flow = maximum_flow(graph, 0, 1).flow.tocoo()
-    out: dict[int, int] = {}
-    for u, v, f in zip(flow.row, flow.col, flow.data, strict=True):
-        if f > 0 and b0 <= u < ik0 and ik0 <= v < id0:
-            out[bookings[u - b0]] = interp_ids[(v - ik0) // n_k]
-    return out
+    used = (flow.data > 0) & (flow.row >= b0) & (flow.row < ik0) & (flow.col >= ik0) & (flow.col < id0)
+    rows, cols = flow.row[used], flow.col[used]
+    return {bookings[u - b0]: interp_ids[(v - ik0) // n_k] for u, v in zip(rows.tolist(), cols.tolist(), strict=True)}
 
 
 def lp_upper_bound(slots: dict[int, Slot], pairs: Iterable[Pair], *, time_limit: float = 60.0) -> float | None:

@@ -10,6 +10,7 @@ the caller's one transaction, and the parties are mailed only then.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -49,6 +50,9 @@ PROPOSABLE_ROUNDS = (RoundStatus.OPEN.value, RoundStatus.CLOSED.value)
 # bookings in a handful of slot times, twenty each keeps every slot's assignment small and fast,
 # and the per-slot upper bound shows what a longer list could still gain.
 PROPOSAL_POOL = 20
+# Beyond those, a few of every fit tier (the HS chapter too): what a booking falls back on when the
+# better-fitting buyers go to other bookings or find no interpreter.
+PROPOSAL_FALLBACKS = 5
 
 
 class LineConflict(Conflict):
@@ -142,16 +146,22 @@ def weak_reasons(line: ProposalLine) -> list[str]:
 
 
 def plan(world: World, bookings: list[Booking]) -> Plan:
-    """Buyers by exact assignment per time slot over bounded candidate lists (greedy beside it, and
-    kept if it ever does better), then interpreters by maximum flow. A pair left without the
-    interpreter it needs is dropped and the buyers solved again without it, so the draft keeps
-    every rule."""
+    """Buyers by exact assignment per time slot over bounded candidate lists, and greedy beside it;
+    then interpreters for each by maximum flow (pairs left without the interpreter they need go);
+    then a repair step fills the bookings left without a line with the best candidate still free
+    that has an interpreter still free then. The better of the two repaired results is kept, so the
+    total is never below greedy's, and the draft keeps every rule."""
     slots = {b.id: slot_of(b) for b in bookings}
     cands: dict[int, dict[int, Quick]] = {
-        b.id: {c.buyer_id: c for c in world.quick_candidates(b, hours_rule=hours_rule(world))} for b in bookings
+        b.id: {
+            c.buyer_id: c for c in world.quick_candidates(b, hours_rule=hours_rule(world), per_tier=PROPOSAL_FALLBACKS)
+        }
+        for b in bookings
     }
     pairs = [Pair(bid, c.buyer_id, c.value) for bid, by_buyer in cands.items() for c in by_buyer.values()]
     caps = interpreter_caps(world, {s.day for s in slots.values()})
+    clusters = time_clusters(slots)
+    cluster_of = {b: k for k, rows in enumerate(clusters) for b in rows}
 
     def staffed(result: Result) -> tuple[dict[int, Pair], dict[int, int], int]:
         """The result's pairs that get the interpreter they need (the most possible, by maximum
@@ -162,33 +172,77 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
         kept = {bid: p for bid, p in result.chosen.items() if bid not in need or bid in interp}
         return kept, interp, len(need)
 
+    def repaired(kept: dict[int, Pair], interp: dict[int, int]) -> tuple[dict[int, Pair], dict[int, int]]:
+        """Fill the bookings without a line, best candidate value first, with buyers still free in
+        that time cluster (and not meeting the company yet) and, where needed, an interpreter still
+        free then and under the day's cap (the one with most of the cap left, to spare the others)."""
+        kept, interp = dict(kept), dict(interp)
+        buyer_at = {(p.party_id, cluster_of[b]) for b, p in kept.items()}
+        met = {(slots[b].company_id, p.party_id) for b, p in kept.items()}
+        used: dict[int, int] = defaultdict(int)
+        for i in interp.values():
+            used[i] += 1
+        # Per time cluster, the interpreters still free then and under their cap.
+        open_at = [{i for i in caps if used[i] < caps[i]} for _rows in clusters]
+        for b, i in interp.items():
+            open_at[cluster_of[b]].discard(i)
+        options = sorted(
+            ((c.value, b, c) for b, by_buyer in cands.items() if b not in kept for c in by_buyer.values()),
+            key=lambda o: (-o[0], o[1], o[2].buyer_id),
+        )
+        for _value, b, c in options:
+            k = cluster_of[b]
+            if b in kept or (c.buyer_id, k) in buyer_at or (slots[b].company_id, c.buyer_id) in met:
+                continue
+            chosen = None
+            if c.needs_interpreter:
+                free = open_at[k].intersection(c.interpreter_ids)
+                if not free:
+                    continue
+                chosen = max(free, key=lambda i: (caps[i] - used[i], -i))
+                interp[b] = chosen
+                used[chosen] += 1
+                open_at[k].discard(chosen)
+                if used[chosen] >= caps[chosen]:
+                    for others in open_at:
+                        others.discard(chosen)
+            kept[b] = Pair(b, c.buyer_id, c.value)
+            buyer_at.add((c.buyer_id, k))
+            met.add((slots[b].company_id, c.buyer_id))
+        return kept, interp
+
     limits: dict[int, int] | None = None
     if world.policy == ALWAYS:
         # Every consultation needs an interpreter: a slot time holds no more consultations than
         # interpreters free then, which keeps the upper bound honest when interpreters are short.
         limits = {}
-        for rows in time_clusters(slots):
-            free = {i for b in rows for c in cands[b].values() for i in c.interpreter_ids}
+        for rows in clusters:
+            tuples = {id(c.interpreter_ids): c.interpreter_ids for b in rows for c in cands[b].values()}
+            free = set().union(*tuples.values()) if tuples else set()
             limits.update({b: len(free) for b in rows})
     solved = solve_by_slot(slots, pairs, cluster_limit=limits)
     bound = solved.upper_bound  # of the buyer assignment alone: a relaxation, so it bounds the draft too
-    for _attempt in range(3):
-        kept, interp, needing = staffed(solved.result)
-        if len(kept) == len(solved.result.chosen):
-            break
-        # No interpreter is left for these pairs: take them out and solve again.
-        dropped = {(bid, p.party_id) for bid, p in solved.result.chosen.items() if bid not in kept}
-        pairs = [p for p in pairs if (p.booking_id, p.party_id) not in dropped]
-        solved = solve_by_slot(slots, pairs, cluster_limit=limits)
-    greedy = solve_greedy(slots, [Pair(bid, c.buyer_id, c.value) for bid, by in cands.items() for c in by.values()])
+    if world.policy == ALWAYS and cands:
+        # Every line needs an interpreter, so there are no more lines than the interpreters' hours
+        # and caps allow for all these bookings together (a maximum flow), each worth at most its best pair.
+        everyone = {b: _union_of(c.interpreter_ids for c in by.values()) for b, by in cands.items() if by}
+        most = len(assign_interpreters(slots, everyone, caps))
+        best = sorted((max(c.value for c in by.values()) for by in cands.values() if by), reverse=True)
+        bound = min(bound, sum(best[:most]))
+    s_kept, s_interp, _s_needing = staffed(solved.result)
+    greedy = solve_greedy(slots, pairs)
     # Greedy as a person would run it: best pair first, then interpreters; pairs left without one go.
-    g_kept, g_interp, g_needing = staffed(greedy)
-    method = solved.result.method
-    solver_objective = sum(p.score for p in kept.values())
-    if sum(p.score for p in g_kept.values()) > solver_objective:
-        kept, interp, needing, method = g_kept, g_interp, g_needing, "greedy"
-    buyers = kept
-    dropped_total = needing - len([b for b in interp if b in buyers])
+    g_kept, g_interp, _g_needing = staffed(greedy)
+    solver_objective = sum(p.score for p in s_kept.values())
+    greedy_objective = sum(p.score for p in g_kept.values())
+    r_kept, r_interp = repaired(s_kept, s_interp)
+    rg_kept, rg_interp = repaired(g_kept, g_interp)
+    if sum(p.score for p in rg_kept.values()) > sum(p.score for p in r_kept.values()):
+        buyers, interp, method, base, first = rg_kept, rg_interp, "greedy+repair", g_kept, greedy
+    else:
+        buyers, interp, method, base, first = r_kept, r_interp, solved.result.method + "+repair", s_kept, solved.result
+    # Bookings whose buyer found no interpreter, and no other buyer with one was found for them.
+    dropped = [b for b in first.chosen if b not in base and b not in buyers]
 
     def points(result_pairs) -> int:
         return sum(cands[p.booking_id][p.party_id].total for p in result_pairs)
@@ -196,14 +250,15 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
     stats = {
         "method": method,
         "objective": sum(p.score for p in buyers.values()),
-        "solver_objective": solver_objective,  # the per-slot solver's, whichever was kept
-        "greedy_objective": sum(p.score for p in g_kept.values()),
+        "solver_objective": solver_objective,  # the per-slot solver's after interpreters, before repair
+        "greedy_objective": greedy_objective,
         "upper_bound": bound,
         "fits": fit_shares([cands[b][p.party_id].fit for b, p in buyers.items()]),
         "greedy_fits": fit_shares([cands[b][p.party_id].fit for b, p in g_kept.items()]),
-        "needing_interpreter": needing,
+        "needing_interpreter": len([b for b, p in buyers.items() if cands[b][p.party_id].needs_interpreter]),
         "with_interpreter": len([b for b in interp if b in buyers]),
-        "dropped_for_interpreter": dropped_total,
+        "dropped_for_interpreter": len(dropped),
+        "repaired": len(buyers) - len(base),  # lines the repair step added
         "policy": world.policy,
     }
     return Plan(
@@ -214,6 +269,13 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
         greedy_matched=len(g_kept),
         stats=stats,
     )
+
+
+def _union_of(tuples) -> tuple[int, ...]:
+    seen: dict[int, tuple[int, ...]] = {}
+    for t in tuples:
+        seen.setdefault(id(t), t)
+    return tuple(sorted(set().union(*seen.values()))) if seen else ()
 
 
 def _discard_drafts(rnd: Round, actor: User) -> None:

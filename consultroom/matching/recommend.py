@@ -1,25 +1,27 @@
-"""Buyer recommendations from the database, in a constant number of queries, without loading the registry.
+"""Buyer recommendations in a constant number of queries, without scanning the registry per request.
 
 Candidates come from an index, not a scan: only buyers with a product relation to the requests are
-eligible (DESIGN rule 10), so `load_world` asks the buyer_interests index for the HS chapters of the
-requests (a range on the indexed code column) and, for the industry tier, a bounded keyword look-up.
-What the rules and scores need comes as plain rows (no ORM objects for thousands of buyers), a
-cheap pre-rank keeps a bounded list per booking, and only that list is scored in full. The rules
+eligible (DESIGN rule 10). The index (buyers by HS code at 6, 4 and 2 digits and by declared-industry
+word, with arrays for country, zone and languages) is this process's copy of the registry, kept
+consistent with the database by a version the database changes (consultroom.matching.registry).
+What the rules and scores need is plain rows (no ORM objects for thousands of buyers); a vectorised
+pre-rank keeps a bounded list per fit tier and booking, and only that list is scored. The rules
 mirror `matching.services.check_proposal`, which still has the last word when a match is proposed.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, Date, Integer, and_, bindparam, cast, func, literal_column, null, or_, select, union_all
+from sqlalchemy import Boolean, Date, Integer, bindparam, cast, func, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from consultroom.bookings.models import Booking, BookingStatus
@@ -29,6 +31,7 @@ from consultroom.companies.validation import country_name, language_name
 from consultroom.extensions import db
 from consultroom.interpreters.availability import Exception_, WeeklyHours, is_available
 from consultroom.interpreters.models import Interpreter, InterpreterException, InterpreterHours, InterpreterLanguage
+from consultroom.matching import registry
 from consultroom.matching.scoring import (
     FIT_RANK,
     FIT_STEP,
@@ -37,6 +40,7 @@ from consultroom.matching.scoring import (
     RequestInfo,
     Score,
     Weights,
+    _within,
     score_pair,
     within_meeting_hours,
     words,
@@ -55,7 +59,6 @@ PRE_POOL = POOL_SIZE + 10
 # choice, but a hundred English interpreters in each of twenty lists made the page (and its
 # access log, which names each one shown) most of its cost.
 INTERPRETER_CHOICES = 10  # a few more than kept: some are busy then or already meet the company
-KEYWORD_LIMIT = 200  # buyers found by declared industry alone, per look-up
 
 
 @dataclass(frozen=True)
@@ -113,9 +116,8 @@ class SlotRow:
     company_id: int | None
 
 
-@dataclass(frozen=True)
-class Quick:
-    """A candidate scored as numbers only, for the whole-round solver."""
+class Quick(NamedTuple):
+    """A candidate scored as numbers only, for the whole-round solver (a tuple: a round makes tens of thousands)."""
 
     buyer_id: int
     value: int  # FIT_STEP * fit rank + total
@@ -203,12 +205,6 @@ def not_in_ids(column, ids: Iterable[int]):
     return column.not_in(ids or [-1])
 
 
-def _chapter_range(chapter: str):
-    # HS codes are digit strings of 2, 4 or 6: every code of a chapter lies between "cc" and "cc9999",
-    # a range the index on buyer_interests.code answers in any collation (no LIKE, no function).
-    return and_(BuyerInterest.code >= chapter, BuyerInterest.code <= chapter + "9999")
-
-
 class LazyInfos(Mapping[int, BuyerInfo]):
     """Buyer snapshots made on first use from the rows read: a round's index holds thousands of
     buyers, of which the pages and lines show a few."""
@@ -240,7 +236,7 @@ class LazyInfos(Mapping[int, BuyerInfo]):
 
 @dataclass
 class BuyerIndex:
-    """The eligible buyers of a set of requests, indexed by HS code at 6, 4 and 2 digits."""
+    """The active buyers, indexed by HS code at 6, 4 and 2 digits and by declared-industry word."""
 
     infos: Mapping[int, BuyerInfo]
     by6: dict[str, set[int]]
@@ -248,26 +244,7 @@ class BuyerIndex:
     by2: dict[str, set[int]]
     by_word: dict[str, set[int]]
 
-    def related(self, request: RequestInfo, room: int = PRE_POOL) -> dict[int, int]:
-        """buyer -> fit rank, for every eligible buyer of the request.
-
-        Tiers are gathered best first and the chapter tier only while the better ones leave room in
-        the pool: a chapter can hold thousands of buyers, and none of them could outrank a heading
-        match (fit comes first)."""
-        fit: dict[int, int] = {}
-        codes = request.hs_codes
-        for rank, keys in (
-            (FIT_RANK["hs6"], [(self.by6, c) for c in codes if len(c) == 6]),
-            (FIT_RANK["hs4"], [(self.by4, c[:4]) for c in codes if len(c) >= 4]),
-            (FIT_RANK["hs2"], [(self.by2, c[:2]) for c in codes]),
-            (FIT_RANK["industry"], [(self.by_word, w) for w in request.industry_words]),
-        ):
-            if len(fit) >= room:
-                break
-            for index, key in keys:
-                for buyer_id in index.get(key, ()):
-                    fit.setdefault(buyer_id, rank)
-        return fit
+    ranker: Ranker | None = None
 
 
 class Ranker:
@@ -288,6 +265,8 @@ class Ranker:
         self.languages = [set(r[8]) for r in ordered]
         self._speaks: dict[str, np.ndarray] = {}
         self._tier: dict[tuple[str, str], np.ndarray] = {}
+        self._tiers: dict[tuple, list[tuple[int, np.ndarray]]] = {}
+        self._profiles: dict[tuple, list] = {}
         self._within: dict[tuple[datetime, datetime], np.ndarray] = {}
 
     def speaks(self, language: str) -> np.ndarray:
@@ -298,6 +277,8 @@ class Ranker:
     def within(self, starts_at: datetime, ends_at: datetime) -> np.ndarray:
         key = (starts_at, ends_at)
         if key not in self._within:
+            if len(self._within) > 1024:  # the ranker lives as long as the registry copy
+                self._within.clear()
             by_zone = [within_meeting_hours(_ZoneProbe(*z), starts_at, ends_at) for z in self.zones]
             self._within[key] = np.array(by_zone, dtype=bool)
         return self._within[key]
@@ -310,40 +291,73 @@ class Ranker:
         return self._tier[(level, key)]
 
     def top(self, request: RequestInfo, w: Weights, room: int) -> dict[int, tuple[int, int]]:
-        codes = request.hs_codes
-        tiers = (
-            (FIT_RANK["hs6"], w.hs6, [("6", c) for c in codes if len(c) == 6]),
-            (FIT_RANK["hs4"], w.hs4, [("4", c[:4]) for c in codes if len(c) >= 4]),
-            (FIT_RANK["hs2"], w.hs2, [("2", c[:2]) for c in codes]),
-            (FIT_RANK["industry"], w.industry, [("w", word) for word in request.industry_words]),
-        )
-        seen = np.empty(0, dtype=np.int64)
-        parts, ranks, points = [], [], []
-        for rank, pts, keys in tiers:
-            if len(seen) >= room:
-                break  # a tier below a full pool can never reach it (fit first)
-            if not keys:
-                continue
-            found = np.unique(np.concatenate([self.tier(level, key) for level, key in keys]))
-            found = np.setdiff1d(found, seen, assume_unique=True)
-            parts.append(found)
-            ranks.append(np.full(len(found), rank, dtype=np.int64))
-            points.append(np.full(len(found), pts, dtype=np.int64))
-            seen = np.concatenate([seen, found])
-        if not parts or len(seen) == 0:
-            return {}
-        pos, rank, pts = np.concatenate(parts), np.concatenate(ranks), np.concatenate(points)
-        targets = [self.country_code[c] for c in request.target_countries if c in self.country_code]
-        pts = pts + np.where(np.isin(self.country[pos], targets), w.country, 0)
-        shared = np.zeros(len(pos), dtype=bool)
-        for language in request.languages:
-            shared |= self.speaks(language)[pos]
-        pts = pts + np.where(shared, w.shared_language, w.interpreter)
-        inside = self.within(request.starts_at, request.ends_at)[self.zone[pos]]
-        pts = pts + np.where(inside, w.within_hours, w.outside_hours)
-        ids = self.ids[pos]
-        order = np.lexsort((ids, -pts, -rank))[:room]
-        return {int(ids[i]): (int(rank[i]), int(pts[i])) for i in order}
+        """buyer -> (fit rank, points that do not depend on the round), best first: the best `room`
+        of every fit tier. Each tier is always considered, whatever the better ones hold: the
+        chapter tier stands in when every exact or heading match is busy, out of hours or without an
+        interpreter, and fit first still orders the tiers (a lower tier never outranks a higher one)."""
+        inside_by_zone = self.within(request.starts_at, request.ends_at)
+        out: dict[int, tuple[int, int]] = {}
+        for rank, found, ids, pts_before_hours, zone in self.profile(request, w):
+            pts = pts_before_hours + np.where(inside_by_zone[zone], w.within_hours, w.outside_hours)
+            if len(found) > room:  # only the best `room` are ordered: a chapter may hold thousands
+                worst = pts[np.argpartition(-pts, room - 1)[:room]].min()
+                best = pts >= worst  # ties kept whole, for the order by id below
+                pts, ids = pts[best], ids[best]
+            order = np.lexsort((ids, -pts))[:room]
+            for buyer_id, points in zip(ids[order].tolist(), pts[order].tolist(), strict=True):
+                out[buyer_id] = (rank, points)
+        return out
+
+    def profile(
+        self, request: RequestInfo, w: Weights
+    ) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """Per tier: positions, ids, the points that do not depend on the time, and zones. Kept per
+        request profile (codes, words, countries, languages): a company's bookings share it."""
+        key = (request.hs_codes, request.industry_words, request.target_countries, request.languages, w)
+        if key not in self._profiles:
+            if len(self._profiles) > 4096:
+                self._profiles.clear()
+            targets = np.zeros(len(self.country_code), dtype=bool)
+            targets[[self.country_code[c] for c in request.target_countries if c in self.country_code]] = True
+            points = {FIT_RANK["hs6"]: w.hs6, FIT_RANK["hs4"]: w.hs4, FIT_RANK["hs2"]: w.hs2}
+            points[FIT_RANK["industry"]] = w.industry
+            tiers = []
+            for rank, found in self.tiers(request.hs_codes, request.industry_words):
+                pts = np.full(len(found), points[rank], dtype=np.int64)
+                pts += np.where(targets[self.country[found]], w.country, 0)
+                shared = np.zeros(len(found), dtype=bool)
+                for language in request.languages:
+                    shared |= self.speaks(language)[found]
+                pts += np.where(shared, w.shared_language, w.interpreter)
+                tiers.append((rank, found, self.ids[found], pts, self.zone[found]))
+            self._profiles[key] = tiers
+        return self._profiles[key]
+
+    def tiers(self, codes: tuple[str, ...], industry_words: tuple[str, ...]) -> list[tuple[int, np.ndarray]]:
+        """(fit rank, positions) per tier for these codes and words, a buyer in its best tier only.
+        Kept per set of codes: a company's bookings, and companies of one trade, share them."""
+        key = (codes, industry_words)
+        if key not in self._tiers:
+            if len(self._tiers) > 4096:
+                self._tiers.clear()
+            keys = (
+                (FIT_RANK["hs6"], [("6", c) for c in codes if len(c) == 6]),
+                (FIT_RANK["hs4"], [("4", c[:4]) for c in codes if len(c) >= 4]),
+                (FIT_RANK["hs2"], [("2", c[:2]) for c in codes]),
+                (FIT_RANK["industry"], [("w", word) for word in industry_words]),
+            )
+            seen = np.empty(0, dtype=np.int64)
+            found_by_tier = []
+            for rank, tier_keys in keys:
+                if not tier_keys:
+                    continue
+                found = np.unique(np.concatenate([self.tier(level, k) for level, k in tier_keys]))
+                found = np.setdiff1d(found, seen, assume_unique=True)
+                seen = np.union1d(seen, found)
+                if len(found):
+                    found_by_tier.append((rank, found))
+            self._tiers[key] = found_by_tier
+        return self._tiers[key]
 
 
 def _rows_of(infos: Mapping[int, BuyerInfo]) -> dict[int, tuple]:
@@ -382,105 +396,49 @@ class _ZoneProbe:
     meet_days: tuple[int, ...]
 
 
-def load_index(requests: Iterable[RequestInfo], *, extra_ids: Iterable[int] = (), room: int = PRE_POOL) -> BuyerIndex:
-    """Eligible active buyers of `requests` (and `extra_ids`, e.g. buyers already on proposal lines),
-    in four queries whatever the registry's size: interest rows by chapter range, buyers found by
-    industry words, then those buyers' columns and languages."""
-    requests = list(requests)
-    chapters = sorted({c[:2] for r in requests for c in r.hs_codes if len(c) >= 2})
-    word_set = sorted({w for r in requests for w in r.industry_words})
-    extra = sorted(set(extra_ids))
-    interest_rows: list[tuple[int, str]] = []
-    if chapters:
-        interest_rows = list(
-            _core(
-                # Inactive buyers are left out by the buyers query below (by primary key), not by a
-                # join here, which would read the whole buyers table to find the active ones.
-                select(BuyerInterest.buyer_id, BuyerInterest.code).where(or_(*[_chapter_range(c) for c in chapters]))
-            )
-        )
+def load_index(version: int | None = None) -> BuyerIndex:
+    """Every active buyer, indexed by HS code at 6, 4 and 2 digits and by the words of its declared
+    interests, from this process's copy of the registry (consultroom.matching.registry): three
+    queries when the copy is stale, none while `version` holds. Candidates are then found through
+    the index and ranked with arrays (Ranker), never by scanning the registry per request."""
+    return registry.cached("buyers", version, _build_index)
+
+
+def _build_index() -> BuyerIndex:
     by6: dict[str, set[int]] = defaultdict(set)
     by4: dict[str, set[int]] = defaultdict(set)
     by2: dict[str, set[int]] = defaultdict(set)
-    codes: dict[int, list[str]] = defaultdict(list)
-    for buyer_id, code in interest_rows:
-        codes[buyer_id].append(code)
-        by2[code[:2]].add(buyer_id)
-        if len(code) >= 4:
-            by4[code[:4]].add(buyer_id)
-        if len(code) == 6:
-            by6[code].add(buyer_id)
-    # Only the tiers that can reach a booking's pool are loaded: a chapter may hold thousands of
-    # buyers that no heading or exact match would let near the top.
-    hs_index = BuyerIndex(infos={}, by6=by6, by4=by4, by2=by2, by_word={})
-    needed: set[int] = set()
-    for r in requests:
-        needed.update(hs_index.related(r, room))
-    keyword_ids: list[int] = []
-    if word_set:
-        keyword_ids = list(
-            db.session.scalars(
-                select(Buyer.id)
-                .where(Buyer.active.is_(True), _keywords_match(word_set))
-                .order_by(Buyer.id)
-                .limit(KEYWORD_LIMIT)
-            )
-        )
-    ids = needed | set(keyword_ids) | set(extra)
     by_word: dict[str, set[int]] = defaultdict(set)
-    # Two more queries, always sent (so the count does not depend on what was found): the buyers'
-    # languages together with the interests of buyers found by keyword or named as extras (their
-    # codes were outside the chapters, so they cannot fit by HS; they are still shown with them).
+    codes: dict[int, list[str]] = defaultdict(list)
     langs: dict[int, list[str]] = defaultdict(list)
-    extra_codes: dict[int, list[str]] = defaultdict(list)
-    missing = [i for i in ids if i not in codes]
-    both = union_all(
-        select(BuyerLanguage.buyer_id, BuyerLanguage.code, literal_column("'l'").label("kind")).where(
-            in_ids(BuyerLanguage.buyer_id, ids)
-        ),
-        select(BuyerInterest.buyer_id, BuyerInterest.code, literal_column("'i'").label("kind")).where(
-            in_ids(BuyerInterest.buyer_id, missing)
-        ),
-    )
-    for buyer_id, code, kind in _core(both):
-        if kind == "l":
-            langs[buyer_id].append(code.lower())
-        else:
-            extra_codes[buyer_id].append(code)
-    keyword_set = set(keyword_ids) | set(extra)
+    # Inactive buyers' rows are dropped below (they have no entry in `rows`), not by joins here.
+    for buyer_id, code in _core(select(BuyerInterest.buyer_id, BuyerInterest.code)):
+        codes[buyer_id].append(code)
+    for buyer_id, code in _core(select(BuyerLanguage.buyer_id, BuyerLanguage.code)):
+        langs[buyer_id].append(code.lower())
     rows: dict[int, tuple] = {}
     for row in _core(
         select(
             Buyer.id, Buyer.company_name, Buyer.country, Buyer.timezone, Buyer.meet_from, Buyer.meet_to,
             Buyer.meet_days, Buyer.keywords,
-        ).where(Buyer.active.is_(True), in_ids(Buyer.id, ids))
+        ).where(Buyer.active.is_(True))
     ):  # fmt: skip
-        # Kept as plain rows: a BuyerInfo is made only for the few buyers a page or line shows.
+        own = tuple(sorted(codes.get(row.id, ())))
         rows[row.id] = (
             row.company_name, row.country, row.timezone, row.meet_from, row.meet_to, tuple(row.meet_days or ()),
-            # Keywords matter only where no HS code relates (fit by industry): the buyers found by them.
-            row.keywords if row.id in keyword_set else "",
-            tuple(sorted(codes.get(row.id) or extra_codes.get(row.id, []))),
-            tuple(sorted(langs.get(row.id, []))),
+            row.keywords or "", own, tuple(sorted(langs.get(row.id, []))),
         )  # fmt: skip
-    infos = LazyInfos(rows)
-    for buyer_id in keyword_ids:
-        if buyer_id in rows:
-            for w in set(infos[buyer_id].keywords) & set(word_set):
-                by_word[w].add(buyer_id)
-    return BuyerIndex(infos=infos, by6=by6, by4=by4, by2=by2, by_word=by_word)
-
-
-def _keywords_match(word_set: list[str]):
-    """Buyers whose free-text keywords hold one of the words. On PostgreSQL through the full-text
-    GIN index on to_tsvector('simple', keywords) (migration 3f9a1c2d7e60), not a scan; elsewhere
-    (SQLite, small registries) a LIKE per word."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        query = " | ".join(word_set)
-        return func.to_tsvector(literal_column("'simple'"), Buyer.keywords).op("@@")(
-            func.to_tsquery(literal_column("'simple'"), query)
-        )
-    return or_(*[func.lower(Buyer.keywords).contains(w, autoescape=True) for w in word_set])
+        for code in own:
+            by2[code[:2]].add(row.id)
+            if len(code) >= 4:
+                by4[code[:4]].add(row.id)
+            if len(code) == 6:
+                by6[code].add(row.id)
+        for w in words(row.keywords or ""):
+            by_word[w].add(row.id)
+    index = BuyerIndex(infos=LazyInfos(rows), by6=dict(by6), by4=dict(by4), by2=dict(by2), by_word=dict(by_word))
+    index.ranker = Ranker(index)  # built once per copy: its arrays serve every request until the next change
+    return index
 
 
 def load_interpreters(days: set[date], *, extra_ids: Iterable[int] = ()) -> dict[int, InterpreterInfo]:
@@ -570,7 +528,9 @@ class World:
     _interp_busy: dict[int, list[Taken]] = field(default_factory=dict)
     _pools: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)  # booking -> pool
     _by_language: dict[tuple, tuple[tuple[int, ...], frozenset[str]]] = field(default_factory=dict)
-    _ranker: Ranker | None = None
+    _choices: dict[tuple, tuple[InterpreterInfo, ...]] = field(default_factory=dict)
+    registry_version: int | None = None  # what the interpreters were read at, for caching by time
+    registry_key: tuple = ()
 
     def __post_init__(self) -> None:
         busy: dict[int, list[Taken]] = defaultdict(list)
@@ -619,10 +579,19 @@ class World:
         cap = self.interpreters[interpreter_id].max_sessions_per_day
         return max(cap - self.sessions_on_day(interpreter_id, day), 0)
 
+    def available_then(self, starts_at: datetime, ends_at: datetime) -> frozenset[int]:
+        """Interpreters whose hours cover the time: the same for every request until the registry
+        changes, so kept with the process's copy of it."""
+        return registry.cached(
+            ("available", self.registry_key, starts_at, ends_at),
+            self.registry_version,
+            lambda: frozenset(i for i, info in self.interpreters.items() if info.available(starts_at, ends_at)),
+        )
+
     def interpreter_free(self, booking: Booking, interpreter_id: int) -> bool:
         """Available by the hours, not busy then, under the daily cap (matches outside the set only)."""
         interp = self.interpreters.get(interpreter_id)
-        if interp is None or not interp.available(booking.starts_at, booking.ends_at):
+        if interp is None or interpreter_id not in self.available_then(booking.starts_at, booking.ends_at):
             return False
         if any(t.overlaps(booking.starts_at, booking.ends_at) for t in self._interp_busy.get(interpreter_id, ())):
             return False
@@ -636,9 +605,15 @@ class World:
 
     def choices(self, booking: Booking, ids: Iterable[int]) -> tuple[InterpreterInfo, ...]:
         """The interpreters to offer: least booked that day first, at most INTERPRETER_CHOICES."""
-        day = seoul_day(booking.starts_at)
-        best = sorted(ids, key=lambda i: (self.sessions_on_day(i, day), self.interpreters[i].name, i))
-        return tuple(self.interpreters[i] for i in best[:INTERPRETER_CHOICES])
+        ids = tuple(ids)
+        key = (booking.starts_at, ids)
+        if key not in self._choices:  # twenty candidates often share one language's interpreters
+            day = seoul_day(booking.starts_at)
+            best = heapq.nsmallest(
+                INTERPRETER_CHOICES, ids, key=lambda i: (self.sessions_on_day(i, day), self.interpreters[i].name, i)
+            )
+            self._choices[key] = tuple(self.interpreters[i] for i in best)
+        return self._choices[key]
 
     def interpreters_for(self, booking: Booking, languages: Iterable[str]) -> tuple[int, ...]:
         return self._covering(booking, frozenset(c.lower() for c in languages))[0]
@@ -686,10 +661,10 @@ class World:
         Vectorised over the index (numpy): a request can relate to thousands of buyers, and a
         round to thousands of requests."""
         if booking.id not in self._pools:
-            if self._ranker is None:
-                self._ranker = Ranker(self.index)
+            if self.index.ranker is None:
+                self.index.ranker = Ranker(self.index)
             room = self.pool_size + PRE_POOL - POOL_SIZE
-            self._pools[booking.id] = self._ranker.top(self.requests[booking.id], self.weights, room)
+            self._pools[booking.id] = self.index.ranker.top(self.requests[booking.id], self.weights, room)
         return self._pools[booking.id]
 
     def other_time(self, booking: Booking, buyer_id: int) -> tuple[SlotRow, tuple[int, ...]] | None:
@@ -714,57 +689,98 @@ class World:
             return s, covering if self.needs_interpreter(booking, buyer_id) else ()
         return None
 
-    def quick_candidates(self, booking: Booking, *, hours_rule: bool = False) -> list[Quick]:
+    def quick_candidates(
+        self,
+        booking: Booking,
+        *,
+        hours_rule: bool = False,
+        limit: int | None = None,
+        strict: bool = True,
+        per_tier: int = 0,
+    ) -> list[Quick]:
         """As `candidates`, with the value and points computed as numbers (no reasons): what the
-        whole-round solver needs for thousands of bookings. `test_quick_candidates_agree_with_scores`
-        holds it to `score_pair`."""
+        whole-round solver needs for thousands of bookings, and what picks the few a page scores in
+        full. `strict` leaves out buyers the policy's interpreter cannot be found for (the page shows
+        them, with that reason). `per_tier` adds, beyond the best `limit`, up to that many of each
+        fit tier not among them: the solver's fallbacks when the better-fitting buyers go to other
+        bookings. `test_quick_candidates_agree_with_scores` holds it to `score_pair`."""
         out = []
         w = self.weights
         request = self.requests[booking.id]
         langs = set(request.languages)
+        limit = limit or self.pool_size
+        # The pool comes best first by (tier, points before the round's own terms); those terms can add
+        # at most `bonus`, so once `limit` are kept and the next one cannot reach the worst kept, no
+        # later one can either: the rest are never looked at.
+        bonus = max(w.new_pair, 0) + max(w.load_each, 0) * max(self._load.values(), default=0)
+        kept: list[int] = []  # values kept, as a min-heap of the best `limit`
+        # The booking's columns read once: a round asks this for thousands of bookings.
+        starts_at, ends_at = booking.starts_at, booking.ends_at
+        company_id, round_id = booking.company_id, booking.round_id
+        always = self.policy == ALWAYS
+        rows = self.index.infos.rows if isinstance(self.index.infos, LazyInfos) else _rows_of(self.index.infos)
+        covers: dict[tuple[str, ...], tuple[int, ...]] = {}  # buyer languages -> interpreters free then
+        in_tier: dict[int, int] = defaultdict(int)  # rank -> candidates found in that tier
         for buyer_id, (rank, static) in self.pool(booking).items():
-            if self.buyer_busy(booking, buyer_id) or self.buyer_met_this_round(booking, buyer_id):
-                continue
-            info = self.infos[buyer_id]
-            shared = bool(langs.intersection(info.languages))
-            covering = self._covering(booking, frozenset(info.languages))[0]
+            if len(kept) >= limit and FIT_STEP * rank + static + bonus < kept[0]:
+                if not per_tier:
+                    break
+                if in_tier[rank] >= per_tier:
+                    continue  # cannot reach the list, and its tier has its fallbacks
+            if buyer_id in self._busy and any(
+                t.overlaps(starts_at, ends_at) or (t.company_id == company_id and t.round_id == round_id)
+                for t in self._busy[buyer_id]
+            ):
+                continue  # busy then, or already meeting the company this round
+            row = rows[buyer_id]  # name, country, zone (4 fields), keywords, codes, languages
+            languages = row[8]
+            if languages not in covers:
+                covers[languages] = self._covering(booking, frozenset(languages))[0]
+            covering = covers[languages]
+            shared = bool(langs.intersection(languages))
             if not shared and not covering:
                 continue
-            if self.policy == ALWAYS and not covering:
+            if strict and always and not covering:
                 continue
-            within = within_meeting_hours(info, booking.starts_at, booking.ends_at)
-            if hours_rule and not within:
+            if hours_rule and not _within(row[2], row[3], row[4], row[5], starts_at, ends_at):
                 continue
-            load = self.load(booking, buyer_id)
-            total = (
-                static + (0 if self.met_before(booking, buyer_id) else w.new_pair) + (w.load_each * load if load else 0)
-            )
-            needs = self.policy == ALWAYS or not shared
-            out.append(
-                Quick(buyer_id, FIT_STEP * rank + total, total, FIT_BY_RANK[rank], needs, covering if needs else ())
-            )
-        out.sort(key=lambda c: (-c.value, self.infos[c.buyer_id].company_name.casefold(), c.buyer_id))
-        return out[: self.pool_size]
+            load = self._load.get((round_id, buyer_id), 0)
+            first = self.first_met.get((company_id, buyer_id))
+            met = first is not None and first < starts_at
+            total = static + (0 if met else w.new_pair) + (w.load_each * load if load else 0)
+            needs = always or not shared
+            value = FIT_STEP * rank + total
+            out.append(Quick(buyer_id, value, total, FIT_BY_RANK[rank], needs, covering if needs else ()))
+            in_tier[rank] += 1
+            if len(kept) < limit:
+                heapq.heappush(kept, value)
+            elif value > kept[0]:
+                heapq.heapreplace(kept, value)
+        out.sort(key=lambda c: (-c.value, rows[c.buyer_id][0].casefold(), c.buyer_id))
+        best = out[:limit]
+        if per_tier:
+            shown = defaultdict(int)
+            for c in best:
+                shown[c.fit] += 1
+            for c in out[limit:]:
+                if shown[c.fit] < per_tier:
+                    shown[c.fit] += 1
+                    best.append(c)
+        return best
 
     def candidates(self, booking: Booking, *, hours_rule: bool = False, limit: int | None = None) -> list[Candidate]:
         """Buyers who may meet this booking: eligible by product fit, free then, not already meeting
         the company this round, with a language route (and an interpreter when the policy wants one);
-        best fit first, then best score. `hours_rule` also drops buyers outside their hours."""
+        best fit first, then best score. `hours_rule` also drops buyers outside their hours.
+        Ranked by the quick values, then only the kept ones are scored with their reasons."""
         out = []
-        for buyer_id in self.pool(booking):
-            if self.buyer_busy(booking, buyer_id) or self.buyer_met_this_round(booking, buyer_id):
-                continue
-            score = self.score(booking, buyer_id)
-            if not score.feasible or score.fit == "none":
-                continue
+        for q in self.quick_candidates(booking, hours_rule=hours_rule, limit=limit, strict=False):
+            score = self.score(booking, q.buyer_id)
             within = any(r.code == "within_hours" for r in score.reasons)
-            if hours_rule and not within:
-                continue
-            needs = self.needs_interpreter(booking, buyer_id)
-            interps = self.interpreters_for(booking, self.infos[buyer_id].languages) if needs else ()
-            out.append(Candidate(buyer_id, score, needs, interps, self.load(booking, buyer_id), within))
-        out.sort(key=lambda c: (-c.score.value, self.infos[c.buyer_id].company_name.casefold(), c.buyer_id))
-        return out[: limit or self.pool_size]
+            interps = self.interpreters_for(booking, self.infos[q.buyer_id].languages) if q.needs_interpreter else ()
+            load = self.load(booking, q.buyer_id)
+            out.append(Candidate(q.buyer_id, score, q.needs_interpreter, interps, load, within))
+        return out
 
 
 def load_world(
@@ -775,7 +791,8 @@ def load_world(
     extra_interpreter_ids: Iterable[int] = (),
     pool_size: int = POOL_SIZE,
 ) -> World:
-    """Everything about `bookings` and their surroundings, in a fixed number of queries."""
+    """Everything about `bookings` and their surroundings, in a fixed number of queries. Every active
+    buyer is in the index, so `extra_buyer_ids` (buyers on proposal lines) need no look-up of their own."""
     bookings = list(bookings)
     ids = [b.id for b in bookings]
     weights = weights or get_weights()
@@ -787,8 +804,16 @@ def load_world(
     unloaded = sorted({b.company_id for b in bookings if "company" not in b.__dict__})
     companies = list(db.session.scalars(select(Company).where(in_ids(Company.id, unloaded)))) if unloaded else []
     requests = {b.id: request_info(b) for b in bookings}
-    index = load_index(requests.values(), extra_ids=extra_buyer_ids, room=pool_size + PRE_POOL - POOL_SIZE)
-    interpreters = load_interpreters({seoul_day(b.starts_at) for b in bookings}, extra_ids=extra_interpreter_ids)
+    # One number says whether this process's copy of the registries still holds (see .registry).
+    version = registry.version()
+    index = load_index(version)
+    days = frozenset(seoul_day(b.starts_at) for b in bookings)
+    extra_interpreters = tuple(sorted(set(extra_interpreter_ids)))
+    interpreters = registry.cached(
+        ("interpreters", days, extra_interpreters),
+        version,
+        lambda: load_interpreters(set(days), extra_ids=extra_interpreters),
+    )
     taken: list[Taken] = []
     first_met: dict[tuple[int, int], datetime] = {}
     slots: list[SlotRow] = []
@@ -850,6 +875,8 @@ def load_world(
         pool_size=pool_size,
         slots=slots,
         companies=companies,
+        registry_version=version,
+        registry_key=(days, extra_interpreters),
     )
 
 

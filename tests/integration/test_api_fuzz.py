@@ -258,6 +258,7 @@ def test_fuzz_covers_every_body_endpoint():
         ("/api/v1/interpreters/{interpreter_id}", "patch"),
         ("/api/v1/bookings/{booking_id}/match", "put"),
         ("/api/v1/bookings/{booking_id}/meeting-url", "put"),
+        ("/api/v1/matching/settings", "put"),
         ("/api/v1/proposals/{proposal_id}/lines/{line_id}", "patch"),
         ("/api/v1/consultations/{booking_id}/log", "put"),
         ("/api/v1/consultations/{booking_id}/stage", "post"),
@@ -352,6 +353,32 @@ def test_fuzz_matching_bodies_never_500(client, registry_world, body, content_ty
         ids = {k: w[k] for k in ("booking_id", "proposal_id", "line_id", "batch_id")}
         _check(api_call(client, method, template, headers=w["h"], data=body, content_type=content_type, **ids))
         _check(api_call(client, method, template, headers=w["h"], json=payload, **ids))
+
+
+settings_like = st.dictionaries(
+    st.sampled_from(["interpreter_policy", "region_windows", "extra"]),
+    st.one_of(
+        field_values,
+        st.sampled_from(["always", "needed"]),
+        st.lists(
+            st.dictionaries(st.sampled_from(["label", "start", "end", "x"]), field_values, max_size=4), max_size=5
+        ),
+    ),
+    max_size=3,
+)
+
+
+@pytest.fixture
+def admin_headers():
+    return bearer(make_user("admin"))
+
+
+@FUZZ
+@given(body=bodies(settings_like), content_type=content_types, payload=settings_like)
+def test_fuzz_matching_settings_bodies_never_500(client, admin_headers, body, content_type, payload):
+    url = "/api/v1/matching/settings"
+    _check(api_call(client, "PUT", url, headers=admin_headers, data=body, content_type=content_type))
+    _check(api_call(client, "PUT", url, headers=admin_headers, json=payload))
 
 
 @FUZZ

@@ -373,3 +373,79 @@ def test_proposal_routes_not_for_smes(client, pw, who):
 
     assert codes == [status] * 5
     assert db.session.get(RoundProposal, pid).status == "draft"
+
+
+# --- time of day as a plan, and the matching settings ------------------------------------------------
+
+SETTINGS = "/api/v1/matching/settings"
+
+
+def test_recommendation_offers_another_slot_and_put_match_moves_there_and_proposes(client, w):
+    """Late Riser meets from 10:30 Seoul: 10:00 is outside its hours, 11:00 (free) suits both."""
+    late = make_buyer("Late Riser", country="US", interests=("330499",), timezone="Asia/Seoul", meet_from=time(10, 30))
+    db.session.commit()
+    body = api_call(client, "GET", RECS, headers=w["h"]["staff"], booking_id=w["b1"].id).get_json()
+    item = next(i for i in body["items"] if i["buyer"]["id"] == late.id)
+    eleven = slots_at(w["rnd"], 1)[0]
+    assert item["fit"] == "hs6"
+    assert item["other_slot"]["id"] == eleven.id
+    assert next(i for i in body["items"] if i["buyer"]["id"] == w["x"].id)["other_slot"] is None
+
+    response = api_call(
+        client, "PUT", MATCH, headers=w["h"]["staff"], json={"buyer_id": late.id, "slot_id": eleven.id},
+        booking_id=w["b1"].id,
+    )  # fmt: skip
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.expire_all()
+    moved = db.session.get(Booking, w["b1"].id)
+    assert (moved.slot_id, moved.buyer_id, moved.status) == (eleven.id, late.id, "matched")
+
+
+def test_put_match_refuses_a_slot_of_another_round_and_moves_nothing(client, w):
+    elsewhere = make_round(booths=1, slots_per_booth=1, day=(utcnow() + timedelta(days=60)).date())
+    db.session.commit()
+
+    response = api_call(
+        client, "PUT", MATCH, headers=w["h"]["staff"],
+        json={"buyer_id": w["x"].id, "slot_id": elsewhere.slots[0].id}, booking_id=w["b1"].id,
+    )  # fmt: skip
+
+    assert list(assert_error(response, 422, "invalid")["fields"]) == ["slot_id"]
+    db.session.expire_all()
+    assert db.session.get(Booking, w["b1"].id).buyer_id is None
+
+
+def test_matching_settings_read_by_staff_changed_by_admins_and_used_by_matching(client, w):
+    admin = bearer(make_user("admin"))
+    windows = [{"label": "Europe", "start": "17:00", "end": "21:00"}]
+
+    staff_put = api_call(client, "PUT", SETTINGS, headers=w["h"]["staff"], json={"interpreter_policy": "always"})
+    sme_get = api_call(client, "GET", SETTINGS, headers=w["h"]["owner"])
+    saved = api_call(
+        client, "PUT", SETTINGS, headers=admin, json={"interpreter_policy": "always", "region_windows": windows}
+    )
+
+    assert (staff_put.status_code, sme_get.status_code) == (403, 404)
+    assert saved.status_code == 200
+    assert saved.get_json() == {"interpreter_policy": "always", "region_windows": windows}
+    assert api_call(client, "GET", SETTINGS, headers=w["h"]["staff"]).get_json() == saved.get_json()
+    # The policy in force: Xport shares English with the company, yet now needs an interpreter.
+    body = api_call(client, "GET", RECS, headers=w["h"]["staff"], booking_id=w["b1"].id).get_json()
+    assert all(item["needs_interpreter"] for item in body["items"])
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"interpreter_policy": "sometimes"}, "interpreter_policy"),
+        ({"region_windows": [{"label": "Europe", "start": "21:00", "end": "17:00"}]}, "region_windows"),
+        ({"region_windows": "Europe 17:00-21:00"}, "region_windows"),
+        ({"region_windows": [{"label": "x", "start": "1", "end": "2", "colour": "red"}]}, "region_windows"),
+        ({"windows": []}, "windows"),
+    ],
+)
+def test_matching_settings_validation_names_the_field(client, w, body, field):
+    response = api_call(client, "PUT", SETTINGS, headers=bearer(make_user("admin")), json=body)
+
+    assert list(assert_error(response, 422, "invalid")["fields"]) == [field]

@@ -346,6 +346,19 @@ def _registry_and_matching_tour(client, call, owner_h, staff_h):
     call("GET", recs, 422, headers=staff_h, booking_id=b1, query={"limit": "x"})
     call("GET", recs, 404, headers=owner_h, booking_id=b1)
     call("GET", recs, 401, booking_id=b1)
+    settings = "/api/v1/matching/settings"
+    admin_h = bearer(make_user("admin"))
+    call("GET", settings, 200, headers=staff_h)
+    call("GET", settings, 404, headers=owner_h)
+    call("GET", settings, 401)
+    windows = [{"label": "Europe", "start": "17:00", "end": "21:00"}]
+    call("PUT", settings, 200, headers=admin_h, json={"interpreter_policy": "needed", "region_windows": windows})
+    call("PUT", settings, 403, headers=staff_h, json={})
+    call("PUT", settings, 404, headers=owner_h, json={})
+    call("PUT", settings, 401, json={})
+    call("PUT", settings, 422, headers=admin_h, json={"interpreter_policy": "sometimes"})
+    call("PUT", settings, 400, headers=admin_h, data=b"[]", content_type="application/json")
+    call("PUT", settings, 415, headers=admin_h, data=b"{}", content_type="text/plain")
     proposals = "/api/v1/rounds/{round_id}/proposals"
     proposal = call("POST", proposals, 201, headers=staff_h, round_id=rnd.id).get_json()
     call("POST", proposals, 404, headers=owner_h, round_id=rnd.id)

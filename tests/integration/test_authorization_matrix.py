@@ -238,6 +238,9 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("api.set_booking_match", "PUT"): roles(401, 404, 404, 422, 422),
     ("api.clear_booking_match", "DELETE"): roles(401, 404, 404, 409, 409),
     ("api.set_booking_meeting_url", "PUT"): roles(401, 404, 404, 422, 422),
+    # the interpreter policy and region windows: staff read, admins change (an empty body changes nothing)
+    ("api.get_matching_settings", "GET"): roles(401, 404, 404, 200, 200),
+    ("api.set_matching_settings", "PUT"): roles(401, 404, 404, 403, 200),
     # the walk cancels the booking first (api.cancel_booking), which promotes the waitlisted company: a new
     # draft replaces the fixture's, so the line edit meets a proposal that is no longer a draft
     ("api.create_round_proposal", "POST"): roles(401, 404, 404, 201, 201),

@@ -239,3 +239,33 @@ def test_weights_page_is_for_admins_only(make_client, login_as):
     login_as("admin", on=admin)
     page = admin.get("/staff/matching/settings")
     assert page.status_code == 200 and 'value="40"' in page.get_data(as_text=True)
+
+
+def test_repair_fills_a_booking_whose_best_buyer_found_no_interpreter():
+    """Every consultation has an interpreter. Two bookings at 10:00 both rank the two Vietnamese-only
+    buyers first (exact HS), but the one Vietnamese interpreter can take only one of them; an
+    English-speaking buyer with a heading match and a free English interpreter fills the other."""
+    use_policy("always")
+    rnd = make_round(booths=2, slots_per_booth=1, status="open")
+    c1 = make_company(name_en="C1", hs_codes=("330499",), target_countries=("VN",), languages=("ko",))
+    c2 = make_company(name_en="C2", hs_codes=("330499",), target_countries=("VN",), languages=("ko",))
+    ten = slots_at(rnd, 0)
+    b1, b2 = book(c1, ten[0]), book(c2, ten[1])
+    rnd.status = "closed"
+    for name in ("Viet One", "Viet Two"):
+        make_buyer(name, country="VN", interests=("330499",), languages=("vi",), timezone="Asia/Seoul")
+    english = make_buyer("English", country="US", interests=("3304",), languages=("en",), timezone="Asia/Seoul")
+    vi = interpreter_for(rnd, ("vi",), name="Vi")
+    en = interpreter_for(rnd, ("en",), name="En")
+    staff = make_user("staff")
+    db.session.flush()
+
+    proposal = create_proposal(rnd=rnd, actor=staff)
+
+    lines = _assigned(proposal)
+    assert sorted(i for _b, i in lines.values()) == sorted([vi.id, en.id])
+    assert [lines[b][0] == english.id for b in (b1.id, b2.id)].count(True) == 1
+    assert proposal.stats["repaired"] == 1 and proposal.stats["dropped_for_interpreter"] == 0
+    assert proposal.stats["objective"] > proposal.stats["greedy_objective"]
+    assert proposal.stats["objective"] <= proposal.stats["upper_bound"]
+    assert check(proposal, load_proposal_world(proposal)) == []
