@@ -2,7 +2,7 @@
 interpreter registry, so app processes can keep an in-memory copy for matching (issue 12 item 5)
 
 Revision ID: 6f1f5cca064f
-Revises: 3f9a1c7d2e64
+Revises: f8be139bc0b9
 Create Date: 2026-12-05 23:05:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "6f1f5cca064f"
-down_revision = "3f9a1c7d2e64"
+down_revision = "f8be139bc0b9"
 branch_labels = None
 depends_on = None
 
