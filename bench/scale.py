@@ -434,6 +434,7 @@ def fixtures(conn) -> dict:
         f"SELECT s.id FROM slots s WHERE s.round_id = {open_round} AND NOT EXISTS "
         "(SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status <> 'cancelled') ORDER BY s.id LIMIT 1"
     )[0]
+    interpreted = one("SELECT id FROM bookings WHERE interpreter_id = 1 AND starts_at < now() ORDER BY id LIMIT 1")
     unanswered = one(
         "SELECT v.id FROM survey_invitations v WHERE v.expires_at > now() AND NOT EXISTS "
         "(SELECT 1 FROM survey_responses r WHERE r.invitation_id = v.id) ORDER BY v.invited_at DESC LIMIT 1"
@@ -450,6 +451,8 @@ def fixtures(conn) -> dict:
         "matched": matched,
         "free_slot": free_slot,
         "unanswered": unanswered[0] if unanswered else None,
+        # a past consultation of interpreter 1, for its log page by signed link
+        "interpreted": interpreted[0] if interpreted else None,
         "buyer": 1,
         "interpreter": 1,
         "rate": one("SELECT id FROM exchange_rates ORDER BY day DESC LIMIT 1")[0],
@@ -484,6 +487,9 @@ def pages(app, f: dict) -> list[Page]:
         Page("join waitlist", "sme", f"/rounds/{o}/waitlist", "form"),
         Page("my bookings", "sme", "/bookings", "list"),
         Page("booking .ics", "sme", f"/bookings/{f['own_booking']}.ics", "object"),
+        Page("booking (SME)", "sme", f"/bookings/{f['own_booking']}", "object"),
+        Page("cancel booking", "sme", f"/bookings/{f['own_booking']}/cancel", "form"),
+        Page("calendar feeds", "sme", "/calendar", "form"),
         Page("consultation (SME)", "sme", f"/consultations/{p}", "object"),
         Page("new contract", "sme", f"/consultations/{p}/contracts/new", "form"),
         Page("my data", "sme", "/my-data/", "object"),
@@ -491,7 +497,8 @@ def pages(app, f: dict) -> list[Page]:
         Page("my data .xlsx", "sme", "/my-data/export.xlsx", "export"),
         Page("companies", "staff", "/companies", "list"),
         Page("company (staff)", "staff", f"/companies/{c}", "object"),
-        Page("audit log", "staff", "/admin/audit", "list"),
+        Page("audit log", "staff", "/staff/audit", "list"),
+        Page("audit log (old address)", "staff", "/admin/audit", "static"),
         Page("rounds (staff)", "staff", "/staff/rounds", "list"),
         Page("new round", "staff", "/staff/rounds/new", "form"),
         Page("edit round", "staff", f"/staff/rounds/{o}/edit", "object"),
@@ -531,6 +538,7 @@ def pages(app, f: dict) -> list[Page]:
         Page("subject export .json", "staff", f"/staff/privacy/subjects/buyer/{f['buyer']}/export.json", "export"),
         Page("users", "admin", "/admin/users", "list"),
         Page("outbox", "admin", "/admin/outbox", "list"),
+        Page("retry failed mails", "admin", "/admin/outbox/retry-failed", "form"),
         Page("round settings", "admin", "/staff/settings/rounds", "form"),
         Page("match weights", "admin", "/staff/matching/settings", "form"),
         Page("exchange rates", "admin", "/admin/rates", "list"),
@@ -561,6 +569,9 @@ def pages(app, f: dict) -> list[Page]:
             out.append(Page("buyer's .ics", "link", f"/respond/{token}/ics", "object"))
         interpreter = db.session.get(Interpreter, f["interpreter"])
         out.append(Page("interpreter portal", "link", f"/interpreter/{portal_token(interpreter)}", "list"))
+        if f["interpreted"]:
+            url = f"/interpreter/{portal_token(interpreter)}/log/{f['interpreted']}"
+            out.append(Page("interpreter's log page", "link", url, "object"))
         if f["unanswered"]:
             invitation = db.session.get(SurveyInvitation, f["unanswered"])
             out.append(Page("survey answer page", "link", f"/survey/{make_survey_token(invitation)}", "form"))
@@ -611,6 +622,7 @@ NOT_MEASURED = {
     "api.get_proposal": "needs a whole-round proposal (the matcher's run, not a page)",
     "interpreter_portal.me": "the data set's interpreters work by signed link",
     "retention.request_detail": "the data set has no erasure request",
+    "bookings.calendar_feed": "the data set makes no private calendar feed",
 }
 
 
