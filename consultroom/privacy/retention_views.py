@@ -14,6 +14,7 @@ from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
 from consultroom.interpreters.models import Interpreter
+from consultroom.pagination import Window, page_number
 from consultroom.privacy import anonymise, erasure, export, retention, subject_export
 from consultroom.privacy.access_log import commit_logged, log_access
 from consultroom.privacy.forms import HandleErasureForm, RecordErasureForm, RetentionRulesForm, RunRetentionForm
@@ -22,21 +23,25 @@ from consultroom.timeutil import seoul_date
 
 bp = Blueprint("retention", __name__, url_prefix="/staff/privacy")
 
-SHOWN_PER_KIND = 100  # the dry run lists this many names per kind, and counts them all
+SHOWN_PER_KIND = 100  # the dry run lists this many names per kind and page, and counts them all
 
 
 # --- admin: retention periods and the dry run --------------------------------------------------------
 
 
 def _settings_page(form: RetentionRulesForm) -> str:
-    due = retention.plan(now=utcnow())
-    shown = {k: due.items.get(k, [])[:SHOWN_PER_KIND] for k in RETENTION_KINDS}
+    page = page_number()
+    due = retention.preview(now=utcnow(), offset=(page - 1) * SHOWN_PER_KIND, limit=SHOWN_PER_KIND)
+    shown = {k: due.items.get(k, []) for k in RETENTION_KINDS}
+    listed = [n for k, n in due.counts().items() if k != RetentionKind.ACCESS_LOG.value]
     html = render_template(
         "privacy/retention.html",
         form=form,
         run_form=RunRetentionForm(),
         plan=due,
         shown=shown,
+        # one page number walks every kind's list at once: page N shows each kind's N-th hundred
+        window=Window(page=page, per_page=SHOWN_PER_KIND, total=max(listed, default=0)),
         kinds=RETENTION_KINDS,
         kind_label=retention.kind_label,
         access_log_kind=RetentionKind.ACCESS_LOG.value,
