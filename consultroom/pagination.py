@@ -16,9 +16,10 @@ from consultroom.extensions import db
 MAX_PAGE = 100_000  # far beyond any real list; keeps OFFSET (page x size) a sane number
 
 
-def page_number() -> int:
-    """?page=N as a whole number from 1 to MAX_PAGE; anything else is the first page."""
-    page = request.args.get("page", 1, type=int) or 1
+def page_number(name: str = "page") -> int:
+    """?page=N (or another name, for a page with two lists) as a whole number from 1 to MAX_PAGE;
+    anything else is the first page."""
+    page = request.args.get(name, 1, type=int) or 1
     return min(max(page, 1), MAX_PAGE)
 
 

@@ -22,7 +22,8 @@ from consultroom.forms_util import apply_domain_error
 from consultroom.interpreters import policies, reports, services
 from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
 from consultroom.interpreters.models import Interpreter, InterpreterException
-from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignments, interpreter_search
+from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignment_page, interpreter_search
+from consultroom.pagination import page_number
 from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
@@ -114,8 +115,8 @@ def detail(interpreter_id: int):
         "interpreters/detail.html",
         interpreter=interpreter,
         account_email=_account_email(interpreter),
-        upcoming=assignments(interpreter.id, now=now, upcoming=True),
-        past=assignments(interpreter.id, now=now, upcoming=False),
+        upcoming=assignment_page(interpreter.id, now=now, upcoming=True, page=page_number("upcoming_page")),
+        past=assignment_page(interpreter.id, now=now, upcoming=False, page=page_number("past_page")),
         seoul_time=seoul_time,
         weekday_names=get_day_names("wide", locale=str(get_locale() or "ko")),
         active_form=ActiveForm(active="0" if interpreter.active else "1"),
