@@ -26,10 +26,12 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def interpreter_search(f: InterpreterFilter) -> Select:
-    # Languages come in one extra query for the page; hours and exceptions are not shown in the list.
+def interpreter_search(f: InterpreterFilter, *, schedules: bool = False) -> Select:
+    """Languages come in one extra query for the page; hours and exceptions (one more query each) only when
+    `schedules`: the API shows them, the list page does not."""
+    schedule = selectinload if schedules else lazyload
     stmt = select(Interpreter).options(
-        selectinload(Interpreter.language_rows), lazyload(Interpreter.hours), lazyload(Interpreter.exceptions)
+        selectinload(Interpreter.language_rows), schedule(Interpreter.hours), schedule(Interpreter.exceptions)
     )
     if f.q.strip():
         like = f"%{_escape_like(f.q.strip())}%"
