@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from math import ceil
 
 from flask import request
+from sqlalchemy import Select, func, select
 
 from consultroom.extensions import db
 
@@ -21,6 +22,11 @@ def page_number(name: str = "page") -> int:
     anything else is the first page."""
     page = request.args.get(name, 1, type=int) or 1
     return min(max(page, 1), MAX_PAGE)
+
+
+def count_of(stmt: Select) -> Select:
+    """SELECT count(*) of the rows `stmt` returns (its ORDER BY dropped)."""
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
 def paginate(stmt, *, per_page: int, count: bool = True):
