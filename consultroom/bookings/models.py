@@ -86,6 +86,8 @@ class Booking(db.Model):
         Index("ix_bookings_company_starts", "company_id", "starts_at"),
         Index("ix_bookings_round_status", "round_id", "status"),
         Index("ix_bookings_starts_status", "starts_at", "status"),
+        # the interpreter's assignments by time, a page at a time (issue 16)
+        Index("ix_bookings_interpreter_starts", "interpreter_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

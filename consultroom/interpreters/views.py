@@ -23,7 +23,7 @@ from consultroom.interpreters import policies, reports, services
 from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
 from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignment_page, interpreter_search
-from consultroom.pagination import page_number
+from consultroom.pagination import Window, page_number
 from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
@@ -256,6 +256,9 @@ def send_link(interpreter_id: int):
 # --- monthly report ------------------------------------------------------------------------------
 
 
+REPORT_ROWS_PER_PAGE = 50
+
+
 def _month_arg() -> tuple[int, int]:
     raw = request.args.get("month")
     if raw is None or raw == "":
@@ -274,8 +277,14 @@ def report():
         month_value = request.args.get("month", "")[:20]
         return render_template("interpreters/report.html", report=None, error=exc.message, month=month_value), 400
     result = reports.month_report(year, month)
-    page_html = render_template("interpreters/report.html", report=result, error=None, month=result.label)
-    subjects = [("interpreter", row.interpreter.id) for row in result.rows]
+    # The month's figures are summed in SQL over every interpreter (the totals need them all); the page
+    # shows, and the access log records, one page of the rows (the CSV has every row).
+    window = Window(page=page_number(), per_page=REPORT_ROWS_PER_PAGE, total=len(result.rows))
+    rows = result.rows[window.offset : window.offset + window.per_page]
+    page_html = render_template(
+        "interpreters/report.html", report=result, rows=rows, pagination=window, error=None, month=result.label
+    )
+    subjects = [("interpreter", row.interpreter.id) for row in rows]
     return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="interpreters.report")
 
 

@@ -719,6 +719,21 @@ def test_report_counts_confirmed_and_held_sessions_in_the_seoul_month(client, lo
     assert may[str(kim.id)] == ("1", "0.83") and may["total"] == ("1", "0.83")
 
 
+def test_report_pages_its_rows_and_keeps_the_months_totals(client, login_as, april, monkeypatch):
+    from consultroom.interpreters import views
+
+    login_as("staff")
+    whole = _figures(client.get("/staff/interpreters/report?month=2026-03").get_data(as_text=True))
+    monkeypatch.setattr(views, "REPORT_ROWS_PER_PAGE", 3)
+
+    first = _figures(client.get("/staff/interpreters/report?month=2026-03").get_data(as_text=True))
+    second = _figures(client.get("/staff/interpreters/report?month=2026-03&page=2").get_data(as_text=True))
+
+    assert first["total"] == second["total"] == whole["total"] == ("2", "1.67")
+    assert (len(first), len(second)) == (4, 2)  # three rows and the total, then the fourth and the total
+    assert {**first, **second} == whole
+
+
 def test_report_csv_has_a_bom_and_the_same_figures(client, login_as, april):
     kim, lee, _idle, _gone = april
     kim.name = "김통역"
