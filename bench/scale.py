@@ -436,6 +436,7 @@ def fixtures(conn) -> dict:
         "AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = s.id AND b.status <> 'cancelled') "
         "ORDER BY s.id LIMIT 1"
     )
+    interpreted = one("SELECT id FROM bookings WHERE interpreter_id = 1 AND starts_at < now() ORDER BY id LIMIT 1")
     unanswered = one(
         "SELECT v.id FROM survey_invitations v WHERE v.expires_at > now() AND NOT EXISTS "
         "(SELECT 1 FROM survey_responses r WHERE r.invitation_id = v.id) ORDER BY v.invited_at DESC LIMIT 1"
@@ -453,6 +454,8 @@ def fixtures(conn) -> dict:
         "free_slot": free_slot,
         "free_at": free_at,
         "unanswered": unanswered[0] if unanswered else None,
+        # a past consultation of interpreter 1, for its log page by signed link
+        "interpreted": interpreted[0] if interpreted else None,
         "buyer": 1,
         "interpreter": 1,
         "rate": one("SELECT id FROM exchange_rates ORDER BY day DESC LIMIT 1")[0],
@@ -499,6 +502,7 @@ def pages(app, f: dict) -> list[Page]:
         Page("companies", "staff", "/companies", "list"),
         Page("company (staff)", "staff", f"/companies/{c}", "object"),
         Page("audit log", "staff", "/staff/audit", "list"),
+        Page("audit log (old address)", "staff", "/admin/audit", "static"),
         Page("rounds (staff)", "staff", "/staff/rounds", "list"),
         Page("new round", "staff", "/staff/rounds/new", "form"),
         Page("edit round", "staff", f"/staff/rounds/{o}/edit", "object"),
@@ -577,6 +581,9 @@ def pages(app, f: dict) -> list[Page]:
             out.append(Page("buyer's .ics", "link", f"/respond/{token}/ics", "object"))
         interpreter = db.session.get(Interpreter, f["interpreter"])
         out.append(Page("interpreter portal", "link", f"/interpreter/{portal_token(interpreter)}", "list"))
+        if f["interpreted"]:
+            url = f"/interpreter/{portal_token(interpreter)}/log/{f['interpreted']}"
+            out.append(Page("interpreter's log page", "link", url, "object"))
         if f["unanswered"]:
             invitation = db.session.get(SurveyInvitation, f["unanswered"])
             out.append(Page("survey answer page", "link", f"/survey/{make_survey_token(invitation)}", "form"))
@@ -627,9 +634,7 @@ NOT_MEASURED = {
     "api.get_proposal": "needs a whole-round proposal (the matcher's run, not a page)",
     "interpreter_portal.me": "the data set's interpreters work by signed link",
     "retention.request_detail": "the data set has no erasure request",
-    "bookings.calendar_feed": "the data set has no calendar feed",
-    "admin.audit_moved": "a permanent redirect to the audit log",
-    "interpreter_portal.portal_log": "the data set's interpreters work by signed link",
+    "bookings.calendar_feed": "the data set makes no private calendar feed",
 }
 
 

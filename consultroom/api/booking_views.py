@@ -143,7 +143,13 @@ def list_bookings():
         raise Invalid(_("Please correct the marked fields."), fields=errors)
     stmt = (
         select(Booking)
-        .options(selectinload(Booking.round), selectinload(Booking.slot))
+        .options(
+            selectinload(Booking.round),
+            selectinload(Booking.slot),
+            # The match shows a few columns of the buyer and interpreter: not their languages, hours and days off.
+            selectinload(Booking.buyer).lazyload("*"),
+            selectinload(Booking.interpreter).lazyload("*"),
+        )
         .order_by(Booking.starts_at.desc(), Booking.id.desc())
     )
     if not user.is_staff:

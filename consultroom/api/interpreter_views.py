@@ -50,7 +50,9 @@ def list_interpreters():
     default_per_page = min(current_app.config.get("INTERPRETERS_PER_PAGE", 25), MAX_PER_PAGE)
     per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
     _invalid(errors)
-    pagination = db.paginate(interpreter_search(f), page=page, per_page=per_page, error_out=False, count=True)
+    pagination = db.paginate(
+        interpreter_search(f, schedules=True), page=page, per_page=per_page, error_out=False, count=True
+    )
     response = jsonify(
         {
             "items": [interpreter_json(i) for i in pagination.items],

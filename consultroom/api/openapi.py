@@ -352,11 +352,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "SlotList": {
         "type": "object",
-        "required": ["round_id", "items"],
+        "required": ["round_id", "items", "page", "per_page", "total", "pages"],
         "additionalProperties": False,
         "properties": {
             "round_id": {"type": "integer"},
             "items": {"type": "array", "items": _ref("Slot"), "description": "By start time, then booth."},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
+            "total": {"type": "integer", "minimum": 0},
+            "pages": {"type": "integer", "minimum": 0},
         },
     },
     "BookingRequest": _booking_request_schema(for_input=False),
@@ -613,13 +617,19 @@ PATHS: dict[str, Any] = {
                     {"type": "boolean"},
                     "`true`: only free slots; `false`: only taken, closed or past ones; absent: all. "
                     "Any other value is refused (422).",
-                )
+                ),
+                _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}, "Page."),
+                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}, "Page size."),
             ],
             "responses": {
-                "200": _json(_ref("SlotList"), "The slots, by start time and booth."),
+                "200": _json(_ref("SlotList"), "One page of the slots, by start time and booth."),
                 **_errors(401),
                 "404": _error(404, "No such round, or one you may not see (SMEs: a draft)."),
-                "422": _error(422, "`free` is not true or false, or a query parameter holds a NUL character."),
+                "422": _error(
+                    422,
+                    "`free` is not true or false, a page number is out of range, or a query parameter holds "
+                    "a NUL character.",
+                ),
             },
         },
     },

@@ -217,7 +217,10 @@ def _page_args(errors: dict[str, list[str]]) -> tuple[int, int]:
 
 
 def _page(stmt, page: int, per_page: int, item) -> dict[str, Any]:
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    return _body(db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True), page, per_page, item)
+
+
+def _body(pagination, page: int, per_page: int, item) -> dict[str, Any]:
     return {
         "items": [item(row) for row in pagination.items],
         "page": page,
@@ -298,13 +301,15 @@ def list_survey_responses():
             stmt = stmt.where(false())
     if round_id is not None:
         stmt = stmt.where(Booking.round_id == round_id)
-    body = _page(stmt, page, per_page, survey_response_json)
-    # PIPA access log: staff reading free-text answers; an answer is its company's, or its buyer's.
-    # The responses are in the session already (identity map): reading their invitations sends no query.
-    buyer_ids = {db.session.get(SurveyResponse, item["id"]).invitation.buyer_id for item in body["items"]}
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    responses = list(pagination.items)
+    body = _body(pagination, page, per_page, survey_response_json)
+    # PIPA access log: staff reading free-text answers; an answer is its company's, or its buyer's. Read
+    # from the responses still held here: the session keeps loaded rows only while something refers to
+    # them, so looking them up again by id would load each one (and its invitation) anew.
     subjects = sorted(
-        {("company", item["company_id"]) for item in body["items"] if item["respondent"] == "sme"}
-        | {("buyer", buyer_id) for buyer_id in buyer_ids if buyer_id is not None}
+        {("company", r.invitation.booking.company_id) for r in responses if r.invitation.respondent == "sme"}
+        | {("buyer", r.invitation.buyer_id) for r in responses if r.invitation.buyer_id is not None}
     )
     return access_log.commit_logged(
         jsonify(body), actor=user, subjects=subjects, what="api.list_survey_responses", via="api"

@@ -15,6 +15,7 @@ from consultroom.bookings import policies, queries
 from consultroom.db import utcnow
 from consultroom.errors import Invalid
 from consultroom.extensions import db
+from consultroom.pagination import Window, count_of
 from consultroom.rounds.models import Round, RoundStatus
 
 MAX_PER_PAGE = 100
@@ -74,17 +75,30 @@ def list_round_slots(round_id: int):
     user = g.api_user
     errors: dict[str, list[str]] = {}
     only_free = query_bool("free", errors)
+    page = query_int("page", 1, 1, MAX_PAGE, errors)
+    default_per_page = min(current_app.config["COMPANIES_PER_PAGE"], MAX_PER_PAGE)
+    per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
     rnd = get_or_404(db.session, Round, round_id)
     authorize(policies.can_see_round(user, rnd))
-    slots, booked = queries.round_slots_with_bookings(rnd)
     now = utcnow()
+    stmt = queries.round_slot_states(rnd.id, now=now, free=only_free)
+    window = Window(page=page, per_page=per_page, total=db.session.scalar(count_of(stmt)))
+    rows = db.session.execute(stmt.offset(window.offset).limit(per_page))
     items = []
-    for slot in slots:
-        booking = booked.get(slot.id)
-        visible_id = booking.id if booking is not None and policies.can_see_booking(user, booking) else None
-        item = slot_json(slot, booking=booking, visible_booking_id=visible_id, now=now)
-        if only_free is None or item["free"] == only_free:
-            items.append(item)
-    return jsonify({"round_id": rnd.id, "items": items})
+    for slot, booking_id, company_id in rows:
+        # The SQL form of policies.can_see_booking: staff, or the booking's own company.
+        mine = user.is_staff or (user.is_sme and user.company_id is not None and user.company_id == company_id)
+        visible_id = booking_id if booking_id is not None and mine else None
+        items.append(slot_json(slot, taken=booking_id is not None, visible_booking_id=visible_id, now=now))
+    return jsonify(
+        {
+            "round_id": rnd.id,
+            "items": items,
+            "page": page,
+            "per_page": per_page,
+            "total": window.total,
+            "pages": window.pages if window.total else 0,
+        }
+    )

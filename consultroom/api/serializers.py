@@ -70,8 +70,8 @@ def round_json(rnd: Round, *, now: datetime) -> dict[str, Any]:
     }
 
 
-def slot_json(slot: Slot, *, booking: Booking | None, visible_booking_id: int | None, now: datetime) -> dict[str, Any]:
-    """`booking` is the slot's active booking; its id is shown only to those who may see it."""
+def slot_json(slot: Slot, *, taken: bool, visible_booking_id: int | None, now: datetime) -> dict[str, Any]:
+    """`taken`: the slot has an active booking, whose id is shown only to those who may see it."""
     return {
         "id": slot.id,
         "round_id": slot.round_id,
@@ -80,7 +80,7 @@ def slot_json(slot: Slot, *, booking: Booking | None, visible_booking_id: int | 
         "ends_at": iso(slot.ends_at),
         "closed": slot.closed,
         # As the UI counts a slot free: nobody holds it, it is not closed and has not begun.
-        "free": booking is None and not slot.closed and slot.starts_at > now,
+        "free": not taken and not slot.closed and slot.starts_at > now,
         "booking_id": visible_booking_id,
     }
 

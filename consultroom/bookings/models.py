@@ -95,6 +95,8 @@ class Booking(db.Model):
             sqlite_where=text(ACTIVE),
         ),
         Index("ix_bookings_starts_status", "starts_at", "status"),
+        # the interpreter's assignments by time, a page at a time (issue 16)
+        Index("ix_bookings_interpreter_starts", "interpreter_id", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import Select, and_, not_, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.bookings.models import Booking, WaitlistEntry
@@ -24,6 +26,24 @@ def round_slots_with_bookings(rnd: Round) -> tuple[list[Slot], dict[int, Booking
         .options(selectinload(Booking.company))
     )
     return slots, {b.slot_id: b for b in bookings}
+
+
+def round_slot_states(round_id: int, *, now: datetime, free: bool | None = None) -> Select:
+    """(slot, active booking id, its company id) for each slot of a round, by start time and booth; `free`
+    True or False keeps the slots free (nobody holds it, not closed, not begun) or the others. A slot has
+    at most one active booking (a database rule), so the join never repeats a slot."""
+    stmt = (
+        select(Slot, Booking.id, Booking.company_id)
+        .outerjoin(Booking, and_(Booking.slot_id == Slot.id, Booking.status != "cancelled"))
+        .where(Slot.round_id == round_id)
+        .order_by(Slot.starts_at, Slot.booth, Slot.id)
+    )
+    is_free = and_(Booking.id.is_(None), Slot.closed.is_(False), Slot.starts_at > now)
+    if free is True:
+        stmt = stmt.where(is_free)
+    elif free is False:
+        stmt = stmt.where(not_(is_free))
+    return stmt
 
 
 def company_bookings(company_id: int) -> list[Booking]:

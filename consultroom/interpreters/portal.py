@@ -29,13 +29,14 @@ from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
 from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
-from consultroom.interpreters.queries import assignments, linked_interpreter
+from consultroom.interpreters.queries import assignment_page, linked_interpreter
 from consultroom.interpreters.views import seoul_time
 from consultroom.languages import PARTY_LOCALES, supported
 from consultroom.notifications.services import external_url
 from consultroom.outcomes.forms import LogForm
 from consultroom.outcomes.queries import log_of, logged_booking_ids
 from consultroom.outcomes.services import LOGGABLE, record_log
+from consultroom.pagination import page_number
 from consultroom.privacy import notices
 from consultroom.signing import LinkExpired, LinkInvalid
 
@@ -61,9 +62,13 @@ def _locale_for(interpreter: Interpreter) -> str:
 
 def _page(interpreter: Interpreter, *, via_link: bool, token: str = "", feed_url: str | None = None):
     now = utcnow()
-    rows = assignments(interpreter.id, now=now, upcoming=True, include_cancelled=False)
+    rows = assignment_page(
+        interpreter.id, now=now, upcoming=True, include_cancelled=False, page=page_number("upcoming_page")
+    )
     # Past ones too (issue 13, item 7): the interpreter writes their logs here.
-    past = assignments(interpreter.id, now=now, upcoming=False, include_cancelled=False)
+    past = assignment_page(
+        interpreter.id, now=now, upcoming=False, include_cancelled=False, page=page_number("past_page")
+    )
     with force_locale(_locale_for(interpreter)):
         html = _render_portal(
             interpreter, via_link=via_link, token=token, feed_url=feed_url, rows=rows, past=past, now=now
@@ -77,8 +82,8 @@ def _render_portal(interpreter, *, via_link, token, feed_url, rows, past, now):
         interpreter=interpreter,
         rows=rows,
         past=past,
-        loggable={b.id for b in [*rows, *past] if b.status in LOGGABLE and b.starts_at <= now},
-        logged=logged_booking_ids([b.id for b in past]),
+        loggable={b.id for b in [*rows.items, *past.items] if b.status in LOGGABLE and b.starts_at <= now},
+        logged=logged_booking_ids([b.id for b in past.items]),
         seoul_time=seoul_time,
         via_link=via_link,
         token=token,

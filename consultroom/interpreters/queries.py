@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
@@ -25,10 +26,12 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def interpreter_search(f: InterpreterFilter) -> Select:
-    # Languages come in one extra query for the page; hours and exceptions are not shown in the list.
+def interpreter_search(f: InterpreterFilter, *, schedules: bool = False) -> Select:
+    """Languages come in one extra query for the page; hours and exceptions (one more query each) only when
+    `schedules`: the API shows them, the list page does not."""
+    schedule = selectinload if schedules else lazyload
     stmt = select(Interpreter).options(
-        selectinload(Interpreter.language_rows), lazyload(Interpreter.hours), lazyload(Interpreter.exceptions)
+        selectinload(Interpreter.language_rows), schedule(Interpreter.hours), schedule(Interpreter.exceptions)
     )
     if f.q.strip():
         like = f"%{_escape_like(f.q.strip())}%"
@@ -54,16 +57,27 @@ def _with_parties(stmt: Select) -> Select:
     )
 
 
-def assignments(interpreter_id: int, *, now: datetime, upcoming: bool, include_cancelled: bool = True) -> list[Booking]:
-    """The interpreter's bookings: upcoming ones soonest first, past ones newest first."""
+ASSIGNMENTS_PER_PAGE = 50
+
+
+def assignment_page(
+    interpreter_id: int, *, now: datetime, upcoming: bool, page: int, include_cancelled: bool = True
+) -> Pagination:
+    """A page of the interpreter's bookings, upcoming ones soonest first, past ones newest first: a busy
+    interpreter has a thousand past consultations."""
+    stmt = _assignments(interpreter_id, now=now, upcoming=upcoming, cancelled=include_cancelled)
+    return db.paginate(stmt, page=page, per_page=ASSIGNMENTS_PER_PAGE, error_out=False)
+
+
+def _assignments(interpreter_id: int, *, now: datetime, upcoming: bool, cancelled: bool) -> Select:
     stmt = select(Booking).where(Booking.interpreter_id == interpreter_id)
     if upcoming:
         stmt = stmt.where(Booking.ends_at > now).order_by(Booking.starts_at, Booking.id)
     else:
         stmt = stmt.where(Booking.ends_at <= now).order_by(Booking.starts_at.desc(), Booking.id.desc())
-    if not include_cancelled:
+    if not cancelled:
         stmt = stmt.where(Booking.status != BookingStatus.CANCELLED.value)
-    return list(db.session.scalars(_with_parties(stmt)))
+    return _with_parties(stmt)
 
 
 def linked_interpreter(user_id: int) -> Interpreter | None:

@@ -22,7 +22,8 @@ from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.interpreters import policies, reports, services
 from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
 from consultroom.interpreters.models import Interpreter, InterpreterException
-from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignments, interpreter_search
+from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignment_page, interpreter_search
+from consultroom.pagination import Window, page_number
 from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
@@ -114,8 +115,8 @@ def detail(interpreter_id: int):
         "interpreters/detail.html",
         interpreter=interpreter,
         account_email=_account_email(interpreter),
-        upcoming=assignments(interpreter.id, now=now, upcoming=True),
-        past=assignments(interpreter.id, now=now, upcoming=False),
+        upcoming=assignment_page(interpreter.id, now=now, upcoming=True, page=page_number("upcoming_page")),
+        past=assignment_page(interpreter.id, now=now, upcoming=False, page=page_number("past_page")),
         seoul_time=seoul_time,
         weekday_names=get_day_names("wide", locale=str(get_locale() or "ko")),
         active_form=ActiveForm(active="0" if interpreter.active else "1"),
@@ -257,6 +258,9 @@ def send_link(interpreter_id: int):
 # --- monthly report ------------------------------------------------------------------------------
 
 
+REPORT_ROWS_PER_PAGE = 50
+
+
 def _month_arg() -> tuple[int, int]:
     raw = request.args.get("month")
     if raw is None or raw == "":
@@ -275,8 +279,14 @@ def report():
         month_value = request.args.get("month", "")[:20]
         return render_template("interpreters/report.html", report=None, error=exc.message, month=month_value), 400
     result = reports.month_report(year, month)
-    page_html = render_template("interpreters/report.html", report=result, error=None, month=result.label)
-    subjects = [("interpreter", row.interpreter.id) for row in result.rows]
+    # The month's figures are summed in SQL over every interpreter (the totals need them all); the page
+    # shows, and the access log records, one page of the rows (the CSV has every row).
+    window = Window(page=page_number(), per_page=REPORT_ROWS_PER_PAGE, total=len(result.rows))
+    rows = result.rows[window.offset : window.offset + window.per_page]
+    page_html = render_template(
+        "interpreters/report.html", report=result, rows=rows, pagination=window, error=None, month=result.label
+    )
+    subjects = [("interpreter", row.interpreter.id) for row in rows]
     return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="interpreters.report")
 
 

@@ -48,27 +48,30 @@ def outcome_of(booking: Booking) -> Outcome | None:
     )
 
 
-def missing_logs(now: datetime) -> list[Booking]:
-    """Consultations that ended more than a day ago with a buyer matched, but nobody logged them."""
+MISSING_LOGS_PER_PAGE = 50
+
+
+def missing_logs(now: datetime, *, page: int = 1) -> Pagination:
+    """Consultations that ended more than a day ago with a buyer matched, but nobody logged them:
+    the oldest first, a page at a time."""
     logged = select(ConsultationLog.booking_id)
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .options(
-                joinedload(Booking.company),
-                joinedload(Booking.buyer),
-                joinedload(Booking.interpreter),
-                joinedload(Booking.round),
-                joinedload(Booking.slot),
-            )
-            .where(
-                Booking.status.in_((BookingStatus.MATCHED.value, BookingStatus.CONFIRMED.value)),
-                Booking.ends_at <= now - LOG_GRACE,
-                Booking.id.not_in(logged),
-            )
-            .order_by(Booking.ends_at, Booking.id)
-        ).unique()
+    stmt = (
+        select(Booking)
+        .options(
+            # one row per booking (each a many-to-one); of the buyer and interpreter only their names
+            joinedload(Booking.company).lazyload("*"),
+            joinedload(Booking.buyer).lazyload("*"),
+            joinedload(Booking.interpreter).lazyload("*"),
+            joinedload(Booking.slot),
+        )
+        .where(
+            Booking.status.in_((BookingStatus.MATCHED.value, BookingStatus.CONFIRMED.value)),
+            Booking.ends_at <= now - LOG_GRACE,
+            Booking.id.not_in(logged),
+        )
+        .order_by(Booking.ends_at, Booking.id)
     )
+    return db.paginate(stmt, page=page, per_page=MISSING_LOGS_PER_PAGE, error_out=False)
 
 
 class SeoulDayPlusMonths(FunctionElement):

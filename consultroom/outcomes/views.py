@@ -27,6 +27,7 @@ from consultroom.outcomes.forms import (
 )
 from consultroom.outcomes.models import OPEN_STAGES, ExchangeRate
 from consultroom.outcomes.money import format_amount
+from consultroom.pagination import page_number
 from consultroom.privacy import access_log
 from consultroom.timeutil import seoul_date
 
@@ -221,8 +222,9 @@ def new_contract(consultation_id: int):
 @login_required
 def missing_logs():
     authorize(policies.can_review_outcomes(current_user))
-    bookings = queries.missing_logs(utcnow())
-    page_html = render_template("outcomes/missing_logs.html", bookings=bookings)
+    pagination = queries.missing_logs(utcnow(), page=page_number())
+    bookings = list(pagination.items)
+    page_html = render_template("outcomes/missing_logs.html", bookings=bookings, pagination=pagination)
     # The interpreters named on the list.
     subjects = sorted({("interpreter", b.interpreter_id) for b in bookings if b.interpreter_id is not None})
     return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="outcomes.missing_logs")

@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import case, func, or_, select, update
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
+from consultroom.buyers.models import Buyer
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
+from consultroom.interpreters.models import Interpreter
 from consultroom.privacy import anonymise
 from consultroom.privacy.models import ErasureRequest, SubjectType
 
@@ -159,12 +161,43 @@ def refuse(*, request: ErasureRequest, actor: User, response: str, now: datetime
     _close(request, status=REFUSED, actor=actor, response=response, now=now or utcnow())
 
 
-def requests_for_staff() -> list[ErasureRequest]:
-    """Open requests first (oldest first: they have waited longest), then handled ones, newest first."""
-    rows = db.session.scalars(select(ErasureRequest).order_by(ErasureRequest.requested_at, ErasureRequest.id)).all()
-    pending = [r for r in rows if r.status == OPEN]
-    handled = sorted((r for r in rows if r.status != OPEN), key=lambda r: (r.handled_at, r.id), reverse=True)
-    return pending + handled
+def requests_for_staff():
+    """Open requests first (oldest first: they have waited longest), then handled ones, newest first;
+    the id ends the order so a page never loses or repeats a row."""
+    is_open = ErasureRequest.status == OPEN
+    return select(ErasureRequest).order_by(
+        case((is_open, 0), else_=1),
+        case((is_open, ErasureRequest.requested_at)),
+        ErasureRequest.handled_at.desc(),
+        case((is_open, ErasureRequest.id), else_=-ErasureRequest.id),
+    )
+
+
+SUBJECT_CHOICES = 50  # buyers and interpreters offered at once: the form searches, it does not list 20,000
+
+
+def subject_candidates(search: str = "", limit: int = SUBJECT_CHOICES) -> tuple[list[Buyer], list[Interpreter]]:
+    """Buyers and interpreters not yet anonymised whose name or e-mail contains `search`, by name, at
+    most `limit` of each."""
+    pattern = f"%{search.strip().lower()}%"
+
+    def kept(model):
+        return or_(model.email.is_(None), ~model.email.endswith("@" + anonymise.ANON_DOMAIN))
+
+    buyers = select(Buyer).where(kept(Buyer)).order_by(Buyer.company_name, Buyer.id).limit(limit)
+    interpreters = select(Interpreter).where(kept(Interpreter)).order_by(Interpreter.name, Interpreter.id).limit(limit)
+    if search.strip():
+        buyers = buyers.where(
+            or_(
+                func.lower(Buyer.company_name).like(pattern),
+                func.lower(Buyer.contact_name).like(pattern),
+                func.lower(Buyer.email).like(pattern),
+            )
+        )
+        interpreters = interpreters.where(
+            or_(func.lower(Interpreter.name).like(pattern), func.lower(Interpreter.email).like(pattern))
+        )
+    return list(db.session.scalars(buyers)), list(db.session.scalars(interpreters))
 
 
 def subject_labels(rows: list[ErasureRequest]) -> dict[int, str]:

@@ -48,7 +48,9 @@ class RecordErasureForm(FlaskForm):
     submit = SubmitField(_l("Record the request"))
 
     def validate_subject(self, field) -> None:
-        if self.subject_pair() is None or field.data not in {value for value, _label in field.choices}:
+        # Only the form of the value: the choices are one search's page, and the service checks that the
+        # person exists and is not anonymised yet, whichever page offered them.
+        if self.subject_pair() is None:
             raise ValidationError(_l("Choose the buyer or interpreter."))
 
     def subject_pair(self) -> tuple[str, int] | None:

@@ -10,13 +10,13 @@ for its kind. Free text is due per consultation, by the year of its round.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import Row, Select, and_, delete, exists, func, null, or_, select
 
 from consultroom.accounts.models import Role, User
 from consultroom.audit.models import AuditEntry
@@ -196,9 +196,11 @@ class RetentionPlan:
     items: dict[str, list[PlanItem]] = field(default_factory=dict)
     access_log_rows: int = 0
     access_log_before: datetime | None = None
+    # The page lists one window of each kind and counts them all; the job's plan lists everything.
+    totals: dict[str, int] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        out = {k: len(self.items.get(k, [])) for k in RETENTION_KINDS}
+        out = {k: self.totals.get(k, len(self.items.get(k, []))) for k in RETENTION_KINDS}
         out[RetentionKind.ACCESS_LOG.value] = self.access_log_rows
         return out
 
@@ -207,93 +209,151 @@ class RetentionPlan:
         return sum(self.counts().values())
 
 
+@dataclass(frozen=True)
+class _Source:
+    """One kind of due record as SQL: its rows in a stable order, how many there are, and the plan
+    item each row makes. A kind is one or more sources listed one after another."""
+
+    rows: Select
+    count: Select
+    item: Callable[[Row], PlanItem]
+
+
 def _year(moment: datetime | None) -> int | None:
     return seoul_date(moment).year if moment is not None else None
-
-
-def _booking_years(column) -> dict[int, int]:
-    stmt = (
-        select(column, func.max(Round.year))
-        .join(Round, Round.id == Booking.round_id)
-        .where(column.is_not(None))
-        .group_by(column)
-    )
-    return {ident: year for ident, year in db.session.execute(stmt)}
-
-
-def _upcoming_ids(column, now: datetime) -> set[int]:
-    stmt = select(column).where(
-        column.is_not(None), Booking.status.in_(anonymise.UPCOMING_STATUSES), Booking.starts_at > now
-    )
-    return set(db.session.scalars(stmt.distinct()))
-
-
-def _done(subject_type: str, kind: str) -> set[int]:
-    return set(
-        db.session.scalars(
-            select(Anonymisation.subject_id).where(
-                Anonymisation.subject_type == subject_type, Anonymisation.kind == kind
-            )
-        )
-    )
 
 
 def _latest(*years: int | None) -> int:
     return max(y for y in years if y is not None)
 
 
-def _sme_items(months: int, now: datetime) -> list[PlanItem]:
+def _cutoff(months: int, now: datetime) -> tuple[int, datetime] | None:
+    """The latest program year due at `now` and the moment that year ended (UTC): a subject is due
+    when every year it counts by (bookings, registration, logins) is at most that year, i.e. its
+    dates are before that moment."""
+    year = latest_due_year(months, now)
+    if year is None:
+        return None
+    return year, seoul_to_utc(date(year + 1, 1, 1), time(0, 0))
+
+
+def _source(columns: list, where: list, order: list, item: Callable[[Row], PlanItem], frm) -> _Source:
+    return _Source(
+        rows=select(*columns).select_from(frm).where(*where).order_by(*order),
+        count=select(func.count()).select_from(frm).where(*where),
+        item=item,
+    )
+
+
+def _not_done(subject_type: str, kind: str, ident) -> object:
+    return ~exists().where(
+        Anonymisation.subject_type == subject_type, Anonymisation.kind == kind, Anonymisation.subject_id == ident
+    )
+
+
+def _not_upcoming(column, ident, now: datetime) -> object:
+    return ~exists().where(column == ident, Booking.status.in_(anonymise.UPCOMING_STATUSES), Booking.starts_at > now)
+
+
+def _not_booked_after(column, ident, year: int) -> object:
+    return ~exists().where(column == ident, Round.id == Booking.round_id, Round.year > year)
+
+
+def _booked_year(column, ident):
+    """The latest round year of the subject's bookings (a correlated subquery: read for listed rows only)."""
+    return (
+        select(func.max(Round.year))
+        .join(Booking, Booking.round_id == Round.id)
+        .where(column == ident)
+        .scalar_subquery()
+    )
+
+
+def _sme_sources(months: int, now: datetime) -> list[_Source]:
     kind = RetentionKind.SME_ACCOUNTS.value
-    booked = _booking_years(Booking.company_id)
-    upcoming = _upcoming_ids(Booking.company_id, now)
-    users = list(db.session.scalars(select(User).where(User.role == Role.SME.value).order_by(User.id)))
-    login_by_company: dict[int, int] = {}
-    for u in users:
-        if u.company_id is not None and u.last_login_at is not None:
-            login_by_company[u.company_id] = max(login_by_company.get(u.company_id, 0), _year(u.last_login_at))
-    items = []
-    done = _done(SubjectType.COMPANY.value, kind)
-    for c in db.session.scalars(select(Company).order_by(Company.id)):
-        if c.id in done or c.id in upcoming:
-            continue
-        last = _latest(booked.get(c.id), _year(c.created_at), login_by_company.get(c.id))
-        if (due := due_at(last, months)) <= now:
-            items.append(PlanItem(kind, SubjectType.COMPANY.value, c.id, c.display_name, last, due))
-    done = _done(SubjectType.USER.value, kind)
-    for u in users:
-        if u.id in done or (u.company_id is not None and u.company_id in upcoming):
-            continue
-        # A user is kept as long as its company takes part, and as long as it logs in.
-        last = _latest(booked.get(u.company_id), _year(u.created_at), _year(u.last_login_at))
-        if (due := due_at(last, months)) <= now:
-            items.append(PlanItem(kind, SubjectType.USER.value, u.id, anonymise.display_name("user", u), last, due))
-    return items
+    cut = _cutoff(months, now)
+    if cut is None:
+        return []
+    year, before = cut
+    sme = User.role == Role.SME.value
+
+    def company_item(row: Row) -> PlanItem:
+        last = _latest(row.booked, _year(row.created_at), _year(row.login_at))
+        return PlanItem(kind, SubjectType.COMPANY.value, row.id, row.name_ko or row.name_en, last, due_at(last, months))
+
+    def user_item(row: Row) -> PlanItem:
+        last = _latest(row.booked, _year(row.created_at), _year(row.last_login_at))
+        name = anonymise.display_name(SubjectType.USER.value, row)
+        return PlanItem(kind, SubjectType.USER.value, row.id, name, last, due_at(last, months))
+
+    login_at = select(func.max(User.last_login_at)).where(User.company_id == Company.id, sme).scalar_subquery()
+    companies = _source(
+        [Company.id, Company.name_ko, Company.name_en, Company.created_at,
+         _booked_year(Booking.company_id, Company.id).label("booked"), login_at.label("login_at")],
+        [
+            _not_done(SubjectType.COMPANY.value, kind, Company.id),
+            _not_upcoming(Booking.company_id, Company.id, now),
+            _not_booked_after(Booking.company_id, Company.id, year),
+            Company.created_at < before,
+            # a company is kept as long as one of its users logs in
+            ~exists().where(User.company_id == Company.id, sme, User.last_login_at >= before),
+        ],
+        [Company.id],
+        company_item,
+        Company,
+    )  # fmt: skip
+    users = _source(
+        [User.id, User.name, User.email, User.created_at, User.last_login_at,
+         _booked_year(Booking.company_id, User.company_id).label("booked")],
+        [
+            sme,
+            _not_done(SubjectType.USER.value, kind, User.id),
+            # A user is kept as long as its company takes part, and as long as it logs in.
+            _not_upcoming(Booking.company_id, User.company_id, now),
+            _not_booked_after(Booking.company_id, User.company_id, year),
+            User.created_at < before,
+            or_(User.last_login_at.is_(None), User.last_login_at < before),
+        ],
+        [User.id],
+        user_item,
+        User,
+    )  # fmt: skip
+    return [companies, users]
 
 
-def _person_items(kind: str, subject_type: str, model, column, months: int, now: datetime) -> list[PlanItem]:
-    booked = _booking_years(column)
-    upcoming = _upcoming_ids(column, now)
-    done = _done(subject_type, kind)
-    logins: dict[int, int] = {}
+def _person_sources(kind: str, subject_type: str, model, column, months: int, now: datetime) -> list[_Source]:
+    cut = _cutoff(months, now)
+    if cut is None:
+        return []
+    year, before = cut
+    where = [
+        _not_done(subject_type, kind, model.id),
+        _not_upcoming(column, model.id, now),
+        _not_booked_after(column, model.id, year),
+        model.created_at < before,
+    ]
+    columns = [model.id, model.created_at, _booked_year(column, model.id).label("booked")]
     if model is Interpreter:
         # An interpreter using its account is still active.
-        stmt = select(Interpreter.id, User.last_login_at).join(User, User.id == Interpreter.user_id)
-        logins = {i: _year(at) for i, at in db.session.execute(stmt) if at is not None}
-    items = []
-    for s in db.session.scalars(select(model).order_by(model.id)):
-        if s.id in done or s.id in upcoming:
-            continue
-        last = _latest(booked.get(s.id), _year(s.created_at), logins.get(s.id))
-        if (due := due_at(last, months)) <= now:
-            items.append(PlanItem(kind, subject_type, s.id, anonymise.display_name(subject_type, s), last, due))
-    return items
+        where.append(~exists().where(User.id == Interpreter.user_id, User.last_login_at >= before))
+        login_at = select(User.last_login_at).where(User.id == Interpreter.user_id).scalar_subquery()
+        columns += [Interpreter.name, login_at.label("login_at")]
+    else:
+        columns += [Buyer.contact_name, Buyer.company_name, Buyer.country, null().label("login_at")]
+
+    def item(row: Row) -> PlanItem:
+        last = _latest(row.booked, _year(row.created_at), _year(row.login_at))
+        name = anonymise.display_name(subject_type, row)
+        return PlanItem(kind, subject_type, row.id, name, last, due_at(last, months))
+
+    return [_source(columns, where, [model.id], item, model)]
 
 
 def _has_text(column):
     return and_(column.is_not(None), column != "")
 
 
-def _free_text_items(months: int, now: datetime) -> list[PlanItem]:
+def _free_text_sources(months: int, now: datetime) -> list[_Source]:
     kind = RetentionKind.FREE_TEXT.value
     last_year = latest_due_year(months, now)
     if last_year is None:
@@ -323,76 +383,120 @@ def _free_text_items(months: int, now: datetime) -> list[PlanItem]:
         )
         .correlate(Booking),
     )
-    stmt = (
-        select(Booking.id, Round.year, Booking.starts_at, Company.name_ko, Company.name_en)
-        .join(Round, Round.id == Booking.round_id)
-        .join(Company, Company.id == Booking.company_id)
-        # A consultation still to come keeps its request, whatever the year (never touched).
-        .where(Round.year <= last_year, Booking.starts_at <= now, texts)
-        .order_by(Booking.starts_at, Booking.id)
+
+    def booking_item(row: Row) -> PlanItem:
+        label = f"{row.name_ko or row.name_en} · {seoul_date(row.starts_at).isoformat()}"
+        return PlanItem(kind, "booking", row.id, label, row.year, due_at(row.year, months))
+
+    def waitlist_item(row: Row) -> PlanItem:
+        label = f"{row.name_ko or row.name_en} · {row.day.isoformat()}"
+        return PlanItem(kind, "waitlist", row.id, label, row.year, due_at(row.year, months))
+
+    def exception_item(row: Row) -> PlanItem:
+        year = row.day.year
+        return PlanItem(kind, "exception", row.id, f"{row.name} · {row.day.isoformat()}", year, due_at(year, months))
+
+    bookings = Booking.__table__.join(Round, Round.id == Booking.round_id).join(
+        Company, Company.id == Booking.company_id
     )
-    items = []
-    for bid, year, starts_at, name_ko, name_en in db.session.execute(stmt):
-        label = f"{name_ko or name_en} · {seoul_date(starts_at).isoformat()}"
-        items.append(PlanItem(kind, "booking", bid, label, year, due_at(year, months)))
-    stmt = (
-        select(WaitlistEntry.id, Round.year, Round.day, Company.name_ko, Company.name_en)
-        .join(Round, Round.id == WaitlistEntry.round_id)
-        .join(Company, Company.id == WaitlistEntry.company_id)
-        .where(
-            Round.year <= last_year,
-            Round.day < seoul_date(now),
-            or_(
-                _has_text(WaitlistEntry.products),
-                _has_text(WaitlistEntry.buyer_profile),
-                _has_text(WaitlistEntry.notes),
-            ),
-        )
-        .order_by(Round.day, WaitlistEntry.id)
+    waitlist = WaitlistEntry.__table__.join(Round, Round.id == WaitlistEntry.round_id).join(
+        Company, Company.id == WaitlistEntry.company_id
     )
-    for eid, year, day, name_ko, name_en in db.session.execute(stmt):
-        label = f"{name_ko or name_en} · {day.isoformat()}"
-        items.append(PlanItem(kind, "waitlist", eid, label, year, due_at(year, months)))
-    stmt = (
-        select(InterpreterException.id, InterpreterException.day, Interpreter.name)
-        .join(Interpreter, Interpreter.id == InterpreterException.interpreter_id)
-        .where(InterpreterException.day < date(last_year + 1, 1, 1), _has_text(InterpreterException.note))
-        .order_by(InterpreterException.day, InterpreterException.id)
-    )
-    for xid, day, name in db.session.execute(stmt):
-        items.append(
-            PlanItem(kind, "exception", xid, f"{name} · {day.isoformat()}", day.year, due_at(day.year, months))
-        )
-    return items
+    exceptions = InterpreterException.__table__.join(Interpreter, Interpreter.id == InterpreterException.interpreter_id)
+    return [
+        _source(
+            [Booking.id, Round.year, Booking.starts_at, Company.name_ko, Company.name_en],
+            # A consultation still to come keeps its request, whatever the year (never touched).
+            [Round.year <= last_year, Booking.starts_at <= now, texts],
+            [Booking.starts_at, Booking.id],
+            booking_item,
+            bookings,
+        ),
+        _source(
+            [WaitlistEntry.id, Round.year, Round.day, Company.name_ko, Company.name_en],
+            [
+                Round.year <= last_year,
+                Round.day < seoul_date(now),
+                or_(
+                    _has_text(WaitlistEntry.products),
+                    _has_text(WaitlistEntry.buyer_profile),
+                    _has_text(WaitlistEntry.notes),
+                ),
+            ],
+            [Round.day, WaitlistEntry.id],
+            waitlist_item,
+            waitlist,
+        ),
+        _source(
+            [InterpreterException.id, InterpreterException.day, Interpreter.name],
+            [InterpreterException.day < date(last_year + 1, 1, 1), _has_text(InterpreterException.note)],
+            [InterpreterException.day, InterpreterException.id],
+            exception_item,
+            exceptions,
+        ),
+    ]
 
 
-def plan(*, now: datetime) -> RetentionPlan:
-    """What is due for anonymisation at `now`, per kind; changes nothing (the dry run)."""
-    rules = get_rules()
-    result = RetentionPlan(now=now, rules=rules)
-    result.items[RetentionKind.SME_ACCOUNTS.value] = _sme_items(rules[RetentionKind.SME_ACCOUNTS.value], now)
-    result.items[RetentionKind.BUYER_CONTACTS.value] = _person_items(
-        RetentionKind.BUYER_CONTACTS.value,
-        SubjectType.BUYER.value,
-        Buyer,
-        Booking.buyer_id,
-        rules[RetentionKind.BUYER_CONTACTS.value],
-        now,
-    )
-    result.items[RetentionKind.INTERPRETER_CONTACTS.value] = _person_items(
-        RetentionKind.INTERPRETER_CONTACTS.value,
-        SubjectType.INTERPRETER.value,
-        Interpreter,
-        Booking.interpreter_id,
-        rules[RetentionKind.INTERPRETER_CONTACTS.value],
-        now,
-    )
-    result.items[RetentionKind.FREE_TEXT.value] = _free_text_items(rules[RetentionKind.FREE_TEXT.value], now)
-    cutoff = months_before(now, rules[RetentionKind.ACCESS_LOG.value])
+def _sources(rules: dict[str, int], now: datetime) -> dict[str, list[_Source]]:
+    return {
+        RetentionKind.SME_ACCOUNTS.value: _sme_sources(rules[RetentionKind.SME_ACCOUNTS.value], now),
+        RetentionKind.BUYER_CONTACTS.value: _person_sources(
+            RetentionKind.BUYER_CONTACTS.value,
+            SubjectType.BUYER.value,
+            Buyer,
+            Booking.buyer_id,
+            rules[RetentionKind.BUYER_CONTACTS.value],
+            now,
+        ),
+        RetentionKind.INTERPRETER_CONTACTS.value: _person_sources(
+            RetentionKind.INTERPRETER_CONTACTS.value,
+            SubjectType.INTERPRETER.value,
+            Interpreter,
+            Booking.interpreter_id,
+            rules[RetentionKind.INTERPRETER_CONTACTS.value],
+            now,
+        ),
+        RetentionKind.FREE_TEXT.value: _free_text_sources(rules[RetentionKind.FREE_TEXT.value], now),
+    }
+
+
+def _access_log(result: RetentionPlan) -> None:
+    cutoff = months_before(result.now, result.rules[RetentionKind.ACCESS_LOG.value])
     result.access_log_before = cutoff
     result.access_log_rows = db.session.scalar(
         select(func.count()).select_from(PersonalDataAccess).where(PersonalDataAccess.at < cutoff)
     )
+
+
+def plan(*, now: datetime) -> RetentionPlan:
+    """What is due for anonymisation at `now`, per kind, all of it; changes nothing (the dry run)."""
+    rules = get_rules()
+    result = RetentionPlan(now=now, rules=rules)
+    for kind, sources in _sources(rules, now).items():
+        result.items[kind] = [src.item(row) for src in sources for row in db.session.execute(src.rows)]
+    _access_log(result)
+    return result
+
+
+def preview(*, now: datetime, offset: int, limit: int) -> RetentionPlan:
+    """The dry run as a page shows it: every kind counted, and `limit` of its items from `offset` on (the
+    kind's sources one after another), in a number of queries that does not depend on the data."""
+    rules = get_rules()
+    result = RetentionPlan(now=now, rules=rules)
+    for kind, sources in _sources(rules, now).items():
+        items: list[PlanItem] = []
+        skip, total = offset, 0
+        for src in sources:
+            n = db.session.scalar(src.count)
+            total += n
+            # Every source is read even when the window lies elsewhere (LIMIT 0): the same queries each time.
+            take = max(0, min(limit - len(items), n - skip))
+            rows = db.session.execute(src.rows.offset(max(skip, 0)).limit(take))
+            items += [src.item(row) for row in rows]
+            skip = max(0, skip - n)
+        result.items[kind] = items
+        result.totals[kind] = total
+    _access_log(result)
     return result
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from consultroom.access import authorize, get_or_404
 from consultroom.buyers.models import Buyer
@@ -14,6 +13,7 @@ from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.interpreters.models import Interpreter
+from consultroom.pagination import Window, page_number, paginate
 from consultroom.privacy import anonymise, erasure, export, retention, subject_export
 from consultroom.privacy.access_log import commit_logged, log_access
 from consultroom.privacy.forms import HandleErasureForm, RecordErasureForm, RetentionRulesForm, RunRetentionForm
@@ -22,21 +22,25 @@ from consultroom.timeutil import seoul_date
 
 bp = Blueprint("retention", __name__, url_prefix="/staff/privacy")
 
-SHOWN_PER_KIND = 100  # the dry run lists this many names per kind, and counts them all
+SHOWN_PER_KIND = 100  # the dry run lists this many names per kind and page, and counts them all
 
 
 # --- admin: retention periods and the dry run --------------------------------------------------------
 
 
 def _settings_page(form: RetentionRulesForm) -> str:
-    due = retention.plan(now=utcnow())
-    shown = {k: due.items.get(k, [])[:SHOWN_PER_KIND] for k in RETENTION_KINDS}
+    page = page_number()
+    due = retention.preview(now=utcnow(), offset=(page - 1) * SHOWN_PER_KIND, limit=SHOWN_PER_KIND)
+    shown = {k: due.items.get(k, []) for k in RETENTION_KINDS}
+    listed = [n for k, n in due.counts().items() if k != RetentionKind.ACCESS_LOG.value]
     html = render_template(
         "privacy/retention.html",
         form=form,
         run_form=RunRetentionForm(),
         plan=due,
         shown=shown,
+        # one page number walks every kind's list at once: page N shows each kind's N-th hundred
+        window=Window(page=page, per_page=SHOWN_PER_KIND, total=max(listed, default=0)),
         kinds=RETENTION_KINDS,
         kind_label=retention.kind_label,
         access_log_kind=RetentionKind.ACCESS_LOG.value,
@@ -106,28 +110,31 @@ def run():
 # --- staff: erasure requests -------------------------------------------------------------------------
 
 
-def _subject_choices() -> list[tuple[str, str]]:
-    """Buyers and interpreters not yet anonymised, by name."""
-    buyers = db.session.scalars(select(Buyer).order_by(Buyer.company_name, Buyer.id))
-    interpreters = db.session.scalars(select(Interpreter).order_by(Interpreter.name, Interpreter.id))
+ERASURE_REQUESTS_PER_PAGE = 50
+
+
+def _subject_choices(search: str) -> list[tuple[str, str]]:
+    """Buyers and interpreters not yet anonymised, by name: those the search finds, a page of them."""
+    buyers, interpreters = erasure.subject_candidates(search)
     choices = [("", _("Choose…"))]
-    choices += [
-        (f"buyer:{b.id}", _("Buyer: %(name)s", name=anonymise.display_name("buyer", b)))
-        for b in buyers
-        if not anonymise.is_anonymised_email(b.email)
-    ]
-    choices += [
-        (f"interpreter:{i.id}", _("Interpreter: %(name)s", name=i.name))
-        for i in interpreters
-        if not anonymise.is_anonymised_email(i.email)
-    ]
+    choices += [(f"buyer:{b.id}", _("Buyer: %(name)s", name=anonymise.display_name("buyer", b))) for b in buyers]
+    choices += [(f"interpreter:{i.id}", _("Interpreter: %(name)s", name=i.name)) for i in interpreters]
     return choices
 
 
-def _requests_page(form: RecordErasureForm):
-    rows = erasure.requests_for_staff()
+def _requests_page(form: RecordErasureForm, search: str):
+    pagination = paginate(erasure.requests_for_staff(), per_page=ERASURE_REQUESTS_PER_PAGE)
+    rows = list(pagination.items)
     labels = erasure.subject_labels(rows)
-    html = render_template("privacy/erasure_requests.html", form=form, rows=rows, labels=labels)
+    html = render_template(
+        "privacy/erasure_requests.html",
+        form=form,
+        rows=rows,
+        labels=labels,
+        pagination=pagination,
+        search=search,
+        shown_max=erasure.SUBJECT_CHOICES,
+    )
     # Logged after rendering: the commit expires the rows, which the page would load again one by one.
     log_access(
         actor=current_user,
@@ -144,20 +151,21 @@ def _requests_page(form: RecordErasureForm):
 def requests():
     authorize(erasure.can_handle_erasure(current_user))
     form = RecordErasureForm()
-    form.subject.choices = _subject_choices()
+    search = (request.args.get("q") or "")[:100]
+    form.subject.choices = _subject_choices(search)
     if form.validate_on_submit():
         kind, ident = form.subject_pair()
         try:
             req = erasure.request_erasure(subject_type=kind, subject_id=ident, note=form.note.data, actor=current_user)
         except DomainError as exc:
             db.session.rollback()
-            form.subject.choices = _subject_choices()
+            form.subject.choices = _subject_choices(search)
             apply_domain_error(form, exc)
         else:
             db.session.commit()
             flash(_("The deletion request is recorded."), "success")
             return redirect(url_for("retention.request_detail", request_id=req.id))
-    return _requests_page(form)
+    return _requests_page(form, search)
 
 
 @bp.route("/erasure-requests/<int:request_id>", methods=["GET", "POST"])

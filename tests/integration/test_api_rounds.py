@@ -236,6 +236,26 @@ def test_slots_free_filter(client, world):
     assert all(i["free"] for i in free.get_json()["items"])
 
 
+def test_slots_come_a_page_at_a_time_in_their_order_and_the_filter_pages_too(client, world):
+    people, headers, company, rounds = world
+    rnd = rounds["open"]
+    book_slot(company=company, slot=rnd.slots[0], request=REQ, actor=people["owner"])
+    db.session.commit()
+    in_order = [s.id for s in sorted(rnd.slots, key=lambda s: (s.starts_at, s.booth, s.id))]
+
+    def page(n, **query):
+        query = {"per_page": "4", "page": str(n), **query}
+        return api_call(client, "GET", SLOTS, headers=headers["owner"], round_id=rnd.id, query=query).get_json()
+
+    first, second = page(1), page(2)
+    free = page(2, free="true")
+
+    assert [i["id"] for i in first["items"] + second["items"]] == in_order
+    assert (first["total"], first["pages"], first["page"], first["per_page"]) == (6, 2, 1, 4)
+    assert [i["id"] for i in free["items"]] == [i for i in in_order if i != rnd.slots[0].id][4:]
+    assert (free["total"], free["pages"]) == (5, 2)
+
+
 def test_slots_past_slots_are_not_free(client, world):
     _people, headers, _company, rounds = world
     rnd = rounds["closed"]  # its day is 40 days ago

@@ -291,6 +291,11 @@ for _part in PRIVACY_PARTS:
 
 @pytest.fixture
 def world():
+    return build_world()
+
+
+def build_world():
+    """One of everything each route needs (tests/integration/test_query_counts.py grows it)."""
     owner = make_user("sme", email="owner@example.kr")
     company = make_company(owner=owner)
     other = make_user("sme", email="other@example.kr")

@@ -482,6 +482,32 @@ def test_detail_shows_upcoming_and_past_assignments_in_seoul_time(client, login_
     assert "남의기업" not in html
 
 
+def test_detail_and_portal_page_each_list_of_assignments_apart(client, login_as, monkeypatch):
+    from consultroom.interpreters import queries
+    from consultroom.interpreters.services import portal_token
+
+    monkeypatch.setattr(queries, "ASSIGNMENTS_PER_PAGE", 2)
+    interpreter = make_interpreter(name="Busy")
+    days = [seoul(2026, 4, d, 10) for d in (1, 2, 3)]  # past: newest first, so the 1st is on page 2
+    for day, name in zip(days, ("첫째기업", "둘째기업", "셋째기업"), strict=True):
+        _assignment(interpreter, starts_at=day, company=make_company(name_ko=name), status="held")
+    soon = (utcnow() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    _assignment(interpreter, starts_at=soon, company=make_company(name_ko="다가올기업"))
+    db.session.commit()
+    token = portal_token(interpreter)
+    login_as("staff")
+
+    for base in (f"/staff/interpreters/{interpreter.id}", f"/interpreter/{token}"):
+        first = client.get(base).get_data(as_text=True)
+        second = client.get(f"{base}?past_page=2").get_data(as_text=True)
+
+        assert "셋째기업" in first and "둘째기업" in first and "첫째기업" not in first, base
+        assert "첫째기업" in second and "셋째기업" not in second and "다가올기업" in second, base
+        assert 'aria-label="Pages of past assignments"' in first
+        assert 'aria-label="Pages of upcoming assignments"' not in first  # one upcoming: no pager
+        assert html_module.escape(f"{base}?past_page=2") in first
+
+
 # --- portal: signed link and linked account ------------------------------------------------------
 
 
@@ -694,6 +720,21 @@ def test_report_counts_confirmed_and_held_sessions_in_the_seoul_month(client, lo
     }
     may = _figures(client.get("/staff/interpreters/report?month=2026-05").get_data(as_text=True))
     assert may[str(kim.id)] == ("1", "0.83") and may["total"] == ("1", "0.83")
+
+
+def test_report_pages_its_rows_and_keeps_the_months_totals(client, login_as, april, monkeypatch):
+    from consultroom.interpreters import views
+
+    login_as("staff")
+    whole = _figures(client.get("/staff/interpreters/report?month=2026-03").get_data(as_text=True))
+    monkeypatch.setattr(views, "REPORT_ROWS_PER_PAGE", 3)
+
+    first = _figures(client.get("/staff/interpreters/report?month=2026-03").get_data(as_text=True))
+    second = _figures(client.get("/staff/interpreters/report?month=2026-03&page=2").get_data(as_text=True))
+
+    assert first["total"] == second["total"] == whole["total"] == ("2", "1.67")
+    assert (len(first), len(second)) == (4, 2)  # three rows and the total, then the fourth and the total
+    assert {**first, **second} == whole
 
 
 def test_report_csv_has_a_bom_and_the_same_figures(client, login_as, april):

@@ -499,6 +499,21 @@ def test_missing_log_page_query_count_is_the_same_for_1_and_8_rows(client, login
     assert many.count == one.count
 
 
+def test_missing_log_page_pages_oldest_first(client, login_as, monkeypatch):
+    from consultroom.outcomes import queries
+
+    monkeypatch.setattr(queries, "MISSING_LOGS_PER_PAGE", 2)
+    rnd = past_round(days_ago=3, booths=1, slots_per_booth=3)
+    bookings = [make_consultation(rnd, i) for i in range(3)]
+    login_as("staff")
+
+    pages = [client.get(f"/staff/consultations/missing-logs?page={n}").get_data(as_text=True) for n in (1, 2)]
+
+    listed = [re.findall(r"/consultations/(\d+)/log", html) for html in pages]
+    assert listed == [[str(bookings[0].id), str(bookings[1].id)], [str(bookings[2].id)]]
+    assert "Page 1 of 2" in pages[0]
+
+
 def test_overdue_page_lists_open_outcomes_not_updated_since_the_last_milestone(client, login_as, make_client):
     staff = make_user("staff")
     rnd = past_round(days_ago=100)

@@ -373,6 +373,45 @@ def test_erasure_request_list_shows_open_first(client, login_as):
     assert html.index(f">#{pending.id}<") < html.index(f">#{handled.id}<")
 
 
+def test_erasure_request_form_offers_the_people_the_search_finds(client, login_as):
+    login_as("staff")
+    wanted = make_buyer(company_name="Zephyr Foods", email="ops@zephyr.example.com")
+    other = make_buyer(company_name="Acme Imports")
+    interpreter = make_interpreter(name="Park Zephyrine")
+    db.session.commit()
+
+    found = client.get("/staff/privacy/erasure-requests?q=zephyr").get_data(as_text=True)
+    made = client.submit(
+        "/staff/privacy/erasure-requests?q=acme", {"subject": f"buyer:{wanted.id}", "note": "By phone"}
+    )
+
+    assert f'value="buyer:{wanted.id}"' in found and f'value="interpreter:{interpreter.id}"' in found
+    assert f'value="buyer:{other.id}"' not in found
+    # a person the current search does not show can still be recorded: the service checks them
+    assert made.status_code == 302
+    assert db.session.scalar(select(ErasureRequest.subject_id)) == wanted.id
+
+
+def test_erasure_request_list_pages_in_its_order(client, login_as, monkeypatch):
+    from consultroom.privacy import retention_views
+
+    monkeypatch.setattr(retention_views, "ERASURE_REQUESTS_PER_PAGE", 2)
+    staff = login_as("staff")
+    handled = []
+    for _ in range(2):
+        req = request_erasure(subject_type="buyer", subject_id=make_buyer().id, note="", actor=staff)
+        refuse(request=req, actor=staff, response="Legal hold")
+        handled.append(req)
+    pending = [request_erasure(subject_type="buyer", subject_id=make_buyer().id, note="", actor=staff)]
+    db.session.commit()
+
+    pages = [client.get(f"/staff/privacy/erasure-requests?page={n}").get_data(as_text=True) for n in (1, 2)]
+
+    order = [pending[0], handled[1], handled[0]]  # open first, then handled newest first
+    assert [r.id for r in order if f">#{r.id}<" in pages[0]] == [order[0].id, order[1].id]
+    assert [r.id for r in order if f">#{r.id}<" in pages[1]] == [order[2].id]
+
+
 def _requests_for(staff, n: int) -> None:
     for _ in range(n):
         request_erasure(subject_type="buyer", subject_id=make_buyer().id, note="", actor=staff)

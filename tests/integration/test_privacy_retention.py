@@ -28,6 +28,7 @@ from consultroom.privacy.retention import (
     due_at,
     get_rules,
     plan,
+    preview,
     update_rules,
 )
 from consultroom.reports.services import program_report, scorecard, targets_for
@@ -278,6 +279,37 @@ def test_plan_is_a_dry_run_listing_exactly_what_apply_does():
     )
     assert anonymised == expected
     assert {a.reason for a in db.session.scalars(select(Anonymisation))} == {"retention"}
+
+
+def test_preview_windows_put_together_are_the_plan_in_its_order():
+    build_past_year(YEAR)
+    db.session.commit()
+    due = plan(now=AFTER)
+
+    windows = [preview(now=AFTER, offset=offset, limit=2) for offset in (0, 2, 4, 6)]
+
+    for kind in ("sme_accounts", "buyer_contacts", "interpreter_contacts", "free_text"):
+        assert [i for w in windows for i in w.items[kind]] == due.items[kind], kind
+        assert {w.counts()[kind] for w in windows} == {len(due.items[kind])}
+    assert windows[0].counts() == due.counts()
+
+
+def test_settings_page_pages_through_the_dry_run(client, login_as, monkeypatch):
+    from consultroom.privacy import retention_views
+
+    monkeypatch.setattr(retention_views, "SHOWN_PER_KIND", 2)
+    login_as("admin")
+    w = build_past_year(YEAR)
+    db.session.commit()
+    first_buyer, *_rest, last_buyer = sorted(w.buyers.values(), key=lambda b: b.id)
+    # The dry run is computed at the request's own time: the data's year is long past it.
+
+    first = client.get("/staff/privacy/retention").get_data(as_text=True)
+    second = client.get("/staff/privacy/retention?page=2").get_data(as_text=True)
+
+    assert f"buyer #{first_buyer.id}<" in first and f"buyer #{last_buyer.id}<" not in first
+    assert f"buyer #{last_buyer.id}<" in second and f"buyer #{first_buyer.id}<" not in second
+    assert "Page 1 of 3" in first and 'href="/staff/privacy/retention?page=2"' in first
 
 
 def test_apply_twice_changes_nothing_the_second_time():
