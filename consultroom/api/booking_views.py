@@ -16,9 +16,9 @@ from consultroom.api.auth import api_auth
 from consultroom.api.http import check_storable, json_object, query_int, unit_of_work
 from consultroom.api.serializers import booking_json
 from consultroom.bookings import policies, services
+from consultroom.bookings.downloads import ics_response
 from consultroom.bookings.models import Booking
 from consultroom.bookings.services import BookingRequest
-from consultroom.bookings.views import ics_response
 from consultroom.companies.models import Company
 from consultroom.db import utcnow
 from consultroom.errors import Invalid, NotAllowed

@@ -11,9 +11,8 @@ from consultroom.api.auth import api_auth
 from consultroom.api.booking_views import ID_MAX
 from consultroom.api.outcome_serializers import report_json
 from consultroom.errors import Invalid
-from consultroom.reports import policies
+from consultroom.reports import policies, selection
 from consultroom.reports.services import MAX_YEAR, MIN_YEAR
-from consultroom.reports.views import _compute, _selection
 
 
 def _refuse_non_ascii_numbers() -> None:
@@ -31,8 +30,8 @@ def program_report():
     authorize(policies.can_see_reports(g.api_user))
     _refuse_non_ascii_numbers()
     # The report page's own reading of ?year=, ?start=&end= or ?round_id= (this year when none).
-    selection, errors = _selection()
-    if selection is None:
+    chosen, errors = selection.read(request.args)
+    if chosen is None:
         raise Invalid(_("Please correct the marked fields."), fields={k: [v] for k, v in errors.items()})
-    report, lines = _compute(selection)
-    return jsonify(report_json(report, lines, year=selection.year))
+    report, lines = selection.compute(chosen)
+    return jsonify(report_json(report, lines, year=chosen.year))

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from consultroom.access import authorize, get_or_404
 from consultroom.bookings import calendar, policies, queries, services
+from consultroom.bookings.downloads import ics_response
 from consultroom.bookings.forms import BookingRequestForm, CancelBookingForm, WaitlistForm
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
@@ -255,18 +256,6 @@ def ics(booking_id: int):
     booking = get_or_404(db.session, Booking, booking_id)
     authorize(policies.can_see_booking(current_user, booking))
     return ics_response(booking, current_user)
-
-
-def ics_response(booking: Booking, user) -> Response:
-    """The reader's own view of the event (their zone and language), with the same UID and SEQUENCE
-    as every mail and feed, so importing it twice or subscribing as well keeps one event."""
-    from consultroom.matching.confirmation import user_ics
-
-    return Response(
-        user_ics(booking, user, method="PUBLISH"),
-        mimetype="text/calendar",
-        headers={"Content-Disposition": f'attachment; filename="consultation-{booking.id}.ics"'},
-    )
 
 
 # --- private calendar feed (issue 13, item 5) ------------------------------------------------------

@@ -11,8 +11,9 @@ from sqlalchemy.orm import joinedload
 
 from consultroom.bookings.models import Booking
 from consultroom.extensions import db
+from consultroom.outcomes.followups import last_milestone
 from consultroom.outcomes.models import OPEN_STAGES, FollowUpSent, Outcome
-from consultroom.outcomes.services import followup_window, last_milestone
+from consultroom.outcomes.services import followup_window
 from consultroom.scheduler.registry import job
 from consultroom.timeutil import seoul_date
 

@@ -13,8 +13,8 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from consultroom.bookings.models import Booking, BookingStatus
 from consultroom.extensions import db
+from consultroom.outcomes.followups import FOLLOWUP_MONTHS, last_milestone
 from consultroom.outcomes.models import OPEN_STAGES, ConsultationLog, ExchangeRate, Outcome, OutcomeChange
-from consultroom.outcomes.services import FOLLOWUP_MONTHS, last_milestone
 from consultroom.timeutil import seoul_date
 
 LOG_GRACE = timedelta(days=1)
@@ -76,7 +76,7 @@ def missing_logs(now: datetime, *, page: int = 1) -> Pagination:
 
 class SeoulDayPlusMonths(FunctionElement):
     """The Asia/Seoul date of a UTC timestamp, `months` later, clamped to the month's end like
-    services.add_months (0 months: the date itself), so the overdue rule can filter and page in SQL."""
+    followups.add_months (0 months: the date itself), so the overdue rule can filter and page in SQL."""
 
     type = Date()
     inherit_cache = True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -40,7 +39,6 @@ LOGGABLE = (
     BookingStatus.NO_SHOW.value,
 )
 STAGE_ORDER = {s: i for i, s in enumerate(OPEN_STAGES)}
-FOLLOWUP_MONTHS = (1, 3, 6)
 MAX_MINOR = 10**18  # amounts and KRW values stay inside a signed 64-bit column
 
 
@@ -343,20 +341,6 @@ def contracts_total_krw(outcome: Outcome) -> int:
 
 
 # --- follow-up milestones ------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or that month's last day (31 Jan + 1 month = 28/29 Feb)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def last_milestone(consulted: date, today: date) -> tuple[int, date] | None:
-    """The latest of the 1/3/6-month follow-up dates that has come, or None before the first."""
-    passed = [(m, add_months(consulted, m)) for m in FOLLOWUP_MONTHS if add_months(consulted, m) <= today]
-    return passed[-1] if passed else None
 
 
 # --- hand-kept rates -----------------------------------------------------------------------------

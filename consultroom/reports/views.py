@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -14,109 +11,21 @@ from consultroom.access import authorize
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, small_int
-from consultroom.reports import charts, export, policies, services
+from consultroom.forms_util import apply_domain_error
+from consultroom.reports import charts, export, policies, selection, services
 from consultroom.reports.forms import TargetsForm
 from consultroom.reports.models import METRICS
-from consultroom.rounds.models import Round
-from consultroom.timeutil import seoul_date
+from consultroom.reports.selection import Selection
 
 bp = Blueprint("reports", __name__)
-
-MAX_SPAN_DAYS = 366 * 10
-
-
-@dataclass(frozen=True)
-class Selection:
-    start: date
-    end: date
-    round: Round | None = None
-    year: int | None = None
-
-    @property
-    def round_id(self) -> int | None:
-        return self.round.id if self.round is not None else None
-
-    def args(self) -> dict[str, str]:
-        if self.round is not None:
-            return {"round_id": str(self.round.id)}
-        if self.year is not None:
-            return {"year": str(self.year)}
-        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
-
-    def filename(self, ext: str) -> str:
-        if self.round is not None:
-            part = f"round{self.round.id}"
-        elif self.year is not None:
-            part = str(self.year)
-        else:
-            part = f"{self.start.isoformat()}-{self.end.isoformat()}"
-        return f"program-report-{part}.{ext}"
 
 
 def _locale() -> str:
     return str(get_locale() or "ko")
 
 
-def _this_year() -> int:
-    return seoul_date(utcnow()).year
-
-
-def _year(raw: str) -> int | None:
-    raw = raw.strip()[:6]
-    year = small_int(raw, max_digits=4)
-    if year is not None and services.MIN_YEAR <= year <= services.MAX_YEAR:
-        return year
-    return None
-
-
 def _selection(default_year: int | None = None) -> tuple[Selection | None, dict[str, str]]:
-    """One of ?round_id=, ?start=&end= or ?year= (`default_year`, else the current year, when none)."""
-    args = request.args
-    errors: dict[str, str] = {}
-    raw_round = args.get("round_id", "").strip()[:12]
-    if raw_round:
-        round_id = small_int(raw_round)
-        rnd = db.session.get(Round, round_id) if round_id is not None else None
-        if rnd is None:
-            errors["round_id"] = _("Choose a round from the list.")
-            return None, errors
-        return Selection(start=rnd.day, end=rnd.day, round=rnd), errors
-    if args.get("start", "").strip() or args.get("end", "").strip():
-        dates: dict[str, date | None] = {}
-        for name in ("start", "end"):
-            raw = args.get(name, "")[:20].strip()
-            dates[name] = None
-            if not raw:
-                errors[name] = _("Give both dates.")
-                continue
-            try:
-                dates[name] = date.fromisoformat(raw)
-            except ValueError:
-                errors[name] = _("Give the date as YYYY-MM-DD.")
-        start, end = dates["start"], dates["end"]
-        if start and end:
-            if start > end:
-                errors["end"] = _("The end date is before the start date.")
-            elif (end - start).days > MAX_SPAN_DAYS:
-                errors["end"] = _("Choose at most ten years.")
-        if errors or start is None or end is None:
-            return None, errors
-        return Selection(start=start, end=end), errors
-    raw_year = args.get("year", "")
-    year = _year(raw_year) if raw_year.strip() else (default_year or _this_year())
-    if year is None:
-        errors["year"] = _("Choose a year from %(lo)d to %(hi)d.", lo=services.MIN_YEAR, hi=services.MAX_YEAR)
-        return None, errors
-    start, end = services.year_period(year)
-    return Selection(start=start, end=end, year=year), errors
-
-
-def _compute(sel: Selection) -> tuple[services.Report, list[services.ScoreLine]]:
-    report = services.program_report(start=sel.start, end=sel.end, round_id=sel.round_id)
-    # Targets are yearly: they are compared only with a whole calendar year's results.
-    targets = services.targets_for(sel.year) if report.is_calendar_year and sel.year else {}
-    return report, services.scorecard(report, targets)
+    return selection.read(request.args, default_year)
 
 
 def _charts(report: services.Report, locale: str, *, prefix: str = "chart") -> dict[str, object]:
@@ -222,7 +131,7 @@ def report():
     data = lines = chart_svgs = last = None
     locale = _locale()
     if sel is not None:
-        data, lines = _compute(sel)
+        data, lines = selection.compute(sel)
         if data.is_calendar_year and sel.year and sel.year > services.MIN_YEAR:
             start, end = services.year_period(sel.year - 1)
             last = services.program_report(start=start, end=end, months_only=True)
@@ -237,8 +146,8 @@ def report():
             charts=chart_svgs,
             errors=errors,
             args=request.args,
-            years=services.recorded_years() or [_this_year()],
-            this_year=_this_year(),
+            years=services.recorded_years() or [selection.this_year()],
+            this_year=selection.this_year(),
             rounds=services.rounds_for_filter(),
             locale=locale,
             group_label=services.group_label,
@@ -262,7 +171,7 @@ def _export_selection() -> Selection:
 def report_xlsx():
     authorize(policies.can_see_reports(current_user))
     sel = _export_selection()
-    data, lines = _compute(sel)
+    data, lines = selection.compute(sel)
     return Response(
         export.report_xlsx(data, lines, _locale()),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -275,7 +184,7 @@ def report_xlsx():
 def report_csv():
     authorize(policies.can_see_reports(current_user))
     sel = _export_selection()
-    data, lines = _compute(sel)
+    data, lines = selection.compute(sel)
     return Response(
         export.report_csv(data, lines, _locale()),
         headers={
@@ -293,7 +202,7 @@ def report_csv():
 def targets():
     authorize(policies.can_set_targets(current_user))
     raw_year = request.args.get("year", "")
-    year = _year(raw_year) if raw_year.strip() else _this_year()
+    year = selection.parse_year(raw_year) if raw_year.strip() else selection.this_year()
     if year is None:
         message = _("Choose a year from %(lo)d to %(hi)d.", lo=services.MIN_YEAR, hi=services.MAX_YEAR)
         return render_template("reports/targets.html", form=None, year=None, year_error=message, rows={}), 400
@@ -332,7 +241,7 @@ def targets():
 
 @bp.get("/program")
 def program_current():
-    return program(_this_year())
+    return program(selection.this_year())
 
 
 @bp.get("/program/<int:year>")

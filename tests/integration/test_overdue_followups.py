@@ -1,5 +1,5 @@
 """The overdue follow-ups list filters and pages in SQL (issue 16): the same rows as the 1/3/6-month
-rule in Python (services.last_milestone) at month ends and the Seoul/UTC date line, and a page costs
+rule in Python (followups.last_milestone) at month ends and the Seoul/UTC date line, and a page costs
 the same number of queries however many outcomes are overdue."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from consultroom.extensions import db
-from consultroom.outcomes import queries, services
+from consultroom.outcomes import followups, queries, services
 from consultroom.outcomes.models import Outcome
 from consultroom.rounds.models import Round
 from consultroom.timeutil import seoul_date
@@ -47,7 +47,7 @@ def _outcomes(count: int, rnd: Round | None = None, first: int = 0) -> list[Outc
 
 
 def _python_rule(outcome: Outcome, now: datetime) -> bool:
-    milestone = services.last_milestone(seoul_date(outcome.booking.starts_at), seoul_date(now))
+    milestone = followups.last_milestone(seoul_date(outcome.booking.starts_at), seoul_date(now))
     return milestone is not None and seoul_date(outcome.last_update_at) < milestone[1]
 
 

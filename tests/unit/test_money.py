@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from consultroom.outcomes.followups import add_months, last_milestone
 from consultroom.outcomes.money import (
     MoneyError,
     exponent,
@@ -14,7 +15,7 @@ from consultroom.outcomes.money import (
     normalize_currency,
     to_minor,
 )
-from consultroom.outcomes.services import add_months, allowed_next, last_milestone
+from consultroom.outcomes.services import allowed_next
 
 
 @pytest.mark.parametrize(("code", "places"), [("KRW", 0), ("JPY", 0), ("USD", 2), ("EUR", 2), ("BHD", 3), ("KWD", 3)])
