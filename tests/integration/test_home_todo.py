@@ -213,3 +213,21 @@ def test_matching_work_list_is_for_staff_only(client, login_as, need):
     user, _company = make_sme_with_company()
     login_as(user)
     assert client.get(f"/staff/matching/work?need={need}").status_code in (403, 404)
+
+
+def test_matching_work_list_takes_the_same_queries_at_one_and_ten(client, login_as, count_queries):
+    login_as("staff")
+
+    def measure() -> tuple[int, int]:
+        db.session.commit()
+        with count_queries() as q:
+            html = _html(client.get("/staff/matching/work?need=match"))
+        return q.count, len(re.findall(r'class="work-row"', html))
+
+    _staff_world(1)
+    one = measure()
+    _staff_world(9, second=True)
+    ten = measure()
+
+    assert (one[1], ten[1]) == (1, 10)
+    assert ten[0] == one[0]
