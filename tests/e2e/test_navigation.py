@@ -68,6 +68,9 @@ def _open_every_menu_and_measure(page) -> list[dict]:
     for i in range(buttons.count()):
         buttons.nth(i).click()
         assert buttons.nth(i).get_attribute("aria-expanded") == "true"
+        menu = page.locator("#" + buttons.nth(i).get_attribute("aria-controls"))
+        box = menu.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"], box
         measured += [m for m in page.evaluate(_LINES) if m["shown"]]
         buttons.nth(i).click()
         assert buttons.nth(i).get_attribute("aria-expanded") == "false"
