@@ -140,3 +140,31 @@ document.addEventListener("DOMContentLoaded", function () {
     update();
   });
 });
+
+/* A table wider than its box (Korean kept whole by word-break: keep-all makes more of them on a
+   phone) scrolls inside .table-responsive; keyboard users need a tab stop to scroll it (WCAG 2.1.1),
+   named after the table's caption. */
+(function () {
+  function mark() {
+    document.querySelectorAll(".table-responsive").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        var caption = box.querySelector("caption");
+        if (caption && caption.textContent.trim()) {
+          box.setAttribute("role", "region");
+          box.setAttribute("aria-label", caption.textContent.trim());
+        }
+        box.dataset.scrollStop = "1";
+      } else if (!scrolls && box.dataset.scrollStop) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+        delete box.dataset.scrollStop;
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", mark);
+  var timer = null;
+  window.addEventListener("resize", function () { clearTimeout(timer); timer = setTimeout(mark, 150); });
+})();
