@@ -474,6 +474,10 @@ def pages(app, f: dict) -> list[Page]:
     o, r, p, y, c = f["open_round"], f["past_round"], f["held"], f["year"], f["company"]
     out = [
         Page("home", "anon", "/", "form"),
+        Page("home: SME to-do", "sme", "/", "object"),
+        Page("home: staff to-do", "staff", "/", "object"),
+        Page("home: admin to-do", "admin", "/", "object"),
+        Page("bookings to match", "staff", "/staff/matching/work?need=match", "list"),
         Page("privacy notice", "anon", "/privacy/", "form"),
         Page("public program, current year", "anon", "/program", "year"),
         Page(f"public program {y}", "anon", f"/program/{y}", "year"),

@@ -19,3 +19,18 @@ def won(amount: int | Decimal, locale: str) -> str:
 def grouped(number: int | Decimal, locale: str) -> str:
     """A number with the locale's digit grouping (8,569,000,000 in Korean and English today)."""
     return babel.numbers.format_decimal(number, locale=locale)
+
+
+def full_moment(value, tzinfo, locale: str) -> str:
+    """A moment as mails and answer pages write it: the full date, hours and minutes (no seconds),
+    and the zone's name, glued by the locale's own pattern."""
+    from babel import Locale
+    from babel.dates import format_datetime
+
+    loc = Locale.parse(locale)
+    pattern = (
+        str(loc.datetime_formats["full"])
+        .replace("{0}", loc.time_formats["short"].pattern + " zzzz")
+        .replace("{1}", loc.date_formats["full"].pattern)
+    )
+    return format_datetime(value, pattern, tzinfo=tzinfo, locale=locale)

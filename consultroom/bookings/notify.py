@@ -11,12 +11,14 @@ from sqlalchemy import select
 from consultroom.accounts.models import User
 from consultroom.bookings.models import Booking
 from consultroom.extensions import db
+from consultroom.i18n import datetime_pattern
 from consultroom.notifications.services import external_url, queue_mail_to_user
 
 
 def when_for(user: User, moment: datetime) -> str:
     """A moment as the recipient reads it: their language, their zone, the zone named."""
-    return format_datetime(moment, "full", tzinfo=ZoneInfo(user.timezone or "Asia/Seoul"), locale=user.locale)
+    pattern = datetime_pattern("full", user.locale, zone=True)
+    return format_datetime(moment, pattern, tzinfo=ZoneInfo(user.timezone or "Asia/Seoul"), locale=user.locale)
 
 
 def company_users(company_id: int) -> list[User]:

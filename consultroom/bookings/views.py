@@ -17,6 +17,7 @@ from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.notifications.services import external_url
+from consultroom.outcomes.queries import company_overdue
 from consultroom.rounds import grid as round_grid
 from consultroom.rounds.models import Round, Slot
 
@@ -168,6 +169,7 @@ def my_bookings():
         bookings=items,
         waitlist=[(e, services.waitlist_position(e)) for e in queries.company_waitlist(current_user.company_id)],
         cancellable={b.id for b in items if services.can_cancel_now(b, current_user, now)},
+        followups=company_overdue(now, current_user.company_id),
         now=now,
     )
 

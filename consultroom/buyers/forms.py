@@ -4,7 +4,7 @@ import zoneinfo
 from functools import cache
 
 from babel.dates import get_day_names
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -63,9 +63,9 @@ class BuyerForm(FlaskForm):
         _l("Size"),
         choices=[
             ("unknown", _l("Unknown")),
-            ("small", _l("Small")),
-            ("medium", _l("Medium")),
-            ("large", _l("Large")),
+            ("small", lazy_pgettext("company size", "Small")),
+            ("medium", lazy_pgettext("company size", "Medium")),
+            ("large", lazy_pgettext("company size", "Large")),
         ],
         validate_choice=False,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from babel.dates import get_day_names
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
@@ -112,8 +112,10 @@ class ExceptionForm(FlaskForm):
         ],
         validate_choice=False,
     )
-    start = StringField(_l("From"), widget=TimeInput(), description=_l("Seoul time; not for a whole day away"))
-    end = StringField(_l("To"), widget=TimeInput())
+    start = StringField(
+        lazy_pgettext("time range", "From"), widget=TimeInput(), description=_l("Seoul time; not for a whole day away")
+    )
+    end = StringField(lazy_pgettext("time range", "To"), widget=TimeInput())
     note = StringField(_l("Note"))
     submit = SubmitField(_l("Add"))
 

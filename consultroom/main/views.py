@@ -10,6 +10,7 @@ from consultroom.accounts import services as account_services
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.languages import PARTY_LOCALES
+from consultroom.main.todo import LABELS, sme_todo, staff_items
 from consultroom.security import safe_next
 
 bp = Blueprint("main", __name__)
@@ -19,7 +20,19 @@ bp = Blueprint("main", __name__)
 def home():
     if current_user.is_authenticated and current_user.is_sme and current_user.company_id is None:
         return redirect(url_for("companies.new"))
-    return render_template("main/home.html", mail_alert=_mail_alert() if current_user.is_authenticated else None)
+    todo = {}
+    if current_user.is_authenticated:
+        now = utcnow()
+        if current_user.is_staff:
+            todo["staff"] = staff_items(now, admin=current_user.is_admin)
+        elif current_user.is_sme and current_user.company_id is not None:
+            todo["sme"] = sme_todo(current_user.company_id, now)
+    return render_template(
+        "main/home.html",
+        mail_alert=_mail_alert() if current_user.is_authenticated else None,
+        todo=todo,
+        labels=LABELS,
+    )
 
 
 def _mail_alert() -> dict | None:

@@ -28,6 +28,7 @@ from consultroom.bookings.models import Booking
 from consultroom.bookings.notify import company_users
 from consultroom.companies.profile import Shown, profile_for
 from consultroom.extensions import db
+from consultroom.i18n import datetime_pattern
 from consultroom.languages import supported
 from consultroom.notifications.services import external_url, queue_mail, queue_mail_to_user
 from consultroom.signing import LinkInvalid, make_token, read_token
@@ -69,7 +70,7 @@ def when(moment: datetime | None, zone: str, locale: str) -> str:
     """A moment as the reader reads it: their language and zone, the zone named."""
     if moment is None:
         return ""
-    return format_datetime(moment, "full", tzinfo=ZoneInfo(zone), locale=locale)
+    return format_datetime(moment, datetime_pattern("full", locale, zone=True), tzinfo=ZoneInfo(zone), locale=locale)
 
 
 def company_display(booking: Booking, locale: str) -> Shown:

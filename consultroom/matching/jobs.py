@@ -11,6 +11,7 @@ from consultroom.scheduler.registry import job
 
 @job(
     "match_lapse",
+    title=_l("Lapsed proposals"),
     every_minutes=15,
     description=_l("Send proposals nobody answered in time back to matching, and tell staff"),
 )

@@ -11,15 +11,18 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from consultroom.access import authorize, get_or_404
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
+from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error, confirmed, small_int
 from consultroom.interpreters.models import Interpreter
 from consultroom.matching import policies, proposals, services, settings
+from consultroom.matching import queries as match_queries
 from consultroom.matching.forms import WeightsForm
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import describe, load_world, reasons_from_rows, recommend
@@ -48,6 +51,31 @@ def in_zone(moment, zone: str) -> str:
     if not moment:
         return ""
     return babel_dates.format_datetime(moment, "EEE HH:mm", tzinfo=ZoneInfo(zone), locale=str(get_locale() or "ko"))
+
+
+# --- work lists ----------------------------------------------------------------------------------
+
+WORK_PER_PAGE = 50
+
+
+@bp.get("/work")
+@login_required
+def work():
+    """Bookings waiting on staff, by need (the home's counts link here): answers about to lapse,
+    bookings back to matching after a decline or a lapse, bookings never proposed."""
+    _staff()
+    need = request.args.get("need", "")
+    if need not in match_queries.NEEDS:
+        need = "match"
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    order = Booking.respond_by if need == "expiring" else Booking.starts_at
+    stmt = (
+        match_queries.need_stmt(need, utcnow())
+        .options(joinedload(Booking.company), joinedload(Booking.round), joinedload(Booking.slot))
+        .order_by(order, Booking.id)
+    )
+    pagination = db.paginate(stmt, page=page, per_page=WORK_PER_PAGE, error_out=False)
+    return render_template("matching/work.html", need=need, needs=match_queries.NEEDS, pagination=pagination)
 
 
 # --- one booking -----------------------------------------------------------------------------------

@@ -10,11 +10,18 @@ from urllib.parse import urljoin
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from jinja2 import TemplateNotFound
+from sqlalchemy import Select, select
 
 from consultroom.accounts.models import User
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
+
+
+def mails_stmt(status: str | None) -> Select:
+    """The outbox's tab for one status (the admin's home counts the failed tab with it)."""
+    stmt = select(OutboxMail)
+    return stmt.where(OutboxMail.status == status) if status else stmt
 
 
 def external_url(endpoint: str, **values: Any) -> str:

@@ -14,6 +14,7 @@ from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.notifications.delivery import deliver_due, requeue_all_failed, requeue_failed
 from consultroom.notifications.models import MailStatus, OutboxMail
+from consultroom.notifications.services import mails_stmt
 from consultroom.privacy import access_log
 
 bp = Blueprint("notifications", __name__, url_prefix="/admin/outbox")
@@ -35,9 +36,7 @@ def outbox():
     status = request.args.get("status", "")
     if status not in STATUS_LABELS:
         status = ""
-    stmt = select(OutboxMail).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
-    if status:
-        stmt = stmt.where(OutboxMail.status == status)
+    stmt = mails_stmt(status or None).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
     # One grouped query for every tab's count, not one count per status.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -24,7 +25,13 @@ STAGE_LABELS = {
     "contracted": _l("Contracted"),
     "dropped": _l("Dropped"),
 }
-INTEREST_LABELS = {"none": _l("None"), "low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
+# "Medium" alone was translated as a company size (중기업): the context tells translators it is a level.
+INTEREST_LABELS = {
+    "none": _l("None"),
+    "low": lazy_pgettext("interest level", "Low"),
+    "medium": lazy_pgettext("interest level", "Medium"),
+    "high": lazy_pgettext("interest level", "High"),
+}
 PARTY_LABELS = {"company": _l("The company"), "buyer": _l("The buyer"), "interpreter": _l("The interpreter")}
 
 

@@ -20,6 +20,7 @@ from consultroom.timeutil import seoul_date
 
 @job(
     "outcome_followups",
+    title=_l("Contract follow-up requests"),
     every_minutes=24 * 60,
     description=_l("Ask companies for an update 1, 3 and 6 months after a consultation while its outcome is open"),
 )

@@ -51,23 +51,27 @@ def outcome_of(booking: Booking) -> Outcome | None:
 MISSING_LOGS_PER_PAGE = 50
 
 
-def missing_logs(now: datetime, *, page: int = 1) -> Pagination:
-    """Consultations that ended more than a day ago with a buyer matched, but nobody logged them:
-    the oldest first, a page at a time."""
+def missing_logs_stmt(now: datetime) -> Select:
+    """Consultations that ended more than a day ago with a buyer matched, but nobody logged them
+    (the list page and the home's count both use this filter)."""
     logged = select(ConsultationLog.booking_id)
+    return select(Booking).where(
+        Booking.status.in_((BookingStatus.MATCHED.value, BookingStatus.CONFIRMED.value)),
+        Booking.ends_at <= now - LOG_GRACE,
+        Booking.id.not_in(logged),
+    )
+
+
+def missing_logs(now: datetime, *, page: int = 1) -> Pagination:
+    """The consultations of missing_logs_stmt, the oldest first, a page at a time."""
     stmt = (
-        select(Booking)
+        missing_logs_stmt(now)
         .options(
             # one row per booking (each a many-to-one); of the buyer and interpreter only their names
             joinedload(Booking.company).lazyload("*"),
             joinedload(Booking.buyer).lazyload("*"),
             joinedload(Booking.interpreter).lazyload("*"),
             joinedload(Booking.slot),
-        )
-        .where(
-            Booking.status.in_((BookingStatus.MATCHED.value, BookingStatus.CONFIRMED.value)),
-            Booking.ends_at <= now - LOG_GRACE,
-            Booking.id.not_in(logged),
         )
         .order_by(Booking.ends_at, Booking.id)
     )
@@ -117,29 +121,28 @@ class Overdue:
 OVERDUE_PER_PAGE = 50
 
 
-def overdue_followups(
-    now: datetime, *, page: int = 1, per_page: int = OVERDUE_PER_PAGE
-) -> tuple[list[Overdue], Pagination]:
-    """Open outcomes not updated since the latest 1/3/6-month follow-up date that has come, a page at
-    a time: overdue means some follow-up date has come and the last update is older than it."""
+def overdue_stmt(now: datetime, *, company_id: int | None = None) -> Select:
+    """Open outcomes not updated since the latest 1/3/6-month follow-up date that has come: overdue
+    means some follow-up date has come and the last update is older than it (the staff list, the
+    home's counts and, with company_id, one company's own follow-ups)."""
     today = seoul_date(now)
     updated_on = SeoulDayPlusMonths(Outcome.last_update_at, 0)
     due_dates = [SeoulDayPlusMonths(Booking.starts_at, m) for m in FOLLOWUP_MONTHS]
     stmt = (
         select(Outcome)
         .join(Outcome.booking)
-        .options(
-            joinedload(Outcome.booking).joinedload(Booking.company),
-            joinedload(Outcome.booking).joinedload(Booking.buyer),
-        )
         # No milestone before a month has passed; a month is at least 28 days (lets an index narrow it).
         .where(Outcome.stage.in_(OPEN_STAGES), Booking.starts_at <= now - timedelta(days=28))
         .where(or_(*(and_(due <= today, updated_on < due) for due in due_dates)))
-        .order_by(Booking.starts_at, Outcome.id)
     )
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    if company_id is not None:
+        stmt = stmt.where(Booking.company_id == company_id)
+    return stmt
+
+
+def _overdue_rows(outcomes, today: date) -> list[Overdue]:
     rows = []
-    for outcome in pagination.items:
+    for outcome in outcomes:
         milestone = last_milestone(seoul_date(outcome.booking.starts_at), today)
         if milestone is None:  # cannot happen: the filter holds only once a follow-up date has come
             continue
@@ -147,7 +150,29 @@ def overdue_followups(
         rows.append(
             Overdue(outcome=outcome, months=months, due_on=due_on, last_update_on=seoul_date(outcome.last_update_at))
         )
-    return rows, pagination
+    return rows
+
+
+def overdue_followups(
+    now: datetime, *, page: int = 1, per_page: int = OVERDUE_PER_PAGE
+) -> tuple[list[Overdue], Pagination]:
+    """The overdue follow-ups, a page at a time, oldest consultation first."""
+    stmt = (
+        overdue_stmt(now)
+        .options(
+            joinedload(Outcome.booking).joinedload(Booking.company),
+            joinedload(Outcome.booking).joinedload(Booking.buyer),
+        )
+        .order_by(Booking.starts_at, Outcome.id)
+    )
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return _overdue_rows(pagination.items, seoul_date(now)), pagination
+
+
+def company_overdue(now: datetime, company_id: int) -> list[Overdue]:
+    """One company's consultations whose contract progress is due for an update (its bookings page)."""
+    stmt = overdue_stmt(now, company_id=company_id).options(joinedload(Outcome.booking).joinedload(Booking.round))
+    return _overdue_rows(db.session.scalars(stmt.order_by(Booking.starts_at, Outcome.id)).unique(), seoul_date(now))
 
 
 def rates_query(currency: str | None) -> Select:

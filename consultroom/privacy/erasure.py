@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
@@ -159,6 +159,11 @@ def refuse(*, request: ErasureRequest, actor: User, response: str, now: datetime
         msg = _("Keep the response under %(max)d characters.", max=NOTE_MAX)
         raise Invalid(msg, fields={"response": [msg]})
     _close(request, status=REFUSED, actor=actor, response=response, now=now or utcnow())
+
+
+def open_requests_stmt() -> Select:
+    """Requests nobody has handled yet (the requests page lists them first; the admin's home counts them)."""
+    return select(ErasureRequest).where(ErasureRequest.status == OPEN)
 
 
 def requests_for_staff():

@@ -11,6 +11,7 @@ from consultroom.scheduler.registry import job
 
 @job(
     "privacy_retention",
+    title=_l("Personal data retention"),
     every_minutes=24 * 60,
     description=_l("Anonymise personal data past its retention period"),
 )

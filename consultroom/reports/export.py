@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -65,7 +66,7 @@ def report_xlsx(report: Report, lines: list[ScoreLine], locale: str) -> bytes:
     ws.title = _("Summary")[:31]
     ws.append([_("Program report")])
     ws["A1"].font = BOLD
-    ws.append([_("From"), report.start])
+    ws.append([pgettext("period", "From"), report.start])
     ws.append([_("Until"), report.end])
     for row in (2, 3):
         ws.cell(row=row, column=2).number_format = DATE_FORMAT

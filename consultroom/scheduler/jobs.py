@@ -14,7 +14,12 @@ from consultroom.rounds import services as rounds
 from consultroom.scheduler.registry import job
 
 
-@job("open_rounds", every_minutes=1, description=_l("Generate the coming months' rounds and open booking on time"))
+@job(
+    "open_rounds",
+    title=_l("Opening rounds"),
+    every_minutes=1,
+    description=_l("Generate the coming months' rounds and open booking on time"),
+)
 def open_rounds(now: datetime) -> str:
     created = 0
     for year, month in rounds.upcoming_program_months(now, count=3):
@@ -24,7 +29,12 @@ def open_rounds(now: datetime) -> str:
     return f"generated {created}, opened {opened}"
 
 
-@job("close_booking", every_minutes=1, description=_l("Close booking when a round's window ends"))
+@job(
+    "close_booking",
+    title=_l("Closing booking"),
+    every_minutes=1,
+    description=_l("Close booking when a round's window ends"),
+)
 def close_booking(now: datetime) -> str:
     closed = [r.id for r in rounds.rounds_due_to_close(now) if rounds.close_booking(rnd=r)]
     return f"closed {closed}"
@@ -33,7 +43,12 @@ def close_booking(now: datetime) -> str:
 REMINDERS = (("day", timedelta(hours=24)), ("hour", timedelta(hours=1)))
 
 
-@job("send_reminders", every_minutes=5, description=_l("Remind each party the day before and one hour before"))
+@job(
+    "send_reminders",
+    title=_l("Consultation reminders"),
+    every_minutes=5,
+    description=_l("Remind each party the day before and one hour before"),
+)
 def send_reminders(now: datetime) -> str:
     """The company of every upcoming booking; the buyer and interpreter of a confirmed one.
 
@@ -80,7 +95,7 @@ def send_reminders(now: datetime) -> str:
     return f"reminders {sent}"
 
 
-@job("deliver_mail", every_minutes=1, description=_l("Deliver the mail outbox"))
+@job("deliver_mail", title=_l("Mail delivery"), every_minutes=1, description=_l("Deliver the mail outbox"))
 def deliver_mail(now: datetime) -> str:
     from consultroom.notifications.delivery import deliver_due
 

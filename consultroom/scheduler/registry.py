@@ -15,6 +15,7 @@ class JobSpec:
     every_minutes: int
     func: Callable[[datetime], str]  # does the work for "now"; returns a one-line result
     description: str  # usually a lazy string, translated where it is shown
+    title: str = ""  # the job's name for people (lazy); `name` is its id in job runs and logs
 
     def period(self, now: datetime) -> str:
         return floor_minutes(now, self.every_minutes).strftime("%Y-%m-%dT%H:%MZ")
@@ -23,9 +24,9 @@ class JobSpec:
 JOBS: dict[str, JobSpec] = {}
 
 
-def job(name: str, *, every_minutes: int, description: str):
+def job(name: str, *, every_minutes: int, description: str, title: str = ""):
     def register(func: Callable[[datetime], str]) -> Callable[[datetime], str]:
-        JOBS[name] = JobSpec(name=name, every_minutes=every_minutes, func=func, description=description)
+        JOBS[name] = JobSpec(name=name, every_minutes=every_minutes, func=func, description=description, title=title)
         return func
 
     return register

@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 
 from consultroom.access import authorize
 from consultroom.bookings.policies import can_manage_rounds
+from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.scheduler.models import JobRun
+from consultroom.scheduler.queries import recent_failures_stmt
 from consultroom.scheduler.registry import JOBS
 
 bp = Blueprint("jobs", __name__, url_prefix="/staff/jobs")
@@ -21,7 +23,7 @@ def index():
 
     recent = db.session.scalars(select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(100)).all()
     failures = db.session.scalars(
-        select(JobRun).where(JobRun.status == "failed").order_by(JobRun.started_at.desc()).limit(20)
+        recent_failures_stmt(utcnow()).order_by(JobRun.started_at.desc(), JobRun.id.desc())
     ).all()
     last = dict(db.session.execute(select(JobRun.job, func.max(JobRun.started_at)).group_by(JobRun.job)).all())
     return render_template("staff/jobs.html", jobs=JOBS.values(), recent=recent, failures=failures, last=last)

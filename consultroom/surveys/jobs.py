@@ -11,6 +11,7 @@ from consultroom.scheduler.registry import job
 
 @job(
     "survey_invitations",
+    title=_l("Survey invitations"),
     every_minutes=60,
     description=_l("Invite companies and buyers to the survey after each held consultation"),
 )
@@ -21,7 +22,12 @@ def survey_invitations(now: datetime) -> str:
     return ", ".join(f"{kind} {n}" for kind, n in made.items())
 
 
-@job("survey_reminders", every_minutes=60, description=_l("Remind survey invitees after 3 and 7 days"))
+@job(
+    "survey_reminders",
+    title=_l("Survey reminders"),
+    every_minutes=60,
+    description=_l("Remind survey invitees after 3 and 7 days"),
+)
 def survey_reminders(now: datetime) -> str:
     from consultroom.surveys.services import send_reminders
 

@@ -302,19 +302,26 @@ def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
     return rows
 
 
+def pending_for_company_stmt(company_id: int, *, now: datetime) -> Select:
+    """The company's SME invitations still open (not answered, not expired)."""
+    return (
+        select(SurveyInvitation)
+        .join(Booking, Booking.id == SurveyInvitation.booking_id)
+        .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
+        .where(
+            Booking.company_id == company_id,
+            SurveyInvitation.respondent == "sme",
+            SurveyInvitation.expires_at > now,
+            SurveyResponse.id.is_(None),
+        )
+    )
+
+
 def pending_for_company(company_id: int, *, now: datetime) -> list[SurveyInvitation]:
-    """The company's SME invitations still open (not answered, not expired), newest first."""
+    """The company's open SME invitations, newest consultation first."""
     return list(
         db.session.scalars(
-            select(SurveyInvitation)
-            .join(Booking, Booking.id == SurveyInvitation.booking_id)
-            .outerjoin(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
-            .where(
-                Booking.company_id == company_id,
-                SurveyInvitation.respondent == "sme",
-                SurveyInvitation.expires_at > now,
-                SurveyResponse.id.is_(None),
-            )
+            pending_for_company_stmt(company_id, now=now)
             .options(selectinload(SurveyInvitation.booking).selectinload(Booking.round))
             .order_by(Booking.starts_at.desc())
         )

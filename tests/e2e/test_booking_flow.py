@@ -26,6 +26,7 @@ def _login(page, email: str) -> None:
 
 
 def _logout(page) -> None:
+    page.locator("#nav-account-button").click()  # the account menu holds the log-out button
     page.get_by_role("button", name="Log out").click()
 
 

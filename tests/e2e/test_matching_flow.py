@@ -9,7 +9,6 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_datetime
 from sqlalchemy import select
 
 from consultroom.bookings.models import Booking
@@ -18,6 +17,7 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from tests.conftest import outbox_links, recent
 from tests.factories import PASSWORD, make_interpreter, make_round, make_sme_with_company, make_user
+from tests.formatting import full_moment
 from tests.integration.matching_world import make_buyer
 
 pytestmark = pytest.mark.e2e
@@ -167,9 +167,9 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     assert buyer_page.get_by_role("heading", level=1).inner_text() == "Proposed export consultation"
     local = starts_at.astimezone(NEW_YORK)
     assert local.strftime("%A") == "Tuesday" and local.hour in (20, 21)  # the evening before, New York time
-    in_new_york = format_datetime(starts_at, "full", tzinfo=NEW_YORK, locale="en")
-    in_seoul = format_datetime(starts_at, "full", tzinfo=SEOUL, locale="en")
-    assert re.search(rf"\b{local.hour - 12}:00:00\sPM Eastern (Standard|Daylight) Time$", in_new_york), in_new_york
+    in_new_york = full_moment(starts_at, NEW_YORK, "en")
+    in_seoul = full_moment(starts_at, SEOUL, "en")
+    assert re.search(rf"\b{local.hour - 12}:00\sPM Eastern (Standard|Daylight) Time$", in_new_york), in_new_york
     when = buyer_page.locator("dt:text-is('Time') + dd").inner_text()
     assert when.splitlines()[0].strip() == in_new_york
     assert f"Time in Seoul: {in_seoul}" in when

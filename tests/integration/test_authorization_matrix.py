@@ -127,6 +127,7 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("buyers.import_discard", "POST"): roles(L, 404, 404, 302, 404),
     # matching (staff): recommendations per booking, whole-round proposals; the weights are admins'
     ("matching.booking", "GET"): STAFF_ONLY,
+    ("matching.work", "GET"): STAFF_ONLY,
     ("matching.match", "POST"): roles(L, 404, 404, 302, 302),
     ("matching.unmatch", "POST"): roles(L, 404, 404, 302, 302),
     ("matching.round_proposals", "GET"): STAFF_ONLY,

@@ -25,6 +25,7 @@ from consultroom.rounds.models import Slot
 from consultroom.rounds.services import cancel_round
 from consultroom.timeutil import SEOUL
 from tests.factories import make_round, make_user
+from tests.formatting import full_moment
 from tests.match_factories import make_booking, make_buyer, make_interpreter
 
 
@@ -458,8 +459,6 @@ def test_reminders_reach_all_three_parties_once_across_restarts(confirmed):
 def test_party_reminder_is_in_the_readers_language_and_zone_with_the_join_link(confirmed):
     from zoneinfo import ZoneInfo
 
-    from babel.dates import format_datetime
-
     from consultroom.scheduler.runner import run_job
 
     s = confirmed
@@ -474,7 +473,7 @@ def test_party_reminder_is_in_the_readers_language_and_zone_with_the_join_link(c
     )
     company_mail = db.session.scalar(select(OutboxMail).where(OutboxMail.template == "reminder_hour"))
 
-    ny = format_datetime(s["booking"].starts_at, "full", tzinfo=ZoneInfo("America/New_York"), locale="en")
+    ny = full_moment(s["booking"].starts_at, ZoneInfo("America/New_York"), "en")
     assert buyer_mail.locale == "en" and f"Time: {ny}" in buyer_mail.body_text
     assert interp_mail.locale == "ko"
     for mail in (buyer_mail, interp_mail, company_mail):

@@ -7,7 +7,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -24,9 +24,10 @@ from consultroom.notifications.models import OutboxMail
 from consultroom.rounds.notify import announce_open
 from tests.conftest import login
 from tests.factories import make_company, make_round, make_user
+from tests.formatting import full_moment
 
 # The keywords the code uses, as in the extract command at the top of babel.cfg.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2)}
 PLACEHOLDER = re.compile(r"%(?:\([A-Za-z_]\w*\))?[#0 +\-]*\d*(?:\.\d+)?[diouxXeEfFgGcrs%]")
 # Words that read the same in Korean; any other Korean msgstr equal to its msgid is untranslated.
 SAME_IN_KOREAN = {"Message-ID"}
@@ -44,17 +45,17 @@ def _directory_filter(dirpath: str) -> bool:
     return not (name.startswith(".") or name == "__pycache__")
 
 
-def _source_messages() -> dict[str, list[str]]:
-    """Every msgid in the code and templates now, with where it is used."""
+def _source_messages() -> dict[tuple[str, str | None], list[str]]:
+    """Every (msgid, msgctxt) in the code and templates now, with where it is used."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as fh:
         method_map, options_map = parse_mapping_cfg(fh)
-    found: dict[str, list[str]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    found: dict[tuple[str, str | None], list[str]] = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS, directory_filter=_directory_filter
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
-            found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+            found.setdefault((msgid, context), []).append(f"{filename}:{lineno}")
     return found
 
 
@@ -64,7 +65,7 @@ def _catalog(locale: str) -> Catalog:
 
 
 @pytest.fixture(scope="module")
-def source_messages() -> dict[str, list[str]]:
+def source_messages() -> dict[tuple[str, str | None], list[str]]:
     return _source_messages()
 
 
@@ -75,11 +76,14 @@ def _html(response) -> str:
 
 def test_source_extraction_finds_the_known_messages(source_messages):
     # Guards the guard: python, HTML and mail templates are all read.
-    assert "The passwords do not match." in source_messages  # _l() in a form
-    assert "Welcome, %(name)s." in source_messages  # _() in a view
-    assert "Skip to main content" in source_messages  # a page template
-    assert "Hello %(name)s," in source_messages  # a mail template
-    assert "Page %(page)d of %(pages)d" in source_messages  # a macro in templates/_macros
+    assert ("The passwords do not match.", None) in source_messages  # _l() in a form
+    assert ("Welcome, %(name)s.", None) in source_messages  # _() in a view
+    assert ("Skip to main content", None) in source_messages  # a page template
+    assert ("Hello %(name)s,", None) in source_messages  # a mail template
+    assert ("Page %(page)d of %(pages)d", None) in source_messages  # a macro in templates/_macros
+    assert ("Medium", "interest level") in source_messages  # lazy_pgettext() in a form
+    assert ("Medium", "company size") in source_messages  # pgettext() in a template
+    assert ("%(num)d booking waits for a match", None) in source_messages  # ngettext() in code
     assert len(source_messages) > 400
 
 
@@ -87,12 +91,12 @@ def test_source_extraction_finds_the_known_messages(source_messages):
 def test_catalog_has_every_source_message_translated(source_messages, locale):
     catalog = _catalog(locale)
     missing = []
-    for msgid, where in sorted(source_messages.items()):
-        message = catalog.get(msgid)
+    for (msgid, context), where in sorted(source_messages.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        message = catalog.get(msgid, context=context)
         strings = message.string if message is not None else None
         strings = strings if isinstance(strings, tuple) else (strings,)
         if message is None or message.fuzzy or not all(strings):
-            missing.append(f"{msgid!r} ({where[0]})")
+            missing.append(f"{msgid!r}{f' [{context}]' if context else ''} ({where[0]})")
     assert not missing, (
         f"{len(missing)} message(s) without a {locale} translation; run the extract command in babel.cfg, "
         f"`pybabel update -i consultroom/translations/messages.pot -d consultroom/translations`, and translate:\n"
@@ -247,8 +251,8 @@ def test_mails_are_rendered_in_each_recipients_language_whatever_the_senders(app
     assert f"Consultations take place on {format_date(rnd.day, 'long', locale='en')}." in en_open.body_text
 
     ko_booked, en_booked = mails[(owner.email, "booking_received")], mails[(colleague.email, "booking_received")]
-    seoul = format_datetime(slot.starts_at, "full", tzinfo=ZoneInfo("Asia/Seoul"), locale="ko")
-    new_york = format_datetime(slot.starts_at, "full", tzinfo=ZoneInfo("America/New_York"), locale="en")
+    seoul = full_moment(slot.starts_at, ZoneInfo("Asia/Seoul"), "ko")
+    new_york = full_moment(slot.starts_at, ZoneInfo("America/New_York"), "en")
     assert ko_booked.body_text.startswith("김민준님, 안녕하세요.\n")
     assert f"시간: {seoul}" in ko_booked.body_text
     assert en_booked.body_text.startswith("Hello Jane Roe,\n")

@@ -7,7 +7,6 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from babel.dates import format_datetime
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
@@ -25,6 +24,7 @@ from consultroom.scheduler.runner import run_job
 from consultroom.timeutil import SEOUL
 from tests.conftest import recent
 from tests.factories import make_round, make_user
+from tests.formatting import full_moment
 from tests.integration.matching_world import use_policy
 from tests.match_factories import make_booking, make_buyer, make_interpreter
 
@@ -115,8 +115,8 @@ def test_proposal_mail_to_buyer_is_english_in_its_own_zone_and_seoul(setup):
     s = setup
     booking = _propose(s)
     mail = _mails("match_proposed", to=s["buyer"].email)[0]
-    local = format_datetime(booking.starts_at, "full", tzinfo=NY, locale="en")
-    seoul = format_datetime(booking.starts_at, "full", tzinfo=SEOUL, locale="en")
+    local = full_moment(booking.starts_at, NY, "en")
+    seoul = full_moment(booking.starts_at, SEOUL, "en")
 
     assert mail.subject == f"Proposed export consultation with {booking.company.name_en}"
     assert f"Time: {local}" in mail.body_text
@@ -133,7 +133,7 @@ def test_proposal_mails_to_interpreter_and_sme_are_korean_and_hide_buyer_contact
     booking = _propose(s)
     interp = _mails("match_proposed", to=s["interpreter"].email)[0]
     company = _mails("match_proposed_company")[0]
-    seoul_ko = format_datetime(booking.starts_at, "full", tzinfo=SEOUL, locale="ko")
+    seoul_ko = full_moment(booking.starts_at, SEOUL, "ko")
 
     assert interp.subject == ko("Proposed export consultation with %(company)s", company=booking.company.name_ko)
     assert seoul_ko in interp.body_text
@@ -304,7 +304,7 @@ def test_both_accept_confirms_with_meeting_link_and_mails_all_three(setup, clien
     (company_mail,) = _mails("match_confirmed_company")
     assert booking.meeting_url in company_mail.body_text
     buyer_mail = next(m for m in confirmed if m.to_addr == s["buyer"].email)
-    assert format_datetime(booking.starts_at, "full", tzinfo=NY, locale="en") in buyer_mail.body_text
+    assert full_moment(booking.starts_at, NY, "en") in buyer_mail.body_text
     assert booking.meeting_url in buyer_mail.body_text
     assert [e.after["party"] for e in _audit("booking.match.accept")] == ["buyer", "interpreter"]
 
@@ -369,7 +369,7 @@ def test_buyer_page_is_english_in_buyer_zone_with_accept_and_decline(setup, clie
     html = client.get(link).get_data(as_text=True)
 
     assert '<html lang="en">' in html
-    assert format_datetime(booking.starts_at, "full", tzinfo=NY, locale="en") in html
+    assert full_moment(booking.starts_at, NY, "en") in html
     assert 'value="accept"' in html and 'value="decline"' in html
     assert booking.company.name_en in html
     assert other.company.name_en not in html and other.company.name_ko not in html
@@ -381,7 +381,7 @@ def test_interpreter_page_is_in_interpreter_locale_and_seoul_time(setup, client)
     link = _link(_mails("match_proposed", to=s["interpreter"].email)[0], "accept")
     html = client.get(link).get_data(as_text=True)
     assert '<html lang="ko">' in html
-    assert format_datetime(booking.starts_at, "full", tzinfo=SEOUL, locale="ko") in html
+    assert full_moment(booking.starts_at, SEOUL, "ko") in html
 
 
 def test_ics_through_signed_link_has_the_buyers_tzid(setup, client):

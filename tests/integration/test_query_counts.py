@@ -101,6 +101,7 @@ PAGES: dict[str, Entry] = {
     "buyers.import_upload": walk(*STAFF),
     "buyers.import_preview": walk(*STAFF),
     "matching.booking": walk(*STAFF),
+    "matching.work": walk(*STAFF),
     "matching.round_proposals": walk(*STAFF),
     "matching.proposal": walk(*STAFF),
     "matching.weights": walk(*ADMIN),
