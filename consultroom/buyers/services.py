@@ -19,6 +19,7 @@ from consultroom.companies.validation import split_codes
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
 from consultroom.languages import FALLBACK, parse_party_language
+from consultroom.web_address import normalize_website
 
 TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     # name: (max length, required)
@@ -87,10 +88,9 @@ def clean_buyer_data(data: Mapping[str, Any], *, partial: bool = False) -> dict[
             err("email", _("Not a valid e-mail address."))
 
     if clean.get("website"):
-        if not clean["website"].lower().startswith(("http://", "https://")):
-            err("website", _("Start the address with http:// or https://."))
-        elif " " in clean["website"]:
-            err("website", _("A web address has no spaces."))
+        clean["website"], problem = normalize_website(clean["website"])
+        if problem:
+            err("website", problem)
 
     if given("preferred_language"):
         raw = _text(data.get("preferred_language"))

@@ -14,7 +14,7 @@ class CompanyForm(FlaskForm):
 
     name_ko = StringField(_l("Company name (Korean)"))
     name_en = StringField(_l("Company name (English)"))
-    business_number = StringField(_l("Business registration number"), description=_l("10 digits, e.g. 123-45-67890"))
+    business_number = StringField(_l("Business registration number"), description=_l("10 digits, e.g. 123-45-67891"))
     representative = StringField(_l("Representative"))
     address = StringField(_l("Address"))
     address_en = StringField(_l("Address (English)"), description=_l("As a buyer would write it on a parcel"))

@@ -14,6 +14,7 @@ from consultroom.companies import validation as v
 from consultroom.companies.models import Company, CompanyCountry, CompanyHsCode, CompanyLanguage
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
+from consultroom.web_address import normalize_website
 
 TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     # name: (max length, required)
@@ -95,8 +96,10 @@ def clean_company_data(data: Mapping[str, Any], *, partial: bool = False) -> dic
             clean["contact_email"] = validate_email(clean["contact_email"], check_deliverability=False).normalized
         except EmailNotValidError:
             err("contact_email", _("Not a valid e-mail address."))
-    if clean.get("website") and not clean["website"].lower().startswith(("http://", "https://")):
-        err("website", _("Start the address with http:// or https://."))
+    if clean.get("website"):
+        clean["website"], problem = normalize_website(clean["website"])
+        if problem:
+            err("website", problem)
 
     for name in LIST_FIELDS:
         if name not in data and partial:

@@ -177,7 +177,7 @@ def test_buyer_form_saves_language_and_website_and_refuses_bad_ones(client, logi
         "meet_from": "09:00",
         "meet_to": "18:00",
         "meet_days": ["0", "1"],
-        "website": "www.kyoto.example.jp",
+        "website": "ftp://kyoto.example.jp",
         "preferred_language": "fr",
     }
     html = client.submit("/staff/buyers/new", form).get_data(as_text=True)
