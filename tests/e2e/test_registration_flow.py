@@ -58,9 +58,15 @@ def test_sme_registers_confirms_logs_in_and_creates_its_company_in_korean(page):
     page.get_by_label("업종").fill("화장품")
     page.get_by_label("제품", exact=True).fill("기초화장품\n마스크팩")
     page.get_by_label("HS 코드", exact=True).fill("330499, 330410")
-    page.get_by_label("현재 수출 국가").select_option(["CN", "VN"])
-    page.get_by_label("목표 국가").select_option(["US"])
-    page.get_by_label("기업 담당자의 사용 언어").select_option(["ko", "en"])
+    # Long lists are the searchable picker (issue 15): tick the boxes as a user would.
+    def tick(list_label: str, *names: str) -> None:
+        group = page.get_by_role("group", name=list_label)
+        for name in names:
+            group.get_by_label(name, exact=True).check()
+
+    tick("현재 수출 국가", "중국", "베트남")
+    tick("목표 국가", "미국")
+    tick("기업 담당자의 사용 언어", "한국어", "영어")
     page.get_by_label("위에 안내된 대로 담당자 연락처를 수집·이용·제공하는 데 동의합니다(필수).").check()
     page.get_by_role("button", name="기업 정보 저장").click()
 
