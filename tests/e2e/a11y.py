@@ -63,13 +63,40 @@ _PAGE_FACTS = """() => {
     level = n;
   }
   const skip = document.querySelector('a.skip-link');
+  // WCAG 1.4.11 (axe does not check it): a form control's edge, checkboxes and radios included,
+  // needs 3:1 against what is behind it: its border, or else its own fill. Colours with alpha are
+  // blended over that background.
+  const rgba = (c) => { const m = c.match(/[0-9.]+/g).map(Number); return m.length > 3 ? m : [...m, 1]; };
+  const behind = (el) => {
+    for (let e = el.parentElement; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) return c;
+    }
+    return [255, 255, 255, 1];
+  };
+  const lum = ([r, g, b]) => [r, g, b]
+    .map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => { const [h, l] = [lum(a), lum(b)].sort((x, y) => y - x); return (h + 0.05) / (l + 0.05); };
+  const faintControls = [...document.querySelectorAll('input, select, textarea')]
+    .filter(el => !['hidden', 'submit', 'button', 'reset', 'image'].includes(el.type))
+    .filter(el => !el.disabled && el.offsetParent !== null && getComputedStyle(el).borderTopStyle !== 'none')
+    .filter(el => {
+      const bg = behind(el);
+      const [r, g, b, a] = rgba(getComputedStyle(el).borderTopColor);
+      const border = [r, g, b].map((v, i) => v * a + bg[i] * (1 - a));
+      // a control filled in a colour of its own (a white select on the blue bar) shows its edge by the fill
+      const fill = rgba(getComputedStyle(el).backgroundColor);
+      return ratio(border, bg) < 3 && !(fill[3] === 1 && ratio(fill, bg) >= 3);
+    })
+    .map(el => `${el.tagName.toLowerCase()}${el.type ? '[' + el.type + ']' : ''}#${el.id || el.name}`);
   return {
     lang: document.documentElement.getAttribute('lang'),
     h1: document.querySelectorAll('h1').length,
     skip: skip ? skip.getAttribute('href') : null,
     invalid: document.querySelectorAll('[aria-invalid="true"]').length,
     alert: document.querySelectorAll('[role="alert"]').length,
-    unlinkedErrors, unlabelledCharts, skipped,
+    unlinkedErrors, unlabelledCharts, skipped, faintControls,
   };
 }"""
 
@@ -159,6 +186,8 @@ def check_page(
         result.problems.append(f'<html lang="{facts["lang"]}">, expected "{locale}"')
     if facts["h1"] != 1:
         result.problems.append(f"{facts['h1']} <h1> elements, expected exactly one")
+    if facts["faintControls"]:
+        result.problems.append(f"form controls whose border is under 3:1 (WCAG 1.4.11): {facts['faintControls'][:8]}")
     if facts["skip"] != "#main":
         result.problems.append("no skip link to #main")
     else:

@@ -265,7 +265,8 @@ def test_accessibility_checks_catch_an_unlabelled_field_a_lost_focus_ring_and_a_
               input.id = 'unlabelled';
               document.querySelector('main').prepend(input);
               const style = document.createElement('style');
-              style.textContent = 'a:focus-visible { outline: none !important; box-shadow: none !important; }';
+              style.textContent = 'a:focus-visible { outline: none !important; box-shadow: none !important; }'
+                + ' #password { border-color: #dee2e6 !important; }';  // Bootstrap's own 1.3:1 border
               document.head.append(style);
             }"""
         )
@@ -275,6 +276,8 @@ def test_accessibility_checks_catch_an_unlabelled_field_a_lost_focus_ring_and_a_
     assert "label" in {v["id"] for v in result.blocking}
     assert result.problems[0] == '<html lang="en">, expected "ko"'
     assert any(p.startswith("skip link has no visible focus") for p in result.problems), result.problems
+    faint = [p for p in result.problems if "(WCAG 1.4.11)" in p]
+    assert faint == ["form controls whose border is under 3:1 (WCAG 1.4.11): ['input[password]#password']"], faint
 
 
 def test_accessibility_wide_pages_reflow_on_a_320px_screen(app, demo_world, browser, live_server):
