@@ -11,18 +11,10 @@ from sqlalchemy import select
 
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.extensions import db
-from tests.factories import PASSWORD, make_round, make_sme_with_company
+from tests.e2e.session import login
+from tests.factories import make_round, make_sme_with_company
 
 pytestmark = pytest.mark.e2e
-
-
-def _login(page, email: str) -> None:
-    page.goto("/login")
-    # Logged out, the page is in Korean (the default); once logged in, these users read English.
-    page.get_by_label("이메일").fill(email)
-    page.get_by_label("비밀번호").fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
-    page.wait_for_url(re.compile(r".*/(?!login).*"))
 
 
 def _logout(page) -> None:
@@ -38,7 +30,7 @@ def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(pag
     db.session.commit()
 
     # The first SME books the only slot.
-    _login(page, first_user.email)
+    login(page, first_user.email)
     page.goto(f"/rounds/{round_id}")
     page.get_by_role("link", name=re.compile(r"^Book")).click()
     page.get_by_label("Products to present").fill("기초화장품, 마스크팩")
@@ -59,7 +51,7 @@ def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(pag
     # The round is full: the second SME joins the waitlist.
     other = browser.new_context(base_url=live_server, locale="en-US")
     page2 = other.new_page()
-    _login(page2, waiting_user.email)
+    login(page2, waiting_user.email)
     page2.goto(f"/rounds/{round_id}")
     page2.get_by_role("link", name="Join the waitlist").click()
     page2.get_by_label("Products to present").fill("조미김")
@@ -68,7 +60,7 @@ def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(pag
     assert page2.get_by_text("position 1").is_visible()
 
     # The first SME cancels; the slot goes to the waitlisted company at once.
-    _login(page, first_user.email)
+    login(page, first_user.email)
     page.goto("/bookings")
     page.get_by_role("link", name=re.compile("^Cancel booking")).click()
     # A confirmation page that asks why (issue 13): nothing is cancelled before the second click.

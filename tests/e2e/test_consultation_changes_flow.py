@@ -18,21 +18,14 @@ from consultroom.extensions import db
 from consultroom.matching.services import propose_match, respond
 from consultroom.notifications.delivery import deliver_due
 from consultroom.notifications.models import OutboxMail
-from tests.factories import PASSWORD, make_round, make_sme_with_company, make_user
+from tests.e2e.session import login
+from tests.factories import make_round, make_sme_with_company, make_user
 from tests.match_factories import make_booking, make_buyer, make_interpreter
 from tests.smtp import smtp_server_for
 
 pytestmark = pytest.mark.e2e
 
 BUYER_ZONE = "Australia/Adelaide"  # +09:30 / +10:30
-
-
-def _login(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("이메일").fill(email)
-    page.get_by_label("비밀번호").fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
-    page.wait_for_url(re.compile(r".*/(?!login).*"))
 
 
 def ko(msgid: str, **values) -> str:
@@ -103,7 +96,7 @@ def _event(cal: Calendar, booking: Booking):
 
 def test_sme_cancels_a_confirmed_consultation_and_every_party_gets_mail_and_calendar_cancel(page, app, confirmed):
     w = confirmed
-    _login(page, w["sme"].email)
+    login(page, w["sme"].email)
     page.goto("/bookings")
     row = page.get_by_role("row").filter(has_text=w["round"].title)
     assert row.get_by_text(f"Buyer: {w['buyer'].company_name}").is_visible()
@@ -144,7 +137,7 @@ def test_staff_move_a_confirmed_consultation_and_buyer_confirms_the_new_time(
 ):
     w = confirmed
     new_slot = w["round"].slots[2]
-    _login(page, w["staff"].email)
+    login(page, w["staff"].email)
     # The grid's cell opens the booking's page; its move page lists one time's free booths.
     page.goto(f"/staff/rounds/{w['round'].id}")
     page.get_by_role("link", name=re.compile(w["company"].display_name)).click()

@@ -16,7 +16,8 @@ from consultroom.bookings.services import book_slot
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from tests.conftest import outbox_links, recent
-from tests.factories import PASSWORD, make_interpreter, make_round, make_sme_with_company, make_user
+from tests.e2e.session import login
+from tests.factories import make_interpreter, make_round, make_sme_with_company, make_user
 from tests.formatting import full_moment
 from tests.integration.matching_world import make_buyer
 
@@ -24,15 +25,6 @@ pytestmark = pytest.mark.e2e
 
 NEW_YORK = ZoneInfo("America/New_York")
 SEOUL = ZoneInfo("Asia/Seoul")
-
-
-def _login(page, email: str) -> None:
-    page.goto("/login")
-    # Logged out, the page is in Korean (the default); once logged in, these users read English.
-    page.get_by_label("이메일").fill(email)
-    page.get_by_label("비밀번호").fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
-    page.wait_for_url(re.compile(r".*/(?!login).*"))
 
 
 def _respond_link(to: str, answer: str) -> str:
@@ -108,7 +100,7 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     starts_at = w["booking"].starts_at
 
     # Staff open the round's grid and follow the booking's cell to its page.
-    _login(page, w["staff"].email)
+    login(page, w["staff"].email)
     page.goto(f"/staff/rounds/{round_id}")
     page.get_by_role("link", name=re.compile("한빛코스메틱")).click()
     page.wait_for_url(f"**/staff/matching/bookings/{booking_id}")
@@ -256,7 +248,7 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     sme_ctx = browser.new_context(base_url=live_server, locale="ko-KR", timezone_id="Asia/Seoul")
     sme_page = sme_ctx.new_page()
     sme_page.set_default_timeout(10_000)
-    _login(sme_page, w["sme"].email)
+    login(sme_page, w["sme"].email)
     sme_page.goto("/bookings")
     row = sme_page.get_by_role("row").filter(has_text=w["round"].title)
     assert row.count() == 1

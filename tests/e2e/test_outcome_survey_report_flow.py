@@ -6,7 +6,6 @@ won value and the satisfaction score."""
 
 from __future__ import annotations
 
-import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
@@ -20,7 +19,8 @@ from consultroom.surveys.models import SurveyInvitation, SurveyResponse
 from consultroom.surveys.services import add_question, invite_held
 from consultroom.timeutil import seoul_date
 from tests.conftest import outbox_links
-from tests.factories import PASSWORD, make_company, make_user
+from tests.e2e.session import login
+from tests.factories import make_company, make_user
 from tests.formatting import won
 from tests.outcome_factories import make_consultation, make_rate, past_round
 
@@ -29,15 +29,6 @@ pytestmark = pytest.mark.e2e
 RATE = "1391.45675"  # won per US dollar on the signing date
 # By hand: 10,000.00 x 1,391.45675 = 13,914,567.5 won, rounded half-up to whole won.
 EXPECTED_KRW = 13_914_568
-
-
-def _login(page, email: str) -> None:
-    page.goto("/login")
-    # Logged out, the page is in Korean (the default).
-    page.get_by_label("이메일").fill(email)
-    page.get_by_label("비밀번호").fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
-    page.wait_for_url(re.compile(r".*/(?!login).*"))
 
 
 def _figures(page) -> dict[str, str]:
@@ -81,7 +72,7 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
     assert booking.status == "confirmed"
 
     # Staff read the year's report: the consultation is not logged yet, so nothing counts.
-    _login(page, staff_email)
+    login(page, staff_email)
     page.goto(f"/staff/reports?year={year}")
     assert page.get_by_role("heading", level=2, name=f"Year {year}").is_visible()
     before_log = _figures(page)
@@ -118,7 +109,7 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
     sme_ctx = browser.new_context(base_url=live_server, locale="ko-KR", timezone_id="Asia/Seoul")
     sme_page = sme_ctx.new_page()
     sme_page.set_default_timeout(10_000)
-    _login(sme_page, sme_email)
+    login(sme_page, sme_email)
     sme_page.goto(f"/consultations/{booking_id}")
     assert sme_page.get_by_role("heading", level=1).inner_text() == "상담"
     sme_page.locator("#lang-select").select_option("en")

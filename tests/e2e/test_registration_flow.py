@@ -58,6 +58,7 @@ def test_sme_registers_confirms_logs_in_and_creates_its_company_in_korean(page):
     page.get_by_label("업종").fill("화장품")
     page.get_by_label("제품", exact=True).fill("기초화장품\n마스크팩")
     page.get_by_label("HS 코드", exact=True).fill("330499, 330410")
+
     # Long lists are the searchable picker (issue 15): tick the boxes as a user would.
     def tick(list_label: str, *names: str) -> None:
         group = page.get_by_role("group", name=list_label)

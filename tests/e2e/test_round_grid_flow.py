@@ -12,17 +12,10 @@ from sqlalchemy import select
 from consultroom.bookings.models import Booking
 from consultroom.extensions import db
 from consultroom.rounds.models import Round
-from tests.factories import PASSWORD, make_round, make_sme_with_company, make_user
+from tests.e2e.session import login
+from tests.factories import make_round, make_sme_with_company, make_user
 
 pytestmark = pytest.mark.e2e
-
-
-def _login(page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("이메일").fill(email)
-    page.get_by_label("비밀번호").fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
-    page.wait_for_url(re.compile(r".*/(?!login).*"))
 
 
 def test_closing_booking_asks_in_a_dialog_and_going_back_does_nothing(page, live_server):
@@ -30,7 +23,7 @@ def test_closing_booking_asks_in_a_dialog_and_going_back_does_nothing(page, live
     staff = make_user("staff", locale="en")
     round_id = rnd.id
     db.session.commit()
-    _login(page, staff.email)
+    login(page, staff.email)
     page.goto(f"/staff/rounds/{round_id}")
 
     # With JavaScript the confirmation box is hidden: the dialog asks instead.
@@ -63,7 +56,7 @@ def test_sme_books_a_time_and_gets_a_free_booth(page, live_server):
     round_id, second_booth = rnd.id, rnd.slots[1].id
     user.locale = "en"
     db.session.commit()
-    _login(page, user.email)
+    login(page, user.email)
     page.goto(f"/rounds/{round_id}")
 
     page.get_by_role("link", name=re.compile("^Book")).first.click()
