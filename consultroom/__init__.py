@@ -66,7 +66,10 @@ def _init_extensions(app: Flask) -> None:
     from consultroom.static_assets import init_static
 
     db.init_app(app)
+    from consultroom import request_transaction
     from consultroom.outage import init_outage
+
+    request_transaction.init_app(app)
 
     with app.app_context():
         init_outage(app, db.engine)

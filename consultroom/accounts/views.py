@@ -17,9 +17,9 @@ from consultroom.accounts.forms import (
 )
 from consultroom.accounts.loader import SESSION_KEY
 from consultroom.errors import DomainError
-from consultroom.extensions import db, limiter
-from consultroom.forms_util import apply_domain_error
+from consultroom.extensions import limiter
 from consultroom.privacy import consent, notices
+from consultroom.request_transaction import attempt
 from consultroom.security import safe_next
 
 bp = Blueprint("accounts", __name__)
@@ -36,9 +36,8 @@ def _failed_login(response) -> bool:
 
 
 def _start_session(user) -> None:
-    """Log `user` in with a new server-side session, committed before the cookie names it."""
+    """Log `user` in with a new server-side session (committed at the boundary, before the answer leaves)."""
     raw_key = services.start_login_session(user=user)
-    db.session.commit()
     # A fresh session at login: nothing planted before login survives it (session fixation).
     lang = session.get("lang")
     session.clear()
@@ -68,7 +67,6 @@ def login():
             form.password.errors.append(_("The e-mail address or password is not correct."))
         elif not user.email_confirmed:
             services.send_confirmation(user=user)
-            db.session.commit()
             flash(_("Please confirm your e-mail address first. We have sent you a new link."), "warning")
         else:
             _start_session(user)
@@ -82,7 +80,6 @@ def login():
 def logout():
     # The server forgets the session first: a copy of this cookie is worthless from now on.
     services.end_login_session(raw_key=session.get(SESSION_KEY))
-    db.session.commit()
     logout_user()
     lang = session.get("lang")
     session.clear()
@@ -101,7 +98,7 @@ def register():
     if request.method == "GET":
         form.locale.data = session.get("lang", current_app.config["BABEL_DEFAULT_LOCALE"])
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.register_sme(
                 email=form.email.data,
                 password=form.password.data,
@@ -110,11 +107,7 @@ def register():
                 consent_marketing=form.consent_marketing.data,
                 locale=form.locale.data,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             session["lang"] = form.locale.data
             return render_template("accounts/registered.html", email=services.normalize_email(form.email.data))
     return render_template(
@@ -129,10 +122,8 @@ def register():
 def confirm_email(token: str):
     try:
         services.confirm_email(token=token)
-    except DomainError as exc:
-        db.session.rollback()
+    except DomainError as exc:  # an error answer: the boundary rolls back
         return render_template("accounts/link_problem.html", message=exc.message), 400
-    db.session.commit()
     flash(_("Your e-mail address is confirmed. You can log in now."), "success")
     return redirect(url_for("accounts.login"))
 
@@ -143,7 +134,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(email=form.email.data)
-        db.session.commit()
         # Same answer whether or not the account exists.
         flash(_("If an account exists for this address, we have sent a link to reset its password."), "info")
         return redirect(url_for("accounts.login"))
@@ -159,13 +149,9 @@ def reset_password(token: str):
         return render_template("accounts/link_problem.html", message=exc.message), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.reset_password(token=token, new=form.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             if current_user.is_authenticated:
                 logout_user()
             flash(_("Your password has been changed. Please log in."), "success")
@@ -187,7 +173,6 @@ def account():
     if marketing.submit.data and marketing.validate_on_submit():
         granted = bool(marketing.marketing_email.data)
         consent.set_consent(**subject, user=current_user, purpose=notices.MARKETING_EMAIL, granted=granted)
-        db.session.commit()
         flash(
             _("You will get news of other programs.") if granted else _("You will not get news of other programs."),
             "success",
@@ -195,27 +180,19 @@ def account():
         return redirect(url_for("accounts.account"))
     if renew.submit.data and renew.validate_on_submit():
         consent.record_consent(**subject, user=current_user, purpose=notices.ACCOUNT, granted=True)
-        db.session.commit()
         flash(_("Thank you: your consent is recorded."), "success")
         return redirect(url_for("accounts.account"))
     if prefs.submit.data and prefs.validate_on_submit():
-        try:
+        with attempt(prefs) as done:
             services.set_preferences(user=current_user, locale=prefs.locale.data, timezone=prefs.timezone.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(prefs, exc)
-        else:
-            db.session.commit()
+        if done:
             session["lang"] = current_user.locale
             flash(_("Your preferences are saved."), "success")
             return redirect(url_for("accounts.account"))
     elif pw.submit.data and pw.validate_on_submit():
-        try:
+        with attempt(pw) as done:
             services.change_password(user=current_user, current=pw.current_password.data, new=pw.password.data)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(pw, exc)
-        else:
+        if done:
             # The password change ended every session, this one too; it goes on as a new one.
             _start_session(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")

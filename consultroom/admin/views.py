@@ -10,10 +10,10 @@ from consultroom.accounts import services as account_services
 from consultroom.accounts.forms import CreateUserForm
 from consultroom.accounts.models import User
 from consultroom.accounts.policies import can_manage_users
-from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, confirmed
+from consultroom.forms_util import confirmed
 from consultroom.privacy import access_log
+from consultroom.request_transaction import attempt, log_access
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -24,7 +24,7 @@ def users():
     authorize(can_manage_users(current_user))
     form = CreateUserForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             user = account_services.create_user(
                 email=form.email.data,
                 password=form.password.data,
@@ -33,11 +33,7 @@ def users():
                 locale=form.locale.data,
                 actor=current_user,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The account %(email)s is created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     role = request.args.get("role", "")
@@ -48,9 +44,8 @@ def users():
     pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
     page_html = render_template("admin/users.html", form=form, pagination=pagination, role=role)
     # PIPA access log: the accounts (names, e-mails) on the page shown; an admin's own row is not logged.
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=access_log.users(pagination.items), what="admin.users"
-    )
+    log_access(actor=current_user, subjects=access_log.users(pagination.items), what="admin.users")
+    return page_html
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -60,13 +55,9 @@ def set_active(user_id: int):
     user = get_or_404(db.session, User, user_id)
     if request.form.get("active") != "1" and not confirmed():
         return redirect(url_for("admin.users"))
-    try:
+    with attempt() as done:
         account_services.set_user_active(user=user, active=request.form.get("active") == "1", actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The account is updated."), "success")
     return redirect(url_for("admin.users"))
 
@@ -79,7 +70,6 @@ def sign_out_everywhere(user_id: int):
     if not confirmed():
         return redirect(url_for("admin.users"))
     ended = account_services.sign_out_everywhere(user=user, actor=current_user)
-    db.session.commit()
     flash(
         _(
             "%(email)s is signed out everywhere (%(n)d sessions ended); their API tokens are revoked.",
@@ -96,13 +86,9 @@ def sign_out_everywhere(user_id: int):
 def set_role(user_id: int):
     authorize(can_manage_users(current_user))
     user = get_or_404(db.session, User, user_id)
-    try:
+    with attempt() as done:
         account_services.set_user_role(user=user, role=request.form.get("role", ""), actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The account is updated."), "success")
     return redirect(url_for("admin.users"))
 

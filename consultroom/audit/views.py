@@ -18,6 +18,7 @@ from consultroom.accounts.policies import can_read_audit
 from consultroom.audit.models import AuditEntry
 from consultroom.extensions import db
 from consultroom.privacy import access_log
+from consultroom.request_transaction import log_access
 
 bp = Blueprint("audit", __name__, url_prefix="/staff/audit")
 
@@ -46,4 +47,5 @@ def index():
         if e.object_type in AUDITED_PEOPLE and e.object_id is not None and (e.before or e.after)
     ]
     subjects += access_log.users(actors.values())
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="audit.index")
+    log_access(actor=current_user, subjects=subjects, what="audit.index")
+    return page_html

@@ -13,11 +13,11 @@ from consultroom.bookings.downloads import ics_response
 from consultroom.bookings.forms import BookingRequestForm, CancelBookingForm, WaitlistForm
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
-from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, confirmed
+from consultroom.forms_util import confirmed
 from consultroom.notifications.services import external_url
 from consultroom.outcomes.queries import company_overdue
+from consultroom.request_transaction import attempt
 from consultroom.rounds import grid as round_grid
 from consultroom.rounds.models import Round, Slot
 
@@ -73,15 +73,11 @@ def book_time(round_id: int, at: int):
     if request.method == "GET":
         form.load(services.request_from_company(current_user.company))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.book_at_time(
                 company=current_user.company, rnd=rnd, starts_at=starts_at, request=form.payload(), actor=current_user
             )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("Your booking is made. We will match a buyer and an interpreter and let you know."), "success")
             return redirect(url_for("bookings.my_bookings"))
     return render_template(
@@ -101,13 +97,9 @@ def book(round_id: int, slot_id: int):
     if request.method == "GET":
         form.load(services.request_from_company(current_user.company))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.book_slot(company=current_user.company, slot=slot, request=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("Your booking is made. We will match a buyer and an interpreter and let you know."), "success")
             return redirect(url_for("bookings.my_bookings"))
     return render_template("bookings/book.html", rnd=rnd, slot=slot, form=form, kept_months=_free_text_months())
@@ -122,13 +114,9 @@ def join_waitlist(round_id: int):
     if request.method == "GET":
         form.load(services.request_from_company(current_user.company))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.join_waitlist(company=current_user.company, rnd=rnd, request=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("Your company is on the waitlist. If a slot becomes free, it is booked for you."), "success")
             return redirect(url_for("bookings.my_bookings"))
     return render_template("bookings/waitlist.html", rnd=rnd, form=form, kept_months=_free_text_months())
@@ -147,13 +135,9 @@ def _free_text_months() -> int:
 def leave_waitlist(entry_id: int):
     entry = get_or_404(db.session, WaitlistEntry, entry_id)
     authorize(policies.can_see_waitlist_entry(current_user, entry))
-    try:
+    with attempt() as done:
         services.leave_waitlist(entry=entry, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("You have left the waitlist."), "info")
     return redirect(url_for("bookings.my_bookings"))
 
@@ -221,23 +205,18 @@ def cancel(booking_id: int):
     )
     form = CancelBookingForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             if can_request:
                 services.request_cancellation(booking=booking, actor=current_user, reason=form.reason.data, now=now)
             else:
                 services.cancel_booking(booking=booking, actor=current_user, reason=form.reason.data, now=now)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-            if not exc.fields:
-                flash(exc.message, "danger")
-                return _after_cancel(booking)
-        else:
-            db.session.commit()
+        if done:
             if can_request:
                 flash(_("Your request is with the staff. They will tell you what they decide."), "info")
             else:
                 flash(_("The booking is cancelled and the slot is free again."), "info")
+            return _after_cancel(booking)
+        if not done.error.fields:  # flashed: nothing on the form to correct
             return _after_cancel(booking)
     return render_template(
         "bookings/cancel.html",
@@ -284,7 +263,6 @@ def calendar_page():
 def calendar_new():
     authorize(calendar.can_have_feed(current_user))
     _feed, raw = calendar.new_feed(user=current_user, actor=current_user)
-    db.session.commit()
     # Shown this once: only its hash is kept.
     return _feed_page(external_url("bookings.calendar_feed", token=raw))
 
@@ -296,7 +274,6 @@ def calendar_off():
     if not confirmed():
         return redirect(url_for("bookings.calendar_page"))
     calendar.revoke_feeds(user=current_user, actor=current_user)
-    db.session.commit()
     flash(_("Your calendar feed is turned off; its address no longer works."), "info")
     return redirect(url_for("bookings.calendar_page"))
 
@@ -308,7 +285,6 @@ def calendar_feed(token: str):
     if feed is None:
         abort(404)
     body = calendar.feed_ics(feed)
-    db.session.commit()  # last_used_at
     return Response(
         body,
         mimetype="text/calendar",

@@ -66,7 +66,6 @@ def set_language():
         session["lang"] = lang
         if current_user.is_authenticated and lang in current_app.config["LANGUAGES"]:
             account_services.set_preferences(user=current_user, locale=lang)
-            db.session.commit()
     return redirect(safe_next(request.form.get("next"), default=url_for("main.home")))
 
 

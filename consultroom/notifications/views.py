@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 
 from consultroom.access import authorize, get_or_404
 from consultroom.accounts.policies import can_see_outbox
-from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.notifications.delivery import deliver_due, requeue_all_failed, requeue_failed
 from consultroom.notifications.models import MailStatus, OutboxMail
 from consultroom.notifications.services import mails_stmt
 from consultroom.privacy import access_log
+from consultroom.request_transaction import attempt, log_access
 
 bp = Blueprint("notifications", __name__, url_prefix="/admin/outbox")
 
@@ -54,7 +54,8 @@ def outbox():
     )
     # PIPA access log: the recipients whose addresses the page shows.
     subjects = access_log.mail_recipients(pagination.items)
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="notifications.outbox")
+    log_access(actor=current_user, subjects=subjects, what="notifications.outbox")
+    return page_html
 
 
 @bp.get("/<int:mail_id>")
@@ -69,7 +70,8 @@ def detail(mail_id: int):
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
     )
     subjects = access_log.mail_recipients([mail])
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="notifications.detail")
+    log_access(actor=current_user, subjects=subjects, what="notifications.detail")
+    return page_html
 
 
 @bp.post("/<int:mail_id>/retry")
@@ -77,13 +79,9 @@ def detail(mail_id: int):
 def retry(mail_id: int):
     authorize(can_see_outbox(current_user))
     mail = get_or_404(db.session, OutboxMail, mail_id)
-    try:
+    with attempt() as done:
         requeue_failed(mail=mail, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The mail is back in the queue; it goes out with the next delivery."), "success")
     return redirect(url_for("notifications.detail", mail_id=mail_id))
 
@@ -98,7 +96,6 @@ def retry_failed():
             flash(_("Tick the box to confirm."), "danger")
             return redirect(url_for("notifications.retry_failed"))
         n = requeue_all_failed(actor=current_user, include_in_doubt=request.form.get("in_doubt") == "1")
-        db.session.commit()
         flash(_("%(n)d mails are back in the queue; they go out with the next delivery.", n=n), "success")
         return redirect(url_for("notifications.outbox"))
     failed = db.session.scalar(

@@ -1,7 +1,8 @@
 """The personal-data access log (PIPA): who among staff and admins saw or exported whose personal data.
 
-Views and API routes call `log_access` after they have authorized the request and before they commit,
-so the rows are written in the request's one transaction. Lists log the subjects of the page shown.
+Web views record rows into the request with consultroom.request_transaction.log_access, and the
+request's one commit writes them. API routes still call `log_access` or `commit_logged` here until the
+API moves onto the same boundary. Lists log the subjects of the page shown.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def can_read_access_log(user: User) -> bool:
     return bool(user.is_authenticated and user.is_admin)
 
 
-def _access_rows(*, actor: User, subjects: Iterable[tuple[str, int]], action: str, what: str, via: str) -> list[dict]:
+def access_rows(*, actor: User, subjects: Iterable[tuple[str, int]], action: str, what: str, via: str) -> list[dict]:
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}")
     if via not in VIAS:
@@ -71,7 +72,7 @@ def _access_rows(*, actor: User, subjects: Iterable[tuple[str, int]], action: st
     return rows
 
 
-def _insert(rows: list[dict]) -> None:
+def insert_rows(rows: list[dict]) -> None:
     if rows:
         # One multi-row VALUES statement, not one INSERT per subject.
         db.session.execute(insert(PersonalDataAccess).values(rows))
@@ -87,8 +88,8 @@ def log_access(
 ) -> int:
     """Record one row per subject, in one INSERT whatever the number of subjects (list pages stay at a
     constant number of queries). The actor's own user record is not logged. Returns the rows written."""
-    rows = _access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
-    _insert(rows)
+    rows = access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
+    insert_rows(rows)
     return len(rows)
 
 
@@ -107,10 +108,10 @@ def commit_logged(
     would reload each row). The rows are made and the read transaction ended before the INSERT, so the
     INSERT is the first statement of a fresh transaction: on SQLite it waits for the write lock instead of
     failing on a stale snapshot (as consultroom.api.auth does when it records a token's use)."""
-    rows = _access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
+    rows = access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
     if rows:
         db.session.commit()
-        _insert(rows)
+        insert_rows(rows)
         db.session.commit()
     return body
 

@@ -8,11 +8,9 @@ from flask_login import current_user, login_required
 
 from consultroom.access import authorize
 from consultroom.db import utcnow
-from consultroom.errors import DomainError
-from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
 from consultroom.privacy import erasure, export
 from consultroom.privacy.rights_forms import ErasureRequestForm
+from consultroom.request_transaction import attempt
 from consultroom.timeutil import seoul_date
 
 bp = Blueprint("mydata", __name__, url_prefix="/my-data")
@@ -68,14 +66,11 @@ def request_erasure():
     form = ErasureRequestForm()
     if not form.validate_on_submit():
         return _page(form)
-    try:
+    with attempt(form) as done:
         erasure.request_erasure(
             subject_type="user", subject_id=current_user.id, note=(form.note.data or "").strip(), actor=current_user
         )
-    except DomainError as exc:
-        db.session.rollback()
-        apply_domain_error(form, exc)
+    if not done:
         return _page(form)
-    db.session.commit()
     flash(_("Your deletion request is recorded. The staff will handle it."), "success")
     return redirect(url_for("mydata.index"))

@@ -161,10 +161,8 @@ def answer(token: str):
                             granted=True,
                             via="link",
                         )
-                except DomainError as exc:
-                    db.session.rollback()
+                except DomainError as exc:  # a 409 answer: the boundary rolls back
                     raise _Stop(409, exc.message) from exc
-                db.session.commit()
         except _Stop as exc:
             return _stop_page(exc)
         if accept:

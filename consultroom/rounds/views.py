@@ -16,9 +16,9 @@ from consultroom.bookings.models import Booking
 from consultroom.companies.models import Company
 from consultroom.companies.validation import normalize_business_number
 from consultroom.db import utcnow
-from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, confirmed, small_int
+from consultroom.forms_util import confirmed, small_int
+from consultroom.request_transaction import attempt
 from consultroom.rounds import grid as round_grid
 from consultroom.rounds import services
 from consultroom.rounds.forms import (
@@ -79,13 +79,9 @@ def new():
     if form.validate_on_submit():
         data = {k: v for k, v in form.data.items() if k not in ("csrf_token", "submit")}
         data["notes"] = data.get("notes") or ""
-        try:
+        with attempt(form) as done:
             rnd = services.create_round(data=data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The round is created as a draft."), "success")
             return redirect(url_for("staff_rounds.grid", round_id=rnd.id))
     return render_template("staff/round_new.html", form=form)
@@ -99,7 +95,6 @@ def generate():
     for year, month in services.upcoming_program_months(utcnow(), count=3):
         _rnd, created = services.ensure_round(year=year, month=month, actor=current_user, not_after=utcnow())
         made += created
-    db.session.commit()
     flash(_("%(n)d rounds generated from the settings.", n=made), "info")
     return redirect(url_for("staff_rounds.index"))
 
@@ -126,13 +121,9 @@ def edit(round_id: int):
             "company_cap": form.company_cap.data,
             "notes": form.notes.data or "",
         }
-        try:
+        with attempt(form) as done:
             services.update_round(rnd=rnd, data=data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The round is saved."), "success")
             return redirect(url_for("staff_rounds.grid", round_id=rnd.id))
     return render_template("staff/round_edit.html", form=form, rnd=rnd)
@@ -194,13 +185,9 @@ def set_status(round_id: int):
     # Every step but reopening booking mails people or cannot be undone, so it needs a confirmation.
     if (status != "open" or rnd.status == "draft") and not confirmed():
         return redirect(url_for("staff_rounds.grid", round_id=round_id))
-    try:
+    with attempt() as done:
         services.set_status(rnd=rnd, status=status, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The round status is changed."), "success")
     return redirect(url_for("staff_rounds.grid", round_id=round_id))
 
@@ -216,13 +203,9 @@ def cancel(round_id: int):
         return redirect(url_for("staff_rounds.grid", round_id=round_id))
     if not confirmed():
         return redirect(url_for("staff_rounds.grid", round_id=round_id))
-    try:
+    with attempt() as done:
         count = services.cancel_round(rnd=rnd, actor=current_user, reason=form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The round is cancelled; %(n)d bookings were cancelled and everyone concerned told.", n=count), "info")
     return redirect(url_for("staff_rounds.grid", round_id=round_id))
 
@@ -234,7 +217,7 @@ def add_slot(round_id: int):
     rnd = get_or_404(db.session, Round, round_id)
     form = AddSlotForm()
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             services.add_slot(
                 rnd=rnd,
                 booth=form.booth.data,
@@ -242,11 +225,7 @@ def add_slot(round_id: int):
                 minutes=form.minutes.data,
                 actor=current_user,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        if done:
             flash(_("The slot is added."), "success")
     else:
         flash(_("Please correct the marked fields."), "danger")
@@ -270,13 +249,8 @@ def slot(slot_id: int):
 def close_slot(slot_id: int):
     _staff()
     slot = get_or_404(db.session, Slot, slot_id)
-    try:
+    with attempt():
         services.set_slot_closed(slot=slot, closed=request.form.get("closed") == "1", actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
     return redirect(url_for("staff_rounds.grid", round_id=slot.round_id))
 
 
@@ -306,13 +280,9 @@ def book_for(slot_id: int):
     if form.products.data:
         request_data["products"] = form.products.data
     request_data["products"] = request_data["products"] or company.display_name
-    try:
+    with attempt() as done:
         bookings.book_slot(company=company, slot=slot, request=request_data, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("Booked (company: %(name)s).", name=company.display_name), "success")
     return redirect(url_for("staff_rounds.grid", round_id=slot.round_id))
 
@@ -341,13 +311,9 @@ def move(booking_id: int):
     slot = db.session.get(Slot, request.form.get("slot_id", type=int) or 0)
     if slot is None:
         abort(404)
-    try:
+    with attempt() as done:
         bookings.move_booking(booking=booking, slot=slot, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The booking is moved; the company, the buyer and the interpreter are told."), "success")
     return redirect(url_for("staff_rounds.grid", round_id=booking.round_id))
 
@@ -361,13 +327,9 @@ def settings():
     if request.method == "GET":
         form.region_windows.data = services.format_windows(current.region_windows)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.update_settings(data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The round settings are saved. They apply to rounds generated from now on."), "success")
             return redirect(url_for("staff_rounds.settings"))
     return render_template("staff/settings.html", form=form)
@@ -379,13 +341,9 @@ def closed_dates():
     _staff()
     form = ClosedDateForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.add_closed_date(day=form.day.data, reason=form.reason.data or "", actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The date is closed for rounds."), "success")
             return redirect(url_for("staff_rounds.closed_dates"))
     rows = db.session.scalars(select(ClosedDate).order_by(ClosedDate.day.desc())).all()
@@ -398,6 +356,5 @@ def delete_closed_date(row_id: int):
     _staff()
     row = get_or_404(db.session, ClosedDate, row_id)
     services.remove_closed_date(row=row, actor=current_user)
-    db.session.commit()
     flash(_("The date is open again."), "info")
     return redirect(url_for("staff_rounds.closed_dates"))

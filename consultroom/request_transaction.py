@@ -1,0 +1,81 @@
+"""One transaction boundary for web requests (issue 14, item 3).
+
+A request's writes are committed once, after the view has built its answer: when the answer is a
+success or a redirect (status below 400). Any error answer, or an exception, rolls everything back.
+Views never commit by hand; they run service calls inside `attempt(form)`, which turns a domain
+error into messages on the form (or a flash) after rolling back that call's writes, so the page can
+be shown again with nothing half-written.
+
+The personal-data access log is recorded into the request (`log_access`) and written by the same
+boundary, in the same commit as the request's own writes. One exception, on SQLite only: a read
+request's transaction is a deferred snapshot that SQLite cannot upgrade to a writer once another
+connection has committed, so for a read request (see consultroom.sqlite) the snapshot is ended
+first and the rows are the first statement of the one write transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from flask import Flask, g
+from flask.wrappers import Response
+from flask_wtf import FlaskForm
+
+from consultroom.errors import DomainError
+from consultroom.extensions import db
+from consultroom.forms_util import apply_domain_error
+from consultroom.privacy import access_log
+
+
+class Attempt:
+    """Truthy when the service calls inside `attempt` finished without a domain error."""
+
+    def __init__(self) -> None:
+        self.error: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
+@contextmanager
+def attempt(form: FlaskForm | None = None) -> Iterator[Attempt]:
+    """Run service calls; a domain error rolls back their writes and lands on `form`'s fields
+    (or is flashed when there is no form or no field it names)."""
+    outcome = Attempt()
+    try:
+        yield outcome
+    except DomainError as exc:
+        db.session.rollback()
+        outcome.error = exc
+        apply_domain_error(form, exc)
+
+
+def log_access(*, actor, subjects: Iterable[tuple[str, int]], what: str, action: str = "view") -> None:
+    """Record who among staff saw whose personal data on this page; written with the request's commit."""
+    rows = access_log.access_rows(actor=actor, subjects=subjects, action=action, what=what, via="web")
+    if rows:
+        g.setdefault("_access_rows", []).extend(rows)
+
+
+def _finish(response: Response) -> Response:
+    rows = g.pop("_access_rows", [])
+    session = db.session()  # the request's Session (the scoped proxy has no in_transaction)
+    if response.status_code >= 400:
+        if session.in_transaction():
+            session.rollback()
+        return response
+    if rows:
+        from consultroom.sqlite import write_intent
+
+        if db.engine.dialect.name == "sqlite" and not write_intent.get():
+            session.commit()  # end the read snapshot (see the module's docstring)
+        access_log.insert_rows(rows)
+    if session.in_transaction():
+        session.commit()
+    return response
+
+
+def init_app(app: Flask) -> None:
+    # Registered first, so it runs last among after_request hooks: the answer is final when it commits.
+    app.after_request(_finish)
