@@ -31,8 +31,14 @@ def test_datetime_pattern_names_the_zone_only_when_asked():
 
 @pytest.mark.parametrize(
     ("minutes", "ko", "en"),
-    [(1, "1분", "1 minute"), (5, "5분", "5 minutes"), (60, "1시간", "1 hour"), (90, "90분", "90 minutes"),
-     (1440, "1일", "1 day"), (2880, "2일", "2 days")],
+    [
+        (1, "1분", "1 minute"),
+        (5, "5분", "5 minutes"),
+        (60, "1시간", "1 hour"),
+        (90, "90분", "90 minutes"),
+        (1440, "1일", "1 day"),
+        (2880, "2일", "2 days"),
+    ],
 )
 def test_minutes_are_shown_in_the_largest_exact_unit(app, minutes, ko, en):
     with app.test_request_context():
