@@ -11,21 +11,15 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
 import json
 import re
 import unicodedata
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import PurePath
-from time import monotonic
 from typing import Any
-from xml.etree import ElementTree
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
@@ -39,22 +33,9 @@ from consultroom.buyers.models import Buyer, BuyerImportBatch
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
+from consultroom.spreadsheets import EMPTY_ROWS_END, MAX_ROWS, file_error, read_table
 
 MAX_BYTES = 5 * 1024 * 1024
-# An .xlsx is a zip: a few kilobytes can unpack to gigabytes of XML. The sizes the zip declares
-# bound what is read (Python's zipfile stops each member at its declared size and checks its CRC),
-# so checking them before parsing bounds the work. A real workbook of MAX_ROWS rows unpacks to a
-# few tens of megabytes and compresses its sheets 5-30 times.
-MAX_UNPACKED_BYTES = 60 * 1024 * 1024
-MAX_RATIO = 200  # unpacked / packed, for members large enough to matter
-RATIO_MIN_BYTES = 1024 * 1024
-MAX_ZIP_MEMBERS = 500
-# Seconds a file may take to be read; a crafted file slow to parse is refused, not waited for.
-PARSE_SECONDS = 20.0
-MAX_ROWS = 5000
-MAX_COLUMNS = 60
-# A sheet may carry formatting far below its data; this many empty rows in a row end the reading.
-EMPTY_ROWS_END = 1000
 BATCH_TTL = timedelta(hours=2)
 _CHUNK = 500  # IN lists stay well below every database's parameter limit
 
@@ -162,168 +143,10 @@ class ParsedUpload:
     rows: list[dict[str, Any]]
 
 
-def _file_error(*messages: str) -> Invalid:
-    return Invalid(messages[0], fields={"file": list(messages)})
-
-
 def parse_upload(filename: str, raw_bytes: bytes) -> ParsedUpload:
     """Read a .csv or .xlsx file. Raises Invalid (field "file") for a file that cannot be imported."""
-    name = PurePath((filename or "").replace("\\", "/")).name[:255]
-    if len(raw_bytes) > MAX_BYTES:
-        raise _file_error(_("The file is larger than %(n)d MB.", n=MAX_BYTES // (1024 * 1024)))
-    if not raw_bytes:
-        raise _file_error(_("The file is empty."))
-    suffix = PurePath(name).suffix.lower()
-    notes: dict[tuple[int, int], tuple[str, str]] = {}
-    if suffix == ".csv":
-        table = _csv_rows(raw_bytes)
-    elif suffix == ".xlsx":
-        table = _xlsx_rows(raw_bytes, notes)
-    elif suffix == ".xls":
-        raise _file_error(
-            _("Old Excel files (.xls) cannot be read. Save the file as .xlsx or CSV and upload it again.")
-        )
-    else:
-        raise _file_error(_("Upload a .csv or .xlsx file."))
-    return _rows_from_table(name, _within_budget(table, monotonic() + PARSE_SECONDS), notes)
-
-
-def _within_budget(table: Iterable[tuple[int, list[Any]]], deadline: float) -> Iterator[tuple[int, list[Any]]]:
-    for item in table:
-        if monotonic() > deadline:
-            raise _file_error(
-                _("The file took too long to read. Save it again as a plain .xlsx or CSV file, or split it.")
-            )
-        yield item
-
-
-def check_zip_bounds(raw: bytes) -> None:
-    """Refuse a zip (an .xlsx) that would unpack to far more than it weighs, before any parsing."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _file_error(_("The Excel file cannot be read. Save it again in Excel as .xlsx.")) from exc
-    too_big = _("The Excel file unpacks to too much data to be a list of buyers. Save it again in Excel as .xlsx.")
-    if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
-        raise _file_error(too_big)
-    for member in members:
-        if member.file_size >= RATIO_MIN_BYTES and member.file_size > MAX_RATIO * max(member.compress_size, 1):
-            raise _file_error(too_big)
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-
-def decode_csv(raw: bytes) -> str:
-    """UTF-8 (with or without a BOM), UTF-16 with a BOM, or CP949.
-
-    Excel on Korean Windows saves "CSV" in CP949 and "CSV UTF-8" with a BOM. Strict UTF-8 is tried
-    first: CP949 text with Korean in it is practically never valid UTF-8, while ASCII is both.
-    """
-    if raw.startswith(b"\xef\xbb\xbf"):
-        encodings: Sequence[str] = ("utf-8-sig",)
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings = ("utf-16",)
-    else:
-        encodings = ("utf-8", "cp949")
-    for encoding in encodings:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _file_error(
-        _('The file is neither UTF-8 nor Korean (CP949) text. In Excel, save it as "CSV UTF-8" and upload it again.')
-    )
-
-
-def _csv_rows(raw: bytes) -> Iterator[tuple[int, list[Any]]]:
-    if raw.startswith(b"PK\x03\x04"):
-        raise _file_error(_("This is an Excel workbook, not a CSV file. Upload it with the .xlsx extension."))
-    text = decode_csv(raw)
-    if "\x00" in text:
-        raise _file_error(_("This is not a text (CSV) file."))
-    first_line = text.split("\n", 1)[0]
-    # Excel writes ";" where the decimal comma is used, and tabs for "Unicode text"; choose by the headings.
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        yield from enumerate(reader, start=1)
-    except csv.Error as exc:
-        raise _file_error(_("The CSV file cannot be read: %(reason)s", reason=str(exc))) from exc
-
-
-def _xlsx_rows(raw: bytes, notes: dict[tuple[int, int], tuple[str, str]]) -> Iterator[tuple[int, list[Any]]]:
-    """The first sheet's rows; fills `notes` with what the values alone do not show (merged cells,
-    formulas without a stored result), keyed by (row number, column index)."""
-    from openpyxl import load_workbook
-
-    if not raw.startswith(b"PK\x03\x04"):
-        raise _file_error(_("This is not an Excel (.xlsx) file."))
-    check_zip_bounds(raw)
-    try:
-        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl fails in many ways on a damaged file; each means "cannot read"
-        raise _file_error(_("The Excel file cannot be read. Save it again in Excel as .xlsx.")) from exc
-    try:
-        if not book.worksheets:
-            raise _file_error(_("The file is empty."))
-        sheet = book.worksheets[0]
-        notes.update(_sheet_notes(raw, getattr(sheet, "_worksheet_path", "")))
-        for number, values in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
-            yield number, list(values)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, ElementTree.ParseError) as exc:
-        raise _file_error(_("The Excel file cannot be read. Save it again in Excel as .xlsx.")) from exc
-    finally:
-        book.close()
-
-
-_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
-
-
-def _cell_index(ref: str) -> tuple[int, int]:
-    """ "C7" -> (7, 2): the row number and the 0-based column index."""
-    match = _CELL_REF.fullmatch(ref)
-    if match is None:
-        raise ValueError(f"not a cell reference: {ref}")
-    letters, row = match.groups()
-    col = 0
-    for ch in letters:
-        col = col * 26 + (ord(ch) - 64)
-    return int(row), col - 1
-
-
-def _sheet_notes(raw: bytes, path: str) -> dict[tuple[int, int], tuple[str, str]]:
-    """Read the sheet's XML once more, streaming (its size is bounded by check_zip_bounds), for what
-    openpyxl's read-only values hide: a merged range's value sits in its first cell only, so the
-    other rows read empty; a formula saved without its result (by a program other than Excel)
-    reads empty too. Returns (row, column index) -> (kind, detail)."""
-    notes: dict[tuple[int, int], tuple[str, str]] = {}
-    if not path:
-        return notes
-    with zipfile.ZipFile(io.BytesIO(raw)) as archive, archive.open(path.lstrip("/")) as xml:
-        # ElementTree resolves no external entities, and expat >= 2.4 (bundled with Python 3.11)
-        # limits entity amplification; the same parser openpyxl itself uses without defusedxml.
-        for _event, elem in ElementTree.iterparse(xml):  # noqa: S314
-            tag = elem.tag.rsplit("}", 1)[-1]
-            if tag == "c":
-                has_formula = any(child.tag.endswith("}f") or child.tag == "f" for child in elem)
-                value = next((child for child in elem if child.tag.endswith("}v") or child.tag == "v"), None)
-                if has_formula and (value is None or not (value.text or "").strip()) and elem.get("r"):
-                    notes[_cell_index(elem.get("r", ""))] = ("formula", elem.get("r", ""))
-                elem.clear()  # keep memory flat on large sheets
-            elif tag == "mergeCell":
-                first, _sep, last = (elem.get("ref") or "").partition(":")
-                if not last:
-                    continue
-                (top, left), (bottom, right) = _cell_index(first), _cell_index(last)
-                for row in range(top, min(bottom, top + MAX_ROWS + EMPTY_ROWS_END) + 1):
-                    for col in range(left, min(right, MAX_COLUMNS - 1) + 1):
-                        if (row, col) != (top, left):
-                            notes[(row, col)] = ("merged", first)
-            elif tag == "row":
-                elem.clear()
-    return notes
+    name, table, notes = read_table(filename, raw_bytes, max_bytes=MAX_BYTES)
+    return _rows_from_table(name, table, notes)
 
 
 def _blank(value: Any) -> bool:
@@ -343,7 +166,7 @@ def _rows_from_table(
         header = values
         break
     if header is None or all(_blank(h) for h in header):
-        raise _file_error(_("The first row must hold the column headings (e.g. company, country, email)."))
+        raise file_error(_("The first row must hold the column headings (e.g. company, country, email)."))
 
     columns: dict[str, dict[str, str]] = {}
     by_index: dict[int, str] = {}
@@ -377,7 +200,7 @@ def _rows_from_table(
             problems.append(_('The column "%(heading)s" is missing.', heading=COLUMN_ALIASES[name][0]))
     if problems:
         problems.append(_("Known columns: %(names)s", names=", ".join(a[0] for a in COLUMN_ALIASES.values())))
-        raise _file_error(*problems)
+        raise file_error(*problems)
 
     rows: list[dict[str, Any]] = []
     empty_run = 0
@@ -390,7 +213,7 @@ def _rows_from_table(
             continue
         empty_run = 0
         if len(rows) >= MAX_ROWS:
-            raise _file_error(_("The file has more than %(n)d rows. Split it and import the parts.", n=MAX_ROWS))
+            raise file_error(_("The file has more than %(n)d rows. Split it and import the parts.", n=MAX_ROWS))
         row_values: dict[str, str] = dict.fromkeys(columns, "")
         warnings: list[dict[str, str]] = []
         for index, value in enumerate(values):
@@ -410,14 +233,14 @@ def _rows_from_table(
             row["warnings"] = warnings
         rows.append(row)
     if stray:
-        raise _file_error(
+        raise file_error(
             *[
                 _("Column %(letter)s has values (from row %(row)d) but no heading.", letter=column_letter(i), row=r)
                 for i, r in sorted(stray.items())
             ]
         )
     if not rows:
-        raise _file_error(_("The file has headings but no rows."))
+        raise file_error(_("The file has headings but no rows."))
     return ParsedUpload(filename=filename, columns=columns, rows=rows)
 
 

@@ -11,9 +11,7 @@ confirms it.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,11 +22,11 @@ from sqlalchemy import select, tuple_
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
-from consultroom.buyers.importing import decode_csv
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.outcomes.models import ExchangeRate
 from consultroom.outcomes.money import MoneyError, normalize_currency
+from consultroom.spreadsheets import csv_text, text_rows
 
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 5000
@@ -156,17 +154,14 @@ def read_csv_text(raw: bytes) -> str:
     if len(raw) > MAX_BYTES:
         message = _("The file is larger than %(n)d MB.", n=MAX_BYTES // (1024 * 1024))
         raise Invalid(message, fields={"file": [message]})
-    text = decode_csv(raw)
-    if "\x00" in text:
-        raise Invalid(_("This is not a text (CSV) file."), fields={"file": [_("This is not a text (CSV) file.")]})
-    return text
+    return csv_text(raw)
 
 
 def parse_rates_csv(text: str) -> RateImport:
     """Every row checked; every problem named by row, column and reason."""
     result = RateImport()
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
-    header = next(reader, None)
+    reader = text_rows(text)
+    header = next((cells for _number, cells in reader), None)
     names = [(h or "").strip().lower() for h in header or []]
     missing = [c for c in COLUMNS if c not in names]
     if missing:
@@ -177,7 +172,7 @@ def parse_rates_csv(text: str) -> RateImport:
         raise Invalid(message, fields={"file": [message]})
     index = {c: names.index(c) for c in COLUMNS}
     seen: dict[tuple[str, date], int] = {}
-    for line_no, cells in enumerate(reader, start=2):
+    for line_no, cells in reader:
         if not any((c or "").strip() for c in cells):
             continue
         if line_no - 1 > MAX_ROWS:

@@ -7,14 +7,11 @@ also make the log grow every time it is checked.
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from openpyxl import Workbook
 
+from consultroom import spreadsheets
 from consultroom.access import authorize
 from consultroom.db import utcnow
 from consultroom.extensions import db
@@ -98,25 +95,13 @@ def _filename(ext: str) -> str:
     return f"access-log-{seoul_date(utcnow()).isoformat()}.{ext}"
 
 
-def _text(value):
-    # Text typed as a formula must stay text when the file is opened in a spreadsheet.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 @bp.get("/export.csv")
 @login_required
 def export_csv():
     headers, rows = _export_rows()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_text(row[0].strftime("%Y-%m-%d %H:%M:%S")), *(_text(v) for v in row[1:])])
-    # With a BOM, so spreadsheet programs read the Korean text as UTF-8.
+    body = spreadsheets.csv_bytes(headers, ([row[0].strftime("%Y-%m-%d %H:%M:%S"), *row[1:]] for row in rows))
     return Response(
-        "\ufeff" + out.getvalue(),
+        body,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
     )
@@ -126,14 +111,5 @@ def export_csv():
 @login_required
 def export_xlsx():
     headers, rows = _export_rows()
-    wb = Workbook()
-    sheet = wb.active
-    sheet.title = "access-log"
-    sheet.append(headers)
-    for row in rows:
-        sheet.append([_text(v) for v in row])
-    out = io.BytesIO()
-    wb.save(out)
-    return Response(
-        out.getvalue(), mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'}
-    )
+    body = spreadsheets.xlsx_bytes([("access-log", headers, rows)])
+    return Response(body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'})

@@ -18,6 +18,7 @@ from openpyxl import Workbook
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from consultroom import spreadsheets
 from consultroom.accounts.models import User
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.companies.models import Company
@@ -364,10 +365,7 @@ def _cell(value: Any) -> Any:
         return value.astimezone(SEOUL).replace(tzinfo=None) if value.tzinfo else value
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        # Text typed as a formula must stay text when the file is opened in a spreadsheet.
-        return "'" + value
-    return value
+    return spreadsheets.guard(value)
 
 
 def _sheet_rows(data: dict[str, Any], name: str) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from consultroom.reports.services import Group, Report, ScoreLine, breakdown_title, group_label, metric_label
+from consultroom.spreadsheets import guard
 
 KRW_FORMAT = '#,##0 "원"'
 PERCENT_FORMAT = "0.0%"
@@ -21,11 +22,6 @@ SCORE_FORMAT = "0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 MONTH_FORMAT = "yyyy-mm"
 BOLD = Font(bold=True)
-
-
-def _cell(value: str) -> str:
-    # Text that a spreadsheet would run as a formula ("=HYPERLINK(...)") must stay text.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _num(value: int | Decimal | None) -> int | float | None:
@@ -104,7 +100,7 @@ def report_xlsx(report: Report, lines: list[ScoreLine], locale: str) -> bytes:
                 year, month = (int(p) for p in g.key.split("-"))
                 first: object = date(year, month, 1)
             else:
-                first = _cell(group_label(kind, g.key, locale))
+                first = guard(group_label(kind, g.key, locale))
             sheet.append([first, *_figures(g)])
             r = sheet.max_row
             if kind == "month":
@@ -167,8 +163,8 @@ def report_csv(report: Report, lines: list[ScoreLine], locale: str) -> bytes:
             label = g.key if kind == "month" else group_label(kind, g.key, locale)
             w.writerow(
                 [
-                    _cell(breakdown_title(kind)),
-                    _cell(label),
+                    guard(breakdown_title(kind)),
+                    guard(label),
                     f.held,
                     f.no_shows,
                     f.smes,

@@ -528,18 +528,6 @@ def test_csv_is_utf8_with_bom_and_has_every_breakdown(client, login_as):
     assert len(body) == 1 + 12 + 3 + 4 + 2
 
 
-def test_csv_keeps_formula_looking_text_as_text():
-    from consultroom.reports.export import _cell
-
-    assert [_cell(v) for v in ("=HYPERLINK(1)", "+1", "-2", "@x", "Japan")] == [
-        "'=HYPERLINK(1)",
-        "'+1",
-        "'-2",
-        "'@x",
-        "Japan",
-    ]
-
-
 def _grow(n: int, first_slot: int = 0) -> None:
     """n more held consultations with contracts, survey answers and new companies and buyers."""
     staff = make_user("staff")

@@ -12,7 +12,7 @@ import pytest
 from flask_babel import force_locale
 from openpyxl import Workbook
 
-from consultroom.buyers import importing
+from consultroom import spreadsheets
 from consultroom.buyers.importing import parse_upload
 from consultroom.buyers.models import BuyerImportBatch
 from consultroom.errors import Invalid
@@ -20,7 +20,7 @@ from consultroom.extensions import db
 from tests.factories import make_user
 from tests.integration.test_api_support import bearer
 
-TOO_BIG = "The Excel file unpacks to too much data to be a list of buyers. Save it again in Excel as .xlsx."
+TOO_BIG = "The Excel file unpacks to too much data to be a table to import. Save it again in Excel as .xlsx."
 
 
 def _workbook(rows: list[list[object]]) -> bytes:
@@ -86,9 +86,9 @@ def test_xlsx_with_high_compression_ratio_is_refused_before_parsing(app):
 def test_xlsx_unpacking_past_the_total_limit_is_refused(app, monkeypatch):
     raw = _workbook([["company", "country", "email"], ["A", "US", "a@a.example"]])
     unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(raw)).infolist())
-    monkeypatch.setattr(importing, "MAX_UNPACKED_BYTES", unpacked - 1)
+    monkeypatch.setattr(spreadsheets, "MAX_UNPACKED_BYTES", unpacked - 1)
     assert _errors("buyers.xlsx", raw) == [TOO_BIG]
-    monkeypatch.setattr(importing, "MAX_UNPACKED_BYTES", unpacked)
+    monkeypatch.setattr(spreadsheets, "MAX_UNPACKED_BYTES", unpacked)
     assert len(parse_upload("buyers.xlsx", raw).rows) == 1
 
 
@@ -98,7 +98,7 @@ def test_xlsx_of_ordinary_size_and_ratio_is_read(app):
 
 
 def test_parsing_past_its_time_budget_is_refused(app, monkeypatch):
-    monkeypatch.setattr(importing, "PARSE_SECONDS", -1.0)
+    monkeypatch.setattr(spreadsheets, "PARSE_SECONDS", -1.0)
     assert _errors("buyers.csv", b"company,country,email\nA,US,a@a.example\n") == [
         "The file took too long to read. Save it again as a plain .xlsx or CSV file, or split it."
     ]

@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from openpyxl import Workbook
 
 from consultroom.buyers import importing
-from consultroom.buyers.importing import cell_text, decode_csv, excel_hs_text, parse_upload
+from consultroom.buyers.importing import cell_text, excel_hs_text, parse_upload
 from consultroom.buyers.validation import (
     company_key,
     infer_timezone,
@@ -22,6 +22,7 @@ from consultroom.buyers.validation import (
     parse_timezone,
 )
 from consultroom.errors import Invalid
+from consultroom.spreadsheets import decode_csv
 
 HEADER_EN = "company,country,contact,email,phone,timezone,languages,hs_codes,keywords,size,source,meet_from,meet_to"
 ROW_EN = (

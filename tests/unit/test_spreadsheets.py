@@ -1,0 +1,76 @@
+"""The one spreadsheet reader and writer (consultroom/spreadsheets.py): every export guards formula-
+looking text, keeps numbers and dates typed, and reads back what it wrote."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from consultroom import spreadsheets
+from consultroom.errors import Invalid
+
+
+def test_guard_makes_formula_looking_text_text_and_leaves_the_rest():
+    assert [spreadsheets.guard(v) for v in ("=HYPERLINK(1)", "+1", "-2", "@x", "\tx", "\rx", "Japan", "")] == [
+        "'=HYPERLINK(1)",
+        "'+1",
+        "'-2",
+        "'@x",
+        "'\tx",
+        "'\rx",
+        "Japan",
+        "",
+    ]
+    assert spreadsheets.guard(-2) == -2
+    assert spreadsheets.guard(None) is None
+
+
+def test_csv_bytes_has_a_bom_guards_every_cell_and_reads_back():
+    body = spreadsheets.csv_bytes(["회사", "=note"], [["=cmd|' /C calc'!A0", 3], ["한국", None]])
+    assert body.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows == [["회사", "'=note"], ["'=cmd|' /C calc'!A0", "3"], ["한국", ""]]
+
+
+def test_xlsx_bytes_keeps_types_and_guards_text_in_every_sheet():
+    body = spreadsheets.xlsx_bytes(
+        [
+            ("a very long sheet title that Excel would refuse", ["day", "n", "text"], [[date(2026, 3, 2), 7, "+82"]]),
+            ("second", ["at"], [[datetime(2026, 3, 2, 14, 30)]]),
+        ]
+    )
+    book = load_workbook(io.BytesIO(body))
+    first, second = book.worksheets
+    assert first.title == "a very long sheet title that Ex"
+    assert [c.value for c in first[2]] == [datetime(2026, 3, 2), 7, "'+82"]
+    assert second["A2"].value == datetime(2026, 3, 2, 14, 30)
+
+
+def test_what_the_writer_wrote_the_reader_reads():
+    body = spreadsheets.xlsx_bytes([("s", ["company", "country"], [["Acme", "JP"], ["한빛", "KR"]])])
+    name, table, _notes = spreadsheets.read_table("buyers.xlsx", body, max_bytes=1_000_000)
+    assert name == "buyers.xlsx"
+    # Rows come padded to the columns read (a write-only sheet declares no size); the cells are the ones written.
+    assert [[c for c in cells if c is not None] for _n, cells in table] == [
+        ["company", "country"],
+        ["Acme", "JP"],
+        ["한빛", "KR"],
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_text_rows_choose_the_delimiter_by_the_headings(delimiter):
+    text = "\ufeff" + delimiter.join(["date", "currency", "krw_per_unit"]) + "\n2026-01-02" + delimiter + "USD\n"
+    assert list(spreadsheets.text_rows(text)) == [(1, ["date", "currency", "krw_per_unit"]), (2, ["2026-01-02", "USD"])]
+
+
+def test_read_table_names_the_file_field_for_every_refusal():
+    for filename, raw in [("a.csv", b""), ("a.xls", b"x"), ("a.pdf", b"x"), ("a.csv", b"x" * 11)]:
+        with pytest.raises(Invalid) as exc:
+            _name, table, _notes = spreadsheets.read_table(filename, raw, max_bytes=10)
+            list(table)
+        assert list(exc.value.fields) == ["file"]
