@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, and_, not_, select
+from sqlalchemy import ColumnElement, Select, and_, false, not_, select, true
 from sqlalchemy.orm import selectinload
 
 from consultroom.bookings.models import Booking, WaitlistEntry
@@ -11,9 +11,7 @@ from consultroom.rounds.models import Round, RoundStatus, Slot
 
 
 def visible_rounds(user, *, limit: int = 24) -> list[Round]:
-    stmt = select(Round).order_by(Round.day.desc()).limit(limit)
-    if not user.is_staff:
-        stmt = stmt.where(Round.status != RoundStatus.DRAFT.value)
+    stmt = select(Round).where(round_visible_to(user)).order_by(Round.day.desc()).limit(limit)
     return list(db.session.scalars(stmt))
 
 
@@ -79,3 +77,34 @@ def on_waitlist(round_id: int, company_id: int) -> bool:
         )
         is not None
     )
+
+
+# --- who may see what, in SQL: the twins of policies.py (tests/integration/test_policy_sql_twins.py
+# holds each equal to its predicate), for lists and the API.
+
+
+def round_visible_to(user) -> ColumnElement[bool]:
+    """policies.can_see_round: staff every round, SMEs all but drafts."""
+    if not user.is_authenticated:
+        return false()
+    if user.is_staff:
+        return true()
+    return Round.status != RoundStatus.DRAFT.value if user.is_sme else false()
+
+
+def booking_visible_to(user) -> ColumnElement[bool]:
+    """policies.can_see_booking: staff every booking, an SME its own company's."""
+    return _own_company(user, Booking.company_id)
+
+
+def waitlist_entry_visible_to(user) -> ColumnElement[bool]:
+    """policies.can_see_waitlist_entry: staff every entry, an SME its own company's."""
+    return _own_company(user, WaitlistEntry.company_id)
+
+
+def _own_company(user, company_id) -> ColumnElement[bool]:
+    if not user.is_authenticated:
+        return false()
+    if user.is_staff:
+        return true()
+    return company_id == user.company_id if user.is_sme and user.company_id is not None else false()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from consultroom.bookings.models import Booking
@@ -72,3 +72,8 @@ def buyer_history(buyer_id: int) -> list[Booking]:
         .order_by(Booking.starts_at.desc(), Booking.id.desc())
     )
     return list(db.session.scalars(stmt))
+
+
+def buyer_visible_to(user) -> ColumnElement[bool]:
+    """The SQL twin of policies.can_view_buyer (tests/integration/test_policy_sql_twins.py): staff only."""
+    return true() if user.is_authenticated and user.is_staff else false()

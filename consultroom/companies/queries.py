@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select, true
 
 from consultroom.companies.models import Company, CompanyCountry, CompanyHsCode
 from consultroom.companies.profile import ENGLISH_FIELDS
@@ -54,3 +54,13 @@ def company_search(f: CompanyFilter) -> Select:
 
 def industries() -> Select:
     return select(Company.industry).where(Company.industry != "").distinct().order_by(Company.industry)
+
+
+def company_visible_to(user) -> ColumnElement[bool]:
+    """The SQL twin of policies.can_view_company (tests/integration/test_policy_sql_twins.py): staff
+    every company, an SME its own."""
+    if not user.is_authenticated:
+        return false()
+    if user.is_staff:
+        return true()
+    return Company.id == user.company_id if user.is_sme and user.company_id is not None else false()

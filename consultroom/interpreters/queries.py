@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
 from sqlalchemy.orm import lazyload, selectinload
 
 from consultroom.bookings.models import Booking, BookingStatus
@@ -82,3 +82,8 @@ def _assignments(interpreter_id: int, *, now: datetime, upcoming: bool, cancelle
 
 def linked_interpreter(user_id: int) -> Interpreter | None:
     return db.session.scalar(select(Interpreter).where(Interpreter.user_id == user_id))
+
+
+def interpreter_visible_to(user) -> ColumnElement[bool]:
+    """The SQL twin of policies.can_view_interpreter (tests/integration/test_policy_sql_twins.py): staff only."""
+    return true() if user.is_authenticated and user.is_staff else false()

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Date, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Date, Select, and_, false, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.expression import FunctionElement
 
 from consultroom.bookings.models import Booking, BookingStatus
 from consultroom.extensions import db
+from consultroom.interpreters.models import Interpreter
 from consultroom.outcomes.followups import FOLLOWUP_MONTHS, last_milestone
 from consultroom.outcomes.models import OPEN_STAGES, ConsultationLog, ExchangeRate, Outcome, OutcomeChange
 from consultroom.timeutil import seoul_date
@@ -184,3 +185,28 @@ def rates_query(currency: str | None) -> Select:
 
 def rate_currencies() -> list[str]:
     return list(db.session.scalars(select(ExchangeRate.currency).distinct().order_by(ExchangeRate.currency)))
+
+
+# --- who may see what, in SQL: the twins of policies.py (tests/integration/test_policy_sql_twins.py).
+
+
+def consultation_visible_to(user) -> ColumnElement[bool]:
+    """policies.can_see_consultation, on Booking: staff, the company itself, and the account of the
+    interpreter assigned to it."""
+    if not user.is_authenticated:
+        return false()
+    if user.is_staff:
+        return true()
+    mine = Booking.interpreter_id.in_(select(Interpreter.id).where(Interpreter.user_id == user.id))
+    if user.is_sme and user.company_id is not None:
+        return or_(Booking.company_id == user.company_id, mine)
+    return mine
+
+
+def outcome_visible_to(user) -> ColumnElement[bool]:
+    """policies.can_see_outcome, on Booking: staff and the company itself."""
+    if not user.is_authenticated:
+        return false()
+    if user.is_staff:
+        return true()
+    return Booking.company_id == user.company_id if user.is_sme and user.company_id is not None else false()
