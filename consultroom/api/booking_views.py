@@ -20,6 +20,7 @@ from consultroom.bookings.downloads import ics_response
 from consultroom.bookings.models import Booking
 from consultroom.bookings.services import BookingRequest
 from consultroom.companies.models import Company
+from consultroom.consultations import changes
 from consultroom.db import utcnow
 from consultroom.errors import Invalid, NotAllowed
 from consultroom.extensions import db
@@ -198,7 +199,7 @@ def cancel_booking(booking_id: int):
     reason = request.args.get("reason", "")[:REASON_MAX]
     with unit_of_work():
         # The service applies the deadline (staff may cancel after it) and promotes the waitlist.
-        services.cancel_booking(booking=booking, actor=g.api_user, reason=reason)
+        changes.cancel_booking(booking=booking, actor=g.api_user, reason=reason)
     return Response(status=204)
 
 

@@ -22,6 +22,7 @@ from consultroom.bookings.models import Booking
 from consultroom.bookings.policies import can_edit_round_settings
 from consultroom.bookings.services import can_cancel_now
 from consultroom.buyers.models import Buyer
+from consultroom.consultations import changes
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
@@ -128,9 +129,7 @@ def set_booking_match(booking_id: int):
         if slot is not None and slot.id != booking.slot_id:
             # Move and propose in one transaction: the company is told of the move, the parties get
             # the proposal at the new time; any refusal undoes both.
-            services.propose_match_at(
-                booking=booking, slot=slot, buyer=buyer, interpreter=interpreter, actor=g.api_user
-            )
+            changes.propose_match_at(booking=booking, slot=slot, buyer=buyer, interpreter=interpreter, actor=g.api_user)
         else:
             # The score recorded with the match, as the page records it (none for a buyer matching leaves out).
             world = load_world([booking], extra_buyer_ids=[buyer.id])

@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
-from consultroom.bookings.models import Booking, BookingStatus, ReminderSent, WaitlistEntry
+from consultroom.bookings.models import Booking, BookingStatus, WaitlistEntry
 from consultroom.companies import validation as v
 from consultroom.companies.models import Company
 from consultroom.db import utcnow
@@ -90,14 +90,14 @@ def cancel_deadline(booking_or_slot_start: datetime, rnd: Round) -> datetime:
     return booking_or_slot_start - timedelta(hours=rnd.cancel_hours_before)
 
 
-def _acting_for(actor: User | None, company: Company) -> None:
+def acting_for(actor: User | None, company: Company) -> None:
     if actor is None or actor.is_staff:
         return
     if not (actor.is_sme and actor.company_id == company.id):
         raise NotAllowed(_("You can only book for your own company."))
 
 
-def _check_bookable(*, rnd: Round, slot: Slot, actor: User | None, now: datetime) -> None:
+def check_bookable(*, rnd: Round, slot: Slot, actor: User | None, now: datetime) -> None:
     by_staff = actor is not None and actor.is_staff
     if by_staff or actor is None:
         if rnd.status not in (RoundStatus.OPEN, RoundStatus.CLOSED):
@@ -116,7 +116,7 @@ class SlotTaken(Conflict):
     booth at the same time may still do, which is how `book_at_time` picks one."""
 
 
-def _conflict_for(exc: IntegrityError) -> Conflict | None:
+def conflict_for(exc: IntegrityError) -> Conflict | None:
     """Map a violated constraint to the message the user should read; None for a seq collision."""
     orig = exc.orig
     name = getattr(getattr(orig, "diag", None), "constraint_name", None) or str(orig)
@@ -145,9 +145,9 @@ def book_slot(
     from_waitlist: bool = False,
 ) -> Booking:
     now = now or utcnow()
-    _acting_for(actor, company)
+    acting_for(actor, company)
     rnd = slot.round
-    _check_bookable(rnd=rnd, slot=slot, actor=actor, now=now)
+    check_bookable(rnd=rnd, slot=slot, actor=actor, now=now)
     req = clean_request(request)
 
     # The usual refusals, asked first for a clear answer. The constraints below decide a race.
@@ -189,7 +189,7 @@ def book_slot(
                 db.session.add(booking)
                 db.session.flush()
         except IntegrityError as exc:
-            conflict = _conflict_for(exc)
+            conflict = conflict_for(exc)
             if conflict is not None:
                 raise conflict from exc
             continue  # another booking of this company took the same place: look again
@@ -223,7 +223,7 @@ def book_at_time(
     from consultroom.rounds.grid import free_slots_at
 
     now = now or utcnow()
-    _acting_for(actor, company)
+    acting_for(actor, company)
     tried: set[int] = set()
     for _attempt in range(3):
         candidates = [s for s in free_slots_at(rnd, at=starts_at, now=now, limit=len(tried) + 5) if s.id not in tried]
@@ -278,149 +278,6 @@ def clean_reason(reason: str | None) -> str:
     return reason
 
 
-def cancel_booking(*, booking: Booking, actor: User, reason: str, now: datetime | None = None) -> Booking:
-    """Cancel a booking; everyone it concerns is told and their calendars drop it (DESIGN rule 9),
-    and the freed slot goes to the waitlist."""
-    from consultroom.matching import confirmation
-
-    now = now or utcnow()
-    if not booking.active:
-        raise Conflict(_("This booking is already cancelled."))
-    if not can_cancel_now(booking, actor, now):
-        if booking.starts_at > now and not actor.is_staff:
-            raise Conflict(_("The cancellation deadline has passed. Please contact the program staff."))
-        raise Conflict(_("This booking can no longer be cancelled."))
-    reason = clean_reason(reason)
-    before = booking_snapshot(booking)
-    parties = confirmation.parties_of(booking)
-    booking.status = BookingStatus.CANCELLED.value
-    booking.cancelled_at = now
-    booking.cancelled_by_id = actor.id
-    booking.cancel_reason = reason
-    db.session.flush()
-    record(
-        actor=actor,
-        action="booking.cancel",
-        obj=booking,
-        before=before,
-        after={**booking_snapshot(booking), "reason": reason},
-    )
-    confirmation.consultation_cancelled(booking, actor=actor, reason=reason, parties=parties)
-    promote_waitlist(slot=booking.slot, now=now)
-    return booking
-
-
-def request_cancellation(*, booking: Booking, actor: User, reason: str, now: datetime | None = None) -> Booking:
-    """After its deadline a company cannot cancel by itself: it asks, and staff decide (they may cancel)."""
-    from consultroom.matching import confirmation
-
-    now = now or utcnow()
-    _acting_for(actor, booking.company)
-    if not booking.active or booking.status in (BookingStatus.HELD, BookingStatus.NO_SHOW) or booking.starts_at <= now:
-        raise Conflict(_("This booking can no longer be cancelled."))
-    if can_cancel_now(booking, actor, now):
-        raise Conflict(_("You can still cancel this booking yourself."))
-    if booking.cancel_requested_at is not None:
-        raise Conflict(_("You have already asked the staff to cancel this booking."))
-    reason = clean_reason(reason)
-    booking.cancel_requested_at = now
-    booking.cancel_request_reason = reason
-    booking.cancel_requested_by_id = actor.id
-    db.session.flush()
-    record(actor=actor, action="booking.cancel_request", obj=booking, after={"reason": reason})
-    confirmation.cancel_requested(booking, actor=actor, reason=reason)
-    return booking
-
-
-def move_booking(*, booking: Booking, slot: Slot, actor: User, now: datetime | None = None) -> Booking:
-    """Staff move a booking to another slot of the same round; the freed slot goes to the waitlist.
-
-    An interpreter who does not work at the new time makes the move fail with a clear message
-    (matching.services.check_interpreter_can_move says why it is refused rather than dropped).
-    A proposed or confirmed buyer and interpreter agreed to the old time only: they are asked again
-    (new links; the old ones stop working), and a decline sends the booking back to staff as any
-    decline does (DESIGN rule 9). Reminders already sent were about the old time, so they go again.
-    """
-    from consultroom.matching import confirmation
-    from consultroom.matching.services import (
-        check_interpreter_can_move,
-        check_parties_free,
-        match_snapshot,
-        reask_parties,
-    )
-
-    now = now or utcnow()
-    if not actor.is_staff:
-        raise NotAllowed(_("Only staff can move bookings."))
-    if not booking.active or booking.status in (BookingStatus.HELD, BookingStatus.NO_SHOW):
-        raise Conflict(_("This booking can no longer be moved."))
-    if slot.round_id != booking.round_id:
-        raise Invalid(
-            _("Choose a slot in the same round."), fields={"slot_id": [_("Choose a slot in the same round.")]}
-        )
-    if slot.id == booking.slot_id:
-        return booking
-    _check_bookable(rnd=slot.round, slot=slot, actor=actor, now=now)
-    check_parties_free(booking=booking, starts_at=slot.starts_at, ends_at=slot.ends_at)
-    check_interpreter_can_move(booking=booking, starts_at=slot.starts_at, ends_at=slot.ends_at)
-    old_slot = booking.slot
-    old_starts_at = booking.starts_at
-    # The match columns too: a move sends a confirmed match back to its parties (DESIGN rule 6).
-    before = {**booking_snapshot(booking), **match_snapshot(booking)}
-    parties = confirmation.parties_of(booking)
-    try:
-        with db.session.begin_nested():
-            booking.slot_id = slot.id
-            booking.slot = slot
-            booking.starts_at = slot.starts_at
-            booking.ends_at = slot.ends_at
-            db.session.flush()
-    except IntegrityError as exc:
-        db.session.refresh(booking)
-        conflict = _conflict_for_move(exc) or Conflict(_("This booking cannot be moved there."))
-        raise conflict from exc
-    if parties:
-        reask_parties(booking=booking, now=now)
-    db.session.execute(delete(ReminderSent).where(ReminderSent.booking_id == booking.id))
-    db.session.flush()
-    after = {**booking_snapshot(booking), **match_snapshot(booking)}
-    record(actor=actor, action="booking.move", obj=booking, before=before, after=after)
-    confirmation.consultation_moved(booking, old_starts_at=old_starts_at, parties=parties)
-    promote_waitlist(slot=old_slot, now=now)
-    return booking
-
-
-def _conflict_for_move(exc: IntegrityError) -> Conflict | None:
-    name = str(exc.orig)
-    if "ex_bookings_buyer_overlap" in name or "ex_bookings_interpreter_overlap" in name:
-        return Conflict(_("The buyer or the interpreter already has a consultation at that time."))
-    return _conflict_for(exc)
-
-
-def cancel_for_round(*, rnd: Round, actor: User, reason: str) -> int:
-    from consultroom.matching import confirmation
-
-    bookings = db.session.scalars(
-        select(Booking).where(Booking.round_id == rnd.id, ACTIVE).order_by(Booking.starts_at, Booking.id)
-    ).all()
-    now = utcnow()
-    told = []
-    for b in bookings:
-        told.append((b, confirmation.parties_of(b)))
-        b.status = BookingStatus.CANCELLED.value
-        b.cancelled_at = now
-        b.cancelled_by_id = actor.id
-        b.cancel_reason = reason
-    expire_waitlist(rnd=rnd)
-    db.session.flush()
-    for b, parties in told:
-        confirmation.consultation_cancelled(b, actor=actor, reason=reason, parties=parties, round_cancelled=True)
-    return len(bookings)
-
-
-# --- waitlist ----------------------------------------------------------------------------------
-
-
 def free_slot_count(rnd: Round, now: datetime | None = None) -> int:
     now = now or utcnow()
     taken = select(Booking.slot_id).where(Booking.round_id == rnd.id, ACTIVE)
@@ -437,7 +294,7 @@ def free_slot_count(rnd: Round, now: datetime | None = None) -> int:
 def join_waitlist(
     *, company: Company, rnd: Round, request: Mapping[str, Any] | BookingRequest | None, actor: User
 ) -> WaitlistEntry:
-    _acting_for(actor, company)
+    acting_for(actor, company)
     if rnd.status != RoundStatus.OPEN:
         raise Conflict(_("Booking for this round is not open."))
     if free_slot_count(rnd) > 0:
@@ -455,7 +312,7 @@ def join_waitlist(
 
 
 def leave_waitlist(*, entry: WaitlistEntry, actor: User) -> None:
-    _acting_for(actor, entry.company)
+    acting_for(actor, entry.company)
     if entry.status != "waiting":
         raise Conflict(_("This waitlist entry is no longer waiting."))
     entry.status = "left"

@@ -12,6 +12,7 @@ from consultroom.bookings import calendar, policies, queries, services
 from consultroom.bookings.downloads import ics_response
 from consultroom.bookings.forms import BookingRequestForm, CancelBookingForm, WaitlistForm
 from consultroom.bookings.models import Booking, WaitlistEntry
+from consultroom.consultations import changes
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.forms_util import confirmed
@@ -207,9 +208,9 @@ def cancel(booking_id: int):
     if form.validate_on_submit():
         with attempt(form) as done:
             if can_request:
-                services.request_cancellation(booking=booking, actor=current_user, reason=form.reason.data, now=now)
+                changes.request_cancellation(booking=booking, actor=current_user, reason=form.reason.data, now=now)
             else:
-                services.cancel_booking(booking=booking, actor=current_user, reason=form.reason.data, now=now)
+                changes.cancel_booking(booking=booking, actor=current_user, reason=form.reason.data, now=now)
         if done:
             if can_request:
                 flash(_("Your request is with the staff. They will tell you what they decide."), "info")

@@ -22,7 +22,6 @@ from sqlalchemy.exc import IntegrityError
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
 from consultroom.bookings.models import Booking, BookingStatus
-from consultroom.bookings.services import move_booking
 from consultroom.buyers.models import Buyer
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid
@@ -32,7 +31,6 @@ from consultroom.interpreters.models import Interpreter
 from consultroom.matching import confirmation as notify
 from consultroom.matching.meeting import new_meeting_url, valid_meeting_url
 from consultroom.matching.settings import ALWAYS, get_interpreter_policy
-from consultroom.rounds.models import Slot
 from consultroom.timeutil import SEOUL, seoul_to_utc
 
 Party = Literal["buyer", "interpreter"]
@@ -248,28 +246,6 @@ def propose_match(
     notify.match_off(booking, [p for p in replaced if p not in kept], reason="replaced")
     notify.match_proposed(booking)
     return booking
-
-
-def propose_match_at(
-    *,
-    booking: Booking,
-    slot: Slot,
-    buyer: Buyer,
-    interpreter: Interpreter | None,
-    actor: User,
-    now: datetime | None = None,
-) -> Booking:
-    """Move a booking still waiting for a buyer to `slot` of its round (a time that suits the buyer)
-    and propose the match there, in the caller's one transaction: the company hears of the move by
-    the booking-moved mail, the parties get the proposal at the new time. Any refusal rolls back both."""
-    if booking.status != BookingStatus.REQUESTED.value or booking.buyer_id is not None:
-        raise Conflict(_("Only a booking still waiting for a buyer is moved as part of a proposal."))
-    move_booking(booking=booking, slot=slot, actor=actor, now=now)
-    from consultroom.matching.recommend import load_world  # the scores read the services' rules
-
-    world = load_world([booking], extra_buyer_ids=[buyer.id])
-    score = world.score(booking, buyer.id).total if buyer.id in world.buyers else None
-    return propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=actor, score=score, now=now)
 
 
 def _reset(booking: Booking, *, keep_decline: Party | None = None) -> None:

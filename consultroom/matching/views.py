@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from consultroom.access import authorize, get_or_404
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
+from consultroom.consultations import changes
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError
 from consultroom.extensions import db
@@ -126,7 +127,7 @@ def match(booking_id: int):
     slot = db.session.get(Slot, slot_id) if slot_id is not None else None
     try:
         if slot is not None:
-            services.propose_match_at(booking=b, slot=slot, buyer=buyer, interpreter=interpreter, actor=current_user)
+            changes.propose_match_at(booking=b, slot=slot, buyer=buyer, interpreter=interpreter, actor=current_user)
         else:
             world = load_world([b], extra_buyer_ids=[buyer.id])
             score = world.score(b, buyer.id).total if buyer.id in world.buyers else None

@@ -355,26 +355,6 @@ def set_status(*, rnd: Round, status: str, actor: User) -> None:
     record(actor=actor, action="round.status", obj=rnd, before=before, after={"status": status})
 
 
-def cancel_round(*, rnd: Round, actor: User, reason: str) -> int:
-    """Cancel a round and every active booking in it; every booker is told by mail. Returns bookings cancelled."""
-    from consultroom.bookings.services import cancel_for_round
-
-    if rnd.status in (RoundStatus.CANCELLED, RoundStatus.HELD, RoundStatus.FINALIZED):
-        raise Conflict(_("This round can no longer be cancelled."))
-    before = {"status": rnd.status}
-    rnd.status = RoundStatus.CANCELLED.value
-    rnd.cancelled_at = utcnow()
-    count = cancel_for_round(rnd=rnd, actor=actor, reason=reason)
-    record(
-        actor=actor,
-        action="round.cancel",
-        obj=rnd,
-        before=before,
-        after={"status": "cancelled", "reason": reason, "bookings_cancelled": count},
-    )
-    return count
-
-
 def rounds_due_to_open(now: datetime) -> list[Round]:
     return list(
         db.session.scalars(

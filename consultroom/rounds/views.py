@@ -15,6 +15,7 @@ from consultroom.bookings import services as bookings
 from consultroom.bookings.models import Booking
 from consultroom.companies.models import Company
 from consultroom.companies.validation import normalize_business_number
+from consultroom.consultations import changes
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.forms_util import confirmed, small_int
@@ -204,7 +205,7 @@ def cancel(round_id: int):
     if not confirmed():
         return redirect(url_for("staff_rounds.grid", round_id=round_id))
     with attempt() as done:
-        count = services.cancel_round(rnd=rnd, actor=current_user, reason=form.reason.data)
+        count = changes.cancel_round(rnd=rnd, actor=current_user, reason=form.reason.data)
     if done:
         flash(_("The round is cancelled; %(n)d bookings were cancelled and everyone concerned told.", n=count), "info")
     return redirect(url_for("staff_rounds.grid", round_id=round_id))
@@ -312,7 +313,7 @@ def move(booking_id: int):
     if slot is None:
         abort(404)
     with attempt() as done:
-        bookings.move_booking(booking=booking, slot=slot, actor=current_user)
+        changes.move_booking(booking=booking, slot=slot, actor=current_user)
     if done:
         flash(_("The booking is moved; the company, the buyer and the interpreter are told."), "success")
     return redirect(url_for("staff_rounds.grid", round_id=booking.round_id))

@@ -10,7 +10,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from consultroom.bookings.models import CalendarFeed
-from consultroom.bookings.services import cancel_booking
+from consultroom.consultations.changes import cancel_booking
 from consultroom.extensions import db
 from consultroom.interpreters.services import portal_token
 from consultroom.matching.services import propose_match, respond

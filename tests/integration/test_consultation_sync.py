@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking
-from consultroom.bookings.services import cancel_booking, move_booking, request_cancellation
+from consultroom.consultations.changes import cancel_booking, cancel_round, move_booking, request_cancellation
 from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.interpreters.models import InterpreterException
@@ -22,7 +22,6 @@ from consultroom.matching.services import clear_match, propose_match, respond, s
 from consultroom.notifications.delivery import _Due, build_message
 from consultroom.notifications.models import OutboxMail
 from consultroom.rounds.models import Slot
-from consultroom.rounds.services import cancel_round
 from consultroom.timeutil import SEOUL
 from tests.factories import make_round, make_user
 from tests.formatting import full_moment

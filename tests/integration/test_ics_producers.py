@@ -12,7 +12,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from consultroom.bookings.models import Booking
-from consultroom.bookings.services import cancel_booking, move_booking
+from consultroom.consultations.changes import cancel_booking, move_booking
 from consultroom.extensions import db
 from consultroom.matching import confirmation
 from consultroom.notifications.models import OutboxMail

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking
-from consultroom.bookings.services import cancel_booking
+from consultroom.consultations.changes import cancel_booking
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking
+from consultroom.consultations.changes import propose_match_at
 from consultroom.errors import Conflict
 from consultroom.extensions import db
 from consultroom.matching.recommend import describe, load_world, recommend
-from consultroom.matching.services import propose_match, propose_match_at
+from consultroom.matching.services import propose_match
 from consultroom.notifications.models import OutboxMail
 from tests.factories import make_company, make_round, make_user
 from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at, use_policy

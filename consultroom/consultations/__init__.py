@@ -1,0 +1,1 @@
+"""Changes to a consultation (a booking and its match) that keep every party in step."""
