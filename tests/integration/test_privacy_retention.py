@@ -538,7 +538,7 @@ def test_settings_page_in_korean(client, login_as):
     bad = client.submit("/staff/privacy/retention", {**DEFAULT_MONTHS, "access_log": "x"}).get_data(as_text=True)
 
     assert "개인정보 보유 기간" in html and "지금 익명 처리될 대상(모의 실행)" in html
-    assert "0부터 1200까지의 개월 수를 정수로 입력해 주십시오." in bad
+    assert "0부터 1200까지의 개월 수를 정수로 입력해 주세요." in bad
 
 
 def test_settings_page_queries_stay_the_same_for_1_and_many_due_subjects(client, login_as, count_queries):
