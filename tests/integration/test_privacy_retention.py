@@ -262,7 +262,7 @@ def test_plan_is_a_dry_run_listing_exactly_what_apply_does():
     }
     b1 = next(i for i in due.items["buyer_contacts"] if i.subject_id == w.buyers["b1"].id)
     assert (b1.name, b1.last_year, b1.due_at) == (
-        f"Contact john · {w.buyers['b1'].company_name} (US)",
+        f"Contact john · {w.buyers['b1'].company_name} (United States)",  # the country by name (issue 15 item 6)
         YEAR,
         datetime(2025, 12, 31, 15, 0, tzinfo=UTC),
     )

@@ -62,3 +62,39 @@ def test_counted_messages_have_one_korean_form(app):
         with force_locale("ko"):
             assert ngettext("%(num)d month", "%(num)d months", 1) == "1개월"
             assert ngettext("%(num)d booking matched", "%(num)d bookings matched", 4) == "예약 4건 매칭"
+
+
+def test_generated_round_title_and_placeholder_names_read_in_the_viewers_language(app):
+    from flask import render_template_string
+
+    from consultroom.placeholders import deleted_name, generated_round_title, shown
+
+    stored = generated_round_title(2026, 12)
+    template = "{{ title }} · {{ name }} · {{ typed }} · {{ _('Cancelled: %(title)s', title=title|shown) }}"
+    values = {"title": stored, "name": deleted_name("user", 12), "typed": "12월 특별 수출상담회"}
+    with app.test_request_context():
+        with force_locale("en"):
+            english = render_template_string(template, **values)
+        with force_locale("ko"):
+            korean = render_template_string(template, **values)
+        with force_locale("ja"):
+            assert shown(deleted_name("interpreter", 3)) == "削除された通訳者 #3"
+    assert english == (
+        "Export consultations, December 2026 · Deleted user #12 · 12월 특별 수출상담회 · "
+        "Cancelled: Export consultations, December 2026"
+    )
+    assert (
+        korean
+        == "2026년 12월 수출상담회 · 삭제된 사용자 #12 · 12월 특별 수출상담회 · 취소 안내: 2026년 12월 수출상담회"
+    )
+    assert shown(generated_round_title(2026, 13)) == "2026년 13월 수출상담회"  # not a month: left as typed
+
+
+def test_company_list_filter_offers_countries_by_name(client, login_as):
+    login_as(make_user("staff", locale="en"))
+    make_company(owner=make_user("sme"), target_countries=("JP", "DE"))
+    db.session.commit()
+    html = client.get("/companies").get_data(as_text=True)
+    assert re.search(r'<option value="DE"\s*>Germany</option>', html)
+    assert re.search(r'<option value="JP"\s*>Japan</option>', html)
+    assert 'placeholder="US"' not in html  # no ISO code to type
