@@ -357,7 +357,8 @@ def erase_booking_text(booking_ids: Sequence[int]) -> None:
         _scrub_audit("bookings", ids, BOOKING_TEXT)
         _scrub_audit("consultation_logs", log_ids, LOG_TEXT)
         _scrub_audit("outcomes", outcome_ids, {"note": ""})
-        _scrub_audit("contracts", contract_ids, {"items": ""})
+        # A withdrawal's reason may name people; it cannot be blank (a withdrawal always has one).
+        _scrub_audit("contracts", contract_ids, {"items": "", "reason": DELETED})
         db.session.execute(
             update(Booking)
             .where(Booking.id.in_(ids))
@@ -382,6 +383,12 @@ def erase_booking_text(booking_ids: Sequence[int]) -> None:
             update(Contract)
             .where(Contract.outcome_id.in_(outcomes), Contract.items != "")
             .values(items="")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(Contract)
+            .where(Contract.outcome_id.in_(outcomes), Contract.withdrawn_at.is_not(None))
+            .values(withdrawal_reason=DELETED)
             .execution_options(synchronize_session=False)
         )
         responses = (

@@ -242,3 +242,19 @@ def test_a_new_contract_after_a_withdrawal_makes_the_outcome_contracted_again(co
         now=utcnow() + timedelta(seconds=1),
     )  # fmt: skip
     assert outcome.stage == "contracted" and services.contracts_total_krw(outcome) == 700_000
+
+
+def test_erasing_a_consultations_text_removes_the_withdrawal_reason_everywhere(contracted):
+    from consultroom.privacy.anonymise import DELETED, erase_booking_text
+
+    booking, _outcome, contract, _owner, staff = contracted
+    services.withdraw_contract(contract=contract, reason="Mr Kim of Acme cancelled", actor=staff, now=utcnow())
+    db.session.commit()
+
+    erase_booking_text([booking.id])
+    db.session.commit()
+
+    db.session.expire_all()
+    assert db.session.get(Contract, contract.id).withdrawal_reason == DELETED
+    texts = [str(e.before) + str(e.after) for e in db.session.scalars(select(AuditEntry))]
+    assert not [t for t in texts if "Mr Kim" in t]
