@@ -150,6 +150,8 @@ def test_withdrawal_moves_the_outcome_back_and_leaves_the_report(client, login_a
     assert move.after["note"] == "The buyer cancelled the order"
     after = _year_figures(booking)
     assert (after.contracted, after.contracts, after.krw) == (0, 0, 0)
+    audit_page = client.get("/staff/audit?type=contracts").get_data(as_text=True)
+    assert "contract.withdraw" in audit_page and "The buyer cancelled the order" in audit_page
 
 
 def test_sme_sees_the_withdrawn_contract_struck_out_of_its_total(client, login_as, contracted):
