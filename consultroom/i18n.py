@@ -25,6 +25,7 @@ from flask_babel import (
 from flask_login import current_user
 
 from consultroom.languages import NATIVE_NAMES, PARTY_LOCALES, html_lang
+from consultroom.placeholders import shown
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 # Pages buyers and interpreters reach by signed link: they offer every party language.
@@ -112,6 +113,10 @@ def init_filters(app: Flask) -> None:
 
     app.jinja_env.globals["language_names"] = NATIVE_NAMES
     app.jinja_env.filters["datetime"] = format_datetime_minutes
+    # Generated round titles and anonymised people's placeholder names, printed anywhere, read in the
+    # viewer's language; `shown` also serves values passed into a message (title=round.title|shown).
+    app.jinja_env.filters["shown"] = shown
+    app.jinja_env.finalize = shown
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
     app.jinja_env.filters["time"] = lambda v, fmt="short": format_time(v, fmt) if v else ""
     app.jinja_env.filters["minutes"] = format_minutes

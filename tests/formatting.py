@@ -34,3 +34,10 @@ def full_moment(value, tzinfo, locale: str) -> str:
         .replace("{1}", loc.date_formats["full"].pattern)
     )
     return format_datetime(value, pattern, tzinfo=tzinfo, locale=locale)
+
+
+def english_round_title(rnd) -> str:
+    """A generated round title as an English reader sees it (the stored title is Korean)."""
+    from babel.dates import format_skeleton
+
+    return f"Export consultations, {format_skeleton('yMMMM', rnd.day.replace(day=1), locale='en')}"

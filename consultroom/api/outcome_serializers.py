@@ -68,7 +68,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
             }
             for change in outcome.changes
         ],
-        "contracts": [contract_json(c) for c in outcome.contracts],
+        "contracts": [contract_json(c) for c in outcome.active_contracts],  # withdrawn ones count nowhere
         "contracts_total_krw": outcome_services.contracts_total_krw(outcome),
     }
 

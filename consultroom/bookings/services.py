@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -132,7 +133,13 @@ def conflict_for(exc: IntegrityError) -> Conflict | None:
 
 
 def _cap_message(rnd: Round) -> Conflict:
-    return Conflict(_("Your company already holds %(n)d bookings in this round, the most allowed.", n=rnd.company_cap))
+    return Conflict(
+        ngettext(
+            "Your company already holds %(num)d booking in this round, the most allowed.",
+            "Your company already holds %(num)d bookings in this round, the most allowed.",
+            rnd.company_cap,
+        )
+    )
 
 
 def book_slot(

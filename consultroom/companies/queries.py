@@ -52,6 +52,11 @@ def company_search(f: CompanyFilter) -> Select:
     return stmt.order_by(Company.name_ko, Company.id)
 
 
+def market_countries() -> Select:
+    """The countries companies export to or target: the list filter offers them by name, not code."""
+    return select(CompanyCountry.code).distinct().order_by(CompanyCountry.code)
+
+
 def industries() -> Select:
     return select(Company.industry).where(Company.industry != "").distinct().order_by(Company.industry)
 

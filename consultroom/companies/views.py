@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -9,7 +10,8 @@ from consultroom.companies import policies, services
 from consultroom.companies.forms import CompanyForm
 from consultroom.companies.models import Company
 from consultroom.companies.profile import missing_english
-from consultroom.companies.queries import CompanyFilter, company_search, industries
+from consultroom.companies.queries import CompanyFilter, company_search, industries, market_countries
+from consultroom.companies.validation import country_name
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
@@ -76,6 +78,7 @@ def index():
         pagination=pagination,
         filters=f,
         industries=db.session.scalars(industries()).all(),
+        countries=sorted(db.session.scalars(market_countries()), key=lambda c: country_name(c, str(get_locale()))),
         missing_english=missing_english,
     )
     # PIPA access log: every staff or admin view of another person's personal data is recorded (who,

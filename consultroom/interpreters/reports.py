@@ -23,6 +23,7 @@ from consultroom.companies.validation import language_name
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
+from consultroom.placeholders import shown
 from consultroom.timeutil import SEOUL, month_add
 
 SESSION_STATUSES = (BookingStatus.CONFIRMED.value, BookingStatus.HELD.value)
@@ -130,7 +131,7 @@ def report_csv(report: MonthReport, locale: str) -> bytes:
         writer.writerow(
             [
                 report.label,
-                _cell(i.name),
+                _cell(shown(i.name)),
                 _cell(i.email),
                 ", ".join(language_name(c, locale) for c in i.languages),
                 row.sessions,

@@ -27,6 +27,7 @@ from consultroom.bookings.ics import EventText, booking_ics, organizer_address
 from consultroom.bookings.models import Booking
 from consultroom.bookings.notify import company_users
 from consultroom.companies.profile import Shown, profile_for
+from consultroom.companies.validation import country_name
 from consultroom.extensions import db
 from consultroom.i18n import datetime_pattern
 from consultroom.languages import supported
@@ -142,7 +143,8 @@ def event_text(booking: Booking, *, locale: str, reader: str, page_url: str) -> 
         lines = [_("Company: %(company)s", company=company)]
         buyer_named = buyer is not None and (reader != "company" or booking.status in ("confirmed", "held"))
         if buyer_named:
-            lines.append(_("Buyer: %(buyer)s (%(country)s)", buyer=buyer.company_name, country=buyer.country))
+            country = country_name(buyer.country, locale)  # by name, in the reader's language
+            lines.append(_("Buyer: %(buyer)s (%(country)s)", buyer=buyer.company_name, country=country))
             summary = _("Export consultation: %(company)s and %(buyer)s", company=company, buyer=buyer.company_name)
         else:
             summary = _("Export consultation: %(company)s", company=company)

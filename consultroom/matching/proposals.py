@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
@@ -537,7 +537,13 @@ def confirm_proposal(*, proposal: RoundProposal, actor: User) -> RoundProposal:
     world = load_proposal_world(proposal)
     issues = check(proposal, world)
     if issues:
-        raise Invalid(_("The proposal breaks %(n)d rules: fix them before confirming.", n=len(issues)))
+        raise Invalid(
+            ngettext(
+                "The proposal breaks %(num)d rule: fix it before confirming.",
+                "The proposal breaks %(num)d rules: fix them before confirming.",
+                len(issues),
+            )
+        )
     ordered = sorted(proposal.lines, key=lambda ln: (world.bookings[ln.booking_id].starts_at, ln.booking_id))
     applied = 0
     for number, line in enumerate(ordered, start=1):

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 import numpy as np
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import Boolean, Date, Integer, bindparam, cast, func, null, or_, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -951,7 +951,9 @@ def describe(reason: Reason, buyer: Any) -> str:
         "outside_hours": lambda: _("Outside the buyer's hours %(start)s–%(end)s %(tz)s", **hours),
         "new_pair": lambda: _("First meeting with this company"),
         "follow_up": lambda: _("Met this company before: follow-up"),
-        "load": lambda: _("Already has %(n)s consultations in this round", n=d),
+        "load": lambda: ngettext(
+            "Already has %(num)d consultation in this round", "Already has %(num)d consultations in this round", d
+        ),
     }
     text = texts.get(reason.code)
     return text() if text else reason.code

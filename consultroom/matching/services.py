@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from flask import current_app
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -189,8 +189,9 @@ def check_proposal(*, booking: Booking, buyer: Buyer, interpreter: Interpreter |
             raise _interpreter_busy(interpreter)
         if sessions_on_day(interpreter.id, booking.starts_at, excluding=booking.id) >= interpreter.max_sessions_per_day:
             raise Conflict(
-                _("The interpreter %(name)s already has %(n)d sessions that day, the most allowed.",
-                  name=interpreter.name, n=interpreter.max_sessions_per_day)
+                ngettext("The interpreter %(name)s already has %(num)d session that day, the most allowed.",
+                         "The interpreter %(name)s already has %(num)d sessions that day, the most allowed.",
+                         interpreter.max_sessions_per_day, name=interpreter.name)
             )  # fmt: skip
 
 

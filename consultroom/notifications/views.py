@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
@@ -96,7 +97,14 @@ def retry_failed():
             flash(_("Tick the box to confirm."), "danger")
             return redirect(url_for("notifications.retry_failed"))
         n = requeue_all_failed(actor=current_user, include_in_doubt=request.form.get("in_doubt") == "1")
-        flash(_("%(n)d mails are back in the queue; they go out with the next delivery.", n=n), "success")
+        flash(
+            ngettext(
+                "%(num)d mail is back in the queue; it goes out with the next delivery.",
+                "%(num)d mails are back in the queue; they go out with the next delivery.",
+                n,
+            ),
+            "success",
+        )
         return redirect(url_for("notifications.outbox"))
     failed = db.session.scalar(
         select(func.count()).select_from(OutboxMail).where(OutboxMail.status == MailStatus.FAILED.value)

@@ -97,6 +97,15 @@ class ContractForm(FlaskForm):
     submit = SubmitField(_l("Record the contract"))
 
 
+class ContractCorrectionForm(ContractForm):
+    reason = TextAreaField(
+        _l("Reason for the correction"),
+        validators=[Length(max=2000)],
+        description=_l("Kept in the audit log with the old values."),
+    )
+    submit = SubmitField(_l("Save the correction"))
+
+
 class RateForm(FlaskForm):
     currency = StringField(
         _l("Currency"), validators=[DataRequired(message=_l("Enter the currency."))], description=_l("e.g. USD")

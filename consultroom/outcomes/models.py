@@ -121,6 +121,11 @@ class Outcome(db.Model):
     def is_open(self) -> bool:
         return self.stage in OPEN_STAGES
 
+    @property
+    def active_contracts(self) -> list[Contract]:
+        """The contracts that count: withdrawn ones stay listed but are not part of the outcome."""
+        return [c for c in self.contracts if c.withdrawn_at is None]
+
 
 class OutcomeChange(db.Model):
     """One line of an outcome's history: who moved it from which stage to which, on what date."""
@@ -148,6 +153,8 @@ class Contract(db.Model):
         CheckConstraint("amount_minor > 0", name="amount_positive"),
         CheckConstraint("krw_value >= 0", name="krw_value_nonnegative"),
         CheckConstraint("length(currency) = 3", name="currency_code"),
+        # A withdrawal is never silent: staff say why (the reason is in the audit log too).
+        CheckConstraint("withdrawn_at IS NULL OR withdrawal_reason <> ''", name="withdrawal_has_reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,8 +169,17 @@ class Contract(db.Model):
     rate: Mapped[Decimal] = mapped_column(Numeric(18, 6))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Staff withdraw a contract recorded by mistake or cancelled (issue 15 item 7): the row stays for the
+    # history, but no longer counts in the outcome's stage, its total or the report.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     outcome: Mapped[Outcome] = relationship(back_populates="contracts")
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
     @property
     def amount(self) -> Decimal:

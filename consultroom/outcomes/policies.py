@@ -44,6 +44,12 @@ def can_reopen_outcome(user: User, booking: Booking) -> bool:
     return bool(user.is_authenticated and user.is_staff)
 
 
+def can_amend_contract(user: User, booking: Booking) -> bool:
+    """Correcting or withdrawing a recorded contract is staff's (issue 15 item 7): the SME records its
+    contracts, but a recorded figure counts in the program's results and changes only with a reason."""
+    return bool(user.is_authenticated and user.is_staff)
+
+
 def can_review_outcomes(user: User) -> bool:
     """Staff lists: consultations missing a log, overdue follow-ups."""
     return bool(user.is_authenticated and user.is_staff)

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, tuple_
 
 from consultroom.accounts.models import User
@@ -256,7 +257,11 @@ def apply_import(*, text: str, digest: str, update_existing: bool, actor: User) 
     if result.digest() != digest:
         raise Invalid(_("The rates changed since the preview. Check the new preview and confirm again."))
     if result.changes and not update_existing:
-        message = _("%(n)d rows would change existing rates. Tick the box to update them.", n=len(result.changes))
+        message = ngettext(
+            "%(num)d row would change an existing rate. Tick the box to update it.",
+            "%(num)d rows would change existing rates. Tick the box to update them.",
+            len(result.changes),
+        )
         raise Invalid(message, fields={"update_existing": [message]})
     existing = _existing([(r.currency, r.day) for _row, r in result.rows])
     for _row, r in result.rows:

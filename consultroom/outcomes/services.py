@@ -253,19 +253,10 @@ def amount_errors(exc: MoneyError, currency: str) -> str:
     return _("Enter an amount, e.g. 12345.67.")
 
 
-def record_contract(
-    *,
-    outcome: Outcome,
-    currency: str,
-    amount: str | Decimal,
-    signed_on: date,
-    items: str,
-    actor: User,
-    now: datetime,
-) -> Contract:
-    """A contract with its KRW value at the signing date's rate; the outcome becomes contracted."""
-    if outcome.stage == Stage.DROPPED:
-        raise Conflict(_("This outcome was dropped; staff must reopen it before a contract is recorded."))
+def _clean_contract(
+    *, outcome: Outcome, currency: str, amount: str | Decimal, signed_on: date, now: datetime
+) -> tuple[str, int, rates.Rate, int]:
+    """(currency, amount in minor units, the signing date's rate, KRW value), or Invalid naming every bad field."""
     errors: dict[str, list[str]] = {}
     code = ""
     minor = 0
@@ -291,6 +282,38 @@ def record_contract(
     if value >= MAX_MINOR:
         message = _("The amount is too large.")
         raise Invalid(message, fields={"amount": [message]})
+    return code, minor, rate, value
+
+
+def contract_snapshot(contract: Contract) -> dict[str, Any]:
+    return {
+        "outcome_id": contract.outcome_id,
+        "currency": contract.currency,
+        "amount": str(contract.amount),
+        "signed_on": contract.signed_on.isoformat(),
+        "items": contract.items,
+        "krw_value": contract.krw_value,
+        "rate_day": contract.rate_day.isoformat(),
+        "rate": str(Decimal(contract.rate).quantize(Decimal("0.000001"))),
+    }
+
+
+def record_contract(
+    *,
+    outcome: Outcome,
+    currency: str,
+    amount: str | Decimal,
+    signed_on: date,
+    items: str,
+    actor: User,
+    now: datetime,
+) -> Contract:
+    """A contract with its KRW value at the signing date's rate; the outcome becomes contracted."""
+    if outcome.stage == Stage.DROPPED:
+        raise Conflict(_("This outcome was dropped; staff must reopen it before a contract is recorded."))
+    code, minor, rate, value = _clean_contract(
+        outcome=outcome, currency=currency, amount=amount, signed_on=signed_on, now=now
+    )
     contract = Contract(
         outcome_id=outcome.id,
         currency=code,
@@ -305,21 +328,9 @@ def record_contract(
     )
     outcome.contracts.append(contract)
     db.session.flush()
-    record(
-        actor=actor,
-        action="contract.create",
-        obj=contract,
-        before=None,
-        after={
-            "outcome_id": outcome.id,
-            "currency": code,
-            "amount": str(contract.amount),
-            "signed_on": signed_on.isoformat(),
-            "krw_value": contract.krw_value,
-            "rate_day": rate.day.isoformat(),
-            "rate": str(rate.krw_per_unit),
-        },
-    )
+    after = contract_snapshot(contract)
+    del after["items"]  # personal data at times (names, addresses): read on the page, not copied here
+    record(actor=actor, action="contract.create", obj=contract, before=None, after=after)
     if outcome.stage != Stage.CONTRACTED:
         on = max(signed_on, outcome.stage_on)
         _move(
@@ -336,8 +347,104 @@ def record_contract(
     return contract
 
 
+def correct_contract(
+    *,
+    contract: Contract,
+    currency: str,
+    amount: str | Decimal,
+    signed_on: date,
+    items: str,
+    reason: str,
+    actor: User,
+    now: datetime,
+) -> Contract:
+    """Staff correct a recorded contract (issue 15 item 7); the KRW value follows the new amount and date,
+    and the audit log keeps the old values with the reason."""
+    if contract.is_withdrawn:
+        raise Conflict(_("This contract was withdrawn; it can no longer be corrected."))
+    outcome = contract.outcome
+    why = (reason or "").strip()[:2000]
+    try:
+        code, minor, rate, value = _clean_contract(
+            outcome=outcome, currency=currency, amount=amount, signed_on=signed_on, now=now
+        )
+    except Invalid as exc:
+        if not why:  # every error in one pass, the missing reason with the rest
+            exc.fields["reason"] = [_("Say why the contract is corrected.")]
+        raise
+    if not why:
+        message = _("Say why the contract is corrected.")
+        raise Invalid(message, fields={"reason": [message]})
+    before = contract_snapshot(contract)
+    new_items = (items or "").strip()
+    unchanged = (code, minor, signed_on, new_items, value, rate.day) == (
+        contract.currency,
+        contract.amount_minor,
+        contract.signed_on,
+        contract.items,
+        contract.krw_value,
+        contract.rate_day,
+    )
+    if unchanged:
+        message = _("Nothing was changed: change a field to correct the contract.")
+        raise Invalid(message, fields={"amount": [message]})
+    contract.currency, contract.amount_minor, contract.signed_on, contract.items = code, minor, signed_on, new_items
+    contract.krw_value, contract.rate_day, contract.rate = value, rate.day, rate.krw_per_unit
+    outcome.last_update_at = now
+    db.session.flush()
+    after = contract_snapshot(contract)
+    # The items are at times personal data (names, addresses): the log says that they changed, not what.
+    items_changed = before.pop("items") != after.pop("items")
+    after["items_changed"] = items_changed or None
+    after["reason"] = why
+    record(actor=actor, action="contract.correct", obj=contract, before={**before, "reason": None}, after=after)
+    return contract
+
+
+def stage_before_contract(outcome: Outcome) -> str:
+    """The open stage the outcome was in when it became contracted (negotiating if history says none)."""
+    for change in reversed(outcome.changes):
+        if change.to_stage == Stage.CONTRACTED and change.from_stage in OPEN_STAGES:
+            return change.from_stage
+    return Stage.NEGOTIATING.value
+
+
+def withdraw_contract(*, contract: Contract, reason: str, actor: User, now: datetime) -> Contract:
+    """Staff withdraw a contract (recorded by mistake, or cancelled). It stays listed, marked withdrawn;
+    it leaves the outcome's total and the report, and an outcome left with no contract goes back to
+    the stage it was in before it was contracted."""
+    if contract.is_withdrawn:
+        raise Conflict(_("This contract is already withdrawn."))
+    why = (reason or "").strip()[:2000]
+    if not why:
+        message = _("Say why the contract is withdrawn.")
+        raise Invalid(message, fields={"reason": [message]})
+    outcome = contract.outcome
+    contract.withdrawn_at, contract.withdrawn_by_id, contract.withdrawal_reason = now, actor.id, why
+    outcome.last_update_at = now
+    db.session.flush()
+    record(
+        actor=actor,
+        action="contract.withdraw",
+        obj=contract,
+        before={"withdrawn": False, "reason": None},
+        after={"withdrawn": True, "reason": why, "krw_value": contract.krw_value, "currency": contract.currency},
+    )
+    if outcome.stage == Stage.CONTRACTED and not outcome.active_contracts:
+        _move(
+            outcome=outcome,
+            to_stage=stage_before_contract(outcome),
+            on=max(seoul_date(now), outcome.stage_on),
+            note=why,
+            actor=actor,
+            now=now,
+            action="outcome.stage",
+        )
+    return contract
+
+
 def contracts_total_krw(outcome: Outcome) -> int:
-    return sum(c.krw_value for c in outcome.contracts)
+    return sum(c.krw_value for c in outcome.active_contracts)
 
 
 # --- follow-up milestones ------------------------------------------------------------------------

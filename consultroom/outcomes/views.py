@@ -13,10 +13,11 @@ from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
+from consultroom.forms_util import apply_domain_error, confirmed
 from consultroom.outcomes import policies, queries, rates, services
 from consultroom.outcomes.forms import (
     STAGE_LABELS,
+    ContractCorrectionForm,
     ContractForm,
     LogForm,
     RateForm,
@@ -25,7 +26,7 @@ from consultroom.outcomes.forms import (
     ReopenForm,
     StageForm,
 )
-from consultroom.outcomes.models import OPEN_STAGES, ExchangeRate
+from consultroom.outcomes.models import OPEN_STAGES, Contract, ExchangeRate
 from consultroom.outcomes.money import format_amount
 from consultroom.pagination import page_number
 from consultroom.privacy import access_log
@@ -84,6 +85,7 @@ def consultation(consultation_id: int):
         can_log=policies.can_record_log(current_user, booking),
         can_update=policies.can_update_outcome(current_user, booking),
         can_reopen=policies.can_reopen_outcome(current_user, booking),
+        can_amend=policies.can_amend_contract(current_user, booking),
         stage_form=_stage_form(outcome),
         reopen_form=_reopen_form(),
         total_krw=services.contracts_total_krw(outcome) if outcome else 0,
@@ -213,6 +215,78 @@ def new_contract(consultation_id: int):
             )
             return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
     return render_template("outcomes/contract.html", booking=booking, form=form)
+
+
+def _contract(consultation_id: int, contract_id: int) -> tuple[Booking, Contract]:
+    """The consultation's own contract: staff only; the SME sees it but may not amend it (403)."""
+    booking = _consultation(consultation_id, policies.can_see_outcome)
+    contract = get_or_404(db.session, Contract, contract_id)
+    if contract.outcome.booking_id != booking.id:
+        abort(404)
+    authorize(True, policies.can_amend_contract(current_user, booking))
+    return booking, contract
+
+
+@bp.route("/consultations/<int:consultation_id>/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_contract(consultation_id: int, contract_id: int):
+    booking, contract = _contract(consultation_id, contract_id)
+    if contract.is_withdrawn:
+        flash(_("This contract was withdrawn; it can no longer be corrected."), "danger")
+        return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
+    form = ContractCorrectionForm(obj=contract)
+    if request.method == "GET":
+        form.amount.data = format_amount(contract.amount_minor, contract.currency).replace(",", "")
+    if form.validate_on_submit():
+        try:
+            services.correct_contract(
+                contract=contract,
+                currency=form.currency.data,
+                amount=form.amount.data,
+                signed_on=form.signed_on.data,
+                items=form.items.data or "",
+                reason=form.reason.data or "",
+                actor=current_user,
+                now=utcnow(),
+            )
+        except DomainError as exc:
+            db.session.rollback()
+            apply_domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The contract is corrected: %(amount)s %(currency)s, %(krw)s won.",
+                    amount=format_amount(contract.amount_minor, contract.currency),
+                    currency=contract.currency,
+                    krw=f"{contract.krw_value:,}",
+                ),
+                "success",
+            )
+            return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
+    return render_template(
+        "outcomes/contract_edit.html", booking=booking, contract=contract, form=form, format_amount=format_amount
+    )
+
+
+@bp.post("/consultations/<int:consultation_id>/contracts/<int:contract_id>/withdraw")
+@login_required
+def withdraw_contract(consultation_id: int, contract_id: int):
+    booking, contract = _contract(consultation_id, contract_id)
+    back = redirect(url_for("outcomes.consultation", consultation_id=booking.id))
+    if not confirmed():
+        return back
+    try:
+        services.withdraw_contract(
+            contract=contract, reason=request.form.get("reason") or "", actor=current_user, now=utcnow()
+        )
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The contract is withdrawn; it no longer counts in the outcome or the report."), "info")
+    return back
 
 
 # --- staff lists ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
@@ -22,12 +23,14 @@ from consultroom.audit.services import record
 from consultroom.bookings.models import Booking, BookingStatus, WaitlistEntry
 from consultroom.buyers.models import Buyer
 from consultroom.companies.models import Company
+from consultroom.companies.validation import country_name
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid, NotFound
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.notifications.models import MailStatus, OutboxMail
 from consultroom.outcomes.models import ConsultationLog, Contract, Outcome, OutcomeChange
+from consultroom.placeholders import deleted_name
 from consultroom.privacy.models import (
     SUBJECT_TYPES,
     Anonymisation,
@@ -84,7 +87,7 @@ def display_name(subject_type: str, subject: Any) -> str:
     if subject_type == SubjectType.COMPANY.value:
         return subject.display_name
     if subject_type == SubjectType.BUYER.value:
-        company = f"{subject.company_name} ({subject.country})"
+        company = f"{subject.company_name} ({country_name(subject.country, str(get_locale() or 'ko'))})"
         return f"{subject.contact_name} · {company}" if subject.contact_name else company
     return subject.name
 
@@ -245,7 +248,7 @@ def _copies(old: dict[str, str | None], new: dict[str, str | None]) -> None:
 def _anonymise_user(user: User) -> None:
     old_email = user.email
     new_email = anon_email("user", user.id)
-    values = {"name": f"Deleted user #{user.id}", "email": new_email, "phone": None}
+    values = {"name": deleted_name("user", user.id), "email": new_email, "phone": None}
     old = {"name": user.name, "email": user.email, "phone": user.phone}
     _scrub_audit("users", [user.id], values)
     _drop_mail(addresses=[old_email], user_id=user.id, new_addr=new_email)
@@ -311,7 +314,7 @@ def _anonymise_interpreter(
 ) -> None:
     old_email = interpreter.email
     values = {
-        "name": f"Deleted interpreter #{interpreter.id}",
+        "name": deleted_name("interpreter", interpreter.id),
         "email": anon_email("interpreter", interpreter.id),
         "phone": "",
     }
@@ -354,7 +357,8 @@ def erase_booking_text(booking_ids: Sequence[int]) -> None:
         _scrub_audit("bookings", ids, BOOKING_TEXT)
         _scrub_audit("consultation_logs", log_ids, LOG_TEXT)
         _scrub_audit("outcomes", outcome_ids, {"note": ""})
-        _scrub_audit("contracts", contract_ids, {"items": ""})
+        # A withdrawal's reason may name people; it cannot be blank (a withdrawal always has one).
+        _scrub_audit("contracts", contract_ids, {"items": "", "reason": DELETED})
         db.session.execute(
             update(Booking)
             .where(Booking.id.in_(ids))
@@ -379,6 +383,12 @@ def erase_booking_text(booking_ids: Sequence[int]) -> None:
             update(Contract)
             .where(Contract.outcome_id.in_(outcomes), Contract.items != "")
             .values(items="")
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(Contract)
+            .where(Contract.outcome_id.in_(outcomes), Contract.withdrawn_at.is_not(None))
+            .values(withdrawal_reason=DELETED)
             .execution_options(synchronize_session=False)
         )
         responses = (

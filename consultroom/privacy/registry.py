@@ -48,7 +48,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "waitlist_entries": ("products", "buyer_profile", "notes"),
     "consultation_logs": ("products_discussed", "samples_text", "next_action", "notes"),
     "outcome_changes": ("note",),
-    "contracts": ("items",),
+    "contracts": ("items", "withdrawal_reason"),
     "survey_answers": ("text",),
     "outbox_mails (to the person)": ("to_addr", "body_text", "body_html"),
     "login_sessions, api_tokens": ("all sessions end, every token is revoked",),

@@ -262,7 +262,8 @@ def _consultations(start: date, end: date, round_id: int | None):
             select(column)
             .select_from(Contract)
             .join(Outcome, Outcome.id == Contract.outcome_id)
-            .where(Outcome.booking_id == Booking.id)
+            # A withdrawn contract (issue 15 item 7) is kept for the history but counts nowhere.
+            .where(Outcome.booking_id == Booking.id, Contract.withdrawn_at.is_(None))
             .correlate(Booking)
             .scalar_subquery()
         )

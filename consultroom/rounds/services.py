@@ -16,6 +16,7 @@ from consultroom.audit.services import record
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
+from consultroom.placeholders import generated_round_title
 from consultroom.rounds.models import ClosedDate, Round, RoundSettings, RoundStatus, Slot
 from consultroom.rounds.schedule import Pattern, booking_window, round_day, slot_starts
 from consultroom.timeutil import SEOUL, month_add, seoul_to_utc
@@ -160,8 +161,8 @@ def ensure_round(
 
 
 def _round_title(year: int, month: int) -> str:
-    # Stored in Korean, the program's language; pages show year and month in the viewer's locale.
-    return f"{year}년 {month}월 수출상담회"
+    # Stored in Korean, the program's language; pages show it in the viewer's (placeholders.shown).
+    return generated_round_title(year, month)
 
 
 def upcoming_program_months(now: datetime, count: int = 2) -> list[tuple[int, int]]:

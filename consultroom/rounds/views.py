@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 
@@ -96,7 +97,10 @@ def generate():
     for year, month in services.upcoming_program_months(utcnow(), count=3):
         _rnd, created = services.ensure_round(year=year, month=month, actor=current_user, not_after=utcnow())
         made += created
-    flash(_("%(n)d rounds generated from the settings.", n=made), "info")
+    flash(
+        ngettext("%(num)d round generated from the settings.", "%(num)d rounds generated from the settings.", made),
+        "info",
+    )
     return redirect(url_for("staff_rounds.index"))
 
 
@@ -207,7 +211,14 @@ def cancel(round_id: int):
     with attempt() as done:
         count = changes.cancel_round(rnd=rnd, actor=current_user, reason=form.reason.data)
     if done:
-        flash(_("The round is cancelled; %(n)d bookings were cancelled and everyone concerned told.", n=count), "info")
+        flash(
+            ngettext(
+                "The round is cancelled; %(num)d booking was cancelled and everyone concerned told.",
+                "The round is cancelled; %(num)d bookings were cancelled and everyone concerned told.",
+                count,
+            ),
+            "info",
+        )
     return redirect(url_for("staff_rounds.grid", round_id=round_id))
 
 

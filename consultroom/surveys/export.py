@@ -8,6 +8,7 @@ import io
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from consultroom.placeholders import shown
 from consultroom.surveys.queries import AnswerRow, Results
 
 
@@ -38,7 +39,7 @@ def _answer_headers() -> list[str]:
 
 def _answer_values(r: AnswerRow) -> list:
     return [
-        _cell(r.round_title),
+        _cell(shown(r.round_title)),
         r.consulted_on,
         _cell(r.company),
         _cell(r.buyer),

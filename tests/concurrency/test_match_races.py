@@ -7,7 +7,7 @@ import threading
 from datetime import time
 
 import pytest
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import User
@@ -134,7 +134,8 @@ def test_interpreter_daily_cap_holds_when_two_staff_propose_at_once(app):
     outcome = _race(app, jobs)
 
     assert (outcome["ok"], outcome["conflict"], outcome["error"]) == (1, 1, 0)
-    assert outcome["messages"][0] in _either(
-        "The interpreter %(name)s already has %(n)d sessions that day, the most allowed.", name=name, n=1
-    )
+    singular = "The interpreter %(name)s already has %(num)d session that day, the most allowed."
+    with force_locale("ko"):
+        korean = ngettext(singular, singular.replace("session ", "sessions "), 1, name=name)
+    assert outcome["messages"][0] in (singular % {"name": name, "num": 1}, korean)
     assert _active(Booking.interpreter_id, jobs[0]["interpreter"]) == 1

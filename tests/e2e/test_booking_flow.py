@@ -13,6 +13,7 @@ from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.extensions import db
 from tests.e2e.session import login
 from tests.factories import make_round, make_sme_with_company
+from tests.formatting import english_round_title
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,7 @@ def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(pag
     page.get_by_label("Products to present").fill("기초화장품, 마스크팩")
     page.get_by_role("button", name="Book this slot").click()
     page.wait_for_url("**/bookings")
-    row = page.get_by_role("row").filter(has_text=rnd.title)
+    row = page.get_by_role("row").filter(has_text=english_round_title(rnd))
     assert row.count() == 1
     with page.expect_download() as download_info:
         row.get_by_role("link", name="Calendar (.ics)").click()
@@ -69,7 +70,7 @@ def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(pag
     assert page.get_by_text("The booking is cancelled").is_visible()
 
     page2.goto("/bookings")
-    promoted_row = page2.get_by_role("row").filter(has_text=rnd.title)
+    promoted_row = page2.get_by_role("row").filter(has_text=english_round_title(rnd))
     assert promoted_row.get_by_text("from the waitlist").is_visible()
     db.session.rollback()
     entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.company_id == waiting.id))

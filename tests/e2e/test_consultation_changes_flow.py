@@ -20,6 +20,7 @@ from consultroom.notifications.delivery import deliver_due
 from consultroom.notifications.models import OutboxMail
 from tests.e2e.session import login
 from tests.factories import make_round, make_sme_with_company, make_user
+from tests.formatting import english_round_title
 from tests.match_factories import make_booking, make_buyer, make_interpreter
 from tests.smtp import smtp_server_for
 
@@ -98,7 +99,7 @@ def test_sme_cancels_a_confirmed_consultation_and_every_party_gets_mail_and_cale
     w = confirmed
     login(page, w["sme"].email)
     page.goto("/bookings")
-    row = page.get_by_role("row").filter(has_text=w["round"].title)
+    row = page.get_by_role("row").filter(has_text=english_round_title(w["round"]))
     assert row.get_by_text(f"Buyer: {w['buyer'].company_name}").is_visible()
     row.get_by_role("link", name=re.compile("^Cancel booking")).click()
     # Nothing happens without a reason.

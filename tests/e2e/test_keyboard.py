@@ -16,6 +16,7 @@ from consultroom.extensions import db
 from consultroom.surveys.models import SurveyInvitation, SurveyResponse
 from consultroom.surveys.services import add_question, survey_url
 from tests.factories import PASSWORD, make_round, make_sme_with_company
+from tests.formatting import english_round_title
 from tests.outcome_factories import make_consultation, past_round
 
 pytestmark = pytest.mark.e2e
@@ -80,7 +81,7 @@ def keyboard_login(page, email: str) -> None:
 def test_keyboard_sme_logs_in_and_books_a_free_slot(page):
     user, company = make_sme_with_company()
     rnd = make_round(booths=2, slots_per_booth=2)
-    round_id, title, company_id, first_booth = rnd.id, rnd.title, company.id, rnd.slots[0].id
+    round_id, title, company_id, first_booth = rnd.id, english_round_title(rnd), company.id, rnd.slots[0].id
     db.session.commit()
 
     keyboard_login(page, user.email)

@@ -18,7 +18,7 @@ from consultroom.extensions import db
 from tests.conftest import outbox_links, recent
 from tests.e2e.session import login
 from tests.factories import make_interpreter, make_round, make_sme_with_company, make_user
-from tests.formatting import full_moment
+from tests.formatting import english_round_title, full_moment
 from tests.integration.matching_world import make_buyer
 
 pytestmark = pytest.mark.e2e
@@ -250,7 +250,7 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     sme_page.set_default_timeout(10_000)
     login(sme_page, w["sme"].email)
     sme_page.goto("/bookings")
-    row = sme_page.get_by_role("row").filter(has_text=w["round"].title)
+    row = sme_page.get_by_role("row").filter(has_text=english_round_title(w["round"]))
     assert row.count() == 1
     status = row.locator("td").nth(3)
     assert status.inner_text().startswith("Confirmed")

@@ -173,6 +173,11 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("outcomes.reopen", "POST"): roles(L, 403, 404, 302, 302),
     ("outcomes.new_contract", "GET"): roles(L, 200, 404, 200, 200),
     ("outcomes.new_contract", "POST"): roles(L, 200, 404, 200, 200),
+    # correcting or withdrawing a recorded contract is staff's (issue 15 item 7): the owner sees it, so 403;
+    # an empty form is shown again with its errors, an unconfirmed withdrawal does nothing and goes back
+    ("outcomes.edit_contract", "GET"): roles(L, 403, 404, 200, 200),
+    ("outcomes.edit_contract", "POST"): roles(L, 403, 404, 200, 200),
+    ("outcomes.withdraw_contract", "POST"): roles(L, 403, 404, 302, 302),
     ("outcomes.missing_logs", "GET"): STAFF_ONLY,
     ("outcomes.overdue", "GET"): STAFF_ONLY,
     # exchange rates (admins)
@@ -361,11 +366,16 @@ def build_world():
         for n in (1, 2)
     )
     from consultroom.db import utcnow
-    from consultroom.outcomes.services import record_log
+    from consultroom.outcomes.services import outcome_for, record_contract, record_log
+    from consultroom.timeutil import seoul_date
     from tests.outcome_factories import make_consultation, make_rate, past_round
 
     held = make_consultation(past_round(days_ago=3), company=company)
     record_log(booking=held, data={"attendance": "held"}, actor=people["staff"], now=utcnow())
+    contract = record_contract(
+        outcome=outcome_for(held), currency="KRW", amount="1000000", signed_on=seoul_date(held.starts_at), items="",
+        actor=owner, now=utcnow(),
+    )  # fmt: skip
     rate = make_rate("USD", date(2026, 3, 6), "1387.25")
     from consultroom.api.tokens import issue_token
 
@@ -390,6 +400,7 @@ def build_world():
         "interpreter_id": interpreter.id,
         "exception_id": away.id,
         "consultation_id": held.id,
+        "contract_id": contract.id,
         "rate_id": rate.id,
         "question_id": kept_q.id,
         "qid": doomed_q.id,

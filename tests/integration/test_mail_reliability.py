@@ -227,5 +227,5 @@ def test_home_alert_names_mails_in_doubt(client, login_as):
     db.session.commit()
     login_as("admin")
     html = client.get("/").get_data(as_text=True)
-    assert "1 mails are in doubt: delivery was interrupted while they were being sent. Check them." in html
+    assert "1 mail is in doubt: delivery was interrupted while it was being sent. Check it." in html
     assert ALERT not in html

@@ -227,7 +227,7 @@ def test_interpreter_over_daily_cap_is_conflict(setup):
     propose_match(booking=other, buyer=make_buyer(), interpreter=capped, actor=s["staff"])
     with pytest.raises(Conflict) as exc:
         _propose(s, interpreter=capped)
-    assert exc.value.message == f"The interpreter {capped.name} already has 1 sessions that day, the most allowed."
+    assert exc.value.message == f"The interpreter {capped.name} already has 1 session that day, the most allowed."
 
 
 def test_overlapping_interpreter_is_conflict(setup):

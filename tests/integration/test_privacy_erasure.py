@@ -340,7 +340,7 @@ def test_carrying_out_with_an_upcoming_consultation_flashes_the_conflict(client,
     db.session.commit()
 
     page = client.get(f"/staff/privacy/erasure-requests/{req.id}").get_data(as_text=True)
-    assert "This person has 1 upcoming consultation(s)." in page
+    assert "This person has 1 upcoming consultation. Cancel it" in page
     response = client.submit(
         f"/staff/privacy/erasure-requests/{req.id}", {"decision": "carry_out"}, follow_redirects=True
     )
@@ -444,7 +444,7 @@ def test_erasure_pages_in_korean(client, login_as):
 
     assert "바이어 또는 통역사의 요청 등록" in listing
     assert f"삭제 요청 #{req.id}" in detail and "개인정보 삭제(익명 처리)" in detail
-    assert "거절 사유를 입력해 주십시오." in refused
+    assert "거절 사유를 입력해 주세요." in refused
 
 
 def test_erased_buyers_company_can_be_registered_again_with_a_new_contact():

@@ -262,7 +262,7 @@ def test_plan_is_a_dry_run_listing_exactly_what_apply_does():
     }
     b1 = next(i for i in due.items["buyer_contacts"] if i.subject_id == w.buyers["b1"].id)
     assert (b1.name, b1.last_year, b1.due_at) == (
-        f"Contact john · {w.buyers['b1'].company_name} (US)",
+        f"Contact john · {w.buyers['b1'].company_name} (United States)",  # the country by name (issue 15 item 6)
         YEAR,
         datetime(2025, 12, 31, 15, 0, tzinfo=UTC),
     )
@@ -538,7 +538,7 @@ def test_settings_page_in_korean(client, login_as):
     bad = client.submit("/staff/privacy/retention", {**DEFAULT_MONTHS, "access_log": "x"}).get_data(as_text=True)
 
     assert "개인정보 보유 기간" in html and "지금 익명 처리될 대상(모의 실행)" in html
-    assert "0부터 1200까지의 개월 수를 정수로 입력해 주십시오." in bad
+    assert "0부터 1200까지의 개월 수를 정수로 입력해 주세요." in bad
 
 
 def test_settings_page_queries_stay_the_same_for_1_and_many_due_subjects(client, login_as, count_queries):

@@ -119,6 +119,7 @@ PAGES: dict[str, Entry] = {
     "outcomes.consultation": walk("owner", "staff"),
     "outcomes.log": walk(*STAFF),
     "outcomes.new_contract": walk("owner", "staff"),
+    "outcomes.edit_contract": walk(*STAFF),
     "outcomes.missing_logs": walk(*STAFF),
     "outcomes.overdue": walk(*STAFF),
     "outcomes.rates_index": walk(*ADMIN),
@@ -222,16 +223,18 @@ def grow(people: dict, params: dict, units: int) -> None:
     """`units` more rows on every list the pages show, each unit a new month of history."""
     from consultroom.api.tokens import issue_token
     from consultroom.audit.services import record
+    from consultroom.bookings.models import Booking
     from consultroom.companies.models import Company
     from consultroom.db import utcnow
     from consultroom.interpreters.models import Interpreter, InterpreterException
     from consultroom.notifications.services import queue_mail_to_user
     from consultroom.outcomes.models import Outcome
-    from consultroom.outcomes.services import record_log
+    from consultroom.outcomes.services import outcome_for, record_contract, record_log, withdraw_contract
     from consultroom.privacy.access_log import log_access
     from consultroom.privacy.erasure import request_erasure
     from consultroom.rounds.models import ClosedDate
     from consultroom.surveys.services import active_version
+    from consultroom.timeutil import seoul_date
     from tests.factories import make_interpreter, make_round, make_sme_with_company
     from tests.match_factories import make_buyer
     from tests.outcome_factories import make_consultation, make_rate
@@ -259,6 +262,15 @@ def grow(people: dict, params: dict, units: int) -> None:
         outcome = db.session.query(Outcome).filter_by(booking_id=held.id).one()
         outcome.last_update_at = held.ends_at  # not updated since: overdue for its follow-ups
         survey(held, "sme", dict.fromkeys(questions, 4))
+        # the world's consultation gains a contract and a withdrawn one (its page lists both)
+        world_held = outcome_for(db.session.get(Booking, params["consultation_id"]))
+        for withdrawn in (False, True):
+            contract = record_contract(
+                outcome=world_held, currency="KRW", amount=f"{1000 + n}", signed_on=seoul_date(utcnow()), items="",
+                actor=owner, now=utcnow(),
+            )  # fmt: skip
+            if withdrawn:
+                withdraw_contract(contract=contract, reason=f"grown {n}", actor=staff, now=utcnow())
         queue_mail_to_user(user=owner, template="confirm_email", context={"link": f"http://localhost/c/{n}"})
         record(actor=staff, action="buyer.update", obj=buyer, after={"note": f"grown {n}"})
         log_access(actor=staff, subjects=[("buyer", buyer.id)], action="view", what="tests.grow")

@@ -199,7 +199,7 @@ def test_import_updates_existing_rates_only_when_the_admin_confirms(client, logi
     form = {"payload": _hidden(html, "payload"), "digest": _hidden(html, "digest")}
     refused = client.submit("/admin/rates/import/confirm", form)
     assert refused.status_code == 422
-    assert "1 rows would change existing rates. Tick the box to update them." in refused.get_data(as_text=True)
+    assert "1 row would change an existing rate. Tick the box to update it." in refused.get_data(as_text=True)
     assert _rates() == [("USD", "2026-03-06", "1380.000000")]
     accepted = client.submit("/admin/rates/import/confirm", {**form, "update_existing": "y"})
     assert accepted.status_code == 302

@@ -114,7 +114,7 @@ def test_editing_a_line_to_an_overlapping_buyer_shows_the_violation_and_blocks_c
     assert "disabled aria-disabled" in html
     response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm", {"confirm": "1"})
     assert response.status_code == 302
-    assert "breaks 1 rules" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "breaks 1 rule: fix it" in client.get(response.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert [db.session.get(Booking, b.id).status for b in w["b"]] == ["requested"] * 3
     assert db.session.get(RoundProposal, proposal.id).status == "draft"
