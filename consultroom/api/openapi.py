@@ -7,9 +7,9 @@ import copy
 from typing import Any
 
 from consultroom.api.tokens import NAME_MAX
-from consultroom.companies.profile import ENGLISH_FIELDS
-from consultroom.companies.services import MAX_LIST, TEXT_FIELDS
+from consultroom.companies.schemas import CompanyIn, CompanyOut
 from consultroom.languages import PARTY_LOCALES
+from consultroom.schema_fields import json_schema
 
 PREFIX = "/api/v1"
 PERSONAL = {"x-personal-data": True}
@@ -105,91 +105,23 @@ def _page_schema(item: str) -> dict[str, Any]:
     }
 
 
-_TEXT_DESCRIPTIONS = {
-    "name_ko": "Company name in Korean.",
-    "name_en": "Company name in English (no Hangul; ends in at most one period).",
-    "representative": "Name of the representative (대표자).",
-    "address": "Postal address.",
-    "industry": "Industry, free text.",
-    "products": "Main products, free text.",
-    "products_en": "Main products in English, as buyers read them (no Hangul).",
-    "summary_en": "A short English summary of the company for buyers (no Hangul).",
-    "address_en": "Postal address in English (no Hangul).",
-    "website": "Web site, starting with http:// or https://.",
-    "contact_name": "Contact person.",
-    "contact_email": "Contact e-mail address.",
-    "contact_phone": "Contact telephone number.",
-}
-_PERSONAL_FIELDS = {"representative", "contact_name", "contact_email", "contact_phone"}
-_CODE_LISTS = {
-    "hs_codes": ("^[0-9]{6}$", "6-digit HS codes of the products."),
-    "export_markets": ("^[A-Z]{2}$", "ISO 3166-1 alpha-2 codes of current export markets."),
-    "target_countries": ("^[A-Z]{2}$", "ISO 3166-1 alpha-2 codes of target countries."),
-    "languages": ("^[a-z]{2}$", "ISO 639-1 codes of the languages the company works in."),
-}
-
-
-def _text_property(name: str, *, for_input: bool) -> dict[str, Any]:
-    max_len, _required = TEXT_FIELDS[name]
-    prop: dict[str, Any] = {"type": "string", "description": _TEXT_DESCRIPTIONS[name]}
-    if for_input:
-        # Input may be null (same as ""); the stored value is always text.
-        prop = {"type": ["string", "null"], "maxLength": max_len, "description": _TEXT_DESCRIPTIONS[name]}
-    if name in _PERSONAL_FIELDS:
-        prop.update(PERSONAL)
-    return prop
-
-
 def _company_schema() -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "id": {"type": "integer"},
-        "business_number": {
-            "type": "string",
-            "pattern": "^[0-9]{10}$",
-            "description": "Business registration number, 10 digits without dashes.",
-        },
-    }
-    props.update({name: _text_property(name, for_input=False) for name in TEXT_FIELDS})
-    for name, (pattern, description) in _CODE_LISTS.items():
-        props[name] = {"type": "array", "items": {"type": "string", "pattern": pattern}, "description": description}
-    props["missing_english"] = {
-        "type": "array",
-        "items": {"type": "string", "enum": list(ENGLISH_FIELDS)},
-        "description": "Fields of the English profile buyers read that the company has not filled in.",
-    }
-    props["created_at"] = DATE_TIME
-    props["updated_at"] = DATE_TIME
-    return {"type": "object", "required": sorted(props), "additionalProperties": False, "properties": props}
+    return json_schema(CompanyOut(), output=True)
 
 
 def _company_input_schema(*, partial: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "business_number": {
-            "type": "string",
-            "description": "Business registration number with a correct check digit; dashes and spaces allowed.",
-            "examples": ["220-81-62517"],
-        }
-    }
-    props.update({name: _text_property(name, for_input=True) for name in TEXT_FIELDS})
-    for name, (_pattern, description) in _CODE_LISTS.items():
-        props[name] = {
-            "description": description + " A list, or one string separated by commas or spaces.",
-            "anyOf": [
-                {"type": "array", "maxItems": MAX_LIST, "items": {"type": "string"}},
-                {"type": "string"},
-                {"type": "null"},
-            ],
-        }
-    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
     if partial:
-        schema["description"] = "Only the fields sent are changed; a list sent replaces the stored list."
-    else:
-        props["consent_company_profile"] = {
-            "const": True,
-            "description": "The SME agrees to the company-profile privacy notice (GET /privacy/); "
-            "recorded with the notice version and time.",
-        }
-        schema["required"] = ["business_number", "name_ko", "representative", "consent_company_profile"]
+        return json_schema(
+            CompanyIn(partial=True),
+            description="Only the fields sent are changed; a list sent replaces the stored list.",
+        )
+    schema = json_schema(CompanyIn())
+    schema["properties"]["consent_company_profile"] = {
+        "const": True,
+        "description": "The SME agrees to the company-profile privacy notice (GET /privacy/); "
+        "recorded with the notice version and time.",
+    }
+    schema["required"] = [*schema["required"], "consent_company_profile"]
     return schema
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from consultroom.accounts.models import User
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.companies.models import Company
+from consultroom.companies.schemas import company_export
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
@@ -72,26 +73,10 @@ def _account(user: User) -> dict[str, Any]:
 
 
 def _company(company: Company) -> dict[str, Any]:
-    return {
-        "id": company.id,
-        "name_ko": company.name_ko,
-        "name_en": company.name_en,
-        "business_number": company.business_number,
-        "representative": company.representative,
-        "address": company.address,
-        "industry": company.industry,
-        "products": company.products,
-        "website": company.website,
-        "contact_name": company.contact_name,
-        "contact_email": company.contact_email,
-        "contact_phone": company.contact_phone,
-        "hs_codes": company.hs_codes,
-        "export_markets": company.export_markets,
-        "target_countries": company.target_countries,
-        "languages": company.languages,
-        "created_at": _seoul(company.created_at),
-        "updated_at": _seoul(company.updated_at),
-    }
+    # Every stored field, as the company schema writes it; dates in Seoul time as elsewhere here.
+    data = company_export.dump(company)
+    data.update(created_at=_seoul(company.created_at), updated_at=_seoul(company.updated_at))
+    return data
 
 
 def _interpreter(interpreter: Interpreter) -> dict[str, Any]:
