@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, time
 from functools import cache
 from typing import Any
 
@@ -116,10 +116,10 @@ class Forgiving(fields.Field):
 
     blank: Any = ""
 
-    def __init__(self, *, required: bool = False, **kwargs: Any):
+    def __init__(self, *, required: bool = False, required_message: Any = REQUIRED, **kwargs: Any):
         kwargs.setdefault("allow_none", True)
         kwargs["metadata"] = _meta(kwargs)
-        super().__init__(required=required, error_messages={"required": REQUIRED}, **kwargs)
+        super().__init__(required=required, error_messages={"required": required_message}, **kwargs)
 
     def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
         # None goes through _deserialize like "" (marshmallow would return None untouched).
@@ -205,6 +205,75 @@ class Website(Text):
         if problem:
             raise fail(problem)
         return address
+
+
+class Parsed(Forgiving, fields.String):
+    """A value as staff type it ("미국", "Japanese", "asia/seoul"), read by `parse` (None: not one).
+
+    A blank is refused when `required`, becomes `blank_value` when one is given, else goes to
+    `parse` like any text. `bad` says what is wrong, with the value as typed.
+    """
+
+    def __init__(
+        self,
+        parse: Callable[[str], Any],
+        bad: Callable[[str], str],
+        *,
+        blank_value: Any = None,
+        not_text: Any = NOT_TEXT,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.parse, self.bad, self.blank_value, self.not_text = parse, bad, blank_value, not_text
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise fail(self.not_text)
+        if not value.strip():
+            if self.required:
+                raise fail(REQUIRED)
+            if self.blank_value is not None:
+                return self.blank_value
+        parsed = self.parse(value)
+        if parsed is None:
+            raise fail(self.bad(value.strip()))
+        return parsed
+
+
+class TimeOfDay(Forgiving, fields.Field):
+    """A time of day as typed ("9", "18:30", "6pm", "오후 6시"); blank is `default`."""
+
+    def __init__(self, default: time, **kwargs: Any):
+        super().__init__(load_default=default, **kwargs)
+        self.default = default
+        self.metadata.setdefault("type", "string")  # null too: apispec adds it (allow_none)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> time:
+        if isinstance(value, str) and not value.strip():
+            return self.default
+        parsed = bv.parse_time(value) if isinstance(value, str | time) else None
+        if parsed is None:
+            raise fail(_l("Not a time of day such as 09:00."))
+        return parsed
+
+
+class Weekdays(Forgiving, fields.Field):
+    """Weekdays (0 = Monday) as [0, 1], "0,1,2", "Mon-Fri" or "월~금"; blank is Monday to Friday."""
+
+    WORKWEEK = (0, 1, 2, 3, 4)
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(load_default=lambda: list(self.WORKWEEK), **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[int]:
+        if isinstance(value, str) and not value.strip():
+            return list(self.WORKWEEK)
+        if value == []:
+            raise fail(_l("Choose at least one day."))
+        days = bv.parse_days(value) if isinstance(value, str | list) else None
+        if days is None:
+            raise fail(_l("Give weekdays such as Mon-Fri or 0,1,2 (0 is Monday)."))
+        return days
 
 
 class BusinessNumber(Forgiving, fields.String):
@@ -398,8 +467,10 @@ def json_schema(schema: Schema, *, output: bool = False, **extra: Any) -> dict[s
     doc = {"type": "object", "additionalProperties": False, **doc, **extra}
     if output:
         doc["required"] = sorted(doc["properties"])
-    if schema.partial:
-        # A field left out of a PATCH keeps its value: it has no default.
-        for prop in doc["properties"].values():
+    for prop in doc["properties"].values():
+        if schema.partial:
+            # A field left out of a PATCH keeps its value: it has no default.
             prop.pop("default", None)
+        elif isinstance(prop.get("default"), time):
+            prop["default"] = prop["default"].strftime("%H:%M")
     return doc

@@ -7,6 +7,7 @@ import copy
 from typing import Any
 
 from consultroom.api.tokens import NAME_MAX
+from consultroom.buyers.schemas import BuyerIn, BuyerOut
 from consultroom.companies.schemas import CompanyIn, CompanyOut
 from consultroom.languages import PARTY_LOCALES
 from consultroom.schema_fields import json_schema
@@ -721,59 +722,18 @@ def _object(props: dict[str, Any], *, required: list[str] | None = None, **extra
 
 
 def _buyer_schema() -> dict[str, Any]:
-    props: dict[str, Any] = {"id": {"type": "integer"}, **_text_props(_BUYER_TEXT, for_input=False)}
-    props.update(
-        country={"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2."},
-        timezone={"type": "string", "description": "IANA time zone the meeting hours are in."},
-        preferred_language={
-            "type": "string",
-            "enum": list(PARTY_LOCALES),
-            "description": "The language of the buyer's mails, answer page, survey and calendar text.",
-        },
-        size={"type": "string", "enum": ["small", "medium", "large", "unknown"]},
-        languages={"type": "array", "items": {"type": "string"}, "description": "ISO 639-1 codes."},
-        interest_codes={
-            "type": "array",
-            "items": {"type": "string", "pattern": "^[0-9]{2}([0-9]{2}){0,2}$"},
-            "description": "HS codes of interest: chapter, heading or subheading.",
-        },
-        meet_from={**_HHMM, "description": "Meeting hours start, in the buyer's time zone."},
-        meet_to={**_HHMM, "description": "Meeting hours end, in the buyer's time zone."},
-        meet_days={
-            "type": "array",
-            "items": {"type": "integer", "minimum": 0, "maximum": 6},
-            "description": "0 is Monday.",
-        },
-        active={"type": "boolean", "description": "Inactive buyers stay with their history; matching leaves them out."},
-        created_at=DATE_TIME,
-        updated_at=DATE_TIME,
-    )
-    return _object(props)
+    return json_schema(BuyerOut(), output=True)
 
 
 def _buyer_input_schema(*, partial: bool) -> dict[str, Any]:
-    props: dict[str, Any] = _text_props(_BUYER_TEXT, for_input=True)
-    props.update(
-        country={"type": "string", "description": "Country code or name (e.g. US, Germany, 미국)."},
-        timezone={**_NULLABLE_TEXT, "description": "IANA time zone; blank: inferred when the country has one."},
-        preferred_language={
-            **_NULLABLE_TEXT,
-            "description": "One of " + ", ".join(PARTY_LOCALES) + " (or a name such as Japanese, zh-CN); blank: en.",
-        },
-        size={**_NULLABLE_TEXT, "description": "small, medium, large or unknown."},
-        languages={**_CODES_INPUT, "description": "Languages (codes or names); a list or one string with commas."},
-        interest_codes={**_CODES_INPUT, "description": "HS codes of 2, 4 or 6 digits; a list or one string."},
-        meet_from={**_NULLABLE_TEXT, "description": "HH:MM; blank: 09:00."},
-        meet_to={**_NULLABLE_TEXT, "description": "HH:MM; blank: 18:00."},
-        meet_days={
-            "anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "string"}, {"type": "null"}],
-            "description": "Weekdays: [0, 1, 2] (0 is Monday) or text such as Mon-Fri; blank: Monday to Friday.",
-        },
-    )
-    if partial:
-        props["active"] = {"type": "boolean", "description": "false deactivates the buyer, true reactivates."}
-        return _object(props, required=[], description="Only the fields sent are changed.")
-    return _object(props, required=["company_name", "country", "email"])
+    if not partial:
+        return json_schema(BuyerIn())
+    schema = json_schema(BuyerIn(partial=True), required=[], description="Only the fields sent are changed.")
+    schema["properties"]["active"] = {
+        "type": "boolean",
+        "description": "false deactivates the buyer, true reactivates.",
+    }
+    return schema
 
 
 def _interpreter_schema() -> dict[str, Any]:

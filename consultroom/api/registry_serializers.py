@@ -10,7 +10,7 @@ from typing import Any
 from consultroom.api.http import iso
 from consultroom.buyers.importing import ImportPreview, RowIssue
 from consultroom.buyers.models import Buyer
-from consultroom.buyers.services import TEXT_FIELDS as BUYER_TEXT_FIELDS
+from consultroom.buyers.schemas import dump_buyer
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.services import TEXT_FIELDS as INTERPRETER_TEXT_FIELDS
 from consultroom.matching.models import ProposalLine, RoundProposal
@@ -24,23 +24,7 @@ def _hhmm(value) -> str | None:
 
 
 def buyer_json(buyer: Buyer) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": buyer.id}
-    data.update({name: getattr(buyer, name) for name in BUYER_TEXT_FIELDS})
-    data.update(
-        country=buyer.country,
-        timezone=buyer.timezone,
-        preferred_language=buyer.preferred_language,
-        size=buyer.size,
-        languages=list(buyer.languages),
-        interest_codes=list(buyer.interest_codes),
-        meet_from=_hhmm(buyer.meet_from),
-        meet_to=_hhmm(buyer.meet_to),
-        meet_days=sorted(buyer.meet_days or []),
-        active=buyer.active,
-        created_at=iso(buyer.created_at),
-        updated_at=iso(buyer.updated_at),
-    )
-    return data
+    return dump_buyer(buyer)
 
 
 def interpreter_json(interpreter: Interpreter) -> dict[str, Any]:

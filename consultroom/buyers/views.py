@@ -23,6 +23,7 @@ from consultroom.buyers.queries import (
     buyer_search,
     registry_countries,
 )
+from consultroom.buyers.schemas import field_labels
 from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
@@ -32,6 +33,12 @@ from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
 bp = Blueprint("buyers", __name__, url_prefix="/staff/buyers")
+
+
+@bp.context_processor
+def _field_labels():
+    # templates/buyers/_labels.html names columns with the schema's labels (said once, there).
+    return {"buyer_field_labels": field_labels}
 
 
 def _staff() -> None:
