@@ -231,7 +231,7 @@ class Parsed(Forgiving, fields.String):
             raise fail(self.not_text)
         if not value.strip():
             if self.required:
-                raise fail(REQUIRED)
+                raise fail(self.error_messages["required"])
             if self.blank_value is not None:
                 return self.blank_value
         parsed = self.parse(value)
@@ -310,7 +310,8 @@ class CodeList(Forgiving, fields.Field):
         out_pattern: str | None = None,
         **kwargs: Any,
     ):
-        kwargs.setdefault("load_default", list)
+        if not kwargs.get("required"):
+            kwargs.setdefault("load_default", list)
         super().__init__(**kwargs)
         self.metadata.setdefault(
             "anyOf",

@@ -9,7 +9,7 @@ from typing import Any
 from consultroom.api.tokens import NAME_MAX
 from consultroom.buyers.schemas import BuyerIn, BuyerOut
 from consultroom.companies.schemas import CompanyIn, CompanyOut
-from consultroom.languages import PARTY_LOCALES
+from consultroom.interpreters.schemas import InterpreterIn, InterpreterOut
 from consultroom.schema_fields import json_schema
 
 PREFIX = "/api/v1"
@@ -676,43 +676,7 @@ PATHS: dict[str, Any] = {
 # --- buyers, interpreters and matching (issue 4, item 6): staff only; SMEs get 404 -----------------
 
 _STAFF_404 = _error(404, "No such object, or you are not staff (SMEs never see the buyer registry).")
-_NULLABLE_TEXT = {"type": ["string", "null"]}
 _HHMM = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
-_NULLABLE_HHMM = {"type": ["string", "null"], "pattern": "^[0-9]{2}:[0-9]{2}$"}
-_CODES_INPUT = {
-    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}, {"type": "null"}],
-}
-_BUYER_TEXT = {
-    "company_name": (200, "Company name.", False),
-    "contact_name": (100, "Contact person.", True),
-    "email": (254, "Contact e-mail address (unique in the registry).", True),
-    "phone": (40, "Contact telephone number.", True),
-    "website": (300, "The buyer company's website (http:// or https://), shown to the SME once confirmed.", False),
-    "source": (100, "Where staff found the buyer.", False),
-    "keywords": (2000, "Free keywords for search.", False),
-    # Notes about a contact person are about that person.
-    "notes": (4000, "Staff notes.", True),
-}
-_INTERPRETER_TEXT = {
-    "name": (100, "Full name.", True),
-    "email": (254, "E-mail address (unique in the registry).", True),
-    "phone": (40, "Telephone number.", True),
-    "specialties": (2000, "Fields the interpreter knows well.", False),
-}
-
-
-def _text_props(fields: dict[str, tuple[int, str, bool]], *, for_input: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    for name, (max_len, description, personal) in fields.items():
-        prop: dict[str, Any] = (
-            {"type": ["string", "null"], "maxLength": max_len, "description": description}
-            if for_input
-            else {"type": "string", "description": description}
-        )
-        if personal:
-            prop.update(PERSONAL)
-        props[name] = prop
-    return props
 
 
 def _object(props: dict[str, Any], *, required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -737,58 +701,25 @@ def _buyer_input_schema(*, partial: bool) -> dict[str, Any]:
 
 
 def _interpreter_schema() -> dict[str, Any]:
-    props: dict[str, Any] = {"id": {"type": "integer"}, **_text_props(_INTERPRETER_TEXT, for_input=False)}
-    props.update(
-        languages={
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "ISO 639-1 codes of the languages interpreted to and from Korean.",
-        },
-        max_sessions_per_day={"type": "integer", "minimum": 1, "maximum": 12},
-        locale={"type": "string", "enum": list(PARTY_LOCALES)},
-        active={"type": "boolean"},
-        user_id={"type": ["integer", "null"], "description": "The linked account, if any."},
-        weekly_hours={"type": "array", "items": _ref("WeeklyHours"), "description": "In Asia/Seoul."},
-        exceptions={
-            "type": "array",
-            "description": "Dated changes: away (all day or start-end) or extra hours (available).",
-            "items": _object(
-                {
-                    "day": {"type": "string", "format": "date"},
-                    "available": {"type": "boolean"},
-                    "start": _NULLABLE_HHMM,
-                    "end": _NULLABLE_HHMM,
-                    "note": {"type": "string"},
-                }
-            ),
-        },
-        created_at=DATE_TIME,
-        updated_at=DATE_TIME,
-    )
-    return _object(props)
+    return json_schema(InterpreterOut(), output=True)
 
 
 def _interpreter_input_schema(*, partial: bool) -> dict[str, Any]:
-    props: dict[str, Any] = _text_props(_INTERPRETER_TEXT, for_input=True)
-    props.update(
-        languages={**_CODES_INPUT, "description": "At least one language besides Korean (codes or names)."},
-        max_sessions_per_day={"type": ["integer", "string"], "description": "1 to 12; default 4."},
-        locale={"type": "string", "enum": list(PARTY_LOCALES)},
-        account_email={
-            **_NULLABLE_TEXT,
-            "description": "E-mail of an existing account to link; blank: no account (signed links).",
-            **PERSONAL,
-        },
-        weekly_hours={
-            "type": "array",
-            "items": _ref("WeeklyHours"),
-            "description": "Replaces the weekly hours (Asia/Seoul); days left out have none.",
-        },
-    )
     if partial:
-        props["active"] = {"type": "boolean", "description": "false deactivates the interpreter, true reactivates."}
-        return _object(props, required=[], description="Only the fields sent are changed.")
-    return _object(props, required=["name", "email", "languages", "max_sessions_per_day", "locale"])
+        schema = json_schema(InterpreterIn(partial=True), required=[], description="Only the fields sent are changed.")
+        schema["properties"]["active"] = {
+            "type": "boolean",
+            "description": "false deactivates the interpreter, true reactivates.",
+        }
+    else:
+        schema = json_schema(InterpreterIn())
+    # Weekly hours are checked by their own rules (interpreters.services.set_weekly_hours).
+    schema["properties"]["weekly_hours"] = {
+        "type": "array",
+        "items": _ref("WeeklyHours"),
+        "description": "Replaces the weekly hours (Asia/Seoul); days left out have none.",
+    }
+    return schema
 
 
 _IMPORT_ISSUE = _object(

@@ -12,7 +12,7 @@ from consultroom.buyers.importing import ImportPreview, RowIssue
 from consultroom.buyers.models import Buyer
 from consultroom.buyers.schemas import dump_buyer
 from consultroom.interpreters.models import Interpreter
-from consultroom.interpreters.services import TEXT_FIELDS as INTERPRETER_TEXT_FIELDS
+from consultroom.interpreters.schemas import dump_interpreter
 from consultroom.matching.models import ProposalLine, RoundProposal
 from consultroom.matching.proposals import Issue
 from consultroom.matching.recommend import Recommendation, describe, reasons_from_rows
@@ -28,32 +28,7 @@ def buyer_json(buyer: Buyer) -> dict[str, Any]:
 
 
 def interpreter_json(interpreter: Interpreter) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": interpreter.id}
-    data.update({name: getattr(interpreter, name) for name in INTERPRETER_TEXT_FIELDS})
-    data.update(
-        languages=list(interpreter.languages),
-        max_sessions_per_day=interpreter.max_sessions_per_day,
-        locale=interpreter.locale,
-        active=interpreter.active,
-        user_id=interpreter.user_id,
-        weekly_hours=[
-            {"weekday": h.weekday, "start": _hhmm(h.start), "end": _hhmm(h.end)}
-            for h in sorted(interpreter.hours, key=lambda h: (h.weekday, h.start))
-        ],
-        exceptions=[
-            {
-                "day": e.day.isoformat(),
-                "available": e.available,
-                "start": _hhmm(e.start),
-                "end": _hhmm(e.end),
-                "note": e.note,
-            }
-            for e in interpreter.exceptions
-        ],
-        created_at=iso(interpreter.created_at),
-        updated_at=iso(interpreter.updated_at),
-    )
-    return data
+    return dump_interpreter(interpreter)
 
 
 def _issue_json(issue: RowIssue) -> dict[str, Any]:

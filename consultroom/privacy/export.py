@@ -25,6 +25,7 @@ from consultroom.companies.schemas import company_export
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
+from consultroom.interpreters.schemas import interpreter_export
 from consultroom.outcomes.models import ConsultationLog, Outcome
 from consultroom.privacy.models import ConsentRecord, ErasureRequest
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
@@ -80,16 +81,7 @@ def _company(company: Company) -> dict[str, Any]:
 
 
 def _interpreter(interpreter: Interpreter) -> dict[str, Any]:
-    return {
-        "id": interpreter.id,
-        "name": interpreter.name,
-        "email": interpreter.email,
-        "phone": interpreter.phone,
-        "specialties": interpreter.specialties,
-        "languages": interpreter.languages,
-        "locale": interpreter.locale,
-        "max_sessions_per_day": interpreter.max_sessions_per_day,
-    }
+    return interpreter_export.dump(interpreter)
 
 
 def _booking(b: Booking) -> dict[str, Any]:
