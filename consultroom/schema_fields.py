@@ -87,6 +87,11 @@ def label(schema: Schema, name: str) -> Any:
     return schema.fields[name].metadata.get("label", name)
 
 
+def labels(schema: Schema) -> dict[str, Any]:
+    """Every field's label (lazy: rendered in the reader's language), for templates."""
+    return {name: label(schema, name) for name in schema.fields}
+
+
 def help_text(schema: Schema, name: str) -> Any:
     return schema.fields[name].metadata.get("help", "")
 

@@ -208,9 +208,8 @@ def dump_buyer(buyer: Buyer) -> dict[str, Any]:
     return buyer_out.dump(buyer)
 
 
-def field_labels() -> dict[str, str]:
-    """Each field's name as staff read it (the import pages' columns)."""
-    return {name: str(sf.label(buyer_in, name)) for name in buyer_in.fields}
+# Each field's name as staff read it: the detail page, and the import pages' columns.
+BUYER_LABELS = sf.labels(buyer_in)
 
 
 # The size choices a form offers, in the words of a company's size (not "medium-sized business").

@@ -119,6 +119,8 @@ CompanyOut = sf.out_schema(
 )
 
 company_in = CompanyIn()
+# Each field's name as people read it (pages and forms).
+COMPANY_LABELS = sf.labels(company_in)
 company_out = CompanyOut()
 # A data subject's export (privacy.export, documented as PrivacyExport): the fields that hold what a
 # person gave about the company; the export writes its own dates (Seoul time).

@@ -183,6 +183,8 @@ InterpreterOut = sf.out_schema(
 )
 
 interpreter_in = InterpreterIn()
+# Each field's name as staff read it (pages and forms).
+INTERPRETER_LABELS = sf.labels(interpreter_in)
 interpreter_out = InterpreterOut()
 _WRITTEN = (*TEXT_FIELDS, "languages", "max_sessions_per_day", "locale")
 interpreter_snapshot = InterpreterOut(only=(*_WRITTEN, "active", "user_id"))
