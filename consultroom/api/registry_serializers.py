@@ -19,10 +19,6 @@ from consultroom.matching.recommend import Recommendation, describe, reasons_fro
 from consultroom.matching.scoring import Reason
 
 
-def _hhmm(value) -> str | None:
-    return value.strftime("%H:%M") if value is not None else None
-
-
 def buyer_json(buyer: Buyer) -> dict[str, Any]:
     return dump_buyer(buyer)
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from consultroom import schema_fields as sf
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
 from consultroom.buyers import validation as v
@@ -114,7 +115,7 @@ def clean_exception(data: Mapping[str, Any]) -> dict[str, Any]:
     try:
         clean["day"] = date.fromisoformat(raw_day.strip())
     except ValueError:
-        err("day", _("Give a date such as 2026-04-01.") if raw_day.strip() else _("This field is required."))
+        err("day", _("Give a date such as 2026-04-01.") if raw_day.strip() else str(sf.REQUIRED))
     kind = _text(data.get("kind")) or ""
     if kind not in EXCEPTION_KINDS:
         err("kind", _("Choose away all day, away for some hours, or extra hours."))
@@ -124,7 +125,7 @@ def clean_exception(data: Mapping[str, Any]) -> dict[str, Any]:
         for name in ("start", "end"):
             raw = _text(data.get(name)) or ""
             if not raw.strip():
-                err(name, _("This field is required."))
+                err(name, str(sf.REQUIRED))
                 continue
             parsed = v.parse_time(raw)
             if parsed is None:
@@ -135,7 +136,7 @@ def clean_exception(data: Mapping[str, Any]) -> dict[str, Any]:
             err("end", _("The end must be after the start."))
     note = v.collapse(_text(data.get("note")) or "")
     if len(note) > 200:
-        err("note", _("Use at most %(n)d characters.", n=200))
+        err("note", sf.too_long(200))
     clean["note"] = note
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
