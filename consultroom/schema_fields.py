@@ -334,12 +334,7 @@ class CodeList(Forgiving, fields.Field):
         return fields.Field.deserialize(self, [] if value is None else value, attr, data, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
-        if isinstance(value, str):
-            entries = self.split(value) if self.split else cv.split_codes(value)
-        elif isinstance(value, list) and all(isinstance(x, str) for x in value):
-            entries = [x.strip() for x in value if x and x.strip()]
-        else:
-            raise fail(NOT_CODES)
+        entries = self._entries(value)
         if not entries and self.empty_message is not None:
             raise fail(self.empty_message)
         if len(entries) > self.max_items:
@@ -349,6 +344,13 @@ class CodeList(Forgiving, fields.Field):
         if bad:
             raise fail(self.bad_message(", ".join(bad)))
         return list(dict.fromkeys(code for _entry, code in parsed if code))
+
+    def _entries(self, value: Any) -> list[str]:
+        if isinstance(value, str):
+            return self.split(value) if self.split else cv.split_codes(value)
+        if isinstance(value, list) and all(isinstance(x, str) for x in value):
+            return [x.strip() for x in value if x and x.strip()]
+        raise fail(NOT_CODES)
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> list[str]:
         return list(value or [])
