@@ -197,6 +197,8 @@ BuyerOut = sf.out_schema(
 buyer_in = BuyerIn()
 buyer_out = BuyerOut()
 buyer_snapshot = BuyerOut(exclude=("id", "created_at", "updated_at"))
+# A buyer's own data for an access request (privacy.subject_export), which writes its own dates.
+buyer_export = BuyerOut(exclude=("created_at", "updated_at"))
 
 
 def load_buyer(data: Any, *, partial: bool = False) -> dict[str, Any]:
