@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from functools import cache
 from typing import Any
 
@@ -98,8 +98,6 @@ def help_text(schema: Schema, name: str) -> Any:
 
 def iso_utc(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z, as every API date is written."""
-    from datetime import UTC
-
     if moment is None:
         return None
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -298,10 +296,9 @@ class CodeList(Forgiving, fields.Field):
     """A list of codes, given as a list of strings or one string separated by commas or spaces.
 
     `parse` turns one entry into its code (None when it is not one); `bad_message` names the bad
-    entries as `shown` writes them (normalised). Duplicates are dropped, the given order kept.
+    entries as `shown` writes them (normalised). Duplicates are dropped, the given order kept; None
+    (read as "") is no entry.
     """
-
-    blank: Any = None
 
     def __init__(
         self,
@@ -328,10 +325,6 @@ class CodeList(Forgiving, fields.Field):
         )
         self.parse, self.bad_message, self.split, self.shown = parse, bad_message, split, shown
         self.max_items, self.empty_message, self.out_pattern = max_items, empty_message, out_pattern
-
-    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
-        # Forgiving.deserialize would turn None into "": here None is an empty list.
-        return fields.Field.deserialize(self, [] if value is None else value, attr, data, **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
         entries = self._entries(value)
