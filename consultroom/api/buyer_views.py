@@ -21,6 +21,7 @@ from consultroom.buyers.queries import STATUSES, BuyerFilter, buyer_search
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.privacy import access_log
+from consultroom.schema_fields import REQUIRED
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
@@ -166,7 +167,7 @@ def confirm_buyer_import(batch_id: int):
     for name in sorted(set(data) - {"digest"}):
         errors[name] = [_("Unknown field.")]
     if not isinstance(digest, str) or not digest:
-        errors["digest"] = [_("This field is required.")]
+        errors["digest"] = [str(REQUIRED)]
     elif text_problem(digest):
         errors["digest"] = [text_problem(digest) or ""]
     _invalid(errors)

@@ -10,10 +10,10 @@ from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth
 from consultroom.api.http import check_storable, json_object, query_int, query_text, unit_of_work
-from consultroom.api.serializers import company_json
 from consultroom.companies import policies, services
 from consultroom.companies.models import Company
 from consultroom.companies.queries import CompanyFilter, company_search
+from consultroom.companies.schemas import dump_company
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.privacy import access_log, consent, notices
@@ -54,7 +54,7 @@ def list_companies():
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     response = jsonify(
         {
-            "items": [company_json(c) for c in pagination.items],
+            "items": [dump_company(c) for c in pagination.items],
             "page": page,
             "per_page": per_page,
             "total": pagination.total,
@@ -94,7 +94,7 @@ def create_company():
             granted=True,
             via="api",
         )
-    return jsonify(company_json(company)), 201, {"Location": url_for("api.get_company", company_id=company.id)}
+    return jsonify(dump_company(company)), 201, {"Location": url_for("api.get_company", company_id=company.id)}
 
 
 @bp.get("/companies/<int:company_id>")
@@ -103,7 +103,7 @@ def get_company(company_id: int):
     company = get_or_404(db.session, Company, company_id)
     authorize(policies.can_view_company(g.api_user, company))
     return access_log.commit_logged(
-        jsonify(company_json(company)),
+        jsonify(dump_company(company)),
         actor=g.api_user,
         subjects=[("company", company_id)],
         what="api.get_company",
@@ -120,4 +120,4 @@ def update_company(company_id: int):
     check_storable(data)
     with unit_of_work():
         services.update_company(company=company, data=data, actor=g.api_user, partial=True)
-    return jsonify(company_json(company))
+    return jsonify(dump_company(company))

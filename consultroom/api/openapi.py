@@ -7,9 +7,10 @@ import copy
 from typing import Any
 
 from consultroom.api.tokens import NAME_MAX
-from consultroom.companies.profile import ENGLISH_FIELDS
-from consultroom.companies.services import MAX_LIST, TEXT_FIELDS
-from consultroom.languages import PARTY_LOCALES
+from consultroom.buyers.schemas import BuyerIn, BuyerOut
+from consultroom.companies.schemas import CompanyIn, CompanyOut
+from consultroom.interpreters.schemas import InterpreterIn, InterpreterOut
+from consultroom.schema_fields import json_schema
 
 PREFIX = "/api/v1"
 PERSONAL = {"x-personal-data": True}
@@ -105,91 +106,23 @@ def _page_schema(item: str) -> dict[str, Any]:
     }
 
 
-_TEXT_DESCRIPTIONS = {
-    "name_ko": "Company name in Korean.",
-    "name_en": "Company name in English (no Hangul; ends in at most one period).",
-    "representative": "Name of the representative (대표자).",
-    "address": "Postal address.",
-    "industry": "Industry, free text.",
-    "products": "Main products, free text.",
-    "products_en": "Main products in English, as buyers read them (no Hangul).",
-    "summary_en": "A short English summary of the company for buyers (no Hangul).",
-    "address_en": "Postal address in English (no Hangul).",
-    "website": "Web site, starting with http:// or https://.",
-    "contact_name": "Contact person.",
-    "contact_email": "Contact e-mail address.",
-    "contact_phone": "Contact telephone number.",
-}
-_PERSONAL_FIELDS = {"representative", "contact_name", "contact_email", "contact_phone"}
-_CODE_LISTS = {
-    "hs_codes": ("^[0-9]{6}$", "6-digit HS codes of the products."),
-    "export_markets": ("^[A-Z]{2}$", "ISO 3166-1 alpha-2 codes of current export markets."),
-    "target_countries": ("^[A-Z]{2}$", "ISO 3166-1 alpha-2 codes of target countries."),
-    "languages": ("^[a-z]{2}$", "ISO 639-1 codes of the languages the company works in."),
-}
-
-
-def _text_property(name: str, *, for_input: bool) -> dict[str, Any]:
-    max_len, _required = TEXT_FIELDS[name]
-    prop: dict[str, Any] = {"type": "string", "description": _TEXT_DESCRIPTIONS[name]}
-    if for_input:
-        # Input may be null (same as ""); the stored value is always text.
-        prop = {"type": ["string", "null"], "maxLength": max_len, "description": _TEXT_DESCRIPTIONS[name]}
-    if name in _PERSONAL_FIELDS:
-        prop.update(PERSONAL)
-    return prop
-
-
 def _company_schema() -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "id": {"type": "integer"},
-        "business_number": {
-            "type": "string",
-            "pattern": "^[0-9]{10}$",
-            "description": "Business registration number, 10 digits without dashes.",
-        },
-    }
-    props.update({name: _text_property(name, for_input=False) for name in TEXT_FIELDS})
-    for name, (pattern, description) in _CODE_LISTS.items():
-        props[name] = {"type": "array", "items": {"type": "string", "pattern": pattern}, "description": description}
-    props["missing_english"] = {
-        "type": "array",
-        "items": {"type": "string", "enum": list(ENGLISH_FIELDS)},
-        "description": "Fields of the English profile buyers read that the company has not filled in.",
-    }
-    props["created_at"] = DATE_TIME
-    props["updated_at"] = DATE_TIME
-    return {"type": "object", "required": sorted(props), "additionalProperties": False, "properties": props}
+    return json_schema(CompanyOut(), output=True)
 
 
 def _company_input_schema(*, partial: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {
-        "business_number": {
-            "type": "string",
-            "description": "Business registration number with a correct check digit; dashes and spaces allowed.",
-            "examples": ["220-81-62517"],
-        }
-    }
-    props.update({name: _text_property(name, for_input=True) for name in TEXT_FIELDS})
-    for name, (_pattern, description) in _CODE_LISTS.items():
-        props[name] = {
-            "description": description + " A list, or one string separated by commas or spaces.",
-            "anyOf": [
-                {"type": "array", "maxItems": MAX_LIST, "items": {"type": "string"}},
-                {"type": "string"},
-                {"type": "null"},
-            ],
-        }
-    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
     if partial:
-        schema["description"] = "Only the fields sent are changed; a list sent replaces the stored list."
-    else:
-        props["consent_company_profile"] = {
-            "const": True,
-            "description": "The SME agrees to the company-profile privacy notice (GET /privacy/); "
-            "recorded with the notice version and time.",
-        }
-        schema["required"] = ["business_number", "name_ko", "representative", "consent_company_profile"]
+        return json_schema(
+            CompanyIn(partial=True),
+            description="Only the fields sent are changed; a list sent replaces the stored list.",
+        )
+    schema = json_schema(CompanyIn())
+    schema["properties"]["consent_company_profile"] = {
+        "const": True,
+        "description": "The SME agrees to the company-profile privacy notice (GET /privacy/); "
+        "recorded with the notice version and time.",
+    }
+    schema["required"] = [*schema["required"], "consent_company_profile"]
     return schema
 
 
@@ -743,43 +676,7 @@ PATHS: dict[str, Any] = {
 # --- buyers, interpreters and matching (issue 4, item 6): staff only; SMEs get 404 -----------------
 
 _STAFF_404 = _error(404, "No such object, or you are not staff (SMEs never see the buyer registry).")
-_NULLABLE_TEXT = {"type": ["string", "null"]}
 _HHMM = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
-_NULLABLE_HHMM = {"type": ["string", "null"], "pattern": "^[0-9]{2}:[0-9]{2}$"}
-_CODES_INPUT = {
-    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}, {"type": "null"}],
-}
-_BUYER_TEXT = {
-    "company_name": (200, "Company name.", False),
-    "contact_name": (100, "Contact person.", True),
-    "email": (254, "Contact e-mail address (unique in the registry).", True),
-    "phone": (40, "Contact telephone number.", True),
-    "website": (300, "The buyer company's website (http:// or https://), shown to the SME once confirmed.", False),
-    "source": (100, "Where staff found the buyer.", False),
-    "keywords": (2000, "Free keywords for search.", False),
-    # Notes about a contact person are about that person.
-    "notes": (4000, "Staff notes.", True),
-}
-_INTERPRETER_TEXT = {
-    "name": (100, "Full name.", True),
-    "email": (254, "E-mail address (unique in the registry).", True),
-    "phone": (40, "Telephone number.", True),
-    "specialties": (2000, "Fields the interpreter knows well.", False),
-}
-
-
-def _text_props(fields: dict[str, tuple[int, str, bool]], *, for_input: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    for name, (max_len, description, personal) in fields.items():
-        prop: dict[str, Any] = (
-            {"type": ["string", "null"], "maxLength": max_len, "description": description}
-            if for_input
-            else {"type": "string", "description": description}
-        )
-        if personal:
-            prop.update(PERSONAL)
-        props[name] = prop
-    return props
 
 
 def _object(props: dict[str, Any], *, required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -789,114 +686,40 @@ def _object(props: dict[str, Any], *, required: list[str] | None = None, **extra
 
 
 def _buyer_schema() -> dict[str, Any]:
-    props: dict[str, Any] = {"id": {"type": "integer"}, **_text_props(_BUYER_TEXT, for_input=False)}
-    props.update(
-        country={"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2."},
-        timezone={"type": "string", "description": "IANA time zone the meeting hours are in."},
-        preferred_language={
-            "type": "string",
-            "enum": list(PARTY_LOCALES),
-            "description": "The language of the buyer's mails, answer page, survey and calendar text.",
-        },
-        size={"type": "string", "enum": ["small", "medium", "large", "unknown"]},
-        languages={"type": "array", "items": {"type": "string"}, "description": "ISO 639-1 codes."},
-        interest_codes={
-            "type": "array",
-            "items": {"type": "string", "pattern": "^[0-9]{2}([0-9]{2}){0,2}$"},
-            "description": "HS codes of interest: chapter, heading or subheading.",
-        },
-        meet_from={**_HHMM, "description": "Meeting hours start, in the buyer's time zone."},
-        meet_to={**_HHMM, "description": "Meeting hours end, in the buyer's time zone."},
-        meet_days={
-            "type": "array",
-            "items": {"type": "integer", "minimum": 0, "maximum": 6},
-            "description": "0 is Monday.",
-        },
-        active={"type": "boolean", "description": "Inactive buyers stay with their history; matching leaves them out."},
-        created_at=DATE_TIME,
-        updated_at=DATE_TIME,
-    )
-    return _object(props)
+    return json_schema(BuyerOut(), output=True)
 
 
 def _buyer_input_schema(*, partial: bool) -> dict[str, Any]:
-    props: dict[str, Any] = _text_props(_BUYER_TEXT, for_input=True)
-    props.update(
-        country={"type": "string", "description": "Country code or name (e.g. US, Germany, 미국)."},
-        timezone={**_NULLABLE_TEXT, "description": "IANA time zone; blank: inferred when the country has one."},
-        preferred_language={
-            **_NULLABLE_TEXT,
-            "description": "One of " + ", ".join(PARTY_LOCALES) + " (or a name such as Japanese, zh-CN); blank: en.",
-        },
-        size={**_NULLABLE_TEXT, "description": "small, medium, large or unknown."},
-        languages={**_CODES_INPUT, "description": "Languages (codes or names); a list or one string with commas."},
-        interest_codes={**_CODES_INPUT, "description": "HS codes of 2, 4 or 6 digits; a list or one string."},
-        meet_from={**_NULLABLE_TEXT, "description": "HH:MM; blank: 09:00."},
-        meet_to={**_NULLABLE_TEXT, "description": "HH:MM; blank: 18:00."},
-        meet_days={
-            "anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "string"}, {"type": "null"}],
-            "description": "Weekdays: [0, 1, 2] (0 is Monday) or text such as Mon-Fri; blank: Monday to Friday.",
-        },
-    )
-    if partial:
-        props["active"] = {"type": "boolean", "description": "false deactivates the buyer, true reactivates."}
-        return _object(props, required=[], description="Only the fields sent are changed.")
-    return _object(props, required=["company_name", "country", "email"])
+    if not partial:
+        return json_schema(BuyerIn())
+    schema = json_schema(BuyerIn(partial=True), required=[], description="Only the fields sent are changed.")
+    schema["properties"]["active"] = {
+        "type": "boolean",
+        "description": "false deactivates the buyer, true reactivates.",
+    }
+    return schema
 
 
 def _interpreter_schema() -> dict[str, Any]:
-    props: dict[str, Any] = {"id": {"type": "integer"}, **_text_props(_INTERPRETER_TEXT, for_input=False)}
-    props.update(
-        languages={
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "ISO 639-1 codes of the languages interpreted to and from Korean.",
-        },
-        max_sessions_per_day={"type": "integer", "minimum": 1, "maximum": 12},
-        locale={"type": "string", "enum": list(PARTY_LOCALES)},
-        active={"type": "boolean"},
-        user_id={"type": ["integer", "null"], "description": "The linked account, if any."},
-        weekly_hours={"type": "array", "items": _ref("WeeklyHours"), "description": "In Asia/Seoul."},
-        exceptions={
-            "type": "array",
-            "description": "Dated changes: away (all day or start-end) or extra hours (available).",
-            "items": _object(
-                {
-                    "day": {"type": "string", "format": "date"},
-                    "available": {"type": "boolean"},
-                    "start": _NULLABLE_HHMM,
-                    "end": _NULLABLE_HHMM,
-                    "note": {"type": "string"},
-                }
-            ),
-        },
-        created_at=DATE_TIME,
-        updated_at=DATE_TIME,
-    )
-    return _object(props)
+    return json_schema(InterpreterOut(), output=True)
 
 
 def _interpreter_input_schema(*, partial: bool) -> dict[str, Any]:
-    props: dict[str, Any] = _text_props(_INTERPRETER_TEXT, for_input=True)
-    props.update(
-        languages={**_CODES_INPUT, "description": "At least one language besides Korean (codes or names)."},
-        max_sessions_per_day={"type": ["integer", "string"], "description": "1 to 12; default 4."},
-        locale={"type": "string", "enum": list(PARTY_LOCALES)},
-        account_email={
-            **_NULLABLE_TEXT,
-            "description": "E-mail of an existing account to link; blank: no account (signed links).",
-            **PERSONAL,
-        },
-        weekly_hours={
-            "type": "array",
-            "items": _ref("WeeklyHours"),
-            "description": "Replaces the weekly hours (Asia/Seoul); days left out have none.",
-        },
-    )
     if partial:
-        props["active"] = {"type": "boolean", "description": "false deactivates the interpreter, true reactivates."}
-        return _object(props, required=[], description="Only the fields sent are changed.")
-    return _object(props, required=["name", "email", "languages", "max_sessions_per_day", "locale"])
+        schema = json_schema(InterpreterIn(partial=True), required=[], description="Only the fields sent are changed.")
+        schema["properties"]["active"] = {
+            "type": "boolean",
+            "description": "false deactivates the interpreter, true reactivates.",
+        }
+    else:
+        schema = json_schema(InterpreterIn())
+    # Weekly hours are checked by their own rules (interpreters.services.set_weekly_hours).
+    schema["properties"]["weekly_hours"] = {
+        "type": "array",
+        "items": _ref("WeeklyHours"),
+        "description": "Replaces the weekly hours (Asia/Seoul); days left out have none.",
+    }
+    return schema
 
 
 _IMPORT_ISSUE = _object(

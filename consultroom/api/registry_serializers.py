@@ -10,66 +10,21 @@ from typing import Any
 from consultroom.api.http import iso
 from consultroom.buyers.importing import ImportPreview, RowIssue
 from consultroom.buyers.models import Buyer
-from consultroom.buyers.services import TEXT_FIELDS as BUYER_TEXT_FIELDS
+from consultroom.buyers.schemas import dump_buyer
 from consultroom.interpreters.models import Interpreter
-from consultroom.interpreters.services import TEXT_FIELDS as INTERPRETER_TEXT_FIELDS
+from consultroom.interpreters.schemas import dump_interpreter
 from consultroom.matching.models import ProposalLine, RoundProposal
 from consultroom.matching.proposals import Issue
 from consultroom.matching.recommend import Recommendation, describe, reasons_from_rows
 from consultroom.matching.scoring import Reason
 
 
-def _hhmm(value) -> str | None:
-    return value.strftime("%H:%M") if value is not None else None
-
-
 def buyer_json(buyer: Buyer) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": buyer.id}
-    data.update({name: getattr(buyer, name) for name in BUYER_TEXT_FIELDS})
-    data.update(
-        country=buyer.country,
-        timezone=buyer.timezone,
-        preferred_language=buyer.preferred_language,
-        size=buyer.size,
-        languages=list(buyer.languages),
-        interest_codes=list(buyer.interest_codes),
-        meet_from=_hhmm(buyer.meet_from),
-        meet_to=_hhmm(buyer.meet_to),
-        meet_days=sorted(buyer.meet_days or []),
-        active=buyer.active,
-        created_at=iso(buyer.created_at),
-        updated_at=iso(buyer.updated_at),
-    )
-    return data
+    return dump_buyer(buyer)
 
 
 def interpreter_json(interpreter: Interpreter) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": interpreter.id}
-    data.update({name: getattr(interpreter, name) for name in INTERPRETER_TEXT_FIELDS})
-    data.update(
-        languages=list(interpreter.languages),
-        max_sessions_per_day=interpreter.max_sessions_per_day,
-        locale=interpreter.locale,
-        active=interpreter.active,
-        user_id=interpreter.user_id,
-        weekly_hours=[
-            {"weekday": h.weekday, "start": _hhmm(h.start), "end": _hhmm(h.end)}
-            for h in sorted(interpreter.hours, key=lambda h: (h.weekday, h.start))
-        ],
-        exceptions=[
-            {
-                "day": e.day.isoformat(),
-                "available": e.available,
-                "start": _hhmm(e.start),
-                "end": _hhmm(e.end),
-                "note": e.note,
-            }
-            for e in interpreter.exceptions
-        ],
-        created_at=iso(interpreter.created_at),
-        updated_at=iso(interpreter.updated_at),
-    )
-    return data
+    return dump_interpreter(interpreter)
 
 
 def _issue_json(issue: RowIssue) -> dict[str, Any]:

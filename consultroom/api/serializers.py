@@ -12,19 +12,13 @@ from consultroom.api.http import iso
 from consultroom.bookings.models import Booking
 from consultroom.bookings.services import cancel_deadline
 from consultroom.companies.models import Company
-from consultroom.companies.profile import missing_english
-from consultroom.companies.services import LIST_FIELDS, TEXT_FIELDS
+from consultroom.companies.schemas import dump_company
 from consultroom.rounds.models import Round, RoundStatus, Slot
 
 
 def company_json(company: Company) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": company.id, "business_number": company.business_number}
-    data.update({name: getattr(company, name) for name in TEXT_FIELDS})
-    data.update({name: list(getattr(company, name)) for name in LIST_FIELDS})
-    data["missing_english"] = missing_english(company)
-    data["created_at"] = iso(company.created_at)
-    data["updated_at"] = iso(company.updated_at)
-    return data
+    # Declared once, in companies.schemas (issue 14).
+    return dump_company(company)
 
 
 def user_json(user: User) -> dict[str, Any]:

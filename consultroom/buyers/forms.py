@@ -4,7 +4,7 @@ import zoneinfo
 from functools import cache
 
 from babel.dates import get_day_names
-from flask_babel import get_locale, lazy_pgettext
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -13,8 +13,12 @@ from wtforms.validators import Optional
 from wtforms.widgets import TimeInput
 
 from consultroom.buyers.importing import MAX_BYTES, MAX_ROWS
+from consultroom.buyers.schemas import SIZE_CHOICES, buyer_in, load_buyer
 from consultroom.companies.validation import country_choices, language_choices
+from consultroom.errors import Invalid
+from consultroom.forms_util import apply_domain_error
 from consultroom.languages import choices as party_language_choices
+from consultroom.schema_fields import help_text, label
 
 _ZONE_AREAS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific")
 
@@ -31,49 +35,35 @@ def _with(choices: list[tuple[str, str]], extra: list[str]) -> list[tuple[str, s
     return choices + [(c, c) for c in extra if c not in known]
 
 
-class BuyerForm(FlaskForm):
-    """Field checks live in buyers.services.clean_buyer_data, shared with the import."""
+def _field(kind, name: str, **kwargs):
+    """A form field labelled and explained by the buyer schema."""
+    return kind(label(buyer_in, name), description=help_text(buyer_in, name), **kwargs)
 
-    company_name = StringField(_l("Company"))
-    country = SelectField(_l("Country"), choices=[], validate_choice=False)
-    contact_name = StringField(_l("Contact person"))
-    email = EmailField(_l("E-mail"))
-    phone = StringField(_l("Phone"), description=_l("With the country code, e.g. +1 212 555 0100"))
-    website = StringField(_l("Website"), description=_l("Shown to the company once the consultation is confirmed"))
-    preferred_language = SelectField(
-        _l("Preferred language"),
-        choices=party_language_choices(),
-        validate_choice=False,
-        description=_l("Mails, the answer page, the survey and calendar entries are in this language"),
+
+class BuyerForm(FlaskForm):
+    """Field checks live in buyers.schemas (BuyerIn), shared with the import and the API; validate()
+    runs them, so every error shows beside its field after one submit."""
+
+    company_name = _field(StringField, "company_name")
+    country = _field(SelectField, "country", choices=[], validate_choice=False)
+    contact_name = _field(StringField, "contact_name")
+    email = _field(EmailField, "email")
+    phone = _field(StringField, "phone")
+    website = _field(StringField, "website")
+    preferred_language = _field(
+        SelectField, "preferred_language", choices=party_language_choices(), validate_choice=False
     )
-    timezone = SelectField(
-        _l("Time zone"),
-        choices=[],
-        validate_choice=False,
-        description=_l("The buyer's own zone; left empty, it is taken from the country when it has one zone"),
-    )
-    languages = SelectMultipleField(_l("Languages"), choices=[], validate_choice=False, validators=[Optional()])
-    interest_codes = StringField(
-        _l("HS codes of interest"), description=_l("2, 4 or 6 digits separated by commas, e.g. 33, 3304, 3304.99")
-    )
-    keywords = TextAreaField(
-        _l("Keywords"), description=_l("Products and interests in words, e.g. skin care, K-beauty")
-    )
-    size = SelectField(
-        _l("Size"),
-        choices=[
-            ("unknown", _l("Unknown")),
-            ("small", lazy_pgettext("company size", "Small")),
-            ("medium", lazy_pgettext("company size", "Medium")),
-            ("large", lazy_pgettext("company size", "Large")),
-        ],
-        validate_choice=False,
-    )
-    source = StringField(_l("Source"), description=_l("Where the buyer came from, e.g. KOTRA, a trade fair"))
-    meet_from = StringField(_l("Can meet from"), widget=TimeInput(), description=_l("In the buyer's own time zone"))
-    meet_to = StringField(_l("Can meet until"), widget=TimeInput(), description=_l("In the buyer's own time zone"))
-    meet_days = SelectMultipleField(_l("Days the buyer can meet"), choices=[], coerce=int, validators=[Optional()])
-    notes = TextAreaField(_l("Notes"))
+    timezone = _field(SelectField, "timezone", choices=[], validate_choice=False)
+    languages = _field(SelectMultipleField, "languages", choices=[], validate_choice=False, validators=[Optional()])
+    interest_codes = _field(StringField, "interest_codes")
+    keywords = _field(TextAreaField, "keywords")
+    size = _field(SelectField, "size", choices=SIZE_CHOICES, validate_choice=False)
+    source = _field(StringField, "source")
+    meet_from = _field(StringField, "meet_from", widget=TimeInput())
+    meet_to = _field(StringField, "meet_to", widget=TimeInput())
+    # Not coerced: a tampered day reaches the schema, which names the field.
+    meet_days = _field(SelectMultipleField, "meet_days", choices=[], validate_choice=False, validators=[Optional()])
+    notes = _field(TextAreaField, "notes")
     submit = SubmitField(_l("Save buyer"))
 
     def __init__(self, *args, **kwargs):
@@ -83,7 +73,16 @@ class BuyerForm(FlaskForm):
         self.timezone.choices = [("", _l("From the country")), *((z, z) for z in timezone_names())]
         self.languages.choices = _with(language_choices(locale), list(self.languages.data or []))
         days = get_day_names("wide", locale=locale)
-        self.meet_days.choices = [(i, days[i]) for i in range(7)]
+        self.meet_days.choices = [(str(i), days[i]) for i in range(7)]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        try:
+            load_buyer(self.payload())
+        except Invalid as exc:
+            apply_domain_error(self, exc)
+            ok = False
+        return ok
 
     def load(self, buyer) -> None:
         for name in (
@@ -108,14 +107,14 @@ class BuyerForm(FlaskForm):
             self.timezone.choices = [*self.timezone.choices, (buyer.timezone, buyer.timezone)]
         self.meet_from.data = buyer.meet_from.strftime("%H:%M")
         self.meet_to.data = buyer.meet_to.strftime("%H:%M")
-        self.meet_days.data = list(buyer.meet_days)
+        self.meet_days.data = [str(d) for d in buyer.meet_days]
 
     def load_defaults(self) -> None:
         self.size.data = "unknown"
         self.preferred_language.data = "en"
         self.meet_from.data = "09:00"
         self.meet_to.data = "18:00"
-        self.meet_days.data = [0, 1, 2, 3, 4]
+        self.meet_days.data = ["0", "1", "2", "3", "4"]
 
     def payload(self) -> dict:
         data = {

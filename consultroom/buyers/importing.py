@@ -30,6 +30,7 @@ from consultroom.audit.services import record
 from consultroom.buyers import services
 from consultroom.buyers import validation as v
 from consultroom.buyers.models import Buyer, BuyerImportBatch
+from consultroom.buyers.schemas import load_buyer
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
@@ -411,7 +412,7 @@ def preview_import(
             message = warning_message(w["kind"], w["detail"])
             result.warnings.append(RowIssue(result.row, w["field"], _heading(columns, w["field"]), message, value))
         try:
-            result.clean = services.clean_buyer_data(row["values"])
+            result.clean = load_buyer(row["values"])
         except Invalid as exc:
             for name, messages in exc.fields.items():
                 for message in messages:

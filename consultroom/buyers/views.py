@@ -23,6 +23,7 @@ from consultroom.buyers.queries import (
     buyer_search,
     registry_countries,
 )
+from consultroom.buyers.schemas import BUYER_LABELS
 from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
@@ -32,6 +33,12 @@ from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
 bp = Blueprint("buyers", __name__, url_prefix="/staff/buyers")
+
+
+@bp.context_processor
+def _field_labels():
+    # Buyer pages name fields with the schema's labels (said once, in buyers.schemas).
+    return {"buyer_labels": BUYER_LABELS}
 
 
 def _staff() -> None:

@@ -6,35 +6,59 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Optional
 
+from consultroom.companies.schemas import company_in, load_company
 from consultroom.companies.validation import country_choices, language_choices
+from consultroom.errors import Invalid
+from consultroom.forms_util import apply_domain_error
+from consultroom.schema_fields import help_text, label
+
+_TEXT = (
+    "name_ko",
+    "name_en",
+    "representative",
+    "address",
+    "address_en",
+    "industry",
+    "products",
+    "products_en",
+    "summary_en",
+    "website",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+
+
+_CODES = {"choices": [], "validate_choice": False, "validators": [Optional()]}
+
+
+def _field(kind, name: str, **kwargs):
+    """A form field labelled and explained by the company schema."""
+    return kind(label(company_in, name), description=help_text(company_in, name), **kwargs)
 
 
 class CompanyForm(FlaskForm):
-    """Field checks live in companies.services.clean_company_data, shared with the API."""
+    """Field checks live in companies.schemas (CompanyIn), shared with the API; validate() runs them
+    beside the form's own (consent), so every error shows after one submit (issue 15 item 7)."""
 
-    name_ko = StringField(_l("Company name (Korean)"))
-    name_en = StringField(_l("Company name (English)"))
-    business_number = StringField(_l("Business registration number"), description=_l("10 digits, e.g. 123-45-67891"))
-    representative = StringField(_l("Representative"))
-    address = StringField(_l("Address"))
-    address_en = StringField(_l("Address (English)"), description=_l("As a buyer would write it on a parcel"))
-    industry = StringField(_l("Industry"))
-    products = TextAreaField(_l("Products"), description=_l("Your main export products, one per line"))
-    products_en = TextAreaField(
-        _l("Products (English)"), description=_l("The same products in English: buyers read this")
-    )
-    summary_en = TextAreaField(
-        _l("Company summary (English)"),
-        description=_l("A few sentences for buyers: what you make, for whom, and where you export"),
-    )
-    hs_codes = StringField(_l("HS codes"), description=_l("6-digit HS codes separated by commas, e.g. 330499, 210390"))
-    export_markets = SelectMultipleField(_l("Current export markets"), choices=[], validators=[Optional()])
-    target_countries = SelectMultipleField(_l("Target countries"), choices=[], validators=[Optional()])
-    languages = SelectMultipleField(_l("Languages your staff speak"), choices=[], validators=[Optional()])
-    website = StringField(_l("Website"))
-    contact_name = StringField(_l("Contact person"))
-    contact_email = EmailField(_l("Contact e-mail"))
-    contact_phone = StringField(_l("Contact phone"))
+    name_ko = _field(StringField, "name_ko")
+    name_en = _field(StringField, "name_en")
+    business_number = _field(StringField, "business_number")
+    representative = _field(StringField, "representative")
+    address = _field(StringField, "address")
+    address_en = _field(StringField, "address_en")
+    industry = _field(StringField, "industry")
+    products = _field(TextAreaField, "products")
+    products_en = _field(TextAreaField, "products_en")
+    summary_en = _field(TextAreaField, "summary_en")
+    hs_codes = _field(StringField, "hs_codes")
+    export_markets = _field(SelectMultipleField, "export_markets", **_CODES)
+    target_countries = _field(SelectMultipleField, "target_countries", **_CODES)
+    languages = _field(SelectMultipleField, "languages", **_CODES)
+    website = _field(StringField, "website")
+    contact_name = _field(StringField, "contact_name")
+    contact_email = _field(EmailField, "contact_email")
+    contact_phone = _field(StringField, "contact_phone")
     consent_company_profile = BooleanField(
         _l("I agree to the collection, use and sharing of these contact data as described above (required)."),
         validators=[
@@ -54,22 +78,18 @@ class CompanyForm(FlaskForm):
         self.target_countries.choices = countries
         self.languages.choices = language_choices(locale)
 
+    # The choice lists are not checked by WTForms: the schema names the codes it does not know.
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        try:
+            load_company(self.payload())
+        except Invalid as exc:
+            apply_domain_error(self, exc)
+            ok = False
+        return ok
+
     def load(self, company) -> None:
-        for name in (
-            "name_ko",
-            "name_en",
-            "representative",
-            "address",
-            "address_en",
-            "industry",
-            "products",
-            "products_en",
-            "summary_en",
-            "website",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-        ):
+        for name in _TEXT:
             getattr(self, name).data = getattr(company, name)
         self.business_number.data = company.business_number_display
         self.hs_codes.data = ", ".join(company.hs_codes)
@@ -78,26 +98,7 @@ class CompanyForm(FlaskForm):
         self.languages.data = company.languages
 
     def payload(self) -> dict:
-        data = {
-            name: (getattr(self, name).data or "")
-            for name in (
-                "business_number",
-                "name_ko",
-                "name_en",
-                "representative",
-                "address",
-                "address_en",
-                "industry",
-                "products",
-                "products_en",
-                "summary_en",
-                "website",
-                "contact_name",
-                "contact_email",
-                "contact_phone",
-                "hs_codes",
-            )
-        }
+        data = {name: (getattr(self, name).data or "") for name in ("business_number", *_TEXT, "hs_codes")}
         data["export_markets"] = list(self.export_markets.data or [])
         data["target_countries"] = list(self.target_countries.data or [])
         data["languages"] = list(self.languages.data or [])

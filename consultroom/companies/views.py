@@ -11,6 +11,7 @@ from consultroom.companies.forms import CompanyForm
 from consultroom.companies.models import Company
 from consultroom.companies.profile import missing_english
 from consultroom.companies.queries import CompanyFilter, company_search, industries, market_countries
+from consultroom.companies.schemas import COMPANY_LABELS
 from consultroom.companies.validation import country_name
 from consultroom.errors import DomainError
 from consultroom.extensions import db
@@ -18,6 +19,12 @@ from consultroom.forms_util import apply_domain_error
 from consultroom.privacy import access_log, consent, notices
 
 bp = Blueprint("companies", __name__)
+
+
+@bp.context_processor
+def _field_labels():
+    # Company pages name fields with the schema's labels (said once, in companies.schemas).
+    return {"company_labels": COMPANY_LABELS}
 
 
 @bp.get("/company")

@@ -1,4 +1,4 @@
-"""Interpreter forms. Field checks live in interpreters.services, shared with the API."""
+"""Interpreter forms. Field checks live in interpreters.schemas and .services, shared with the API."""
 
 from __future__ import annotations
 
@@ -11,8 +11,12 @@ from wtforms.validators import Optional
 from wtforms.widgets import DateInput, TimeInput
 
 from consultroom.companies.validation import language_choices
+from consultroom.errors import Invalid
+from consultroom.forms_util import apply_domain_error
+from consultroom.interpreters.schemas import interpreter_in, load_interpreter
 from consultroom.interpreters.services import format_ranges
 from consultroom.languages import choices as party_language_choices
+from consultroom.schema_fields import help_text, label
 
 
 def _with(choices: list[tuple[str, str]], extra: list[str]) -> list[tuple[str, str]]:
@@ -20,28 +24,23 @@ def _with(choices: list[tuple[str, str]], extra: list[str]) -> list[tuple[str, s
     return choices + [(c, c) for c in extra if c not in known]
 
 
+def _field(kind, name: str, **kwargs):
+    """A form field labelled and explained by the interpreter schema."""
+    return kind(label(interpreter_in, name), description=help_text(interpreter_in, name), **kwargs)
+
+
 class InterpreterForm(FlaskForm):
-    name = StringField(_l("Name"))
-    email = EmailField(_l("E-mail"))
-    phone = StringField(_l("Phone"))
-    languages = SelectMultipleField(
-        _l("Languages"),
-        choices=[],
-        validate_choice=False,
-        validators=[Optional()],
-        description=_l("Each is interpreted to and from Korean."),
-    )
-    specialties = TextAreaField(_l("Specialties"), description=_l("Fields and products, e.g. cosmetics, food, IT"))
-    max_sessions_per_day = StringField(_l("Sessions per day at most"), description=_l("From 1 to 12"))
-    locale = SelectField(
-        _l("Language for mails and links"),
-        choices=party_language_choices(),
-        validate_choice=False,
-    )
-    account_email = EmailField(
-        _l("Account (e-mail)"),
-        description=_l("Optional: the e-mail of the interpreter's own account, to see assignments after logging in"),
-    )
+    """Field checks live in interpreters.schemas (InterpreterIn), shared with the API; validate()
+    runs them, so every error shows beside its field after one submit."""
+
+    name = _field(StringField, "name")
+    email = _field(EmailField, "email")
+    phone = _field(StringField, "phone")
+    languages = _field(SelectMultipleField, "languages", choices=[], validate_choice=False, validators=[Optional()])
+    specialties = _field(TextAreaField, "specialties")
+    max_sessions_per_day = _field(StringField, "max_sessions_per_day")
+    locale = _field(SelectField, "locale", choices=party_language_choices(), validate_choice=False)
+    account_email = _field(EmailField, "account_email")
     submit = SubmitField(_l("Save interpreter"))
 
     def __init__(self, *args, **kwargs):
@@ -49,6 +48,15 @@ class InterpreterForm(FlaskForm):
         locale = str(get_locale() or "ko")
         choices = [(c, n) for c, n in language_choices(locale) if c != "ko"]
         self.languages.choices = _with(choices, list(self.languages.data or []))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        try:
+            load_interpreter(self.payload())
+        except Invalid as exc:
+            apply_domain_error(self, exc)
+            ok = False
+        return ok
 
     def load(self, interpreter, account_email: str = "") -> None:
         for name in ("name", "email", "phone", "specialties", "locale"):

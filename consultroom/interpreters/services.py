@@ -17,25 +17,22 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from consultroom import schema_fields as sf
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
 from consultroom.buyers import validation as v
 from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter, InterpreterException, InterpreterHours, InterpreterLanguage
-from consultroom.languages import parse_party_language
+from consultroom.interpreters.schemas import (
+    OTHER_FIELDS,
+    TEXT_FIELDS,
+    interpreter_snapshot,
+    load_interpreter,
+)
 
-TEXT_FIELDS: dict[str, tuple[int, bool]] = {
-    # name: (max length, required)
-    "name": (100, True),
-    "email": (254, True),
-    "phone": (40, False),
-    "specialties": (2000, False),
-}
-OTHER_FIELDS = ("languages", "max_sessions_per_day", "locale", "account_email")
+# The fields, their limits and messages are declared once, in interpreters.schemas.
 ALL_FIELDS = (*TEXT_FIELDS, *OTHER_FIELDS)
-MIN_DAILY, MAX_DAILY = 1, 12
-MAX_LANGUAGES = 20
 MAX_RANGES_PER_DAY = 6
 EXCEPTION_KINDS = ("away_all_day", "away", "extra")
 PORTAL_PURPOSE = "interpreter-portal"
@@ -48,108 +45,9 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _split_languages(raw: Any) -> list[str] | None:
-    if raw is None:
-        return []
-    if isinstance(raw, str):
-        return [p.strip() for p in re.split(r"[,;/]+", raw) if p.strip()]
-    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
-        return [p.strip() for p in raw if p.strip()]
-    return None
-
-
-def _normal_email(value: str) -> str | None:
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        return validate_email(value, check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        return None
-
-
 def clean_interpreter_data(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """Validate and normalise interpreter fields. Raises Invalid naming every bad field at once."""
-    errors: dict[str, list[str]] = {}
-    clean: dict[str, Any] = {}
-
-    def err(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
-
-    def given(name: str) -> bool:
-        return name in data or not partial
-
-    for name in sorted(set(data) - set(ALL_FIELDS)):
-        err(name, _("Unknown field."))
-
-    for name, (max_len, required) in TEXT_FIELDS.items():
-        if not given(name):
-            continue
-        value = _text(data.get(name))
-        if value is None:
-            err(name, _("Must be text."))
-            continue
-        value = v.collapse(value) if name != "specialties" else value.strip()
-        if required and not value:
-            err(name, _("This field is required."))
-        elif len(value) > max_len:
-            err(name, _("Use at most %(n)d characters.", n=max_len))
-        clean[name] = value
-
-    if clean.get("email"):
-        clean["email"] = _normal_email(clean["email"]) or ""
-        if not clean["email"]:
-            err("email", _("Not a valid e-mail address."))
-
-    if given("account_email"):
-        value = _text(data.get("account_email"))
-        if value is None:
-            err("account_email", _("Must be text."))
-        elif value.strip() and "@" not in value:
-            err("account_email", _("Not a valid e-mail address."))
-        else:
-            # Matched against accounts as stored (lower case), not re-validated: the account exists or not.
-            clean["account_email"] = value.strip().lower()
-
-    if given("languages"):
-        codes = _split_languages(data.get("languages"))
-        if codes is None:
-            err("languages", _("Must be a list of codes."))
-        elif not codes:
-            err("languages", _("Choose at least one language the interpreter works in with Korean."))
-        elif len(codes) > MAX_LANGUAGES:
-            err("languages", _("At most %(n)d entries.", n=MAX_LANGUAGES))
-        else:
-            parsed = [(c, v.parse_language(c)) for c in codes]
-            bad = [c for c, code in parsed if code is None]
-            if bad:
-                err("languages", _("Not a known language: %(codes)s", codes=", ".join(bad)))
-            elif any(code == "ko" for _c, code in parsed):
-                err("languages", _("Leave Korean out: every language listed is interpreted to and from Korean."))
-            else:
-                clean["languages"] = list(dict.fromkeys(code for _c, code in parsed if code))
-
-    if given("max_sessions_per_day"):
-        raw = data.get("max_sessions_per_day")
-        text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else None
-        if text is None or not re.fullmatch(r"[0-9]{1,3}", text) or not MIN_DAILY <= int(text) <= MAX_DAILY:
-            err(
-                "max_sessions_per_day",
-                _("Give a whole number from %(low)d to %(high)d.", low=MIN_DAILY, high=MAX_DAILY),
-            )
-        else:
-            clean["max_sessions_per_day"] = int(text)
-
-    if given("locale"):
-        raw = _text(data.get("locale"))
-        code = parse_party_language(raw) if raw is not None else None
-        if code is None:
-            err("locale", _("Choose one of the offered languages."))
-        else:
-            clean["locale"] = code
-
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-    return clean
+    return load_interpreter(data, partial=partial)
 
 
 # --- weekly hours and exceptions (pure) ------------------------------------------------------------
@@ -217,7 +115,7 @@ def clean_exception(data: Mapping[str, Any]) -> dict[str, Any]:
     try:
         clean["day"] = date.fromisoformat(raw_day.strip())
     except ValueError:
-        err("day", _("Give a date such as 2026-04-01.") if raw_day.strip() else _("This field is required."))
+        err("day", _("Give a date such as 2026-04-01.") if raw_day.strip() else str(sf.REQUIRED))
     kind = _text(data.get("kind")) or ""
     if kind not in EXCEPTION_KINDS:
         err("kind", _("Choose away all day, away for some hours, or extra hours."))
@@ -227,7 +125,7 @@ def clean_exception(data: Mapping[str, Any]) -> dict[str, Any]:
         for name in ("start", "end"):
             raw = _text(data.get(name)) or ""
             if not raw.strip():
-                err(name, _("This field is required."))
+                err(name, str(sf.REQUIRED))
                 continue
             parsed = v.parse_time(raw)
             if parsed is None:
@@ -238,7 +136,7 @@ def clean_exception(data: Mapping[str, Any]) -> dict[str, Any]:
             err("end", _("The end must be after the start."))
     note = v.collapse(_text(data.get("note")) or "")
     if len(note) > 200:
-        err("note", _("Use at most %(n)d characters.", n=200))
+        err("note", sf.too_long(200))
     clean["note"] = note
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
@@ -267,15 +165,7 @@ def exception_snapshot(e: InterpreterException) -> dict[str, Any]:
 
 
 def snapshot(interpreter: Interpreter) -> dict[str, Any]:
-    data: dict[str, Any] = {name: getattr(interpreter, name) for name in TEXT_FIELDS}
-    data.update(
-        languages=list(interpreter.languages),
-        max_sessions_per_day=interpreter.max_sessions_per_day,
-        locale=interpreter.locale,
-        active=interpreter.active,
-        user_id=interpreter.user_id,
-    )
-    return data
+    return interpreter_snapshot.dump(interpreter)
 
 
 # --- writes ----------------------------------------------------------------------------------------

@@ -23,11 +23,18 @@ from consultroom.interpreters import policies, reports, services
 from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
 from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignment_page, interpreter_search
+from consultroom.interpreters.schemas import INTERPRETER_LABELS
 from consultroom.pagination import Window, page_number
 from consultroom.privacy import access_log
 from consultroom.timeutil import SEOUL
 
 bp = Blueprint("interpreters", __name__, url_prefix="/staff/interpreters")
+
+
+@bp.context_processor
+def _field_labels():
+    # Interpreter pages name fields with the schema's labels (said once, in interpreters.schemas).
+    return {"interpreter_labels": INTERPRETER_LABELS}
 
 
 def _staff() -> None:

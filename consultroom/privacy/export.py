@@ -22,9 +22,11 @@ from consultroom import spreadsheets
 from consultroom.accounts.models import User
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.companies.models import Company
+from consultroom.companies.schemas import company_export
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
+from consultroom.interpreters.schemas import interpreter_export
 from consultroom.outcomes.models import ConsultationLog, Outcome
 from consultroom.privacy.models import ConsentRecord, ErasureRequest
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
@@ -73,39 +75,14 @@ def _account(user: User) -> dict[str, Any]:
 
 
 def _company(company: Company) -> dict[str, Any]:
-    return {
-        "id": company.id,
-        "name_ko": company.name_ko,
-        "name_en": company.name_en,
-        "business_number": company.business_number,
-        "representative": company.representative,
-        "address": company.address,
-        "industry": company.industry,
-        "products": company.products,
-        "website": company.website,
-        "contact_name": company.contact_name,
-        "contact_email": company.contact_email,
-        "contact_phone": company.contact_phone,
-        "hs_codes": company.hs_codes,
-        "export_markets": company.export_markets,
-        "target_countries": company.target_countries,
-        "languages": company.languages,
-        "created_at": _seoul(company.created_at),
-        "updated_at": _seoul(company.updated_at),
-    }
+    # Every stored field, as the company schema writes it; dates in Seoul time as elsewhere here.
+    data = company_export.dump(company)
+    data.update(created_at=_seoul(company.created_at), updated_at=_seoul(company.updated_at))
+    return data
 
 
 def _interpreter(interpreter: Interpreter) -> dict[str, Any]:
-    return {
-        "id": interpreter.id,
-        "name": interpreter.name,
-        "email": interpreter.email,
-        "phone": interpreter.phone,
-        "specialties": interpreter.specialties,
-        "languages": interpreter.languages,
-        "locale": interpreter.locale,
-        "max_sessions_per_day": interpreter.max_sessions_per_day,
-    }
+    return interpreter_export.dump(interpreter)
 
 
 def _booking(b: Booking) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
+from consultroom.buyers.schemas import buyer_export
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter, InterpreterException, InterpreterHours
@@ -72,28 +73,8 @@ def _records(subject_type: str, subject_id: int) -> dict[str, list[dict[str, Any
 def collect_buyer_data(*, buyer: Buyer) -> dict[str, Any]:
     data: dict[str, Any] = {
         "generated_at": _seoul(utcnow()),
-        "buyer": {
-            "id": buyer.id,
-            "company_name": buyer.company_name,
-            "country": buyer.country,
-            "contact_name": buyer.contact_name,
-            "email": buyer.email,
-            "phone": buyer.phone,
-            "website": buyer.website,
-            "preferred_language": buyer.preferred_language,
-            "timezone": buyer.timezone,
-            "size": buyer.size,
-            "source": buyer.source,
-            "keywords": buyer.keywords,
-            "notes": buyer.notes,
-            "languages": buyer.languages,
-            "interests": buyer.interest_codes,
-            "meets_from": buyer.meet_from.isoformat(),
-            "meets_to": buyer.meet_to.isoformat(),
-            "meets_on_weekdays": list(buyer.meet_days or []),
-            "active": buyer.active,
-            "created_at": _seoul(buyer.created_at),
-        },
+        # As the buyer schema writes it (the API's names), dated in Seoul time like the rest here.
+        "buyer": {**buyer_export.dump(buyer), "created_at": _seoul(buyer.created_at)},
         "consultations": _consultations(Booking.buyer_id, buyer.id, own_response="buyer_response"),
         "survey_responses": [],
         "survey_answers": [],

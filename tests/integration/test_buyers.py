@@ -127,6 +127,21 @@ def test_create_buyer_bad_field_error_beside_field_and_nothing_saved(client, log
     assert "Jane Roe" in html  # what was typed elsewhere is kept
 
 
+def test_buyer_form_reports_every_bad_field_in_one_pass(client, login_as):
+    """Issue 15 item 7: a tampered weekday, field errors and the schema-wide checks show together."""
+    login_as("staff")
+    form = {**FORM, "email": "jane@", "timezone": "", "meet_to": "08:00", "meet_days": ["9"], "size": "huge"}
+
+    html = client.submit("/staff/buyers/new", form).get_data(as_text=True)
+
+    assert _field_error(html, "email") == "Not a valid e-mail address."
+    assert _field_error(html, "timezone") == "Choose the buyer's time zone (it cannot be told from the country)."
+    assert _field_error(html, "meet_to") == "The meeting hours must not start and end at the same time."
+    assert _field_error(html, "meet_days") == "Give weekdays such as Mon-Fri or 0,1,2 (0 is Monday)."
+    assert _field_error(html, "size") == "Choose small, medium, large or unknown."
+    assert _count() == 0
+
+
 def test_create_buyer_us_without_time_zone_asks_for_one(client, login_as):
     login_as("staff")
     html = client.submit("/staff/buyers/new", {**FORM, "timezone": ""}).get_data(as_text=True)

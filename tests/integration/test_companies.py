@@ -73,11 +73,29 @@ def test_company_bad_field_error_beside_field_and_nothing_saved(client, login_as
     assert "Hanbit Cosmetics" in html
 
 
+def test_company_form_reports_consent_and_field_errors_in_one_pass(client, login_as):
+    """Issue 15 item 7: the refused consent and every bad field show after the same submit."""
+    login_as("sme")
+    form = {k: v for k, v in FORM.items() if k != "consent_company_profile"}
+    form.update(business_number="220-81-62518", name_ko="", contact_email="export@", hs_codes="12")
+
+    response = client.submit("/companies/new", form)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Please agree to the collection of the contact data" in _field_error(html, "consent_company_profile")
+    assert "check digit" in _field_error(html, "business_number")
+    assert _field_error(html, "name_ko") == "This field is required."
+    assert _field_error(html, "contact_email") == "Not a valid e-mail address."
+    assert _field_error(html, "hs_codes") == "Not a valid 6-digit HS code: 12"
+    assert db.session.scalar(select(func.count(Company.id))) == 0
+
+
 def test_company_bad_country_code_is_refused(client, login_as):
     login_as("sme")
     response = client.submit("/companies/new", {**FORM, "target_countries": ["XX"]})
     assert response.status_code == 200
-    assert 'id="target_countries-error"' in response.get_data(as_text=True)
+    assert _field_error(response.get_data(as_text=True), "target_countries") == "Not an ISO 3166 country code: XX"
     assert db.session.scalar(select(func.count(Company.id))) == 0
 
 

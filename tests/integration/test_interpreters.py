@@ -166,6 +166,22 @@ def test_create_interpreter_bad_field_error_beside_field_and_nothing_saved(clien
     assert "+82 10 1234 5678" in html  # what was typed elsewhere is kept
 
 
+def test_interpreter_form_reports_every_bad_field_in_one_pass(client, login_as):
+    """Issue 15 item 7: every bad field of the form shows after the same submit."""
+    login_as("staff")
+    form = {**FORM, "name": "", "languages": ["ko", "en"], "max_sessions_per_day": "13", "locale": "fr"}
+
+    html = client.submit("/staff/interpreters/new", form).get_data(as_text=True)
+
+    assert _field_error(html, "name") == "This field is required."
+    assert _field_error(html, "languages") == (
+        "Leave Korean out: every language listed is interpreted to and from Korean."
+    )
+    assert _field_error(html, "max_sessions_per_day") == "Give a whole number from 1 to 12."
+    assert _field_error(html, "locale") == "Choose one of the offered languages."
+    assert _count() == 0
+
+
 def test_create_interpreter_names_every_bad_field_at_once(app):
     from consultroom.errors import Invalid
 

@@ -9,6 +9,7 @@ import json
 import openpyxl
 from sqlalchemy import select
 
+from consultroom.buyers.schemas import dump_buyer
 from consultroom.extensions import db
 from consultroom.privacy.consent import record_consent
 from consultroom.privacy.models import PersonalDataAccess
@@ -38,6 +39,9 @@ def test_buyer_export_holds_its_data_and_consultations_not_others(client, login_
     assert response.headers["Content-Disposition"].startswith(f'attachment; filename="consultroom-buyer-{buyer.id}-')
     data = json.loads(response.data)
     assert (data["buyer"]["contact_name"], data["buyer"]["email"]) == ("Jane Roe", "jane@acme.example.com")
+    # Every field the buyer schema writes, under the API's names (issue 14: one declaration).
+    assert set(data["buyer"]) == set(dump_buyer(buyer)) - {"updated_at"}
+    assert data["buyer"]["meet_from"] == buyer.meet_from.strftime("%H:%M")
     assert [(c["id"], c["your_response"]) for c in data["consultations"]] == [(booking.id, "accepted")]
     assert [(c["purpose"], c["granted"]) for c in data["consents"]] == [("consultation_sharing", True)]
     assert "someone@other.example.com" not in response.get_data(as_text=True)
