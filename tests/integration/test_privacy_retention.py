@@ -31,7 +31,9 @@ from consultroom.privacy.retention import (
     preview,
     update_rules,
 )
-from consultroom.reports.services import program_report, scorecard, targets_for
+from consultroom.reports.figures import program_report
+from consultroom.reports.queries import targets_for
+from consultroom.reports.targets import scorecard
 from consultroom.scheduler.runner import run_job
 from consultroom.surveys.models import SurveyAnswer
 from tests.factories import make_user

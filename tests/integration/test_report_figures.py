@@ -16,15 +16,7 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.outcomes.models import Outcome
 from consultroom.outcomes.services import outcome_for, record_contract, record_log
-from consultroom.reports.services import (
-    SECTION_ORDER,
-    UNKNOWN,
-    Figures,
-    Group,
-    Report,
-    hs_section,
-    program_report,
-)
+from consultroom.reports.figures import SECTION_ORDER, UNKNOWN, Figures, Group, Report, hs_section, program_report
 from consultroom.rounds.models import Round
 from consultroom.surveys.models import SurveyInvitation
 from consultroom.surveys.queries import quantize
