@@ -178,13 +178,18 @@ def program_report(*, start: date, end: date, round_id: int | None = None, month
     """The program's figures for consultations from `start` to `end` (Seoul dates, inclusive),
     optionally in one round, in four queries whatever the number of consultations: the figures
     grouped in the database, the held rounds, and the total satisfaction (as the survey results).
-    `months_only` leaves the country, HS section and language breakdowns empty (for a comparison)."""
+    `months_only` leaves the country, HS section and language breakdowns and the satisfaction empty
+    (for a comparison by month, in two queries)."""
     by = _accumulate(queries.grouped_rows(start, end, round_id, months_only=months_only))
     sections: dict[str, _Acc] = defaultdict(_Acc)
     for chapter, acc in by["industry"].items():
         sections[hs_section(chapter) or UNKNOWN].merge(acc)
     total = by["total"][UNKNOWN]
     held_rounds = {int(k) for k in by["round"]} | queries.held_round_ids(start, end, round_id)
+    # A comparison by month shows no satisfaction: its query is left out.
+    satisfaction = (
+        None if months_only else average_satisfaction(start=start, end=end, round_id=round_id, audience="sme")
+    )
     months = months_between(start, end)
     # Every month of a year-sized period is shown, empty or not; a long range only months with data.
     month_order = months if len(months) <= 24 else sorted(by["month"])
@@ -193,7 +198,7 @@ def program_report(*, start: date, end: date, round_id: int | None = None, month
         start=start,
         end=end,
         round_id=round_id,
-        total=total.figures(average_satisfaction(start=start, end=end, round_id=round_id, audience="sme")),
+        total=total.figures(satisfaction),
         rounds_held=len(held_rounds),
         booked=by["booked"][UNKNOWN].krw,  # that part's count sits in the last column
         by_month=_groups(by["month"], month_order),

@@ -52,74 +52,90 @@ def _month_key(start: date, end: date):
     return case(*whens, else_=last) if whens else last
 
 
-def _consultations(start: date, end: date, round_id: int | None):
+def _in_period(lo: datetime, hi: datetime, round_id: int | None) -> list:
+    where = [
+        Booking.starts_at >= lo,
+        Booking.starts_at < hi,
+        Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value)),
+    ]
+    return [*where, Booking.round_id == round_id] if round_id is not None else where
+
+
+def _consultations(start: date, end: date, round_id: int | None, *, months_only: bool = False):
     """One row per held or no-show consultation of the period, with what it is grouped by, its
-    contracts and its SME survey scores. Read through the starts_at index; every per-consultation
-    figure is an indexed look-up of that consultation's own rows, never an aggregate of a table."""
+    contracts and its SME survey scores. Contracts and scores are summed per consultation by joins
+    restricted to the period's bookings (read through the starts_at index), so the database hashes
+    a year's rows once instead of probing every consultation's rows one by one. `months_only` (the
+    year before, for a comparison by month) leaves out what only the other breakdowns need."""
     lo, hi = _window(start, end)
+    in_period = _in_period(lo, hi, round_id)
+    contracts = (
+        select(
+            Outcome.booking_id.label("booking_id"),
+            func.count(Contract.id).label("n"),
+            func.sum(Contract.krw_value).label("krw"),
+        )
+        .select_from(Booking)
+        .join(Outcome, Outcome.booking_id == Booking.id)
+        .join(Contract, Contract.outcome_id == Outcome.id)
+        .where(*in_period)
+        .group_by(Outcome.booking_id)
+        .subquery("contract_sums")
+    )
+    # At most one SME response per consultation (one invitation per booking and respondent).
+    scores = (
+        select(
+            SurveyInvitation.booking_id.label("booking_id"),
+            func.sum(SurveyAnswer.score).label("score_sum"),
+            func.count(SurveyAnswer.score).label("score_n"),
+        )
+        .select_from(Booking)
+        .join(SurveyInvitation, SurveyInvitation.booking_id == Booking.id)
+        .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
+        .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
+        .where(*in_period, SurveyInvitation.respondent == "sme", SurveyAnswer.score.is_not(None))
+        .group_by(SurveyInvitation.booking_id)
+        .subquery("score_sums")
+    )
     first_hs = (
-        select(func.min(CompanyHsCode.code))
-        .where(CompanyHsCode.company_id == Booking.company_id)
-        .correlate(Booking)
-        .scalar_subquery()
+        select(CompanyHsCode.company_id.label("company_id"), func.min(CompanyHsCode.code).label("code"))
+        .group_by(CompanyHsCode.company_id)
+        .subquery("first_hs")
     )
     first_language = (
-        select(func.min(BuyerLanguage.code))
-        .where(BuyerLanguage.buyer_id == Booking.buyer_id)
-        .correlate(Booking)
-        .scalar_subquery()
+        select(BuyerLanguage.buyer_id.label("buyer_id"), func.min(BuyerLanguage.code).label("code"))
+        .group_by(BuyerLanguage.buyer_id)
+        .subquery("first_language")
     )
-
-    def of_contracts(column):
-        return (
-            select(column)
-            .select_from(Contract)
-            .join(Outcome, Outcome.id == Contract.outcome_id)
-            .where(Outcome.booking_id == Booking.id)
-            .correlate(Booking)
-            .scalar_subquery()
-        )
-
-    def of_sme_answers(column):
-        # At most one SME response per consultation (one invitation per booking and respondent).
-        return (
-            select(column)
-            .select_from(SurveyAnswer)
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
-            .where(
-                SurveyInvitation.booking_id == Booking.id,
-                SurveyInvitation.respondent == "sme",
-                SurveyAnswer.score.is_not(None),
-            )
-            .correlate(Booking)
-            .scalar_subquery()
-        )
-
+    unknown = literal(UNKNOWN, String)
+    columns = [
+        Booking.id.label("id"),
+        (Booking.status == BookingStatus.HELD.value).label("held"),
+        Booking.company_id.label("company_id"),
+        cast(Booking.round_id, String).label("round_key"),
+        _month_key(start, end).label("month"),
+        func.coalesce(contracts.c.n, 0).label("n"),
+        func.coalesce(contracts.c.krw, 0).label("krw"),
+    ]
+    stmt = select(*columns).outerjoin(contracts, contracts.c.booking_id == Booking.id).where(*in_period)
+    if months_only:
+        zero = literal(0)
+        stmt = stmt.add_columns(unknown.label("country"), unknown.label("chapter"), unknown.label("language"),
+                                zero.label("score_sum"), zero.label("score_n"))  # fmt: skip
+        return stmt.cte("consultations")
     stmt = (
-        select(
-            Booking.id.label("id"),
-            (Booking.status == BookingStatus.HELD.value).label("held"),
-            Booking.company_id.label("company_id"),
-            cast(Booking.round_id, String).label("round_key"),
-            _month_key(start, end).label("month"),
+        stmt.add_columns(
             func.coalesce(Buyer.country, UNKNOWN).label("country"),
-            func.coalesce(func.substr(first_hs, 1, 2), UNKNOWN).label("chapter"),
-            func.coalesce(first_language, UNKNOWN).label("language"),
-            func.coalesce(of_contracts(func.count(Contract.id)), 0).label("n"),
-            func.coalesce(of_contracts(func.sum(Contract.krw_value)), 0).label("krw"),
-            func.coalesce(of_sme_answers(func.sum(SurveyAnswer.score)), 0).label("score_sum"),
-            func.coalesce(of_sme_answers(func.count(SurveyAnswer.score)), 0).label("score_n"),
+            func.coalesce(func.substr(first_hs.c.code, 1, 2), UNKNOWN).label("chapter"),
+            func.coalesce(first_language.c.code, UNKNOWN).label("language"),
+            func.coalesce(scores.c.score_sum, 0).label("score_sum"),
+            func.coalesce(scores.c.score_n, 0).label("score_n"),
         )
         .outerjoin(Buyer, Buyer.id == Booking.buyer_id)
-        .where(
-            Booking.starts_at >= lo,
-            Booking.starts_at < hi,
-            Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value)),
-        )
+        .outerjoin(first_hs, first_hs.c.company_id == Booking.company_id)
+        .outerjoin(first_language, first_language.c.buyer_id == Booking.buyer_id)
+        .outerjoin(scores, scores.c.booking_id == Booking.id)
     )
-    if round_id is not None:
-        stmt = stmt.where(Booking.round_id == round_id)
     return stmt.cte("consultations")
 
 
@@ -128,7 +144,7 @@ def grouped_rows(start: date, end: date, round_id: int | None, *, months_only: b
     so the database adds them up and Python only reads about a hundred rows. Each row is (kind, key,
     score_n, held, no_shows, smes, contracted, contracts, krw); a "<kind>:scores" row holds (kind,
     key, answers per response, sum of scores, responses, 0...), "booked" its count in the last column."""
-    c = _consultations(start, end, round_id)
+    c = _consultations(start, end, round_id, months_only=months_only)
     one = literal(1)
     held = c.c.held
     contracted = held & (c.c.n > 0)
