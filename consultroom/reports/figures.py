@@ -14,7 +14,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from consultroom.reports import queries
 from consultroom.reports.queries import UNKNOWN, months_between
 from consultroom.surveys.queries import mean_of_grouped
-from consultroom.surveys.services import average_satisfaction
 from consultroom.timeutil import seoul_date
 
 TENTH = Decimal("0.1")
@@ -176,20 +175,16 @@ def _groups(accs: dict[str, _Acc], order: Iterable[str] | None = None) -> list[G
 
 def program_report(*, start: date, end: date, round_id: int | None = None, months_only: bool = False) -> Report:
     """The program's figures for consultations from `start` to `end` (Seoul dates, inclusive),
-    optionally in one round, in four queries whatever the number of consultations: the figures
-    grouped in the database, the held rounds, and the total satisfaction (as the survey results).
-    `months_only` leaves the country, HS section and language breakdowns and the satisfaction empty
-    (for a comparison by month, in two queries)."""
+    optionally in one round, in three queries whatever the number of consultations: the figures
+    grouped in the database with the total satisfaction (counted as the survey results count it),
+    and the held rounds. `months_only` leaves the country, HS section and language breakdowns and
+    the satisfaction empty (for a comparison by month)."""
     by = _accumulate(queries.grouped_rows(start, end, round_id, months_only=months_only))
     sections: dict[str, _Acc] = defaultdict(_Acc)
     for chapter, acc in by["industry"].items():
         sections[hs_section(chapter) or UNKNOWN].merge(acc)
     total = by["total"][UNKNOWN]
     held_rounds = {int(k) for k in by["round"]} | queries.held_round_ids(start, end, round_id)
-    # A comparison by month shows no satisfaction: its query is left out.
-    satisfaction = (
-        None if months_only else average_satisfaction(start=start, end=end, round_id=round_id, audience="sme")
-    )
     months = months_between(start, end)
     # Every month of a year-sized period is shown, empty or not; a long range only months with data.
     month_order = months if len(months) <= 24 else sorted(by["month"])
@@ -198,7 +193,7 @@ def program_report(*, start: date, end: date, round_id: int | None = None, month
         start=start,
         end=end,
         round_id=round_id,
-        total=total.figures(satisfaction),
+        total=total.figures(),
         rounds_held=len(held_rounds),
         booked=by["booked"][UNKNOWN].krw,  # that part's count sits in the last column
         by_month=_groups(by["month"], month_order),

@@ -52,21 +52,21 @@ def _month_key(start: date, end: date):
     return case(*whens, else_=last) if whens else last
 
 
-def _in_period(lo: datetime, hi: datetime, round_id: int | None) -> list:
-    where = [
-        Booking.starts_at >= lo,
-        Booking.starts_at < hi,
-        Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value)),
-    ]
+def _in_period(lo: datetime, hi: datetime, round_id: int | None, *, consultations: bool = True) -> list:
+    """Bookings starting in the window (and the round); held or no-show ones unless `consultations` is False."""
+    where = [Booking.starts_at >= lo, Booking.starts_at < hi]
+    if consultations:
+        where.append(Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value)))
     return [*where, Booking.round_id == round_id] if round_id is not None else where
 
 
-def _consultations(start: date, end: date, round_id: int | None, *, months_only: bool = False):
+def _consultations(start: date, end: date, round_id: int | None, *, months_only: bool = False) -> tuple:
     """One row per held or no-show consultation of the period, with what it is grouped by, its
     contracts and its SME survey scores. Contracts and scores are summed per consultation by joins
     restricted to the period's bookings (read through the starts_at index), so the database hashes
     a year's rows once instead of probing every consultation's rows one by one. `months_only` (the
-    year before, for a comparison by month) leaves out what only the other breakdowns need."""
+    year before, for a comparison by month) leaves out what only the other breakdowns need.
+    Returns the consultations and the per-consultation score sums (None with `months_only`)."""
     lo, hi = _window(start, end)
     in_period = _in_period(lo, hi, round_id)
     contracts = (
@@ -82,7 +82,9 @@ def _consultations(start: date, end: date, round_id: int | None, *, months_only:
         .group_by(Outcome.booking_id)
         .subquery("contract_sums")
     )
-    # At most one SME response per consultation (one invitation per booking and respondent).
+    # At most one SME response per consultation (one invitation per booking and respondent). Every
+    # response of the period counts towards the total satisfaction, whatever its booking's status
+    # (as the survey results count it); the breakdowns take those of held consultations.
     scores = (
         select(
             SurveyInvitation.booking_id.label("booking_id"),
@@ -93,9 +95,13 @@ def _consultations(start: date, end: date, round_id: int | None, *, months_only:
         .join(SurveyInvitation, SurveyInvitation.booking_id == Booking.id)
         .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
         .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-        .where(*in_period, SurveyInvitation.respondent == "sme", SurveyAnswer.score.is_not(None))
+        .where(
+            *_in_period(lo, hi, round_id, consultations=False),
+            SurveyInvitation.respondent == "sme",
+            SurveyAnswer.score.is_not(None),
+        )
         .group_by(SurveyInvitation.booking_id)
-        .subquery("score_sums")
+        .cte("score_sums")
     )
     first_hs = (
         select(CompanyHsCode.company_id.label("company_id"), func.min(CompanyHsCode.code).label("code"))
@@ -122,7 +128,7 @@ def _consultations(start: date, end: date, round_id: int | None, *, months_only:
         zero = literal(0)
         stmt = stmt.add_columns(unknown.label("country"), unknown.label("chapter"), unknown.label("language"),
                                 zero.label("score_sum"), zero.label("score_n"))  # fmt: skip
-        return stmt.cte("consultations")
+        return stmt.cte("consultations"), None
     stmt = (
         stmt.add_columns(
             func.coalesce(Buyer.country, UNKNOWN).label("country"),
@@ -136,7 +142,7 @@ def _consultations(start: date, end: date, round_id: int | None, *, months_only:
         .outerjoin(first_language, first_language.c.buyer_id == Booking.buyer_id)
         .outerjoin(scores, scores.c.booking_id == Booking.id)
     )
-    return stmt.cte("consultations")
+    return stmt.cte("consultations"), scores
 
 
 def grouped_rows(start: date, end: date, round_id: int | None, *, months_only: bool) -> list[tuple]:
@@ -144,7 +150,7 @@ def grouped_rows(start: date, end: date, round_id: int | None, *, months_only: b
     so the database adds them up and Python only reads about a hundred rows. Each row is (kind, key,
     score_n, held, no_shows, smes, contracted, contracts, krw); a "<kind>:scores" row holds (kind,
     key, answers per response, sum of scores, responses, 0...), "booked" its count in the last column."""
-    c = _consultations(start, end, round_id, months_only=months_only)
+    c, score_sums = _consultations(start, end, round_id, months_only=months_only)
     one = literal(1)
     held = c.c.held
     contracted = held & (c.c.n > 0)
@@ -187,6 +193,13 @@ def grouped_rows(start: date, end: date, round_id: int | None, *, months_only: b
     parts = [sums("total", literal(UNKNOWN, String), grouped=False)]
     for kind, key in keys.items():
         parts += [sums(kind, key), scores(kind, key)]
+    if score_sums is not None:
+        # The total satisfaction over every SME response of the period, in the same statement.
+        s = score_sums.c
+        parts.append(
+            select(literal("total:scores", String), literal(UNKNOWN, String), s.score_n, func.sum(s.score_sum),
+                   func.count(), literal(0), literal(0), literal(0), literal(0)).group_by(s.score_n)
+        )  # fmt: skip
     lo, hi = _window(start, end)
     booked = select(literal("booked", String), literal(UNKNOWN, String), *(literal(0) for _ in range(6)), func.count())
     booked = booked.select_from(Booking).where(
@@ -200,9 +213,9 @@ def grouped_rows(start: date, end: date, round_id: int | None, *, months_only: b
                literal(0), literal(0), literal(0)).where(held).group_by(c.c.round_key)
     )  # fmt: skip
     if db.session.get_bind().dialect.name == "postgresql":
-        # The planner's cost estimate of the per-consultation look-ups (an index probe each) passes
-        # jit_optimize_above_cost, and compiling the plan took longer than running it (measured:
-        # about 5 s of JIT for 1 s of work at 200,000 consultations). Only for this transaction.
+        # A year's rows at national scale can pass jit_above_cost, and compiling the plan took longer
+        # than running it (measured before: about 5 s of JIT for 1 s of work at 200,000
+        # consultations). Only for this transaction.
         db.session.execute(text("SET LOCAL jit = off"))
     return list(db.session.execute(union_all(*parts)))
 
