@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
@@ -200,6 +200,14 @@ def _recompute(start: date, end: date, round_id: int | None) -> Report:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_grouped_figures_equal_a_row_by_row_recomputation(seed):
     _random_world(random.Random(seed))
+    # A consultation answered and then cancelled: its answers stay in the total satisfaction (as the
+    # survey results count them) and in no breakdown.
+    answered = (
+        select(SurveyInvitation.booking_id).where(SurveyInvitation.respondent == "sme").order_by(SurveyInvitation.id)
+    )
+    db.session.execute(text("UPDATE bookings SET status = 'cancelled' WHERE id = :id"),
+                       {"id": db.session.scalars(answered).first()})  # fmt: skip
+    db.session.commit()
     some_round = db.session.scalars(select(Round).order_by(Round.day).offset(3)).first()
     periods = [
         (date(2025, 1, 1), date(2025, 12, 31), None),
