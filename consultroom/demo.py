@@ -958,7 +958,8 @@ def _demo_surveys(rng: random.Random, held: list, staff: User) -> int:
 
 def _demo_targets(year: int, staff: User, now: datetime) -> int:
     from consultroom.reports.models import METRICS
-    from consultroom.reports.services import save_targets, targets_for
+    from consultroom.reports.queries import targets_for
+    from consultroom.reports.targets import save_targets
 
     if targets_for(year):
         return 0

@@ -14,7 +14,8 @@ from consultroom.bookings.models import Booking
 from consultroom.outcomes import services as outcome_services
 from consultroom.outcomes.models import ConsultationLog, Contract, ExchangeRate, Outcome
 from consultroom.outcomes.money import exponent
-from consultroom.reports import services as report_services
+from consultroom.reports.figures import Figures, Report
+from consultroom.reports.targets import WHOLE_METRICS, ScoreLine
 from consultroom.surveys.models import SurveyResponse
 
 RATE_PLACES = Decimal("0.000001")
@@ -129,7 +130,7 @@ def survey_response_json(response: SurveyResponse) -> dict[str, Any]:
     }
 
 
-def figures_json(figures: report_services.Figures) -> dict[str, Any]:
+def figures_json(figures: Figures) -> dict[str, Any]:
     return {
         "held": figures.held,
         "no_shows": figures.no_shows,
@@ -146,14 +147,12 @@ def _whole_or_text(metric: str, value: int | Decimal | None) -> int | str | None
     """Counts and won as JSON integers, the satisfaction score as a string."""
     if value is None:
         return None
-    if metric in report_services.WHOLE_METRICS:
+    if metric in WHOLE_METRICS:
         return int(value)
     return str(value)
 
 
-def report_json(
-    report: report_services.Report, lines: list[report_services.ScoreLine], *, year: int | None
-) -> dict[str, Any]:
+def report_json(report: Report, lines: list[ScoreLine], *, year: int | None) -> dict[str, Any]:
     return {
         "start": report.start.isoformat(),
         "end": report.end.isoformat(),

@@ -12,7 +12,7 @@ from consultroom.api.booking_views import ID_MAX
 from consultroom.api.outcome_serializers import report_json
 from consultroom.errors import Invalid
 from consultroom.reports import policies, selection
-from consultroom.reports.services import MAX_YEAR, MIN_YEAR
+from consultroom.reports.figures import MAX_YEAR, MIN_YEAR
 
 
 def _refuse_non_ascii_numbers() -> None:

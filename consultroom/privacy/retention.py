@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, Select, and_, delete, exists, func, null, or_, select
+from sqlalchemy import Row, Select, and_, delete, exists, func, literal_column, null, or_, select
 
 from consultroom.accounts.models import Role, User
 from consultroom.audit.models import AuditEntry
@@ -350,7 +350,8 @@ def _person_sources(kind: str, subject_type: str, model, column, months: int, no
 
 
 def _has_text(column):
-    return and_(column.is_not(None), column != "")
+    # The empty string as a literal, not a parameter, so a partial index on the same test matches.
+    return and_(column.is_not(None), column != literal_column("''"))
 
 
 def _free_text_sources(months: int, now: datetime) -> list[_Source]:
@@ -358,7 +359,9 @@ def _free_text_sources(months: int, now: datetime) -> list[_Source]:
     last_year = latest_due_year(months, now)
     if last_year is None:
         return []
-    outcome_ids = select(Outcome.id).where(Outcome.booking_id == Booking.id)
+    # Correlated to the listed booking explicitly: nested in EXISTS it would otherwise read every
+    # booking, and one note anywhere would list every consultation.
+    outcome_ids = select(Outcome.id).where(Outcome.booking_id == Booking.id).correlate(Booking)
     texts = or_(
         _has_text(Booking.products),
         _has_text(Booking.buyer_profile),
@@ -384,6 +387,43 @@ def _free_text_sources(months: int, now: datetime) -> list[_Source]:
         .correlate(Booking),
     )
 
+    # The same test as `texts`, split for counting: the bookings with their own text are counted from
+    # a partial index of them; the others (few, or already erased) by each source's booking ids, read
+    # once as a set per source rather than every text looked up for each due booking.
+    def ids(column, frm, *where):
+        return Booking.id.in_(select(column).select_from(frm).where(*where))
+
+    own_text = or_(_has_text(Booking.products), _has_text(Booking.buyer_profile), _has_text(Booking.notes))
+    other_texts = or_(
+        ids(
+            ConsultationLog.booking_id,
+            ConsultationLog,
+            or_(
+                _has_text(ConsultationLog.products_discussed),
+                _has_text(ConsultationLog.samples_text),
+                _has_text(ConsultationLog.next_action),
+                _has_text(ConsultationLog.notes),
+            ),
+        ),
+        ids(
+            Outcome.booking_id,
+            OutcomeChange.__table__.join(Outcome, Outcome.id == OutcomeChange.outcome_id),
+            _has_text(OutcomeChange.note),
+        ),
+        ids(
+            Outcome.booking_id,
+            Contract.__table__.join(Outcome, Outcome.id == Contract.outcome_id),
+            _has_text(Contract.items),
+        ),
+        ids(
+            SurveyInvitation.booking_id,
+            SurveyAnswer.__table__.join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id).join(
+                SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id
+            ),
+            _has_text(SurveyAnswer.text),
+        ),
+    )
+
     def booking_item(row: Row) -> PlanItem:
         label = f"{row.name_ko or row.name_en} · {seoul_date(row.starts_at).isoformat()}"
         return PlanItem(kind, "booking", row.id, label, row.year, due_at(row.year, months))
@@ -403,14 +443,27 @@ def _free_text_sources(months: int, now: datetime) -> list[_Source]:
         Company, Company.id == WaitlistEntry.company_id
     )
     exceptions = InterpreterException.__table__.join(Interpreter, Interpreter.id == InterpreterException.interpreter_id)
+    # A consultation still to come keeps its request, whatever the year (never touched).
+    due_bookings = [Round.year <= last_year, Booking.starts_at <= now]
+    listed = _source(
+        [Booking.id, Round.year, Booking.starts_at, Company.name_ko, Company.name_en],
+        [*due_bookings, texts],
+        [Booking.starts_at, Booking.id],
+        booking_item,
+        bookings,
+    )
+    counted = Booking.__table__.join(Round, Round.id == Booking.round_id)
     return [
-        _source(
-            [Booking.id, Round.year, Booking.starts_at, Company.name_ko, Company.name_en],
-            # A consultation still to come keeps its request, whatever the year (never touched).
-            [Round.year <= last_year, Booking.starts_at <= now, texts],
-            [Booking.starts_at, Booking.id],
-            booking_item,
-            bookings,
+        _Source(
+            rows=listed.rows,
+            count=select(
+                select(func.count()).select_from(counted).where(*due_bookings, own_text).scalar_subquery()
+                + select(func.count())
+                .select_from(counted)
+                .where(*due_bookings, ~own_text, other_texts)
+                .scalar_subquery()
+            ),
+            item=booking_item,
         ),
         _source(
             [WaitlistEntry.id, Round.year, Round.day, Company.name_ko, Company.name_en],

@@ -13,7 +13,9 @@ from flask_babel import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from consultroom.reports.services import Group, Report, ScoreLine, breakdown_title, group_label, metric_label
+from consultroom.reports.figures import Group, Report
+from consultroom.reports.phrases import breakdown_title, group_label, metric_label
+from consultroom.reports.targets import ScoreLine
 from consultroom.spreadsheets import guard
 
 KRW_FORMAT = '#,##0 "원"'

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.forms_util import small_int
-from consultroom.reports import services
+from consultroom.reports import figures, queries, targets
 from consultroom.rounds.models import Round
 from consultroom.timeutil import seoul_date
 
@@ -54,7 +54,7 @@ def this_year() -> int:
 def parse_year(raw: str) -> int | None:
     raw = raw.strip()[:6]
     year = small_int(raw, max_digits=4)
-    if year is not None and services.MIN_YEAR <= year <= services.MAX_YEAR:
+    if year is not None and figures.MIN_YEAR <= year <= figures.MAX_YEAR:
         return year
     return None
 
@@ -94,14 +94,14 @@ def read(args: Mapping[str, str], default_year: int | None = None) -> tuple[Sele
     raw_year = args.get("year", "")
     year = parse_year(raw_year) if raw_year.strip() else (default_year or this_year())
     if year is None:
-        errors["year"] = _("Choose a year from %(lo)d to %(hi)d.", lo=services.MIN_YEAR, hi=services.MAX_YEAR)
+        errors["year"] = _("Choose a year from %(lo)d to %(hi)d.", lo=figures.MIN_YEAR, hi=figures.MAX_YEAR)
         return None, errors
-    start, end = services.year_period(year)
+    start, end = figures.year_period(year)
     return Selection(start=start, end=end, year=year), errors
 
 
-def compute(sel: Selection) -> tuple[services.Report, list[services.ScoreLine]]:
-    report = services.program_report(start=sel.start, end=sel.end, round_id=sel.round_id)
+def compute(sel: Selection) -> tuple[figures.Report, list[targets.ScoreLine]]:
+    report = figures.program_report(start=sel.start, end=sel.end, round_id=sel.round_id)
     # Targets are yearly: they are compared only with a whole calendar year's results.
-    targets = services.targets_for(sel.year) if report.is_calendar_year and sel.year else {}
-    return report, services.scorecard(report, targets)
+    chosen = queries.targets_for(sel.year) if report.is_calendar_year and sel.year else {}
+    return report, targets.scorecard(report, chosen)

@@ -12,7 +12,8 @@ from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import apply_domain_error
-from consultroom.reports import charts, export, policies, selection, services
+from consultroom.reports import charts, export, figures, phrases, policies, queries, selection
+from consultroom.reports import targets as year_targets
 from consultroom.reports.forms import TargetsForm
 from consultroom.reports.models import METRICS
 from consultroom.reports.selection import Selection
@@ -28,7 +29,7 @@ def _selection(default_year: int | None = None) -> tuple[Selection | None, dict[
     return selection.read(request.args, default_year)
 
 
-def _charts(report: services.Report, locale: str, *, prefix: str = "chart") -> dict[str, object]:
+def _charts(report: figures.Report, locale: str, *, prefix: str = "chart") -> dict[str, object]:
     consultations, contracts = _("Consultations held"), _("Consultations with a contract")
     months = report.by_month
     out: dict[str, object] = {
@@ -55,7 +56,7 @@ def _charts(report: services.Report, locale: str, *, prefix: str = "chart") -> d
                 "Bars per buyer country of consultations held and of consultations with a contract; "
                 "the table below gives the same figures."
             ),
-            labels=[services.group_label("country", g.key, locale) for g in countries],
+            labels=[phrases.group_label("country", g.key, locale) for g in countries],
             series=[
                 charts.Series(consultations, [g.figures.held for g in countries]),
                 charts.Series(contracts, [g.figures.contracted for g in countries]),
@@ -64,7 +65,7 @@ def _charts(report: services.Report, locale: str, *, prefix: str = "chart") -> d
     return out
 
 
-def _staff_charts(report: services.Report, last: services.Report | None, locale: str) -> dict[str, object]:
+def _staff_charts(report: figures.Report, last: figures.Report | None, locale: str) -> dict[str, object]:
     """The staff report's charts: the public page's, by HS section, the funnel, and the year beside
     the one before it."""
     out = _charts(report, locale)
@@ -78,7 +79,7 @@ def _staff_charts(report: services.Report, last: services.Report | None, locale:
                 "Bars per HS section of the company's first HS code, of consultations held and of "
                 "consultations with a contract; the table below gives the same figures."
             ),
-            labels=[services.group_label("industry", g.key, locale) for g in sections],
+            labels=[phrases.group_label("industry", g.key, locale) for g in sections],
             series=[
                 charts.Series(consultations, [g.figures.held for g in sections]),
                 charts.Series(contracts, [g.figures.contracted for g in sections]),
@@ -127,14 +128,14 @@ def report():
     authorize(policies.can_see_reports(current_user))
     # Without a choice the page opens on the latest year with consultations, not an empty year.
     chosen = any(request.args.get(k, "").strip() for k in ("year", "round_id", "start", "end"))
-    sel, errors = _selection(None if chosen else services.latest_year_with_data())
+    sel, errors = _selection(None if chosen else figures.latest_year_with_data())
     data = lines = chart_svgs = last = None
     locale = _locale()
     if sel is not None:
         data, lines = selection.compute(sel)
-        if data.is_calendar_year and sel.year and sel.year > services.MIN_YEAR:
-            start, end = services.year_period(sel.year - 1)
-            last = services.program_report(start=start, end=end, months_only=True)
+        if data.is_calendar_year and sel.year and sel.year > figures.MIN_YEAR:
+            start, end = figures.year_period(sel.year - 1)
+            last = figures.program_report(start=start, end=end, months_only=True)
         chart_svgs = _staff_charts(data, last, locale)
     return (
         render_template(
@@ -146,14 +147,14 @@ def report():
             charts=chart_svgs,
             errors=errors,
             args=request.args,
-            years=services.recorded_years() or [selection.this_year()],
+            years=queries.recorded_years() or [selection.this_year()],
             this_year=selection.this_year(),
-            rounds=services.rounds_for_filter(),
+            rounds=queries.rounds_for_filter(),
             locale=locale,
-            group_label=services.group_label,
-            breakdown_title=services.breakdown_title,
-            metric_label=services.metric_label,
-            percent=services.percent,
+            group_label=phrases.group_label,
+            breakdown_title=phrases.breakdown_title,
+            metric_label=phrases.metric_label,
+            percent=figures.percent,
         ),
         400 if errors else 200,
     )
@@ -204,18 +205,18 @@ def targets():
     raw_year = request.args.get("year", "")
     year = selection.parse_year(raw_year) if raw_year.strip() else selection.this_year()
     if year is None:
-        message = _("Choose a year from %(lo)d to %(hi)d.", lo=services.MIN_YEAR, hi=services.MAX_YEAR)
+        message = _("Choose a year from %(lo)d to %(hi)d.", lo=figures.MIN_YEAR, hi=figures.MAX_YEAR)
         return render_template("reports/targets.html", form=None, year=None, year_error=message, rows={}), 400
-    existing = services.targets_for(year)
+    existing = queries.targets_for(year)
     form = TargetsForm()
     if request.method == "GET":
         for metric in METRICS:
             target = existing.get(metric)
-            getattr(form, metric).data = str(services.target_value(target)) if target is not None else ""
+            getattr(form, metric).data = str(year_targets.target_value(target)) if target is not None else ""
             getattr(form, f"publish_{metric}").data = bool(target and target.published)
     elif form.validate_on_submit():
         try:
-            services.save_targets(
+            year_targets.save_targets(
                 year=year, values=form.values(), publish=form.published(), actor=current_user, now=utcnow()
             )
         except DomainError as exc:
@@ -232,7 +233,7 @@ def targets():
         year_error=None,
         rows=existing,
         metrics=METRICS,
-        metric_label=services.metric_label,
+        metric_label=phrases.metric_label,
     )
 
 
@@ -246,15 +247,15 @@ def program_current():
 
 @bp.get("/program/<int:year>")
 def program(year: int):
-    authorize(policies.can_see_disclosure(current_user) and services.MIN_YEAR <= year <= services.MAX_YEAR)
-    start, end = services.year_period(year)
-    data = services.program_report(start=start, end=end)
-    lines = services.scorecard(data, services.targets_for(year, published_only=True))
+    authorize(policies.can_see_disclosure(current_user) and figures.MIN_YEAR <= year <= figures.MAX_YEAR)
+    start, end = figures.year_period(year)
+    data = figures.program_report(start=start, end=end)
+    lines = year_targets.scorecard(data, queries.targets_for(year, published_only=True))
     return render_template(
         "reports/public.html",
         year=year,
         report=data,
         lines=lines,
         charts=_charts(data, _locale(), prefix="public"),
-        metric_label=services.metric_label,
+        metric_label=phrases.metric_label,
     )

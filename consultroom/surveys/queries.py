@@ -150,12 +150,14 @@ def results(scope: Scope, *, now: datetime) -> Results:
         scope,
     ).cte("scoped_invitations")
     answered = inv.c.response_id.is_not(None)
-    scored = (
-        select(SurveyAnswer.response_id, SurveyAnswer.question_id, SurveyAnswer.score)
-        .join(inv, inv.c.response_id == SurveyAnswer.response_id)
-        .where(SurveyAnswer.score.is_not(None))
-        .cte("scored_answers")
-    )
+    # The scope's own joins rather than the invitations above: the planner then sees how few of the
+    # answers a year holds and reads them by response id instead of hashing every answer.
+    scored = _scoped(
+        _answers_base(SurveyAnswer.response_id, SurveyAnswer.question_id, SurveyAnswer.score).where(
+            SurveyAnswer.score.is_not(None)
+        ),
+        scope,
+    ).cte("scored_answers")
     per_response = (
         select(func.sum(scored.c.score).label("total"), func.count().label("n"))
         .group_by(scored.c.response_id)

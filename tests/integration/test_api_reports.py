@@ -9,7 +9,9 @@ import pytest
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.outcomes.services import outcome_for, record_contract, record_log
-from consultroom.reports.services import program_report, save_targets, scorecard, targets_for, year_period
+from consultroom.reports.figures import program_report, year_period
+from consultroom.reports.queries import targets_for
+from consultroom.reports.targets import save_targets, scorecard
 from consultroom.timeutil import seoul_date
 from tests.factories import make_company, make_user
 from tests.integration.test_api_support import api_call, assert_error, bearer

@@ -15,7 +15,7 @@ from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.outcomes import services
 from consultroom.outcomes.models import Contract
-from consultroom.reports.services import program_report
+from consultroom.reports.figures import program_report
 from consultroom.timeutil import seoul_date
 from tests.factories import make_company, make_user
 from tests.outcome_factories import make_consultation, make_rate, past_round

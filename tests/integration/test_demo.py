@@ -16,8 +16,8 @@ from consultroom.demo import DEMO_PASSWORD, load_demo
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
 from consultroom.outcomes.models import ConsultationLog, Contract, Outcome
+from consultroom.reports.figures import program_report
 from consultroom.reports.models import ReportTarget
-from consultroom.reports.services import program_report
 from consultroom.rounds.models import Round
 from consultroom.surveys.models import SurveyResponse
 from consultroom.timeutil import SEOUL

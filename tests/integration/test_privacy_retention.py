@@ -31,7 +31,9 @@ from consultroom.privacy.retention import (
     preview,
     update_rules,
 )
-from consultroom.reports.services import program_report, scorecard, targets_for
+from consultroom.reports.figures import program_report
+from consultroom.reports.queries import targets_for
+from consultroom.reports.targets import scorecard
 from consultroom.scheduler.runner import run_job
 from consultroom.surveys.models import SurveyAnswer
 from tests.factories import make_user
@@ -558,3 +560,31 @@ def test_settings_page_queries_stay_the_same_for_1_and_many_due_subjects(client,
 
     assert "many14@acme.example.com" not in html  # names are shown, e-mails of buyers are not
     assert many.count == one.count
+
+
+# Each source of free text, and how to erase it in bulk (the others are emptied to test one at a time).
+TEXT_SOURCES = {
+    "booking": "UPDATE bookings SET products = '', buyer_profile = '', notes = ''",
+    "log": "UPDATE consultation_logs SET products_discussed = '', samples_text = '', next_action = '', notes = ''",
+    "outcome_note": "UPDATE outcome_changes SET note = ''",
+    "contract": "UPDATE contracts SET items = ''",
+    "survey": "UPDATE survey_answers SET text = NULL",
+}
+
+
+@pytest.mark.parametrize("kept", [*TEXT_SOURCES, None])
+def test_free_text_count_finds_bookings_whose_only_text_is_in_one_source(kept):
+    # The count reads each source's booking ids; the listed rows look each text up: they must agree.
+    build_past_year(YEAR)
+    for source, erase in TEXT_SOURCES.items():
+        if source != kept:
+            db.session.execute(text(erase))
+    db.session.commit()
+
+    due = plan(now=AFTER)
+    window = preview(now=AFTER, offset=0, limit=50)
+
+    bookings = [i for i in due.items["free_text"] if i.subject_type == "booking"]
+    assert (len(bookings) > 0) == (kept is not None)
+    assert window.counts()["free_text"] == len(due.items["free_text"])
+    assert window.items["free_text"] == due.items["free_text"]

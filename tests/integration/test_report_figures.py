@@ -5,26 +5,19 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.outcomes.models import Outcome
 from consultroom.outcomes.services import outcome_for, record_contract, record_log
-from consultroom.reports.services import (
-    SECTION_ORDER,
-    UNKNOWN,
-    Figures,
-    Group,
-    Report,
-    hs_section,
-    program_report,
-)
+from consultroom.reports.figures import SECTION_ORDER, UNKNOWN, Figures, Group, Report, hs_section, program_report
 from consultroom.rounds.models import Round
 from consultroom.surveys.models import SurveyInvitation
 from consultroom.surveys.queries import quantize
@@ -207,6 +200,14 @@ def _recompute(start: date, end: date, round_id: int | None) -> Report:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_grouped_figures_equal_a_row_by_row_recomputation(seed):
     _random_world(random.Random(seed))
+    # A consultation answered and then cancelled: its answers stay in the total satisfaction (as the
+    # survey results count them) and in no breakdown.
+    answered = (
+        select(SurveyInvitation.booking_id).where(SurveyInvitation.respondent == "sme").order_by(SurveyInvitation.id)
+    )
+    db.session.execute(text("UPDATE bookings SET status = 'cancelled' WHERE id = :id"),
+                       {"id": db.session.scalars(answered).first()})  # fmt: skip
+    db.session.commit()
     some_round = db.session.scalars(select(Round).order_by(Round.day).offset(3)).first()
     periods = [
         (date(2025, 1, 1), date(2025, 12, 31), None),
@@ -218,7 +219,16 @@ def test_grouped_figures_equal_a_row_by_row_recomputation(seed):
     # The data set exercises every figure: contracts, scores, unknown groups, no-shows.
     assert year.total.contracts and year.total.satisfaction is not None and year.total.no_shows
     months_only = program_report(start=periods[0][0], end=periods[0][1], months_only=True)
-    assert (months_only.total, months_only.by_month, months_only.booked) == (year.total, year.by_month, year.booked)
+
+    # The comparison by month carries every figure but the satisfaction (not shown there, not queried).
+    def unscored(groups):
+        return [Group(key=g.key, figures=replace(g.figures, satisfaction=None)) for g in groups]
+
+    assert (months_only.total, months_only.by_month, months_only.booked) == (
+        replace(year.total, satisfaction=None),
+        unscored(year.by_month),
+        year.booked,
+    )
     for start, end, round_id in periods:
         expected = _recompute(start, end, round_id)
         assert program_report(start=start, end=end, round_id=round_id) == expected, (start, end, round_id)

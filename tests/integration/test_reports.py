@@ -17,8 +17,10 @@ from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.outcomes.services import outcome_for, record_contract, record_log
+from consultroom.reports.figures import hs_section, program_report
 from consultroom.reports.models import ReportTarget
-from consultroom.reports.services import hs_section, program_report, save_targets, scorecard, targets_for
+from consultroom.reports.queries import targets_for
+from consultroom.reports.targets import save_targets, scorecard
 from consultroom.rounds.models import Round
 from consultroom.surveys.models import SurveyInvitation
 from consultroom.surveys.services import active_version, add_question, average_satisfaction, submit_response
