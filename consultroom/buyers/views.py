@@ -26,10 +26,10 @@ from consultroom.buyers.queries import (
 from consultroom.buyers.schemas import BUYER_LABELS
 from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
-from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, confirmed
+from consultroom.forms_util import confirmed
 from consultroom.privacy import access_log
+from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import SEOUL
 
 bp = Blueprint("buyers", __name__, url_prefix="/staff/buyers")
@@ -72,10 +72,9 @@ def index():
         countries=db.session.scalars(registry_countries()).all(),
         languages=language_choices(locale),
     )
-    # PIPA access log: the contact persons of the buyers on the page shown (see access_log.commit_logged).
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=access_log.buyers(pagination.items), what="buyers.index"
-    )
+    # PIPA access log: the contact persons of the buyers on the page shown (written with the request's commit).
+    log_access(actor=current_user, subjects=access_log.buyers(pagination.items), what="buyers.index")
+    return page_html
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -86,13 +85,9 @@ def new():
     if request.method == "GET":
         form.load_defaults()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             buyer = services.create_buyer(data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The buyer is registered."), "success")
             return redirect(url_for("buyers.detail", buyer_id=buyer.id))
     return render_template("buyers/form.html", form=form, buyer=None)
@@ -127,7 +122,8 @@ def detail(buyer_id: int):
         local=_local_view(buyer),
         active_form=ActiveForm(active="0" if buyer.active else "1"),
     )
-    return access_log.commit_logged(page_html, actor=current_user, subjects=[("buyer", buyer_id)], what="buyers.detail")
+    log_access(actor=current_user, subjects=[("buyer", buyer_id)], what="buyers.detail")
+    return page_html
 
 
 @bp.route("/<int:buyer_id>/edit", methods=["GET", "POST"])
@@ -140,17 +136,14 @@ def edit(buyer_id: int):
     if request.method == "GET":
         form.load(buyer)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.update_buyer(buyer=buyer, data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The buyer is saved."), "success")
             return redirect(url_for("buyers.detail", buyer_id=buyer.id))
     page_html = render_template("buyers/form.html", form=form, buyer=buyer)
-    return access_log.commit_logged(page_html, actor=current_user, subjects=[("buyer", buyer_id)], what="buyers.edit")
+    log_access(actor=current_user, subjects=[("buyer", buyer_id)], what="buyers.edit")
+    return page_html
 
 
 @bp.post("/<int:buyer_id>/active")
@@ -166,13 +159,9 @@ def set_active(buyer_id: int):
     active = form.active.data == "1"
     if not active and not confirmed():
         return redirect(url_for("buyers.detail", buyer_id=buyer.id))
-    try:
+    with attempt() as done:
         services.set_buyer_active(buyer=buyer, active=active, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The buyer is active again.") if active else _("The buyer is deactivated."), "success")
     return redirect(url_for("buyers.detail", buyer_id=buyer.id))
 
@@ -189,14 +178,10 @@ def import_upload():
         upload = form.file.data
         # Read one byte past the limit: enough to tell a file that is too large, without reading it all.
         raw = upload.stream.read(importing.MAX_BYTES + 1)
-        try:
+        with attempt(form) as done:
             parsed = importing.parse_upload(upload.filename or "", raw)
             batch = importing.save_batch(parsed=parsed, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             return redirect(url_for("buyers.import_preview", batch_id=batch.id))
     return render_template("buyers/import.html", form=form, aliases=importing.COLUMN_ALIASES)
 
@@ -226,9 +211,8 @@ def import_preview(batch_id: int):
     )
     # The file's rows are the uploader's own; a row found to be a registered buyer tells them who is.
     registered = sorted({r.duplicate_of_buyer for r in preview.duplicates if r.duplicate_of_buyer}) if preview else []
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=[("buyer", i) for i in registered], what="buyers.import_preview"
-    )
+    log_access(actor=current_user, subjects=[("buyer", i) for i in registered], what="buyers.import_preview")
+    return page_html
 
 
 @bp.post("/import/<int:batch_id>/confirm")
@@ -239,13 +223,10 @@ def import_confirm(batch_id: int):
     if not form.validate_on_submit():
         flash(_("Nothing was imported. Please try again."), "danger")
         return redirect(url_for("buyers.import_preview", batch_id=batch.id))
-    try:
+    with attempt() as done:
         preview = importing.confirm_batch(batch=batch, digest=form.digest.data or "", actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    if not done:
         return redirect(url_for("buyers.import_preview", batch_id=batch_id))
-    db.session.commit()
     flash(
         _(
             "%(created)d buyers imported; %(skipped)d duplicates skipped.",
@@ -265,12 +246,9 @@ def import_discard(batch_id: int):
     if not form.validate_on_submit():
         flash(_("Nothing was changed. Please try again."), "danger")
         return redirect(url_for("buyers.import_preview", batch_id=batch.id))
-    try:
+    with attempt() as done:
         importing.discard_batch(batch=batch, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    if not done:
         return redirect(url_for("buyers.import_preview", batch_id=batch_id))
-    db.session.commit()
     flash(_("The upload is discarded; nothing was imported."), "info")
     return redirect(url_for("buyers.import_upload"))

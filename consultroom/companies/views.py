@@ -13,10 +13,9 @@ from consultroom.companies.profile import missing_english
 from consultroom.companies.queries import CompanyFilter, company_search, industries, market_countries
 from consultroom.companies.schemas import COMPANY_LABELS
 from consultroom.companies.validation import country_name
-from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
 from consultroom.privacy import access_log, consent, notices
+from consultroom.request_transaction import attempt, log_access
 
 bp = Blueprint("companies", __name__)
 
@@ -46,7 +45,7 @@ def new():
         form.contact_name.data = current_user.name
         form.contact_email.data = current_user.email
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             company = services.create_company(owner=current_user, data=form.payload(), actor=current_user)
             consent.record_consent(
                 subject_type="company",
@@ -55,11 +54,7 @@ def new():
                 purpose=notices.COMPANY_PROFILE,
                 granted=True,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("Your company is registered."), "success")
             return redirect(url_for("companies.detail", company_id=company.id))
     return render_template("companies/form.html", form=form, company=None, notice=notices.view(notices.COMPANY_PROFILE))
@@ -91,9 +86,8 @@ def index():
     # PIPA access log: every staff or admin view of another person's personal data is recorded (who,
     # whose, what, when); a list records the subjects of the page shown. An SME seeing its own company
     # is not logged (access_log.should_log).
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=access_log.companies(pagination.items), what="companies.index"
-    )
+    log_access(actor=current_user, subjects=access_log.companies(pagination.items), what="companies.index")
+    return page_html
 
 
 @bp.get("/companies/<int:company_id>")
@@ -102,9 +96,8 @@ def detail(company_id: int):
     company = get_or_404(db.session, Company, company_id)
     authorize(policies.can_view_company(current_user, company))
     page_html = render_template("companies/detail.html", company=company)
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=[("company", company_id)], what="companies.detail"
-    )
+    log_access(actor=current_user, subjects=[("company", company_id)], what="companies.detail")
+    return page_html
 
 
 @bp.route("/companies/<int:company_id>/edit", methods=["GET", "POST"])
@@ -117,7 +110,7 @@ def edit(company_id: int):
     if request.method == "GET":
         form.load(company)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.update_company(company=company, data=form.payload(), actor=current_user)
             if ask_consent:
                 consent.record_consent(
@@ -127,16 +120,11 @@ def edit(company_id: int):
                     purpose=notices.COMPANY_PROFILE,
                     granted=True,
                 )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The company profile is saved."), "success")
             return redirect(url_for("companies.detail", company_id=company.id))
     page_html = render_template(
         "companies/form.html", form=form, company=company, notice=notices.view(notices.COMPANY_PROFILE)
     )
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=[("company", company_id)], what="companies.edit"
-    )
+    log_access(actor=current_user, subjects=[("company", company_id)], what="companies.edit")
+    return page_html

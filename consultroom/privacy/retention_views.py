@@ -9,15 +9,14 @@ from flask_login import current_user, login_required
 from consultroom.access import authorize, get_or_404
 from consultroom.buyers.models import Buyer
 from consultroom.db import utcnow
-from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, confirmed
+from consultroom.forms_util import confirmed
 from consultroom.interpreters.models import Interpreter
 from consultroom.pagination import Window, page_number, paginate
 from consultroom.privacy import anonymise, erasure, export, retention, subject_export
-from consultroom.privacy.access_log import commit_logged, log_access
 from consultroom.privacy.forms import HandleErasureForm, RecordErasureForm, RetentionRulesForm, RunRetentionForm
 from consultroom.privacy.models import RETENTION_KINDS, ErasureRequest, RetentionKind
+from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import seoul_date
 
 bp = Blueprint("retention", __name__, url_prefix="/staff/privacy")
@@ -54,7 +53,6 @@ def _settings_page(form: RetentionRulesForm) -> str:
         action="view",
         what="retention.settings",
     )
-    db.session.commit()
     return html
 
 
@@ -65,13 +63,9 @@ def settings():
     form = RetentionRulesForm()
     if form.is_submitted():
         if form.validate():
-            try:
+            with attempt(form) as done:
                 retention.update_rules(data=form.values(), actor=current_user)
-            except DomainError as exc:
-                db.session.rollback()
-                apply_domain_error(form, exc)
-            else:
-                db.session.commit()
+            if done:
                 flash(_("The retention periods are saved."), "success")
                 return redirect(url_for("retention.settings"))
     else:
@@ -90,7 +84,6 @@ def run():
     if not confirmed():
         return redirect(url_for("retention.settings"))
     done = retention.apply(now=utcnow(), actor=current_user)
-    db.session.commit()
     counts = done.counts()
     flash(
         _(
@@ -135,14 +128,12 @@ def _requests_page(form: RecordErasureForm, search: str):
         search=search,
         shown_max=erasure.SUBJECT_CHOICES,
     )
-    # Logged after rendering: the commit expires the rows, which the page would load again one by one.
     log_access(
         actor=current_user,
         subjects=[(r.subject_type, r.subject_id) for r in rows],
         action="view",
         what="retention.requests",
     )
-    db.session.commit()
     return html
 
 
@@ -155,16 +146,12 @@ def requests():
     form.subject.choices = _subject_choices(search)
     if form.validate_on_submit():
         kind, ident = form.subject_pair()
-        try:
+        with attempt(form) as done:
             req = erasure.request_erasure(subject_type=kind, subject_id=ident, note=form.note.data, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            form.subject.choices = _subject_choices(search)
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The deletion request is recorded."), "success")
             return redirect(url_for("retention.request_detail", request_id=req.id))
+        form.subject.choices = _subject_choices(search)  # read again after the rollback
     return _requests_page(form, search)
 
 
@@ -175,7 +162,7 @@ def request_detail(request_id: int):
     req = get_or_404(db.session, ErasureRequest, request_id)
     form = HandleErasureForm()
     if req.status == erasure.OPEN and form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             if form.decision.data == "carry_out":
                 erasure.carry_out(request=req, actor=current_user, response=form.response.data or "")
                 message = _("The data is deleted (anonymised) and the request is closed.")
@@ -185,15 +172,11 @@ def request_detail(request_id: int):
             else:
                 form.decision.errors = [_("Choose to delete or to refuse.")]
                 message = None
-        except DomainError as exc:
-            db.session.rollback()
-            req = get_or_404(db.session, ErasureRequest, request_id)
-            apply_domain_error(form, exc)
-        else:
-            if message is not None:
-                db.session.commit()
-                flash(message, "success")
-                return redirect(url_for("retention.request_detail", request_id=req.id))
+        if not done:
+            req = get_or_404(db.session, ErasureRequest, request_id)  # read again after the rollback
+        elif message is not None:
+            flash(message, "success")
+            return redirect(url_for("retention.request_detail", request_id=req.id))
     upcoming = []
     if req.status == erasure.OPEN:
         upcoming = anonymise.upcoming_bookings(req.subject_type, req.subject_id, now=utcnow())
@@ -203,7 +186,6 @@ def request_detail(request_id: int):
     log_access(
         actor=current_user, subjects=[(req.subject_type, req.subject_id)], action="view", what="retention.request"
     )
-    db.session.commit()
     return html
 
 
@@ -231,10 +213,7 @@ def export_subject(subject_type: str, subject_id: int, fmt: str):
         mimetype="application/json" if fmt == "json" else export.XLSX_MIMETYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-    return commit_logged(
-        response,
-        actor=current_user,
-        subjects=[(subject_type, subject_id)],
-        what="retention.export_subject",
-        action="export",
+    log_access(
+        actor=current_user, subjects=[(subject_type, subject_id)], what="retention.export_subject", action="export"
     )
+    return response

@@ -9,14 +9,12 @@ from flask_login import current_user, login_required
 
 from consultroom.access import authorize
 from consultroom.db import utcnow
-from consultroom.errors import DomainError
-from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
 from consultroom.reports import charts, export, figures, phrases, policies, queries, selection
 from consultroom.reports import targets as year_targets
 from consultroom.reports.forms import TargetsForm
 from consultroom.reports.models import METRICS
 from consultroom.reports.selection import Selection
+from consultroom.request_transaction import attempt
 
 bp = Blueprint("reports", __name__)
 
@@ -215,15 +213,11 @@ def targets():
             getattr(form, metric).data = str(year_targets.target_value(target)) if target is not None else ""
             getattr(form, f"publish_{metric}").data = bool(target and target.published)
     elif form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             year_targets.save_targets(
                 year=year, values=form.values(), publish=form.published(), actor=current_user, now=utcnow()
             )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The targets for %(year)d are saved.", year=year), "success")
             return redirect(url_for("reports.targets", year=year))
     return render_template(
