@@ -1,0 +1,147 @@
+"""What every domain's schemas share: the base schemas with translated messages, strict fields for
+query strings and JSON, UTC times as the API writes them, and pagination, declared once.
+
+Imported by the domains' schemas.py and through them by the API; imports no view and no service.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from marshmallow import RAISE, Schema, ValidationError, fields, missing
+
+ID_MAX = 2**31 - 1
+MAX_PAGE = 1_000_000
+MAX_PER_PAGE = 100
+PERSONAL = {"x-personal-data": True}
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a Z."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class InSchema(Schema):
+    """A request body or query: unknown fields refused, every message translated as the UI words it."""
+
+    class Meta:
+        unknown = RAISE
+
+    # "type": a nested object sent as something else (the body itself is checked before, a 400).
+    error_messages = {"unknown": _l("Unknown field."), "type": _l("Must be an object.")}
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        # null for a field that takes none is a missing value, as in the forms.
+        field_obj.error_messages["required"] = _l("This field is required.")
+        field_obj.error_messages["null"] = _l("This field is required.")
+
+
+class OutSchema(Schema):
+    """An answer: every property is always present (null where it has no value), nothing else is."""
+
+    class Meta:
+        unknown = RAISE
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        field_obj.required = True
+
+
+class UtcDateTime(fields.DateTime):
+    """A moment written in UTC with a Z, as every time in the API is."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return iso(value)
+
+
+class WholeNumber(fields.Integer):
+    """A whole number in plain ASCII digits within [low, high]: "+5", " 5", "5.0" and "٣" are refused,
+    though Python's int() takes them. In a query string an empty value counts as absent."""
+
+    def __init__(self, low: int, high: int, *, digits: int = 9, blank_is_absent: bool = True, **kwargs: Any) -> None:
+        self.low, self.high, self.digits, self.blank_is_absent = low, high, digits, blank_is_absent
+        super().__init__(strict=True, **kwargs)
+        self.metadata = {"minimum": low, "maximum": high, **self.metadata}
+
+    def _problem(self) -> ValidationError:
+        return ValidationError(str(_l("Use a whole number from %(low)d to %(high)d.", low=self.low, high=self.high)))
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
+        if value == "" and self.blank_is_absent:
+            value = missing
+        return super().deserialize(value, attr, data, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str):
+            if not (value.isascii() and value.isdecimal() and len(value) <= self.digits):
+                raise self._problem()
+            value = int(value)
+        # bool is an int in Python, and 1.0 is not a whole number here: only a JSON integer is.
+        if isinstance(value, bool) or not isinstance(value, int) or not self.low <= value <= self.high:
+            raise self._problem()
+        return value
+
+
+def Id(**kwargs: Any) -> WholeNumber:
+    """An id of a row: the columns are 32-bit integers."""
+    return WholeNumber(1, ID_MAX, digits=10, **kwargs)
+
+
+class StrictBool(fields.Boolean):
+    """`true` or `false` only (query strings) or a JSON boolean; not "1", "yes" or "on"."""
+
+    truthy = {True, "true"}
+    falsy = {False, "false"}
+    default_error_messages = {"invalid": _l("Use true or false.")}
+
+
+def _default_per_page() -> int:
+    return min(current_app.config["COMPANIES_PER_PAGE"], MAX_PER_PAGE)
+
+
+class PageArgs(InSchema):
+    """?page=&per_page= of every list. Other query parameters are the list's own (webargs ignores the rest)."""
+
+    page = WholeNumber(1, MAX_PAGE, load_default=1, metadata={"description": "Page.", "default": 1})
+    per_page = WholeNumber(
+        1, MAX_PER_PAGE, load_default=_default_per_page, metadata={"description": "Page size.", "default": 25}
+    )
+
+
+class PageSchema(OutSchema):
+    page = fields.Integer(metadata={"minimum": 1})
+    per_page = fields.Integer(metadata={"minimum": 1, "maximum": MAX_PER_PAGE})
+    total = fields.Integer(metadata={"minimum": 0})
+    pages = fields.Integer(metadata={"minimum": 0})
+
+
+_PAGES: dict[str, type[Schema]] = {}
+
+
+def page_of(item: type[Schema], *, name: str | None = None, **extra: fields.Field) -> type[Schema]:
+    """The page envelope around `item`: {"items", "page", "per_page", "total", "pages"} (+ `extra`).
+    One class per item schema, named like it (RoundList), so the document refers to it once."""
+    name = name or item.__name__.removesuffix("Schema") + "ListSchema"
+    if name not in _PAGES:
+        _PAGES[name] = PageSchema.from_dict({"items": fields.List(fields.Nested(item)), **extra}, name=name)
+    return _PAGES[name]
+
+
+def page_body(items: Any, *, page: int, per_page: int, total: int, pages: int, **extra: Any) -> dict[str, Any]:
+    return {"items": items, "page": page, "per_page": per_page, "total": total, "pages": pages, **extra}
+
+
+def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages as the API names fields: {"request": {"products": [..]}} becomes
+    {"request.products": [..]}; a nested object's own error ("_schema") is named by its parent."""
+    if not isinstance(messages, dict):
+        return {prefix or "_schema": [str(m) for m in (messages if isinstance(messages, list) else [messages])]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = prefix if key == "_schema" and prefix else (f"{prefix}.{key}" if prefix else str(key))
+        flat.update(field_errors(value, name))
+    return flat
