@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import g
@@ -14,7 +13,6 @@ from consultroom.bookings.services import cancel_deadline
 from consultroom.companies.models import Company
 from consultroom.companies.profile import missing_english
 from consultroom.companies.services import LIST_FIELDS, TEXT_FIELDS
-from consultroom.rounds.models import Round, RoundStatus, Slot
 
 
 def company_json(company: Company) -> dict[str, Any]:
@@ -50,38 +48,6 @@ def token_json(token: ApiToken, *, current_id: int | None = None) -> dict[str, A
         "last_used_at": iso(token.last_used_at),
         "revoked_at": iso(token.revoked_at),
         "current": token.id == current_id,
-    }
-
-
-def round_json(rnd: Round, *, now: datetime) -> dict[str, Any]:
-    return {
-        "id": rnd.id,
-        "title": rnd.title,
-        "year": rnd.year,
-        "month": rnd.month,
-        "day": rnd.day.isoformat(),
-        "status": rnd.status,
-        "booking_opens_at": iso(rnd.booking_opens_at),
-        "booking_closes_at": iso(rnd.booking_closes_at),
-        # The UI's "bookable": an SME can book now (staff may also book into a closed round).
-        "booking_open": rnd.status == RoundStatus.OPEN and rnd.booking_opens_at <= now < rnd.booking_closes_at,
-        "cancel_hours_before": rnd.cancel_hours_before,
-        "company_cap": rnd.company_cap,
-    }
-
-
-def slot_json(slot: Slot, *, taken: bool, visible_booking_id: int | None, now: datetime) -> dict[str, Any]:
-    """`taken`: the slot has an active booking, whose id is shown only to those who may see it."""
-    return {
-        "id": slot.id,
-        "round_id": slot.round_id,
-        "booth": slot.booth,
-        "starts_at": iso(slot.starts_at),
-        "ends_at": iso(slot.ends_at),
-        "closed": slot.closed,
-        # As the UI counts a slot free: nobody holds it, it is not closed and has not begun.
-        "free": not taken and not slot.closed and slot.starts_at > now,
-        "booking_id": visible_booking_id,
     }
 
 
