@@ -6,12 +6,16 @@ Imported by the domains' schemas.py and through them by the API; imports no view
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, missing
+
+from consultroom.errors import Invalid
 
 ID_MAX = 2**31 - 1
 MAX_PAGE = 1_000_000
@@ -42,13 +46,16 @@ class InSchema(Schema):
 
 
 class OutSchema(Schema):
-    """An answer: every property is always present (null where it has no value), nothing else is."""
+    """An answer: every property is always present (null where it has no value), nothing else is;
+    but those named in `optional`, which only some callers see."""
+
+    optional: tuple[str, ...] = ()
 
     class Meta:
         unknown = RAISE
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
-        field_obj.required = True
+        field_obj.required = field_name not in self.optional
 
 
 class UtcDateTime(fields.DateTime):
@@ -62,8 +69,9 @@ class WholeNumber(fields.Integer):
     """A whole number in plain ASCII digits within [low, high]: "+5", " 5", "5.0" and "٣" are refused,
     though Python's int() takes them. In a query string an empty value counts as absent."""
 
-    def __init__(self, low: int, high: int, *, digits: int = 9, blank_is_absent: bool = True, **kwargs: Any) -> None:
-        self.low, self.high, self.digits, self.blank_is_absent = low, high, digits, blank_is_absent
+    def __init__(self, low: int, high: int, *, digits: int = 9, json: bool = False, **kwargs: Any) -> None:
+        # json: a JSON number only ("7" is refused), and "" is a value, not an absent one.
+        self.low, self.high, self.digits, self.json = low, high, digits, json
         super().__init__(strict=True, **kwargs)
         self.metadata = {"minimum": low, "maximum": high, **self.metadata}
 
@@ -71,12 +79,12 @@ class WholeNumber(fields.Integer):
         return ValidationError(str(_l("Use a whole number from %(low)d to %(high)d.", low=self.low, high=self.high)))
 
     def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
-        if value == "" and self.blank_is_absent:
+        if value == "" and not self.json:
             value = missing
         return super().deserialize(value, attr, data, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, str):
+        if isinstance(value, str) and not self.json:
             if not (value.isascii() and value.isdecimal() and len(value) <= self.digits):
                 raise self._problem()
             value = int(value)
@@ -145,3 +153,28 @@ def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
         name = prefix if key == "_schema" and prefix else (f"{prefix}.{key}" if prefix else str(key))
         flat.update(field_errors(value, name))
     return flat
+
+
+def text_problem(value: str) -> str | None:
+    """Strings the databases cannot store: NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8)."""
+    if "\x00" in value:
+        return _("Contains characters that are not allowed.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("Contains characters that are not allowed.")
+    return None
+
+
+def check_storable(data: Mapping[str, Any]) -> None:
+    """Refuse, naming the field, any text or list of texts that no database could store."""
+    errors: dict[str, list[str]] = {}
+    for name, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            problem = text_problem(item) if isinstance(item, str) else None
+            if problem:
+                errors[name] = [problem]
+                break
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)

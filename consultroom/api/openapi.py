@@ -51,46 +51,6 @@ def _error(status: int, description: str) -> dict[str, Any]:
 
 ID_MAX = 2**31 - 1
 _ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
-_REQUEST_TEXT = {
-    "products": (4000, "Products to present. Required (not empty)."),
-    "buyer_profile": (2000, "The buyer the company would like to meet."),
-    "notes": (4000, "Notes for the staff."),
-}
-_REQUEST_CODES = {
-    "hs_codes": ("^[0-9]{6}$", "6-digit HS codes of the products to present."),
-    "target_countries": ("^[A-Z]{2}$", "ISO 3166-1 alpha-2 codes of the target countries."),
-    "languages": ("^[a-z]{2}$", "ISO 639-1 codes of the languages the company's staff speak."),
-}
-
-
-def _booking_request_schema(*, for_input: bool) -> dict[str, Any]:
-    props: dict[str, Any] = {}
-    for name in ("products", "hs_codes", "target_countries", "buyer_profile", "languages", "notes"):
-        if name in _REQUEST_TEXT:
-            max_len, description = _REQUEST_TEXT[name]
-            props[name] = (
-                {"type": ["string", "null"], "maxLength": max_len, "description": description}
-                if for_input
-                else {"type": "string", "description": description}
-            )
-        else:
-            pattern, description = _REQUEST_CODES[name]
-            if for_input:
-                props[name] = {
-                    "description": description + " A list, or one string separated by commas or spaces; "
-                    "at most 30 are kept.",
-                    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}, {"type": "null"}],
-                }
-            else:
-                props[name] = {"type": "array", "items": {"type": "string", "pattern": pattern}}
-                props[name]["description"] = description
-    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
-    if for_input:
-        schema["required"] = ["products"]
-        schema["description"] = "What the company wants from the consultation; checked as the booking form checks it."
-    else:
-        schema["required"] = sorted(props)
-    return schema
 
 
 def _page_schema(item: str) -> dict[str, Any]:
@@ -270,62 +230,6 @@ SCHEMAS: dict[str, Any] = {
             "pages": {"type": "integer", "minimum": 0},
         },
     },
-    "BookingRequest": _booking_request_schema(for_input=False),
-    "BookingRequestInput": _booking_request_schema(for_input=True),
-    "BookingInput": {
-        "type": "object",
-        "required": ["slot_id", "request"],
-        "additionalProperties": False,
-        "properties": {
-            "slot_id": _ID_SCHEMA,
-            "company_id": {
-                **_ID_SCHEMA,
-                "description": "Staff: the company to book for (required). An SME books for its own company; "
-                "it may leave this out or send its own company's id.",
-            },
-            "request": _ref("BookingRequestInput"),
-        },
-    },
-    "Booking": {
-        "type": "object",
-        "required": [
-            "id",
-            "round_id",
-            "slot_id",
-            "company_id",
-            "status",
-            "booth",
-            "starts_at",
-            "ends_at",
-            "request",
-            "from_waitlist",
-            "created_at",
-            "cancelled_at",
-            "cancel_deadline",
-            "cancellable",
-        ],
-        "additionalProperties": False,
-        "properties": {
-            "id": {"type": "integer"},
-            "round_id": {"type": "integer"},
-            "slot_id": {"type": "integer"},
-            "company_id": {"type": "integer"},
-            "status": {
-                "type": "string",
-                "enum": ["requested", "matched", "confirmed", "held", "no_show", "cancelled"],
-            },
-            "booth": {"type": "integer", "minimum": 1},
-            "starts_at": DATE_TIME,
-            "ends_at": DATE_TIME,
-            "request": _ref("BookingRequest"),
-            "from_waitlist": {"type": "boolean", "description": "Booked by promotion from the waitlist."},
-            "created_at": DATE_TIME,
-            "cancelled_at": NULLABLE_DATE_TIME,
-            "cancel_deadline": {**DATE_TIME, "description": "Until when the company can cancel (staff: later)."},
-            "cancellable": {"type": "boolean", "description": "You can cancel it now (DELETE)."},
-        },
-    },
-    "BookingList": _page_schema("Booking"),
 }
 
 _ID = {"type": "integer", "minimum": 1}
@@ -462,110 +366,6 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _json(_ref("Company"), "The company as saved."),
                 **_errors(400, 401, 403, 404, 409, 415, 422),
-            },
-        },
-    },
-    f"{PREFIX}/bookings": {
-        "post": {
-            "operationId": "createBooking",
-            "tags": ["bookings"],
-            "summary": "Book a slot with a request (an SME for its company; staff for a company they name)",
-            "description": "The rules of the booking page apply: an SME books only while the round is open and "
-            "inside its booking window; staff may also book into a closed round. A company holds at most "
-            "`company_cap` bookings per round and never two at overlapping times; a slot has one booking.",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BookingInput")}}},
-            "responses": {
-                "201": {
-                    **_json(_ref("Booking"), "Booked; the company is told by mail."),
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                },
-                "400": _error(400, "The body is not JSON or not a JSON object, or a query parameter holds a NUL."),
-                **_errors(401),
-                "403": _error(403, "You cannot book: an SME without a company, or another company's id."),
-                "409": _error(
-                    409,
-                    "Refused, the message says why: the slot is taken, closed or past; the company holds the "
-                    "most bookings allowed or has one at an overlapping time; booking is not open.",
-                ),
-                **_errors(415),
-                "422": _error(
-                    422,
-                    "Fields missing or not valid, each named in `fields` (request fields as `request.<name>`); "
-                    "an unknown slot or company is named too.",
-                ),
-            },
-        },
-        "get": {
-            "operationId": "listBookings",
-            "tags": ["bookings"],
-            "summary": "Bookings (an SME: its company's; staff: all), latest first, cancelled ones included",
-            "parameters": [
-                _query("round_id", _ID_SCHEMA, "Only the bookings of this round."),
-                *_PAGING,
-            ],
-            "responses": {
-                "200": _json(_ref("BookingList"), "One page of bookings."),
-                "422": _NUL_QUERY,
-                **_errors(401, 422),
-            },
-        },
-    },
-    f"{PREFIX}/bookings/{{booking_id}}": {
-        "parameters": [_BOOKING_ID],
-        "get": {
-            "operationId": "getBooking",
-            "tags": ["bookings"],
-            "summary": "One booking",
-            "responses": {
-                "200": _json(_ref("Booking"), "The booking."),
-                "422": _NUL_QUERY,
-                **_errors(401),
-                "404": _error(404, "No such booking, or not one of your company's."),
-            },
-        },
-        "delete": {
-            "operationId": "cancelBooking",
-            "tags": ["bookings"],
-            "summary": "Cancel a booking; the slot is free again and goes to the first company on the waitlist",
-            "description": "A company can cancel until the round's cancellation deadline; staff also after it, "
-            "until the slot begins. The company, staff (when the company cancels) and the buyer and interpreter "
-            "of a match are told by mail, with a calendar cancellation.",
-            "parameters": [
-                {
-                    **_query(
-                        "reason",
-                        {"type": "string", "minLength": 1},
-                        "Why (sent to the company and staff). Required. Cut at 500 characters.",
-                    ),
-                    "required": True,
-                }
-            ],
-            "responses": {
-                "204": {"description": "Cancelled."},
-                "422": _error(422, "No reason given, or a NUL character in a query parameter."),
-                **_errors(401),
-                "404": _error(404, "No such booking, or not one of your company's."),
-                "409": _error(
-                    409, "Not cancelled, the message says why: already cancelled, past the deadline, or begun."
-                ),
-            },
-        },
-    },
-    f"{PREFIX}/bookings/{{booking_id}}/ics": {
-        "parameters": [_BOOKING_ID],
-        "get": {
-            "operationId": "getBookingIcs",
-            "tags": ["bookings"],
-            "summary": "The booking as an iCalendar event, in Asia/Seoul (TZID with its VTIMEZONE)",
-            "responses": {
-                "200": {
-                    "description": "The same .ics file as the web page's calendar link.",
-                    "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
-                    "content": {"text/calendar": {"schema": {"type": "string"}}},
-                },
-                "422": _NUL_QUERY,
-                **_errors(401),
-                "404": _error(404, "No such booking, or not one of your company's."),
             },
         },
     },
@@ -775,35 +575,6 @@ _MATCH_TOTALS = _object({"total": {"type": "integer"}, "matched": {"type": "inte
 
 SCHEMAS.update(
     {
-        "BookingMatch": {
-            "type": "object",
-            "description": "The match. Staff see all of it. The company sees, while a buyer is proposed, only "
-            "its country; once confirmed, its company name and the meeting link; never contact details.",
-            "additionalProperties": False,
-            "required": ["buyer", "confirmed_at", "meeting_url"],
-            "properties": {
-                "buyer": {
-                    "type": ["object", "null"],
-                    "additionalProperties": False,
-                    "required": ["company_name", "country"],
-                    "properties": {
-                        "id": {"type": "integer", "description": "Staff only."},
-                        "company_name": {"type": ["string", "null"], "description": "Company: once confirmed."},
-                        "country": {"type": "string"},
-                    },
-                },
-                "interpreter": {**_PARTY_BRIEF["interpreter"], "description": "Staff only."},
-                "buyer_response": {"type": ["string", "null"], "enum": ["pending", "accepted", "declined", None]},
-                "interpreter_response": {
-                    "type": ["string", "null"],
-                    "enum": ["pending", "accepted", "declined", None],
-                },
-                "score": {"type": ["integer", "null"]},
-                "respond_by": {**NULLABLE_DATE_TIME, "description": "Staff only: the parties answer by then."},
-                "confirmed_at": NULLABLE_DATE_TIME,
-                "meeting_url": {"type": ["string", "null"], "description": "The company: only once confirmed."},
-            },
-        },
         "Buyer": _buyer_schema(),
         "BuyerInput": _buyer_input_schema(partial=False),
         "BuyerPatch": _buyer_input_schema(partial=True),
@@ -1026,8 +797,6 @@ SCHEMAS.update(
         ),
     }
 )
-SCHEMAS["Booking"]["properties"]["match"] = _ref("BookingMatch")
-SCHEMAS["Booking"]["required"].append("match")
 
 _BUYER_ID = {"name": "buyer_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
 _BATCH_ID = {"name": "batch_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
@@ -1736,9 +1505,6 @@ PATHS.update(
 # --- personal data (issue 6): the caller's own data, consents, deletion requests, the access log -----
 
 # Free text that people write about themselves or others may hold personal data: marked as such.
-for _name in ("BookingRequest", "BookingRequestInput"):
-    for _prop in ("buyer_profile", "notes"):
-        SCHEMAS[_name]["properties"][_prop].update(PERSONAL)
 for _name in ("ConsultationLog", "ConsultationLogInput"):
     SCHEMAS[_name]["properties"]["notes"].update(PERSONAL)
 SCHEMAS["StageInput"]["properties"]["note"].update(PERSONAL)

@@ -17,8 +17,7 @@ from sqlalchemy.orm import selectinload
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth
-from consultroom.api.booking_views import MAX_PAGE, MAX_PER_PAGE, _query_id
-from consultroom.api.http import check_storable, json_object, query_int, query_text, unit_of_work
+from consultroom.api.http import check_storable, json_object, query_id, query_int, query_text, unit_of_work
 from consultroom.api.outcome_serializers import consultation_json, contract_json, rate_json, survey_response_json
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
@@ -27,6 +26,7 @@ from consultroom.extensions import db
 from consultroom.outcomes import policies, queries, services
 from consultroom.outcomes.models import ExchangeRate
 from consultroom.privacy import access_log
+from consultroom.schemas import MAX_PAGE, MAX_PER_PAGE
 from consultroom.surveys import policies as survey_policies
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 
@@ -279,7 +279,7 @@ def save_rate(currency: str, day: str):
 def list_survey_responses():
     user = g.api_user
     errors: dict[str, list[str]] = {}
-    round_id = _query_id("round_id", errors)
+    round_id = query_id("round_id", errors)
     page, per_page = _page_args(errors)
     _problem(errors)
     stmt = (

@@ -8,11 +8,11 @@ from flask_babel import gettext as _
 from consultroom.access import authorize
 from consultroom.api import bp
 from consultroom.api.auth import api_auth
-from consultroom.api.booking_views import ID_MAX
 from consultroom.api.outcome_serializers import report_json
 from consultroom.errors import Invalid
 from consultroom.reports import policies, selection
 from consultroom.reports.services import MAX_YEAR, MIN_YEAR
+from consultroom.schemas import ID_MAX
 
 
 def _refuse_non_ascii_numbers() -> None:

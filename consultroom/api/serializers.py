@@ -9,6 +9,7 @@ from flask import g
 from consultroom.accounts.models import ApiToken, User
 from consultroom.api.http import iso
 from consultroom.bookings.models import Booking
+from consultroom.bookings.schemas import BookingSchema
 from consultroom.bookings.services import cancel_deadline
 from consultroom.companies.models import Company
 from consultroom.companies.profile import missing_english
@@ -51,17 +52,11 @@ def token_json(token: ApiToken, *, current_id: int | None = None) -> dict[str, A
     }
 
 
-def booking_json(booking: Booking, *, cancellable: bool, viewer: User | None = None) -> dict[str, Any]:
-    """`viewer` (default: the API caller) decides how much of the match is shown: see match_json."""
+def booking_row(booking: Booking, *, cancellable: bool, viewer: User | None = None) -> dict[str, Any]:
+    """What bookings.schemas.BookingSchema dumps. `viewer` (default: the API caller) decides how much of
+    the match is shown: see match_row."""
     return {
-        "id": booking.id,
-        "round_id": booking.round_id,
-        "slot_id": booking.slot_id,
-        "company_id": booking.company_id,
-        "status": booking.status,
-        "booth": booking.slot.booth,
-        "starts_at": iso(booking.starts_at),
-        "ends_at": iso(booking.ends_at),
+        "booking": booking,
         "request": {
             "products": booking.products,
             "hs_codes": list(booking.hs_codes or []),
@@ -70,16 +65,20 @@ def booking_json(booking: Booking, *, cancellable: bool, viewer: User | None = N
             "languages": list(booking.languages or []),
             "notes": booking.notes,
         },
-        "from_waitlist": booking.from_waitlist,
-        "created_at": iso(booking.created_at),
-        "cancelled_at": iso(booking.cancelled_at),
-        "cancel_deadline": iso(cancel_deadline(booking.starts_at, booking.round)),
+        "cancel_deadline": cancel_deadline(booking.starts_at, booking.round),
         "cancellable": cancellable,
-        "match": match_json(booking, viewer=viewer if viewer is not None else g.get("api_user")),
+        "match": match_row(booking, viewer=viewer if viewer is not None else g.get("api_user")),
     }
 
 
-def match_json(booking: Booking, *, viewer: User | None) -> dict[str, Any]:
+_BOOKING = BookingSchema()
+
+
+def booking_json(booking: Booking, *, cancellable: bool, viewer: User | None = None) -> dict[str, Any]:
+    return _BOOKING.dump(booking_row(booking, cancellable=cancellable, viewer=viewer))
+
+
+def match_row(booking: Booking, *, viewer: User | None) -> dict[str, Any]:
     """The match state of a booking, as much as `viewer` may know.
 
     Staff see the whole state. The company sees what its bookings page shows (templates/bookings/mine.html):
@@ -96,14 +95,14 @@ def match_json(booking: Booking, *, viewer: User | None) -> dict[str, Any]:
             "buyer_response": booking.buyer_response,
             "interpreter_response": booking.interpreter_response,
             "score": booking.match_score,
-            "respond_by": iso(booking.respond_by),
-            "confirmed_at": iso(booking.confirmed_at),
+            "respond_by": booking.respond_by,
+            "confirmed_at": booking.confirmed_at,
             "meeting_url": booking.meeting_url or None,
         }
     return {
         "buyer": {"company_name": buyer.company_name if confirmed else None, "country": buyer.country}
         if buyer
         else None,
-        "confirmed_at": iso(booking.confirmed_at) if confirmed else None,
+        "confirmed_at": booking.confirmed_at if confirmed else None,
         "meeting_url": (booking.meeting_url or None) if confirmed else None,
     }

@@ -277,7 +277,8 @@ KNOWN_PERSONAL = {
     "Interpreter.phone",
     "Interpreter.exceptions.note",
     "InterpreterInput.account_email",
-    "BookingMatch.interpreter.name",
+    # Generated from bookings/schemas.py, where the interpreter in a match is a schema of its own.
+    "InterpreterBrief.name",
     "BookingRequest.notes",
     "BookingRequest.buyer_profile",
     "ProposalLine.interpreter.name",
