@@ -7,7 +7,8 @@ Imported by the domains' schemas.py and through them by the API; imports no view
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -178,3 +179,55 @@ def check_storable(data: Mapping[str, Any]) -> None:
                 break
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
+
+
+class Text(fields.String):
+    """Text as the forms take it: null is absent (an error only when required, as is ""), anything but a
+    string is "Must be text.", and what no database could store (NUL, lone surrogates) is refused."""
+
+    def __init__(self, max_len: int, *, required: bool = False, **kwargs: Any) -> None:
+        self.max_len = max_len
+        super().__init__(required=required, allow_none=not required, **kwargs)
+        self.metadata = {"maxLength": max_len, **self.metadata}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise ValidationError(_("Must be text."))
+        if value == "" and self.required:
+            raise ValidationError(_("This field is required."))
+        if len(value) > self.max_len:
+            raise ValidationError(_("At most %(n)d characters.", n=self.max_len))
+        problem = text_problem(value)
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
+class Day(fields.Date):
+    """A date as YYYY-MM-DD exactly; "" is absent, as null is."""
+
+    def __init__(self, *, required: bool = False, **kwargs: Any) -> None:
+        super().__init__(required=required, allow_none=not required, **kwargs)
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
+        if value == "":
+            value = None if not self.required else missing
+        return super().deserialize(value, attr, data, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            if not isinstance(value, str) or len(value) != 10:
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(_("Give the date as YYYY-MM-DD.")) from None
+
+
+class Decimal6(fields.Field):
+    """An exact decimal written as text with 6 places (rates), so no client reads it through a float."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(Decimal(value).quantize(Decimal("0.000001")))
+
+
+DECIMAL_TEXT = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}

@@ -57,14 +57,17 @@ def api_auth(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def api_requires(allowed: Callable[[User], bool]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Refuse (403) a caller who may not do this before the body is read: whatever they sent, they are
-    told that, not what is wrong with the body. Placed under @api_auth."""
+def api_requires(
+    allowed: Callable[[User], bool] | None = None, *, visible: Callable[[User], bool] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Refuse a caller who may not know of this (404) or not do it (403) before the body or query is read:
+    whatever they sent, they are told that, not what is wrong with it. Placed under @api_auth."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            authorize(True, allowed(g.api_user))
+            user = g.api_user
+            authorize(visible is None or visible(user), allowed is None or allowed(user))
             return view(*args, **kwargs)
 
         return wrapper

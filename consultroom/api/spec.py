@@ -7,9 +7,13 @@ apispec writes the document from them. Every error, a schema's included, keeps t
 
 from __future__ import annotations
 
+from copy import deepcopy
+from functools import wraps
 from typing import Any
 
 import flask_smorest
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from flask_babel import gettext as _
 from webargs.flaskparser import FlaskParser
@@ -141,6 +145,29 @@ class Blueprint(flask_smorest.Blueprint):
 
         return decorator
 
+    def documents_body(self, schema: Any, **kwargs: Any):
+        """Document `schema` as the JSON body, which the view reads itself with read_body() once it knows
+        the caller may do this: one who may not is told so (403/404) whatever they sent."""
+        documented = self.arguments(schema, **kwargs)(lambda *_a, **_k: None)._apidoc["arguments"]
+
+        def decorator(func):
+            @wraps(func)
+            def wrapper(*args: Any, **kw: Any) -> Any:
+                return func(*args, **kw)
+
+            wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+            arguments = wrapper._apidoc.setdefault("arguments", {})
+            arguments.setdefault("parameters", []).extend(documented["parameters"])
+            arguments.setdefault("responses", {}).update(documented["responses"])
+            return wrapper
+
+        return decorator
+
+
+def read_body(schema: Any) -> Any:
+    """The JSON body loaded with `schema`: 415, 400 or 422 (each field named) as @bp.arguments answers."""
+    return Blueprint.ARGUMENTS_PARSER.parse(schema, location="json")
+
 
 class Api(flask_smorest.Api):
     """flask-smorest, with the app's own error handlers (consultroom.errorpages) left in charge, and the
@@ -166,12 +193,22 @@ class Api(flask_smorest.Api):
         """None: pages are an envelope (consultroom.schemas.page_of), not an X-Pagination header."""
 
 
+def _schema_name(schema: Any) -> str | None:
+    """Components are named like their schema without "Schema" (RoundSchema: Round); a schema marked
+    `inline` (a part of one answer, such as a match's interpreter) is written where it is used."""
+    cls = resolve_schema_cls(schema)
+    if getattr(cls, "inline", False):
+        return None
+    return cls.__name__.removesuffix("Schema") or cls.__name__
+
+
 def make_api(app: Flask, bp: Blueprint) -> Api:
     app.config.setdefault("API_TITLE", "Consultroom API")
     app.config.setdefault("API_VERSION", "1.0.0")
     app.config.setdefault("OPENAPI_VERSION", "3.1.0")
     api = Api(
         spec_kwargs={
+            "marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name),
             "info": {"description": INFO_DESCRIPTION},
             "servers": [{"url": "/"}],
             "security": [{"bearerAuth": []}],

@@ -107,6 +107,7 @@ class MatchBuyerSchema(OutSchema):
 
 
 class InterpreterBriefSchema(OutSchema):
+    inline = True
     id = fields.Integer()
     name = fields.String(metadata=PERSONAL)
 

@@ -277,8 +277,7 @@ KNOWN_PERSONAL = {
     "Interpreter.phone",
     "Interpreter.exceptions.note",
     "InterpreterInput.account_email",
-    # Generated from bookings/schemas.py, where the interpreter in a match is a schema of its own.
-    "InterpreterBrief.name",
+    "BookingMatch.interpreter.name",
     "BookingRequest.notes",
     "BookingRequest.buyer_profile",
     "ProposalLine.interpreter.name",
