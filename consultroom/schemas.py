@@ -41,9 +41,10 @@ class InSchema(Schema):
     error_messages = {"unknown": _l("Unknown field."), "type": _l("Must be an object.")}
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
-        # null for a field that takes none is a missing value, as in the forms.
+        # null for a field that takes none is a missing value, as in the forms (unless the field says otherwise).
         field_obj.error_messages["required"] = _l("This field is required.")
-        field_obj.error_messages["null"] = _l("This field is required.")
+        if field_obj.error_messages["null"] == fields.Field.default_error_messages["null"]:
+            field_obj.error_messages["null"] = _l("This field is required.")
 
 
 class OutSchema(Schema):
@@ -185,18 +186,28 @@ class Text(fields.String):
     """Text as the forms take it: null is absent (an error only when required, as is ""), anything but a
     string is "Must be text.", and what no database could store (NUL, lone surrogates) is refused."""
 
-    def __init__(self, max_len: int, *, required: bool = False, **kwargs: Any) -> None:
-        self.max_len = max_len
+    def __init__(
+        self,
+        max_len: int | None,
+        *,
+        required: bool = False,
+        blank_is_missing: bool = False,
+        long: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        # blank_is_missing: "  " is as good as nothing (an e-mail, a password); long: another wording of the limit.
+        self.max_len, self.blank_is_missing, self.long = max_len, blank_is_missing, long
         super().__init__(required=required, allow_none=not required, **kwargs)
-        self.metadata = {"maxLength": max_len, **self.metadata}
+        if max_len is not None:
+            self.metadata = {"maxLength": max_len, **self.metadata}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
             raise ValidationError(_("Must be text."))
-        if value == "" and self.required:
+        if self.required and not (value.strip() if self.blank_is_missing else value):
             raise ValidationError(_("This field is required."))
-        if len(value) > self.max_len:
-            raise ValidationError(_("At most %(n)d characters.", n=self.max_len))
+        if self.max_len is not None and len(value) > self.max_len:
+            raise ValidationError(str(self.long or _l("At most %(n)d characters.")) % {"n": self.max_len})
         problem = text_problem(value)
         if problem:
             raise ValidationError(problem)

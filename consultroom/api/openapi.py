@@ -9,7 +9,6 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 
 from consultroom.api.spec import generated_document, scratch_document
-from consultroom.api.tokens import NAME_MAX
 from consultroom.companies.profile import ENGLISH_FIELDS
 from consultroom.companies.services import MAX_LIST, TEXT_FIELDS
 from consultroom.languages import PARTY_LOCALES
@@ -157,64 +156,6 @@ def _company_input_schema(*, partial: bool) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
-    "TokenRequest": {
-        "type": "object",
-        "required": ["email", "password"],
-        "additionalProperties": False,
-        "properties": {
-            "email": {"type": "string", "format": "email", "maxLength": 254, **PERSONAL},
-            "password": {"type": "string", "format": "password", "maxLength": 1024, "writeOnly": True},
-            "name": {"type": ["string", "null"], "maxLength": NAME_MAX, "description": "A label for the token."},
-        },
-    },
-    "Token": {
-        "type": "object",
-        "description": "A new token. `token` is shown this once; only its SHA-256 is stored.",
-        "required": ["token", "id", "prefix", "name", "expires_at"],
-        "additionalProperties": False,
-        "properties": {
-            "token": {"type": "string", "description": "Send as `Authorization: Bearer <token>`."},
-            "id": {"type": "integer"},
-            "prefix": {"type": "string", "description": "The first characters, to tell tokens apart."},
-            "name": {"type": "string"},
-            "expires_at": DATE_TIME,
-        },
-    },
-    "TokenInfo": {
-        "type": "object",
-        "required": ["id", "prefix", "name", "created_at", "expires_at", "last_used_at", "revoked_at", "current"],
-        "additionalProperties": False,
-        "properties": {
-            "id": {"type": "integer"},
-            "prefix": {"type": "string"},
-            "name": {"type": "string"},
-            "created_at": DATE_TIME,
-            "expires_at": DATE_TIME,
-            "last_used_at": {**NULLABLE_DATE_TIME, "description": "Updated at most once a minute."},
-            "revoked_at": NULLABLE_DATE_TIME,
-            "current": {"type": "boolean", "description": "True for the token this request was made with."},
-        },
-    },
-    "TokenList": {
-        "type": "object",
-        "required": ["items"],
-        "additionalProperties": False,
-        "properties": {"items": {"type": "array", "items": _ref("TokenInfo")}},
-    },
-    "Me": {
-        "type": "object",
-        "required": ["id", "email", "name", "role", "locale", "timezone", "company_id"],
-        "additionalProperties": False,
-        "properties": {
-            "id": {"type": "integer"},
-            "email": {"type": "string", "format": "email", **PERSONAL},
-            "name": {"type": "string", **PERSONAL},
-            "role": {"type": "string", "enum": ["sme", "staff", "admin"]},
-            "locale": {"type": "string", "enum": ["ko", "en"]},
-            "timezone": {"type": "string", "examples": ["Asia/Seoul"]},
-            "company_id": {"type": ["integer", "null"]},
-        },
-    },
     "Company": _company_schema(),
     "CompanyInput": _company_input_schema(partial=False),
     "CompanyPatch": _company_input_schema(partial=True),
@@ -262,60 +203,6 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 
 PATHS: dict[str, Any] = {
-    f"{PREFIX}/openapi.json": {
-        "get": {
-            "operationId": "getOpenApi",
-            "tags": ["meta"],
-            "summary": "This document",
-            "security": [],
-            "responses": {"200": _json({"type": "object"}, "The OpenAPI document.")},
-        }
-    },
-    f"{PREFIX}/tokens": {
-        "post": {
-            "operationId": "createToken",
-            "tags": ["tokens"],
-            "summary": "Log in: exchange e-mail and password for a bearer token",
-            "description": "Rate-limited per IP and per account like the web login; only failures count.",
-            "security": [],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TokenRequest")}}},
-            "responses": {
-                "201": _json(_ref("Token"), "The token, shown only this once."),
-                **_errors(400, 401, 415, 422, 429),
-            },
-        },
-        "get": {
-            "operationId": "listTokens",
-            "tags": ["tokens"],
-            "summary": "Your tokens (never their secrets)",
-            "responses": {"200": _json(_ref("TokenList"), "Your tokens, newest first."), **_errors(401)},
-        },
-    },
-    f"{PREFIX}/tokens/current": {
-        "delete": {
-            "operationId": "revokeCurrentToken",
-            "tags": ["tokens"],
-            "summary": "Log out: revoke the token this request uses",
-            "responses": {"204": {"description": "Revoked."}, **_errors(401)},
-        }
-    },
-    f"{PREFIX}/tokens/{{token_id}}": {
-        "parameters": [_TOKEN_ID],
-        "delete": {
-            "operationId": "revokeToken",
-            "tags": ["tokens"],
-            "summary": "Revoke one of your tokens",
-            "responses": {"204": {"description": "Revoked (also when it already was)."}, **_errors(401, 404)},
-        },
-    },
-    f"{PREFIX}/me": {
-        "get": {
-            "operationId": "getMe",
-            "tags": ["account"],
-            "summary": "The user the token belongs to",
-            "responses": {"200": _json(_ref("Me"), "You."), **_errors(401)},
-        }
-    },
     f"{PREFIX}/companies": {
         "get": {
             "operationId": "listCompanies",
@@ -699,50 +586,6 @@ SCHEMAS.update(
                 },
             }
         ),
-        "MatchInput": _object(
-            {
-                "buyer_id": _ID_SCHEMA,
-                "interpreter_id": {**_ID_SCHEMA, "type": ["integer", "null"]},
-                "slot_id": {
-                    **_ID_SCHEMA,
-                    "type": ["integer", "null"],
-                    "description": "Move a booking still waiting for a buyer to this free slot of its round and "
-                    "propose there, in one step (the company is told of the move).",
-                },
-            },
-            required=["buyer_id"],
-        ),
-        "MatchingSettings": _object(
-            {
-                "interpreter_policy": {
-                    "type": "string",
-                    "enum": ["always", "needed"],
-                    "description": "`always`: every consultation has an interpreter (the program's promise); "
-                    "`needed`: only those without a common language.",
-                },
-                "region_windows": {
-                    "type": "array",
-                    "maxItems": 4,
-                    "description": "Extra time windows in Seoul hours aimed at regions (e.g. Europe 17:00-21:00); "
-                    "rounds generated from now on get slots in them.",
-                    "items": _object({"label": {"type": "string", "maxLength": 40}, "start": _HHMM, "end": _HHMM}),
-                },
-            }
-        ),
-        "MatchingSettingsInput": _object(
-            {
-                "interpreter_policy": {"type": "string", "enum": ["always", "needed"]},
-                "region_windows": {
-                    "type": "array",
-                    "items": _object(
-                        {"label": {"type": "string"}, "start": {"type": "string"}, "end": {"type": "string"}},
-                        required=["start", "end"],
-                    ),
-                },
-            },
-            required=[],
-        ),
-        "MeetingUrlInput": _object({"url": {"type": "string", "maxLength": 500}}),
         "Violation": _object(
             {
                 "message": {"type": "string"},
@@ -786,14 +629,6 @@ SCHEMAS.update(
                 "reasons": {"type": "array", "items": _REASON},
                 "edited": {"type": "boolean"},
             }
-        ),
-        "ProposalLineInput": _object(
-            {
-                "buyer_id": {**_ID_SCHEMA, "type": ["integer", "null"], "description": "null: no buyer."},
-                "interpreter_id": {**_ID_SCHEMA, "type": ["integer", "null"], "description": "null: none."},
-            },
-            required=[],
-            description="A field left out keeps its value.",
         ),
     }
 )
@@ -976,159 +811,6 @@ PATHS.update(
                     {"200": _json(_ref("Interpreter"), "The interpreter as saved.")},
                     "The e-mail is registered, or the account is linked to another interpreter.",
                 ),
-            },
-        },
-        f"{PREFIX}/bookings/{{booking_id}}/recommendations": {
-            "parameters": [_BOOKING_ID],
-            "get": {
-                "operationId": "getBookingRecommendations",
-                "tags": ["matching"],
-                "summary": "The best buyers for a booking, with their score, reasons and candidate interpreters",
-                "parameters": [
-                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}, "How many.")
-                ],
-                "responses": {
-                    "200": _json(_ref("Recommendations"), "Ranked buyers."),
-                    **_errors(401),
-                    "404": _STAFF_404,
-                    **_errors(422),
-                },
-            },
-        },
-        f"{PREFIX}/bookings/{{booking_id}}/match": {
-            "parameters": [_BOOKING_ID],
-            "put": {
-                "operationId": "setBookingMatch",
-                "tags": ["matching"],
-                "summary": "Propose a buyer (and an interpreter) for a booking; both are asked to accept",
-                "description": "Replaces an earlier proposal, whose links stop working. An interpreter is needed "
-                "when the company and the buyer share no language.",
-                "requestBody": _body("MatchInput"),
-                "responses": _staff_write(
-                    {"200": _json(_ref("Booking"), "The booking, matched.")},
-                    "Refused, the message says why: the buyer or interpreter is busy then, inactive, already "
-                    "meets the company this round, speaks no common language; the booking cannot be matched.",
-                ),
-            },
-            "delete": {
-                "operationId": "clearBookingMatch",
-                "tags": ["matching"],
-                "summary": "Withdraw the match; the booking waits for a buyer again",
-                "parameters": [_query("reason", {"type": "string"}, "Why, for the audit log. Cut at 500.")],
-                "responses": {
-                    "204": {"description": "Withdrawn; the parties are told."},
-                    **_errors(401),
-                    "404": _STAFF_404,
-                    "409": _error(409, "The booking has no match to clear."),
-                    "422": _error(422, "`reason` holds characters that are not allowed."),
-                },
-            },
-        },
-        f"{PREFIX}/matching/settings": {
-            "get": {
-                "operationId": "getMatchingSettings",
-                "tags": ["matching"],
-                "summary": "The interpreter policy and the region time windows",
-                "responses": {
-                    "200": _json(_ref("MatchingSettings"), "The settings."),
-                    **_errors(401),
-                    "404": _STAFF_404,
-                },
-            },
-            "put": {
-                "operationId": "setMatchingSettings",
-                "tags": ["matching"],
-                "summary": "Change the interpreter policy and/or the region windows (admins); a field left out is kept",
-                "requestBody": _body("MatchingSettingsInput"),
-                "responses": {
-                    "200": _json(_ref("MatchingSettings"), "The settings as saved."),
-                    **_errors(400, 401),
-                    "403": _error(403, "Only admins change the settings."),
-                    "404": _STAFF_404,
-                    **_errors(415),
-                    "422": _error(422, "Fields missing or not valid, each named in `fields`."),
-                },
-            },
-        },
-        f"{PREFIX}/bookings/{{booking_id}}/meeting-url": {
-            "parameters": [_BOOKING_ID],
-            "put": {
-                "operationId": "setBookingMeetingUrl",
-                "tags": ["matching"],
-                "summary": "Replace the generated video room with your own link",
-                "requestBody": _body("MeetingUrlInput"),
-                "responses": _staff_write({"200": _json(_ref("Booking"), "The booking.")}, "The booking is cancelled."),
-            },
-        },
-        f"{PREFIX}/rounds/{{round_id}}/proposals": {
-            "parameters": [_ROUND_ID],
-            "post": {
-                "operationId": "createRoundProposal",
-                "tags": ["matching"],
-                "summary": "A draft proposal for every booking of the round waiting for a buyer",
-                "description": "Replaces the round's earlier draft. Nothing is sent before it is confirmed.",
-                "responses": {
-                    "201": {
-                        **_json(_ref("Proposal"), "The draft, with exact and greedy totals."),
-                        "headers": {"Location": {"schema": {"type": "string"}}},
-                    },
-                    **_errors(401),
-                    "404": _STAFF_404,
-                    "409": _error(409, "The round is not open or closed, or no booking is waiting for a buyer."),
-                },
-            },
-        },
-        f"{PREFIX}/proposals/{{proposal_id}}": {
-            "parameters": [_PROPOSAL_ID],
-            "get": {
-                "operationId": "getProposal",
-                "tags": ["matching"],
-                "summary": "A proposal with its lines and the rules it breaks",
-                "responses": {"200": _json(_ref("Proposal"), "The proposal."), **_errors(401), "404": _STAFF_404},
-            },
-            "delete": {
-                "operationId": "discardProposal",
-                "tags": ["matching"],
-                "summary": "Discard a draft proposal",
-                "responses": {
-                    "204": {"description": "Discarded."},
-                    **_errors(401),
-                    "404": _STAFF_404,
-                    "409": _error(409, "It is no longer a draft."),
-                },
-            },
-        },
-        f"{PREFIX}/proposals/{{proposal_id}}/lines/{{line_id}}": {
-            "parameters": [_PROPOSAL_ID, _LINE_ID],
-            "patch": {
-                "operationId": "editProposalLine",
-                "tags": ["matching"],
-                "summary": "Put another buyer or interpreter on a line",
-                "description": "Broken rules are not refused: the answer lists them under `violations`.",
-                "requestBody": _body("ProposalLineInput"),
-                "responses": _staff_write(
-                    {"200": _json(_ref("Proposal"), "The proposal with the line changed, and its violations.")},
-                    "It is no longer a draft.",
-                ),
-            },
-        },
-        f"{PREFIX}/proposals/{{proposal_id}}/confirm": {
-            "parameters": [_PROPOSAL_ID],
-            "post": {
-                "operationId": "confirmProposal",
-                "tags": ["matching"],
-                "summary": "Propose every line's match at once, or none",
-                "responses": {
-                    "200": _json(_ref("Proposal"), "Confirmed; every buyer and interpreter is asked to accept."),
-                    **_errors(401),
-                    "404": _STAFF_404,
-                    "409": _error(
-                        409,
-                        "Not a draft, or a line could not be proposed (named in `fields` as lines.<line id>); "
-                        "nothing was applied.",
-                    ),
-                    "422": _error(422, "The draft breaks rules, each under `fields` as lines.<line id>."),
-                },
             },
         },
     }

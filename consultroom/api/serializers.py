@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import g
 
-from consultroom.accounts.models import ApiToken, User
+from consultroom.accounts.models import User
 from consultroom.api.http import iso
 from consultroom.bookings.models import Booking
 from consultroom.bookings.schemas import BookingSchema
@@ -24,32 +24,6 @@ def company_json(company: Company) -> dict[str, Any]:
     data["created_at"] = iso(company.created_at)
     data["updated_at"] = iso(company.updated_at)
     return data
-
-
-def user_json(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "locale": user.locale,
-        "timezone": user.timezone,
-        "company_id": user.company_id,
-    }
-
-
-def token_json(token: ApiToken, *, current_id: int | None = None) -> dict[str, Any]:
-    """A token as listed: never the secret nor its hash."""
-    return {
-        "id": token.id,
-        "prefix": token.prefix,
-        "name": token.name,
-        "created_at": iso(token.created_at),
-        "expires_at": iso(token.expires_at),
-        "last_used_at": iso(token.last_used_at),
-        "revoked_at": iso(token.revoked_at),
-        "current": token.id == current_id,
-    }
 
 
 def booking_row(booking: Booking, *, cancellable: bool, viewer: User | None = None) -> dict[str, Any]:
