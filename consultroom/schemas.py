@@ -42,7 +42,8 @@ class InSchema(Schema):
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         # null for a field that takes none is a missing value, as in the forms (unless the field says otherwise).
-        field_obj.error_messages["required"] = _l("This field is required.")
+        if field_obj.error_messages["required"] == fields.Field.default_error_messages["required"]:
+            field_obj.error_messages["required"] = _l("This field is required.")
         if field_obj.error_messages["null"] == fields.Field.default_error_messages["null"]:
             field_obj.error_messages["null"] = _l("This field is required.")
 
@@ -107,6 +108,11 @@ class StrictBool(fields.Boolean):
     truthy = {True, "true"}
     falsy = {False, "false"}
     default_error_messages = {"invalid": _l("Use true or false.")}
+
+    def __init__(self, *, json: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if json:  # in a JSON body only true and false themselves
+            self.truthy, self.falsy = {True}, {False}
 
 
 def _default_per_page() -> int:
