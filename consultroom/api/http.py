@@ -103,16 +103,6 @@ def query_int(name: str, default: int, low: int, high: int, errors: dict[str, li
     return int(raw)
 
 
-def query_id(name: str, errors: dict[str, list[str]]) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 10) or not 1 <= int(raw) <= ID_MAX:
-        errors[name] = [_("Use a whole number from %(low)d to %(high)d.", low=1, high=ID_MAX)]
-        return None
-    return int(raw)
-
-
 @contextmanager
 def unit_of_work() -> Iterator[None]:
     """One commit at the edge (DESIGN 7.3): commit when the block succeeds, roll back on any error.

@@ -2,7 +2,7 @@
 proposals, over consultroom.matching's services and the same predicate as its pages (policies.can_match).
 
 SMEs get 404 on all of these: they never see the buyer registry. An SME reads its booking's match state
-through GET /bookings/{id} (serializers.match_json).
+through GET /bookings/{id} (serializers.match_row).
 """
 
 from __future__ import annotations
