@@ -203,6 +203,7 @@ class Text(fields.String):
     ) -> None:
         # blank_is_missing: "  " is as good as nothing (an e-mail, a password); long: another wording of the limit.
         self.max_len, self.blank_is_missing, self.long = max_len, blank_is_missing, long
+        self.must_have = required  # not .required, which required_by_rules() sets for the document only
         super().__init__(required=required, allow_none=not required, **kwargs)
         if max_len is not None:
             self.metadata = {"maxLength": max_len, **self.metadata}
@@ -210,7 +211,7 @@ class Text(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
             raise ValidationError(_("Must be text."))
-        if self.required and not (value.strip() if self.blank_is_missing else value):
+        if self.must_have and not (value.strip() if self.blank_is_missing else value):
             raise ValidationError(_("This field is required."))
         if self.max_len is not None and len(value) > self.max_len:
             raise ValidationError(str(self.long or _l("At most %(n)d characters.")) % {"n": self.max_len})
@@ -248,3 +249,11 @@ class Decimal6(fields.Field):
 
 
 DECIMAL_TEXT = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
+
+
+def required_by_rules(field: fields.Field) -> fields.Field:
+    """Documented as required, but a missing value is left to the service's rules, which name it in
+    their own words (the booking form's "Tell us which products ...")."""
+    field.required = True
+    field._validate_missing = lambda _value: None  # type: ignore[method-assign]
+    return field

@@ -10,7 +10,17 @@ from typing import Any
 from marshmallow import ValidationError, fields, post_load, validates_schema
 
 from consultroom.errors import Invalid
-from consultroom.schemas import PERSONAL, Id, InSchema, OutSchema, PageArgs, UtcDateTime, check_storable, page_of
+from consultroom.schemas import (
+    PERSONAL,
+    Id,
+    InSchema,
+    OutSchema,
+    PageArgs,
+    UtcDateTime,
+    check_storable,
+    page_of,
+    required_by_rules,
+)
 
 _RESPONSES = ["pending", "accepted", "declined", None]
 _TEXT = {
@@ -50,7 +60,7 @@ def _codes_in(name: str) -> fields.Raw:
 class BookingRequestInputSchema(InSchema):
     """What the company wants from the consultation; checked as the booking form checks it."""
 
-    products = _text_in("products")
+    products = required_by_rules(_text_in("products"))
     hs_codes = _codes_in("hs_codes")
     target_countries = _codes_in("target_countries")
     buyer_profile = _text_in("buyer_profile")
@@ -100,6 +110,7 @@ class BookingRequestSchema(OutSchema):
 
 
 class MatchBuyerSchema(OutSchema):
+    inline = True
     optional = ("id",)
     id = fields.Integer(metadata={"description": "Staff only."})
     company_name = fields.String(allow_none=True, metadata={"description": "Company: once confirmed."})

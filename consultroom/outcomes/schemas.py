@@ -23,6 +23,7 @@ from consultroom.schemas import (
     Text,
     UtcDateTime,
     page_of,
+    required_by_rules,
 )
 
 STAGES = ["follow_up", "sample_sent", "negotiating", "contracted", "dropped"]
@@ -48,7 +49,7 @@ class ConsultationLogInputSchema(InSchema):
     """The whole log: fields left out are saved empty. The log form's limits; the service checks the
     choices."""
 
-    attendance = Text(SHORT_MAX, metadata={"enum": ["held", "no_show"]})
+    attendance = required_by_rules(Text(SHORT_MAX, metadata={"enum": ["held", "no_show"]}))
     absent_party = Text(
         SHORT_MAX,
         metadata={"description": "Who did not attend (company, buyer, interpreter); required for a no-show."},
