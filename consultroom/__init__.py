@@ -93,12 +93,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from consultroom.accounts.views import bp as accounts_bp
     from consultroom.admin.views import bp as admin_bp
-    from consultroom.api import bp as api_bp
+    from consultroom.api import init_api
     from consultroom.audit.views import bp as audit_bp
     from consultroom.bookings.views import bp as bookings_bp
     from consultroom.buyers.views import bp as buyers_bp
     from consultroom.companies.views import bp as companies_bp
-    from consultroom.extensions import csrf
     from consultroom.interpreters.portal import bp as interpreter_portal_bp
     from consultroom.interpreters.views import bp as interpreters_bp
     from consultroom.main.views import bp as main_bp
@@ -136,6 +135,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(retention_bp)
     app.register_blueprint(mydata_bp)
     app.register_blueprint(access_log_bp)
-    # The API authenticates with bearer tokens, never cookies, so CSRF does not apply to it.
-    csrf.exempt(api_bp)
-    app.register_blueprint(api_bp)
+    init_api(app)

@@ -7,9 +7,11 @@ from contextlib import suppress
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from consultroom.errors import DomainError
+from consultroom.schemas import field_errors
 
 
 def _wants_json() -> bool:
@@ -66,6 +68,14 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return json_error(exc.status, exc.code, exc.message, exc.fields)
         return render_template("errors/error.html", status=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(ValidationError)
+    def _schema(exc: ValidationError):
+        """A schema's load failing outside the API's argument parser: the same 422 naming each field."""
+        message = _("Please correct the marked fields.")
+        if _wants_json():
+            return json_error(422, "invalid", message, field_errors(exc.messages))
+        return render_template("errors/error.html", status=422, message=message), 422
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

@@ -1,6 +1,8 @@
-"""JSON API /api/v1 with bearer tokens."""
+"""JSON API /api/v1 with bearer tokens, on flask-smorest (consultroom/api/spec.py)."""
 
-from flask import Blueprint
+from flask import Flask
+
+from consultroom.api.spec import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -10,6 +12,16 @@ def _reject_nul_in_query() -> None:
     from consultroom.api.http import reject_nul_in_query
 
     reject_nul_in_query()
+
+
+def init_api(app: Flask) -> None:
+    """Register the API and its document on `app`; the bearer token, not a cookie, authenticates, so
+    CSRF does not apply."""
+    from consultroom.api.spec import make_api
+    from consultroom.extensions import csrf
+
+    csrf.exempt(bp)
+    make_api(app, bp)
 
 
 # Route modules register themselves on bp, so they are imported after it exists.

@@ -10,6 +10,8 @@ from flask import g, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 
+from consultroom.access import authorize
+from consultroom.accounts.models import User
 from consultroom.api.http import unauthorized
 from consultroom.api.tokens import needs_touch, token_for_bearer, touch_token
 from consultroom.extensions import db
@@ -53,3 +55,21 @@ def api_auth(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def api_requires(
+    allowed: Callable[[User], bool] | None = None, *, visible: Callable[[User], bool] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Refuse a caller who may not know of this (404) or not do it (403) before the body or query is read:
+    whatever they sent, they are told that, not what is wrong with it. Placed under @api_auth."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = g.api_user
+            authorize(visible is None or visible(user), allowed is None or allowed(user))
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator

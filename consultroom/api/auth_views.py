@@ -10,17 +10,15 @@ from sqlalchemy import select
 
 from consultroom.access import authorize
 from consultroom.accounts.models import ApiToken
+from consultroom.accounts.schemas import MeSchema, TokenListSchema, TokenRequestSchema, TokenSchema
 from consultroom.accounts.services import authenticate, normalize_email
 from consultroom.api import bp
 from consultroom.api.auth import api_auth
-from consultroom.api.http import check_storable, iso, json_object, peek_json_object, unauthorized, unit_of_work
+from consultroom.api.http import peek_json_object, unauthorized, unit_of_work
 from consultroom.api.policies import can_manage_token
-from consultroom.api.serializers import token_json, user_json
-from consultroom.api.tokens import NAME_MAX, issue_token, revoke_token
-from consultroom.errors import Invalid
+from consultroom.api.spec import errors
+from consultroom.api.tokens import issue_token, revoke_token
 from consultroom.extensions import db, limiter
-
-TOKEN_REQUEST_FIELDS = {"email": 254, "password": 1024, "name": NAME_MAX}
 
 
 def _token_account_key() -> str:
@@ -34,40 +32,24 @@ def _failed(response) -> bool:
     return response.status_code != 201
 
 
-def _token_request(data: dict[str, Any]) -> tuple[str, str, str]:
-    check_storable(data)
-    errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(TOKEN_REQUEST_FIELDS)):
-        errors[name] = [_("Unknown field.")]
-    values: dict[str, str] = {}
-    for name, max_len in TOKEN_REQUEST_FIELDS.items():
-        value = data.get(name)
-        if name == "name" and value is None:
-            value = ""
-        if value is None:
-            errors[name] = [_("This field is required.")]
-        elif not isinstance(value, str):
-            errors[name] = [_("Must be text.")]
-        elif name != "name" and not value.strip():
-            errors[name] = [_("This field is required.")]
-        elif len(value) > max_len:
-            errors[name] = [_("Use at most %(n)d characters.", n=max_len)]
-        else:
-            values[name] = value
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-    return values["email"], values["password"], values["name"]
-
-
-@bp.post("/tokens")
+@bp.post("/tokens", tags=["tokens"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], deduct_when=_failed)
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
     key_func=_token_account_key,
     deduct_when=_failed,
 )
-def create_token():
-    email, password, name = _token_request(json_object())
+@bp.doc(
+    operationId="createToken",
+    summary="Log in: exchange e-mail and password for a bearer token",
+    description="Rate-limited per IP and per account like the web login; only failures count.",
+    security=[],
+    responses=errors(400, 401, 415, 422, 429),
+)
+@bp.arguments(TokenRequestSchema)
+@bp.response(201, TokenSchema, description="The token, shown only this once.")
+def create_token(data: dict[str, Any]):
+    email, password, name = data["email"], data["password"], data.get("name") or ""
     user = authenticate(email=email, password=password)
     if user is None:
         # The same answer whether the account is unknown, the password wrong or the account inactive.
@@ -77,30 +59,43 @@ def create_token():
         return unauthorized(_("Please confirm your e-mail address first."))
     with unit_of_work():
         token, raw = issue_token(user=user, name=name)
-        body = {"token": raw, "id": token.id, "prefix": token.prefix, "name": token.name}
-        body["expires_at"] = iso(token.expires_at)
+        body = TokenSchema().dump(
+            {"token": raw, "id": token.id, "prefix": token.prefix, "name": token.name, "expires_at": token.expires_at}
+        )
     return jsonify(body), 201
 
 
-@bp.get("/tokens")
+@bp.get("/tokens", tags=["tokens"])
 @api_auth
+@bp.doc(operationId="listTokens", summary="Your tokens (never their secrets)", responses=errors(401))
+@bp.response(200, TokenListSchema, description="Your tokens, newest first.")
 def list_tokens():
     tokens = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == g.api_user.id).order_by(ApiToken.id.desc())
     ).all()
-    return jsonify({"items": [token_json(t, current_id=g.api_token.id) for t in tokens]})
+    # `current`: the token this request was made with.
+    return {"items": [{**_token_columns(t), "current": t.id == g.api_token.id} for t in tokens]}
 
 
-@bp.delete("/tokens/current")
+def _token_columns(token: ApiToken) -> dict[str, Any]:
+    names = ("id", "prefix", "name", "created_at", "expires_at", "last_used_at", "revoked_at")
+    return {name: getattr(token, name) for name in names}
+
+
+@bp.delete("/tokens/current", tags=["tokens"])
 @api_auth
+@bp.doc(operationId="revokeCurrentToken", summary="Log out: revoke the token this request uses", responses=errors(401))
+@bp.response(204, description="Revoked.")
 def revoke_current_token():
     with unit_of_work():
         revoke_token(token=g.api_token, actor=g.api_user)
     return Response(status=204)
 
 
-@bp.delete("/tokens/<int:token_id>")
+@bp.delete("/tokens/<int:token_id>", tags=["tokens"])
 @api_auth
+@bp.doc(operationId="revokeToken", summary="Revoke one of your tokens", responses=errors(401, 404))
+@bp.response(204, description="Revoked (also when it already was).")
 def revoke_token_by_id(token_id: int):
     token = db.session.get(ApiToken, token_id)
     authorize(token is not None and can_manage_token(g.api_user, token))
@@ -109,7 +104,9 @@ def revoke_token_by_id(token_id: int):
     return Response(status=204)
 
 
-@bp.get("/me")
+@bp.get("/me", tags=["account"])
 @api_auth
+@bp.doc(operationId="getMe", summary="The user the token belongs to", responses=errors(401))
+@bp.response(200, MeSchema, description="You.")
 def me():
-    return jsonify(user_json(g.api_user))
+    return g.api_user

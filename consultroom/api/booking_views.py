@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, g, jsonify, request, url_for
+from flask import Response, g, jsonify, url_for
 from flask_babel import gettext as _
+from marshmallow import fields
 from sqlalchemy import false, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from consultroom.access import authorize, get_or_404
 from consultroom.accounts.models import User
 from consultroom.api import bp
-from consultroom.api.auth import api_auth
-from consultroom.api.http import check_storable, json_object, query_int, unit_of_work
+from consultroom.api.auth import api_auth, api_requires
+from consultroom.api.http import unit_of_work
 from consultroom.api.serializers import booking_json
+from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.bookings import policies, services
 from consultroom.bookings.downloads import ics_response
 from consultroom.bookings.models import Booking
-from consultroom.bookings.services import BookingRequest
+from consultroom.bookings.schemas import BookingInputSchema, BookingListArgs, BookingListSchema, BookingSchema
 from consultroom.companies.models import Company
 from consultroom.consultations import changes
 from consultroom.db import utcnow
@@ -26,63 +28,18 @@ from consultroom.errors import Invalid, NotAllowed
 from consultroom.extensions import db
 from consultroom.privacy import access_log
 from consultroom.rounds.models import Slot
+from consultroom.schemas import InSchema, page_body
 
-MAX_PER_PAGE = 100
-MAX_PAGE = 1_000_000
-# Ids are 32-bit integer columns (as the path converter in consultroom/__init__.py assumes).
-ID_MAX = 2**31 - 1
-BODY_FIELDS = ("slot_id", "company_id", "request")
-REQUEST_FIELDS = tuple(BookingRequest().as_dict())
 # The UI cuts the cancellation reason at this length too (bookings.views.cancel).
 REASON_MAX = 500
-
-
-def _id_problem() -> str:
-    return _("Use a whole number from %(low)d to %(high)d.", low=1, high=ID_MAX)
-
-
-def _body_id(data: dict[str, Any], name: str, errors: dict[str, list[str]], *, required: bool) -> int | None:
-    value = data.get(name)
-    if value is None:
-        if required:
-            errors[name] = [_("This field is required.")]
-        return None
-    # bool is an int in Python, and 1.0 is not an id: only a JSON integer in range is.
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
-        errors[name] = [_id_problem()]
-        return None
-    return value
-
-
-def _nested(errors: dict[str, list[str]], prefix: str, exc: Invalid) -> None:
-    for name, messages in exc.fields.items():
-        errors[f"{prefix}.{name}"] = messages
-
-
-def _booking_request(raw: Any, errors: dict[str, list[str]]) -> BookingRequest | None:
-    """The request, checked by the UI's own validation (services.clean_request); errors named request.<field>."""
-    if raw is None:
-        errors["request"] = [_("This field is required.")]
-        return None
-    if not isinstance(raw, dict):
-        errors["request"] = [_("Must be an object.")]
-        return None
-    for name in sorted(set(raw) - set(REQUEST_FIELDS)):
-        errors[f"request.{name}"] = [_("Unknown field.")]
-    try:
-        check_storable(raw)
-        return services.clean_request({name: raw[name] for name in REQUEST_FIELDS if name in raw})
-    except Invalid as exc:
-        _nested(errors, "request", exc)
-        return None
+_NOT_YOURS = "No such booking, or not one of your company's."
 
 
 def _company_for(user: User, company_id: int | None, errors: dict[str, list[str]]) -> Company | None:
     """Staff book for the company they name (the UI's staff grid); an SME only for its own."""
     if policies.can_manage_rounds(user):
         if company_id is None:
-            if "company_id" not in errors:
-                errors["company_id"] = [_("This field is required.")]
+            errors["company_id"] = [_("This field is required.")]
             return None
         company = db.session.get(Company, company_id)
         if company is None:
@@ -94,54 +51,63 @@ def _company_for(user: User, company_id: int | None, errors: dict[str, list[str]
     return db.session.get(Company, user.company_id, options=[lazyload("*")])
 
 
-@bp.post("/bookings")
+@bp.post("/bookings", tags=["bookings"])
 @api_auth
-def create_booking():
+# The UI's rules for who books: an SME with a company on the round page, staff on the staff grid.
+@api_requires(lambda user: policies.can_book(user) or policies.can_manage_rounds(user))
+@bp.doc(
+    operationId="createBooking",
+    summary="Book a slot with a request (an SME for its company; staff for a company they name)",
+    description="The rules of the booking page apply: an SME books only while the round is open and "
+    "inside its booking window; staff may also book into a closed round. A company holds at most "
+    "`company_cap` bookings per round and never two at overlapping times; a slot has one booking.",
+    responses=errors(
+        401,
+        415,
+        e400="The body is not JSON or not a JSON object, or a query parameter holds a NUL.",
+        e403="You cannot book: an SME without a company, or another company's id.",
+        e409="Refused, the message says why: the slot is taken, closed or past; the company holds the "
+        "most bookings allowed or has one at an overlapping time; booking is not open.",
+        e422="Fields missing or not valid, each named in `fields` (request fields as `request.<name>`); "
+        "an unknown slot or company is named too.",
+    ),
+)
+@bp.arguments(BookingInputSchema)
+@bp.response(
+    201,
+    BookingSchema,
+    description="Booked; the company is told by mail.",
+    headers={"Location": {"schema": {"type": "string"}}},
+)
+def create_booking(data: dict[str, Any]):
     user = g.api_user
-    # The UI's rules for who books: an SME with a company on the round page, staff on the staff grid.
-    authorize(True, policies.can_book(user) or policies.can_manage_rounds(user))
-    data = json_object()
     errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - set(BODY_FIELDS)):
-        errors[name] = [_("Unknown field.")]
-    slot_id = _body_id(data, "slot_id", errors, required=True)
-    company_id = _body_id(data, "company_id", errors, required=False)
-    req = _booking_request(data.get("request"), errors)
-    company = _company_for(user, company_id, errors)
-    slot = db.session.get(Slot, slot_id) if slot_id is not None else None
+    company = _company_for(user, data.get("company_id"), errors)
+    slot = db.session.get(Slot, data["slot_id"])
     # A slot of a round the caller may not see is answered like one that does not exist.
-    if slot_id is not None and (slot is None or not policies.can_see_round(user, slot.round)):
+    if slot is None or not policies.can_see_round(user, slot.round):
         errors["slot_id"] = [_("No such slot.")]
     if errors:
         raise Invalid(_("Please correct the marked fields."), fields=errors)
     with unit_of_work():
-        booking = services.book_slot(company=company, slot=slot, request=req, actor=user)
+        booking = services.book_slot(company=company, slot=slot, request=data["request"], actor=user)
         body = booking_json(booking, cancellable=services.can_cancel_now(booking, user))
     # body["id"], not booking.id: after the commit that would reload the row.
     return jsonify(body), 201, {"Location": url_for("api.get_booking", booking_id=body["id"])}
 
 
-def _query_id(name: str, errors: dict[str, list[str]]) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 10) or not 1 <= int(raw) <= ID_MAX:
-        errors[name] = [_id_problem()]
-        return None
-    return int(raw)
-
-
-@bp.get("/bookings")
+@bp.get("/bookings", tags=["bookings"])
 @api_auth
-def list_bookings():
+@bp.doc(
+    operationId="listBookings",
+    summary="Bookings (an SME: its company's; staff: all), latest first, cancelled ones included",
+    responses=errors(401, e422=NUL_QUERY + " Or `round_id` or a page number is not valid."),
+)
+@bp.arguments(BookingListArgs, location="query")
+@bp.response(200, BookingListSchema, description="One page of bookings.")
+def list_bookings(args: dict[str, Any]):
     user = g.api_user
-    errors: dict[str, list[str]] = {}
-    round_id = _query_id("round_id", errors)
-    page = query_int("page", 1, 1, MAX_PAGE, errors)
-    default_per_page = min(current_app.config["COMPANIES_PER_PAGE"], MAX_PER_PAGE)
-    per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    page, per_page, round_id = args["page"], args["per_page"], args.get("round_id")
     stmt = (
         select(Booking)
         .options(
@@ -161,15 +127,9 @@ def list_bookings():
         stmt = stmt.where(Booking.round_id == round_id)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     now = utcnow()
-    response = jsonify(
-        {
-            "items": [booking_json(b, cancellable=services.can_cancel_now(b, user, now)) for b in pagination.items],
-            "page": page,
-            "per_page": per_page,
-            "total": pagination.total,
-            "pages": pagination.pages,
-        }
-    )
+    items = [booking_json(b, cancellable=services.can_cancel_now(b, user, now)) for b in pagination.items]
+    # Built before the access log commits, which expires the rows.
+    response = jsonify(page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages))
     # PIPA access log: staff reading the companies' requests (free text: notes, buyer profile).
     subjects = sorted({("company", b.company_id) for b in pagination.items})
     return access_log.commit_logged(response, actor=user, subjects=subjects, what="api.list_bookings", via="api")
@@ -181,8 +141,10 @@ def _visible_booking(booking_id: int) -> Booking:
     return booking
 
 
-@bp.get("/bookings/<int:booking_id>")
+@bp.get("/bookings/<int:booking_id>", tags=["bookings"])
 @api_auth
+@bp.doc(operationId="getBooking", summary="One booking", responses=errors(401, e404=_NOT_YOURS, e422=NUL_QUERY))
+@bp.response(200, BookingSchema, description="The booking.")
 def get_booking(booking_id: int):
     booking = _visible_booking(booking_id)
     response = jsonify(booking_json(booking, cancellable=services.can_cancel_now(booking, g.api_user)))
@@ -191,20 +153,55 @@ def get_booking(booking_id: int):
     )
 
 
-@bp.delete("/bookings/<int:booking_id>")
+class CancelArgs(InSchema):
+    # Not `required`: the service names a missing reason in the UI's words ("Give a reason ...").
+    reason = fields.String(
+        load_default="",
+        metadata={"description": "Why (sent to the company and staff). Required. Cut at 500 characters."},
+    )
+
+
+@bp.delete("/bookings/<int:booking_id>", tags=["bookings"])
 @api_auth
-def cancel_booking(booking_id: int):
+@bp.doc(
+    operationId="cancelBooking",
+    summary="Cancel a booking; the slot is free again and goes to the first company on the waitlist",
+    description="A company can cancel until the round's cancellation deadline; staff also after it, "
+    "until the slot begins. The company, staff (when the company cancels) and the buyer and interpreter "
+    "of a match are told by mail, with a calendar cancellation.",
+    responses=errors(
+        401,
+        e404=_NOT_YOURS,
+        e409="Not cancelled, the message says why: already cancelled, past the deadline, or begun.",
+        e422="No reason given, or a NUL character in a query parameter.",
+    ),
+)
+@bp.arguments(CancelArgs, location="query")
+@bp.response(204, description="Cancelled.")
+def cancel_booking(args: dict[str, Any], booking_id: int):
     booking = _visible_booking(booking_id)
     # As the UI takes it; the API refused a NUL character in any query parameter before this (422).
-    reason = request.args.get("reason", "")[:REASON_MAX]
+    reason = args["reason"][:REASON_MAX]
     with unit_of_work():
         # The service applies the deadline (staff may cancel after it) and promotes the waitlist.
         changes.cancel_booking(booking=booking, actor=g.api_user, reason=reason)
     return Response(status=204)
 
 
-@bp.get("/bookings/<int:booking_id>/ics")
+@bp.get("/bookings/<int:booking_id>/ics", tags=["bookings"])
 @api_auth
+@bp.doc(
+    operationId="getBookingIcs",
+    summary="The booking as an iCalendar event, in Asia/Seoul (TZID with its VTIMEZONE)",
+    responses={
+        "200": {
+            "description": "The same .ics file as the web page's calendar link.",
+            "headers": {"Content-Disposition": {"schema": {"type": "string"}}},
+            "content": {"text/calendar": {"schema": {"type": "string"}}},
+        },
+        **errors(401, e404=_NOT_YOURS, e422=NUL_QUERY),
+    },
+)
 def booking_ics(booking_id: int):
     # The very response the UI's .ics link gives.
     return ics_response(_visible_booking(booking_id), g.api_user)

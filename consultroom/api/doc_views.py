@@ -8,6 +8,8 @@ from consultroom.api import bp
 from consultroom.api.openapi import openapi_document
 
 
-@bp.get("/openapi.json")
+@bp.get("/openapi.json", tags=["meta"])
+@bp.doc(operationId="getOpenApi", summary="This document", security=[])
+@bp.response(200, {"type": "object"}, description="The OpenAPI document.")
 def openapi_json():
     return jsonify(openapi_document())

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import g, request
@@ -15,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from consultroom.errorpages import json_error
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
+from consultroom.schemas import ID_MAX, check_storable, iso, text_problem  # noqa: F401 (the API's views import them from here)
 
 REALM = 'Bearer realm="consultroom"'
 
@@ -71,31 +71,6 @@ def json_object() -> dict[str, Any]:
     return value
 
 
-def text_problem(value: str) -> str | None:
-    """Strings the databases cannot store: NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8)."""
-    if "\x00" in value:
-        return _("Contains characters that are not allowed.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return _("Contains characters that are not allowed.")
-    return None
-
-
-def check_storable(data: Mapping[str, Any]) -> None:
-    """Refuse, naming the field, any text or list of texts that no database could store."""
-    errors: dict[str, list[str]] = {}
-    for name, value in data.items():
-        values = value if isinstance(value, list) else [value]
-        for item in values:
-            problem = text_problem(item) if isinstance(item, str) else None
-            if problem:
-                errors[name] = [problem]
-                break
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-
-
 def reject_nul_in_query() -> None:
     """Before every API request: a NUL character in a query parameter (name or value) is a 422
     naming it. Query values reach SQL and logs; PostgreSQL cannot even store one."""
@@ -126,13 +101,6 @@ def query_int(name: str, default: int, low: int, high: int, errors: dict[str, li
         errors[name] = [_("Use a whole number from %(low)d to %(high)d.", low=low, high=high)]
         return default
     return int(raw)
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @contextmanager

@@ -2,24 +2,26 @@
 proposals, over consultroom.matching's services and the same predicate as its pages (policies.can_match).
 
 SMEs get 404 on all of these: they never see the buyer registry. An SME reads its booking's match state
-through GET /bookings/{id} (serializers.match_json).
+through GET /bookings/{id} (serializers.match_row).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, jsonify, request, url_for
+from flask import Response, g, jsonify, url_for
 from flask_babel import gettext as _
 
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
-from consultroom.api.auth import api_auth
-from consultroom.api.http import json_object, query_int, text_problem, unit_of_work
+from consultroom.api.auth import api_auth, api_requires
+from consultroom.api.http import unit_of_work
 from consultroom.api.registry_serializers import proposal_json, recommendation_json
 from consultroom.api.serializers import booking_json
+from consultroom.api.spec import errors, read_body
 from consultroom.bookings.models import Booking
 from consultroom.bookings.policies import can_edit_round_settings
+from consultroom.bookings.schemas import BookingSchema
 from consultroom.bookings.services import can_cancel_now
 from consultroom.buyers.models import Buyer
 from consultroom.consultations import changes
@@ -29,41 +31,39 @@ from consultroom.interpreters.models import Interpreter
 from consultroom.matching import policies, proposals, services
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import load_world, recommend
-from consultroom.matching.settings import ALWAYS, POLICIES
+from consultroom.matching.schemas import (
+    ClearMatchArgs,
+    MatchingSettingsInputSchema,
+    MatchingSettingsSchema,
+    MatchInputSchema,
+    MeetingUrlInputSchema,
+    ProposalLineInputSchema,
+    RecommendationArgs,
+    windows_text,
+)
+from consultroom.matching.settings import ALWAYS
 from consultroom.privacy import access_log
 from consultroom.rounds import services as round_services
 from consultroom.rounds.models import Round, Slot
 
-ID_MAX = 2**31 - 1
-MAX_RECOMMENDATIONS = 100
 # The UI cuts the reason for withdrawing a match at this length too (matching.views.unmatch).
 REASON_MAX = 500
+_STAFF_ONLY = "No such object, or you are not staff (SMEs never see the buyer registry)."
+_FIELDS = "Fields missing or not valid, each named in `fields`."
+# SMEs never learn matching exists: 404 before anything they sent is read.
+_staff_only = api_requires(visible=policies.can_match)
+
+
+def _json_of(name: str, description: str) -> dict[str, Any]:
+    """An answer written by api/registry_serializers, whose schema is still hand-written (openapi.py)."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+    }
 
 
 def _staff() -> None:
     authorize(policies.can_match(g.api_user))
-
-
-def _invalid(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-
-
-def _unknown(data: dict[str, Any], allowed: tuple[str, ...], errors: dict[str, list[str]]) -> None:
-    for name in sorted(set(data) - set(allowed)):
-        errors[name] = [_("Unknown field.")]
-
-
-def _body_id(data: dict[str, Any], name: str, errors: dict[str, list[str]], *, required: bool) -> int | None:
-    value = data.get(name)
-    if value is None:
-        if required:
-            errors[name] = [_("This field is required.")]
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= ID_MAX:
-        errors[name] = [_("Use a whole number from %(low)d to %(high)d.", low=1, high=ID_MAX)]
-        return None
-    return value
 
 
 def _booking(booking_id: int) -> Booking:
@@ -78,13 +78,18 @@ def _booking_body(booking: Booking) -> dict[str, Any]:
 # --- one booking ---------------------------------------------------------------------------------
 
 
-@bp.get("/bookings/<int:booking_id>/recommendations")
+@bp.get("/bookings/<int:booking_id>/recommendations", tags=["matching"])
 @api_auth
-def booking_recommendations(booking_id: int):
+@_staff_only
+@bp.doc(
+    operationId="getBookingRecommendations",
+    summary="The best buyers for a booking, with their score, reasons and candidate interpreters",
+    responses={"200": _json_of("Recommendations", "Ranked buyers."), **errors(401, 422, e404=_STAFF_ONLY)},
+)
+@bp.arguments(RecommendationArgs, location="query")
+def booking_recommendations(args: dict[str, Any], booking_id: int):
     booking = _booking(booking_id)
-    errors: dict[str, list[str]] = {}
-    limit = query_int("limit", 20, 1, MAX_RECOMMENDATIONS, errors)
-    _invalid(errors)
+    limit = args["limit"]
     world = load_world([booking])
     items = recommend(booking=booking, limit=limit, world=world)
     response = jsonify(
@@ -101,28 +106,44 @@ def booking_recommendations(booking_id: int):
     )
 
 
-@bp.put("/bookings/<int:booking_id>/match")
+@bp.put("/bookings/<int:booking_id>/match", tags=["matching"])
 @api_auth
+@_staff_only
+@bp.doc(
+    operationId="setBookingMatch",
+    summary="Propose a buyer (and an interpreter) for a booking; both are asked to accept",
+    description="Replaces an earlier proposal, whose links stop working. An interpreter is needed "
+    "when the company and the buyer share no language.",
+    responses=errors(
+        400,
+        401,
+        415,
+        e404=_STAFF_ONLY,
+        e409="Refused, the message says why: the buyer or interpreter is busy then, inactive, already "
+        "meets the company this round, speaks no common language; the booking cannot be matched.",
+        e422=_FIELDS,
+    ),
+)
+@bp.documents_body(MatchInputSchema)
+@bp.response(200, BookingSchema, description="The booking, matched.")
 def set_booking_match(booking_id: int):
     """Propose a buyer (and an interpreter) for the booking, as the matching page's form does."""
     booking = _booking(booking_id)
-    data = json_object()
-    errors: dict[str, list[str]] = {}
-    _unknown(data, ("buyer_id", "interpreter_id", "slot_id"), errors)
-    buyer_id = _body_id(data, "buyer_id", errors, required=True)
-    interpreter_id = _body_id(data, "interpreter_id", errors, required=False)
-    slot_id = _body_id(data, "slot_id", errors, required=False)
+    data = read_body(MatchInputSchema)
+    problems: dict[str, list[str]] = {}
+    buyer_id, interpreter_id, slot_id = data["buyer_id"], data.get("interpreter_id"), data.get("slot_id")
     buyer = db.session.get(Buyer, buyer_id) if buyer_id is not None else None
     if buyer_id is not None and buyer is None:
-        errors["buyer_id"] = [_("Choose an active buyer.")]
+        problems["buyer_id"] = [_("Choose an active buyer.")]
     interpreter = db.session.get(Interpreter, interpreter_id) if interpreter_id is not None else None
     if interpreter_id is not None and interpreter is None:
-        errors["interpreter_id"] = [_("Choose an active interpreter.")]
+        problems["interpreter_id"] = [_("Choose an active interpreter.")]
     # Another time of the booking's own round only (the page offers those, as other_slot does here).
     slot = db.session.get(Slot, slot_id) if slot_id is not None else None
     if slot_id is not None and (slot is None or slot.round_id != booking.round_id):
-        errors["slot_id"] = [_("Choose a slot of this booking's round.")]
-    _invalid(errors)
+        problems["slot_id"] = [_("Choose a slot of this booking's round.")]
+    if problems:
+        raise Invalid(_("Please correct the marked fields."), fields=problems)
     if buyer is None:  # pragma: no cover - a missing buyer is an error above; this tells the type checker
         raise Invalid(_("Choose an active buyer."), fields={"buyer_id": [_("Choose an active buyer.")]})
     with unit_of_work():
@@ -150,77 +171,81 @@ def _matching_settings_body() -> dict[str, Any]:
     }
 
 
-@bp.get("/matching/settings")
+@bp.get("/matching/settings", tags=["matching"])
 @api_auth
+@_staff_only
+@bp.doc(
+    operationId="getMatchingSettings",
+    summary="The interpreter policy and the region time windows",
+    responses=errors(401, e404=_STAFF_ONLY),
+)
+@bp.response(200, MatchingSettingsSchema, description="The settings.")
 def get_matching_settings():
     """Staff read them (they decide what a proposal needs); admins change them."""
     _staff()
     return jsonify(_matching_settings_body())
 
 
-@bp.put("/matching/settings")
+@bp.put("/matching/settings", tags=["matching"])
 @api_auth
-def set_matching_settings():
+# SMEs never learn matching exists (404); staff may read but only admins change (403).
+@api_requires(can_edit_round_settings, visible=policies.can_match)
+@bp.doc(
+    operationId="setMatchingSettings",
+    summary="Change the interpreter policy and/or the region windows (admins); a field left out is kept",
+    responses=errors(400, 401, 415, e403="Only admins change the settings.", e404=_STAFF_ONLY, e422=_FIELDS),
+)
+@bp.arguments(MatchingSettingsInputSchema)
+@bp.response(200, MatchingSettingsSchema, description="The settings as saved.")
+def set_matching_settings(data: dict[str, Any]):
     """Replace the interpreter policy and/or the region windows (a field left out keeps its value).
     The windows apply to rounds generated from now on, as on the round settings page."""
-    # SMEs never learn matching exists (404); staff may read but only admins change (403).
-    authorize(policies.can_match(g.api_user), can_edit_round_settings(g.api_user))
-    data = json_object()
-    errors: dict[str, list[str]] = {}
-    _unknown(data, ("interpreter_policy", "region_windows"), errors)
-    change: dict[str, Any] = {}
-    if "interpreter_policy" in data:
-        if data["interpreter_policy"] not in POLICIES:
-            errors["interpreter_policy"] = [_("Choose one of the listed policies.")]
-        else:
-            change["interpreter_policy"] = data["interpreter_policy"]
-    if "region_windows" in data:
-        windows = data["region_windows"]
-        shape_ok = isinstance(windows, list) and all(
-            isinstance(w, dict) and set(w) <= {"label", "start", "end"} and all(isinstance(v, str) for v in w.values())
-            for w in windows
-        )
-        if not shape_ok:
-            errors["region_windows"] = [_("Give a list of windows, each with a label, a start and an end.")]
-        else:
-            # The page's own parser checks each window (times, order, how many): one set of rules.
-            text = "\n".join(f"{w.get('label', '')} {w.get('start', '')}-{w.get('end', '')}" for w in windows)
-            if any("\n" in v or "\r" in v for w in windows for v in w.values()):
-                errors["region_windows"] = [_("Give a list of windows, each with a label, a start and an end.")]
-            else:
-                change["region_windows"] = text
-    _invalid(errors)
+    change = dict(data)
+    if "region_windows" in change:
+        # The page's own parser checks each window (times, order, how many): one set of rules.
+        change["region_windows"] = windows_text(change["region_windows"])
     with unit_of_work():
         round_services.update_settings(data=change, actor=g.api_user)
         body = _matching_settings_body()
     return jsonify(body)
 
 
-@bp.delete("/bookings/<int:booking_id>/match")
+@bp.delete("/bookings/<int:booking_id>/match", tags=["matching"])
 @api_auth
-def clear_booking_match(booking_id: int):
+@_staff_only
+@bp.doc(
+    operationId="clearBookingMatch",
+    summary="Withdraw the match; the booking waits for a buyer again",
+    responses=errors(
+        401,
+        e404=_STAFF_ONLY,
+        e409="The booking has no match to clear.",
+        e422="`reason` holds characters that are not allowed.",
+    ),
+)
+@bp.arguments(ClearMatchArgs, location="query")
+@bp.response(204, description="Withdrawn; the parties are told.")
+def clear_booking_match(args: dict[str, Any], booking_id: int):
     booking = _booking(booking_id)
-    reason = request.args.get("reason", "")
-    if text_problem(reason):
-        raise Invalid(_("Please correct the marked fields."), fields={"reason": [text_problem(reason) or ""]})
+    reason = args["reason"]
     with unit_of_work():
         services.clear_match(booking=booking, actor=g.api_user, reason=reason.strip()[:REASON_MAX])
     return Response(status=204)
 
 
-@bp.put("/bookings/<int:booking_id>/meeting-url")
+@bp.put("/bookings/<int:booking_id>/meeting-url", tags=["matching"])
 @api_auth
+@_staff_only
+@bp.doc(
+    operationId="setBookingMeetingUrl",
+    summary="Replace the generated video room with your own link",
+    responses=errors(400, 401, 415, e404=_STAFF_ONLY, e409="The booking is cancelled.", e422=_FIELDS),
+)
+@bp.documents_body(MeetingUrlInputSchema)
+@bp.response(200, BookingSchema, description="The booking.")
 def set_booking_meeting_url(booking_id: int):
     booking = _booking(booking_id)
-    data = json_object()
-    errors: dict[str, list[str]] = {}
-    _unknown(data, ("url",), errors)
-    url = data.get("url")
-    if not isinstance(url, str):
-        errors["url"] = [_("This field is required.") if url is None else _("Must be text.")]
-    elif text_problem(url):
-        errors["url"] = [text_problem(url) or ""]
-    _invalid(errors)
+    url = read_body(MeetingUrlInputSchema)["url"]
     try:
         with unit_of_work():
             services.set_meeting_url(booking=booking, url=str(url), actor=g.api_user)
@@ -247,8 +272,21 @@ def _proposal(proposal_id: int) -> RoundProposal:
     return get_or_404(db.session, RoundProposal, proposal_id)
 
 
-@bp.post("/rounds/<int:round_id>/proposals")
+@bp.post("/rounds/<int:round_id>/proposals", tags=["matching"])
 @api_auth
+@_staff_only
+@bp.doc(
+    operationId="createRoundProposal",
+    summary="A draft proposal for every booking of the round waiting for a buyer",
+    description="Replaces the round's earlier draft. Nothing is sent before it is confirmed.",
+    responses={
+        "201": {
+            **_json_of("Proposal", "The draft, with exact and greedy totals."),
+            "headers": {"Location": {"schema": {"type": "string"}}},
+        },
+        **errors(401, e404=_STAFF_ONLY, e409="The round is not open or closed, or no booking is waiting for a buyer."),
+    },
+)
 def create_round_proposal(round_id: int):
     """A draft for every booking of the round waiting for a buyer (replacing any draft); nothing is sent."""
     _staff()
@@ -259,8 +297,14 @@ def create_round_proposal(round_id: int):
     return jsonify(body), 201, {"Location": url_for("api.get_proposal", proposal_id=body["id"])}
 
 
-@bp.get("/proposals/<int:proposal_id>")
+@bp.get("/proposals/<int:proposal_id>", tags=["matching"])
 @api_auth
+@_staff_only
+@bp.doc(
+    operationId="getProposal",
+    summary="A proposal with its lines and the rules it breaks",
+    responses={"200": _json_of("Proposal", "The proposal."), **errors(401, e404=_STAFF_ONLY)},
+)
 def get_proposal(proposal_id: int):
     body = _proposal_body(_proposal(proposal_id))
     # PIPA access log: the interpreters named on the lines.
@@ -274,30 +318,51 @@ def get_proposal(proposal_id: int):
     )
 
 
-@bp.patch("/proposals/<int:proposal_id>/lines/<int:line_id>")
+@bp.patch("/proposals/<int:proposal_id>/lines/<int:line_id>", tags=["matching"])
 @api_auth
+@_staff_only
+@bp.doc(
+    operationId="editProposalLine",
+    summary="Put another buyer or interpreter on a line",
+    description="Broken rules are not refused: the answer lists them under `violations`.",
+    responses={
+        "200": _json_of("Proposal", "The proposal with the line changed, and its violations."),
+        **errors(400, 401, 415, e404=_STAFF_ONLY, e409="It is no longer a draft.", e422=_FIELDS),
+    },
+)
+@bp.documents_body(ProposalLineInputSchema)
 def edit_proposal_line(proposal_id: int, line_id: int):
     """Another buyer or interpreter on a line (null: none). A field left out keeps its value.
     Broken rules are not refused here: the answer lists them under `violations`."""
     proposal = _proposal(proposal_id)
     line = get_or_404(db.session, ProposalLine, line_id)
     authorize(line.proposal_id == proposal.id)
-    data = json_object()
-    errors: dict[str, list[str]] = {}
-    _unknown(data, ("buyer_id", "interpreter_id"), errors)
-    buyer_id = _body_id(data, "buyer_id", errors, required=False) if "buyer_id" in data else line.buyer_id
-    interpreter_id = (
-        _body_id(data, "interpreter_id", errors, required=False) if "interpreter_id" in data else line.interpreter_id
-    )
-    _invalid(errors)
+    data = read_body(ProposalLineInputSchema)
+    buyer_id = data.get("buyer_id", line.buyer_id)
+    interpreter_id = data.get("interpreter_id", line.interpreter_id)
     with unit_of_work():
         proposals.edit_line(line=line, buyer_id=buyer_id, interpreter_id=interpreter_id, actor=g.api_user)
         body = _proposal_body(proposal)
     return jsonify(body)
 
 
-@bp.post("/proposals/<int:proposal_id>/confirm")
+@bp.post("/proposals/<int:proposal_id>/confirm", tags=["matching"])
 @api_auth
+@_staff_only
+@bp.doc(
+    operationId="confirmProposal",
+    summary="Propose every line's match at once, or none",
+    responses={
+        "200": _json_of("Proposal", "Confirmed; every buyer and interpreter is asked to accept."),
+        **errors(
+            401,
+            e404=_STAFF_ONLY,
+            e409="Not a draft, or a line could not be proposed (named in `fields` as lines.<line id>); "
+            "nothing was applied.",
+            e422="The draft breaks rules, each under `fields` as lines.<line id>.",
+        ),
+    },
+)
 def confirm_proposal(proposal_id: int):
     """Propose every line's match at once, or nothing: 409 naming the line that failed, 422 while rules
     are broken (each broken rule under `fields`, as lines.<line id>)."""
@@ -318,8 +383,15 @@ def confirm_proposal(proposal_id: int):
     return jsonify(_proposal_body(db.session.get(RoundProposal, proposal_id)))
 
 
-@bp.delete("/proposals/<int:proposal_id>")
+@bp.delete("/proposals/<int:proposal_id>", tags=["matching"])
 @api_auth
+@_staff_only
+@bp.doc(
+    operationId="discardProposal",
+    summary="Discard a draft proposal",
+    responses=errors(401, e404=_STAFF_ONLY, e409="It is no longer a draft."),
+)
+@bp.response(204, description="Discarded.")
 def discard_proposal(proposal_id: int):
     proposal = _proposal(proposal_id)
     with unit_of_work():

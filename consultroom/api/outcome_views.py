@@ -6,77 +6,58 @@ consultroom.surveys; this module only reads JSON and writes it.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify
 from flask_babel import gettext as _
+from marshmallow import ValidationError
 from sqlalchemy import false, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
-from consultroom.api.auth import api_auth
-from consultroom.api.booking_views import MAX_PAGE, MAX_PER_PAGE, _query_id
-from consultroom.api.http import check_storable, json_object, query_int, query_text, unit_of_work
-from consultroom.api.outcome_serializers import consultation_json, contract_json, rate_json, survey_response_json
+from consultroom.api.auth import api_auth, api_requires
+from consultroom.api.http import check_storable, unit_of_work
+from consultroom.api.outcome_serializers import consultation_json, contract_json, survey_response_json
+from consultroom.api.spec import errors, read_body
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.outcomes import policies, queries, services
 from consultroom.outcomes.models import ExchangeRate
+from consultroom.outcomes.schemas import (
+    SHORT_MAX,
+    ConsultationLogInputSchema,
+    ConsultationSchema,
+    ContractInputSchema,
+    ContractSchema,
+    RateInputSchema,
+    RateListArgs,
+    RateListSchema,
+    RateSchema,
+    StageInputSchema,
+)
 from consultroom.privacy import access_log
+from consultroom.schemas import Day, page_body
 from consultroom.surveys import policies as survey_policies
 from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+from consultroom.surveys.schemas import SurveyResponseListArgs, SurveyResponseListSchema
 
-# The log form's limits (consultroom.outcomes.forms.LogForm); the service cuts next_action at 300.
-LOG_TEXT_MAX = {"products_discussed": 5000, "samples_text": 2000, "next_action": 300, "notes": 10000}
-LOG_CHOICES = ("attendance", "absent_party", "buyer_interest")
-NOTE_MAX = 2000  # StageForm.note
-ITEMS_MAX = 5000  # ContractForm.items
-SHORT_MAX = 100  # currency codes and amounts: the service checks what they say
+_NOT_YOURS = "No such consultation, or not one you may see."
+_ADMIN_ONLY = "Not found, or you are not an admin."
 
 
-def _problem(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-
-
-def _unknown(data: dict[str, Any], allowed: tuple[str, ...], errors: dict[str, list[str]]) -> None:
-    for name in sorted(set(data) - set(allowed)):
-        errors[name] = [_("Unknown field.")]
-
-
-def _text(
-    data: dict[str, Any], name: str, max_len: int, errors: dict[str, list[str]], *, required: bool = False
-) -> str | None:
-    value = data.get(name)
-    if value is None or (required and value == ""):
-        if required:
-            errors[name] = [_("This field is required.")]
-        return None
-    if not isinstance(value, str):
-        errors[name] = [_("Must be text.")]
-        return None
-    if len(value) > max_len:
-        errors[name] = [_("At most %(n)d characters.", n=max_len)]
-        return None
-    return value
-
-
-def _day(value: Any, name: str, errors: dict[str, list[str]], *, required: bool) -> date | None:
-    if value is None or value == "":
-        if required:
-            errors[name] = [_("This field is required.")]
-        return None
-    try:
-        if not isinstance(value, str) or len(value) != 10:
-            raise ValueError(value)
-        return date.fromisoformat(value)
-    except ValueError:
-        errors[name] = [_("Give the date as YYYY-MM-DD.")]
-        return None
+def _write_errors(conflict: str, invalid: str) -> dict[str, Any]:
+    return errors(
+        400,
+        401,
+        415,
+        e403="You see this consultation but may not do this.",
+        e404=_NOT_YOURS,
+        e409=conflict,
+        e422=invalid,
+    )
 
 
 def _renamed(exc: Invalid, names: dict[str, str]) -> Invalid:
@@ -99,8 +80,15 @@ def _consultation_body(booking: Booking) -> dict[str, Any]:
     return consultation_json(booking, log=queries.log_of(booking), outcome=outcome, sees_outcome=sees_outcome)
 
 
-@bp.get("/consultations/<int:booking_id>")
+@bp.get("/consultations/<int:booking_id>", tags=["outcomes"])
 @api_auth
+@bp.doc(
+    operationId="getConsultation",
+    summary="A consultation's log, outcome stage with its history, and contracts",
+    description="The company's users and staff see all; the booking's interpreter the log only.",
+    responses=errors(401, e404=_NOT_YOURS),
+)
+@bp.response(200, ConsultationSchema, description="The consultation.")
 def get_consultation(booking_id: int):
     booking = _consultation(booking_id)
     # PIPA access log, as on the consultation page: the log and notes are about the company and the buyer.
@@ -116,31 +104,26 @@ def get_consultation(booking_id: int):
     )
 
 
-def _log_payload(data: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, list[str]] = {}
-    _unknown(data, services.LOG_FIELDS, errors)
-    payload: dict[str, Any] = {}
-    for name in LOG_CHOICES:
-        # The service checks the value against its choices; here only that it is text.
-        payload[name] = _text(data, name, SHORT_MAX, errors)
-    for name, max_len in LOG_TEXT_MAX.items():
-        payload[name] = _text(data, name, max_len, errors)
-    samples = data.get("samples_requested", False)
-    if samples is not None and not isinstance(samples, bool):
-        errors["samples_requested"] = [_("Use true or false.")]
-    payload["samples_requested"] = bool(samples)
-    payload["next_action_on"] = _day(data.get("next_action_on"), "next_action_on", errors, required=False)
-    check_storable({k: v for k, v in payload.items() if k not in errors})
-    _problem(errors)
-    return payload
-
-
-@bp.put("/consultations/<int:booking_id>/log")
+@bp.put("/consultations/<int:booking_id>/log", tags=["outcomes"])
 @api_auth
+@bp.doc(
+    operationId="saveConsultationLog",
+    summary="Write or correct the log (staff or the booking's interpreter)",
+    description="Held starts the outcome pipeline; the booking becomes held or no_show.",
+    responses=_write_errors(
+        "Not a consultation that can be logged (yet), or one with outcome updates made a no-show.",
+        "Fields missing or not valid, each named in `fields`.",
+    ),
+)
+@bp.documents_body(ConsultationLogInputSchema)
+@bp.response(200, ConsultationSchema, description="The consultation with its log.")
 def save_consultation_log(booking_id: int):
     booking = _consultation(booking_id)
     authorize(True, policies.can_record_log(g.api_user, booking))
-    payload = _log_payload(json_object())
+    data = read_body(ConsultationLogInputSchema)
+    # The whole log: what is left out is saved empty, as the form sends it.
+    payload = {name: data.get(name) for name in services.LOG_FIELDS}
+    payload["samples_requested"] = bool(data.get("samples_requested"))
     with unit_of_work():
         services.record_log(booking=booking, data=payload, actor=g.api_user, now=utcnow())
         body = _consultation_body(booking)
@@ -155,23 +138,31 @@ def _outcome_of(booking: Booking):
     return outcome
 
 
-@bp.post("/consultations/<int:booking_id>/stage")
+@bp.post("/consultations/<int:booking_id>/stage", tags=["outcomes"])
 @api_auth
+@bp.doc(
+    operationId="changeConsultationStage",
+    summary="Move the outcome to a later stage, or drop it (the company or staff)",
+    responses=_write_errors(
+        "No outcome yet (log it as held first), or the outcome is closed.",
+        "Not a stage this outcome can move to (`to`), or a date not allowed (`on`).",
+    ),
+)
+@bp.documents_body(StageInputSchema)
+@bp.response(200, ConsultationSchema, description="The consultation with the outcome moved.")
 def change_consultation_stage(booking_id: int):
     booking = _consultation(booking_id)
     outcome = _outcome_of(booking)
-    data = json_object()
-    errors: dict[str, list[str]] = {}
-    _unknown(data, ("to", "on", "note"), errors)
-    to_stage = _text(data, "to", SHORT_MAX, errors, required=True)
-    on = _day(data.get("on"), "on", errors, required=True)
-    note = _text(data, "note", NOTE_MAX, errors)
-    check_storable({"note": note or ""})
-    _problem(errors)
+    data = read_body(StageInputSchema)
     with unit_of_work():
         try:
             services.change_stage(
-                outcome=outcome, to_stage=to_stage, on=on, note=note or "", actor=g.api_user, now=utcnow()
+                outcome=outcome,
+                to_stage=data["to"],
+                on=data["on"],
+                note=data.get("note") or "",
+                actor=g.api_user,
+                now=utcnow(),
             )
         except Invalid as exc:
             raise _renamed(exc, {"stage": "to", "changed_on": "on"}) from exc
@@ -179,27 +170,30 @@ def change_consultation_stage(booking_id: int):
     return jsonify(body)
 
 
-@bp.post("/consultations/<int:booking_id>/contracts")
+@bp.post("/consultations/<int:booking_id>/contracts", tags=["outcomes"])
 @api_auth
+@bp.doc(
+    operationId="createConsultationContract",
+    summary="Record a contract with its KRW value at the signing date's rate",
+    description="The outcome becomes contracted.",
+    responses=_write_errors(
+        "No outcome yet, or it was dropped (staff must reopen it first).",
+        "Fields not valid; no rate for the currency and date names `signed_on`.",
+    ),
+)
+@bp.documents_body(ContractInputSchema)
+@bp.response(201, ContractSchema, description="The contract with krw_value, rate and rate_day.")
 def create_consultation_contract(booking_id: int):
     booking = _consultation(booking_id)
     outcome = _outcome_of(booking)
-    data = json_object()
-    errors: dict[str, list[str]] = {}
-    _unknown(data, ("amount", "currency", "signed_on", "items"), errors)
-    amount = _text(data, "amount", SHORT_MAX, errors, required=True)
-    currency = _text(data, "currency", SHORT_MAX, errors, required=True)
-    signed_on = _day(data.get("signed_on"), "signed_on", errors, required=True)
-    items = _text(data, "items", ITEMS_MAX, errors)
-    check_storable({k: v for k, v in {"amount": amount, "currency": currency, "items": items}.items() if v})
-    _problem(errors)
+    data = read_body(ContractInputSchema)
     with unit_of_work():
         contract = services.record_contract(
             outcome=outcome,
-            currency=currency,
-            amount=amount,
-            signed_on=signed_on,
-            items=items or "",
+            currency=data["currency"],
+            amount=data["amount"],
+            signed_on=data["signed_on"],
+            items=data.get("items") or "",
             actor=g.api_user,
             now=utcnow(),
         )
@@ -210,78 +204,87 @@ def create_consultation_contract(booking_id: int):
 # --- exchange rates (admins) ---------------------------------------------------------------------
 
 
-def _page_args(errors: dict[str, list[str]]) -> tuple[int, int]:
-    page = query_int("page", 1, 1, MAX_PAGE, errors)
-    default_per_page = min(current_app.config["COMPANIES_PER_PAGE"], MAX_PER_PAGE)
-    return page, query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
-
-
-def _page(stmt, page: int, per_page: int, item) -> dict[str, Any]:
-    return _body(db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True), page, per_page, item)
-
-
-def _body(pagination, page: int, per_page: int, item) -> dict[str, Any]:
-    return {
-        "items": [item(row) for row in pagination.items],
-        "page": page,
-        "per_page": per_page,
-        "total": pagination.total,
-        "pages": pagination.pages,
-    }
-
-
-@bp.get("/rates")
+@bp.get("/rates", tags=["rates"])
 @api_auth
-def list_rates():
-    authorize(policies.can_manage_rates(g.api_user))
-    errors: dict[str, list[str]] = {}
+@api_requires(visible=policies.can_manage_rates)
+@bp.doc(
+    operationId="listRates",
+    summary="The hand-kept KRW rates (admins), newest day first",
+    responses=errors(401, e404=_ADMIN_ONLY, e422="A query parameter is not valid; `fields` names it."),
+)
+@bp.arguments(RateListArgs, location="query")
+@bp.response(200, RateListSchema, description="One page of rates.")
+def list_rates(args: dict[str, Any]):
     # As the rates page reads it: upper-cased, three letters.
-    currency = query_text("currency", 10, errors).strip().upper()[:3] or None
-    start = _day(request.args.get("from"), "from", errors, required=False)
-    end = _day(request.args.get("to"), "to", errors, required=False)
-    page, per_page = _page_args(errors)
-    _problem(errors)
+    currency = (args.get("currency") or "").strip().upper()[:3] or None
     stmt = queries.rates_query(currency)
-    if start is not None:
-        stmt = stmt.where(ExchangeRate.day >= start)
-    if end is not None:
-        stmt = stmt.where(ExchangeRate.day <= end)
-    return jsonify(_page(stmt, page, per_page, rate_json))
+    if args.get("from_") is not None:
+        stmt = stmt.where(ExchangeRate.day >= args["from_"])
+    if args.get("to") is not None:
+        stmt = stmt.where(ExchangeRate.day <= args["to"])
+    page, per_page = args["page"], args["per_page"]
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    return page_body(pagination.items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
 
 
-@bp.put("/rates/<currency>/<day>")
-@api_auth
-def save_rate(currency: str, day: str):
-    authorize(policies.can_manage_rates(g.api_user))
-    data = json_object()
-    errors: dict[str, list[str]] = {}
-    _unknown(data, ("krw_per_unit",), errors)
-    value = _text(data, "krw_per_unit", SHORT_MAX, errors, required=True)
-    on = _day(day, "day", errors, required=True)
+def _rate_key(currency: str, day: str) -> tuple[str, Any]:
+    """The path's currency and day, refused in the API's error shape, each named."""
+    problems: dict[str, list[str]] = {}
     if len(currency) > SHORT_MAX:
-        errors["currency"] = [_("At most %(n)d characters.", n=SHORT_MAX)]
-    check_storable({"currency": currency, **({"krw_per_unit": value} if value else {})})
-    _problem(errors)
+        problems["currency"] = [_("At most %(n)d characters.", n=SHORT_MAX)]
+    try:
+        on = Day(required=True).deserialize(day)
+    except ValidationError as exc:
+        problems["day"] = [str(m) for m in exc.messages]
+        on = None
+    if problems:
+        raise Invalid(_("Please correct the marked fields."), fields=problems)
+    check_storable({"currency": currency})
+    return currency, on
+
+
+@bp.put("/rates/<currency>/<day>", tags=["rates"])
+@api_auth
+@api_requires(visible=policies.can_manage_rates)
+@bp.doc(
+    operationId="saveRate",
+    summary="Add or change the rate of a currency on a day (admins)",
+    responses=errors(
+        400, 401, 409, 415, e404=_ADMIN_ONLY, e422="Currency, day or rate not valid, each named in `fields`."
+    ),
+)
+@bp.documents_body(RateInputSchema)
+@bp.response(200, RateSchema, description="The rate, changed.")
+@bp.alt_response(201, schema=RateSchema, description="The rate, added.")
+def save_rate(currency: str, day: str):
+    data = read_body(RateInputSchema)
+    currency, on = _rate_key(currency, day)
     existing = db.session.scalar(
         select(ExchangeRate).where(ExchangeRate.currency == currency.strip().upper(), ExchangeRate.day == on)
     )
     with unit_of_work():
-        rate = services.save_rate(rate=existing, currency=currency, day=on, krw_per_unit=value, actor=g.api_user)
-        body = rate_json(rate)
+        rate = services.save_rate(
+            rate=existing, currency=currency, day=on, krw_per_unit=data["krw_per_unit"], actor=g.api_user
+        )
+        body = RateSchema().dump(rate)
     return jsonify(body), 200 if existing is not None else 201
 
 
 # --- survey responses ----------------------------------------------------------------------------
 
 
-@bp.get("/survey-responses")
+@bp.get("/survey-responses", tags=["surveys"])
 @api_auth
-def list_survey_responses():
+@bp.doc(
+    operationId="listSurveyResponses",
+    summary="Survey responses: staff see all, an SME user its company's own",
+    responses=errors(401, e422="A query parameter is not valid; `fields` names it."),
+)
+@bp.arguments(SurveyResponseListArgs, location="query")
+@bp.response(200, SurveyResponseListSchema, description="One page of responses, newest first.")
+def list_survey_responses(args: dict[str, Any]):
     user = g.api_user
-    errors: dict[str, list[str]] = {}
-    round_id = _query_id("round_id", errors)
-    page, per_page = _page_args(errors)
-    _problem(errors)
+    round_id, page, per_page = args.get("round_id"), args["page"], args["per_page"]
     stmt = (
         select(SurveyResponse)
         .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
@@ -303,7 +306,8 @@ def list_survey_responses():
         stmt = stmt.where(Booking.round_id == round_id)
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     responses = list(pagination.items)
-    body = _body(pagination, page, per_page, survey_response_json)
+    items = [survey_response_json(r) for r in responses]
+    body = page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
     # PIPA access log: staff reading free-text answers; an answer is its company's, or its buyer's. Read
     # from the responses still held here: the session keeps loaded rows only while something refers to
     # them, so looking them up again by id would load each one (and its invitation) anew.

@@ -2,36 +2,34 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, request
+from typing import Any
+
 from flask_babel import gettext as _
 
-from consultroom.access import authorize
 from consultroom.api import bp
-from consultroom.api.auth import api_auth
-from consultroom.api.booking_views import ID_MAX
-from consultroom.api.outcome_serializers import report_json
+from consultroom.api.auth import api_auth, api_requires
+from consultroom.api.spec import errors
 from consultroom.errors import Invalid
 from consultroom.reports import policies, selection
-from consultroom.reports.figures import MAX_YEAR, MIN_YEAR
+from consultroom.reports.schemas import ProgramReportSchema, ReportArgs, report_row
 
 
-def _refuse_non_ascii_numbers() -> None:
-    """A round_id or year that is not plain ASCII digits ("²", "٣") is a 422 naming the field, in the
-    API's error format, before the page's selection rules see it."""
-    for name, low, high in (("round_id", 1, ID_MAX), ("year", MIN_YEAR, MAX_YEAR)):
-        if not request.args.get(name, "").isascii():
-            message = _("Use a whole number from %(low)d to %(high)d.", low=low, high=high)
-            raise Invalid(_("Please correct the marked fields."), fields={name: [message]})
-
-
-@bp.get("/reports/program")
+@bp.get("/reports/program", tags=["reports"])
 @api_auth
-def program_report():
-    authorize(policies.can_see_reports(g.api_user))
-    _refuse_non_ascii_numbers()
+@api_requires(visible=policies.can_see_reports)
+@bp.doc(
+    operationId="getProgramReport",
+    summary="The program report's figures, breakdowns and targets (staff)",
+    description="One of ?year=, ?start=&end= or ?round_id=; this year when none is given. "
+    "Money is whole won; averages and percentages are strings, exact.",
+    responses=errors(401, e404="You are not staff.", e422="The selection is not valid; `fields` names the parameter."),
+)
+@bp.arguments(ReportArgs, location="query")
+@bp.response(200, ProgramReportSchema, description="The report.")
+def program_report(args: dict[str, Any]):
     # The report page's own reading of ?year=, ?start=&end= or ?round_id= (this year when none).
-    chosen, errors = selection.read(request.args)
+    chosen, problems = selection.read(args)
     if chosen is None:
-        raise Invalid(_("Please correct the marked fields."), fields={k: [v] for k, v in errors.items()})
+        raise Invalid(_("Please correct the marked fields."), fields={k: [v] for k, v in problems.items()})
     report, lines = selection.compute(chosen)
-    return jsonify(report_json(report, lines, year=chosen.year))
+    return report_row(report, lines, year=chosen.year)

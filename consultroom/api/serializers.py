@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import g
 
-from consultroom.accounts.models import ApiToken, User
-from consultroom.api.http import iso
+from consultroom.accounts.models import User
 from consultroom.bookings.models import Booking
+from consultroom.bookings.schemas import BookingSchema
 from consultroom.bookings.services import cancel_deadline
 from consultroom.companies.models import Company
 from consultroom.companies.schemas import dump_company
-from consultroom.rounds.models import Round, RoundStatus, Slot
 
 
 def company_json(company: Company) -> dict[str, Any]:
@@ -21,75 +19,11 @@ def company_json(company: Company) -> dict[str, Any]:
     return dump_company(company)
 
 
-def user_json(user: User) -> dict[str, Any]:
+def booking_row(booking: Booking, *, cancellable: bool, viewer: User | None = None) -> dict[str, Any]:
+    """What bookings.schemas.BookingSchema dumps. `viewer` (default: the API caller) decides how much of
+    the match is shown: see match_row."""
     return {
-        "id": user.id,
-        "email": user.email,
-        "name": user.name,
-        "role": user.role,
-        "locale": user.locale,
-        "timezone": user.timezone,
-        "company_id": user.company_id,
-    }
-
-
-def token_json(token: ApiToken, *, current_id: int | None = None) -> dict[str, Any]:
-    """A token as listed: never the secret nor its hash."""
-    return {
-        "id": token.id,
-        "prefix": token.prefix,
-        "name": token.name,
-        "created_at": iso(token.created_at),
-        "expires_at": iso(token.expires_at),
-        "last_used_at": iso(token.last_used_at),
-        "revoked_at": iso(token.revoked_at),
-        "current": token.id == current_id,
-    }
-
-
-def round_json(rnd: Round, *, now: datetime) -> dict[str, Any]:
-    return {
-        "id": rnd.id,
-        "title": rnd.title,
-        "year": rnd.year,
-        "month": rnd.month,
-        "day": rnd.day.isoformat(),
-        "status": rnd.status,
-        "booking_opens_at": iso(rnd.booking_opens_at),
-        "booking_closes_at": iso(rnd.booking_closes_at),
-        # The UI's "bookable": an SME can book now (staff may also book into a closed round).
-        "booking_open": rnd.status == RoundStatus.OPEN and rnd.booking_opens_at <= now < rnd.booking_closes_at,
-        "cancel_hours_before": rnd.cancel_hours_before,
-        "company_cap": rnd.company_cap,
-    }
-
-
-def slot_json(slot: Slot, *, taken: bool, visible_booking_id: int | None, now: datetime) -> dict[str, Any]:
-    """`taken`: the slot has an active booking, whose id is shown only to those who may see it."""
-    return {
-        "id": slot.id,
-        "round_id": slot.round_id,
-        "booth": slot.booth,
-        "starts_at": iso(slot.starts_at),
-        "ends_at": iso(slot.ends_at),
-        "closed": slot.closed,
-        # As the UI counts a slot free: nobody holds it, it is not closed and has not begun.
-        "free": not taken and not slot.closed and slot.starts_at > now,
-        "booking_id": visible_booking_id,
-    }
-
-
-def booking_json(booking: Booking, *, cancellable: bool, viewer: User | None = None) -> dict[str, Any]:
-    """`viewer` (default: the API caller) decides how much of the match is shown: see match_json."""
-    return {
-        "id": booking.id,
-        "round_id": booking.round_id,
-        "slot_id": booking.slot_id,
-        "company_id": booking.company_id,
-        "status": booking.status,
-        "booth": booking.slot.booth,
-        "starts_at": iso(booking.starts_at),
-        "ends_at": iso(booking.ends_at),
+        "booking": booking,
         "request": {
             "products": booking.products,
             "hs_codes": list(booking.hs_codes or []),
@@ -98,16 +32,20 @@ def booking_json(booking: Booking, *, cancellable: bool, viewer: User | None = N
             "languages": list(booking.languages or []),
             "notes": booking.notes,
         },
-        "from_waitlist": booking.from_waitlist,
-        "created_at": iso(booking.created_at),
-        "cancelled_at": iso(booking.cancelled_at),
-        "cancel_deadline": iso(cancel_deadline(booking.starts_at, booking.round)),
+        "cancel_deadline": cancel_deadline(booking.starts_at, booking.round),
         "cancellable": cancellable,
-        "match": match_json(booking, viewer=viewer if viewer is not None else g.get("api_user")),
+        "match": match_row(booking, viewer=viewer if viewer is not None else g.get("api_user")),
     }
 
 
-def match_json(booking: Booking, *, viewer: User | None) -> dict[str, Any]:
+_BOOKING = BookingSchema()
+
+
+def booking_json(booking: Booking, *, cancellable: bool, viewer: User | None = None) -> dict[str, Any]:
+    return _BOOKING.dump(booking_row(booking, cancellable=cancellable, viewer=viewer))
+
+
+def match_row(booking: Booking, *, viewer: User | None) -> dict[str, Any]:
     """The match state of a booking, as much as `viewer` may know.
 
     Staff see the whole state. The company sees what its bookings page shows (templates/bookings/mine.html):
@@ -124,14 +62,14 @@ def match_json(booking: Booking, *, viewer: User | None) -> dict[str, Any]:
             "buyer_response": booking.buyer_response,
             "interpreter_response": booking.interpreter_response,
             "score": booking.match_score,
-            "respond_by": iso(booking.respond_by),
-            "confirmed_at": iso(booking.confirmed_at),
+            "respond_by": booking.respond_by,
+            "confirmed_at": booking.confirmed_at,
             "meeting_url": booking.meeting_url or None,
         }
     return {
         "buyer": {"company_name": buyer.company_name if confirmed else None, "country": buyer.country}
         if buyer
         else None,
-        "confirmed_at": iso(booking.confirmed_at) if confirmed else None,
+        "confirmed_at": booking.confirmed_at if confirmed else None,
         "meeting_url": (booking.meeting_url or None) if confirmed else None,
     }

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select, update
 
 from consultroom.accounts.models import ApiToken, User
+from consultroom.accounts.schemas import TOKEN_NAME_MAX
 from consultroom.api.policies import can_manage_token
 from consultroom.audit.services import record
 from consultroom.db import utcnow
@@ -24,7 +25,7 @@ TOKEN_MARKER = "crt_"  # noqa: S105 - a public marker, not a secret
 PREFIX_LENGTH = len(TOKEN_MARKER) + 6
 # Marker plus 43 characters of token_urlsafe(32); anything else is refused without a query.
 _TOKEN_RE = re.compile(r"crt_[A-Za-z0-9_-]{43}")
-NAME_MAX = 100
+NAME_MAX = TOKEN_NAME_MAX
 # last_used_at is written at most this often, so reading the API is not a write per request.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
