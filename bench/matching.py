@@ -497,13 +497,15 @@ def main() -> None:
     parser.add_argument("--no-lp", action="store_true", help="skip the LP relaxation of the whole round")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--db-prefix", default="bench_matching", help="name of the databases built (and dropped)")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    big_url = recreate_database("bench_matching")
+    big_name, small_name = args.db_prefix, f"{args.db_prefix}_small"
+    big_url = recreate_database(big_name)
     big = build(big_url, buyers=args.buyers, interpreters=args.interpreters, bookings=args.bookings, seed=args.seed)
     build_s = time.perf_counter() - t0
-    small_url = recreate_database("bench_matching_small")
+    small_url = recreate_database(small_name)
     small = build(
         small_url, buyers=args.small_buyers, interpreters=args.interpreters, bookings=args.bookings, seed=args.seed
     )
@@ -515,8 +517,8 @@ def main() -> None:
         )
     finally:
         if not args.keep:
-            drop_database("bench_matching")
-            drop_database("bench_matching_small")
+            drop_database(big_name)
+            drop_database(small_name)
 
     st = core["stats"]
 
