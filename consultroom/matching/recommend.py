@@ -40,7 +40,6 @@ from consultroom.matching.scoring import (
     RequestInfo,
     Score,
     Weights,
-    _within,
     score_pair,
     within_meeting_hours,
     words,
@@ -51,10 +50,8 @@ from consultroom.timeutil import SEOUL, seoul_to_utc
 
 ACTIVE = Booking.status != BookingStatus.CANCELLED.value
 FIT_BY_RANK = {rank: tier for tier, rank in FIT_RANK.items()}
-# Buyers kept per booking after the pre-rank: enough for the page's 20 and the solver's choices,
-# small enough that scoring them all stays cheap at any registry size.
+# Buyers kept per booking when the caller names no limit.
 POOL_SIZE = 60
-PRE_POOL = POOL_SIZE + 10
 # Interpreters offered per candidate: the least booked that day first. Every free one is a valid
 # choice, but a hundred English interpreters in each of twenty lists made the page (and its
 # access log, which names each one shown) most of its cost.
@@ -247,6 +244,20 @@ class BuyerIndex:
     ranker: Ranker | None = None
 
 
+class Profile(NamedTuple):
+    """A request profile's related buyers as arrays, in the order they rank before the slot's time and
+    the round's own terms: fit tier, then points, then name (what the page and the solver order by)."""
+
+    pos: np.ndarray  # positions in the ranker's arrays
+    ids: np.ndarray
+    rank: np.ndarray  # fit rank
+    static: np.ndarray  # points of the fit, the country and the language route
+    zone: np.ndarray
+    langset: np.ndarray
+    shared: np.ndarray  # a language in common with the company
+    tiers: tuple[tuple[int, int, int], ...]  # (fit rank, start, end) in the arrays, best tier first
+
+
 class Ranker:
     """The index as arrays, to rank a request's related buyers without a Python loop per buyer."""
 
@@ -262,19 +273,21 @@ class Ranker:
         zones: dict[tuple, int] = {}
         self.zone = np.array([zones.setdefault(r[2:6], len(zones)) for r in ordered], dtype=np.int32)
         self.zones = list(zones)
-        self.languages = [set(r[8]) for r in ordered]
-        self._speaks: dict[str, np.ndarray] = {}
+        # Buyers share a few dozen sets of languages: what a language route needs is asked per set.
+        langsets: dict[tuple[str, ...], int] = {}
+        self.langset = np.array([langsets.setdefault(r[8], len(langsets)) for r in ordered], dtype=np.int32)
+        self.langsets = list(langsets)
+        # Ties in value are ordered by name, case-folded, then id (as the page lists them).
+        by_name = sorted(range(len(ordered)), key=lambda i: (ordered[i][0].casefold(), int(self.ids[i])))
+        self.name_rank = np.empty(len(ordered), dtype=np.int64)
+        self.name_rank[by_name] = np.arange(len(ordered), dtype=np.int64)
         self._tier: dict[tuple[str, str], np.ndarray] = {}
         self._tiers: dict[tuple, list[tuple[int, np.ndarray]]] = {}
-        self._profiles: dict[tuple, list] = {}
+        self._profiles: dict[tuple, Profile] = {}
         self._within: dict[tuple[datetime, datetime], np.ndarray] = {}
 
-    def speaks(self, language: str) -> np.ndarray:
-        if language not in self._speaks:
-            self._speaks[language] = np.array([language in langs for langs in self.languages], dtype=bool)
-        return self._speaks[language]
-
     def within(self, starts_at: datetime, ends_at: datetime) -> np.ndarray:
+        """Per zone (and hours): whether the time is inside the buyer's hours."""
         key = (starts_at, ends_at)
         if key not in self._within:
             if len(self._within) > 1024:  # the ranker lives as long as the registry copy
@@ -290,47 +303,40 @@ class Ranker:
             self._tier[(level, key)] = np.unique(np.array(found, dtype=np.int64))
         return self._tier[(level, key)]
 
-    def top(self, request: RequestInfo, w: Weights, room: int) -> dict[int, tuple[int, int]]:
-        """buyer -> (fit rank, points that do not depend on the round), best first: the best `room`
-        of every fit tier. Each tier is always considered, whatever the better ones hold: the
-        chapter tier stands in when every exact or heading match is busy, out of hours or without an
-        interpreter, and fit first still orders the tiers (a lower tier never outranks a higher one)."""
-        inside_by_zone = self.within(request.starts_at, request.ends_at)
-        out: dict[int, tuple[int, int]] = {}
-        for rank, found, ids, pts_before_hours, zone in self.profile(request, w):
-            pts = pts_before_hours + np.where(inside_by_zone[zone], w.within_hours, w.outside_hours)
-            if len(found) > room:  # only the best `room` are ordered: a chapter may hold thousands
-                worst = pts[np.argpartition(-pts, room - 1)[:room]].min()
-                best = pts >= worst  # ties kept whole, for the order by id below
-                pts, ids = pts[best], ids[best]
-            order = np.lexsort((ids, -pts))[:room]
-            for buyer_id, points in zip(ids[order].tolist(), pts[order].tolist(), strict=True):
-                out[buyer_id] = (rank, points)
-        return out
-
-    def profile(
-        self, request: RequestInfo, w: Weights
-    ) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """Per tier: positions, ids, the points that do not depend on the time, and zones. Kept per
-        request profile (codes, words, countries, languages): a company's bookings share it."""
+    def profile(self, request: RequestInfo, w: Weights) -> Profile:
+        """The request's related buyers, ranked as far as the request alone allows. Kept per request
+        profile (codes, words, countries, languages) for the registry copy's life: a company's
+        bookings share it, and so does every later proposal until the registry changes."""
         key = (request.hs_codes, request.industry_words, request.target_countries, request.languages, w)
         if key not in self._profiles:
-            if len(self._profiles) > 4096:
+            if len(self._profiles) > 8192:
                 self._profiles.clear()
             targets = np.zeros(len(self.country_code), dtype=bool)
             targets[[self.country_code[c] for c in request.target_countries if c in self.country_code]] = True
+            wanted = set(request.languages)
+            shares = np.array([bool(wanted.intersection(ls)) for ls in self.langsets], dtype=bool)
             points = {FIT_RANK["hs6"]: w.hs6, FIT_RANK["hs4"]: w.hs4, FIT_RANK["hs2"]: w.hs2}
             points[FIT_RANK["industry"]] = w.industry
-            tiers = []
+            parts, bounds, start = [], [], 0
             for rank, found in self.tiers(request.hs_codes, request.industry_words):
-                pts = np.full(len(found), points[rank], dtype=np.int64)
-                pts += np.where(targets[self.country[found]], w.country, 0)
-                shared = np.zeros(len(found), dtype=bool)
-                for language in request.languages:
-                    shared |= self.speaks(language)[found]
-                pts += np.where(shared, w.shared_language, w.interpreter)
-                tiers.append((rank, found, self.ids[found], pts, self.zone[found]))
-            self._profiles[key] = tiers
+                shared = shares[self.langset[found]]
+                pts = points[rank] + np.where(targets[self.country[found]], w.country, 0)
+                pts = pts + np.where(shared, w.shared_language, w.interpreter)
+                order = np.lexsort((self.name_rank[found], -pts))
+                parts.append((found[order], np.full(len(found), rank, dtype=np.int64), pts[order], shared[order]))
+                bounds.append((rank, start, start + len(found)))
+                start += len(found)
+            if parts:
+                pos = np.concatenate([p[0] for p in parts])
+                rank_a = np.concatenate([p[1] for p in parts])
+                static = np.concatenate([p[2] for p in parts]).astype(np.int64)
+                shared_a = np.concatenate([p[3] for p in parts])
+            else:
+                pos = rank_a = static = np.empty(0, dtype=np.int64)
+                shared_a = np.empty(0, dtype=bool)
+            self._profiles[key] = Profile(
+                pos, self.ids[pos], rank_a, static, self.zone[pos], self.langset[pos], shared_a, tuple(bounds)
+            )
         return self._profiles[key]
 
     def tiers(self, codes: tuple[str, ...], industry_words: tuple[str, ...]) -> list[tuple[int, np.ndarray]]:
@@ -526,7 +532,10 @@ class World:
     _free_interp: dict[tuple[datetime, datetime], tuple[int, ...]] = field(default_factory=dict)
     _busy: dict[int, list[Taken]] = field(default_factory=dict)  # buyer -> its taken bookings
     _interp_busy: dict[int, list[Taken]] = field(default_factory=dict)
-    _pools: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)  # booking -> pool
+    _routes_at: dict[tuple, tuple[np.ndarray, list[tuple[int, ...]]]] = field(default_factory=dict)
+    _busy_at: dict[tuple, tuple[int, ...]] = field(default_factory=dict)
+    _met_by_company: dict[int, list[tuple[int, datetime]]] = field(default_factory=dict)
+    _round_load: dict[int, dict[int, int]] = field(default_factory=dict)  # round -> buyer -> matches
     _by_language: dict[tuple, tuple[tuple[int, ...], frozenset[str]]] = field(default_factory=dict)
     _choices: dict[tuple, tuple[InterpreterInfo, ...]] = field(default_factory=dict)
     registry_version: int | None = None  # what the interpreters were read at, for caching by time
@@ -544,6 +553,10 @@ class World:
                 self._interp_day[key] = self._interp_day.get(key, 0) + 1
                 ibusy[t.interpreter_id].append(t)
         self._busy, self._interp_busy = dict(busy), dict(ibusy)
+        for (company_id, buyer_id), first in self.first_met.items():
+            self._met_by_company.setdefault(company_id, []).append((buyer_id, first))
+        for (round_id, buyer_id), load in self._load.items():
+            self._round_load.setdefault(round_id, {})[buyer_id] = load
 
     @property
     def infos(self) -> Mapping[int, BuyerInfo]:
@@ -654,18 +667,51 @@ class World:
             score = Score(score.total, (*score.reasons, reason), score.follow_up, score.fit)
         return score
 
-    def pool(self, booking: Booking) -> dict[int, tuple[int, int]]:
-        """The booking's eligible buyers -> (fit rank, points that do not depend on the round: HS or
-        industry, country, language route, the buyer's hours), pre-ranked and cut to the pool size.
+    @property
+    def ranker(self) -> Ranker:
+        if self.index.ranker is None:
+            self.index.ranker = Ranker(self.index)
+        return self.index.ranker
 
-        Vectorised over the index (numpy): a request can relate to thousands of buyers, and a
-        round to thousands of requests."""
-        if booking.id not in self._pools:
-            if self.index.ranker is None:
-                self.index.ranker = Ranker(self.index)
-            room = self.pool_size + PRE_POOL - POOL_SIZE
-            self._pools[booking.id] = self.index.ranker.top(self.requests[booking.id], self.weights, room)
-        return self._pools[booking.id]
+    def _routes(self, booking: Booking) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+        """Per set of buyer languages: whether an interpreter for one of them is free at the
+        booking's time, and which (a round has a few slot times and a few dozen sets)."""
+        key = (booking.starts_at, booking.ends_at)
+        if key not in self._routes_at:
+            covering = [self._covering(booking, frozenset(ls))[0] for ls in self.ranker.langsets]
+            self._routes_at[key] = (np.array([bool(c) for c in covering], dtype=bool), covering)
+        return self._routes_at[key]
+
+    def _exceptions(self, booking: Booking) -> dict[int, tuple[bool, bool, int]]:
+        """Buyers whose value at this booking is not the plain one: buyer -> (out of reach: busy then
+        or already meeting the company this round, met the company before, consultations this round).
+        Few per booking (pair history and the round's matches), so they are scored one by one."""
+        out: dict[int, tuple[bool, bool, int]] = {}
+        starts_at, ends_at = booking.starts_at, booking.ends_at
+        for buyer_id, first in self._met_by_company.get(booking.company_id, ()):
+            if first < starts_at:
+                out[buyer_id] = (False, True, 0)
+        for buyer_id, load in self._round_load.get(booking.round_id, {}).items():
+            out[buyer_id] = (False, out.get(buyer_id, (False, False, 0))[1], load)
+        company_id, round_id = booking.company_id, booking.round_id
+        for buyer_id in self._busy_near(booking):
+            if any(
+                t.overlaps(starts_at, ends_at) or (t.company_id == company_id and t.round_id == round_id)
+                for t in self._busy[buyer_id]
+            ):
+                out[buyer_id] = (True, False, 0)
+        return out
+
+    def _busy_near(self, booking: Booking) -> tuple[int, ...]:
+        """Buyers with a taken booking overlapping the time or in the booking's round (per time and round)."""
+        key = (booking.starts_at, booking.ends_at, booking.round_id)
+        if key not in self._busy_at:
+            self._busy_at[key] = tuple(
+                b
+                for b, ts in self._busy.items()
+                if any(t.overlaps(booking.starts_at, booking.ends_at) or t.round_id == booking.round_id for t in ts)
+            )
+        return self._busy_at[key]
 
     def other_time(self, booking: Booking, buyer_id: int) -> tuple[SlotRow, tuple[int, ...]] | None:
         """The earliest free slot of the booking's round that suits both sides: inside the buyer's
@@ -700,73 +746,91 @@ class World:
     ) -> list[Quick]:
         """As `candidates`, with the value and points computed as numbers (no reasons): what the
         whole-round solver needs for thousands of bookings, and what picks the few a page scores in
-        full. `strict` leaves out buyers the policy's interpreter cannot be found for (the page shows
-        them, with that reason). `per_tier` adds, beyond the best `limit`, up to that many of each
-        fit tier not among them: the solver's fallbacks when the better-fitting buyers go to other
-        bookings. `test_quick_candidates_agree_with_scores` holds it to `score_pair`."""
-        out = []
+        full: the best `limit` by value (fit tier first), then name. `strict` leaves out buyers the
+        policy's interpreter cannot be found for (the page shows them, with that reason). `per_tier`
+        adds, beyond the best `limit`, the next best of each fit tier until it has that many: the
+        solver's fallbacks when the better-fitting buyers go to other bookings.
+        `test_quick_candidates_agree_with_scores` holds it to `score_pair`.
+
+        Every related buyer is considered, with arrays: the request's profile lists them by tier,
+        points and name; the slot's time only adds the hours points (inside or outside), so the
+        buyers inside the hours and those outside are each still in value order, and the best of a
+        tier are the first few of each. The round's own terms (pair history, load, busy) concern a
+        few buyers per booking, taken apart and scored one by one."""
         w = self.weights
-        request = self.requests[booking.id]
-        langs = set(request.languages)
         limit = limit or self.pool_size
-        # The pool comes best first by (tier, points before the round's own terms); those terms can add
-        # at most `bonus`, so once `limit` are kept and the next one cannot reach the worst kept, no
-        # later one can either: the rest are never looked at.
-        bonus = max(w.new_pair, 0) + max(w.load_each, 0) * max(self._load.values(), default=0)
-        kept: list[int] = []  # values kept, as a min-heap of the best `limit`
-        # The booking's columns read once: a round asks this for thousands of bookings.
-        starts_at, ends_at = booking.starts_at, booking.ends_at
-        company_id, round_id = booking.company_id, booking.round_id
+        request = self.requests[booking.id]
+        ranker = self.ranker
+        prof = ranker.profile(request, w)
+        if not len(prof.pos):
+            return []
         always = self.policy == ALWAYS
-        rows = self.index.infos.rows if isinstance(self.index.infos, LazyInfos) else _rows_of(self.index.infos)
-        covers: dict[tuple[str, ...], tuple[int, ...]] = {}  # buyer languages -> interpreters free then
-        in_tier: dict[int, int] = defaultdict(int)  # rank -> candidates found in that tier
-        for buyer_id, (rank, static) in self.pool(booking).items():
-            if len(kept) >= limit and FIT_STEP * rank + static + bonus < kept[0]:
-                if not per_tier:
-                    break
-                if in_tier[rank] >= per_tier:
-                    continue  # cannot reach the list, and its tier has its fallbacks
-            if buyer_id in self._busy and any(
-                t.overlaps(starts_at, ends_at) or (t.company_id == company_id and t.round_id == round_id)
-                for t in self._busy[buyer_id]
-            ):
-                continue  # busy then, or already meeting the company this round
-            row = rows[buyer_id]  # name, country, zone (4 fields), keywords, codes, languages
-            languages = row[8]
-            if languages not in covers:
-                covers[languages] = self._covering(booking, frozenset(languages))[0]
-            covering = covers[languages]
-            shared = bool(langs.intersection(languages))
-            if not shared and not covering:
-                continue
-            if strict and always and not covering:
-                continue
-            if hours_rule and not _within(row[2], row[3], row[4], row[5], starts_at, ends_at):
-                continue
-            load = self._load.get((round_id, buyer_id), 0)
-            first = self.first_met.get((company_id, buyer_id))
-            met = first is not None and first < starts_at
-            total = static + (0 if met else w.new_pair) + (w.load_each * load if load else 0)
-            needs = always or not shared
-            value = FIT_STEP * rank + total
-            out.append(Quick(buyer_id, value, total, FIT_BY_RANK[rank], needs, covering if needs else ()))
-            in_tier[rank] += 1
-            if len(kept) < limit:
-                heapq.heappush(kept, value)
-            elif value > kept[0]:
-                heapq.heapreplace(kept, value)
-        out.sort(key=lambda c: (-c.value, rows[c.buyer_id][0].casefold(), c.buyer_id))
-        best = out[:limit]
-        if per_tier:
-            shown = defaultdict(int)
-            for c in best:
-                shown[c.fit] += 1
-            for c in out[limit:]:
-                if shown[c.fit] < per_tier:
-                    shown[c.fit] += 1
-                    best.append(c)
-        return best
+        routes, covering = self._routes(booking)
+        within = ranker.within(booking.starts_at, booking.ends_at)[prof.zone]
+        route = routes[prof.langset]
+        ok = route if strict and always else prof.shared | route
+        if hours_rule:
+            ok = ok & within
+        exceptions = self._exceptions(booking)
+        if exceptions:
+            odd = np.isin(prof.ids, np.fromiter(exceptions, dtype=np.int64, count=len(exceptions)))
+            plain = ok & ~odd
+        else:
+            odd, plain = np.zeros(len(prof.pos), dtype=bool), ok
+        streams = [np.flatnonzero(plain & within)]
+        if not hours_rule:
+            streams.append(np.flatnonzero(plain & ~within))
+        others = np.flatnonzero(ok & odd)
+        hours = np.where(within, w.within_hours, w.outside_hours)
+        picked, values = [], []
+        kept_before = 0  # eligible buyers in better tiers
+        for rank, start, end in prof.tiers:
+            room = max(limit - kept_before, per_tier)
+            if room <= 0:
+                break
+            parts, found = [], 0
+            for stream in streams:
+                lo, hi = np.searchsorted(stream, (start, end))
+                parts.append(stream[lo : min(hi, lo + room)])
+                found += hi - lo
+            lo, hi = np.searchsorted(others, (start, end))
+            odd_rows, odd_extra = [], []
+            for i in others[lo:hi].tolist():
+                out_of_reach, met, load = exceptions[int(prof.ids[i])]
+                if not out_of_reach:
+                    odd_rows.append(i)
+                    odd_extra.append((0 if met else w.new_pair) + w.load_each * load)
+            found += len(odd_rows)
+            if odd_rows:
+                parts.append(np.array(odd_rows, dtype=np.int64))
+            rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
+            extra = np.full(len(rows), w.new_pair, dtype=np.int64)
+            if odd_rows:
+                extra[len(rows) - len(odd_rows) :] = odd_extra
+            value = FIT_STEP * rank + prof.static[rows] + hours[rows] + extra
+            if len(parts) > 1:  # streams (and the odd ones) merged: by value, then name
+                order = np.lexsort((ranker.name_rank[prof.pos[rows]], -value))[:room]
+                rows, value = rows[order], value[order]
+            picked.append(rows[:room])
+            values.append(value[:room])
+            kept_before += found
+        if not picked:
+            return []
+        rows = np.concatenate(picked)
+        value = np.concatenate(values)
+        needs = np.ones(len(rows), dtype=bool) if always else ~prof.shared[rows]
+        ranks = prof.rank[rows]
+        return [
+            Quick(b, v, v - FIT_STEP * r, FIT_BY_RANK[r], n, covering[ls] if n else ())
+            for b, v, r, n, ls in zip(
+                prof.ids[rows].tolist(),
+                value.tolist(),
+                ranks.tolist(),
+                needs.tolist(),
+                prof.langset[rows].tolist(),
+                strict=True,
+            )
+        ]
 
     def candidates(self, booking: Booking, *, hours_rule: bool = False, limit: int | None = None) -> list[Candidate]:
         """Buyers who may meet this booking: eligible by product fit, free then, not already meeting
