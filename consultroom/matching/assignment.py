@@ -254,12 +254,20 @@ def solve_by_slot(
 
 
 def assign_interpreters(
-    slots: dict[int, Slot], eligible: dict[int, Iterable[int]], caps: dict[int, int]
+    slots: dict[int, Slot],
+    eligible: dict[int, Iterable[int]],
+    caps: dict[int, int],
+    *,
+    keep: dict[int, int] | None = None,
 ) -> dict[int, int]:
     """The most consultations covered: booking -> interpreter, as a maximum flow
     (source -> booking -> interpreter in that time cluster -> interpreter's day, capped -> sink),
     so no interpreter is in two overlapping consultations or over the daily cap. The graph is built
-    with arrays: a round has thousands of bookings with a hundred eligible interpreters each."""
+    with arrays: a round has thousands of bookings with a hundred eligible interpreters each.
+
+    `keep` (booking -> interpreter, a valid assignment among `eligible`) is a flow to extend: the
+    maximum flow is sought in its residual graph, so every booking it covers stays covered (perhaps
+    by another of its interpreters) while augmenting paths cover as many more as possible."""
     from scipy.sparse import csr_matrix  # scipy takes seconds to import: only here
     from scipy.sparse.csgraph import maximum_flow
 
@@ -280,8 +288,8 @@ def assign_interpreters(
     all_i = np.concatenate(per_booking) if per_booking else np.empty(0, dtype=np.int64)
     all_b = np.repeat(np.arange(len(bookings), dtype=np.int64), lengths)
     capped = np.array([i for i in np.unique(all_i).tolist() if caps.get(i, 0) > 0], dtype=np.int64)
-    keep = np.isin(all_i, capped)
-    all_i, all_b = all_i[keep], all_b[keep]
+    with_cap = np.isin(all_i, capped)
+    all_i, all_b = all_i[with_cap], all_b[with_cap]
     if len(all_i) == 0:
         return {}
     interp_ids = capped.tolist()
@@ -304,11 +312,35 @@ def assign_interpreters(
         [np.ones(n_b, np.int64), np.ones(len(pb), np.int64), np.ones(len(ik_unique), np.int64),
          cap_of[(id_unique - id0) // n_d]]
     )  # fmt: skip
-    graph = csr_matrix((cap.astype(np.int32), (src.astype(np.int32), dst.astype(np.int32))), shape=(n, n))
+    start = np.zeros(len(src), dtype=np.int64)  # the flow `keep` puts on each edge
+    if keep:
+        at = {b: n for n, b in enumerate(bookings)}
+        kb = np.array([at[b] for b in keep], dtype=np.int64)
+        ki = np.searchsorted(capped, np.array(list(keep.values()), dtype=np.int64))
+        k_ik = ik0 + ki * n_k + k_of[kb]
+        k_id = id0 + ki * n_d + d_of[kb]
+        # Each kept consultation's path, edge by edge, found among the edges by their (from, to) key.
+        keys = src * n + dst
+        order = np.argsort(keys)
+        path = np.concatenate([b0 + kb, (b0 + kb) * n + k_ik, k_ik * n + k_id, k_id * n + 1])
+        np.add.at(start, order[np.searchsorted(keys[order], path)], 1)
+    # The residual graph of that flow (all of each edge's capacity when there is none).
+    r_src = np.concatenate([src, dst[start > 0]])
+    r_dst = np.concatenate([dst, src[start > 0]])
+    r_cap = np.concatenate([cap - start, start[start > 0]])
+    open_ = r_cap > 0
+    graph = csr_matrix(
+        (r_cap[open_].astype(np.int32), (r_src[open_].astype(np.int32), r_dst[open_].astype(np.int32))), shape=(n, n)
+    )
     flow = maximum_flow(graph, 0, 1).flow.tocoo()
-    used = (flow.data > 0) & (flow.row >= b0) & (flow.row < ik0) & (flow.col >= ik0) & (flow.col < id0)
-    rows, cols = flow.row[used], flow.col[used]
-    return {bookings[u - b0]: interp_ids[(v - ik0) // n_k] for u, v in zip(rows.tolist(), cols.tolist(), strict=True)}
+    net: dict[tuple[int, int], int] = {}
+    added = (flow.row >= b0) & (flow.row < ik0) & (flow.col >= ik0) & (flow.col < id0)
+    for u, v, f in zip(flow.row[added].tolist(), flow.col[added].tolist(), flow.data[added].tolist(), strict=True):
+        net[(u, v)] = f
+    for e in np.flatnonzero(start[: n_b + len(pb)] > 0).tolist():
+        if e >= n_b:  # booking -> interpreter edges kept by `keep`
+            net[(int(src[e]), int(dst[e]))] = net.get((int(src[e]), int(dst[e])), 0) + 1
+    return {bookings[u - b0]: interp_ids[(v - ik0) // n_k] for (u, v), f in net.items() if f > 0}
 
 
 def lp_upper_bound(slots: dict[int, Slot], pairs: Iterable[Pair], *, time_limit: float = 60.0) -> float | None:

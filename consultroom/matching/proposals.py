@@ -214,6 +214,66 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
             met.add((slots[b].company_id, c.buyer_id))
         return kept, interp
 
+    def extended(kept: dict[int, Pair], interp: dict[int, int]) -> tuple[dict[int, Pair], dict[int, int]]:
+        """More lines where interpreters allow. The repair takes an interpreter still free, but
+        covering one more booking may need lines to move: a line whose buyer another interpreter
+        can serve, or that has an equally fitting buyer with another language, frees the only
+        interpreter of a booking left without one. A maximum flow that keeps every covered line
+        covered (each through its own buyer's interpreters or those of a buyer free then) finds
+        those moves; a line whose interpreter changes to one its buyer cannot use takes its best
+        candidate who can, and each newly covered booking its best candidate the interpreter serves
+        (buyer free then, not meeting the company yet), best first. Kept only if the total grows."""
+        if not caps:
+            return kept, interp
+        buyer_at = {(p.party_id, cluster_of[b]) for b, p in kept.items()}
+        met = {(slots[b].company_id, p.party_id) for b, p in kept.items()}
+
+        def free(b: int) -> list[Quick]:
+            k, company = cluster_of[b], slots[b].company_id
+            return [
+                c
+                for c in cands[b].values()
+                if c.needs_interpreter and (c.buyer_id, k) not in buyer_at and (company, c.buyer_id) not in met
+            ]
+
+        keep = {b: i for b, i in interp.items() if b in kept}
+        options = {b: cs for b in cands if b not in kept and (cs := free(b))}
+        if not options:
+            return kept, interp
+        eligible = {
+            b: _union_of([cands[b][kept[b].party_id].interpreter_ids, *(c.interpreter_ids for c in free(b))])
+            for b in keep
+        }
+        eligible.update({b: _union_of(c.interpreter_ids for c in cs) for b, cs in options.items()})
+        flow = assign_interpreters(slots, eligible, caps, keep=keep)
+        if len(flow) <= len(keep):
+            return kept, interp
+        new_kept, new_interp = dict(kept), {**interp, **{b: i for b, i in flow.items() if b in keep}}
+
+        def take(b: int, i: int) -> bool:
+            fits = [c for c in free(b) if i in c.interpreter_ids]
+            if not fits:
+                return False
+            best = max(fits, key=lambda c: (c.value, -c.buyer_id))
+            new_kept[b], new_interp[b] = Pair(b, best.buyer_id, best.value), i
+            buyer_at.add((best.buyer_id, cluster_of[b]))
+            met.add((slots[b].company_id, best.buyer_id))
+            return True
+
+        # Lines whose new interpreter their buyer cannot use change buyer first (their old buyer freed).
+        moved = [b for b in keep if flow[b] not in cands[b][kept[b].party_id].interpreter_ids]
+        for b in moved:
+            buyer_at.discard((kept[b].party_id, cluster_of[b]))
+            met.discard((slots[b].company_id, kept[b].party_id))
+        for b in moved:
+            if not take(b, flow[b]):
+                return kept, interp  # another line took the only buyer it could move to
+        for b in sorted((b for b in options if b in flow), key=lambda b: (-max(c.value for c in options[b]), b)):
+            take(b, flow[b])
+        if sum(p.score for p in new_kept.values()) <= sum(p.score for p in kept.values()):
+            return kept, interp
+        return new_kept, new_interp
+
     limits: dict[int, int] | None = None
     if world.policy == ALWAYS:
         # Every consultation needs an interpreter: a slot time holds no more consultations than
@@ -244,6 +304,8 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
         buyers, interp, method, base, first = rg_kept, rg_interp, "greedy+repair", g_kept, greedy
     else:
         buyers, interp, method, base, first = r_kept, r_interp, solved.result.method + "+repair", s_kept, solved.result
+    repaired_lines = len(buyers) - len(base)
+    buyers, interp = extended(buyers, interp)
     # Bookings whose buyer found no interpreter, and no other buyer with one was found for them.
     dropped = [b for b in first.chosen if b not in base and b not in buyers]
 
@@ -261,7 +323,8 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
         "needing_interpreter": len([b for b, p in buyers.items() if cands[b][p.party_id].needs_interpreter]),
         "with_interpreter": len([b for b in interp if b in buyers]),
         "dropped_for_interpreter": len(dropped),
-        "repaired": len(buyers) - len(base),  # lines the repair step added
+        "repaired": repaired_lines,  # lines the repair step added
+        "extended": len(buyers) - len(base) - repaired_lines,  # lines added by moving interpreters
         "policy": world.policy,
     }
     return Plan(
