@@ -169,7 +169,8 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
     def staffed(result: Result) -> tuple[dict[int, Pair], dict[int, int], int]:
         """The result's pairs that get the interpreter they need (the most possible, by maximum
         flow), those interpreters, and how many pairs needed one."""
-        need = {bid: cands[bid][p.party_id] for bid, p in result.chosen.items()}
+        # Best lines first: where bookings share interpreters, those are covered first.
+        need = {bid: cands[bid][p.party_id] for bid, p in sorted(result.chosen.items(), key=lambda x: -x[1].score)}
         need = {bid: c for bid, c in need.items() if c.needs_interpreter}
         interp = assign_interpreters(slots, {bid: c.interpreter_ids for bid, c in need.items()}, caps)
         kept = {bid: p for bid, p in result.chosen.items() if bid not in need or bid in interp}
@@ -240,11 +241,13 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
         options = {b: cs for b in cands if b not in kept and (cs := free(b))}
         if not options:
             return kept, interp
+        memo: dict[frozenset[int], tuple[int, ...]] = {}
         eligible = {
-            b: _union_of([cands[b][kept[b].party_id].interpreter_ids, *(c.interpreter_ids for c in free(b))])
+            b: _union_of([cands[b][kept[b].party_id].interpreter_ids, *(c.interpreter_ids for c in free(b))], memo)
             for b in keep
         }
-        eligible.update({b: _union_of(c.interpreter_ids for c in cs) for b, cs in options.items()})
+        best_first = sorted(options, key=lambda b: (-max(c.value for c in options[b]), b))
+        eligible.update({b: _union_of((c.interpreter_ids for c in options[b]), memo) for b in best_first})
         flow = assign_interpreters(slots, eligible, caps, keep=keep)
         if len(flow) <= len(keep):
             return kept, interp
@@ -268,8 +271,9 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
         for b in moved:
             if not take(b, flow[b]):
                 return kept, interp  # another line took the only buyer it could move to
-        for b in sorted((b for b in options if b in flow), key=lambda b: (-max(c.value for c in options[b]), b)):
-            take(b, flow[b])
+        for b in best_first:
+            if b in flow:
+                take(b, flow[b])
         if sum(p.score for p in new_kept.values()) <= sum(p.score for p in kept.values()):
             return kept, interp
         return new_kept, new_interp
@@ -288,7 +292,8 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
     if world.policy == ALWAYS and cands:
         # Every line needs an interpreter, so there are no more lines than the interpreters' hours
         # and caps allow for all these bookings together (a maximum flow), each worth at most its best pair.
-        everyone = {b: _union_of(c.interpreter_ids for c in by.values()) for b, by in cands.items() if by}
+        memo: dict[frozenset[int], tuple[int, ...]] = {}
+        everyone = {b: _union_of((c.interpreter_ids for c in by.values()), memo) for b, by in cands.items() if by}
         most = len(assign_interpreters(slots, everyone, caps))
         best = sorted((max(c.value for c in by.values()) for by in cands.values() if by), reverse=True)
         bound = min(bound, sum(best[:most]))
@@ -337,11 +342,18 @@ def plan(world: World, bookings: list[Booking]) -> Plan:
     )
 
 
-def _union_of(tuples) -> tuple[int, ...]:
+def _union_of(tuples, memo: dict[frozenset[int], tuple[int, ...]] | None = None) -> tuple[int, ...]:
+    """The interpreters of several candidates together. With `memo`, equal unions of the same
+    tuples are one object, so bookings sharing them share a node in `assign_interpreters`."""
     seen: dict[int, tuple[int, ...]] = {}
     for t in tuples:
         seen.setdefault(id(t), t)
-    return tuple(sorted(set().union(*seen.values()))) if seen else ()
+    if memo is None:
+        return tuple(sorted(set().union(*seen.values()))) if seen else ()
+    key = frozenset(seen)
+    if key not in memo:
+        memo[key] = tuple(sorted(set().union(*seen.values()))) if seen else ()
+    return memo[key]
 
 
 @contextmanager
@@ -372,43 +384,45 @@ def create_proposal(*, rnd: Round, actor: User) -> RoundProposal:
     """A draft proposal for every booking of the round still waiting for a buyer (replacing any draft)."""
     if rnd.status not in PROPOSABLE_ROUNDS:
         raise Conflict(_("Proposals are made for rounds that are open or closed for booking."))
-    bookings = waiting_bookings(rnd)
-    if not bookings:
-        raise Conflict(_("No booking of this round is waiting for a buyer."))
-    _discard_drafts(rnd, actor)
-    with _gc_paused():
+    with _gc_paused():  # from the bookings read to the lines written: thousands of rows each
+        bookings = waiting_bookings(rnd)
+        if not bookings:
+            raise Conflict(_("No booking of this round is waiting for a buyer."))
+        _discard_drafts(rnd, actor)
         world = load_world(bookings, pool_size=PROPOSAL_POOL)
         result = plan(world, bookings)
-    proposal = RoundProposal(
-        round_id=rnd.id,
-        status=ProposalStatus.DRAFT,
-        exact_total=result.total,
-        exact_matched=len(result.buyers),
-        greedy_total=result.greedy_total,
-        greedy_matched=result.greedy_matched,
-        weights=asdict(world.weights),
-        stats=result.stats,
-        created_by_id=actor.id,
-    )
-    db.session.add(proposal)
-    db.session.flush()
-    rows = []
-    for b in bookings:
-        row: dict[str, Any] = {"proposal_id": proposal.id, "booking_id": b.id, "buyer_id": None,
-                               "interpreter_id": None, "score": None, "reasons": [], "edited": False}  # fmt: skip
-        pair = result.buyers.get(b.id)
-        if pair is not None:
-            score = world.score(b, pair.party_id)
-            row.update(
-                buyer_id=pair.party_id,
-                interpreter_id=result.interpreters.get(b.id),
-                score=score.total,
-                reasons=reason_rows(score),
-            )
-        rows.append(row)
-    # One multi-row INSERT: a round's thousands of lines through the unit of work would cost more
-    # than solving the round. The lines load on first use.
-    db.session.execute(insert(ProposalLine), rows)
+        proposal = RoundProposal(
+            round_id=rnd.id,
+            status=ProposalStatus.DRAFT,
+            exact_total=result.total,
+            exact_matched=len(result.buyers),
+            greedy_total=result.greedy_total,
+            greedy_matched=result.greedy_matched,
+            weights=asdict(world.weights),
+            stats=result.stats,
+            created_by_id=actor.id,
+        )
+        db.session.add(proposal)
+        db.session.flush()
+        rows = []
+        for b in bookings:
+            row: dict[str, Any] = {"proposal_id": proposal.id, "booking_id": b.id, "buyer_id": None,
+                                   "interpreter_id": None, "score": None, "reasons": [], "edited": False}  # fmt: skip
+            pair = result.buyers.get(b.id)
+            if pair is not None:
+                score = world.score(b, pair.party_id)
+                row.update(
+                    buyer_id=pair.party_id,
+                    interpreter_id=result.interpreters.get(b.id),
+                    score=score.total,
+                    reasons=reason_rows(score),
+                )
+            rows.append(row)
+        # With RETURNING, SQLAlchemy sends the rows as a few multi-row INSERTs ("insertmanyvalues",
+        # one compiled statement); without it, psycopg 3 sends one statement per row, and the unit of
+        # work or `.values(rows)` cost more than solving the round. The lines load on first use.
+        lines = ProposalLine.__table__
+        db.session.connection().execute(insert(lines).returning(lines.c.id), rows).all()
     db.session.expire(proposal, ["lines"])
     record(
         actor=actor,
