@@ -264,9 +264,13 @@ class Ranker:
     def __init__(self, index: BuyerIndex) -> None:
         self.index = index
         rows = index.infos.rows if isinstance(index.infos, LazyInfos) else _rows_of(index.infos)
-        self.ids = np.array(sorted(rows), dtype=np.int64)
-        self.pos = {int(b): i for i, b in enumerate(self.ids)}
-        ordered = [rows[int(b)] for b in self.ids]
+        # Buyers in the order ties are listed in: by name, case-folded, then id. A tier's buyers found
+        # by position are then in that order already, and a stable sort by points finishes the ranking.
+        by_name = sorted(rows, key=lambda b: (rows[b][0].casefold(), b))
+        self.ids = np.array(by_name, dtype=np.int64)
+        self.pos_of = np.full(int(self.ids.max(initial=0)) + 1, -1, dtype=np.int64)  # buyer id -> position
+        self.pos_of[self.ids] = np.arange(len(self.ids), dtype=np.int64)
+        ordered = [rows[b] for b in by_name]
         countries = sorted({r[1] for r in ordered})
         self.country_code = {c: n for n, c in enumerate(countries)}
         self.country = np.array([self.country_code[r[1]] for r in ordered], dtype=np.int32)
@@ -277,10 +281,6 @@ class Ranker:
         langsets: dict[tuple[str, ...], int] = {}
         self.langset = np.array([langsets.setdefault(r[8], len(langsets)) for r in ordered], dtype=np.int32)
         self.langsets = list(langsets)
-        # Ties in value are ordered by name, case-folded, then id (as the page lists them).
-        by_name = sorted(range(len(ordered)), key=lambda i: (ordered[i][0].casefold(), int(self.ids[i])))
-        self.name_rank = np.empty(len(ordered), dtype=np.int64)
-        self.name_rank[by_name] = np.arange(len(ordered), dtype=np.int64)
         self._tier: dict[tuple[str, str], np.ndarray] = {}
         self._tiers: dict[tuple, list[tuple[int, np.ndarray]]] = {}
         self._profiles: dict[tuple, Profile] = {}
@@ -299,8 +299,9 @@ class Ranker:
     def tier(self, level: str, key: str) -> np.ndarray:
         if (level, key) not in self._tier:
             source = {"6": self.index.by6, "4": self.index.by4, "2": self.index.by2, "w": self.index.by_word}[level]
-            found = [self.pos[b] for b in source.get(key, ()) if b in self.pos]
-            self._tier[(level, key)] = np.unique(np.array(found, dtype=np.int64))
+            found = source.get(key, ())
+            # Every buyer in the index is among the ids (both come from the same rows).
+            self._tier[(level, key)] = self.pos_of[np.fromiter(found, dtype=np.int64, count=len(found))]
         return self._tier[(level, key)]
 
     def profile(self, request: RequestInfo, w: Weights) -> Profile:
@@ -322,7 +323,7 @@ class Ranker:
                 shared = shares[self.langset[found]]
                 pts = points[rank] + np.where(targets[self.country[found]], w.country, 0)
                 pts = pts + np.where(shared, w.shared_language, w.interpreter)
-                order = np.lexsort((self.name_rank[found], -pts))
+                order = np.argsort(-pts, kind="stable")  # `found` is in name order
                 parts.append((found[order], np.full(len(found), rank, dtype=np.int64), pts[order], shared[order]))
                 bounds.append((rank, start, start + len(found)))
                 start += len(found)
@@ -352,14 +353,18 @@ class Ranker:
                 (FIT_RANK["hs2"], [("2", c[:2]) for c in codes]),
                 (FIT_RANK["industry"], [("w", word) for word in industry_words]),
             )
-            seen = np.empty(0, dtype=np.int64)
+            # Masks over all buyers rather than set operations on arrays: a chapter holds thousands.
+            seen = np.zeros(len(self.ids), dtype=bool)
             found_by_tier = []
             for rank, tier_keys in keys:
                 if not tier_keys:
                     continue
-                found = np.unique(np.concatenate([self.tier(level, k) for level, k in tier_keys]))
-                found = np.setdiff1d(found, seen, assume_unique=True)
-                seen = np.union1d(seen, found)
+                mask = np.zeros(len(self.ids), dtype=bool)
+                for level, k in tier_keys:
+                    mask[self.tier(level, k)] = True
+                mask &= ~seen
+                seen |= mask
+                found = np.flatnonzero(mask)
                 if len(found):
                     found_by_tier.append((rank, found))
             self._tiers[key] = found_by_tier
@@ -418,30 +423,33 @@ def _build_index() -> BuyerIndex:
     codes: dict[int, list[str]] = defaultdict(list)
     langs: dict[int, list[str]] = defaultdict(list)
     # Inactive buyers' rows are dropped below (they have no entry in `rows`), not by joins here.
-    for buyer_id, code in _core(select(BuyerInterest.buyer_id, BuyerInterest.code)):
+    # Rows fetched whole and unpacked as tuples: tens of thousands, one by one, cost a cold rebuild most.
+    for buyer_id, code in _core(select(BuyerInterest.buyer_id, BuyerInterest.code)).all():
         codes[buyer_id].append(code)
-    for buyer_id, code in _core(select(BuyerLanguage.buyer_id, BuyerLanguage.code)):
+    for buyer_id, code in _core(select(BuyerLanguage.buyer_id, BuyerLanguage.code)).all():
         langs[buyer_id].append(code.lower())
     rows: dict[int, tuple] = {}
-    for row in _core(
+    for buyer_id, name, country, tz, meet_from, meet_to, days, keywords in _core(
         select(
             Buyer.id, Buyer.company_name, Buyer.country, Buyer.timezone, Buyer.meet_from, Buyer.meet_to,
             Buyer.meet_days, Buyer.keywords,
         ).where(Buyer.active.is_(True))
-    ):  # fmt: skip
-        own = tuple(sorted(codes.get(row.id, ())))
-        rows[row.id] = (
-            row.company_name, row.country, row.timezone, row.meet_from, row.meet_to, tuple(row.meet_days or ()),
-            row.keywords or "", own, tuple(sorted(langs.get(row.id, []))),
+    ).all():  # fmt: skip
+        own = tuple(sorted(codes.get(buyer_id, ())))
+        keywords = keywords or ""
+        rows[buyer_id] = (
+            name, country, tz, meet_from, meet_to, tuple(days or ()), keywords, own,
+            tuple(sorted(langs.get(buyer_id, []))),
         )  # fmt: skip
         for code in own:
-            by2[code[:2]].add(row.id)
+            by2[code[:2]].add(buyer_id)
             if len(code) >= 4:
-                by4[code[:4]].add(row.id)
+                by4[code[:4]].add(buyer_id)
             if len(code) == 6:
-                by6[code].add(row.id)
-        for w in words(row.keywords or ""):
-            by_word[w].add(row.id)
+                by6[code].add(buyer_id)
+        if keywords:
+            for w in words(keywords):
+                by_word[w].add(buyer_id)
     index = BuyerIndex(infos=LazyInfos(rows), by6=dict(by6), by4=dict(by4), by2=dict(by2), by_word=dict(by_word))
     index.ranker = Ranker(index)  # built once per copy: its arrays serve every request until the next change
     return index
@@ -809,7 +817,7 @@ class World:
                 extra[len(rows) - len(odd_rows) :] = odd_extra
             value = FIT_STEP * rank + prof.static[rows] + hours[rows] + extra
             if len(parts) > 1:  # streams (and the odd ones) merged: by value, then name
-                order = np.lexsort((ranker.name_rank[prof.pos[rows]], -value))[:room]
+                order = np.lexsort((prof.pos[rows], -value))[:room]  # positions are in name order
                 rows, value = rows[order], value[order]
             picked.append(rows[:room])
             values.append(value[:room])
