@@ -621,7 +621,16 @@ class World:
     def free_interpreters(self, booking: Booking) -> tuple[int, ...]:
         key = (booking.starts_at, booking.ends_at)
         if key not in self._free_interp:
-            self._free_interp[key] = tuple(i for i in self.interpreters if self.interpreter_free(booking, i))
+            # As `interpreter_free` for each, with the hours looked up once for the time.
+            starts_at, ends_at = key
+            day, available = seoul_day(starts_at), self.available_then(starts_at, ends_at)
+            self._free_interp[key] = tuple(
+                i
+                for i in self.interpreters
+                if i in available
+                and not any(t.overlaps(starts_at, ends_at) for t in self._interp_busy.get(i, ()))
+                and self.remaining_cap(i, day) > 0
+            )
         return self._free_interp[key]
 
     def choices(self, booking: Booking, ids: Iterable[int]) -> tuple[InterpreterInfo, ...]:
@@ -781,7 +790,11 @@ class World:
             ok = ok & within
         exceptions = self._exceptions(booking)
         if exceptions:
-            odd = np.isin(prof.ids, np.fromiter(exceptions, dtype=np.int64, count=len(exceptions)))
+            flags = np.zeros(len(ranker.ids), dtype=bool)
+            known = [b for b in exceptions if b < len(ranker.pos_of)]
+            at = ranker.pos_of[np.array(known, dtype=np.int64)]
+            flags[at[at >= 0]] = True
+            odd = flags[prof.pos]
             plain = ok & ~odd
         else:
             odd, plain = np.zeros(len(prof.pos), dtype=bool), ok
@@ -812,10 +825,9 @@ class World:
             if odd_rows:
                 parts.append(np.array(odd_rows, dtype=np.int64))
             rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            extra = np.full(len(rows), w.new_pair, dtype=np.int64)
-            if odd_rows:
-                extra[len(rows) - len(odd_rows) :] = odd_extra
-            value = FIT_STEP * rank + prof.static[rows] + hours[rows] + extra
+            value = FIT_STEP * rank + prof.static[rows] + hours[rows] + w.new_pair
+            if odd_rows:  # their own round terms instead of a first meeting's
+                value[len(rows) - len(odd_rows) :] += np.array(odd_extra, dtype=np.int64) - w.new_pair
             if len(parts) > 1:  # streams (and the odd ones) merged: by value, then name
                 order = np.lexsort((prof.pos[rows], -value))[:room]  # positions are in name order
                 rows, value = rows[order], value[order]
