@@ -12,6 +12,7 @@ mirror `matching.services.check_proposal`, which still has the last word when a 
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -802,42 +803,53 @@ class World:
         if not hours_rule:
             streams.append(np.flatnonzero(plain & ~within))
         others = np.flatnonzero(ok & odd)
-        hours = np.where(within, w.within_hours, w.outside_hours)
-        picked, values = [], []
+        # Per tier, how many each stream holds (a few numbers), then the slices taken, in one go.
+        starts = [t[1] for t in prof.tiers]
+        ends = [t[2] for t in prof.tiers]
+        spans = [(np.searchsorted(st, starts).tolist(), np.searchsorted(st, ends).tolist()) for st in streams]
+        odd_at: dict[int, list[tuple[int, int]]] = defaultdict(list)  # tier -> (position, round terms)
+        for i in others.tolist():
+            out_of_reach, met, load = exceptions[int(prof.ids[i])]
+            if not out_of_reach:
+                odd_at[bisect_right(starts, i) - 1].append((i, (0 if met else w.new_pair) + w.load_each * load))
+        parts, extras, rooms, sizes = [], [], [], []  # extras: round terms beyond a first meeting's
         kept_before = 0  # eligible buyers in better tiers
-        for rank, start, end in prof.tiers:
+        merge = len(streams) > 1
+        for t in range(len(prof.tiers)):
             room = max(limit - kept_before, per_tier)
             if room <= 0:
                 break
-            parts, found = [], 0
-            for stream in streams:
-                lo, hi = np.searchsorted(stream, (start, end))
-                parts.append(stream[lo : min(hi, lo + room)])
-                found += hi - lo
-            lo, hi = np.searchsorted(others, (start, end))
-            odd_rows, odd_extra = [], []
-            for i in others[lo:hi].tolist():
-                out_of_reach, met, load = exceptions[int(prof.ids[i])]
-                if not out_of_reach:
-                    odd_rows.append(i)
-                    odd_extra.append((0 if met else w.new_pair) + w.load_each * load)
-            found += len(odd_rows)
-            if odd_rows:
-                parts.append(np.array(odd_rows, dtype=np.int64))
-            rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
-            value = FIT_STEP * rank + prof.static[rows] + hours[rows] + w.new_pair
-            if odd_rows:  # their own round terms instead of a first meeting's
-                value[len(rows) - len(odd_rows) :] += np.array(odd_extra, dtype=np.int64) - w.new_pair
-            if len(parts) > 1:  # streams (and the odd ones) merged: by value, then name
-                order = np.lexsort((prof.pos[rows], -value))[:room]  # positions are in name order
-                rows, value = rows[order], value[order]
-            picked.append(rows[:room])
-            values.append(value[:room])
-            kept_before += found
-        if not picked:
+            size = 0
+            for stream, (lo, hi) in zip(streams, spans, strict=True):
+                part = stream[lo[t] : min(hi[t], lo[t] + room)]
+                parts.append(part)
+                extras.append(None)
+                size += len(part)
+                kept_before += hi[t] - lo[t]
+            if t in odd_at:
+                merge = True
+                parts.append(np.array([i for i, _terms in odd_at[t]], dtype=np.int64))
+                extras.append(np.array([terms - w.new_pair for _i, terms in odd_at[t]], dtype=np.int64))
+                size += len(odd_at[t])
+                kept_before += len(odd_at[t])
+            rooms.append(room)
+            sizes.append(size)
+        if not parts:
             return []
-        rows = np.concatenate(picked)
-        value = np.concatenate(values)
+        rows = np.concatenate(parts)
+        hours = np.where(within[rows], w.within_hours, w.outside_hours)
+        value = FIT_STEP * prof.rank[rows] + prof.static[rows] + hours + w.new_pair
+        if odd_at:
+            terms = [np.zeros(len(p), np.int64) if e is None else e for p, e in zip(parts, extras, strict=True)]
+            value += np.concatenate(terms)
+        if merge:  # streams (and the odd ones) merged within each tier: by value, then name
+            order = np.lexsort((prof.pos[rows], -value, -prof.rank[rows]))  # positions are in name order
+            rows, value = rows[order], value[order]
+        # Each tier's first `room` (tiers follow one another in `rows`, best first).
+        if any(size > room for size, room in zip(sizes, rooms, strict=True)):
+            at = np.cumsum([0, *sizes[:-1]]).tolist()
+            keep = np.concatenate([np.arange(a, a + min(n, r)) for a, n, r in zip(at, sizes, rooms, strict=True)])
+            rows, value = rows[keep], value[keep]
         needs = np.ones(len(rows), dtype=bool) if always else ~prof.shared[rows]
         ranks = prof.rank[rows]
         return [
