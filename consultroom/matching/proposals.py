@@ -389,7 +389,8 @@ def create_proposal(*, rnd: Round, actor: User) -> RoundProposal:
         if not bookings:
             raise Conflict(_("No booking of this round is waiting for a buyer."))
         _discard_drafts(rnd, actor)
-        world = load_world(bookings, pool_size=PROPOSAL_POOL)
+        # The lines need no company object: their rows are enough for the requests.
+        world = load_world(bookings, pool_size=PROPOSAL_POOL, with_companies=False)
         result = plan(world, bookings)
         proposal = RoundProposal(
             round_id=rnd.id,
