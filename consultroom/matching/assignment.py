@@ -203,24 +203,21 @@ class Decomposed:
     upper_bound: int  # the optimum without the once-per-company rule across slots: no solution beats it
 
 
-def _assign(rows: list[int], by_booking: dict[int, list[Pair]], allowed) -> tuple[dict[int, Pair], int]:
-    """The best assignment of one cluster (each booking one party, each party one booking)."""
+def _assign(row: np.ndarray, party: np.ndarray, score: np.ndarray, n_rows: int) -> np.ndarray:
+    """The best assignment of one cluster (each booking one party, each party one booking), over
+    pairs given as arrays (booking row, party, score): the indexes of the chosen pairs."""
     from scipy.optimize import linear_sum_assignment  # scipy takes seconds to import: only here
 
-    parties = sorted({p.party_id for b in rows for p in by_booking.get(b, ()) if allowed(b, p)})
-    if not parties:
-        return {}, 0
-    col = {party: j for j, party in enumerate(parties)}
-    value = np.zeros((len(rows), len(parties)))
-    pair_at: dict[tuple[int, int], Pair] = {}
-    for i, b in enumerate(rows):
-        for p in by_booking.get(b, ()):
-            if allowed(b, p) and p.score > 0:
-                value[i, col[p.party_id]] = p.score
-                pair_at[(i, col[p.party_id])] = p
+    if not len(row):
+        return np.empty(0, dtype=np.int64)
+    parties, col = np.unique(party, return_inverse=True)
+    value = np.zeros((n_rows, len(parties)))
+    at = np.full((n_rows, len(parties)), -1, dtype=np.int64)
+    value[row, col] = score
+    at[row, col] = np.arange(len(row))
     r, c = linear_sum_assignment(value, maximize=True)
-    chosen = {rows[i]: pair_at[(i, j)] for i, j in zip(r, c, strict=True) if (i, j) in pair_at}
-    return chosen, int(sum(p.score for p in chosen.values()))
+    picked = at[r, c]
+    return picked[(picked >= 0) & (value[r, c] > 0)]
 
 
 def solve_by_slot(
@@ -235,80 +232,157 @@ def solve_by_slot(
         if p.booking_id in slots:
             by_booking[p.booking_id].append(p)
     chosen: dict[int, Pair] = {}
-    used: set[tuple[int, int]] = set()
+    used: set[int] = set()  # company * 2**32 + party: pairs met in an earlier cluster
     bound = 0
     for rows in time_clusters(slots):
-        _free, best = _assign(rows, by_booking, lambda b, p: True)
-        if cluster_limit is not None and rows:
+        listed = [p for b in rows for p in by_booking.get(b, ())]
+        if not listed:
+            continue
+        at_row = {b: i for i, b in enumerate(rows)}
+        row = np.fromiter((at_row[p.booking_id] for p in listed), dtype=np.int64, count=len(listed))
+        party = np.fromiter((p.party_id for p in listed), dtype=np.int64, count=len(listed))
+        score = np.fromiter((p.score for p in listed), dtype=np.int64, count=len(listed))
+        company = np.array([slots[b].company_id for b in rows], dtype=np.int64)[row]
+        free = _assign(row, party, score, len(rows))
+        best = int(score[free].sum())
+        if cluster_limit is not None:
             # At most `limit` consultations can happen then (e.g. one per free interpreter when every
             # consultation needs one): no more than the `limit` best bookings' best pairs.
             limit = cluster_limit.get(rows[0], len(rows))
-            tops = sorted((max((p.score for p in by_booking.get(b, ())), default=0) for b in rows), reverse=True)
-            best = min(best, sum(tops[:limit]))
+            tops = np.zeros(len(rows), dtype=np.int64)
+            np.maximum.at(tops, row, score)
+            best = min(best, int(np.sort(tops)[::-1][:limit].sum()))
         bound += best
-        picked, _total = _assign(rows, by_booking, lambda b, p: (slots[b].company_id, p.party_id) not in used)
-        for b, p in picked.items():
-            used.add((slots[b].company_id, p.party_id))
-        chosen.update(picked)
+        met = np.isin(company * 2**32 + party, np.fromiter(used, dtype=np.int64, count=len(used)))
+        # The free optimum stands when it meets no one twice; else solve without the pairs met.
+        if met[free].any():
+            allowed = np.flatnonzero(~met)
+            picked = allowed[_assign(row[allowed], party[allowed], score[allowed], len(rows))]
+        else:
+            picked = free
+        for i in picked.tolist():
+            p = listed[i]
+            used.add(int(company[i]) * 2**32 + p.party_id)
+            chosen[p.booking_id] = p
     return Decomposed(Result(chosen, sum(p.score for p in chosen.values()), "by_slot"), bound)
 
 
 def assign_interpreters(
-    slots: dict[int, Slot], eligible: dict[int, Iterable[int]], caps: dict[int, int]
+    slots: dict[int, Slot],
+    eligible: dict[int, Iterable[int]],
+    caps: dict[int, int],
+    *,
+    keep: dict[int, int] | None = None,
 ) -> dict[int, int]:
     """The most consultations covered: booking -> interpreter, as a maximum flow
-    (source -> booking -> interpreter in that time cluster -> interpreter's day, capped -> sink),
-    so no interpreter is in two overlapping consultations or over the daily cap. The graph is built
-    with arrays: a round has thousands of bookings with a hundred eligible interpreters each."""
+    (source -> bookings -> interpreter in that time cluster -> interpreter's day, capped -> sink),
+    so no interpreter is in two overlapping consultations or over the daily cap.
+
+    Bookings of one time cluster that share their tuple of interpreters (the same object: one per
+    language set and time) are one node whose capacity is their number, and interpreters are given
+    to them in `eligible`'s order: callers list the more valuable bookings first. A round's
+    thousands of bookings with a hundred interpreters each make a few hundred such nodes.
+
+    `keep` (booking -> interpreter, a valid assignment among `eligible`) is a flow to extend: the
+    maximum flow is sought in its residual graph, so every booking it covers stays covered (perhaps
+    by another of its interpreters) while augmenting paths cover as many more as possible."""
     from scipy.sparse import csr_matrix  # scipy takes seconds to import: only here
     from scipy.sparse.csgraph import maximum_flow
 
+    keep = keep or {}
     cluster_of = {b: k for k, rows in enumerate(time_clusters(slots)) for b in rows}
     days = {d: n for n, d in enumerate(sorted({s.day for s in slots.values()}))}
-    bookings = [b for b in eligible if b in slots]
-    # Bookings at one time share their tuples of interpreters (one per language set): each distinct
-    # tuple becomes an array once, and the edges are their concatenation.
-    arrays: dict[int, np.ndarray] = {}
-    per_booking = []
-    for b in bookings:
-        its = eligible[b]
-        key = id(its)
-        if key not in arrays:
-            arrays[key] = np.fromiter(its, dtype=np.int64)
-        per_booking.append(arrays[key])
-    lengths = np.array([len(a) for a in per_booking], dtype=np.int64)
-    all_i = np.concatenate(per_booking) if per_booking else np.empty(0, dtype=np.int64)
-    all_b = np.repeat(np.arange(len(bookings), dtype=np.int64), lengths)
+    group_at: dict[tuple[int, int, int], int] = {}
+    members: list[list[int]] = []
+    tuples, g_k, g_d = [], [], []
+    for b, its in eligible.items():
+        if b not in slots:
+            continue
+        key = (cluster_of[b], days[slots[b].day], id(its))
+        g = group_at.get(key)
+        if g is None:
+            g = group_at[key] = len(members)
+            members.append([])
+            tuples.append(np.fromiter(its, dtype=np.int64))
+            g_k.append(key[0])
+            g_d.append(key[1])
+        members[g].append(b)
+    if not members:
+        return {}
+    lengths = np.array([len(t) for t in tuples], dtype=np.int64)
+    all_i = np.concatenate(tuples)
+    all_g = np.repeat(np.arange(len(members), dtype=np.int64), lengths)
     capped = np.array([i for i in np.unique(all_i).tolist() if caps.get(i, 0) > 0], dtype=np.int64)
-    keep = np.isin(all_i, capped)
-    all_i, all_b = all_i[keep], all_b[keep]
+    with_cap = np.isin(all_i, capped)
+    all_i, all_g = all_i[with_cap], all_g[with_cap]
     if len(all_i) == 0:
         return {}
     interp_ids = capped.tolist()
-    n_b, n_i, n_k, n_d = len(bookings), len(interp_ids), max(cluster_of.values(), default=0) + 1, len(days)
-    # Node numbers: 0 source, 1 sink, then bookings, (interpreter, cluster), (interpreter, day).
-    b0, ik0 = 2, 2 + n_b
+    n_g, n_i, n_k, n_d = len(members), len(interp_ids), max(cluster_of.values(), default=0) + 1, len(days)
+    # Node numbers: 0 source, 1 sink, then groups, (interpreter, cluster), (interpreter, day).
+    g0, ik0 = 2, 2 + n_g
     id0 = ik0 + n_i * n_k
     n = id0 + n_i * n_d
-    pb, pi = all_b, np.searchsorted(capped, all_i)
-    k_of = np.array([cluster_of[b] for b in bookings], dtype=np.int64)
-    d_of = np.array([days[slots[b].day] for b in bookings], dtype=np.int64)
-    ik = ik0 + pi * n_k + k_of[pb]
-    idn = id0 + pi * n_d + d_of[pb]
+    k_of, d_of = np.array(g_k, dtype=np.int64), np.array(g_d, dtype=np.int64)
+    pi = np.searchsorted(capped, all_i)
+    ik = ik0 + pi * n_k + k_of[all_g]
+    idn = id0 + pi * n_d + d_of[all_g]
     ik_unique, first = np.unique(ik, return_index=True)
     id_unique = np.unique(idn)
     cap_of = np.array([caps[i] for i in interp_ids], dtype=np.int64)
-    src = np.concatenate([np.zeros(n_b, np.int64), b0 + pb, ik_unique, id_unique])
-    dst = np.concatenate([b0 + np.arange(n_b), ik, idn[first], np.ones(len(id_unique), np.int64)])
+    src = np.concatenate([np.zeros(n_g, np.int64), g0 + all_g, ik_unique, id_unique])
+    dst = np.concatenate([g0 + np.arange(n_g), ik, idn[first], np.ones(len(id_unique), np.int64)])
     cap = np.concatenate(
-        [np.ones(n_b, np.int64), np.ones(len(pb), np.int64), np.ones(len(ik_unique), np.int64),
-         cap_of[(id_unique - id0) // n_d]]
+        [np.array([len(m) for m in members], np.int64), np.ones(len(all_g), np.int64),
+         np.ones(len(ik_unique), np.int64), cap_of[(id_unique - id0) // n_d]]
     )  # fmt: skip
-    graph = csr_matrix((cap.astype(np.int32), (src.astype(np.int32), dst.astype(np.int32))), shape=(n, n))
+    start = np.zeros(len(src), dtype=np.int64)  # the flow `keep` puts on each edge
+    group_of = {b: g for g, bs in enumerate(members) for b in bs}
+    kept = [b for b in keep if b in group_of]
+    if kept:
+        kg = np.array([group_of[b] for b in kept], dtype=np.int64)
+        ki = np.searchsorted(capped, np.array([keep[b] for b in kept], dtype=np.int64))
+        k_ik = ik0 + ki * n_k + k_of[kg]
+        k_id = id0 + ki * n_d + d_of[kg]
+        # Each kept consultation's path, edge by edge, found among the edges by their (from, to) key.
+        keys = src * n + dst
+        order = np.argsort(keys)
+        path = np.concatenate([g0 + kg, (g0 + kg) * n + k_ik, k_ik * n + k_id, k_id * n + 1])
+        np.add.at(start, order[np.searchsorted(keys[order], path)], 1)
+    # The residual graph of that flow (all of each edge's capacity when there is none).
+    r_src = np.concatenate([src, dst[start > 0]])
+    r_dst = np.concatenate([dst, src[start > 0]])
+    r_cap = np.concatenate([cap - start, start[start > 0]])
+    open_ = r_cap > 0
+    graph = csr_matrix(
+        (r_cap[open_].astype(np.int32), (r_src[open_].astype(np.int32), r_dst[open_].astype(np.int32))), shape=(n, n)
+    )
     flow = maximum_flow(graph, 0, 1).flow.tocoo()
-    used = (flow.data > 0) & (flow.row >= b0) & (flow.row < ik0) & (flow.col >= ik0) & (flow.col < id0)
-    rows, cols = flow.row[used], flow.col[used]
-    return {bookings[u - b0]: interp_ids[(v - ik0) // n_k] for u, v in zip(rows.tolist(), cols.tolist(), strict=True)}
+    # Group -> interpreter edges: the flow found (net of reverse edges) plus what `keep` put there.
+    on = (flow.data != 0) & (flow.row >= g0) & (flow.row < ik0) & (flow.col >= ik0) & (flow.col < id0)
+    kept_edges = np.flatnonzero(start[n_g : n_g + len(all_g)] > 0) + n_g
+    keys = np.concatenate([flow.row[on].astype(np.int64) * n + flow.col[on], src[kept_edges] * n + dst[kept_edges]])
+    values = np.concatenate([flow.data[on].astype(np.int64), start[kept_edges]])
+    unique, inverse = np.unique(keys, return_inverse=True)
+    net = np.bincount(inverse, weights=values, minlength=len(unique))
+    used = unique[net > 0]
+    given: dict[int, list[int]] = defaultdict(list)  # group -> its interpreters
+    for u, v in zip((used // n).tolist(), (used % n).tolist(), strict=True):
+        given[u - g0].append(interp_ids[(v - ik0) // n_k])
+    out: dict[int, int] = {}
+    for g, its in given.items():
+        free = set(its)
+        # Kept bookings keep their interpreter where it is still the group's, then take the others.
+        for b in members[g]:
+            if b in keep and keep[b] in free:
+                out[b] = keep[b]
+                free.discard(keep[b])
+        rest = sorted(free)
+        for b in [b for b in members[g] if b in keep and b not in out] + [b for b in members[g] if b not in keep]:
+            if not rest:
+                break
+            out[b] = rest.pop(0)
+    return out
 
 
 def lp_upper_bound(slots: dict[int, Slot], pairs: Iterable[Pair], *, time_limit: float = 60.0) -> float | None:

@@ -12,6 +12,7 @@ mirror `matching.services.check_proposal`, which still has the last word when a 
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from consultroom.bookings.models import Booking, BookingStatus
 from consultroom.buyers.models import Buyer, BuyerInterest, BuyerLanguage
-from consultroom.companies.models import Company
+from consultroom.companies.models import Company, CompanyCountry, CompanyHsCode, CompanyLanguage
 from consultroom.companies.validation import country_name, language_name
 from consultroom.extensions import db
 from consultroom.interpreters.availability import Exception_, WeeklyHours, is_available
@@ -40,7 +41,6 @@ from consultroom.matching.scoring import (
     RequestInfo,
     Score,
     Weights,
-    _within,
     score_pair,
     within_meeting_hours,
     words,
@@ -51,10 +51,8 @@ from consultroom.timeutil import SEOUL, seoul_to_utc
 
 ACTIVE = Booking.status != BookingStatus.CANCELLED.value
 FIT_BY_RANK = {rank: tier for tier, rank in FIT_RANK.items()}
-# Buyers kept per booking after the pre-rank: enough for the page's 20 and the solver's choices,
-# small enough that scoring them all stays cheap at any registry size.
+# Buyers kept per booking when the caller names no limit.
 POOL_SIZE = 60
-PRE_POOL = POOL_SIZE + 10
 # Interpreters offered per candidate: the least booked that day first. Every free one is a valid
 # choice, but a hundred English interpreters in each of twenty lists made the page (and its
 # access log, which names each one shown) most of its cost.
@@ -247,34 +245,50 @@ class BuyerIndex:
     ranker: Ranker | None = None
 
 
+class Profile(NamedTuple):
+    """A request profile's related buyers as arrays, in the order they rank before the slot's time and
+    the round's own terms: fit tier, then points, then name (what the page and the solver order by)."""
+
+    pos: np.ndarray  # positions in the ranker's arrays
+    ids: np.ndarray
+    rank: np.ndarray  # fit rank
+    static: np.ndarray  # points of the fit, the country and the language route
+    zone: np.ndarray
+    langset: np.ndarray
+    shared: np.ndarray  # a language in common with the company
+    tiers: tuple[tuple[int, int, int], ...]  # (fit rank, start, end) in the arrays, best tier first
+
+
 class Ranker:
     """The index as arrays, to rank a request's related buyers without a Python loop per buyer."""
 
     def __init__(self, index: BuyerIndex) -> None:
         self.index = index
         rows = index.infos.rows if isinstance(index.infos, LazyInfos) else _rows_of(index.infos)
-        self.ids = np.array(sorted(rows), dtype=np.int64)
-        self.pos = {int(b): i for i, b in enumerate(self.ids)}
-        ordered = [rows[int(b)] for b in self.ids]
+        # Buyers in the order ties are listed in: by name, case-folded, then id. A tier's buyers found
+        # by position are then in that order already, and a stable sort by points finishes the ranking.
+        by_name = sorted(rows, key=lambda b: (rows[b][0].casefold(), b))
+        self.ids = np.array(by_name, dtype=np.int64)
+        self.pos_of = np.full(int(self.ids.max(initial=0)) + 1, -1, dtype=np.int64)  # buyer id -> position
+        self.pos_of[self.ids] = np.arange(len(self.ids), dtype=np.int64)
+        ordered = [rows[b] for b in by_name]
         countries = sorted({r[1] for r in ordered})
         self.country_code = {c: n for n, c in enumerate(countries)}
         self.country = np.array([self.country_code[r[1]] for r in ordered], dtype=np.int32)
         zones: dict[tuple, int] = {}
         self.zone = np.array([zones.setdefault(r[2:6], len(zones)) for r in ordered], dtype=np.int32)
         self.zones = list(zones)
-        self.languages = [set(r[8]) for r in ordered]
-        self._speaks: dict[str, np.ndarray] = {}
+        # Buyers share a few dozen sets of languages: what a language route needs is asked per set.
+        langsets: dict[tuple[str, ...], int] = {}
+        self.langset = np.array([langsets.setdefault(r[8], len(langsets)) for r in ordered], dtype=np.int32)
+        self.langsets = list(langsets)
         self._tier: dict[tuple[str, str], np.ndarray] = {}
         self._tiers: dict[tuple, list[tuple[int, np.ndarray]]] = {}
-        self._profiles: dict[tuple, list] = {}
+        self._profiles: dict[tuple, Profile] = {}
         self._within: dict[tuple[datetime, datetime], np.ndarray] = {}
 
-    def speaks(self, language: str) -> np.ndarray:
-        if language not in self._speaks:
-            self._speaks[language] = np.array([language in langs for langs in self.languages], dtype=bool)
-        return self._speaks[language]
-
     def within(self, starts_at: datetime, ends_at: datetime) -> np.ndarray:
+        """Per zone (and hours): whether the time is inside the buyer's hours."""
         key = (starts_at, ends_at)
         if key not in self._within:
             if len(self._within) > 1024:  # the ranker lives as long as the registry copy
@@ -286,51 +300,45 @@ class Ranker:
     def tier(self, level: str, key: str) -> np.ndarray:
         if (level, key) not in self._tier:
             source = {"6": self.index.by6, "4": self.index.by4, "2": self.index.by2, "w": self.index.by_word}[level]
-            found = [self.pos[b] for b in source.get(key, ()) if b in self.pos]
-            self._tier[(level, key)] = np.unique(np.array(found, dtype=np.int64))
+            found = source.get(key, ())
+            # Every buyer in the index is among the ids (both come from the same rows).
+            self._tier[(level, key)] = self.pos_of[np.fromiter(found, dtype=np.int64, count=len(found))]
         return self._tier[(level, key)]
 
-    def top(self, request: RequestInfo, w: Weights, room: int) -> dict[int, tuple[int, int]]:
-        """buyer -> (fit rank, points that do not depend on the round), best first: the best `room`
-        of every fit tier. Each tier is always considered, whatever the better ones hold: the
-        chapter tier stands in when every exact or heading match is busy, out of hours or without an
-        interpreter, and fit first still orders the tiers (a lower tier never outranks a higher one)."""
-        inside_by_zone = self.within(request.starts_at, request.ends_at)
-        out: dict[int, tuple[int, int]] = {}
-        for rank, found, ids, pts_before_hours, zone in self.profile(request, w):
-            pts = pts_before_hours + np.where(inside_by_zone[zone], w.within_hours, w.outside_hours)
-            if len(found) > room:  # only the best `room` are ordered: a chapter may hold thousands
-                worst = pts[np.argpartition(-pts, room - 1)[:room]].min()
-                best = pts >= worst  # ties kept whole, for the order by id below
-                pts, ids = pts[best], ids[best]
-            order = np.lexsort((ids, -pts))[:room]
-            for buyer_id, points in zip(ids[order].tolist(), pts[order].tolist(), strict=True):
-                out[buyer_id] = (rank, points)
-        return out
-
-    def profile(
-        self, request: RequestInfo, w: Weights
-    ) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-        """Per tier: positions, ids, the points that do not depend on the time, and zones. Kept per
-        request profile (codes, words, countries, languages): a company's bookings share it."""
+    def profile(self, request: RequestInfo, w: Weights) -> Profile:
+        """The request's related buyers, ranked as far as the request alone allows. Kept per request
+        profile (codes, words, countries, languages) for the registry copy's life: a company's
+        bookings share it, and so does every later proposal until the registry changes."""
         key = (request.hs_codes, request.industry_words, request.target_countries, request.languages, w)
         if key not in self._profiles:
-            if len(self._profiles) > 4096:
+            if len(self._profiles) > 8192:
                 self._profiles.clear()
             targets = np.zeros(len(self.country_code), dtype=bool)
             targets[[self.country_code[c] for c in request.target_countries if c in self.country_code]] = True
+            wanted = set(request.languages)
+            shares = np.array([bool(wanted.intersection(ls)) for ls in self.langsets], dtype=bool)
             points = {FIT_RANK["hs6"]: w.hs6, FIT_RANK["hs4"]: w.hs4, FIT_RANK["hs2"]: w.hs2}
             points[FIT_RANK["industry"]] = w.industry
-            tiers = []
+            parts, bounds, start = [], [], 0
             for rank, found in self.tiers(request.hs_codes, request.industry_words):
-                pts = np.full(len(found), points[rank], dtype=np.int64)
-                pts += np.where(targets[self.country[found]], w.country, 0)
-                shared = np.zeros(len(found), dtype=bool)
-                for language in request.languages:
-                    shared |= self.speaks(language)[found]
-                pts += np.where(shared, w.shared_language, w.interpreter)
-                tiers.append((rank, found, self.ids[found], pts, self.zone[found]))
-            self._profiles[key] = tiers
+                shared = shares[self.langset[found]]
+                pts = points[rank] + np.where(targets[self.country[found]], w.country, 0)
+                pts = pts + np.where(shared, w.shared_language, w.interpreter)
+                order = np.argsort(-pts, kind="stable")  # `found` is in name order
+                parts.append((found[order], np.full(len(found), rank, dtype=np.int64), pts[order], shared[order]))
+                bounds.append((rank, start, start + len(found)))
+                start += len(found)
+            if parts:
+                pos = np.concatenate([p[0] for p in parts])
+                rank_a = np.concatenate([p[1] for p in parts])
+                static = np.concatenate([p[2] for p in parts]).astype(np.int64)
+                shared_a = np.concatenate([p[3] for p in parts])
+            else:
+                pos = rank_a = static = np.empty(0, dtype=np.int64)
+                shared_a = np.empty(0, dtype=bool)
+            self._profiles[key] = Profile(
+                pos, self.ids[pos], rank_a, static, self.zone[pos], self.langset[pos], shared_a, tuple(bounds)
+            )
         return self._profiles[key]
 
     def tiers(self, codes: tuple[str, ...], industry_words: tuple[str, ...]) -> list[tuple[int, np.ndarray]]:
@@ -346,14 +354,18 @@ class Ranker:
                 (FIT_RANK["hs2"], [("2", c[:2]) for c in codes]),
                 (FIT_RANK["industry"], [("w", word) for word in industry_words]),
             )
-            seen = np.empty(0, dtype=np.int64)
+            # Masks over all buyers rather than set operations on arrays: a chapter holds thousands.
+            seen = np.zeros(len(self.ids), dtype=bool)
             found_by_tier = []
             for rank, tier_keys in keys:
                 if not tier_keys:
                     continue
-                found = np.unique(np.concatenate([self.tier(level, k) for level, k in tier_keys]))
-                found = np.setdiff1d(found, seen, assume_unique=True)
-                seen = np.union1d(seen, found)
+                mask = np.zeros(len(self.ids), dtype=bool)
+                for level, k in tier_keys:
+                    mask[self.tier(level, k)] = True
+                mask &= ~seen
+                seen |= mask
+                found = np.flatnonzero(mask)
                 if len(found):
                     found_by_tier.append((rank, found))
             self._tiers[key] = found_by_tier
@@ -412,30 +424,33 @@ def _build_index() -> BuyerIndex:
     codes: dict[int, list[str]] = defaultdict(list)
     langs: dict[int, list[str]] = defaultdict(list)
     # Inactive buyers' rows are dropped below (they have no entry in `rows`), not by joins here.
-    for buyer_id, code in _core(select(BuyerInterest.buyer_id, BuyerInterest.code)):
+    # Rows fetched whole and unpacked as tuples: tens of thousands, one by one, cost a cold rebuild most.
+    for buyer_id, code in _core(select(BuyerInterest.buyer_id, BuyerInterest.code)).all():
         codes[buyer_id].append(code)
-    for buyer_id, code in _core(select(BuyerLanguage.buyer_id, BuyerLanguage.code)):
+    for buyer_id, code in _core(select(BuyerLanguage.buyer_id, BuyerLanguage.code)).all():
         langs[buyer_id].append(code.lower())
     rows: dict[int, tuple] = {}
-    for row in _core(
+    for buyer_id, name, country, tz, meet_from, meet_to, days, keywords in _core(
         select(
             Buyer.id, Buyer.company_name, Buyer.country, Buyer.timezone, Buyer.meet_from, Buyer.meet_to,
             Buyer.meet_days, Buyer.keywords,
         ).where(Buyer.active.is_(True))
-    ):  # fmt: skip
-        own = tuple(sorted(codes.get(row.id, ())))
-        rows[row.id] = (
-            row.company_name, row.country, row.timezone, row.meet_from, row.meet_to, tuple(row.meet_days or ()),
-            row.keywords or "", own, tuple(sorted(langs.get(row.id, []))),
+    ).all():  # fmt: skip
+        own = tuple(sorted(codes.get(buyer_id, ())))
+        keywords = keywords or ""
+        rows[buyer_id] = (
+            name, country, tz, meet_from, meet_to, tuple(days or ()), keywords, own,
+            tuple(sorted(langs.get(buyer_id, []))),
         )  # fmt: skip
         for code in own:
-            by2[code[:2]].add(row.id)
+            by2[code[:2]].add(buyer_id)
             if len(code) >= 4:
-                by4[code[:4]].add(row.id)
+                by4[code[:4]].add(buyer_id)
             if len(code) == 6:
-                by6[code].add(row.id)
-        for w in words(row.keywords or ""):
-            by_word[w].add(row.id)
+                by6[code].add(buyer_id)
+        if keywords:
+            for w in words(keywords):
+                by_word[w].add(buyer_id)
     index = BuyerIndex(infos=LazyInfos(rows), by6=dict(by6), by4=dict(by4), by2=dict(by2), by_word=dict(by_word))
     index.ranker = Ranker(index)  # built once per copy: its arrays serve every request until the next change
     return index
@@ -526,7 +541,10 @@ class World:
     _free_interp: dict[tuple[datetime, datetime], tuple[int, ...]] = field(default_factory=dict)
     _busy: dict[int, list[Taken]] = field(default_factory=dict)  # buyer -> its taken bookings
     _interp_busy: dict[int, list[Taken]] = field(default_factory=dict)
-    _pools: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)  # booking -> pool
+    _routes_at: dict[tuple, tuple[np.ndarray, list[tuple[int, ...]]]] = field(default_factory=dict)
+    _busy_at: dict[tuple, tuple[int, ...]] = field(default_factory=dict)
+    _met_by_company: dict[int, list[tuple[int, datetime]]] = field(default_factory=dict)
+    _round_load: dict[int, dict[int, int]] = field(default_factory=dict)  # round -> buyer -> matches
     _by_language: dict[tuple, tuple[tuple[int, ...], frozenset[str]]] = field(default_factory=dict)
     _choices: dict[tuple, tuple[InterpreterInfo, ...]] = field(default_factory=dict)
     registry_version: int | None = None  # what the interpreters were read at, for caching by time
@@ -544,6 +562,10 @@ class World:
                 self._interp_day[key] = self._interp_day.get(key, 0) + 1
                 ibusy[t.interpreter_id].append(t)
         self._busy, self._interp_busy = dict(busy), dict(ibusy)
+        for (company_id, buyer_id), first in self.first_met.items():
+            self._met_by_company.setdefault(company_id, []).append((buyer_id, first))
+        for (round_id, buyer_id), load in self._load.items():
+            self._round_load.setdefault(round_id, {})[buyer_id] = load
 
     @property
     def infos(self) -> Mapping[int, BuyerInfo]:
@@ -600,7 +622,16 @@ class World:
     def free_interpreters(self, booking: Booking) -> tuple[int, ...]:
         key = (booking.starts_at, booking.ends_at)
         if key not in self._free_interp:
-            self._free_interp[key] = tuple(i for i in self.interpreters if self.interpreter_free(booking, i))
+            # As `interpreter_free` for each, with the hours looked up once for the time.
+            starts_at, ends_at = key
+            day, available = seoul_day(starts_at), self.available_then(starts_at, ends_at)
+            self._free_interp[key] = tuple(
+                i
+                for i in self.interpreters
+                if i in available
+                and not any(t.overlaps(starts_at, ends_at) for t in self._interp_busy.get(i, ()))
+                and self.remaining_cap(i, day) > 0
+            )
         return self._free_interp[key]
 
     def choices(self, booking: Booking, ids: Iterable[int]) -> tuple[InterpreterInfo, ...]:
@@ -654,18 +685,51 @@ class World:
             score = Score(score.total, (*score.reasons, reason), score.follow_up, score.fit)
         return score
 
-    def pool(self, booking: Booking) -> dict[int, tuple[int, int]]:
-        """The booking's eligible buyers -> (fit rank, points that do not depend on the round: HS or
-        industry, country, language route, the buyer's hours), pre-ranked and cut to the pool size.
+    @property
+    def ranker(self) -> Ranker:
+        if self.index.ranker is None:
+            self.index.ranker = Ranker(self.index)
+        return self.index.ranker
 
-        Vectorised over the index (numpy): a request can relate to thousands of buyers, and a
-        round to thousands of requests."""
-        if booking.id not in self._pools:
-            if self.index.ranker is None:
-                self.index.ranker = Ranker(self.index)
-            room = self.pool_size + PRE_POOL - POOL_SIZE
-            self._pools[booking.id] = self.index.ranker.top(self.requests[booking.id], self.weights, room)
-        return self._pools[booking.id]
+    def _routes(self, booking: Booking) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+        """Per set of buyer languages: whether an interpreter for one of them is free at the
+        booking's time, and which (a round has a few slot times and a few dozen sets)."""
+        key = (booking.starts_at, booking.ends_at)
+        if key not in self._routes_at:
+            covering = [self._covering(booking, frozenset(ls))[0] for ls in self.ranker.langsets]
+            self._routes_at[key] = (np.array([bool(c) for c in covering], dtype=bool), covering)
+        return self._routes_at[key]
+
+    def _exceptions(self, booking: Booking) -> dict[int, tuple[bool, bool, int]]:
+        """Buyers whose value at this booking is not the plain one: buyer -> (out of reach: busy then
+        or already meeting the company this round, met the company before, consultations this round).
+        Few per booking (pair history and the round's matches), so they are scored one by one."""
+        out: dict[int, tuple[bool, bool, int]] = {}
+        starts_at, ends_at = booking.starts_at, booking.ends_at
+        for buyer_id, first in self._met_by_company.get(booking.company_id, ()):
+            if first < starts_at:
+                out[buyer_id] = (False, True, 0)
+        for buyer_id, load in self._round_load.get(booking.round_id, {}).items():
+            out[buyer_id] = (False, out.get(buyer_id, (False, False, 0))[1], load)
+        company_id, round_id = booking.company_id, booking.round_id
+        for buyer_id in self._busy_near(booking):
+            if any(
+                t.overlaps(starts_at, ends_at) or (t.company_id == company_id and t.round_id == round_id)
+                for t in self._busy[buyer_id]
+            ):
+                out[buyer_id] = (True, False, 0)
+        return out
+
+    def _busy_near(self, booking: Booking) -> tuple[int, ...]:
+        """Buyers with a taken booking overlapping the time or in the booking's round (per time and round)."""
+        key = (booking.starts_at, booking.ends_at, booking.round_id)
+        if key not in self._busy_at:
+            self._busy_at[key] = tuple(
+                b
+                for b, ts in self._busy.items()
+                if any(t.overlaps(booking.starts_at, booking.ends_at) or t.round_id == booking.round_id for t in ts)
+            )
+        return self._busy_at[key]
 
     def other_time(self, booking: Booking, buyer_id: int) -> tuple[SlotRow, tuple[int, ...]] | None:
         """The earliest free slot of the booking's round that suits both sides: inside the buyer's
@@ -700,73 +764,105 @@ class World:
     ) -> list[Quick]:
         """As `candidates`, with the value and points computed as numbers (no reasons): what the
         whole-round solver needs for thousands of bookings, and what picks the few a page scores in
-        full. `strict` leaves out buyers the policy's interpreter cannot be found for (the page shows
-        them, with that reason). `per_tier` adds, beyond the best `limit`, up to that many of each
-        fit tier not among them: the solver's fallbacks when the better-fitting buyers go to other
-        bookings. `test_quick_candidates_agree_with_scores` holds it to `score_pair`."""
-        out = []
+        full: the best `limit` by value (fit tier first), then name. `strict` leaves out buyers the
+        policy's interpreter cannot be found for (the page shows them, with that reason). `per_tier`
+        adds, beyond the best `limit`, the next best of each fit tier until it has that many: the
+        solver's fallbacks when the better-fitting buyers go to other bookings.
+        `test_quick_candidates_agree_with_scores` holds it to `score_pair`.
+
+        Every related buyer is considered, with arrays: the request's profile lists them by tier,
+        points and name; the slot's time only adds the hours points (inside or outside), so the
+        buyers inside the hours and those outside are each still in value order, and the best of a
+        tier are the first few of each. The round's own terms (pair history, load, busy) concern a
+        few buyers per booking, taken apart and scored one by one."""
         w = self.weights
-        request = self.requests[booking.id]
-        langs = set(request.languages)
         limit = limit or self.pool_size
-        # The pool comes best first by (tier, points before the round's own terms); those terms can add
-        # at most `bonus`, so once `limit` are kept and the next one cannot reach the worst kept, no
-        # later one can either: the rest are never looked at.
-        bonus = max(w.new_pair, 0) + max(w.load_each, 0) * max(self._load.values(), default=0)
-        kept: list[int] = []  # values kept, as a min-heap of the best `limit`
-        # The booking's columns read once: a round asks this for thousands of bookings.
-        starts_at, ends_at = booking.starts_at, booking.ends_at
-        company_id, round_id = booking.company_id, booking.round_id
+        request = self.requests[booking.id]
+        ranker = self.ranker
+        prof = ranker.profile(request, w)
+        if not len(prof.pos):
+            return []
         always = self.policy == ALWAYS
-        rows = self.index.infos.rows if isinstance(self.index.infos, LazyInfos) else _rows_of(self.index.infos)
-        covers: dict[tuple[str, ...], tuple[int, ...]] = {}  # buyer languages -> interpreters free then
-        in_tier: dict[int, int] = defaultdict(int)  # rank -> candidates found in that tier
-        for buyer_id, (rank, static) in self.pool(booking).items():
-            if len(kept) >= limit and FIT_STEP * rank + static + bonus < kept[0]:
-                if not per_tier:
-                    break
-                if in_tier[rank] >= per_tier:
-                    continue  # cannot reach the list, and its tier has its fallbacks
-            if buyer_id in self._busy and any(
-                t.overlaps(starts_at, ends_at) or (t.company_id == company_id and t.round_id == round_id)
-                for t in self._busy[buyer_id]
-            ):
-                continue  # busy then, or already meeting the company this round
-            row = rows[buyer_id]  # name, country, zone (4 fields), keywords, codes, languages
-            languages = row[8]
-            if languages not in covers:
-                covers[languages] = self._covering(booking, frozenset(languages))[0]
-            covering = covers[languages]
-            shared = bool(langs.intersection(languages))
-            if not shared and not covering:
-                continue
-            if strict and always and not covering:
-                continue
-            if hours_rule and not _within(row[2], row[3], row[4], row[5], starts_at, ends_at):
-                continue
-            load = self._load.get((round_id, buyer_id), 0)
-            first = self.first_met.get((company_id, buyer_id))
-            met = first is not None and first < starts_at
-            total = static + (0 if met else w.new_pair) + (w.load_each * load if load else 0)
-            needs = always or not shared
-            value = FIT_STEP * rank + total
-            out.append(Quick(buyer_id, value, total, FIT_BY_RANK[rank], needs, covering if needs else ()))
-            in_tier[rank] += 1
-            if len(kept) < limit:
-                heapq.heappush(kept, value)
-            elif value > kept[0]:
-                heapq.heapreplace(kept, value)
-        out.sort(key=lambda c: (-c.value, rows[c.buyer_id][0].casefold(), c.buyer_id))
-        best = out[:limit]
-        if per_tier:
-            shown = defaultdict(int)
-            for c in best:
-                shown[c.fit] += 1
-            for c in out[limit:]:
-                if shown[c.fit] < per_tier:
-                    shown[c.fit] += 1
-                    best.append(c)
-        return best
+        routes, covering = self._routes(booking)
+        within = ranker.within(booking.starts_at, booking.ends_at)[prof.zone]
+        route = routes[prof.langset]
+        ok = route if strict and always else prof.shared | route
+        if hours_rule:
+            ok = ok & within
+        exceptions = self._exceptions(booking)
+        if exceptions:
+            flags = np.zeros(len(ranker.ids), dtype=bool)
+            known = [b for b in exceptions if b < len(ranker.pos_of)]
+            at = ranker.pos_of[np.array(known, dtype=np.int64)]
+            flags[at[at >= 0]] = True
+            odd = flags[prof.pos]
+            plain = ok & ~odd
+        else:
+            odd, plain = np.zeros(len(prof.pos), dtype=bool), ok
+        streams = [np.flatnonzero(plain & within)]
+        if not hours_rule:
+            streams.append(np.flatnonzero(plain & ~within))
+        others = np.flatnonzero(ok & odd)
+        # Per tier, how many each stream holds (a few numbers), then the slices taken, in one go.
+        starts = [t[1] for t in prof.tiers]
+        ends = [t[2] for t in prof.tiers]
+        spans = [(np.searchsorted(st, starts).tolist(), np.searchsorted(st, ends).tolist()) for st in streams]
+        odd_at: dict[int, list[tuple[int, int]]] = defaultdict(list)  # tier -> (position, round terms)
+        for i in others.tolist():
+            out_of_reach, met, load = exceptions[int(prof.ids[i])]
+            if not out_of_reach:
+                odd_at[bisect_right(starts, i) - 1].append((i, (0 if met else w.new_pair) + w.load_each * load))
+        parts, extras, rooms, sizes = [], [], [], []  # extras: round terms beyond a first meeting's
+        kept_before = 0  # eligible buyers in better tiers
+        merge = len(streams) > 1
+        for t in range(len(prof.tiers)):
+            room = max(limit - kept_before, per_tier)
+            if room <= 0:
+                break
+            size = 0
+            for stream, (lo, hi) in zip(streams, spans, strict=True):
+                part = stream[lo[t] : min(hi[t], lo[t] + room)]
+                parts.append(part)
+                extras.append(None)
+                size += len(part)
+                kept_before += hi[t] - lo[t]
+            if t in odd_at:
+                merge = True
+                parts.append(np.array([i for i, _terms in odd_at[t]], dtype=np.int64))
+                extras.append(np.array([terms - w.new_pair for _i, terms in odd_at[t]], dtype=np.int64))
+                size += len(odd_at[t])
+                kept_before += len(odd_at[t])
+            rooms.append(room)
+            sizes.append(size)
+        if not parts:
+            return []
+        rows = np.concatenate(parts)
+        hours = np.where(within[rows], w.within_hours, w.outside_hours)
+        value = FIT_STEP * prof.rank[rows] + prof.static[rows] + hours + w.new_pair
+        if odd_at:
+            terms = [np.zeros(len(p), np.int64) if e is None else e for p, e in zip(parts, extras, strict=True)]
+            value += np.concatenate(terms)
+        if merge:  # streams (and the odd ones) merged within each tier: by value, then name
+            order = np.lexsort((prof.pos[rows], -value, -prof.rank[rows]))  # positions are in name order
+            rows, value = rows[order], value[order]
+        # Each tier's first `room` (tiers follow one another in `rows`, best first).
+        if any(size > room for size, room in zip(sizes, rooms, strict=True)):
+            at = np.cumsum([0, *sizes[:-1]]).tolist()
+            keep = np.concatenate([np.arange(a, a + min(n, r)) for a, n, r in zip(at, sizes, rooms, strict=True)])
+            rows, value = rows[keep], value[keep]
+        needs = np.ones(len(rows), dtype=bool) if always else ~prof.shared[rows]
+        ranks = prof.rank[rows]
+        return [
+            Quick(b, v, v - FIT_STEP * r, FIT_BY_RANK[r], n, covering[ls] if n else ())
+            for b, v, r, n, ls in zip(
+                prof.ids[rows].tolist(),
+                value.tolist(),
+                ranks.tolist(),
+                needs.tolist(),
+                prof.langset[rows].tolist(),
+                strict=True,
+            )
+        ]
 
     def candidates(self, booking: Booking, *, hours_rule: bool = False, limit: int | None = None) -> list[Candidate]:
         """Buyers who may meet this booking: eligible by product fit, free then, not already meeting
@@ -790,6 +886,7 @@ def load_world(
     extra_buyer_ids: Iterable[int] = (),
     extra_interpreter_ids: Iterable[int] = (),
     pool_size: int = POOL_SIZE,
+    with_companies: bool = True,
 ) -> World:
     """Everything about `bookings` and their surroundings, in a fixed number of queries. Every active
     buyer is in the index, so `extra_buyer_ids` (buyers on proposal lines) need no look-up of their own."""
@@ -802,8 +899,11 @@ def load_world(
     # Only companies not already on their bookings (a page has loaded its booking's): a round's
     # thousands come in one query (and three for their rows) instead of one each.
     unloaded = sorted({b.company_id for b in bookings if "company" not in b.__dict__})
-    companies = list(db.session.scalars(select(Company).where(in_ids(Company.id, unloaded)))) if unloaded else []
-    requests = {b.id: request_info(b) for b in bookings}
+    if with_companies or not unloaded:
+        companies = list(db.session.scalars(select(Company).where(in_ids(Company.id, unloaded)))) if unloaded else []
+        requests = {b.id: request_info(b) for b in bookings}
+    else:
+        companies, requests = [], _requests_from_rows(bookings, unloaded)
     # One number says whether this process's copy of the registries still holds (see .registry).
     version = registry.version()
     index = load_index(version)
@@ -878,6 +978,48 @@ def load_world(
         registry_version=version,
         registry_key=(days, extra_interpreters),
     )
+
+
+def _requests_from_rows(bookings: Sequence[Booking], company_ids: list[int]) -> dict[int, RequestInfo]:
+    """As `request_info` for each booking, from the companies' rows instead of their objects: what
+    the whole-round proposal reads of a thousand companies, when nothing after it needs them."""
+    industry = dict(_core(select(Company.id, Company.industry).where(in_ids(Company.id, company_ids))).all())
+    codes: dict[int, list[str]] = defaultdict(list)
+    targets: dict[int, list[str]] = defaultdict(list)
+    langs: dict[int, list[str]] = defaultdict(list)
+    rows = _core(
+        select(CompanyHsCode.company_id, CompanyHsCode.code)
+        .where(in_ids(CompanyHsCode.company_id, company_ids))
+        .order_by(CompanyHsCode.company_id, CompanyHsCode.code)
+    ).all()
+    for company_id, code in rows:
+        codes[company_id].append(code)
+    rows = _core(
+        select(CompanyCountry.company_id, CompanyCountry.code)
+        .where(in_ids(CompanyCountry.company_id, company_ids), CompanyCountry.kind == "target")
+        .order_by(CompanyCountry.company_id, CompanyCountry.code)
+    ).all()
+    for company_id, code in rows:
+        targets[company_id].append(code)
+    for company_id, code in _core(
+        select(CompanyLanguage.company_id, CompanyLanguage.code).where(in_ids(CompanyLanguage.company_id, company_ids))
+    ).all():
+        langs[company_id].append(code)
+    out = {}
+    for b in bookings:
+        c = b.company_id
+        own_languages = {x.lower() for x in (b.languages or [])} | {x.lower() for x in langs.get(c, ())}
+        out[b.id] = RequestInfo(
+            booking_id=b.id,
+            company_id=c,
+            starts_at=b.starts_at,
+            ends_at=b.ends_at,
+            hs_codes=tuple(b.hs_codes or codes.get(c, ())),
+            target_countries=tuple(x.upper() for x in (b.target_countries or targets.get(c, ()))),
+            languages=tuple(sorted(own_languages)),
+            industry_words=words(industry.get(c) or ""),
+        )
+    return out
 
 
 def _as_date(value: Any) -> date:

@@ -359,3 +359,24 @@ def test_propose_match_at_refuses_a_booking_already_matched_and_moves_nothing():
         propose_match_at(booking=booking, slot=slots_at(rnd, 1)[0], buyer=buyer, interpreter=None, actor=staff)
 
     assert booking.slot_id == slot
+
+
+def test_proposal_requests_read_from_rows_equal_those_read_from_the_companies():
+    rnd, company, booking = _world()
+    company.industry = "Cosmetics and skin care"
+    other = make_company(hs_codes=("210390", "090111"), target_countries=("JP",), languages=("ko",))
+    own = book(other, slots_at(rnd, 1)[0])
+    own.hs_codes, own.target_countries, own.languages = ["330410"], ["de"], ["EN"]  # the request's own
+    booking.hs_codes, booking.target_countries, booking.languages = [], [], []  # the company's
+    db.session.flush()
+    db.session.expire_all()  # neither booking's company loaded: the proposal's case
+    bookings = [db.session.get(Booking, booking.id), db.session.get(Booking, own.id)]
+
+    from_rows = load_world(bookings, with_companies=False).requests
+    from_objects = load_world(bookings).requests
+
+    assert from_rows == from_objects
+    assert from_rows[own.id].hs_codes == ("330410",) and from_rows[own.id].target_countries == ("DE",)
+    assert from_rows[own.id].languages == ("en", "ko")
+    assert from_rows[booking.id].hs_codes == ("330499",) and from_rows[booking.id].target_countries == ("US", "VN")
+    assert from_rows[booking.id].industry_words == ("and", "care", "cosmetics", "skin")

@@ -269,3 +269,33 @@ def test_repair_fills_a_booking_whose_best_buyer_found_no_interpreter():
     assert proposal.stats["objective"] > proposal.stats["greedy_objective"]
     assert proposal.stats["objective"] <= proposal.stats["upper_bound"]
     assert check(proposal, load_proposal_world(proposal)) == []
+
+
+def test_a_line_moves_to_another_buyer_and_interpreter_so_one_more_booking_gets_one():
+    """Every consultation has an interpreter. At 10:00 both bookings' best buyers speak only
+    Vietnamese, and the one interpreter who speaks it (with English) can take one. C1 also has an
+    English-speaking buyer with a heading match, whom the English-only interpreter can serve: C1
+    moves to that buyer (by the repair or by the extension that moves interpreters, whichever
+    booking the first flow left out), and C2 keeps its only buyer with the bilingual interpreter."""
+    use_policy("always")
+    rnd = make_round(booths=2, slots_per_booth=1, status="open")
+    c1 = make_company(name_en="C1", hs_codes=("330499",), target_countries=("VN",), languages=("ko",))
+    c2 = make_company(name_en="C2", hs_codes=("210390",), target_countries=("VN",), languages=("ko",))
+    ten = slots_at(rnd, 0)
+    b1, b2 = book(c1, ten[0]), book(c2, ten[1])
+    rnd.status = "closed"
+    make_buyer("Viet Cosmetics", country="VN", interests=("330499",), languages=("vi",), timezone="Asia/Seoul")
+    sauces = make_buyer("Viet Sauces", country="VN", interests=("210390",), languages=("vi",), timezone="Asia/Seoul")
+    english = make_buyer("English", country="US", interests=("3304",), languages=("en",), timezone="Asia/Seoul")
+    both = interpreter_for(rnd, ("vi", "en"), name="Both")
+    en = interpreter_for(rnd, ("en",), name="En")
+    staff = make_user("staff")
+    db.session.flush()
+
+    proposal = create_proposal(rnd=rnd, actor=staff)
+
+    assert _assigned(proposal) == {b1.id: (english.id, en.id), b2.id: (sauces.id, both.id)}
+    assert proposal.stats["repaired"] + proposal.stats["extended"] == 1
+    assert proposal.stats["objective"] > proposal.stats["greedy_objective"]
+    assert proposal.stats["objective"] <= proposal.stats["upper_bound"]
+    assert check(proposal, load_proposal_world(proposal)) == []

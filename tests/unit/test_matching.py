@@ -194,3 +194,37 @@ def test_assign_interpreters_covers_as_many_as_the_exact_program():
         assert all(i in eligible[b] for b, i in flow.items())
         chosen = Result({b: Pair(b, i, 1) for b, i in flow.items()}, 0, "flow")
         assert violations(slots, chosen, once_per_company=False, daily_cap=caps) == []
+
+
+def test_assign_interpreters_extends_a_kept_flow_by_moving_its_interpreters():
+    # One slot time: interpreter 1 speaks both languages, 2 only one; booking 1 holds 1 and could use
+    # 2, booking 2 can only use 1. The extension moves booking 1 to 2 rather than leave booking 2 out.
+    slots = {1: slot(1, 1), 2: slot(2, 2)}
+
+    flow = assign_interpreters(slots, {1: (1, 2), 2: (1,)}, {1: 1, 2: 1}, keep={1: 1})
+
+    assert flow == {1: 2, 2: 1}
+
+
+def test_assign_interpreters_keeps_every_kept_booking_and_reaches_the_maximum():
+    rng = random.Random(8)
+    for _ in range(40):
+        slots = _round_slots(rng, rng.randint(2, 12))
+        eligible = {b: [i for i in range(1, 5) if rng.random() < 0.5] for b in slots}
+        caps = {i: rng.randint(1, 3) for i in range(1, 5)}
+        # A valid flow to start from: best first by booking, as the repair step leaves one.
+        keep: dict[int, int] = {}
+        for b in sorted(slots):
+            for i in eligible[b]:
+                trial = Result({k: Pair(k, v, 1) for k, v in {**keep, b: i}.items()}, 0, "")
+                if violations(slots, trial, once_per_company=False, daily_cap=caps) == []:
+                    keep[b] = i
+                    break
+
+        flow = assign_interpreters(slots, eligible, caps, keep=keep)
+
+        assert set(keep) <= set(flow)
+        assert len(flow) == len(assign_interpreters(slots, eligible, caps))
+        assert all(i in eligible[b] for b, i in flow.items())
+        chosen = Result({b: Pair(b, i, 1) for b, i in flow.items()}, 0, "flow")
+        assert violations(slots, chosen, once_per_company=False, daily_cap=caps) == []
