@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from consultroom.companies.models import Company
 from consultroom.companies.services import LIST_FIELDS, create_company
 from consultroom.companies.validation import business_number_with_check_digit
 from consultroom.db import utcnow
+from consultroom.demo import states
 from consultroom.extensions import db
 
 DEMO_PASSWORD = "consultroom-demo"  # noqa: S105 - printed for the demo; never used in production
@@ -614,6 +615,10 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
         past.append(rnd)
     made += _demo_past_year(rng, staff, past, companies, buyers, interpreters, now)
     db.session.flush()
+    # Before the coming rounds: a recent round takes the month it falls in (one round a month).
+    sme = db.session.scalar(select(User).where(User.email == "sme@demo.consultroom.kr"))
+    sme2 = db.session.scalar(select(User).where(User.email == "sme2@demo.consultroom.kr"))
+    made += states.recent_rounds(staff=staff, sme=sme, companies=companies, now=now)
 
     # This year's coming rounds from the settings; open the one whose window is open now.
     local = now.astimezone(SEOUL)
@@ -644,9 +649,12 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
         open_round(rnd=rnd, actor=staff, now=now)
     open_rnd = due[0]
     # A few bookings by other demo companies, so the grid is not empty; the demo SMEs book themselves.
-    for company, slot in zip(companies[2:6], open_rnd.slots[::3], strict=False):
+    waiting = [
         book_slot(company=company, slot=slot, request=request_from_company(company), actor=staff, now=now)
-        made += 1
+        for company, slot in zip(companies[2:6], open_rnd.slots[::3], strict=False)
+    ]
+    made += len(waiting)
+    made += states.open_round_states(rnd=open_rnd, staff=staff, sme=sme, sme2=sme2, waiting=waiting, now=now)
     return made
 
 
@@ -746,7 +754,7 @@ def _demo_past_year(rng, staff, rounds, companies, buyers, interpreters, now) ->
     made += _demo_rates(rng, rounds[0].year, staff)
     made += _demo_outcomes(rng, held, staff, now)
     made += _demo_surveys(rng, held, staff)
-    made += _demo_targets(rounds[0].year, staff, now)
+    made += _demo_targets(rounds[0].year, staff)
     return made
 
 
@@ -956,11 +964,14 @@ def _demo_surveys(rng: random.Random, held: list, staff: User) -> int:
     return made + 2 * len(invitations)
 
 
-def _demo_targets(year: int, staff: User, now: datetime) -> int:
+def _demo_targets(year: int, staff: User) -> int:
+    """The year's targets, published in the December before it, as the target disclosure asks."""
     from consultroom.reports.models import METRICS
     from consultroom.reports.services import save_targets, targets_for
+    from consultroom.timeutil import seoul_to_utc
 
     if targets_for(year):
         return 0
-    save_targets(year=year, values=dict(PAST_TARGETS), publish=set(METRICS), actor=staff, now=now)
+    published = seoul_to_utc(date(year - 1, 12, 15), time(10, 0))
+    save_targets(year=year, values=dict(PAST_TARGETS), publish=set(METRICS), actor=staff, now=published)
     return len(PAST_TARGETS)
