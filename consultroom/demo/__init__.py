@@ -655,6 +655,7 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
     ]
     made += len(waiting)
     made += states.open_round_states(rnd=open_rnd, staff=staff, sme=sme, sme2=sme2, waiting=waiting, now=now)
+    made += states.full_round_with_waitlist(staff=staff, sme=sme, companies=companies[9:12], now=now)
     return made
 
 

@@ -7,7 +7,7 @@ stays true whenever the demo is loaded:
   and a dropped outcome);
 - in the round open for booking: bookings awaiting a match, a proposal waiting for answers, a
   confirmed consultation, a declined and a lapsed proposal, a cancelled booking, a whole-round
-  proposal in draft;
+  proposal in draft; a small round after it, full, with the demo SME on its waitlist;
 - mails whose deadline passed before delivery, given up as the delivery run does.
 
 The services take `now`; a step in the past passes the time it would have happened at.
@@ -229,6 +229,35 @@ def recent_rounds(*, staff: User, sme: User, companies: list[Company], now: date
     if day is not None:
         made += _recent_round(day=day, staff=staff, sme=sme, others=companies[8:9], now=now)
     return made
+
+
+def full_round_with_waitlist(*, staff: User, sme: User, companies: list[Company], now: datetime) -> int:
+    """A small special round a month or more ahead, open for booking and already full: the demo SME
+    waits on its waitlist for a cancellation (join_waitlist refuses while a slot is free)."""
+    from consultroom.bookings.services import join_waitlist, request_from_company
+    from consultroom.rounds.services import create_round, open_round
+
+    today = now.astimezone(SEOUL).date()
+    taken = _taken_months()
+    day = today + timedelta(days=35)
+    while day.weekday() >= 5 or (day.year, day.month) in taken:
+        day += timedelta(days=1)
+    rnd = create_round(
+        data={
+            "day": day,
+            "title": f"{day.year}년 {day.month}월 소규모 바이어 초청 상담회",
+            "booths": 1,
+            "day_start": time(14, 0),
+            "day_end": time(16, 0),
+            "booking_opens_at": now - timedelta(days=2),
+            "booking_closes_at": now + timedelta(days=14),
+        },
+        actor=staff,
+    )
+    open_round(rnd=rnd, actor=staff, now=now - timedelta(days=2))
+    booked = [_book(rnd, company, staff, now - timedelta(days=1)) for company in companies[: len(rnd.slots)]]
+    join_waitlist(company=sme.company, rnd=rnd, request=request_from_company(sme.company), actor=sme)
+    return 1 + len(booked) + 1
 
 
 def open_round_states(*, rnd: Round, staff: User, sme: User, sme2: User, waiting: list[Booking], now: datetime) -> int:

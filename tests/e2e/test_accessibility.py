@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from consultroom.accounts.models import User
 from consultroom.accounts.services import request_password_reset
-from consultroom.bookings.models import Booking
+from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
 from consultroom.demo import DEMO_PASSWORD
 from consultroom.extensions import db
@@ -141,12 +141,16 @@ def _state_pages() -> dict[str, dict[str, str]]:
         select(SurveyInvitation).join(SurveyInvitation.response).order_by(SurveyInvitation.id).limit(1)
     )
     proposal = db.session.scalar(select(RoundProposal).where(RoundProposal.status == "draft"))
+    full = db.session.scalar(
+        select(Round).join(WaitlistEntry, WaitlistEntry.round_id == Round.id).where(WaitlistEntry.status == "waiting")
+    )
     failed = db.session.scalar(select(OutboxMail).where(OutboxMail.status == "failed").order_by(OutboxMail.id))
     return {
         "anon": {},
         "sme": {
             **{f"bookings.detail#{state}": f"/bookings/{booking[state].id}" for state in SME_BOOKING_STATES},
             "bookings.detail#held-survey": f"/bookings/{survey.booking_id}",
+            "bookings.round_detail#full-on-waitlist": f"/rounds/{full.id}",
             "outcomes.consultation#follow-up-overdue": f"/consultations/{overdue.booking_id}",
         },
         "staff": {
@@ -156,6 +160,7 @@ def _state_pages() -> dict[str, dict[str, str]]:
             **{f"outcomes.consultation#{stage}": f"/consultations/{o.booking_id}" for stage, o in outcome.items()},
             "outcomes.consultation#follow-up-overdue": f"/consultations/{overdue.booking_id}",
             "matching.proposal#draft": f"/staff/matching/proposals/{proposal.id}",
+            "staff_rounds.grid#full-with-waitlist": f"/staff/rounds/{full.id}",
         },
         "admin": {
             "notifications.outbox#failed": "/admin/outbox?status=failed",
@@ -181,6 +186,7 @@ def _signed_links(states: dict[str, str]) -> dict[str, str]:
     reset = next(link for link in reversed(outbox_links(USERS["sme"])) if "/password/reset/" in link)
     links = {
         **states,
+        "open_round_id": str(matched.round_id),
         "accounts.reset_password": urlsplit(reset).path,
         "interpreter_portal.portal": f"/interpreter/{portal_token(matched.interpreter)}",
         "staff:retention.request_detail": f"/staff/privacy/erasure-requests/{erasure.id}",
@@ -204,7 +210,7 @@ def _check_unlinked_pages(app, browser, live_server, locale: str, links: dict[st
     crawl = Crawl(app=app, page=page, base=live_server, locale=locale)
     try:
         for name, path in links.items():
-            if name.startswith("staff:"):
+            if name.startswith("staff:") or name == "open_round_id":
                 continue
             result = crawl.visit(f"{live_server}{path}?lang={locale}", name)
             crawl.states[name] = result
@@ -229,7 +235,8 @@ def _check_unlinked_pages(app, browser, live_server, locale: str, links: dict[st
         log_in(page, USERS["sme"], DEMO_PASSWORD)
         switch_language(page, locale)
         page.goto("/rounds")
-        page.locator("main a[href^='/rounds/']").first.click()
+        # The round with free times (the demo's other open round is full, with the SME on its waitlist).
+        page.locator(f"main a[href='/rounds/{links['open_round_id']}']").first.click()
         page.locator("main a[href$='/book']").first.click()
         page.wait_for_url("**/book")
         # The form starts with the company profile's products; without any, the booking is refused.

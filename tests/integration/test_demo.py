@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import User
-from consultroom.bookings.models import Booking
+from consultroom.bookings.models import Booking, WaitlistEntry
+from consultroom.bookings.services import free_slot_count
 from consultroom.buyers.models import Buyer
 from consultroom.companies.models import Company
 from consultroom.companies.validation import business_number_ok
@@ -240,3 +241,12 @@ def test_demo_home_to_do_lists_have_something_in_each_item(app, demo_world):
     found = {item.key: item.count for item in todo.items}
     # followups: the recent one, and any of last year's the company left open
     assert (found["awaiting"], found["surveys"], found["followups"] >= 1) == (1, 1, True)
+
+
+def test_demo_has_a_full_open_round_with_the_sme_on_its_waitlist(app, demo_world):
+    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.status == "waiting"))
+    assert entry.company_id == _sme().company_id
+    assert entry.round.status == "open" and entry.round.day > utcnow().astimezone(SEOUL).date()
+    assert free_slot_count(entry.round) == 0
+    assert entry.round.id != _open_round().id  # the main open round still has free times
+    assert free_slot_count(_open_round()) > 0
