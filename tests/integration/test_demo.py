@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from consultroom.accounts.models import User
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.bookings.services import free_slot_count
-from consultroom.buyers.models import Buyer
+from consultroom.buyers.models import Buyer, BuyerImportBatch
 from consultroom.companies.models import Company
 from consultroom.companies.validation import business_number_ok
 from consultroom.db import utcnow
-from consultroom.demo import DEMO_PASSWORD, load_demo
+from consultroom.demo import DEMO_DATA, DEMO_PASSWORD, load_demo
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
 from consultroom.main.todo import sme_todo, staff_items
@@ -250,3 +250,10 @@ def test_demo_has_a_full_open_round_with_the_sme_on_its_waitlist(app, demo_world
     assert free_slot_count(entry.round) == 0
     assert entry.round.id != _open_round().id  # the main open round still has free times
     assert free_slot_count(_open_round()) > 0
+
+
+def test_demo_buyers_come_from_its_file_through_the_buyer_importer(app, demo_world):
+    batch = db.session.scalar(select(BuyerImportBatch))
+    assert (batch.filename, batch.status, batch.created_count, batch.skipped_count) == ("buyers.csv", "applied", 18, 0)
+    lines = (DEMO_DATA / "buyers.csv").read_text(encoding="utf-8").splitlines()
+    assert db.session.scalar(select(func.count()).select_from(Buyer)) == len(lines) - 1 == 18
