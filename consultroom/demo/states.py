@@ -225,7 +225,14 @@ def recent_rounds(*, staff: User, sme: User, companies: list[Company], now: date
     day = _weekday_in_free_month(today - timedelta(days=EARLIER_DAYS_AGO), _taken_months())
     if day is not None:
         made += _earlier_round(day=day, staff=staff, sme=sme, others=companies[6:8], now=now)
-    day = _weekday_in_free_month(today - timedelta(days=RECENT_DAYS_AGO), _taken_months())
+    taken = _taken_months()
+    # 4 to 20 days ago (a survey link lives 21); failing that (early January, when last year's
+    # December round holds the month) 3 or 2 days ago: a log is missing only a day after.
+    backs = [*range(RECENT_DAYS_AGO, 21), 3, 2]
+    day = next(
+        (d for d in (today - timedelta(days=b) for b in backs) if d.weekday() < 5 and (d.year, d.month) not in taken),
+        None,
+    )
     if day is not None:
         made += _recent_round(day=day, staff=staff, sme=sme, others=companies[8:9], now=now)
     return made
