@@ -130,7 +130,7 @@ def deliver_due(*, limit: int = 200, now: datetime | None = None) -> DeliveryRes
     token = write_intent.set(True)
     try:
         in_doubt = _surface_interrupted(now)
-        expired = _expire(now)
+        expired = expire_past_deadline(now)
         rows = _select_due(now, limit)
         if not rows:
             return DeliveryResult(failed=expired, in_doubt=in_doubt)
@@ -161,7 +161,9 @@ def _surface_interrupted(now: datetime) -> int:
     return result.rowcount
 
 
-def _expire(now: datetime) -> int:
+def expire_past_deadline(now: datetime) -> int:
+    """Give up on pending mails whose deadline has passed (they become 'failed' for an admin to
+    decide). The first phase of every delivery run; the demo runs it alone, as it sends nothing."""
     # A mail without a deadline (queued before deadlines existed) gets the default one from its creation.
     default_cutoff = now - timedelta(hours=current_app.config["MAIL_DEADLINE_HOURS"])
     result = db.session.execute(

@@ -234,8 +234,11 @@ class Crawl:
     per_endpoint_seen: dict[str, int] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     timings: list[tuple[str, float, float]] = field(default_factory=list)
+    # Pages in a named state (a booking cancelled, an outcome contracted: issue 15, item 9), each
+    # checked whatever the per-endpoint limit: state name -> its result.
+    states: dict[str, PageResult] = field(default_factory=dict)
 
-    def _wanted(self, url: str) -> str | None:
+    def _wanted(self, url: str, *, state: str | None = None) -> str | None:
         if url in self.seen_urls:
             return None
         self.seen_urls.add(url)
@@ -245,6 +248,8 @@ class Crawl:
         endpoint = endpoint_for(self.app, url)
         if endpoint is None or endpoint in self.skip_endpoints:
             return None
+        if state is not None:
+            return endpoint  # not counted: the crawl still checks the first page it finds by a link
         if self.per_endpoint_seen.get(endpoint, 0) >= self.per_endpoint:
             return None
         self.per_endpoint_seen[endpoint] = self.per_endpoint_seen.get(endpoint, 0) + 1
@@ -268,18 +273,22 @@ class Crawl:
         self.results.append(result)
         return result
 
-    def crawl(self, start: Iterable[str]) -> list[PageResult]:
-        queue: deque[str] = deque()
-        for url in start:
-            queue.append(url if url.startswith("http") else self.base + url)
+    def crawl(self, start: Iterable[str], states: dict[str, str] | None = None) -> list[PageResult]:
+        """From `start`, and first from `states` (state name -> URL), following links breadth-first."""
+        queue: deque[tuple[str, str | None]] = deque()
+        for name, url in [*(states or {}).items(), *((None, url) for url in start)]:
+            queue.append((url if url.startswith("http") else self.base + url, name))
         while queue:
-            url = queue.popleft()
-            endpoint = self._wanted(url)
+            url, state = queue.popleft()
+            endpoint = self._wanted(url, state=state)
             if endpoint is None:
                 continue
-            if self.visit(url, endpoint) is None:
+            result = self.visit(url, endpoint)
+            if result is None:
                 continue
-            queue.extend(same_origin_links(self.page, self.base))
+            if state is not None:
+                self.states[state] = result
+            queue.extend((link, None) for link in same_origin_links(self.page, self.base))
         return self.results
 
     def check_form_errors(self, endpoint: str) -> PageResult:

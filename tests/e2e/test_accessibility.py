@@ -9,8 +9,8 @@ added by hand. The pages checked and the moderate/minor findings go to /tmp/cons
 
 from __future__ import annotations
 
+import re
 import time as clock
-from datetime import time, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,17 +18,21 @@ from sqlalchemy import select
 
 from consultroom.accounts.models import User
 from consultroom.accounts.services import request_password_reset
-from consultroom.bookings.models import Booking
+from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.db import utcnow
 from consultroom.demo import DEMO_PASSWORD
 from consultroom.extensions import db
 from consultroom.interpreters.services import portal_token
-from consultroom.matching.confirmation import make_response_token
-from consultroom.matching.proposals import create_proposal
-from consultroom.matching.services import propose_match
+from consultroom.matching.confirmation import GONE_STATES, link_state, read_response_token
+from consultroom.matching.models import RoundProposal
+from consultroom.notifications.models import OutboxMail
+from consultroom.outcomes.models import Outcome
+from consultroom.outcomes.queries import missing_logs_stmt, overdue_stmt
 from consultroom.privacy.erasure import request_erasure
 from consultroom.rounds.models import Round
+from consultroom.signing import LinkInvalid
 from consultroom.surveys.models import SurveyInvitation
+from consultroom.surveys.queries import pending_for_company_stmt
 from consultroom.surveys.services import make_survey_token
 from tests.conftest import outbox_links
 from tests.e2e.a11y import (
@@ -42,7 +46,6 @@ from tests.e2e.a11y import (
     write_report,
 )
 from tests.factories import PASSWORD, make_user
-from tests.match_factories import make_buyer, make_interpreter
 
 pytestmark = pytest.mark.e2e
 
@@ -52,21 +55,25 @@ USERS = {
     "staff": "staff@demo.consultroom.kr",
     "admin": "admin@demo.consultroom.kr",
 }
+# The demo SME's own bookings in the open round, one in each of these states (the demo's item 8).
+SME_BOOKING_STATES = ("matched", "confirmed", "cancelled")
 # Fewer distinct pages than this means the crawl lost its way (a failed login, a broken nav), not
 # that the pages are fine.
 MIN_ENDPOINTS = {"anon": 5, "sme": 11, "staff": 31, "admin": 43}
 
 
 def _report(name: str, crawl: Crawl) -> str:
-    write_report(name, crawl.results, {"skipped": crawl.skipped, "timings": crawl.timings})
+    states = {state: result.url for state, result in crawl.states.items()}
+    write_report(name, crawl.results, {"skipped": crawl.skipped, "timings": crawl.timings, "states": states})
     print(f"\n[{name}] {len(crawl.results)} pages, endpoints: {', '.join(crawl.endpoints)}")
+    print(f"  states: {', '.join(states)}")
     print(f"  axe run on: {', '.join(crawl.axe_endpoints)}")
     for rule, where in minor_findings(crawl.results).items():
         print(f"  not failing: {rule}: {', '.join(where)}")
     return format_failures(crawl.results)
 
 
-def _crawl_role(app, browser, live_server, role: str, locale: str) -> Crawl:
+def _crawl_role(app, browser, live_server, role: str, locale: str, states: dict[str, str]) -> Crawl:
     page = new_page(browser, live_server)
     try:
         if role == "anon":
@@ -75,53 +82,113 @@ def _crawl_role(app, browser, live_server, role: str, locale: str) -> Crawl:
             log_in(page, USERS[role], DEMO_PASSWORD)
         switch_language(page, locale)
         crawl = Crawl(app=app, page=page, base=live_server, locale=locale)
-        crawl.crawl(["/"])
+        crawl.crawl(["/"], states=states)
     finally:
         page.context.close()
     return crawl
 
 
-def _signed_links() -> dict[str, str]:
-    """Pages reached only from a mail: a buyer's and an interpreter's answer to a proposed match,
-    the interpreter portal, and a survey; each made as the mail would make it."""
+def _by_id(stmt) -> Booking | None:
+    return db.session.scalar(stmt.order_by(Booking.id).limit(1))
+
+
+def _response_links(now) -> dict[str, str]:
+    """The buyers' and interpreters' answer links as mailed (read from the outbox), one for each
+    state the answer page has (open, accepted, confirmed, declined, closed...) and party."""
+    found: dict[str, str] = {}
+    for mail in db.session.scalars(
+        select(OutboxMail).where(OutboxMail.template == "match_proposed").order_by(OutboxMail.id)
+    ):
+        for token in re.findall(r"/respond/([^/?\s]+)", mail.body_text):
+            try:
+                data = read_response_token(token)
+            except LinkInvalid:  # an expired link (LinkExpired is one) is not what the page shows
+                continue
+            booking = db.session.get(Booking, data["b"])
+            found.setdefault(f"respond.page#{data['p']}-{link_state(booking, data, now)}", f"/respond/{token}")
+    return found
+
+
+def _state_pages() -> dict[str, dict[str, str]]:
+    """The pages that have states, in each state the demo holds (issue 15, items 8 and 9), by who
+    opens them: found by query, so they follow the demo whenever it is loaded."""
     now = utcnow()
+    company_id = db.session.scalar(select(User.company_id).where(User.email == USERS["sme"]))
     open_round = db.session.scalar(select(Round).where(Round.status == "open").order_by(Round.id))
-    booking = db.session.scalar(
-        select(Booking)
-        .where(Booking.round_id == open_round.id, Booking.status == "requested", Booking.starts_at > now)
-        .order_by(Booking.id)
+    in_round = select(Booking).where(Booking.round_id == open_round.id)
+    requested = in_round.where(Booking.status == "requested")
+    booking = {
+        "requested": _by_id(requested.where(Booking.match_version == 0)),
+        "declined": _by_id(requested.where(Booking.buyer_response == "declined")),
+        "lapsed": _by_id(requested.where(Booking.match_version > 0, Booking.buyer_response.is_(None))),
+        "matched": _by_id(in_round.where(Booking.status == "matched")),
+        "confirmed": _by_id(in_round.where(Booking.status == "confirmed")),
+        "cancelled": _by_id(in_round.where(Booking.status == "cancelled")),
+    }
+    missing_log = _by_id(missing_logs_stmt(now))
+    survey = db.session.scalar(pending_for_company_stmt(company_id, now=now))
+    overdue = db.session.scalars(overdue_stmt(now, company_id=company_id).order_by(Booking.starts_at.desc())).first()
+    outcome = {
+        stage: db.session.scalar(select(Outcome).where(Outcome.stage == stage).order_by(Outcome.id.desc()).limit(1))
+        for stage in ("contracted", "dropped")
+    }
+    buyer_survey = db.session.scalar(
+        select(SurveyInvitation).where(
+            SurveyInvitation.booking_id == survey.booking_id, SurveyInvitation.respondent == "buyer"
+        )
     )
-    buyer = make_buyer(company_name="A11y Test Buyer", languages=("en",))
-    interpreter = make_interpreter(languages=("en",), hours=((time(0, 0), time(23, 59)),), days=range(7))
+    answered = db.session.scalar(
+        select(SurveyInvitation).join(SurveyInvitation.response).order_by(SurveyInvitation.id).limit(1)
+    )
+    proposal = db.session.scalar(select(RoundProposal).where(RoundProposal.status == "draft"))
+    full = db.session.scalar(
+        select(Round).join(WaitlistEntry, WaitlistEntry.round_id == Round.id).where(WaitlistEntry.status == "waiting")
+    )
+    failed = db.session.scalar(select(OutboxMail).where(OutboxMail.status == "failed").order_by(OutboxMail.id))
+    return {
+        "anon": {},
+        "sme": {
+            **{f"bookings.detail#{state}": f"/bookings/{booking[state].id}" for state in SME_BOOKING_STATES},
+            "bookings.detail#held-survey": f"/bookings/{survey.booking_id}",
+            "bookings.round_detail#full-on-waitlist": f"/rounds/{full.id}",
+            "outcomes.consultation#follow-up-overdue": f"/consultations/{overdue.booking_id}",
+        },
+        "staff": {
+            **{f"matching.booking#{state}": f"/staff/matching/bookings/{b.id}" for state, b in booking.items()},
+            "outcomes.consultation#confirmed-no-log": f"/consultations/{missing_log.id}",
+            "outcomes.log#new": f"/consultations/{missing_log.id}/log",
+            **{f"outcomes.consultation#{stage}": f"/consultations/{o.booking_id}" for stage, o in outcome.items()},
+            "outcomes.consultation#follow-up-overdue": f"/consultations/{overdue.booking_id}",
+            "matching.proposal#draft": f"/staff/matching/proposals/{proposal.id}",
+            "staff_rounds.grid#full-with-waitlist": f"/staff/rounds/{full.id}",
+        },
+        "admin": {
+            "notifications.outbox#failed": "/admin/outbox?status=failed",
+            "notifications.detail#failed": f"/admin/outbox/{failed.id}",
+        },
+        "links": {
+            "surveys.answer": f"/survey/{make_survey_token(survey)}",
+            "surveys.answer#buyer": f"/survey/{make_survey_token(buyer_survey)}",
+            "surveys.answer#answered": f"/survey/{make_survey_token(answered)}",
+            **_response_links(now),
+        },
+    }
+
+
+def _signed_links(states: dict[str, str]) -> dict[str, str]:
+    """Pages reached only from a mail (the demo's answer and survey links, `states`), the
+    interpreter portal and a password reset, each made as the mail would make it; and a staff page
+    reached only after an action (a deletion request)."""
+    matched = db.session.scalar(select(Booking).where(Booking.status == "matched").order_by(Booking.id))
     staff = db.session.scalar(select(User).where(User.email == USERS["staff"]))
-    propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=staff, now=now)
-    held = db.session.scalar(
-        select(Booking)
-        .where(Booking.status == "held", ~Booking.id.in_(select(SurveyInvitation.booking_id)))
-        .order_by(Booking.id)
-    )
-    invitation = SurveyInvitation(
-        booking_id=held.id,
-        respondent="sme",
-        locale="ko",
-        invited_at=now,
-        expires_at=now + timedelta(days=14),
-        mails_sent=1,
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    # Staff pages reached only after an action: a whole-round proposal and a deletion request.
-    proposal = create_proposal(rnd=open_round, actor=staff)
-    erasure = request_erasure(subject_type="buyer", subject_id=buyer.id, note="Asked by e-mail", actor=staff)
+    erasure = request_erasure(subject_type="buyer", subject_id=matched.buyer_id, note="Asked by e-mail", actor=staff)
     request_password_reset(email=USERS["sme"])
     reset = next(link for link in reversed(outbox_links(USERS["sme"])) if "/password/reset/" in link)
     links = {
+        **states,
+        "open_round_id": str(matched.round_id),
         "accounts.reset_password": urlsplit(reset).path,
-        "respond.page": f"/respond/{make_response_token(booking, 'buyer')}",
-        "respond.page#interpreter": f"/respond/{make_response_token(booking, 'interpreter')}",
-        "interpreter_portal.portal": f"/interpreter/{portal_token(interpreter)}",
-        "surveys.answer": f"/survey/{make_survey_token(invitation)}",
-        "staff:matching.proposal": f"/staff/matching/proposals/{proposal.id}",
+        "interpreter_portal.portal": f"/interpreter/{portal_token(matched.interpreter)}",
         "staff:retention.request_detail": f"/staff/privacy/erasure-requests/{erasure.id}",
     }
     db.session.commit()
@@ -143,10 +210,13 @@ def _check_unlinked_pages(app, browser, live_server, locale: str, links: dict[st
     crawl = Crawl(app=app, page=page, base=live_server, locale=locale)
     try:
         for name, path in links.items():
-            if name.startswith("staff:"):
+            if name.startswith("staff:") or name == "open_round_id":
                 continue
             result = crawl.visit(f"{live_server}{path}?lang={locale}", name)
-            assert result is not None and result.status == 200, (name, result)
+            crawl.states[name] = result
+            # An answer link whose proposal has ended says so (410 Gone); a survey answered, 409.
+            expected = 410 if name.endswith(GONE_STATES) else 409 if name == "surveys.answer#answered" else 200
+            assert result is not None and result.status == expected, (name, result)
         assert crawl.visit(f"{live_server}/program/{utcnow().year - 1}", "reports.program").status == 200
         assert crawl.visit(f"{live_server}/no-such-page", "404").status == 404
 
@@ -165,7 +235,8 @@ def _check_unlinked_pages(app, browser, live_server, locale: str, links: dict[st
         log_in(page, USERS["sme"], DEMO_PASSWORD)
         switch_language(page, locale)
         page.goto("/rounds")
-        page.locator("main a[href^='/rounds/']").first.click()
+        # The round with free times (the demo's other open round is full, with the SME on its waitlist).
+        page.locator(f"main a[href='/rounds/{links['open_round_id']}']").first.click()
         page.locator("main a[href$='/book']").first.click()
         page.wait_for_url("**/book")
         # The form starts with the company profile's products; without any, the booking is refused.
@@ -208,17 +279,29 @@ def test_accessibility_every_page_of_every_role_passes_axe(locale, app, demo_wor
     started = clock.monotonic()
     failures = []
     checked = {}
+    states = _state_pages()
+    db.session.rollback()  # end the read: on SQLite a stale snapshot could not write after the crawl's logins
+    reached = {}
     for role in ("anon", "sme", "admin", "staff"):
-        crawl = _crawl_role(app, browser, live_server, role, locale)
+        crawl = _crawl_role(app, browser, live_server, role, locale, states[role])
         failures.append(_report(f"{role}-{locale}", crawl))
         checked[role] = crawl.endpoints
+        reached[role] = set(crawl.states)
     newcomer = make_user("sme").email
-    crawl = _check_unlinked_pages(app, browser, live_server, locale, _signed_links(), newcomer)
+    links = _signed_links(states["links"])
+    crawl = _check_unlinked_pages(app, browser, live_server, locale, links, newcomer)
     failures.append(_report(f"links-{locale}", crawl))
+    reached["links"] = set(crawl.states)
     print(f"[{locale}] {clock.monotonic() - started:.1f}s")
 
     failed = "\n".join(f for f in failures if f)
     assert not failed, failed
+    # Every state of the pages that have states was checked (issue 15, item 9).
+    assert {role: set(pages) - reached[role] for role, pages in states.items()} == {role: set() for role in states}
+    assert {f"respond.page#{p}-open" for p in ("buyer", "interpreter")} | {
+        "respond.page#buyer-confirmed",
+        "respond.page#buyer-declined",
+    } <= reached["links"]
     for role, endpoints in checked.items():
         assert len(endpoints) >= MIN_ENDPOINTS[role], (role, endpoints)
     # What each role reaches differs: the crawl saw the pages that only that role may open.

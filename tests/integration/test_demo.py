@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from consultroom.accounts.models import User
-from consultroom.bookings.models import Booking
-from consultroom.buyers.models import Buyer
+from consultroom.bookings.models import Booking, WaitlistEntry
+from consultroom.bookings.services import free_slot_count
+from consultroom.buyers.models import Buyer, BuyerImportBatch
 from consultroom.companies.models import Company
 from consultroom.companies.validation import business_number_ok
-from consultroom.demo import DEMO_PASSWORD, load_demo
+from consultroom.db import utcnow
+from consultroom.demo import DEMO_DATA, DEMO_PASSWORD, load_demo
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
+from consultroom.main.todo import sme_todo, staff_items
+from consultroom.matching.models import RoundProposal
+from consultroom.notifications.delivery import DEADLINE_PASSED
+from consultroom.notifications.models import OutboxMail
 from consultroom.outcomes.models import ConsultationLog, Contract, Outcome
+from consultroom.outcomes.queries import missing_logs_stmt, overdue_stmt
 from consultroom.reports.figures import program_report
 from consultroom.reports.models import ReportTarget
 from consultroom.rounds.models import Round
-from consultroom.surveys.models import SurveyResponse
+from consultroom.surveys.models import SurveyInvitation, SurveyResponse
+from consultroom.surveys.queries import pending_for_company_stmt
+from consultroom.surveys.services import active_version
 from consultroom.timeutil import SEOUL
 from tests.conftest import login
 from tests.factories import make_user
@@ -36,8 +45,6 @@ def _counts():
 
 
 def _last_year() -> int:
-    from consultroom.db import utcnow
-
     return utcnow().astimezone(SEOUL).year - 1
 
 
@@ -109,17 +116,23 @@ def test_demo_last_year_adds_up_to_the_published_program_figures(app, demo_world
     assert report.total.krw == 8_569_000_000
     assert str(report.total.satisfaction) == "4.50"
     # Every held consultation has a log and an outcome; contracts in several currencies.
-    held = db.session.scalar(select(func.count()).select_from(Booking).where(Booking.status == "held"))
+    last_year = select(Booking.id).join(Round, Round.id == Booking.round_id).where(Round.year == year)
+    held = db.session.scalar(
+        select(func.count()).select_from(Booking).where(Booking.status == "held", Booking.id.in_(last_year))
+    )
     assert held == 383
-    assert db.session.scalar(select(func.count()).select_from(ConsultationLog)) == 383
-    assert db.session.scalar(select(func.count()).select_from(Outcome)) == 383
-    assert db.session.scalar(select(func.count()).select_from(Outcome).where(Outcome.stage == "contracted")) == 224
+    logs = select(func.count()).select_from(ConsultationLog).where(ConsultationLog.booking_id.in_(last_year))
+    assert db.session.scalar(logs) == 383
+    outcomes = select(func.count()).select_from(Outcome).where(Outcome.booking_id.in_(last_year))
+    assert db.session.scalar(outcomes) == 383
+    assert db.session.scalar(outcomes.where(Outcome.stage == "contracted")) == 224
     assert len(set(db.session.scalars(select(Contract.currency)))) >= 4
     assert db.session.scalar(select(func.count()).select_from(Company)) == 100
     assert all(business_number_ok(n) for n in db.session.scalars(select(Company.business_number)))
     targets = db.session.scalars(select(ReportTarget).where(ReportTarget.year == year)).all()
     assert len(targets) == 5
-    assert all(t.published for t in targets)
+    # Published in advance, as the target disclosure asks: before the year they set began (in Seoul).
+    assert all(t.published and t.published_at.astimezone(SEOUL).date() < date(year, 1, 1) for t in targets)
 
 
 def test_demo_report_page_shows_last_years_contract_value(app, demo_world, client):
@@ -127,3 +140,120 @@ def test_demo_report_page_shows_last_years_contract_value(app, demo_world, clien
     response = client.get(f"/staff/reports?year={_last_year()}")
     assert response.status_code == 200
     assert won(8_569_000_000, "ko") in response.get_data(as_text=True)  # the demo staff reads Korean
+
+
+# --- every state a newcomer should see (issue 15, item 8), found by query, relative to now ---------
+
+
+def _sme(email: str = "sme@demo.consultroom.kr") -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _open_round() -> Round:
+    return db.session.scalar(select(Round).where(Round.status == "open").order_by(Round.id))
+
+
+def test_demo_open_round_holds_a_booking_in_every_state(app, demo_world):
+    rnd = _open_round()
+    bookings = db.session.scalars(select(Booking).where(Booking.round_id == rnd.id)).all()
+    now = utcnow()
+    assert all(b.starts_at > now for b in bookings)
+    waiting = [b for b in bookings if b.status == "requested" and b.match_version == 0]
+    declined = [b for b in bookings if b.status == "requested" and b.buyer_response == "declined"]
+    lapsed = [b for b in bookings if b.status == "requested" and b.match_version > 0 and b.buyer_response is None]
+    awaiting = [b for b in bookings if b.status == "matched" and b.buyer_response == "pending"]
+    confirmed = [b for b in bookings if b.status == "confirmed" and b.meeting_url]
+    cancelled = [b for b in bookings if b.status == "cancelled" and b.cancel_reason]
+    assert [len(waiting) >= 3, len(declined), len(lapsed), len(awaiting), len(confirmed), len(cancelled)] == [
+        True, 1, 1, 1, 1, 1,
+    ]  # fmt: skip
+    # The demo SME owns several, and can still book once more (the round's cap is 3 active bookings).
+    company_id = _sme().company_id
+    mine = {b.status for b in bookings if b.company_id == company_id}
+    assert mine == {"matched", "confirmed", "cancelled"}
+    assert sum(b.status != "cancelled" for b in bookings if b.company_id == company_id) < rnd.company_cap
+    assert any(b.company_id == _sme("sme2@demo.consultroom.kr").company_id for b in waiting)
+    # Each proposal went through the matching rules: an interpreter on every one, answers by signed link.
+    assert awaiting[0].interpreter_response == "pending" and awaiting[0].respond_by > now
+    assert (confirmed[0].buyer_response, confirmed[0].interpreter_response) == ("accepted", "accepted")
+
+
+def test_demo_outbox_holds_the_buyers_accept_link_and_a_mail_given_up(app, demo_world):
+    rnd = _open_round()
+    awaiting = db.session.scalar(select(Booking).where(Booking.round_id == rnd.id, Booking.status == "matched"))
+    proposal = db.session.scalars(
+        select(OutboxMail).where(OutboxMail.to_addr == awaiting.buyer.email, OutboxMail.template == "match_proposed")
+    ).all()
+    assert any(mail.status == "pending" and "/respond/" in mail.body_text for mail in proposal)
+    failed = db.session.scalars(select(OutboxMail).where(OutboxMail.status == "failed")).all()
+    assert failed
+    assert all(mail.last_error.startswith(DEADLINE_PASSED) for mail in failed)
+
+
+def test_demo_recent_rounds_leave_a_log_a_survey_and_a_follow_up_to_do(app, demo_world):
+    now = utcnow()
+    # A confirmed consultation of a few days ago that nobody has logged yet.
+    missing = db.session.scalars(missing_logs_stmt(now)).all()
+    assert any(b.ends_at > now - timedelta(days=21) for b in missing)
+    company_id = _sme().company_id
+    # The demo SME's logged consultation: its survey waits for it, the buyer's with its questions.
+    pending = db.session.scalars(pending_for_company_stmt(company_id, now=now)).all()
+    assert len(pending) == 1
+    buyer_invitation = db.session.scalar(
+        select(SurveyInvitation).where(
+            SurveyInvitation.booking_id == pending[0].booking_id, SurveyInvitation.respondent == "buyer"
+        )
+    )
+    assert buyer_invitation.response is None and buyer_invitation.expires_at > now
+    assert len(active_version("buyer").questions) >= 2
+    buyer = db.session.get(Buyer, buyer_invitation.buyer_id)
+    assert db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMail)
+        .where(OutboxMail.to_addr == buyer.email, OutboxMail.template == "survey_invitation")
+    )
+    # An earlier consultation of the demo SME whose contract progress is overdue.
+    overdue = db.session.scalars(overdue_stmt(now, company_id=company_id)).all()
+    assert any(o.booking.starts_at > now - timedelta(days=120) for o in overdue)
+
+
+def test_demo_recent_outcomes_include_a_contract_and_a_dropped_one(app, demo_world):
+    this_year = select(Booking.id).join(Round, Round.id == Booking.round_id).where(Round.year >= _last_year() + 1)
+    recent = db.session.scalars(select(Outcome).where(Outcome.booking_id.in_(this_year))).all()
+    stages = {o.stage for o in recent}
+    assert {"contracted", "dropped", "follow_up"} <= stages
+    contracted = next(o for o in recent if o.stage == "contracted")
+    assert [c.krw_value for c in contracted.contracts] == [48_000_000]
+
+
+def test_demo_open_round_has_a_whole_round_proposal_in_draft(app, demo_world):
+    proposal = db.session.scalar(select(RoundProposal).where(RoundProposal.round_id == _open_round().id))
+    assert proposal.status == "draft"
+
+
+def test_demo_home_to_do_lists_have_something_in_each_item(app, demo_world):
+    now = utcnow()
+    staff = {item.key: item.count for item in staff_items(now, admin=True)}
+    keys = ("rematch", "match", "failed_mails", "missing_logs", "overdue")
+    assert {key: staff[key] > 0 for key in keys} == dict.fromkeys(keys, True)
+    todo = sme_todo(_sme().company_id, now)
+    assert todo.next_booking is not None
+    found = {item.key: item.count for item in todo.items}
+    # followups: the recent one, and any of last year's the company left open
+    assert (found["awaiting"], found["surveys"], found["followups"] >= 1) == (1, 1, True)
+
+
+def test_demo_has_a_full_open_round_with_the_sme_on_its_waitlist(app, demo_world):
+    entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.status == "waiting"))
+    assert entry.company_id == _sme().company_id
+    assert entry.round.status == "open" and entry.round.day > utcnow().astimezone(SEOUL).date()
+    assert free_slot_count(entry.round) == 0
+    assert entry.round.id != _open_round().id  # the main open round still has free times
+    assert free_slot_count(_open_round()) > 0
+
+
+def test_demo_buyers_come_from_its_file_through_the_buyer_importer(app, demo_world):
+    batch = db.session.scalar(select(BuyerImportBatch))
+    assert (batch.filename, batch.status, batch.created_count, batch.skipped_count) == ("buyers.csv", "applied", 18, 0)
+    lines = (DEMO_DATA / "buyers.csv").read_text(encoding="utf-8").splitlines()
+    assert db.session.scalar(select(func.count()).select_from(Buyer)) == len(lines) - 1 == 18

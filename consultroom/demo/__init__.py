@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from consultroom.companies.models import Company
 from consultroom.companies.services import LIST_FIELDS, create_company
 from consultroom.companies.validation import business_number_with_check_digit
 from consultroom.db import utcnow
+from consultroom.demo import states
 from consultroom.extensions import db
 
 DEMO_PASSWORD = "consultroom-demo"  # noqa: S105 - printed for the demo; never used in production
@@ -102,208 +104,9 @@ DEMO_COMPANIES = [
     ("세종화학", "Sejong Chemical", "화학", "산업용 접착제", ["350691"], ["IN"], ["RU", "KZ"], ["ko", "ru"]),
 ]
 
-# Buyers from 12 countries across time zones; interests line up with the demo companies' HS codes.
-# (company, country, contact, e-mail, time zone, languages, interest codes, size, meeting hours local)
-DEMO_BUYERS = [
-    (
-        "Pacific Beauty Supply",
-        "US",
-        "Emily Carter",
-        "emily@pacificbeauty.example.com",
-        "America/Los_Angeles",
-        ["en"],
-        ["3304"],
-        "medium",
-        ("08:00", "17:00"),
-    ),
-    (
-        "Atlantic Gourmet Imports",
-        "US",
-        "Daniel Brooks",
-        "dbrooks@atlanticgourmet.example.com",
-        "America/New_York",
-        ["en"],
-        ["2008", "1212", "0307"],
-        "large",
-        ("08:00", "18:00"),
-    ),
-    (
-        "Saigon Cosmetics JSC",
-        "VN",
-        "Nguyen Thi Lan",
-        "lan@saigoncosmetics.example.vn",
-        "Asia/Ho_Chi_Minh",
-        ["vi", "en"],
-        ["330499", "2106"],
-        "medium",
-        ("08:30", "17:30"),
-    ),
-    (
-        "Hanoi Agro Trading",
-        "VN",
-        "Tran Van Minh",
-        "minh@hanoiagro.example.vn",
-        "Asia/Ho_Chi_Minh",
-        ["vi"],
-        ["08", "0709", "2106"],
-        "small",
-        ("08:00", "17:00"),
-    ),
-    (
-        "Bangkok Health & Beauty",
-        "TH",
-        "Somchai Wongsakul",
-        "somchai@bkkhb.example.co.th",
-        "Asia/Bangkok",
-        ["th", "en"],
-        ["3304"],
-        "small",
-        ("09:00", "18:00"),
-    ),
-    (
-        "Sydney Fine Foods",
-        "AU",
-        "Olivia Nguyen",
-        "olivia@sydneyfinefoods.example.com.au",
-        "Australia/Sydney",
-        ["en"],
-        ["2008", "9403"],
-        "medium",
-        ("09:00", "17:00"),
-    ),
-    (
-        "Kiwi Home Living",
-        "NZ",
-        "James Walker",
-        "james@kiwihome.example.co.nz",
-        "Pacific/Auckland",
-        ["en"],
-        ["9403"],
-        "small",
-        ("09:00", "17:00"),
-    ),
-    (
-        "Monterrey Industrial Parts",
-        "MX",
-        "Alejandro Ruiz",
-        "aruiz@mtyparts.example.mx",
-        "America/Monterrey",
-        ["es", "en"],
-        ["8483", "8482"],
-        "large",
-        ("08:00", "18:00"),
-    ),
-    (
-        "Polska Maszyny",
-        "PL",
-        "Katarzyna Nowak",
-        "k.nowak@polskamaszyny.example.pl",
-        "Europe/Warsaw",
-        ["pl", "en"],
-        ["848340", "84"],
-        "medium",
-        ("08:00", "16:00"),
-    ),
-    (
-        "Jakarta Nutrisi",
-        "ID",
-        "Budi Santoso",
-        "budi@jakartanutrisi.example.co.id",
-        "Asia/Jakarta",
-        ["id", "en"],
-        ["2106", "1302"],
-        "medium",
-        ("08:00", "17:00"),
-    ),
-    (
-        "Dubai Solar Trading",
-        "AE",
-        "Omar Al Farsi",
-        "omar@dubaisolar.example.ae",
-        "Asia/Dubai",
-        ["ar", "en"],
-        ["8504"],
-        "large",
-        ("09:00", "18:00"),
-    ),
-    (
-        "Mumbai Power Systems",
-        "IN",
-        "Priya Sharma",
-        "priya@mumbaipower.example.in",
-        "Asia/Kolkata",
-        ["en"],
-        ["850440", "3506"],
-        "large",
-        ("10:00", "19:00"),
-    ),
-    (
-        "Istanbul Tekstil",
-        "TR",
-        "Mehmet Yilmaz",
-        "mehmet@istanbultekstil.example.com.tr",
-        "Europe/Istanbul",
-        ["tr", "en"],
-        ["5407", "6006"],
-        "medium",
-        ("09:00", "18:00"),
-    ),
-    (
-        "São Paulo Medical",
-        "BR",
-        "Ana Souza",
-        "ana@spmedical.example.com.br",
-        "America/Sao_Paulo",
-        ["pt", "es"],
-        ["9018"],
-        "medium",
-        ("08:00", "17:00"),
-    ),
-    (
-        "Tokyo Smart Factory",
-        "JP",
-        "Kenji Sato",
-        "sato@tokyosmart.example.jp",
-        "Asia/Tokyo",
-        ["ja"],
-        ["852349", "2008"],
-        "large",
-        ("09:00", "18:00"),
-    ),
-    (
-        "Almaty Chem Import",
-        "KZ",
-        "Aigerim Seitkali",
-        "aigerim@almatychem.example.kz",
-        "Asia/Almaty",
-        ["ru"],
-        ["3506"],
-        "small",
-        ("09:00", "18:00"),
-    ),
-    (
-        "Shanghai Seafood Co.",
-        "CN",
-        "Li Wei",
-        "liwei@shseafood.example.cn",
-        "Asia/Shanghai",
-        ["zh"],
-        ["0307", "1212"],
-        "large",
-        ("09:00", "17:30"),
-    ),
-    (
-        "Madrid Alimentación",
-        "ES",
-        "Lucía García",
-        "lucia@madridalim.example.es",
-        "Europe/Madrid",
-        ["es"],
-        ["2008", "0808"],
-        "small",
-        ("09:00", "18:00"),
-    ),
-]
+# The buyers come as a file, through the importer staff use (consultroom/demo/data/buyers.csv):
+# 18 buyers from 16 countries across time zones; interests line up with the demo companies' HS codes.
+DEMO_DATA = Path(__file__).parent / "data"
 
 # Interpreters between Korean and each program language; weekly hours in Asia/Seoul.
 # (name, e-mail, languages, specialties, daily cap)
@@ -319,37 +122,20 @@ DEMO_INTERPRETERS = [
 
 
 def _demo_buyers_and_interpreters(staff: User) -> int:
-    """Buyers through the registry's own service (so its validation applies); interpreters with weekday hours."""
+    """Buyers from the demo's file through the buyer importer, as staff upload one (parse, preview,
+    confirm: every row checked by the registry's own rules); interpreters with weekday hours."""
     from datetime import time as clock
 
+    from consultroom.buyers.importing import confirm_batch, parse_upload, preview_batch, save_batch
     from consultroom.buyers.models import Buyer
-    from consultroom.buyers.services import create_buyer
     from consultroom.interpreters.models import Interpreter, InterpreterHours, InterpreterLanguage
-    from consultroom.languages import parse_party_language
 
     made = 0
     if db.session.scalar(select(Buyer.id).limit(1)) is None:
-        for company, country, contact, email, tz, langs, interests, size, (start, end) in DEMO_BUYERS:
-            create_buyer(
-                actor=staff,
-                data={
-                    "company_name": company,
-                    "country": country,
-                    "contact_name": contact,
-                    "email": email,
-                    "timezone": tz,
-                    "languages": langs,
-                    # Mails in the buyer's first language when the program offers it, else English.
-                    "preferred_language": parse_party_language(langs[0]) or "en",
-                    "website": "https://www." + email.split("@", 1)[1],
-                    "interest_codes": interests,
-                    "size": size,
-                    "source": "KOTRA overseas office",
-                    "meet_from": start,
-                    "meet_to": end,
-                },
-            )
-            made += 1
+        path = DEMO_DATA / "buyers.csv"
+        batch = save_batch(parsed=parse_upload(path.name, path.read_bytes()), actor=staff)
+        preview = confirm_batch(batch=batch, digest=preview_batch(batch).digest, actor=staff)
+        made += len(preview.to_create)
     if db.session.scalar(select(Interpreter.id).limit(1)) is None:
         for name, email, langs, specialties, cap in DEMO_INTERPRETERS:
             interpreter = Interpreter(
@@ -614,6 +400,10 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
         past.append(rnd)
     made += _demo_past_year(rng, staff, past, companies, buyers, interpreters, now)
     db.session.flush()
+    # Before the coming rounds: a recent round takes the month it falls in (one round a month).
+    sme = db.session.scalar(select(User).where(User.email == "sme@demo.consultroom.kr"))
+    sme2 = db.session.scalar(select(User).where(User.email == "sme2@demo.consultroom.kr"))
+    made += states.recent_rounds(staff=staff, sme=sme, companies=companies, now=now)
 
     # This year's coming rounds from the settings; open the one whose window is open now.
     local = now.astimezone(SEOUL)
@@ -644,9 +434,13 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
         open_round(rnd=rnd, actor=staff, now=now)
     open_rnd = due[0]
     # A few bookings by other demo companies, so the grid is not empty; the demo SMEs book themselves.
-    for company, slot in zip(companies[2:6], open_rnd.slots[::3], strict=False):
+    waiting = [
         book_slot(company=company, slot=slot, request=request_from_company(company), actor=staff, now=now)
-        made += 1
+        for company, slot in zip(companies[2:6], open_rnd.slots[::3], strict=False)
+    ]
+    made += len(waiting)
+    made += states.open_round_states(rnd=open_rnd, staff=staff, sme=sme, sme2=sme2, waiting=waiting, now=now)
+    made += states.full_round_with_waitlist(staff=staff, sme=sme, companies=companies[9:12], now=now)
     return made
 
 
@@ -746,7 +540,7 @@ def _demo_past_year(rng, staff, rounds, companies, buyers, interpreters, now) ->
     made += _demo_rates(rng, rounds[0].year, staff)
     made += _demo_outcomes(rng, held, staff, now)
     made += _demo_surveys(rng, held, staff)
-    made += _demo_targets(rounds[0].year, staff, now)
+    made += _demo_targets(rounds[0].year, staff)
     return made
 
 
@@ -956,12 +750,15 @@ def _demo_surveys(rng: random.Random, held: list, staff: User) -> int:
     return made + 2 * len(invitations)
 
 
-def _demo_targets(year: int, staff: User, now: datetime) -> int:
+def _demo_targets(year: int, staff: User) -> int:
+    """The year's targets, published in the December before it, as the target disclosure asks."""
     from consultroom.reports.models import METRICS
     from consultroom.reports.queries import targets_for
     from consultroom.reports.targets import save_targets
+    from consultroom.timeutil import seoul_to_utc
 
     if targets_for(year):
         return 0
-    save_targets(year=year, values=dict(PAST_TARGETS), publish=set(METRICS), actor=staff, now=now)
+    published = seoul_to_utc(date(year - 1, 12, 15), time(10, 0))
+    save_targets(year=year, values=dict(PAST_TARGETS), publish=set(METRICS), actor=staff, now=published)
     return len(PAST_TARGETS)
