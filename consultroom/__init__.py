@@ -110,7 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.privacy.rights_views import bp as mydata_bp
     from consultroom.reports.views import bp as reports_bp
     from consultroom.respond.views import bp as respond_bp
-    from consultroom.rounds.views import bp as staff_rounds_bp
+    from consultroom.rounds.views import bp as rounds_bp
     from consultroom.scheduler.views import bp as jobs_bp
     from consultroom.surveys.views import bp as surveys_bp
 
@@ -121,7 +121,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(bookings_bp)
-    app.register_blueprint(staff_rounds_bp)
+    app.register_blueprint(rounds_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(buyers_bp)
     app.register_blueprint(matching_bp)

@@ -184,7 +184,7 @@ def detail(booking_id: int):
 
 def _after_cancel(booking: Booking):
     if current_user.is_staff:
-        return redirect(url_for("staff_rounds.grid", round_id=booking.round_id))
+        return redirect(url_for("rounds.grid", round_id=booking.round_id))
     return redirect(url_for("bookings.my_bookings"))
 
 
@@ -226,7 +226,7 @@ def cancel(booking_id: int):
         can_cancel=can_cancel,
         can_request=can_request,
         deadline=services.cancel_deadline(booking.starts_at, booking.round),
-        back=url_for("staff_rounds.grid", round_id=booking.round_id)
+        back=url_for("rounds.grid", round_id=booking.round_id)
         if current_user.is_staff
         else url_for("bookings.my_bookings"),
     )

@@ -55,7 +55,7 @@ STAFF_ITEMS = {
     "rematch": ("matching.work", {"need": "rematch"}),
     "match": ("matching.work", {"need": "match"}),
     "failed_mails": ("notifications.outbox", {"status": MailStatus.FAILED.value}),
-    "failed_jobs": ("jobs.index", {"_anchor": "failures"}),
+    "failed_jobs": ("scheduler.index", {"_anchor": "failures"}),
     "erasure": ("retention.requests", {}),
     "missing_logs": ("outcomes.missing_logs", {}),
     "overdue": ("outcomes.overdue", {}),

@@ -36,7 +36,7 @@ from consultroom.rounds.models import ClosedDate, Round, Slot
 from consultroom.rounds.notify import announce_open_count
 from consultroom.timeutil import SEOUL
 
-bp = Blueprint("staff_rounds", __name__, url_prefix="/staff")
+bp = Blueprint("rounds", __name__, url_prefix="/staff")
 CANCELLABLE = ("draft", "open", "closed")
 GRID_PAGE = 400  # cells shown at once when no filter is chosen; a bigger round is shown one time at a time
 
@@ -85,7 +85,7 @@ def new():
             rnd = services.create_round(data=data, actor=current_user)
         if done:
             flash(_("The round is created as a draft."), "success")
-            return redirect(url_for("staff_rounds.grid", round_id=rnd.id))
+            return redirect(url_for("rounds.grid", round_id=rnd.id))
     return render_template("staff/round_new.html", form=form)
 
 
@@ -101,7 +101,7 @@ def generate():
         ngettext("%(num)d round generated from the settings.", "%(num)d rounds generated from the settings.", made),
         "info",
     )
-    return redirect(url_for("staff_rounds.index"))
+    return redirect(url_for("rounds.index"))
 
 
 @bp.route("/rounds/<int:round_id>/edit", methods=["GET", "POST"])
@@ -130,7 +130,7 @@ def edit(round_id: int):
             services.update_round(rnd=rnd, data=data, actor=current_user)
         if done:
             flash(_("The round is saved."), "success")
-            return redirect(url_for("staff_rounds.grid", round_id=rnd.id))
+            return redirect(url_for("rounds.grid", round_id=rnd.id))
     return render_template("staff/round_edit.html", form=form, rnd=rnd)
 
 
@@ -169,7 +169,7 @@ def grid(round_id: int):
         at=at,
         paged=paged,
         booking_href=url_for("matching.booking", booking_id=placeholder).replace(str(placeholder), "%d"),
-        slot_href=url_for("staff_rounds.slot", slot_id=placeholder).replace(str(placeholder), "%d"),
+        slot_href=url_for("rounds.slot", slot_id=placeholder).replace(str(placeholder), "%d"),
         booth_label=_("Booth %(n)s"),
         filters=round_grid.FILTERS,
         now=now,
@@ -189,12 +189,12 @@ def set_status(round_id: int):
     status = request.form.get("status", "")
     # Every step but reopening booking mails people or cannot be undone, so it needs a confirmation.
     if (status != "open" or rnd.status == "draft") and not confirmed():
-        return redirect(url_for("staff_rounds.grid", round_id=round_id))
+        return redirect(url_for("rounds.grid", round_id=round_id))
     with attempt() as done:
         services.set_status(rnd=rnd, status=status, actor=current_user)
     if done:
         flash(_("The round status is changed."), "success")
-    return redirect(url_for("staff_rounds.grid", round_id=round_id))
+    return redirect(url_for("rounds.grid", round_id=round_id))
 
 
 @bp.post("/rounds/<int:round_id>/cancel")
@@ -205,9 +205,9 @@ def cancel(round_id: int):
     form = CancelRoundForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for cancelling the round."), "danger")
-        return redirect(url_for("staff_rounds.grid", round_id=round_id))
+        return redirect(url_for("rounds.grid", round_id=round_id))
     if not confirmed():
-        return redirect(url_for("staff_rounds.grid", round_id=round_id))
+        return redirect(url_for("rounds.grid", round_id=round_id))
     with attempt() as done:
         count = changes.cancel_round(rnd=rnd, actor=current_user, reason=form.reason.data)
     if done:
@@ -219,7 +219,7 @@ def cancel(round_id: int):
             ),
             "info",
         )
-    return redirect(url_for("staff_rounds.grid", round_id=round_id))
+    return redirect(url_for("rounds.grid", round_id=round_id))
 
 
 @bp.post("/rounds/<int:round_id>/slots")
@@ -241,7 +241,7 @@ def add_slot(round_id: int):
             flash(_("The slot is added."), "success")
     else:
         flash(_("Please correct the marked fields."), "danger")
-    return redirect(url_for("staff_rounds.grid", round_id=round_id))
+    return redirect(url_for("rounds.grid", round_id=round_id))
 
 
 @bp.get("/slots/<int:slot_id>")
@@ -263,7 +263,7 @@ def close_slot(slot_id: int):
     slot = get_or_404(db.session, Slot, slot_id)
     with attempt():
         services.set_slot_closed(slot=slot, closed=request.form.get("closed") == "1", actor=current_user)
-    return redirect(url_for("staff_rounds.grid", round_id=slot.round_id))
+    return redirect(url_for("rounds.grid", round_id=slot.round_id))
 
 
 def _find_company(key: str) -> Company | None:
@@ -283,11 +283,11 @@ def book_for(slot_id: int):
     form = StaffBookForm()
     if not form.validate_on_submit():
         flash(_("Enter the company's business registration number."), "danger")
-        return redirect(url_for("staff_rounds.grid", round_id=slot.round_id))
+        return redirect(url_for("rounds.grid", round_id=slot.round_id))
     company = _find_company(form.company.data)
     if company is None:
         flash(_("No company has this number."), "danger")
-        return redirect(url_for("staff_rounds.grid", round_id=slot.round_id))
+        return redirect(url_for("rounds.grid", round_id=slot.round_id))
     request_data = bookings.request_from_company(company).as_dict()
     if form.products.data:
         request_data["products"] = form.products.data
@@ -296,7 +296,7 @@ def book_for(slot_id: int):
         bookings.book_slot(company=company, slot=slot, request=request_data, actor=current_user)
     if done:
         flash(_("Booked (company: %(name)s).", name=company.display_name), "success")
-    return redirect(url_for("staff_rounds.grid", round_id=slot.round_id))
+    return redirect(url_for("rounds.grid", round_id=slot.round_id))
 
 
 @bp.get("/bookings/<int:booking_id>/move")
@@ -327,7 +327,7 @@ def move(booking_id: int):
         changes.move_booking(booking=booking, slot=slot, actor=current_user)
     if done:
         flash(_("The booking is moved; the company, the buyer and the interpreter are told."), "success")
-    return redirect(url_for("staff_rounds.grid", round_id=booking.round_id))
+    return redirect(url_for("rounds.grid", round_id=booking.round_id))
 
 
 @bp.route("/settings/rounds", methods=["GET", "POST"])
@@ -343,7 +343,7 @@ def settings():
             services.update_settings(data=form.payload(), actor=current_user)
         if done:
             flash(_("The round settings are saved. They apply to rounds generated from now on."), "success")
-            return redirect(url_for("staff_rounds.settings"))
+            return redirect(url_for("rounds.settings"))
     return render_template("staff/settings.html", form=form)
 
 
@@ -357,7 +357,7 @@ def closed_dates():
             services.add_closed_date(day=form.day.data, reason=form.reason.data or "", actor=current_user)
         if done:
             flash(_("The date is closed for rounds."), "success")
-            return redirect(url_for("staff_rounds.closed_dates"))
+            return redirect(url_for("rounds.closed_dates"))
     rows = db.session.scalars(select(ClosedDate).order_by(ClosedDate.day.desc())).all()
     return render_template("staff/closed_dates.html", form=form, rows=rows)
 
@@ -369,4 +369,4 @@ def delete_closed_date(row_id: int):
     row = get_or_404(db.session, ClosedDate, row_id)
     services.remove_closed_date(row=row, actor=current_user)
     flash(_("The date is open again."), "info")
-    return redirect(url_for("staff_rounds.closed_dates"))
+    return redirect(url_for("rounds.closed_dates"))

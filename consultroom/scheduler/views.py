@@ -12,7 +12,7 @@ from consultroom.scheduler.models import JobRun
 from consultroom.scheduler.queries import recent_failures_stmt
 from consultroom.scheduler.registry import JOBS
 
-bp = Blueprint("jobs", __name__, url_prefix="/staff/jobs")
+bp = Blueprint("scheduler", __name__, url_prefix="/staff/jobs")
 
 
 @bp.get("")

@@ -160,7 +160,7 @@ def _state_pages() -> dict[str, dict[str, str]]:
             **{f"outcomes.consultation#{stage}": f"/consultations/{o.booking_id}" for stage, o in outcome.items()},
             "outcomes.consultation#follow-up-overdue": f"/consultations/{overdue.booking_id}",
             "matching.proposal#draft": f"/staff/matching/proposals/{proposal.id}",
-            "staff_rounds.grid#full-with-waitlist": f"/staff/rounds/{full.id}",
+            "rounds.grid#full-with-waitlist": f"/staff/rounds/{full.id}",
         },
         "admin": {
             "notifications.outbox#failed": "/admin/outbox?status=failed",
@@ -307,9 +307,9 @@ def test_accessibility_every_page_of_every_role_passes_axe(locale, app, demo_wor
     # What each role reaches differs: the crawl saw the pages that only that role may open.
     assert "accounts.account" not in checked["anon"]
     assert "bookings.my_bookings" in checked["sme"]
-    assert "staff_rounds.grid" in checked["staff"] and "admin.users" not in checked["staff"]
+    assert "rounds.grid" in checked["staff"] and "admin.users" not in checked["staff"]
     # The round grid's cells lead to the slot's and the booking's pages (issue 15): the crawl checks them too.
-    assert {"staff_rounds.slot", "matching.booking", "staff_rounds.move_page"} <= set(checked["staff"])
+    assert {"rounds.slot", "matching.booking", "rounds.move_page"} <= set(checked["staff"])
     assert "bookings.book_time" in checked["sme"]
     assert "admin.users" in checked["admin"]
     assert "mydata.index" in checked["sme"] and "retention.requests" in checked["staff"]
@@ -372,7 +372,7 @@ def test_accessibility_wide_pages_reflow_on_a_320px_screen(app, demo_world, brow
         "reports.program": f"/program/{utcnow().year - 1}",
         "audit.index": "/staff/audit",
         "companies.index": "/companies",
-        "staff_rounds.grid": f"/staff/rounds/{open_round}",
+        "rounds.grid": f"/staff/rounds/{open_round}",
         "bookings.round_detail": f"/rounds/{open_round}",
         "surveys.results": "/staff/surveys/results",
     }
