@@ -96,7 +96,11 @@ def start_app(directory: Path) -> tuple[subprocess.Popen, str]:
     url = f"sqlite:///{directory / 'demo.sqlite'}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CONSULTROOM_CONFIG": "development"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, url], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        [sys.executable, "-c", SERVER, url],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )  # the server's request log would bury the table
     line = proc.stdout.readline().strip()

@@ -104,10 +104,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.matching.views import bp as matching_bp
     from consultroom.notifications.views import bp as notifications_bp
     from consultroom.outcomes.views import bp as outcomes_bp
-    from consultroom.privacy.access_views import bp as access_log_bp
-    from consultroom.privacy.notice_views import bp as privacy_bp
-    from consultroom.privacy.retention_views import bp as retention_bp
-    from consultroom.privacy.rights_views import bp as mydata_bp
+    from consultroom.privacy.views import bp as privacy_bp
     from consultroom.reports.views import bp as reports_bp
     from consultroom.respond.views import bp as respond_bp
     from consultroom.rounds.views import bp as rounds_bp
@@ -132,7 +129,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(surveys_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(privacy_bp)
-    app.register_blueprint(retention_bp)
-    app.register_blueprint(mydata_bp)
-    app.register_blueprint(access_log_bp)
     init_api(app)

@@ -56,7 +56,7 @@ STAFF_ITEMS = {
     "match": ("matching.work", {"need": "match"}),
     "failed_mails": ("notifications.outbox", {"status": MailStatus.FAILED.value}),
     "failed_jobs": ("scheduler.index", {"_anchor": "failures"}),
-    "erasure": ("retention.requests", {}),
+    "erasure": ("privacy.erasure_requests", {}),
     "missing_logs": ("outcomes.missing_logs", {}),
     "overdue": ("outcomes.overdue", {}),
 }

@@ -7,7 +7,7 @@ also make the log grow every time it is checked.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -17,9 +17,8 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.privacy import access_log
 from consultroom.privacy.rights_forms import ACTION_LABELS, SUBJECT_LABELS, AccessFilterForm
+from consultroom.privacy.views import bp
 from consultroom.timeutil import SEOUL, seoul_date
-
-bp = Blueprint("access_log", __name__, url_prefix="/admin/access-log")
 
 PER_PAGE = 50
 # An export is one file: far more than a year of a city program's staff views, and still a sane download.
@@ -33,7 +32,7 @@ def _form() -> AccessFilterForm:
     return AccessFilterForm(request.args, actors=actors)
 
 
-@bp.get("/")
+@bp.get("/admin/access-log/", endpoint="access_log")
 @login_required
 def index():
     form = _form()
@@ -95,7 +94,7 @@ def _filename(ext: str) -> str:
     return f"access-log-{seoul_date(utcnow()).isoformat()}.{ext}"
 
 
-@bp.get("/export.csv")
+@bp.get("/admin/access-log/export.csv", endpoint="access_log_csv")
 @login_required
 def export_csv():
     headers, rows = _export_rows()
@@ -107,7 +106,7 @@ def export_csv():
     )
 
 
-@bp.get("/export.xlsx")
+@bp.get("/admin/access-log/export.xlsx", endpoint="access_log_xlsx")
 @login_required
 def export_xlsx():
     headers, rows = _export_rows()

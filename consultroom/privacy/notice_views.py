@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 
 from consultroom.privacy import notices
+from consultroom.privacy.views import bp
 
-bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
-
-@bp.get("/")
+@bp.get("/privacy/")
 def policy():
     return render_template("privacy/policy.html", notices=notices.all_views())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -16,10 +16,9 @@ from consultroom.pagination import Window, page_number, paginate
 from consultroom.privacy import anonymise, erasure, export, retention, subject_export
 from consultroom.privacy.forms import HandleErasureForm, RecordErasureForm, RetentionRulesForm, RunRetentionForm
 from consultroom.privacy.models import RETENTION_KINDS, ErasureRequest, RetentionKind
+from consultroom.privacy.views import bp
 from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import seoul_date
-
-bp = Blueprint("retention", __name__, url_prefix="/staff/privacy")
 
 SHOWN_PER_KIND = 100  # the dry run lists this many names per kind and page, and counts them all
 
@@ -51,12 +50,12 @@ def _settings_page(form: RetentionRulesForm) -> str:
         actor=current_user,
         subjects=[s for s in seen if s[0] in anonymise.MODELS],
         action="view",
-        what="retention.settings",
+        what="privacy.retention",
     )
     return html
 
 
-@bp.route("/retention", methods=["GET", "POST"])
+@bp.route("/staff/privacy/retention", methods=["GET", "POST"], endpoint="retention")
 @login_required
 def settings():
     authorize(retention.can_manage_retention(current_user))
@@ -67,22 +66,22 @@ def settings():
                 retention.update_rules(data=form.values(), actor=current_user)
             if done:
                 flash(_("The retention periods are saved."), "success")
-                return redirect(url_for("retention.settings"))
+                return redirect(url_for("privacy.retention"))
     else:
         for kind, months in retention.get_rules().items():
             getattr(form, kind).data = str(months)
     return _settings_page(form)
 
 
-@bp.post("/retention/run")
+@bp.post("/staff/privacy/retention/run", endpoint="run_retention")
 @login_required
 def run():
     authorize(retention.can_manage_retention(current_user))
     if not RunRetentionForm().validate_on_submit():
         flash(_("Your form expired. Please reload the page and try again."), "danger")
-        return redirect(url_for("retention.settings"))
+        return redirect(url_for("privacy.retention"))
     if not confirmed():
-        return redirect(url_for("retention.settings"))
+        return redirect(url_for("privacy.retention"))
     done = retention.apply(now=utcnow(), actor=current_user)
     counts = done.counts()
     flash(
@@ -97,7 +96,7 @@ def run():
         ),
         "success",
     )
-    return redirect(url_for("retention.settings"))
+    return redirect(url_for("privacy.retention"))
 
 
 # --- staff: erasure requests -------------------------------------------------------------------------
@@ -132,12 +131,12 @@ def _requests_page(form: RecordErasureForm, search: str):
         actor=current_user,
         subjects=[(r.subject_type, r.subject_id) for r in rows],
         action="view",
-        what="retention.requests",
+        what="privacy.erasure_requests",
     )
     return html
 
 
-@bp.route("/erasure-requests", methods=["GET", "POST"])
+@bp.route("/staff/privacy/erasure-requests", methods=["GET", "POST"], endpoint="erasure_requests")
 @login_required
 def requests():
     authorize(erasure.can_handle_erasure(current_user))
@@ -150,12 +149,12 @@ def requests():
             req = erasure.request_erasure(subject_type=kind, subject_id=ident, note=form.note.data, actor=current_user)
         if done:
             flash(_("The deletion request is recorded."), "success")
-            return redirect(url_for("retention.request_detail", request_id=req.id))
+            return redirect(url_for("privacy.erasure_request", request_id=req.id))
         form.subject.choices = _subject_choices(search)  # read again after the rollback
     return _requests_page(form, search)
 
 
-@bp.route("/erasure-requests/<int:request_id>", methods=["GET", "POST"])
+@bp.route("/staff/privacy/erasure-requests/<int:request_id>", methods=["GET", "POST"], endpoint="erasure_request")
 @login_required
 def request_detail(request_id: int):
     authorize(erasure.can_handle_erasure(current_user))
@@ -176,7 +175,7 @@ def request_detail(request_id: int):
             req = get_or_404(db.session, ErasureRequest, request_id)  # read again after the rollback
         elif message is not None:
             flash(message, "success")
-            return redirect(url_for("retention.request_detail", request_id=req.id))
+            return redirect(url_for("privacy.erasure_request", request_id=req.id))
     upcoming = []
     if req.status == erasure.OPEN:
         upcoming = anonymise.upcoming_bookings(req.subject_type, req.subject_id, now=utcnow())
@@ -184,7 +183,7 @@ def request_detail(request_id: int):
         "privacy/erasure_request.html", req=req, label=erasure.subject_label(req), form=form, upcoming=upcoming
     )
     log_access(
-        actor=current_user, subjects=[(req.subject_type, req.subject_id)], action="view", what="retention.request"
+        actor=current_user, subjects=[(req.subject_type, req.subject_id)], action="view", what="privacy.erasure_request"
     )
     return html
 
@@ -195,7 +194,7 @@ _EXPORTS = {
 }
 
 
-@bp.get("/subjects/<subject_type>/<int:subject_id>/export.<fmt>")
+@bp.get("/staff/privacy/subjects/<subject_type>/<int:subject_id>/export.<fmt>")
 @login_required
 def export_subject(subject_type: str, subject_id: int, fmt: str):
     """A buyer's or an interpreter's data for staff answering that person's access request; SME
@@ -214,6 +213,6 @@ def export_subject(subject_type: str, subject_id: int, fmt: str):
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
     log_access(
-        actor=current_user, subjects=[(subject_type, subject_id)], what="retention.export_subject", action="export"
+        actor=current_user, subjects=[(subject_type, subject_id)], what="privacy.export_subject", action="export"
     )
     return response

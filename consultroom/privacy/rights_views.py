@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -10,10 +10,9 @@ from consultroom.access import authorize
 from consultroom.db import utcnow
 from consultroom.privacy import erasure, export
 from consultroom.privacy.rights_forms import ErasureRequestForm
+from consultroom.privacy.views import bp
 from consultroom.request_transaction import attempt
 from consultroom.timeutil import seoul_date
-
-bp = Blueprint("mydata", __name__, url_prefix="/my-data")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,7 +30,7 @@ def _page(form: ErasureRequestForm):
     )
 
 
-@bp.get("/")
+@bp.get("/my-data/", endpoint="my_data")
 @login_required
 def index():
     return _page(ErasureRequestForm())
@@ -41,7 +40,7 @@ def _filename(ext: str) -> str:
     return f"consultroom-my-data-{seoul_date(utcnow()).isoformat()}.{ext}"
 
 
-@bp.get("/export.json")
+@bp.get("/my-data/export.json", endpoint="my_data_json")
 @login_required
 def export_json():
     body = export.to_json(export.collect_user_data(user=current_user))
@@ -52,14 +51,14 @@ def export_json():
     )
 
 
-@bp.get("/export.xlsx")
+@bp.get("/my-data/export.xlsx", endpoint="my_data_xlsx")
 @login_required
 def export_xlsx():
     body = export.to_xlsx(export.collect_user_data(user=current_user))
     return Response(body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'})
 
 
-@bp.post("/erasure")
+@bp.post("/my-data/erasure", endpoint="request_my_erasure")
 @login_required
 def request_erasure():
     authorize(True, erasure.can_request_erasure(current_user, "user", current_user.id))
@@ -73,4 +72,4 @@ def request_erasure():
     if not done:
         return _page(form)
     flash(_("Your deletion request is recorded. The staff will handle it."), "success")
-    return redirect(url_for("mydata.index"))
+    return redirect(url_for("privacy.my_data"))

@@ -312,8 +312,8 @@ def test_accessibility_every_page_of_every_role_passes_axe(locale, app, demo_wor
     assert {"rounds.slot", "matching.booking", "rounds.move_page"} <= set(checked["staff"])
     assert "bookings.book_time" in checked["sme"]
     assert "admin.users" in checked["admin"]
-    assert "mydata.index" in checked["sme"] and "retention.requests" in checked["staff"]
-    assert {"retention.settings", "access_log.index"} <= set(checked["admin"])
+    assert "privacy.my_data" in checked["sme"] and "privacy.erasure_requests" in checked["staff"]
+    assert {"privacy.retention", "privacy.access_log"} <= set(checked["admin"])
 
 
 def _luminance(hex_colour: str) -> float:

@@ -303,7 +303,7 @@ def test_staff_record_a_buyer_request_and_carry_it_out(client, login_as):
     assert "John Doe" in detail
     seen = db.session.execute(
         select(PersonalDataAccess.actor_id, PersonalDataAccess.subject_type, PersonalDataAccess.subject_id).where(
-            PersonalDataAccess.what == "retention.request"
+            PersonalDataAccess.what == "privacy.erasure_request"
         )
     ).all()
     assert seen == [(staff.id, "buyer", buyer.id)]

@@ -478,7 +478,7 @@ def test_settings_page_shows_periods_and_the_dry_run(client, login_as):
     assert "kim@alpha.example.kr" in html
     # Viewing names of people is logged.
     logged = db.session.scalar(
-        select(func.count()).select_from(PersonalDataAccess).where(PersonalDataAccess.what == "retention.settings")
+        select(func.count()).select_from(PersonalDataAccess).where(PersonalDataAccess.what == "privacy.retention")
     )
     assert logged == 8
 

@@ -48,7 +48,7 @@ def test_buyer_export_holds_its_data_and_consultations_not_others(client, login_
     assert other.id != buyer.id
     logged = db.session.scalars(select(PersonalDataAccess)).all()
     assert [(r.actor_id, r.subject_type, r.subject_id, r.action, r.what) for r in logged] == [
-        (staff.id, "buyer", buyer.id, "export", "retention.export_subject")
+        (staff.id, "buyer", buyer.id, "export", "privacy.export_subject")
     ]
 
 

@@ -16,17 +16,17 @@ def _roles(anon, owner, other, staff, admin) -> dict[str, object]:
 EXPECT: dict[tuple[str, str], dict[str, object]] = {
     # retention periods and the dry run are admins'; an empty form re-shows the page with its errors.
     # "Run now" finds nothing due in the fresh world and redirects.
-    ("retention.settings", "GET"): _roles(L, 404, 404, 404, 200),
-    ("retention.settings", "POST"): _roles(L, 404, 404, 404, 200),
-    ("retention.run", "POST"): _roles(L, 404, 404, 404, 302),
+    ("privacy.retention", "GET"): _roles(L, 404, 404, 404, 200),
+    ("privacy.retention", "POST"): _roles(L, 404, 404, 404, 200),
+    ("privacy.run_retention", "POST"): _roles(L, 404, 404, 404, 302),
     # deletion requests are handled by staff; SMEs ask on their own My data page. An empty form
     # (no person chosen, no decision) re-shows the page.
-    ("retention.requests", "GET"): _roles(L, 404, 404, 200, 200),
-    ("retention.requests", "POST"): _roles(L, 404, 404, 200, 200),
-    ("retention.request_detail", "GET"): _roles(L, 404, 404, 200, 200),
-    ("retention.request_detail", "POST"): _roles(L, 404, 404, 200, 200),
+    ("privacy.erasure_requests", "GET"): _roles(L, 404, 404, 200, 200),
+    ("privacy.erasure_requests", "POST"): _roles(L, 404, 404, 200, 200),
+    ("privacy.erasure_request", "GET"): _roles(L, 404, 404, 200, 200),
+    ("privacy.erasure_request", "POST"): _roles(L, 404, 404, 200, 200),
     # a buyer's or interpreter's data, downloaded by staff for that person's access request
-    ("retention.export_subject", "GET"): _roles(L, 404, 404, 200, 200),
+    ("privacy.export_subject", "GET"): _roles(L, 404, 404, 200, 200),
 }
 DATA: dict[tuple[str, str], dict[str, str]] = {}
 

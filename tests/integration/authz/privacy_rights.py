@@ -19,14 +19,14 @@ EVERY_USER = _roles(L, 200, 200, 200, 200)
 EXPECT: dict[tuple[str, str], dict[str, object]] = {
     # a person's own data: every account sees and downloads its own; SME users ask for deletion (an empty
     # form re-shows the page with the unticked confirmation), staff and admin accounts may not (403)
-    ("mydata.index", "GET"): EVERY_USER,
-    ("mydata.export_json", "GET"): EVERY_USER,
-    ("mydata.export_xlsx", "GET"): EVERY_USER,
-    ("mydata.request_erasure", "POST"): _roles(L, 200, 200, 403, 403),
+    ("privacy.my_data", "GET"): EVERY_USER,
+    ("privacy.my_data_json", "GET"): EVERY_USER,
+    ("privacy.my_data_xlsx", "GET"): EVERY_USER,
+    ("privacy.request_my_erasure", "POST"): _roles(L, 200, 200, 403, 403),
     # the access log: admins only; everyone else gets 404
-    ("access_log.index", "GET"): ADMIN_ONLY,
-    ("access_log.export_csv", "GET"): ADMIN_ONLY,
-    ("access_log.export_xlsx", "GET"): ADMIN_ONLY,
+    ("privacy.access_log", "GET"): ADMIN_ONLY,
+    ("privacy.access_log_csv", "GET"): ADMIN_ONLY,
+    ("privacy.access_log_xlsx", "GET"): ADMIN_ONLY,
     # API: {} is a valid deletion request (the note is optional), not a valid consent (granted missing)
     ("api.my_data", "GET"): _roles(401, 200, 200, 200, 200),
     ("api.my_consents", "GET"): _roles(401, 200, 200, 200, 200),
