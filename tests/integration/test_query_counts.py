@@ -227,7 +227,7 @@ def grow(people: dict, params: dict, units: int) -> None:
     from consultroom.interpreters.models import Interpreter, InterpreterException
     from consultroom.notifications.services import queue_mail_to_user
     from consultroom.outcomes.models import Outcome
-    from consultroom.outcomes.services import record_log
+    from consultroom.outcomes.services import record_log, refresh_followup_due
     from consultroom.privacy.access_log import log_access
     from consultroom.privacy.erasure import request_erasure
     from consultroom.rounds.models import ClosedDate
@@ -258,6 +258,7 @@ def grow(people: dict, params: dict, units: int) -> None:
         record_log(booking=held, data={"attendance": "held"}, actor=staff, now=utcnow())
         outcome = db.session.query(Outcome).filter_by(booking_id=held.id).one()
         outcome.last_update_at = held.ends_at  # not updated since: overdue for its follow-ups
+        refresh_followup_due(outcome, held)
         survey(held, "sme", dict.fromkeys(questions, 4))
         queue_mail_to_user(user=owner, template="confirm_email", context={"link": f"http://localhost/c/{n}"})
         record(actor=staff, action="buyer.update", obj=buyer, after={"note": f"grown {n}"})
