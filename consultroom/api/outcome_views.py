@@ -12,7 +12,6 @@ from typing import Any
 from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import false, select
-from sqlalchemy.orm import selectinload
 
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
@@ -28,7 +27,7 @@ from consultroom.outcomes import policies, queries, services
 from consultroom.outcomes.models import ExchangeRate
 from consultroom.privacy import access_log
 from consultroom.surveys import policies as survey_policies
-from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+from consultroom.surveys import queries as survey_queries
 
 # The log form's limits (consultroom.outcomes.forms.LogForm); the service cuts next_action at 300.
 LOG_TEXT_MAX = {"products_discussed": 5000, "samples_text": 2000, "next_action": 300, "notes": 10000}
@@ -282,25 +281,13 @@ def list_survey_responses():
     round_id = _query_id("round_id", errors)
     page, per_page = _page_args(errors)
     _problem(errors)
-    stmt = (
-        select(SurveyResponse)
-        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
-        .join(Booking, Booking.id == SurveyInvitation.booking_id)
-        .options(
-            selectinload(SurveyResponse.invitation).selectinload(SurveyInvitation.booking),
-            selectinload(SurveyResponse.version),
-            selectinload(SurveyResponse.answers).selectinload(SurveyAnswer.question),
-        )
-        .order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
-    )
-    if not survey_policies.can_see_results(user):
+    if survey_policies.can_see_results(user):
+        stmt = survey_queries.responses_stmt(round_id=round_id)
+    elif survey_policies.can_list_own_surveys(user):
         # Own only: an SME user sees the answers its company gave (the SME survey), nobody else any.
-        if survey_policies.can_list_own_surveys(user):
-            stmt = stmt.where(Booking.company_id == user.company_id, SurveyInvitation.respondent == "sme")
-        else:
-            stmt = stmt.where(false())
-    if round_id is not None:
-        stmt = stmt.where(Booking.round_id == round_id)
+        stmt = survey_queries.responses_stmt(company_id=user.company_id, round_id=round_id)
+    else:
+        stmt = survey_queries.responses_stmt().where(false())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     responses = list(pagination.items)
     body = _body(pagination, page, per_page, survey_response_json)
