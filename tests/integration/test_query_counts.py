@@ -4,9 +4,10 @@ or a list that is not paged in SQL, fails here; timings stay in bench/scale.py.
 
 The pages are walked with the authorization matrix's world (its ids and its expected statuses), grown
 by N units and then by 2N more; a unit adds a row to every list a page shows (companies and users,
-buyers, interpreters, rounds, the owner's consultations logged and not, their outcomes, surveys and
-contracts, mails, audit and access-log entries, deletion requests, rates, tokens, closed dates, an
-interpreter's days off). Each GET route must have an entry in PAGES, so a new route without one fails.
+buyers, interpreters, rounds and a round's matching proposals, the owner's consultations logged and
+not, their outcomes, surveys and contracts, mails, audit and access-log entries, deletion requests,
+rates, tokens, closed dates, an interpreter's days off). Each GET route must have an entry in PAGES,
+so a new route without one fails.
 The pages other branches are speeding up (round grid, year figures, matching) pass here too, so they
 are walked like the rest; their cost grows with a round's slots or a year's rows, which bench/scale.py
 measures.
@@ -225,6 +226,7 @@ def grow(people: dict, params: dict, units: int) -> None:
     from consultroom.companies.models import Company
     from consultroom.db import utcnow
     from consultroom.interpreters.models import Interpreter, InterpreterException
+    from consultroom.matching.models import RoundProposal
     from consultroom.notifications.services import queue_mail_to_user
     from consultroom.outcomes.models import Outcome
     from consultroom.outcomes.services import record_log, refresh_followup_due
@@ -268,6 +270,7 @@ def grow(people: dict, params: dict, units: int) -> None:
         for user in (owner, staff, people["admin"]):
             issue_token(user=user, name=f"grown {n}")
         db.session.add(ClosedDate(day=date(2031, 1, 1) + timedelta(days=n), reason="grown"))
+        db.session.add(RoundProposal(round_id=params["round_id"], status="discarded", exact_matched=n))
         db.session.add(
             InterpreterException(
                 interpreter_id=interpreter.id, day=date(2032, 1, 1) + timedelta(days=n), available=False
