@@ -24,8 +24,9 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _respondent(kind: str) -> str:
-    return _("Company") if kind == "sme" else _("Buyer")
+def _respondents() -> dict[str, str]:
+    # Translated once per file: a year's export has a hundred thousand rows.
+    return {"sme": _("Company"), "buyer": _("Buyer")}
 
 
 def _answer_headers() -> list[str]:
@@ -44,13 +45,13 @@ def _answer_headers() -> list[str]:
     ]
 
 
-def _answer_values(r: AnswerRow) -> list:
+def _answer_values(r: AnswerRow, respondents: dict[str, str]) -> list:
     return [
         _cell(r.round_title),
         r.consulted_on,
         _cell(r.company),
         _cell(r.buyer),
-        _respondent(r.respondent),
+        respondents[r.respondent],
         r.version,
         r.position,
         _cell(r.question),
@@ -87,8 +88,9 @@ def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str) -> IO
             )
     sheet = wb.create_sheet(_("Answers")[:31])
     sheet.append(_answer_headers())
+    respondents = _respondents()
     for r in rows:
-        values = _answer_values(r)
+        values = _answer_values(r, respondents)
         values[1] = _formatted(sheet, values[1], "yyyy-mm-dd")
         values[10] = _formatted(sheet, values[10], "yyyy-mm-dd hh:mm")
         sheet.append(values)
@@ -110,8 +112,9 @@ def answers_csv(rows: Iterable[AnswerRow]) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(_answer_headers())
+    respondents = _respondents()
     for r in rows:
-        values = _answer_values(r)
+        values = _answer_values(r, respondents)
         values[1] = r.consulted_on.isoformat()
         values[10] = r.submitted_at.strftime("%Y-%m-%d %H:%M")
         writer.writerow(["" if v is None else v for v in values])
