@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from consultroom.bookings.models import Booking, BookingStatus
@@ -52,11 +52,13 @@ MISSING_LOGS_PER_PAGE = 50
 def missing_logs_stmt(now: datetime) -> Select:
     """Consultations that ended more than a day ago with a buyer matched, but nobody logged them
     (the list page and the home's count both use this filter)."""
-    logged = select(ConsultationLog.booking_id)
+    # NOT EXISTS, an anti-join: each candidate booking is looked up in the logs' unique index, where
+    # NOT IN read every log ever written (188,000 at national scale) into a hash first.
+    logged = exists().where(ConsultationLog.booking_id == Booking.id)
     return select(Booking).where(
         Booking.status.in_((BookingStatus.MATCHED.value, BookingStatus.CONFIRMED.value)),
         Booking.ends_at <= now - LOG_GRACE,
-        Booking.id.not_in(logged),
+        ~logged,
     )
 
 
