@@ -9,6 +9,9 @@ accessibility 100 everywhere.
 
     .venv/bin/python bench/lighthouse.py                 # the default pages
     .venv/bin/python bench/lighthouse.py --pages /,/login --runs 3
+    .venv/bin/python bench/lighthouse.py --pages staff:/staff/rounds --keep /tmp/lh   # keep the JSON reports
+
+A page below its target is followed by its metrics and the audits that cost it most.
 
 Scores from simulated mobile throttling depend on the machine's load: run it on a quiet machine, and
 take the median of several runs (--runs) when a figure sits near a target.
@@ -95,6 +98,7 @@ def ensure_lighthouse() -> Path:
 def start_app(directory: Path) -> tuple[subprocess.Popen, str]:
     url = f"sqlite:///{directory / 'demo.sqlite'}"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CONSULTROOM_CONFIG": "development"}
+    # The server's request log would bury the table.
     proc = subprocess.Popen(
         [sys.executable, "-c", SERVER, url],
         cwd=ROOT,
@@ -102,7 +106,7 @@ def start_app(directory: Path) -> tuple[subprocess.Popen, str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-    )  # the server's request log would bury the table
+    )
     line = proc.stdout.readline().strip()
     if not line.isdigit():
         proc.kill()
@@ -140,6 +144,30 @@ def lighthouse(binary: Path, url: str, cookie: str | None, out: Path) -> dict[st
     return {c: round(100 * report["categories"][c]["score"]) for c in CATEGORIES}
 
 
+def _page_arg(arg: str) -> tuple[str, str]:
+    role, _sep, path = arg.rpartition(":")
+    if role and role not in ("anon", *EMAILS):
+        raise SystemExit(f"unknown role {role!r} in --pages (anon, {', '.join(EMAILS)})")
+    return role or "anon", path
+
+
+def costs(report: dict) -> str:
+    """Why a page scored what it did: the timing metrics, and every audit short of a full score that
+    weighs in a category, the heaviest first."""
+    audits = report["audits"]
+    metrics = ("first-contentful-paint", "largest-contentful-paint", "total-blocking-time", "cumulative-layout-shift")
+    lines = ["    " + ", ".join(f"{m}: {audits[m].get('displayValue', '-')}" for m in metrics if m in audits)]
+    weighed = []
+    for category in report["categories"].values():
+        for ref in category["auditRefs"]:
+            audit = audits.get(ref["id"], {})
+            if ref.get("weight") and audit.get("score") is not None and audit["score"] < 1:
+                weighed.append((ref["weight"] * (1 - audit["score"]), category["id"], audit))
+    for _cost, category, audit in sorted(weighed, key=lambda w: -w[0])[:6]:
+        lines.append(f"    {category}: {audit['id']} {audit.get('displayValue', '')} (score {audit['score']})")
+    return "\n".join(lines)
+
+
 def verdict(role: str, scores: dict[str, int]) -> str:
     floor = 100 if role == "anon" else 95
     missed = [c for c in ("performance", "best-practices", "seo") if scores[c] < floor]
@@ -150,13 +178,16 @@ def verdict(role: str, scores: dict[str, int]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=1, help="Lighthouse runs per page; the median is shown")
-    ap.add_argument("--pages", default="", help="comma-separated anonymous paths instead of the default list")
+    ap.add_argument(
+        "--pages", default="", help="comma-separated paths instead of the default list, each [role:]path (anon)"
+    )
+    ap.add_argument("--keep", type=Path, help="keep each Lighthouse JSON report in this directory")
     args = ap.parse_args()
 
     from datetime import date
 
     year = date.today().year - 1
-    pages = [("anon", p) for p in args.pages.split(",")] if args.pages else PAGES
+    pages = [_page_arg(p) for p in args.pages.split(",")] if args.pages else PAGES
     binary = ensure_lighthouse()
     with tempfile.TemporaryDirectory() as tmp:
         server, base = start_app(Path(tmp))
@@ -177,6 +208,12 @@ def main() -> None:
                 scores = {c: int(statistics.median(r[c] for r in runs)) for c in CATEGORIES}
                 rows.append((role, path, scores))
                 print(f"  {role:5} {path}: {scores}", file=sys.stderr, flush=True)
+                if verdict(role, scores) != "met":
+                    print(costs(json.loads(out.read_text())), file=sys.stderr, flush=True)
+                if args.keep:
+                    args.keep.mkdir(parents=True, exist_ok=True)
+                    name = re.sub(r"[^A-Za-z0-9]+", "_", f"{role}{path}").strip("_")
+                    shutil.copy(out, args.keep / f"{name}.json")
         finally:
             server.terminate()
             server.wait(timeout=30)

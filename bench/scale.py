@@ -297,12 +297,22 @@ def generate(conn, *, consultations: int, password_hash: str, now: datetime) -> 
     # outcomes of logged held consultations: about half contracted, the rest dropped or still open
     ex(
         """
-        INSERT INTO outcomes (booking_id, stage, stage_on, created_at, last_update_at)
-        SELECT b.id, (ARRAY['contracted','contracted','contracted','contracted','contracted','dropped',
-                            'follow_up','sample_sent','negotiating','follow_up'])[abs(hashint4(b.id)) %% 10 + 1],
-               least((b.starts_at + interval '30 days')::date, %(today)s::date),
-               b.ends_at + interval '1 hour', least(b.starts_at + interval '30 days', %(now)s)
+        INSERT INTO outcomes (booking_id, stage, stage_on, created_at, last_update_at, followup_due_on)
+        SELECT b.id, x.stage, least((b.starts_at + interval '30 days')::date, %(today)s::date),
+               b.ends_at + interval '1 hour', x.updated,
+               -- as the outcome services keep it: the first 1/3/6-month date after the last update
+               CASE WHEN x.stage IN ('follow_up', 'sample_sent', 'negotiating') THEN
+                 CASE WHEN (d.day + interval '1 month')::date > d.upd THEN (d.day + interval '1 month')::date
+                      WHEN (d.day + interval '3 months')::date > d.upd THEN (d.day + interval '3 months')::date
+                      WHEN (d.day + interval '6 months')::date > d.upd THEN (d.day + interval '6 months')::date
+                 END END
         FROM bookings b JOIN consultation_logs l ON l.booking_id = b.id
+        CROSS JOIN LATERAL (SELECT (ARRAY['contracted','contracted','contracted','contracted','contracted',
+                                          'dropped','follow_up','sample_sent','negotiating','follow_up'])
+                                   [abs(hashint4(b.id)) %% 10 + 1] AS stage,
+                                   least(b.starts_at + interval '30 days', %(now)s) AS updated) x
+        CROSS JOIN LATERAL (SELECT (b.starts_at AT TIME ZONE 'Asia/Seoul')::date AS day,
+                                   (x.updated AT TIME ZONE 'Asia/Seoul')::date AS upd) d
         WHERE l.attendance = 'held'
         """,
         {"today": today, "now": now},
@@ -610,6 +620,7 @@ def pages(app, f: dict) -> list[Page]:
         ("buyer", "staff", f"/api/v1/buyers/{f['buyer']}", "object"),
         ("interpreters", "staff", "/api/v1/interpreters", "list"),
         ("interpreter", "staff", f"/api/v1/interpreters/{f['interpreter']}", "object"),
+        ("matching settings", "staff", "/api/v1/matching/settings", "object"),
         ("rates", "admin", "/api/v1/rates", "list"),
         ("survey responses (SME)", "sme", "/api/v1/survey-responses", "list"),
         ("survey responses (staff)", "staff", "/api/v1/survey-responses", "list"),

@@ -12,7 +12,6 @@ from flask import g, jsonify
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import false, select
-from sqlalchemy.orm import selectinload
 
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
@@ -41,7 +40,7 @@ from consultroom.outcomes.schemas import (
 from consultroom.privacy import access_log
 from consultroom.schemas import Day, page_body
 from consultroom.surveys import policies as survey_policies
-from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+from consultroom.surveys import queries as survey_queries
 from consultroom.surveys.schemas import SurveyResponseListArgs, SurveyResponseListSchema
 
 _NOT_YOURS = "No such consultation, or not one you may see."
@@ -285,25 +284,13 @@ def save_rate(currency: str, day: str):
 def list_survey_responses(args: dict[str, Any]):
     user = g.api_user
     round_id, page, per_page = args.get("round_id"), args["page"], args["per_page"]
-    stmt = (
-        select(SurveyResponse)
-        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
-        .join(Booking, Booking.id == SurveyInvitation.booking_id)
-        .options(
-            selectinload(SurveyResponse.invitation).selectinload(SurveyInvitation.booking),
-            selectinload(SurveyResponse.version),
-            selectinload(SurveyResponse.answers).selectinload(SurveyAnswer.question),
-        )
-        .order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
-    )
-    if not survey_policies.can_see_results(user):
+    if survey_policies.can_see_results(user):
+        stmt = survey_queries.responses_stmt(round_id=round_id)
+    elif survey_policies.can_list_own_surveys(user):
         # Own only: an SME user sees the answers its company gave (the SME survey), nobody else any.
-        if survey_policies.can_list_own_surveys(user):
-            stmt = stmt.where(Booking.company_id == user.company_id, SurveyInvitation.respondent == "sme")
-        else:
-            stmt = stmt.where(false())
-    if round_id is not None:
-        stmt = stmt.where(Booking.round_id == round_id)
+        stmt = survey_queries.responses_stmt(company_id=user.company_id, round_id=round_id)
+    else:
+        stmt = survey_queries.responses_stmt().where(false())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     responses = list(pagination.items)
     items = [survey_response_json(r) for r in responses]

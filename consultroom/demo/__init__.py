@@ -592,7 +592,7 @@ def _demo_outcomes(rng: random.Random, held: list, staff: User, now: datetime) -
     record_contract (KRW values at the signing day's rate), worth PAST_CONTRACT_KRW in all."""
     from consultroom.outcomes.models import ConsultationLog, Outcome, OutcomeChange
     from consultroom.outcomes.rates import rate_for
-    from consultroom.outcomes.services import record_contract
+    from consultroom.outcomes.services import record_contract, refresh_followup_due
     from consultroom.timeutil import seoul_date
 
     made = 0
@@ -639,6 +639,7 @@ def _demo_outcomes(rng: random.Random, held: list, staff: User, now: datetime) -
                     OutcomeChange(changed_on=on, actor_id=staff.id, from_stage="follow_up", to_stage=stage)
                 )
                 outcome.stage, outcome.stage_on = stage, on
+        refresh_followup_due(outcome, booking)
         outcomes.append((i, outcome))
         made += 2
     db.session.add_all([o for _i, o in outcomes])

@@ -63,7 +63,12 @@ def _locale_for(interpreter: Interpreter) -> str:
 def _page(interpreter: Interpreter, *, via_link: bool, token: str = "", feed_url: str | None = None):
     now = utcnow()
     rows = assignment_page(
-        interpreter.id, now=now, upcoming=True, include_cancelled=False, page=page_number("upcoming_page")
+        interpreter.id,
+        now=now,
+        upcoming=True,
+        include_cancelled=False,
+        page=page_number("upcoming_page"),
+        buyer_languages=True,
     )
     # Past ones too (issue 13, item 7): the interpreter writes their logs here.
     past = assignment_page(

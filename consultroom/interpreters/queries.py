@@ -5,7 +5,7 @@ from datetime import datetime
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from consultroom.bookings.models import Booking, BookingStatus
 from consultroom.buyers.models import Buyer
@@ -49,11 +49,14 @@ def interpreter_search(f: InterpreterFilter, *, schedules: bool = False) -> Sele
     return stmt.order_by(Interpreter.name, Interpreter.id)
 
 
-def _with_parties(stmt: Select) -> Select:
+def _with_parties(stmt: Select, *, buyer_languages: bool) -> Select:
+    # Company and buyer are many-to-ones: joined in the page's one SELECT, without the lists they
+    # load by default (a company's codes, countries and languages), which these pages never show.
+    # The portal shows the buyer's languages: one more query for the page.
+    languages = selectinload if buyer_languages else lazyload
     return stmt.options(
-        selectinload(Booking.company),
-        selectinload(Booking.buyer).options(selectinload(Buyer.language_rows), lazyload(Buyer.interest_rows)),
-        selectinload(Booking.round),
+        joinedload(Booking.company).lazyload("*"),
+        joinedload(Booking.buyer).options(lazyload("*"), languages(Buyer.language_rows)),
     )
 
 
@@ -61,15 +64,25 @@ ASSIGNMENTS_PER_PAGE = 50
 
 
 def assignment_page(
-    interpreter_id: int, *, now: datetime, upcoming: bool, page: int, include_cancelled: bool = True
+    interpreter_id: int,
+    *,
+    now: datetime,
+    upcoming: bool,
+    page: int,
+    include_cancelled: bool = True,
+    buyer_languages: bool = False,
 ) -> Pagination:
     """A page of the interpreter's bookings, upcoming ones soonest first, past ones newest first: a busy
     interpreter has a thousand past consultations."""
-    stmt = _assignments(interpreter_id, now=now, upcoming=upcoming, cancelled=include_cancelled)
+    stmt = _assignments(
+        interpreter_id, now=now, upcoming=upcoming, cancelled=include_cancelled, buyer_languages=buyer_languages
+    )
     return db.paginate(stmt, page=page, per_page=ASSIGNMENTS_PER_PAGE, error_out=False)
 
 
-def _assignments(interpreter_id: int, *, now: datetime, upcoming: bool, cancelled: bool) -> Select:
+def _assignments(
+    interpreter_id: int, *, now: datetime, upcoming: bool, cancelled: bool, buyer_languages: bool
+) -> Select:
     stmt = select(Booking).where(Booking.interpreter_id == interpreter_id)
     if upcoming:
         stmt = stmt.where(Booking.ends_at > now).order_by(Booking.starts_at, Booking.id)
@@ -77,7 +90,7 @@ def _assignments(interpreter_id: int, *, now: datetime, upcoming: bool, cancelle
         stmt = stmt.where(Booking.ends_at <= now).order_by(Booking.starts_at.desc(), Booking.id.desc())
     if not cancelled:
         stmt = stmt.where(Booking.status != BookingStatus.CANCELLED.value)
-    return _with_parties(stmt)
+    return _with_parties(stmt, buyer_languages=buyer_languages)
 
 
 def linked_interpreter(user_id: int) -> Interpreter | None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from consultroom.bookings.models import Booking, BookingStatus
@@ -71,27 +71,25 @@ class ReportRow:
 class MonthReport:
     year: int
     month: int
-    rows: list[ReportRow] = field(default_factory=list)
+    rows: list[ReportRow] = field(default_factory=list)  # one page of interpreters, or all of them
+    interpreters: int = 0  # in the whole report
+    sessions: int = 0  # totals over the whole report
+    minutes: int = 0
 
     @property
     def label(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
     @property
-    def sessions(self) -> int:
-        return sum(r.sessions for r in self.rows)
-
-    @property
-    def minutes(self) -> int:
-        return sum(r.minutes for r in self.rows)
-
-    @property
     def hours(self) -> str:
         return hours_text(self.minutes)
 
 
-def month_report(year: int, month: int) -> MonthReport:
-    """Active interpreters, and inactive ones who worked that month; three queries however many rows."""
+def month_report(year: int, month: int, *, page: int | None = None, per_page: int = 50) -> MonthReport:
+    """Active interpreters, and inactive ones who worked that month, by name; with `page`, only that
+    page of them (the totals are always the whole month's). Four queries however many rows: the
+    month's sessions (a few hundred at most, one per booth and hour), the count, the interpreters
+    and their languages."""
     start, end = month_bounds(year, month)
     times = db.session.execute(
         select(Booking.interpreter_id, Booking.starts_at, Booking.ends_at).where(
@@ -101,19 +99,31 @@ def month_report(year: int, month: int) -> MonthReport:
             Booking.starts_at < end,
         )
     ).all()
-    worked = {interpreter_id for interpreter_id, _s, _e in times}
-    interpreters = db.session.scalars(
+    worked: dict[int, tuple[int, int]] = {}  # interpreter id -> (sessions, minutes)
+    for interpreter_id, starts_at, ends_at in times:
+        sessions, minutes = worked.get(interpreter_id, (0, 0))
+        worked[interpreter_id] = (sessions + 1, minutes + int((ends_at - starts_at).total_seconds()) // 60)
+    included = or_(Interpreter.active.is_(True), Interpreter.id.in_(sorted(worked)))
+    stmt = (
         select(Interpreter)
-        .where(or_(Interpreter.active.is_(True), Interpreter.id.in_(sorted(worked))))
+        .where(included)
         .options(selectinload(Interpreter.language_rows), lazyload(Interpreter.hours), lazyload(Interpreter.exceptions))
         .order_by(Interpreter.name, Interpreter.id)
-    ).all()
-    rows = {i.id: ReportRow(interpreter=i) for i in interpreters}
-    for interpreter_id, starts_at, ends_at in times:
-        row = rows[interpreter_id]
-        row.sessions += 1
-        row.minutes += int((ends_at - starts_at).total_seconds()) // 60
-    return MonthReport(year=year, month=month, rows=list(rows.values()))
+    )
+    if page is None:
+        count = None
+    else:
+        count = db.session.scalar(select(func.count()).select_from(Interpreter).where(included))
+        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = [ReportRow(interpreter, *worked.get(interpreter.id, (0, 0))) for interpreter in db.session.scalars(stmt)]
+    return MonthReport(
+        year=year,
+        month=month,
+        rows=rows,
+        interpreters=len(rows) if count is None else count,
+        sessions=sum(sessions for sessions, _minutes in worked.values()),
+        minutes=sum(minutes for _sessions, minutes in worked.values()),
+    )
 
 
 def _cell(value: str) -> str:

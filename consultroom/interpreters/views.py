@@ -285,11 +285,12 @@ def report():
     except DomainError as exc:
         month_value = request.args.get("month", "")[:20]
         return render_template("interpreters/report.html", report=None, error=exc.message, month=month_value), 400
-    result = reports.month_report(year, month)
-    # The month's figures are summed in SQL over every interpreter (the totals need them all); the page
-    # shows, and the access log records, one page of the rows (the CSV has every row).
-    window = Window(page=page_number(), per_page=REPORT_ROWS_PER_PAGE, total=len(result.rows))
-    rows = result.rows[window.offset : window.offset + window.per_page]
+    # The totals are the whole month's; the page shows, and the access log records, one page of the
+    # interpreters, read from the database a page at a time (the CSV has every row).
+    page = page_number()
+    result = reports.month_report(year, month, page=page, per_page=REPORT_ROWS_PER_PAGE)
+    window = Window(page=page, per_page=REPORT_ROWS_PER_PAGE, total=result.interpreters)
+    rows = result.rows
     page_html = render_template(
         "interpreters/report.html", report=result, rows=rows, pagination=window, error=None, month=result.label
     )

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import selectinload
 
 from consultroom.accounts.models import User
@@ -84,19 +84,18 @@ class Plan:
     stats: dict[str, Any]
 
 
+def waiting_stmt(rnd: Round) -> Select:
+    """The round's bookings still waiting for a buyer (the proposals page counts them in SQL)."""
+    return select(Booking).where(
+        Booking.round_id == rnd.id,
+        Booking.status == BookingStatus.REQUESTED.value,
+        Booking.buyer_id.is_(None),
+    )
+
+
 def waiting_bookings(rnd: Round) -> list[Booking]:
     """The round's bookings still waiting for a buyer."""
-    return list(
-        db.session.scalars(
-            select(Booking)
-            .where(
-                Booking.round_id == rnd.id,
-                Booking.status == BookingStatus.REQUESTED.value,
-                Booking.buyer_id.is_(None),
-            )
-            .order_by(Booking.starts_at, Booking.id)
-        )
-    )
+    return list(db.session.scalars(waiting_stmt(rnd).order_by(Booking.starts_at, Booking.id)))
 
 
 def slot_of(booking: Booking) -> Slot:

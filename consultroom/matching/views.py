@@ -27,6 +27,7 @@ from consultroom.matching import queries as match_queries
 from consultroom.matching.forms import WeightsForm
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import describe, load_world, reasons_from_rows, recommend
+from consultroom.pagination import count_of, paginate
 from consultroom.privacy import access_log
 from consultroom.rounds.models import Round, Slot
 
@@ -161,18 +162,27 @@ def unmatch(booking_id: int):
 
 # --- whole-round proposals ----------------------------------------------------------------------------
 
+PROPOSALS_PER_PAGE = 25
+
 
 @bp.get("/rounds/<int:round_id>")
 @login_required
 def round_proposals(round_id: int):
     _staff()
     rnd = get_or_404(db.session, Round, round_id)
-    items = db.session.scalars(
-        select(RoundProposal).where(RoundProposal.round_id == rnd.id).order_by(RoundProposal.id.desc()).limit(50)
-    ).all()
-    waiting = len(proposals.waiting_bookings(rnd))
+    # Every proposal ever made for the round, newest first, a page at a time; the waiting bookings counted.
+    pagination = paginate(
+        select(RoundProposal).where(RoundProposal.round_id == rnd.id).order_by(RoundProposal.id.desc()),
+        per_page=PROPOSALS_PER_PAGE,
+    )
+    waiting = db.session.scalar(count_of(proposals.waiting_stmt(rnd)))
     return render_template(
-        "matching/round.html", rnd=rnd, proposals=items, waiting=waiting, proposable=proposals.PROPOSABLE_ROUNDS
+        "matching/round.html",
+        rnd=rnd,
+        proposals=pagination.items,
+        pagination=pagination,
+        waiting=waiting,
+        proposable=proposals.PROPOSABLE_ROUNDS,
     )
 
 

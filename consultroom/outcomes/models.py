@@ -99,6 +99,8 @@ class Outcome(db.Model):
             "stage IN ('follow_up', 'sample_sent', 'negotiating', 'contracted', 'dropped')", name="stage_known"
         ),
         Index("ix_outcomes_stage_updated", "stage", "last_update_at"),
+        # The overdue list pages by due date; its count and the home's to-do read only this index.
+        Index("ix_outcomes_followup_due", "followup_due_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,6 +110,10 @@ class Outcome(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Any update by the SME or staff (a stage change or a contract); drives the overdue list.
     last_update_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The Seoul date this outcome becomes overdue (followups.next_followup_due of the consultation
+    # and the last update), None when closed or past every follow-up. Kept by the outcome services
+    # (refresh_followup_due) so the overdue list filters and sorts on an index, not on date maths.
+    followup_due_on: Mapped[date | None]
 
     booking: Mapped[Booking] = relationship()
     changes: Mapped[list[OutcomeChange]] = relationship(

@@ -16,6 +16,7 @@ from consultroom.errors import Conflict, Invalid, NotAllowed
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
 from consultroom.outcomes import rates
+from consultroom.outcomes.followups import next_followup_due
 from consultroom.outcomes.models import (
     OPEN_STAGES,
     Attendance,
@@ -44,6 +45,14 @@ MAX_MINOR = 10**18  # amounts and KRW values stay inside a signed 64-bit column
 
 def consultation_day(booking: Booking) -> date:
     return seoul_date(booking.starts_at)
+
+
+def refresh_followup_due(outcome: Outcome, booking: Booking) -> None:
+    """Keep outcome.followup_due_on in step with its stage and last update (call after changing either)."""
+    if outcome.stage in OPEN_STAGES:
+        outcome.followup_due_on = next_followup_due(consultation_day(booking), seoul_date(outcome.last_update_at))
+    else:
+        outcome.followup_due_on = None
 
 
 # --- consultation log ----------------------------------------------------------------------------
@@ -170,6 +179,7 @@ def outcome_for(booking: Booking) -> Outcome | None:
 def _start_outcome(*, booking: Booking, actor: User | None, now: datetime) -> Outcome:
     day = consultation_day(booking)
     outcome = Outcome(booking_id=booking.id, stage=Stage.FOLLOW_UP.value, stage_on=day, last_update_at=now)
+    refresh_followup_due(outcome, booking)
     outcome.changes.append(
         OutcomeChange(
             changed_on=day, actor_id=actor.id if actor is not None else None, from_stage=None, to_stage=outcome.stage
@@ -212,6 +222,7 @@ def _move(*, outcome: Outcome, to_stage: str, on: date, note: str, actor: User, 
     outcome.stage = to_stage
     outcome.stage_on = on
     outcome.last_update_at = now
+    refresh_followup_due(outcome, outcome.booking)
     db.session.flush()
     after = {"stage": to_stage, "stage_on": on.isoformat(), "note": note.strip()}
     record(actor=actor, action=action, obj=outcome, before={**before, "note": None}, after=after)
@@ -344,6 +355,7 @@ def record_contract(
         )
     else:
         outcome.last_update_at = now
+        refresh_followup_due(outcome, outcome.booking)
     return contract
 
 

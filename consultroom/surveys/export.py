@@ -1,12 +1,20 @@
-"""Survey result files: XLSX (numbers as numbers, dates as dates) and CSV (UTF-8 with BOM)."""
+"""Survey result files: XLSX (numbers as numbers, dates as dates) and CSV (UTF-8 with BOM).
+
+Both are written row by row from an iterator of answers. The XLSX, openpyxl's write-only mode into
+a temporary file, so a year of 200,000 consultations takes the memory of a batch of rows, not of a
+workbook of cell objects (about a kilobyte each); the CSV holds only its own text."""
 
 from __future__ import annotations
 
 import csv
 import io
+import tempfile
+from collections.abc import Iterable
+from typing import IO
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from consultroom.placeholders import shown
 from consultroom.surveys.queries import AnswerRow, Results
@@ -17,8 +25,9 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-def _respondent(kind: str) -> str:
-    return _("Company") if kind == "sme" else _("Buyer")
+def _respondents() -> dict[str, str]:
+    # Translated once per file: a year's export has a hundred thousand rows.
+    return {"sme": _("Company"), "buyer": _("Buyer")}
 
 
 def _answer_headers() -> list[str]:
@@ -37,13 +46,13 @@ def _answer_headers() -> list[str]:
     ]
 
 
-def _answer_values(r: AnswerRow) -> list:
+def _answer_values(r: AnswerRow, respondents: dict[str, str]) -> list:
     return [
         _cell(shown(r.round_title)),
         r.consulted_on,
         _cell(r.company),
         _cell(r.buyer),
-        _respondent(r.respondent),
+        respondents[r.respondent],
         r.version,
         r.position,
         _cell(r.question),
@@ -53,10 +62,10 @@ def _answer_values(r: AnswerRow) -> list:
     ]
 
 
-def results_xlsx(results: Results, rows: list[AnswerRow], locale: str) -> bytes:
-    wb = Workbook()
-    summary = wb.active
-    summary.title = _("Summary")[:31]
+def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str) -> IO[bytes]:
+    """The workbook in a temporary file, rewound for sending (it is deleted when closed)."""
+    wb = Workbook(write_only=True)
+    summary = wb.create_sheet(_("Summary")[:31])
     summary.append([_("Invited"), results.invited])
     summary.append([_("Answered"), results.answered])
     summary.append([_("Expired"), results.expired])
@@ -80,24 +89,33 @@ def results_xlsx(results: Results, rows: list[AnswerRow], locale: str) -> bytes:
             )
     sheet = wb.create_sheet(_("Answers")[:31])
     sheet.append(_answer_headers())
+    respondents = _respondents()
     for r in rows:
-        sheet.append(_answer_values(r))
-    for cell in sheet["B"][1:]:
-        cell.number_format = "yyyy-mm-dd"
-    for cell in sheet["K"][1:]:
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    out = io.BytesIO()
+        values = _answer_values(r, respondents)
+        values[1] = _formatted(sheet, values[1], "yyyy-mm-dd")
+        values[10] = _formatted(sheet, values[10], "yyyy-mm-dd hh:mm")
+        sheet.append(values)
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response sends it, then closes (and so deletes) it
     wb.save(out)
-    return out.getvalue()
+    out.seek(0)
+    return out
 
 
-def answers_csv(rows: list[AnswerRow]) -> bytes:
+def _formatted(sheet, value, number_format: str) -> WriteOnlyCell:
+    # A write-only sheet keeps no cells to format afterwards: each date cell carries its format.
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.number_format = number_format
+    return cell
+
+
+def answers_csv(rows: Iterable[AnswerRow]) -> bytes:
     """UTF-8 with a BOM, so Excel on Korean Windows reads the Korean text correctly."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(_answer_headers())
+    respondents = _respondents()
     for r in rows:
-        values = _answer_values(r)
+        values = _answer_values(r, respondents)
         values[1] = r.consulted_on.isoformat()
         values[10] = r.submitted_at.strftime("%Y-%m-%d %H:%M")
         writer.writerow(["" if v is None else v for v in values])

@@ -7,13 +7,14 @@ to two decimals only when shown.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from sqlalchemy import Select, String, case, func, literal, select, union_all
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
@@ -255,8 +256,12 @@ class AnswerRow:
     submitted_at: datetime  # naive Seoul time, for spreadsheets
 
 
-def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
-    """One row per answer in scope, for the exports (one query)."""
+ANSWER_BATCH = 2000
+
+
+def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
+    """One row per answer in scope, for the exports: one query, read a batch at a time (a server-side
+    cursor on PostgreSQL), so an export holds a batch of rows, never the whole year."""
     buyer = aliased(Buyer)
     stmt = _scoped(
         _answers_base(
@@ -282,10 +287,9 @@ def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
         .join(SurveyVersion, SurveyVersion.id == SurveyResponse.version_id),
         scope,
     ).order_by(Booking.starts_at, SurveyResponse.id, SurveyQuestion.position, SurveyQuestion.id)
-    rows = []
-    for r in db.session.execute(stmt).all():
-        ko = locale == "ko"
-        rows.append(
+    ko = locale == "ko"
+    for r in db.session.execute(stmt.execution_options(yield_per=ANSWER_BATCH)):
+        yield (
             AnswerRow(
                 round_title=r[0],
                 consulted_on=r[1].astimezone(SEOUL).date(),
@@ -301,7 +305,6 @@ def answer_rows(scope: Scope, locale: str) -> list[AnswerRow]:
                 submitted_at=r[13].astimezone(SEOUL).replace(tzinfo=None),
             )
         )
-    return rows
 
 
 def pending_for_company_stmt(company_id: int, *, now: datetime) -> Select:
@@ -354,3 +357,28 @@ def responses_per_version(audience: str) -> dict[int, int]:
             .group_by(SurveyResponse.version_id)
         ).all()
     )
+
+
+def responses_stmt(*, company_id: int | None = None, round_id: int | None = None) -> Select:
+    """Survey responses, newest first (the API's list): every one, or with company_id only that
+    company's SME answers, optionally of one round. Staff's unfiltered list reads the responses alone,
+    newest first down an index, so a page costs the same with 200 or 200,000 of them; invitation,
+    booking and version come joined in the page's SELECT, the answers and their questions in one more."""
+    stmt = select(SurveyResponse).options(
+        joinedload(SurveyResponse.version),
+        selectinload(SurveyResponse.answers).joinedload(SurveyAnswer.question),
+    )
+    if company_id is None and round_id is None:
+        return stmt.options(
+            joinedload(SurveyResponse.invitation).joinedload(SurveyInvitation.booking).lazyload("*")
+        ).order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())
+    stmt = (
+        stmt.join(SurveyResponse.invitation)
+        .join(SurveyInvitation.booking)
+        .options(contains_eager(SurveyResponse.invitation).contains_eager(SurveyInvitation.booking).lazyload("*"))
+    )
+    if company_id is not None:
+        stmt = stmt.where(Booking.company_id == company_id, SurveyInvitation.respondent == "sme")
+    if round_id is not None:
+        stmt = stmt.where(Booking.round_id == round_id)
+    return stmt.order_by(SurveyResponse.submitted_at.desc(), SurveyResponse.id.desc())

@@ -8,7 +8,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -237,11 +247,13 @@ def results_xlsx():
     authorize(policies.can_see_results(current_user))
     scope = _export_scope()
     locale = str(get_locale() or "ko")
-    body = export.results_xlsx(queries.results(scope, now=utcnow()), queries.answer_rows(scope, locale), locale)
-    return Response(
-        body,
+    workbook = export.results_xlsx(queries.results(scope, now=utcnow()), queries.answer_rows(scope, locale), locale)
+    return send_file(
+        workbook,
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{_filename(scope, "xlsx")}"'},
+        as_attachment=True,
+        download_name=_filename(scope, "xlsx"),
+        max_age=0,
     )
 
 

@@ -4,9 +4,10 @@ or a list that is not paged in SQL, fails here; timings stay in bench/scale.py.
 
 The pages are walked with the authorization matrix's world (its ids and its expected statuses), grown
 by N units and then by 2N more; a unit adds a row to every list a page shows (companies and users,
-buyers, interpreters, rounds, the owner's consultations logged and not, their outcomes, surveys and
-contracts, mails, audit and access-log entries, deletion requests, rates, tokens, closed dates, an
-interpreter's days off). Each GET route must have an entry in PAGES, so a new route without one fails.
+buyers, interpreters, rounds and a round's matching proposals, the owner's consultations logged and
+not, their outcomes, surveys and contracts, mails, audit and access-log entries, deletion requests,
+rates, tokens, closed dates, an interpreter's days off). Each GET route must have an entry in PAGES,
+so a new route without one fails.
 The pages other branches are speeding up (round grid, year figures, matching) pass here too, so they
 are walked like the rest; their cost grows with a round's slots or a year's rows, which bench/scale.py
 measures.
@@ -227,9 +228,16 @@ def grow(people: dict, params: dict, units: int) -> None:
     from consultroom.companies.models import Company
     from consultroom.db import utcnow
     from consultroom.interpreters.models import Interpreter, InterpreterException
+    from consultroom.matching.models import RoundProposal
     from consultroom.notifications.services import queue_mail_to_user
     from consultroom.outcomes.models import Outcome
-    from consultroom.outcomes.services import outcome_for, record_contract, record_log, withdraw_contract
+    from consultroom.outcomes.services import (
+        outcome_for,
+        record_contract,
+        record_log,
+        refresh_followup_due,
+        withdraw_contract,
+    )
     from consultroom.privacy.access_log import log_access
     from consultroom.privacy.erasure import request_erasure
     from consultroom.rounds.models import ClosedDate
@@ -261,6 +269,7 @@ def grow(people: dict, params: dict, units: int) -> None:
         record_log(booking=held, data={"attendance": "held"}, actor=staff, now=utcnow())
         outcome = db.session.query(Outcome).filter_by(booking_id=held.id).one()
         outcome.last_update_at = held.ends_at  # not updated since: overdue for its follow-ups
+        refresh_followup_due(outcome, held)
         survey(held, "sme", dict.fromkeys(questions, 4))
         # the world's consultation gains a contract and a withdrawn one (its page lists both)
         world_held = outcome_for(db.session.get(Booking, params["consultation_id"]))
@@ -279,6 +288,7 @@ def grow(people: dict, params: dict, units: int) -> None:
         for user in (owner, staff, people["admin"]):
             issue_token(user=user, name=f"grown {n}")
         db.session.add(ClosedDate(day=date(2031, 1, 1) + timedelta(days=n), reason="grown"))
+        db.session.add(RoundProposal(round_id=params["round_id"], status="discarded", exact_matched=n))
         db.session.add(
             InterpreterException(
                 interpreter_id=interpreter.id, day=date(2032, 1, 1) + timedelta(days=n), available=False
