@@ -24,9 +24,7 @@ from flask_login import current_user, login_required
 from consultroom.bookings import calendar
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
-from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error
 from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import assignment_page, linked_interpreter
@@ -38,6 +36,7 @@ from consultroom.outcomes.queries import log_of, logged_booking_ids
 from consultroom.outcomes.services import LOGGABLE, record_log
 from consultroom.pagination import page_number
 from consultroom.privacy import notices
+from consultroom.request_transaction import attempt
 from consultroom.signing import LinkExpired, LinkInvalid
 
 bp = Blueprint("interpreter_portal", __name__, url_prefix="/interpreter")
@@ -142,12 +141,10 @@ def _feed_action(interpreter: Interpreter, *, via_link: bool, token: str = "", o
     """Make a new feed address (shown once, in the page this answers with) or turn the feed off."""
     if on:
         _feed, raw = calendar.new_feed(interpreter=interpreter, actor=None if via_link else current_user)
-        db.session.commit()
         return _page(
             interpreter, via_link=via_link, token=token, feed_url=external_url("bookings.calendar_feed", token=raw)
         )
     calendar.revoke_feeds(interpreter=interpreter, actor=None if via_link else current_user)
-    db.session.commit()
     with force_locale(_locale_for(interpreter)):
         flash(_("Your calendar feed is turned off; its address no longer works."), "info")
     if via_link:
@@ -193,15 +190,9 @@ def _log_page(interpreter: Interpreter, booking: Booking, token: str):
     lang = {"lang": request.args["lang"]} if request.args.get("lang") in current_app.config["LANGUAGES"] else {}
     back = url_for("interpreter_portal.portal", token=token, **lang)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:  # a message no field holds is flashed
             record_log(booking=booking, data=form.payload(), actor=None, interpreter=interpreter, now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-            if not exc.fields:
-                flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        if done:
             flash(_("The consultation log is saved."), "success")
             return redirect(back)
     html = render_template("outcomes/log.html", booking=booking, form=form, existing=existing, back_url=back)

@@ -18,7 +18,7 @@ from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, confirmed
+from consultroom.forms_util import confirmed
 from consultroom.interpreters import policies, reports, services
 from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
 from consultroom.interpreters.models import Interpreter, InterpreterException
@@ -26,6 +26,7 @@ from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assign
 from consultroom.interpreters.schemas import INTERPRETER_LABELS
 from consultroom.pagination import Window, page_number
 from consultroom.privacy import access_log
+from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import SEOUL
 
 bp = Blueprint("interpreters", __name__, url_prefix="/staff/interpreters")
@@ -80,10 +81,9 @@ def index():
         filters=f,
         languages=[(c, n) for c, n in language_choices(locale) if c != "ko"],
     )
-    # PIPA access log: the interpreters on the page shown (see access_log.commit_logged).
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=access_log.interpreters(pagination.items), what="interpreters.index"
-    )
+    # PIPA access log: the interpreters on the page shown (written with the request's commit).
+    log_access(actor=current_user, subjects=access_log.interpreters(pagination.items), what="interpreters.index")
+    return page_html
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -94,13 +94,9 @@ def new():
     if request.method == "GET":
         form.load_defaults()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             interpreter = services.create_interpreter(data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The interpreter is registered."), "success")
             return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
     return render_template("interpreters/form.html", form=form, interpreter=None)
@@ -129,9 +125,8 @@ def detail(interpreter_id: int):
         active_form=ActiveForm(active="0" if interpreter.active else "1"),
         link_form=PlainForm(),
     )
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.detail"
-    )
+    log_access(actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.detail")
+    return page_html
 
 
 @bp.route("/<int:interpreter_id>/edit", methods=["GET", "POST"])
@@ -142,19 +137,14 @@ def edit(interpreter_id: int):
     if request.method == "GET":
         form.load(interpreter, _account_email(interpreter))
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.update_interpreter(interpreter=interpreter, data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The interpreter is saved."), "success")
             return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
     page_html = render_template("interpreters/form.html", form=form, interpreter=interpreter)
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.edit"
-    )
+    log_access(actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.edit")
+    return page_html
 
 
 @bp.post("/<int:interpreter_id>/active")
@@ -168,13 +158,9 @@ def set_active(interpreter_id: int):
     active = form.active.data == "1"
     if not active and not confirmed():
         return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
-    try:
+    with attempt() as done:
         services.set_interpreter_active(interpreter=interpreter, active=active, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The interpreter is active again.") if active else _("The interpreter is deactivated."), "success")
     return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
 
@@ -187,13 +173,9 @@ def hours(interpreter_id: int):
     if request.method == "GET":
         form.load(interpreter)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.set_weekly_hours(interpreter=interpreter, data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The weekly hours are saved."), "success")
             return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
     return render_template("interpreters/hours.html", form=form, interpreter=interpreter)
@@ -207,21 +189,16 @@ def exceptions(interpreter_id: int):
     if request.method == "GET":
         form.kind.data = "away_all_day"
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.add_exception(interpreter=interpreter, data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The exception is added."), "success")
             return redirect(url_for("interpreters.exceptions", interpreter_id=interpreter.id))
     page_html = render_template(
         "interpreters/exceptions.html", form=form, interpreter=interpreter, delete_form=PlainForm()
     )
-    return access_log.commit_logged(
-        page_html, actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.exceptions"
-    )
+    log_access(actor=current_user, subjects=[("interpreter", interpreter_id)], what="interpreters.exceptions")
+    return page_html
 
 
 @bp.post("/<int:interpreter_id>/exceptions/<int:exception_id>/delete")
@@ -233,13 +210,9 @@ def delete_exception(interpreter_id: int, exception_id: int):
     if not PlainForm().validate_on_submit():
         flash(_("Nothing was changed. Please try again."), "danger")
         return redirect(url_for("interpreters.exceptions", interpreter_id=interpreter.id))
-    try:
+    with attempt() as done:
         services.delete_exception(interpreter=interpreter, exception=exception, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The exception is removed."), "success")
     return redirect(url_for("interpreters.exceptions", interpreter_id=interpreter.id))
 
@@ -251,13 +224,9 @@ def send_link(interpreter_id: int):
     if not PlainForm().validate_on_submit():
         flash(_("Nothing was sent. Please try again."), "danger")
         return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
-    try:
+    with attempt() as done:
         services.send_portal_link(interpreter=interpreter, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("A link to the assignments page is on its way to %(email)s.", email=interpreter.email), "success")
     return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
 
@@ -295,7 +264,8 @@ def report():
         "interpreters/report.html", report=result, rows=rows, pagination=window, error=None, month=result.label
     )
     subjects = [("interpreter", row.interpreter.id) for row in rows]
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="interpreters.report")
+    log_access(actor=current_user, subjects=subjects, what="interpreters.report")
+    return page_html
 
 
 @bp.get("/report.csv")
@@ -309,9 +279,7 @@ def report_csv():
     result = reports.month_report(year, month)
     body = reports.report_csv(result, str(get_locale() or "ko"))
     subjects = [("interpreter", row.interpreter.id) for row in result.rows]
-    access_log.commit_logged(
-        None, actor=current_user, subjects=subjects, action="export", what="interpreters.report_csv"
-    )
+    log_access(actor=current_user, subjects=subjects, action="export", what="interpreters.report_csv")
     return Response(
         body,
         mimetype="text/csv",

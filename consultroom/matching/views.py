@@ -20,7 +20,7 @@ from consultroom.consultations import changes
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, confirmed, small_int
+from consultroom.forms_util import confirmed, small_int
 from consultroom.interpreters.models import Interpreter
 from consultroom.matching import policies, proposals, services, settings
 from consultroom.matching import queries as match_queries
@@ -28,7 +28,7 @@ from consultroom.matching.forms import WeightsForm
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import describe, load_world, reasons_from_rows, recommend
 from consultroom.pagination import count_of, paginate
-from consultroom.privacy import access_log
+from consultroom.request_transaction import attempt, log_access
 from consultroom.rounds.models import Round, Slot
 
 bp = Blueprint("matching", __name__, url_prefix="/staff/matching")
@@ -103,7 +103,8 @@ def _render_booking(booking: Booking, *, error: str | None = None, error_for: in
         ),
         status,
     )
-    return access_log.commit_logged(page, actor=current_user, subjects=subjects, what="matching.booking")
+    log_access(actor=current_user, subjects=subjects, what="matching.booking")
+    return page
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -137,7 +138,6 @@ def match(booking_id: int):
         db.session.rollback()
         # The message goes beside the form it answers, on the page as it now stands.
         return _render_booking(db.session.get(Booking, booking_id), error=exc.message, error_for=buyer_id, status=409)
-    db.session.commit()
     flash(_("%(buyer)s is proposed; the buyer and the interpreter are asked to confirm.", buyer=buyer.company_name))
     return redirect(url_for("matching.booking", booking_id=b.id))
 
@@ -149,13 +149,9 @@ def unmatch(booking_id: int):
     b = get_or_404(db.session, Booking, booking_id)
     if not confirmed():
         return redirect(url_for("matching.booking", booking_id=booking_id))
-    try:
+    with attempt() as done:
         services.clear_match(booking=b, actor=current_user, reason=(request.form.get("reason") or "").strip()[:500])
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The match is withdrawn; the booking is waiting for a buyer again."), "info")
     return redirect(url_for("matching.booking", booking_id=booking_id))
 
@@ -197,7 +193,6 @@ def create_proposal(round_id: int):
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("matching.round_proposals", round_id=round_id))
-    db.session.commit()
     flash(_("A draft proposal is ready. Nothing is sent before you confirm it."), "success")
     return redirect(url_for("matching.proposal", proposal_id=proposal.id))
 
@@ -250,7 +245,8 @@ def proposal(proposal_id: int):
         fits=proposals.fit_shares([_fit_of(line) for line in lines]),
     )
     subjects = [("interpreter", i) for i in sorted(interpreter_ids)]
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="matching.proposal")
+    log_access(actor=current_user, subjects=subjects, what="matching.proposal")
+    return page_html
 
 
 def _fit_of(line: ProposalLine) -> str:
@@ -268,15 +264,11 @@ def _line(proposal_id: int, line_id: int) -> ProposalLine:
 def edit_line(proposal_id: int, line_id: int):
     _staff()
     line = _line(proposal_id, line_id)
-    try:
+    with attempt() as done:
         proposals.edit_line(
             line=line, buyer_id=_int("buyer_id"), interpreter_id=_int("interpreter_id"), actor=current_user
         )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The line is changed."), "info")
     return redirect(url_for("matching.proposal", proposal_id=proposal_id) + f"#line-{line_id}")
 
@@ -298,7 +290,6 @@ def confirm(proposal_id: int):
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("matching.proposal", proposal_id=proposal_id))
-    db.session.commit()
     flash(_("The proposal is confirmed: every buyer and interpreter is asked to accept."), "success")
     return redirect(url_for("matching.round_proposals", round_id=p.round_id))
 
@@ -316,7 +307,6 @@ def discard(proposal_id: int):
         db.session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("matching.proposal", proposal_id=proposal_id))
-    db.session.commit()
     flash(_("The draft proposal is discarded."), "info")
     return redirect(url_for("matching.round_proposals", round_id=p.round_id))
 
@@ -330,13 +320,9 @@ def weights():
     authorize(policies.can_edit_weights(current_user))
     form = WeightsForm(data=asdict(settings.get_weights()) if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             settings.update_weights(data={n: form[n].data for n in settings.WEIGHT_NAMES}, actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The scoring weights are saved. They apply to recommendations from now on."), "success")
             return redirect(url_for("matching.weights"))
     return render_template("matching/settings.html", form=form, names=settings.WEIGHT_NAMES)

@@ -29,7 +29,7 @@ from consultroom.outcomes.forms import (
 from consultroom.outcomes.models import OPEN_STAGES, Contract, ExchangeRate
 from consultroom.outcomes.money import format_amount
 from consultroom.pagination import page_number
-from consultroom.privacy import access_log
+from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import seoul_date
 
 bp = Blueprint("outcomes", __name__)
@@ -92,7 +92,8 @@ def consultation(consultation_id: int):
         stage_labels=STAGE_LABELS,
         format_amount=format_amount,
     )
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="outcomes.consultation")
+    log_access(actor=current_user, subjects=subjects, what="outcomes.consultation")
+    return page_html
 
 
 @bp.route("/consultations/<int:consultation_id>/log", methods=["GET", "POST"])
@@ -102,18 +103,15 @@ def log(consultation_id: int):
     existing = queries.log_of(booking)
     form = LogForm(obj=existing)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.record_log(booking=booking, data=form.payload(), actor=current_user, now=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The consultation log is saved."), "success")
             return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
     subjects = _consultation_subjects(booking)
     page_html = render_template("outcomes/log.html", booking=booking, form=form, existing=existing)
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="outcomes.log")
+    log_access(actor=current_user, subjects=subjects, what="outcomes.log")
+    return page_html
 
 
 def _outcome_or_back(booking: Booking):
@@ -130,7 +128,7 @@ def stage(consultation_id: int):
     outcome = _outcome_or_back(booking)
     form = _stage_form(outcome)
     if outcome is not None and form.validate_on_submit():
-        try:
+        with attempt() as done:
             services.change_stage(
                 outcome=outcome,
                 to_stage=form.stage.data,
@@ -139,11 +137,7 @@ def stage(consultation_id: int):
                 actor=current_user,
                 now=utcnow(),
             )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        if done:
             flash(_("The outcome is updated."), "success")
     elif outcome is not None:
         flash(_("Choose a stage and a date."), "danger")
@@ -158,7 +152,7 @@ def reopen(consultation_id: int):
     outcome = _outcome_or_back(booking)
     form = _reopen_form()
     if outcome is not None and form.validate_on_submit():
-        try:
+        with attempt() as done:
             services.reopen(
                 outcome=outcome,
                 to_stage=form.stage.data,
@@ -167,11 +161,7 @@ def reopen(consultation_id: int):
                 actor=current_user,
                 now=utcnow(),
             )
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
+        if done:
             flash(_("The outcome is reopened."), "success")
     elif outcome is not None:
         flash(_("Choose a stage and a date."), "danger")
@@ -189,7 +179,7 @@ def new_contract(consultation_id: int):
     if request.method == "GET":
         form.signed_on.data = _today()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             contract = services.record_contract(
                 outcome=outcome,
                 currency=form.currency.data,
@@ -199,11 +189,7 @@ def new_contract(consultation_id: int):
                 actor=current_user,
                 now=utcnow(),
             )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(
                 _(
                     "The contract is recorded: %(amount)s %(currency)s, %(krw)s won.",
@@ -238,7 +224,7 @@ def edit_contract(consultation_id: int, contract_id: int):
     if request.method == "GET":
         form.amount.data = format_amount(contract.amount_minor, contract.currency).replace(",", "")
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.correct_contract(
                 contract=contract,
                 currency=form.currency.data,
@@ -249,11 +235,7 @@ def edit_contract(consultation_id: int, contract_id: int):
                 actor=current_user,
                 now=utcnow(),
             )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(
                 _(
                     "The contract is corrected: %(amount)s %(currency)s, %(krw)s won.",
@@ -276,15 +258,11 @@ def withdraw_contract(consultation_id: int, contract_id: int):
     back = redirect(url_for("outcomes.consultation", consultation_id=booking.id))
     if not confirmed():
         return back
-    try:
+    with attempt() as done:
         services.withdraw_contract(
             contract=contract, reason=request.form.get("reason") or "", actor=current_user, now=utcnow()
         )
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The contract is withdrawn; it no longer counts in the outcome or the report."), "info")
     return back
 
@@ -301,7 +279,8 @@ def missing_logs():
     page_html = render_template("outcomes/missing_logs.html", bookings=bookings, pagination=pagination)
     # The interpreters named on the list.
     subjects = sorted({("interpreter", b.interpreter_id) for b in bookings if b.interpreter_id is not None})
-    return access_log.commit_logged(page_html, actor=current_user, subjects=subjects, what="outcomes.missing_logs")
+    log_access(actor=current_user, subjects=subjects, what="outcomes.missing_logs")
+    return page_html
 
 
 @bp.get("/staff/outcomes/overdue")
@@ -344,7 +323,7 @@ def edit_rate(rate_id: int):
 def _rate_form(rate: ExchangeRate | None):
     form = RateForm(obj=rate)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.save_rate(
                 rate=rate,
                 currency=form.currency.data,
@@ -352,11 +331,7 @@ def _rate_form(rate: ExchangeRate | None):
                 krw_per_unit=form.krw_per_unit.data,
                 actor=current_user,
             )
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The rate is saved."), "success")
             return redirect(url_for("outcomes.rates_index"))
     return render_template("outcomes/rate_form.html", form=form, rate=rate)
@@ -405,7 +380,6 @@ def confirm_rate_import():
             return redirect(url_for("outcomes.import_rates"))
         form.digest.data = result.digest()
         return render_template("outcomes/rate_preview.html", result=result, confirm=form), 422
-    db.session.commit()
     flash(
         _(
             "%(new)d rates added, %(updated)d updated, %(same)d unchanged.",

@@ -26,10 +26,11 @@ from flask_login import current_user, login_required
 from consultroom.access import authorize, get_or_404
 from consultroom.companies.profile import profile_for
 from consultroom.db import utcnow
-from consultroom.errors import Conflict, DomainError, Invalid
+from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
-from consultroom.forms_util import apply_domain_error, confirmed, small_int
+from consultroom.forms_util import confirmed, small_int
 from consultroom.languages import PARTY_LOCALES, supported
+from consultroom.request_transaction import attempt
 from consultroom.signing import LinkExpired, LinkInvalid
 from consultroom.surveys import export, policies, queries, services
 from consultroom.surveys.forms import KIND_LABELS, AnswerForm, PlainForm, QuestionForm
@@ -155,7 +156,6 @@ def answer(token: str):
         except Conflict as exc:
             db.session.rollback()
             return _stop_page(_Stop(409, exc.message))
-        db.session.commit()
         return render_template("surveys/thanks.html")
 
 
@@ -302,13 +302,9 @@ def new_question():
     authorize(audience in AUDIENCES)
     form = QuestionForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             services.add_question(audience=audience, data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
-            db.session.commit()
+        if done:
             flash(_("The question was added."), "success")
             return redirect(url_for("surveys.questions"))
     return render_template("surveys/question_form.html", form=form, audience=audience, question=None)
@@ -321,14 +317,10 @@ def edit_question(question_id: int):
     question = get_or_404(db.session, SurveyQuestion, question_id)
     form = QuestionForm(obj=question if request.method == "GET" else None)
     if form.validate_on_submit():
-        try:
+        with attempt(form) as done:
             saved = services.edit_question(question=question, data=form.payload(), actor=current_user)
-        except DomainError as exc:
-            db.session.rollback()
-            apply_domain_error(form, exc)
-        else:
+        if done:
             copied = saved.id != question_id
-            db.session.commit()
             if copied:
                 flash(_("Answers use the earlier version, so the change was saved in a new version."), "info")
             else:
@@ -347,13 +339,9 @@ def delete_question(qid: int):
     question = get_or_404(db.session, SurveyQuestion, qid)
     if not confirmed():
         return redirect(url_for("surveys.questions"))
-    try:
+    with attempt() as done:
         services.delete_question(question=question, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
+    if done:
         flash(_("The question was removed."), "info")
     return redirect(url_for("surveys.questions"))
 
@@ -363,11 +351,6 @@ def delete_question(qid: int):
 def move_question(question_id: int):
     _admin()
     question = get_or_404(db.session, SurveyQuestion, question_id)
-    try:
+    with attempt():
         services.move_question(question=question, direction=request.form.get("direction", ""), actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
     return redirect(url_for("surveys.questions"))
