@@ -647,7 +647,7 @@ NOT_MEASURED = {
     "buyers.import_preview": "needs an uploaded file",
     "matching.proposal": "needs a whole-round proposal (the matcher's run, not a page)",
     "api.get_proposal": "needs a whole-round proposal (the matcher's run, not a page)",
-    "interpreter_portal.me": "the data set's interpreters work by signed link",
+    "interpreters.me": "the data set's interpreters work by signed link",
     "privacy.erasure_request": "the data set has no erasure request",
     "bookings.calendar_feed": "the data set makes no private calendar feed",
 }

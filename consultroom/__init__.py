@@ -98,7 +98,6 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.bookings.views import bp as bookings_bp
     from consultroom.buyers.views import bp as buyers_bp
     from consultroom.companies.views import bp as companies_bp
-    from consultroom.interpreters.portal import bp as interpreter_portal_bp
     from consultroom.interpreters.views import bp as interpreters_bp
     from consultroom.main.views import bp as main_bp
     from consultroom.matching.views import bp as matching_bp
@@ -124,7 +123,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(matching_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(interpreters_bp)
-    app.register_blueprint(interpreter_portal_bp)
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(surveys_bp)
     app.register_blueprint(reports_bp)

@@ -29,8 +29,16 @@ from consultroom.placeholders import shown
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 # Pages buyers and interpreters reach by signed link: they offer every party language.
-PARTY_BLUEPRINTS = ("respond", "interpreter_portal")
-PARTY_ENDPOINTS = ("surveys.answer",)
+PARTY_BLUEPRINTS = ("respond",)
+PARTY_ENDPOINTS = (
+    "surveys.answer",
+    # the interpreters' own portal (consultroom/interpreters/portal.py)
+    "interpreters.me",
+    "interpreters.portal",
+    "interpreters.me_calendar",
+    "interpreters.portal_calendar",
+    "interpreters.portal_log",
+)
 
 
 def is_party_page() -> bool:

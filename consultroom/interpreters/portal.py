@@ -6,7 +6,6 @@ Only the interpreter's own bookings are listed; accepting or declining is done o
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     abort,
     current_app,
     flash,
@@ -28,7 +27,7 @@ from consultroom.extensions import db
 from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import assignment_page, linked_interpreter
-from consultroom.interpreters.views import seoul_time
+from consultroom.interpreters.views import bp, seoul_time
 from consultroom.languages import PARTY_LOCALES, supported
 from consultroom.notifications.services import external_url
 from consultroom.outcomes.forms import LogForm
@@ -38,8 +37,6 @@ from consultroom.pagination import page_number
 from consultroom.privacy import notices
 from consultroom.request_transaction import attempt
 from consultroom.signing import LinkExpired, LinkInvalid
-
-bp = Blueprint("interpreter_portal", __name__, url_prefix="/interpreter")
 
 
 def _private(response):
@@ -97,7 +94,7 @@ def _render_portal(interpreter, *, via_link, token, feed_url, rows, past, now):
     )
 
 
-@bp.get("/me")
+@bp.get("/interpreter/me")
 @login_required
 def me():
     interpreter = linked_interpreter(current_user.id)
@@ -125,7 +122,7 @@ def _from_token(token: str) -> Interpreter:
         raise _Problem(_private(make_response(page, 400))) from exc
 
 
-@bp.get("/<token>")
+@bp.get("/interpreter/<token>")
 def portal(token: str):
     try:
         interpreter = _from_token(token)
@@ -148,11 +145,11 @@ def _feed_action(interpreter: Interpreter, *, via_link: bool, token: str = "", o
     with force_locale(_locale_for(interpreter)):
         flash(_("Your calendar feed is turned off; its address no longer works."), "info")
     if via_link:
-        return redirect(url_for("interpreter_portal.portal", token=token))
-    return redirect(url_for("interpreter_portal.me"))
+        return redirect(url_for("interpreters.portal", token=token))
+    return redirect(url_for("interpreters.me"))
 
 
-@bp.post("/me/calendar")
+@bp.post("/interpreter/me/calendar")
 @login_required
 def me_calendar():
     interpreter = linked_interpreter(current_user.id)
@@ -161,7 +158,7 @@ def me_calendar():
     return _feed_action(interpreter, via_link=False, on=request.form.get("feed") != "off")
 
 
-@bp.post("/<token>/calendar")
+@bp.post("/interpreter/<token>/calendar")
 def portal_calendar(token: str):
     try:
         interpreter = _from_token(token)
@@ -170,7 +167,7 @@ def portal_calendar(token: str):
     return _feed_action(interpreter, via_link=True, token=token, on=request.form.get("feed") != "off")
 
 
-@bp.route("/<token>/log/<int:booking_id>", methods=["GET", "POST"])
+@bp.route("/interpreter/<token>/log/<int:booking_id>", methods=["GET", "POST"])
 def portal_log(token: str, booking_id: int):
     """The consultation log, written by the interpreter who came by link: the staff's form and rules."""
     try:
@@ -188,7 +185,7 @@ def _log_page(interpreter: Interpreter, booking: Booking, token: str):
     existing = log_of(booking)
     form = LogForm(obj=existing)
     lang = {"lang": request.args["lang"]} if request.args.get("lang") in current_app.config["LANGUAGES"] else {}
-    back = url_for("interpreter_portal.portal", token=token, **lang)
+    back = url_for("interpreters.portal", token=token, **lang)
     if form.validate_on_submit():
         with attempt(form) as done:  # a message no field holds is flashed
             record_log(booking=booking, data=form.payload(), actor=None, interpreter=interpreter, now=utcnow())

@@ -366,7 +366,7 @@ def send_portal_link(*, interpreter: Interpreter, actor: User):
     _require_staff(actor)
     if not interpreter.active:
         raise Invalid(_("Reactivate the interpreter before sending a link."))
-    link = external_url("interpreter_portal.portal", token=portal_token(interpreter), lang=interpreter.locale)
+    link = external_url("interpreters.portal", token=portal_token(interpreter), lang=interpreter.locale)
     mail = queue_mail(
         to=interpreter.email,
         template="interpreter_portal",

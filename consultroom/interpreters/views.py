@@ -29,7 +29,8 @@ from consultroom.privacy import access_log
 from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import SEOUL
 
-bp = Blueprint("interpreters", __name__, url_prefix="/staff/interpreters")
+# One blueprint for the package: staff's registry pages here, the interpreters' own portal in portal.py.
+bp = Blueprint("interpreters", __name__)
 
 
 @bp.context_processor
@@ -57,7 +58,7 @@ def seoul_time(moment: datetime, fmt: str = "EEE yyyy-MM-dd HH:mm") -> str:
     return babel_datetime(moment, fmt, tzinfo=SEOUL, locale=str(get_locale() or "ko"))
 
 
-@bp.get("")
+@bp.get("/staff/interpreters")
 @login_required
 def index():
     _staff()
@@ -86,7 +87,7 @@ def index():
     return page_html
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/staff/interpreters/new", methods=["GET", "POST"])
 @login_required
 def new():
     _staff()
@@ -109,7 +110,7 @@ def _account_email(interpreter: Interpreter) -> str:
     return user.email if user is not None else ""
 
 
-@bp.get("/<int:interpreter_id>")
+@bp.get("/staff/interpreters/<int:interpreter_id>")
 @login_required
 def detail(interpreter_id: int):
     interpreter = _load(interpreter_id)
@@ -129,7 +130,7 @@ def detail(interpreter_id: int):
     return page_html
 
 
-@bp.route("/<int:interpreter_id>/edit", methods=["GET", "POST"])
+@bp.route("/staff/interpreters/<int:interpreter_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(interpreter_id: int):
     interpreter = _load(interpreter_id, edit=True)
@@ -147,7 +148,7 @@ def edit(interpreter_id: int):
     return page_html
 
 
-@bp.post("/<int:interpreter_id>/active")
+@bp.post("/staff/interpreters/<int:interpreter_id>/active")
 @login_required
 def set_active(interpreter_id: int):
     interpreter = _load(interpreter_id, edit=True)
@@ -165,7 +166,7 @@ def set_active(interpreter_id: int):
     return redirect(url_for("interpreters.detail", interpreter_id=interpreter.id))
 
 
-@bp.route("/<int:interpreter_id>/hours", methods=["GET", "POST"])
+@bp.route("/staff/interpreters/<int:interpreter_id>/hours", methods=["GET", "POST"])
 @login_required
 def hours(interpreter_id: int):
     interpreter = _load(interpreter_id, edit=True)
@@ -181,7 +182,7 @@ def hours(interpreter_id: int):
     return render_template("interpreters/hours.html", form=form, interpreter=interpreter)
 
 
-@bp.route("/<int:interpreter_id>/exceptions", methods=["GET", "POST"])
+@bp.route("/staff/interpreters/<int:interpreter_id>/exceptions", methods=["GET", "POST"])
 @login_required
 def exceptions(interpreter_id: int):
     interpreter = _load(interpreter_id, edit=True)
@@ -201,7 +202,7 @@ def exceptions(interpreter_id: int):
     return page_html
 
 
-@bp.post("/<int:interpreter_id>/exceptions/<int:exception_id>/delete")
+@bp.post("/staff/interpreters/<int:interpreter_id>/exceptions/<int:exception_id>/delete")
 @login_required
 def delete_exception(interpreter_id: int, exception_id: int):
     interpreter = _load(interpreter_id, edit=True)
@@ -217,7 +218,7 @@ def delete_exception(interpreter_id: int, exception_id: int):
     return redirect(url_for("interpreters.exceptions", interpreter_id=interpreter.id))
 
 
-@bp.post("/<int:interpreter_id>/portal-link")
+@bp.post("/staff/interpreters/<int:interpreter_id>/portal-link")
 @login_required
 def send_link(interpreter_id: int):
     interpreter = _load(interpreter_id, edit=True)
@@ -245,7 +246,7 @@ def _month_arg() -> tuple[int, int]:
     return reports.parse_month(raw[:20])
 
 
-@bp.get("/report")
+@bp.get("/staff/interpreters/report")
 @login_required
 def report():
     _staff()
@@ -268,7 +269,7 @@ def report():
     return page_html
 
 
-@bp.get("/report.csv")
+@bp.get("/staff/interpreters/report.csv")
 @login_required
 def report_csv():
     _staff()
@@ -288,3 +289,7 @@ def report_csv():
             "Content-Disposition": f'attachment; filename="interpreters-{result.label}.csv"',
         },
     )
+
+
+# The portal's routes register themselves on bp, so they are imported after it exists.
+from consultroom.interpreters import portal  # noqa: E402, F401

@@ -188,7 +188,7 @@ def _signed_links(states: dict[str, str]) -> dict[str, str]:
         **states,
         "open_round_id": str(matched.round_id),
         "accounts.reset_password": urlsplit(reset).path,
-        "interpreter_portal.portal": f"/interpreter/{portal_token(matched.interpreter)}",
+        "interpreters.portal": f"/interpreter/{portal_token(matched.interpreter)}",
         "staff:retention.request_detail": f"/staff/privacy/erasure-requests/{erasure.id}",
     }
     db.session.commit()

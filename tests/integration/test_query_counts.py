@@ -114,9 +114,9 @@ PAGES: dict[str, Entry] = {
     "interpreters.exceptions": walk(*STAFF),
     "interpreters.report": walk(*STAFF),
     "interpreters.report_csv": walk(*STAFF),
-    "interpreter_portal.portal": walk("link"),
-    "interpreter_portal.portal_log": walk("link"),
-    "interpreter_portal.me": skip("the portal page of interpreter_portal.portal, by account; no world user is one"),
+    "interpreters.portal": walk("link"),
+    "interpreters.portal_log": walk("link"),
+    "interpreters.me": skip("the portal page of interpreter_portal.portal, by account; no world user is one"),
     "outcomes.consultation": walk("owner", "staff"),
     "outcomes.log": walk(*STAFF),
     "outcomes.new_contract": walk("owner", "staff"),
@@ -215,8 +215,8 @@ def _signed_links(people: dict, params: dict) -> dict[str, str]:
         "respond.page": make_response_token(booking, "buyer"),
         "respond.ics": make_response_token(booking, "buyer"),
         "surveys.answer": make_survey_token(invitation),
-        "interpreter_portal.portal": portal_token(interpreter),
-        "interpreter_portal.portal_log": portal_token(interpreter),
+        "interpreters.portal": portal_token(interpreter),
+        "interpreters.portal_log": portal_token(interpreter),
     }
 
 
@@ -298,7 +298,7 @@ def grow(people: dict, params: dict, units: int) -> None:
     db.session.commit()
 
 
-LOGS = {"interpreter_portal.portal_log"}
+LOGS = {"interpreters.portal_log"}
 _MEASURED: dict[tuple[str, str], tuple[tuple[int, int], tuple[int, int]]] = {}
 
 
