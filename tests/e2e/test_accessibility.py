@@ -41,8 +41,7 @@ from tests.e2e.a11y import (
     switch_language,
     write_report,
 )
-from tests.factories import PASSWORD, make_user
-from tests.match_factories import make_buyer, make_interpreter
+from tests.factories import PASSWORD, SurveyInvitationFactory, make_buyer, make_interpreter, make_user
 
 pytestmark = pytest.mark.e2e
 
@@ -100,16 +99,9 @@ def _signed_links() -> dict[str, str]:
         .where(Booking.status == "held", ~Booking.id.in_(select(SurveyInvitation.booking_id)))
         .order_by(Booking.id)
     )
-    invitation = SurveyInvitation(
-        booking_id=held.id,
-        respondent="sme",
-        locale="ko",
-        invited_at=now,
-        expires_at=now + timedelta(days=14),
-        mails_sent=1,
+    invitation = SurveyInvitationFactory(
+        booking=held, locale="ko", invited_at=now, expires_at=now + timedelta(days=14), mails_sent=1
     )
-    db.session.add(invitation)
-    db.session.flush()
     # Staff pages reached only after an action: a whole-round proposal and a deletion request.
     proposal = create_proposal(rnd=open_round, actor=staff)
     erasure = request_erasure(subject_type="buyer", subject_id=buyer.id, note="Asked by e-mail", actor=staff)

@@ -20,9 +20,8 @@ from consultroom.surveys.services import add_question, invite_held
 from consultroom.timeutil import seoul_date
 from tests.conftest import outbox_links
 from tests.e2e.session import login
-from tests.factories import make_company, make_user
+from tests.factories import make_company, make_consultation, make_rate, make_user, past_round
 from tests.formatting import won
-from tests.outcome_factories import make_consultation, make_rate, past_round
 
 pytestmark = pytest.mark.e2e
 

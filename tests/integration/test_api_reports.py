@@ -11,9 +11,8 @@ from consultroom.extensions import db
 from consultroom.outcomes.services import outcome_for, record_contract, record_log
 from consultroom.reports.services import program_report, save_targets, scorecard, targets_for, year_period
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_user
+from tests.factories import make_company, make_consultation, make_rate, make_user, past_round
 from tests.integration.test_api_support import api_call, assert_error, bearer
-from tests.outcome_factories import make_consultation, make_rate, past_round
 
 REPORT = "/api/v1/reports/program"
 

@@ -368,7 +368,7 @@ def build_world():
     from consultroom.db import utcnow
     from consultroom.outcomes.services import outcome_for, record_contract, record_log
     from consultroom.timeutil import seoul_date
-    from tests.outcome_factories import make_consultation, make_rate, past_round
+    from tests.factories import make_consultation, make_rate, past_round
 
     held = make_consultation(past_round(days_ago=3), company=company)
     record_log(booking=held, data={"attendance": "held"}, actor=people["staff"], now=utcnow())

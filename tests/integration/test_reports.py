@@ -20,12 +20,9 @@ from consultroom.outcomes.services import outcome_for, record_contract, record_l
 from consultroom.reports.models import ReportTarget
 from consultroom.reports.services import hs_section, program_report, save_targets, scorecard, targets_for
 from consultroom.rounds.models import Round
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import active_version, add_question, average_satisfaction, submit_response
-from tests.factories import make_company, make_round, make_user
+from consultroom.surveys.services import add_question, average_satisfaction
+from tests.factories import make_buyer, make_company, make_consultation, make_rate, make_round, make_user, survey
 from tests.formatting import won
-from tests.match_factories import make_buyer
-from tests.outcome_factories import make_consultation, make_rate
 
 YEAR = 2025
 START, END = date(YEAR, 1, 1), date(YEAR, 12, 31)
@@ -94,19 +91,10 @@ def _contract(booking: Booking, currency: str, amount: str, signed_on: date, sta
 
 
 def _survey(booking: Booking, scores: dict, respondent: str = "sme") -> None:
-    invitation = SurveyInvitation(
-        booking_id=booking.id,
-        respondent=respondent,
-        buyer_id=booking.buyer_id if respondent == "buyer" else None,
-        invited_at=utcnow() - timedelta(days=1),
-        expires_at=utcnow() + timedelta(days=13),
+    now = utcnow()
+    survey(
+        booking, respondent, scores, now=now, invited_at=now - timedelta(days=1), expires_at=now + timedelta(days=13)
     )
-    db.session.add(invitation)
-    db.session.flush()
-    version = active_version(respondent)
-    answers = {f"q{q.id}": str(v) for q, v in scores.items()}
-    submit_response(invitation=invitation, version=version, answers=answers, locale="ko", user=None, now=utcnow())
-    db.session.flush()
 
 
 def build_world() -> World:

@@ -18,11 +18,14 @@ from consultroom.notifications.services import queue_mail, queue_mail_to_user
 from consultroom.outcomes.services import change_stage, outcome_for, record_contract, record_log
 from consultroom.privacy.models import PersonalDataAccess
 from consultroom.rounds.models import Round
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import active_version, add_question, submit_response
-from tests.factories import make_company, make_interpreter, make_round, make_user
-from tests.match_factories import make_buyer
-from tests.outcome_factories import make_consultation, make_rate
+from consultroom.surveys.services import add_question
+from tests.factories.accounts import make_user
+from tests.factories.buyers import make_buyer
+from tests.factories.companies import make_company
+from tests.factories.interpreters import make_interpreter
+from tests.factories.outcomes import make_consultation, make_rate
+from tests.factories.rounds import make_round
+from tests.factories.surveys import survey
 
 
 def at(year: int, month: int = 1, day: int = 10) -> datetime:
@@ -86,28 +89,6 @@ def consultation(
 def past_round(day: date) -> Round:
     rnd = make_round(day=day, status="closed", booths=3, slots_per_booth=2)
     return rnd
-
-
-def survey(booking: Booking, respondent: str, answers: dict) -> None:
-    invitation = SurveyInvitation(
-        booking_id=booking.id,
-        respondent=respondent,
-        buyer_id=booking.buyer_id if respondent == "buyer" else None,
-        invited_at=booking.ends_at + timedelta(hours=1),
-        expires_at=booking.ends_at + timedelta(days=14),
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    version = active_version(respondent)
-    submit_response(
-        invitation=invitation,
-        version=version,
-        answers={f"q{q.id}": str(v) for q, v in answers.items()},
-        locale="ko",
-        user=None,
-        now=booking.ends_at + timedelta(hours=2),
-    )
-    db.session.flush()
 
 
 @dataclass
