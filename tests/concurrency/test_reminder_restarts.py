@@ -15,8 +15,6 @@ from tests.concurrency.test_scheduler_processes import _start_scheduler, _stop, 
 from tests.factories import (
     BookingRowFactory,
     SlotFactory,
-    make_buyer,
-    make_interpreter,
     make_round,
     make_sme_with_company,
 )
@@ -37,12 +35,10 @@ def _reminder_runs() -> int:
 
 def test_reminders_once_each_across_a_scheduler_restart():
     sme, company = make_sme_with_company()
-    buyer, interpreter = make_buyer(), make_interpreter()
-    rnd = make_round()
     # A confirmed consultation in 50 minutes: both the day-before and the hour-before reminder are due.
     start = (datetime.now(UTC) + timedelta(minutes=50)).replace(microsecond=0)
-    slot = SlotFactory(round=rnd, starts_at=start)
-    BookingRowFactory(confirmed=True, slot=slot, company=company, buyer=buyer, interpreter=interpreter)
+    booking = BookingRowFactory(confirmed=True, slot=SlotFactory(round=make_round(), starts_at=start), company=company)
+    buyer, interpreter = booking.buyer, booking.interpreter
     db.session.commit()
     expected = sorted(
         [

@@ -14,10 +14,11 @@ from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.surveys.models import SurveyResponse
-from consultroom.surveys.services import add_question, survey_url
+from consultroom.surveys.services import survey_url
 from tests.factories import (
     PASSWORD,
     SurveyInvitationFactory,
+    SurveyQuestionFactory,
     make_consultation,
     make_round,
     make_sme_with_company,
@@ -153,9 +154,7 @@ def test_keyboard_company_answers_its_survey_through_the_signed_link(page):
         ("scale5", "바이어가 적합했습니까?", "Did the buyer fit?"),
         ("text", "개선할 점은?", "What could be better?"),
     ]:
-        add_question(
-            audience="sme", data={"kind": kind, "text_ko": ko, "text_en": en, "required": kind == "scale5"}, actor=None
-        )
+        SurveyQuestionFactory(kind=kind, text_ko=ko, text_en=en, required=kind == "scale5", actor=None)
     now = utcnow()
     invitation = SurveyInvitationFactory(
         booking=booking, locale="ko", invited_at=now, expires_at=now + timedelta(days=14)

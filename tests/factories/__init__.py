@@ -17,7 +17,7 @@ from tests.factories.outcomes import (
 )
 from tests.factories.privacy import PastYear, at, backdate, build_past_year, upcoming_consultation
 from tests.factories.rounds import RoundFactory, SlotFactory, make_round, past_round
-from tests.factories.surveys import SurveyInvitationFactory, survey
+from tests.factories.surveys import SurveyInvitationFactory, SurveyQuestionFactory, survey
 
 __all__ = [
     "PASSWORD",
@@ -34,6 +34,7 @@ __all__ = [
     "RoundFactory",
     "SlotFactory",
     "SurveyInvitationFactory",
+    "SurveyQuestionFactory",
     "UserFactory",
     "accept_both",
     "at",

@@ -18,6 +18,11 @@ from tests.factories.interpreters import InterpreterFactory
 from tests.factories.rounds import RoundFactory
 
 
+def matched(**more) -> factory.Trait:
+    """Confirmed with a new buyer (and what `more` adds: the interpreter, the responses)."""
+    return factory.Trait(status="confirmed", buyer=factory.SubFactory(BuyerFactory), **more)
+
+
 class BookingFactory(BaseFactory):
     """A requested booking of the first slot of a new open round by a new company with a member.
     `confirmed`: with a buyer and an interpreter, booked five days before the slot (so a past
@@ -27,9 +32,7 @@ class BookingFactory(BaseFactory):
         model = Booking
 
     class Params:
-        confirmed = factory.Trait(
-            status="confirmed",
-            buyer=factory.SubFactory(BuyerFactory),
+        confirmed = matched(
             interpreter=factory.SubFactory(InterpreterFactory),
             now=factory.LazyAttribute(lambda o: o.slot.starts_at - timedelta(days=5)),
         )
@@ -72,9 +75,7 @@ class BookingRowFactory(BaseFactory):
         model = Booking
 
     class Params:
-        confirmed = factory.Trait(
-            status="confirmed",
-            buyer=factory.SubFactory(BuyerFactory),
+        confirmed = matched(
             interpreter=factory.SubFactory(InterpreterFactory, available=True),
             buyer_response="accepted",
             interpreter_response="accepted",

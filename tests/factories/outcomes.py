@@ -11,10 +11,13 @@ import factory
 
 from consultroom.bookings.models import Booking
 from consultroom.companies.models import Company
+from consultroom.db import utcnow
 from consultroom.interpreters.models import Interpreter
 from consultroom.outcomes.models import ConsultationLog, Contract, ExchangeRate
 from consultroom.outcomes.services import outcome_for, record_contract, record_log
 from consultroom.rounds.models import Round
+from consultroom.timeutil import seoul_date
+from tests.factories.accounts import UserFactory
 from tests.factories.base import BaseFactory
 from tests.factories.bookings import BookingFactory
 from tests.factories.rounds import RoundFactory, past_round
@@ -40,7 +43,7 @@ class ConsultationLogFactory(BaseFactory):
 
     booking = factory.LazyFunction(lambda: BookingFactory(confirmed=True, slot=RoundFactory(past=True).slots[0]))
     data = factory.Dict({"attendance": "held", "buyer_interest": "high"})
-    actor = None
+    actor = factory.SubFactory(UserFactory, staff=True)
     now = factory.SelfAttribute("booking.ends_at")
 
     @classmethod
@@ -57,10 +60,10 @@ class ContractFactory(BaseFactory):
     outcome = factory.LazyFunction(lambda: outcome_for(ConsultationLogFactory().booking))
     currency = "KRW"
     amount = "1000000"
-    signed_on = factory.LazyFunction(date.today)
+    signed_on = factory.LazyAttribute(lambda o: seoul_date(o.now))  # no contract is signed in the future
     items = "500 units of serum"
-    actor = None
-    now = factory.SelfAttribute("outcome.last_update_at")
+    actor = factory.SubFactory(UserFactory, staff=True)
+    now = factory.LazyFunction(utcnow)
 
     @classmethod
     def _create(cls, model_class, **kwargs) -> Contract:

@@ -15,17 +15,16 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.notifications.services import queue_mail, queue_mail_to_user
-from consultroom.outcomes.services import change_stage, outcome_for, record_contract, record_log
+from consultroom.outcomes.services import change_stage, outcome_for, record_log
 from consultroom.privacy.models import PersonalDataAccess
 from consultroom.rounds.models import Round
-from consultroom.surveys.services import add_question
 from tests.factories.accounts import make_user
 from tests.factories.buyers import make_buyer
 from tests.factories.companies import make_company
 from tests.factories.interpreters import make_interpreter
-from tests.factories.outcomes import make_consultation, make_rate
+from tests.factories.outcomes import ContractFactory, make_consultation, make_rate
 from tests.factories.rounds import make_round
-from tests.factories.surveys import survey
+from tests.factories.surveys import SurveyQuestionFactory, survey
 
 
 def at(year: int, month: int = 1, day: int = 10) -> datetime:
@@ -153,29 +152,15 @@ def build_past_year(year: int = 2022) -> PastYear:
         (k1, "KRW", "3000000", date(year, 3, 28)),
         (k2, "JPY", "1000000", date(year, 3, 25)),
     ):
-        record_contract(
-            outcome=outcome_for(k),
-            currency=currency,
-            amount=amount,
-            signed_on=day,
-            items="500 units of serum for John's shops",
-            actor=staff,
-            now=k.ends_at + timedelta(days=30),
-        )
+        ContractFactory(outcome=outcome_for(k), currency=currency, amount=amount, signed_on=day,
+                        items="500 units of serum for John's shops", actor=staff,
+                        now=k.ends_at + timedelta(days=30))  # fmt: skip
     q1, q2 = (
-        add_question(
-            audience="sme",
-            data={"kind": kind, "text_ko": f"질문{n}", "text_en": f"Q{n}", "required": False},
-            actor=admin,
-        )
+        SurveyQuestionFactory(kind=kind, text_ko=f"질문{n}", text_en=f"Q{n}", actor=admin)
         for n, kind in enumerate(("scale5", "text"))
     )
     bq, bt = (
-        add_question(
-            audience="buyer",
-            data={"kind": kind, "text_ko": f"바이어{n}", "text_en": f"Buyer Q{n}", "required": False},
-            actor=admin,
-        )
+        SurveyQuestionFactory(audience="buyer", kind=kind, text_ko=f"바이어{n}", text_en=f"Buyer Q{n}", actor=admin)
         for n, kind in enumerate(("scale5", "text"))
     )
     survey(k1, "sme", {q1: 5, q2: "김알파: 바이어 연락처 010-1234-5678"})

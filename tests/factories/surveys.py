@@ -9,9 +9,28 @@ import factory
 
 from consultroom.bookings.models import Booking
 from consultroom.extensions import db
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import active_version, submit_response
+from consultroom.surveys.models import SurveyInvitation, SurveyQuestion
+from consultroom.surveys.services import active_version, add_question, submit_response
 from tests.factories.base import BaseFactory
+
+
+class SurveyQuestionFactory(BaseFactory):
+    """A question added through add_question, which opens a new questionnaire version when the
+    current one has answers: rows by hand would skip that."""
+
+    class Meta:
+        model = SurveyQuestion
+
+    audience = "sme"
+    kind = "scale5"
+    text_ko = factory.Sequence(lambda n: f"질문{n}")
+    text_en = factory.Sequence(lambda n: f"Q{n}")
+    required = False
+    actor = None
+
+    @classmethod
+    def _create(cls, model_class, *, audience: str, actor, **data) -> SurveyQuestion:
+        return add_question(audience=audience, data=data, actor=actor)
 
 
 class SurveyInvitationFactory(BaseFactory):

@@ -15,9 +15,18 @@ from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.outcomes import rates, services
 from consultroom.outcomes.models import Contract, ExchangeRate, Outcome
-from consultroom.surveys.services import active_version, add_question
+from consultroom.surveys.services import active_version
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_consultation, make_interpreter, make_rate, make_user, past_round, survey
+from tests.factories import (
+    SurveyQuestionFactory,
+    make_company,
+    make_consultation,
+    make_interpreter,
+    make_rate,
+    make_user,
+    past_round,
+    survey,
+)
 from tests.integration.test_api_support import api_call, assert_error, bearer
 
 ONE = "/api/v1/consultations/{booking_id}"
@@ -318,11 +327,7 @@ def _respond(booking: Booking, respondent: str, score: int) -> None:
 def test_survey_responses_are_the_companys_own_and_staff_see_all(client, world):
     admin = make_user("admin")
     for audience in ("sme", "buyer"):
-        add_question(
-            audience=audience,
-            data={"kind": "scale5", "text_ko": "만족도", "text_en": "Satisfaction", "required": True},
-            actor=admin,
-        )
+        SurveyQuestionFactory(audience=audience, text_ko="만족도", text_en="Satisfaction", required=True, actor=admin)
     booking = world["booking"]
     others = make_consultation(past_round(days_ago=40), company=world["other"].company)
     _respond(booking, "sme", 5)

@@ -15,8 +15,8 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.privacy.consent import record_consent
 from consultroom.privacy.models import ConsentRecord, ErasureRequest, PersonalDataAccess
-from consultroom.surveys.services import add_question
 from tests.factories import (
+    SurveyQuestionFactory,
     make_booking,
     make_buyer,
     make_company,
@@ -348,10 +348,8 @@ def test_staff_reading_survey_responses_logs_the_company_and_the_buyer_who_answe
     booking = make_consultation(past_round(), company=company, status="held")
     now = utcnow()
     for audience in ("sme", "buyer"):
-        question = add_question(
-            audience=audience,
-            data={"kind": "text", "text_ko": "의견", "text_en": "Comments", "required": True},
-            actor=staff,
+        question = SurveyQuestionFactory(
+            audience=audience, kind="text", text_ko="의견", text_en="Comments", required=True, actor=staff
         )
         survey(
             booking,

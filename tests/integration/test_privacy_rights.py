@@ -18,9 +18,16 @@ from consultroom.outcomes.services import outcome_for, record_contract, record_l
 from consultroom.privacy.consent import record_consent
 from consultroom.privacy.export import SECTIONS, collect_user_data, to_json, to_xlsx
 from consultroom.privacy.models import ErasureRequest
-from consultroom.surveys.services import add_question
 from consultroom.timeutil import SEOUL, seoul_date
-from tests.factories import make_company, make_consultation, make_rate, make_user, past_round, survey
+from tests.factories import (
+    SurveyQuestionFactory,
+    make_company,
+    make_consultation,
+    make_rate,
+    make_user,
+    past_round,
+    survey,
+)
 
 
 @pytest.fixture
@@ -53,11 +60,7 @@ def two_companies():
         actor=staff,
         now=now,
     )
-    question = add_question(
-        audience="sme",
-        data={"kind": "scale5", "text_ko": "만족도", "text_en": "Satisfaction", "required": True},
-        actor=staff,
-    )
+    question = SurveyQuestionFactory(text_ko="만족도", text_en="Satisfaction", required=True, actor=staff)
     survey(
         mine,
         "sme",

@@ -28,9 +28,17 @@ from consultroom.reports.services import (
 from consultroom.rounds.models import Round
 from consultroom.surveys.models import SurveyInvitation
 from consultroom.surveys.queries import quantize
-from consultroom.surveys.services import active_version, add_question
+from consultroom.surveys.services import active_version
 from consultroom.timeutil import seoul_date
-from tests.factories import make_buyer, make_company, make_consultation, make_round, make_user, survey
+from tests.factories import (
+    SurveyQuestionFactory,
+    make_buyer,
+    make_company,
+    make_consultation,
+    make_round,
+    make_user,
+    survey,
+)
 
 BOOTHS, HOURS = 4, 3
 HS = ["330499", "0901", "850440", "870323", "980000", "620462", "010121"]
@@ -40,17 +48,8 @@ LANGUAGES = ["en", "ja", "vi", "de", "fr"]
 
 def _random_world(rng: random.Random) -> None:
     staff, admin = make_user("staff"), make_user("admin")
-    scale = [
-        add_question(
-            audience="sme",
-            data={"kind": "scale5", "text_ko": f"질문{i}", "text_en": f"Q{i}", "required": False},
-            actor=admin,
-        )
-        for i in range(3)
-    ]
-    text_q = add_question(
-        audience="sme", data={"kind": "text", "text_ko": "의견", "text_en": "Comment", "required": False}, actor=admin
-    )
+    scale = [SurveyQuestionFactory(text_ko=f"질문{i}", text_en=f"Q{i}", actor=admin) for i in range(3)]
+    text_q = SurveyQuestionFactory(kind="text", text_ko="의견", text_en="Comment", actor=admin)
     version = active_version("sme")
     companies = [make_company(name_ko=f"회사{i}", hs_codes=tuple(rng.sample(HS, rng.randint(0, 2)))) for i in range(7)]
     buyers = [

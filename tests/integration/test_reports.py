@@ -16,12 +16,22 @@ from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.extensions import db
-from consultroom.outcomes.services import outcome_for, record_contract, record_log
+from consultroom.outcomes.services import outcome_for, record_log
 from consultroom.reports.models import ReportTarget
 from consultroom.reports.services import hs_section, program_report, save_targets, scorecard, targets_for
 from consultroom.rounds.models import Round
-from consultroom.surveys.services import add_question, average_satisfaction
-from tests.factories import make_buyer, make_company, make_consultation, make_rate, make_round, make_user, survey
+from consultroom.surveys.services import average_satisfaction
+from tests.factories import (
+    ContractFactory,
+    SurveyQuestionFactory,
+    make_buyer,
+    make_company,
+    make_consultation,
+    make_rate,
+    make_round,
+    make_user,
+    survey,
+)
 from tests.formatting import won
 
 YEAR = 2025
@@ -79,15 +89,8 @@ def _no_show(booking: Booking, staff) -> None:
 
 
 def _contract(booking: Booking, currency: str, amount: str, signed_on: date, staff) -> None:
-    record_contract(
-        outcome=outcome_for(booking),
-        currency=currency,
-        amount=amount,
-        signed_on=signed_on,
-        items="serum",
-        actor=staff,
-        now=utcnow(),
-    )
+    ContractFactory(outcome=outcome_for(booking), currency=currency, amount=amount, signed_on=signed_on, items="serum",
+                    actor=staff)  # fmt: skip
 
 
 def _survey(booking: Booking, scores: dict, respondent: str = "sme") -> None:
@@ -139,18 +142,10 @@ def build_world() -> World:
     _contract(k[5], "KRW", "5000000", date(2025, 4, 15), staff)
     _contract(k[8], "KRW", "1000000", date(2024, 11, 20), staff)
     q1, q2, q3 = (
-        add_question(
-            audience="sme",
-            data={"kind": kind, "text_ko": f"질문{i}", "text_en": f"Q{i}", "required": False},
-            actor=admin,
-        )
+        SurveyQuestionFactory(kind=kind, text_ko=f"질문{i}", text_en=f"Q{i}", actor=admin)
         for i, kind in enumerate(("scale5", "scale5", "text"))
     )
-    bq = add_question(
-        audience="buyer",
-        data={"kind": "scale5", "text_ko": "바이어", "text_en": "Buyer Q", "required": False},
-        actor=admin,
-    )
+    bq = SurveyQuestionFactory(audience="buyer", text_ko="바이어", text_en="Buyer Q", actor=admin)
     _survey(k[1], {q1: 5, q2: 4, q3: "좋았습니다"})
     _survey(k[6], {q1: 3, q3: "보통"})
     _survey(k[2], {bq: 1}, respondent="buyer")
@@ -519,9 +514,7 @@ def test_csv_is_utf8_with_bom_and_has_every_breakdown(client, login_as):
 def _grow(n: int, first_slot: int = 0) -> None:
     """n more held consultations with contracts, survey answers and new companies and buyers."""
     staff = make_user("staff")
-    q = add_question(
-        audience="sme", data={"kind": "scale5", "text_ko": "만족", "text_en": "Q", "required": False}, actor=staff
-    )
+    q = SurveyQuestionFactory(text_ko="만족", text_en="Q", actor=staff)
     from consultroom.outcomes.models import ExchangeRate
 
     if db.session.scalar(select(ExchangeRate.id)) is None:

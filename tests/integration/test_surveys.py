@@ -24,13 +24,12 @@ from consultroom.scheduler.runner import run_job
 from consultroom.signing import make_token
 from consultroom.surveys.models import SurveyInvitation, SurveyQuestion, SurveyResponse, SurveyVersion
 from consultroom.surveys.services import (
-    add_question,
     average_satisfaction,
     make_survey_token,
     submit_response,
 )
 from tests.conftest import login
-from tests.factories import make_buyer, make_round, make_sme_with_company, make_user
+from tests.factories import SurveyQuestionFactory, make_buyer, make_round, make_sme_with_company, make_user
 
 SME_QUESTIONS = (
     ("scale5", "전반적으로 만족하셨습니까?", "How satisfied were you overall?", True),
@@ -42,11 +41,7 @@ SME_QUESTIONS = (
 def _questions(audience: str = "sme", admin=None) -> list[SurveyQuestion]:
     admin = admin or make_user("admin")
     return [
-        add_question(
-            audience=audience,
-            data={"kind": k, "text_ko": ko, "text_en": en, "required": req},
-            actor=admin,
-        )
+        SurveyQuestionFactory(audience=audience, kind=k, text_ko=ko, text_en=en, required=req, actor=admin)
         for k, ko, en, req in SME_QUESTIONS
     ]
 

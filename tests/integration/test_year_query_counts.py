@@ -8,9 +8,8 @@ from datetime import timedelta
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.outcomes.services import outcome_for, record_contract, record_log
-from consultroom.surveys.services import add_question
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_consultation, make_user, past_round, survey
+from tests.factories import SurveyQuestionFactory, make_company, make_consultation, make_user, past_round, survey
 from tests.integration.test_api_support import bearer
 
 
@@ -29,8 +28,7 @@ def _add_consultations(rnd, indexes, staff, question) -> None:
 def test_year_pages_send_the_same_number_of_queries_at_one_and_at_six_consultations(client, login_as, count_queries):
     staff = login_as("staff")
     admin = make_user("admin")
-    question = add_question(audience="sme", data={"kind": "scale5", "text_ko": "만족", "text_en": "Satisfied",
-                                                  "required": True}, actor=admin)  # fmt: skip
+    question = SurveyQuestionFactory(text_ko="만족", text_en="Satisfied", required=True, actor=admin)
     rnd = past_round(days_ago=3, booths=3, slots_per_booth=3)
     year = rnd.day.year
     headers = bearer(make_user("staff"))
