@@ -17,8 +17,7 @@ from consultroom.errors import Conflict
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
 from consultroom.matching.services import propose_match
-from tests.factories import make_round, make_user
-from tests.match_factories import make_booking, make_buyer, make_interpreter
+from tests.factories import make_booking, make_buyer, make_interpreter, make_round, make_user
 
 
 def _race(app, jobs: list[dict[str, int | None]]) -> dict[str, object]:

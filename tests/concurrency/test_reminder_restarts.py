@@ -7,14 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from consultroom.bookings.models import Booking, ReminderSent
+from consultroom.bookings.models import ReminderSent
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
-from consultroom.rounds.models import Slot
 from consultroom.scheduler.models import JobRun
 from tests.concurrency.test_scheduler_processes import _start_scheduler, _stop, _wait_for
-from tests.factories import make_round, make_sme_with_company
-from tests.match_factories import make_buyer, make_interpreter
+from tests.factories import (
+    BookingRowFactory,
+    SlotFactory,
+    make_round,
+    make_sme_with_company,
+)
 
 
 def _reminder_mails() -> list[tuple[str, str]]:
@@ -32,31 +35,10 @@ def _reminder_runs() -> int:
 
 def test_reminders_once_each_across_a_scheduler_restart():
     sme, company = make_sme_with_company()
-    buyer, interpreter = make_buyer(), make_interpreter()
-    rnd = make_round()
     # A confirmed consultation in 50 minutes: both the day-before and the hour-before reminder are due.
     start = (datetime.now(UTC) + timedelta(minutes=50)).replace(microsecond=0)
-    slot = Slot(round_id=rnd.id, booth=9, starts_at=start, ends_at=start + timedelta(minutes=50))
-    db.session.add(slot)
-    db.session.flush()
-    db.session.add(
-        Booking(
-            round_id=rnd.id,
-            slot_id=slot.id,
-            company_id=company.id,
-            seq=1,
-            cap=3,
-            starts_at=start,
-            ends_at=slot.ends_at,
-            products="김",
-            status="confirmed",
-            buyer_id=buyer.id,
-            interpreter_id=interpreter.id,
-            buyer_response="accepted",
-            interpreter_response="accepted",
-            meeting_url="https://meet.example/room",
-        )
-    )
+    booking = BookingRowFactory(confirmed=True, slot=SlotFactory(round=make_round(), starts_at=start), company=company)
+    buyer, interpreter = booking.buyer, booking.interpreter
     db.session.commit()
     expected = sorted(
         [

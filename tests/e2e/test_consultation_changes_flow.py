@@ -15,13 +15,21 @@ from sqlalchemy import select
 
 from consultroom.bookings.models import Booking
 from consultroom.extensions import db
-from consultroom.matching.services import propose_match, respond
+from consultroom.matching.services import propose_match
 from consultroom.notifications.delivery import deliver_due
 from consultroom.notifications.models import OutboxMail
 from tests.e2e.session import login
-from tests.factories import make_round, make_sme_with_company, make_user
+from tests.factories import (
+    accept_both,
+    make_booking,
+    make_buyer,
+    make_interpreter,
+    make_round,
+    make_sme_with_company,
+    make_user,
+    propose,
+)
 from tests.formatting import english_round_title
-from tests.match_factories import make_booking, make_buyer, make_interpreter
 from tests.smtp import smtp_server_for
 
 pytestmark = pytest.mark.e2e
@@ -45,9 +53,7 @@ def confirmed(app):
     buyer = make_buyer(timezone=BUYER_ZONE, preferred_language="es")
     interpreter = make_interpreter(locale="ko")
     staff = make_user("staff", locale="en")
-    propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=staff)
-    respond(booking=booking, party="buyer", accept=True, version=booking.match_version)
-    respond(booking=booking, party="interpreter", accept=True, version=booking.match_version)
+    accept_both(propose(booking, buyer=buyer, interpreter=interpreter, actor=staff))
     db.session.commit()
     # Mails so far (proposal, confirmation) are not what these tests read.
     db.session.execute(OutboxMail.__table__.update().values(status="sent"))

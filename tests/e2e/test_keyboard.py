@@ -13,11 +13,18 @@ from sqlalchemy import select
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.extensions import db
-from consultroom.surveys.models import SurveyInvitation, SurveyResponse
-from consultroom.surveys.services import add_question, survey_url
-from tests.factories import PASSWORD, make_round, make_sme_with_company
+from consultroom.surveys.models import SurveyResponse
+from consultroom.surveys.services import survey_url
+from tests.factories import (
+    PASSWORD,
+    SurveyInvitationFactory,
+    SurveyQuestionFactory,
+    make_consultation,
+    make_round,
+    make_sme_with_company,
+    past_round,
+)
 from tests.formatting import english_round_title
-from tests.outcome_factories import make_consultation, past_round
 
 pytestmark = pytest.mark.e2e
 
@@ -147,15 +154,11 @@ def test_keyboard_company_answers_its_survey_through_the_signed_link(page):
         ("scale5", "바이어가 적합했습니까?", "Did the buyer fit?"),
         ("text", "개선할 점은?", "What could be better?"),
     ]:
-        add_question(
-            audience="sme", data={"kind": kind, "text_ko": ko, "text_en": en, "required": kind == "scale5"}, actor=None
-        )
+        SurveyQuestionFactory(kind=kind, text_ko=ko, text_en=en, required=kind == "scale5", actor=None)
     now = utcnow()
-    invitation = SurveyInvitation(
-        booking_id=booking.id, respondent="sme", locale="ko", invited_at=now, expires_at=now + timedelta(days=14)
+    invitation = SurveyInvitationFactory(
+        booking=booking, locale="ko", invited_at=now, expires_at=now + timedelta(days=14)
     )
-    db.session.add(invitation)
-    db.session.flush()
     link = survey_url(invitation, "en")
     invitation_id = invitation.id
     db.session.commit()

@@ -18,8 +18,8 @@ from consultroom.extensions import db
 from tests.conftest import outbox_links, recent
 from tests.e2e.session import login
 from tests.factories import make_interpreter, make_round, make_sme_with_company, make_user
+from tests.factories.matching import make_buyer
 from tests.formatting import english_round_title, full_moment
-from tests.integration.matching_world import make_buyer
 
 pytestmark = pytest.mark.e2e
 

@@ -16,13 +16,12 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.outcomes.models import Contract, Outcome
 from consultroom.surveys.models import SurveyInvitation, SurveyResponse
-from consultroom.surveys.services import add_question, invite_held
+from consultroom.surveys.services import invite_held
 from consultroom.timeutil import seoul_date
 from tests.conftest import outbox_links
 from tests.e2e.session import login
-from tests.factories import make_company, make_user
+from tests.factories import SurveyQuestionFactory, make_company, make_consultation, make_rate, make_user, past_round
 from tests.formatting import won
-from tests.outcome_factories import make_consultation, make_rate, past_round
 
 pytestmark = pytest.mark.e2e
 
@@ -50,21 +49,8 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
     booking = make_consultation(rnd, company=company)
     consulted_on = seoul_date(booking.starts_at)
     make_rate("USD", consulted_on, RATE)
-    add_question(
-        audience="sme",
-        data={
-            "kind": "scale5",
-            "text_ko": "상담에 만족하셨습니까?",
-            "text_en": "How satisfied were you?",
-            "required": True,
-        },
-        actor=None,
-    )
-    add_question(
-        audience="sme",
-        data={"kind": "text", "text_ko": "개선할 점은?", "text_en": "What could be better?", "required": False},
-        actor=None,
-    )
+    SurveyQuestionFactory(text_ko="상담에 만족하셨습니까?", text_en="How satisfied were you?", required=True)
+    SurveyQuestionFactory(kind="text", text_ko="개선할 점은?", text_en="What could be better?", actor=None)
     staff = make_user("staff")
     db.session.commit()
     booking_id, year = booking.id, consulted_on.year

@@ -11,8 +11,7 @@ from consultroom.bookings.services import book_slot, clean_request, join_waitlis
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
-from consultroom.rounds.models import Slot
-from tests.factories import make_company, make_round, make_sme_with_company, make_user
+from tests.factories import BookingRowFactory, SlotFactory, make_company, make_round, make_sme_with_company, make_user
 from tests.integration.test_api_support import api_call, assert_error, bearer, documented_response
 
 LIST = "/api/v1/bookings"
@@ -599,9 +598,7 @@ def test_cancel_after_deadline_409_for_sme_staff_may_with_reason_mailed(client, 
     # A slot 30 hours ahead in a round that allows cancelling until 72 hours before.
     rnd.cancel_hours_before = 72
     start = (utcnow() + timedelta(hours=30)).replace(microsecond=0)
-    slot = Slot(round_id=rnd.id, booth=9, starts_at=start, ends_at=start + timedelta(minutes=50))
-    db.session.add(slot)
-    db.session.flush()
+    slot = SlotFactory(round=rnd, starts_at=start)
     booking = book_slot(company=companies["owner"], slot=slot, request=REQ, actor=people["owner"])
     db.session.commit()
 
@@ -624,17 +621,7 @@ def test_cancel_after_deadline_409_for_sme_staff_may_with_reason_mailed(client, 
 def test_cancel_begun_booking_409_even_for_staff(client, world):
     _people, headers, companies, _rnd = world
     past = make_round(day=_in_days(-40))
-    booking = Booking(
-        round_id=past.id,
-        slot_id=past.slots[0].id,
-        company_id=companies["owner"].id,
-        seq=1,
-        cap=3,
-        starts_at=past.slots[0].starts_at,
-        ends_at=past.slots[0].ends_at,
-        products="김",
-    )
-    db.session.add(booking)
+    booking = BookingRowFactory(slot=past.slots[0], company=companies["owner"])  # begun: book_slot refuses it
     db.session.commit()
 
     response = api_call(client, "DELETE", ONE, headers=headers["staff"], booking_id=booking.id)

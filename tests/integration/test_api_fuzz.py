@@ -295,7 +295,7 @@ def registry_world():
     """A staff token, a buyer, an interpreter, a booking, a draft proposal and an import batch; their ids."""
     from consultroom.buyers.importing import parse_upload, save_batch
     from consultroom.matching.proposals import create_proposal
-    from tests.integration.matching_world import book, interpreter_for, make_buyer
+    from tests.factories.matching import book, interpreter_for, make_buyer
 
     staff = make_user("staff")
     rnd = make_round(booths=1, slots_per_booth=2, status="open")
@@ -435,7 +435,7 @@ outcome_like = st.dictionaries(
 def outcome_world():
     from consultroom.db import utcnow
     from consultroom.outcomes.services import record_log
-    from tests.outcome_factories import make_consultation, make_rate, past_round
+    from tests.factories import make_consultation, make_rate, past_round
 
     staff, admin = make_user("staff"), make_user("admin")
     booking = make_consultation(past_round(days_ago=3))

@@ -12,7 +12,7 @@ from consultroom.extensions import db
 from consultroom.matching.models import RoundProposal
 from consultroom.matching.services import propose_match, respond
 from tests.factories import make_company, make_round, make_sme_with_company, make_user
-from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at, use_policy
+from tests.factories.matching import book, greedy_trap, interpreter_for, make_buyer, slots_at, use_policy
 from tests.integration.test_api_support import api_call, assert_error, bearer
 
 BOOKING = "/api/v1/bookings/{booking_id}"
@@ -211,36 +211,11 @@ def test_booking_without_match_has_empty_match_state(client, w):
 
 @pytest.fixture
 def pw():
-    """Three bookings where greedy leaves one unmatched (as tests/integration/test_round_proposals.py builds it)."""
-    use_policy("needed")
-    rnd = make_round(booths=3, slots_per_booth=2, status="closed")
-    c1 = make_company(name_en="C1", hs_codes=("330499",), target_countries=("US",), languages=("ko", "en"))
-    c2 = make_company(name_en="C2", hs_codes=("210390",), target_countries=("US",), languages=("ko", "en"))
-    c3 = make_company(name_en="C3", hs_codes=("090111",), target_countries=("VN",), languages=("ko",))
-    ten, eleven = slots_at(rnd, 0), slots_at(rnd, 1)
-    rnd.status = "open"
-    b1, b2, b3 = book(c1, ten[0]), book(c2, ten[1]), book(c3, eleven[0])
-    rnd.status = "closed"
-    x = make_buyer("Xport", country="US", interests=("330499", "2103"), timezone="Asia/Seoul")
-    y = make_buyer("Yamato", country="JP", interests=("3304",), timezone="Asia/Seoul")
-    z = make_buyer(
-        "Zen Coffee", country="VN", interests=("0901",), languages=("vi",), timezone="Asia/Ho_Chi_Minh",
-        meet_from=time(8), meet_to=time(17),
-    )  # fmt: skip
-    nguyen = interpreter_for(rnd, ("vi",), name="Nguyen", max_sessions_per_day=1)
-    staff = make_user("staff")
+    """Three bookings where greedy leaves one unmatched (greedy_trap), and bearer tokens."""
+    w = greedy_trap()
     owner, _company = make_sme_with_company()
     db.session.flush()
-    return {
-        "rnd": rnd,
-        "b": (b1, b2, b3),
-        "buyers": (x, y, z),
-        "interp": nguyen,
-        "staff": staff,
-        "h": bearer(staff),
-        "sme": bearer(owner),
-        "ten": ten,
-    }
+    return {**w, "h": bearer(w["staff"]), "sme": bearer(owner)}
 
 
 def _lines_by_booking(body):

@@ -213,7 +213,7 @@ def _registry_and_matching_tour(client, call, owner_h, staff_h):
     """Buyers, imports, interpreters, recommendations, match changes and proposals (staff only)."""
     from io import BytesIO
 
-    from tests.integration.matching_world import book, interpreter_for, slots_at, use_policy
+    from tests.factories.matching import book, interpreter_for, slots_at, use_policy
 
     use_policy("needed")  # the tour confirms a match without an interpreter; the policy has its own tests
     buyer_body = {
@@ -434,8 +434,7 @@ def _outcomes_and_reports_tour(call, staff_h):
     """Consultation logs, stages, contracts, rates, survey responses and the program report (issue 5)."""
     from consultroom.outcomes.services import record_log
     from consultroom.timeutil import seoul_date
-    from tests.factories import make_interpreter
-    from tests.outcome_factories import make_consultation, past_round
+    from tests.factories import make_consultation, make_interpreter, past_round
 
     sme, company = make_sme_with_company()
     linked = make_user("sme")

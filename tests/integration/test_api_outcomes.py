@@ -15,12 +15,19 @@ from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.outcomes import rates, services
 from consultroom.outcomes.models import Contract, ExchangeRate, Outcome
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import active_version, add_question, submit_response
+from consultroom.surveys.services import active_version
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_interpreter, make_user
+from tests.factories import (
+    SurveyQuestionFactory,
+    make_company,
+    make_consultation,
+    make_interpreter,
+    make_rate,
+    make_user,
+    past_round,
+    survey,
+)
 from tests.integration.test_api_support import api_call, assert_error, bearer
-from tests.outcome_factories import make_consultation, make_rate, past_round
 
 ONE = "/api/v1/consultations/{booking_id}"
 LOG = "/api/v1/consultations/{booking_id}/log"
@@ -313,26 +320,14 @@ def test_rate_validation_and_access(client, world):
 
 def _respond(booking: Booking, respondent: str, score: int) -> None:
     now = utcnow()
-    invitation = SurveyInvitation(
-        booking_id=booking.id, respondent=respondent, invited_at=now, expires_at=now + timedelta(days=14)
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    version = active_version(respondent)
-    question = version.questions[0]
-    submit_response(
-        invitation=invitation, version=version, answers={f"q{question.id}": str(score)}, locale="ko", user=None, now=now
-    )
+    question = active_version(respondent).questions[0]
+    survey(booking, respondent, {question: score}, now=now, invited_at=now, expires_at=now + timedelta(days=14))
 
 
 def test_survey_responses_are_the_companys_own_and_staff_see_all(client, world):
     admin = make_user("admin")
     for audience in ("sme", "buyer"):
-        add_question(
-            audience=audience,
-            data={"kind": "scale5", "text_ko": "만족도", "text_en": "Satisfaction", "required": True},
-            actor=admin,
-        )
+        SurveyQuestionFactory(audience=audience, text_ko="만족도", text_en="Satisfaction", required=True, actor=admin)
     booking = world["booking"]
     others = make_consultation(past_round(days_ago=40), company=world["other"].company)
     _respond(booking, "sme", 5)

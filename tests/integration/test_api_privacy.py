@@ -15,13 +15,21 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.privacy.consent import record_consent
 from consultroom.privacy.models import ConsentRecord, ErasureRequest, PersonalDataAccess
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import add_question, submit_response
-from tests.factories import make_company, make_round, make_sme_with_company, make_user
+from tests.factories import (
+    SurveyQuestionFactory,
+    make_booking,
+    make_buyer,
+    make_company,
+    make_consultation,
+    make_interpreter,
+    make_round,
+    make_sme_with_company,
+    make_user,
+    past_round,
+    survey,
+)
 from tests.integration.test_api_fuzz import FUZZ, _check, bodies, content_types, json_values
 from tests.integration.test_api_support import DOC, api_call, assert_error, bearer
-from tests.match_factories import make_booking, make_buyer, make_interpreter
-from tests.outcome_factories import make_consultation, past_round
 
 
 def _rows() -> list[tuple]:
@@ -340,26 +348,18 @@ def test_staff_reading_survey_responses_logs_the_company_and_the_buyer_who_answe
     booking = make_consultation(past_round(), company=company, status="held")
     now = utcnow()
     for audience in ("sme", "buyer"):
-        question = add_question(
-            audience=audience,
-            data={"kind": "text", "text_ko": "의견", "text_en": "Comments", "required": True},
-            actor=staff,
+        question = SurveyQuestionFactory(
+            audience=audience, kind="text", text_ko="의견", text_en="Comments", required=True, actor=staff
         )
-        invitation = SurveyInvitation(
-            booking_id=booking.id,
-            respondent=audience,
-            buyer_id=booking.buyer_id if audience == "buyer" else None,
-            expires_at=now + timedelta(days=21),
-        )
-        db.session.add(invitation)
-        db.session.flush()
-        submit_response(
-            invitation=invitation,
+        survey(
+            booking,
+            audience,
+            {question: "Good"},
             version=question.version,
-            answers={f"q{question.id}": "Good"},
             locale="en",
-            user=None,
             now=now,
+            invited_at=now,
+            expires_at=now + timedelta(days=21),
         )
     db.session.commit()
 

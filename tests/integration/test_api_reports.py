@@ -13,9 +13,8 @@ from consultroom.reports.figures import program_report, year_period
 from consultroom.reports.queries import targets_for
 from consultroom.reports.targets import save_targets, scorecard
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_user
+from tests.factories import make_company, make_consultation, make_rate, make_user, past_round
 from tests.integration.test_api_support import api_call, assert_error, bearer
-from tests.outcome_factories import make_consultation, make_rate, past_round
 
 REPORT = "/api/v1/reports/program"
 

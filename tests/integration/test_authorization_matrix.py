@@ -14,7 +14,7 @@ from flask import url_for
 
 from consultroom.extensions import db
 from tests.conftest import login
-from tests.factories import make_company, make_user
+from tests.factories import SurveyQuestionFactory, make_company, make_user
 
 ROLES = ("anon", "owner", "other", "staff", "admin")
 L = "login"
@@ -355,12 +355,14 @@ def build_world():
     from consultroom.matching.proposals import create_proposal
 
     proposal = create_proposal(rnd=rnd, actor=people["staff"])
-    from consultroom.surveys.services import add_question
 
     kept_q, doomed_q = (
-        add_question(
+        SurveyQuestionFactory(
             audience="sme",
-            data={"kind": "scale5", "text_ko": f"질문 {n}", "text_en": f"Question {n}", "required": True},
+            kind="scale5",
+            text_ko=f"질문 {n}",
+            text_en=f"Question {n}",
+            required=True,
             actor=people["admin"],
         )
         for n in (1, 2)
@@ -368,7 +370,7 @@ def build_world():
     from consultroom.db import utcnow
     from consultroom.outcomes.services import outcome_for, record_contract, record_log
     from consultroom.timeutil import seoul_date
-    from tests.outcome_factories import make_consultation, make_rate, past_round
+    from tests.factories import make_consultation, make_rate, past_round
 
     held = make_consultation(past_round(days_ago=3), company=company)
     record_log(booking=held, data={"attendance": "held"}, actor=people["staff"], now=utcnow())

@@ -14,8 +14,7 @@ from consultroom.extensions import db
 from consultroom.notifications.delivery import DeliveryResult, deliver_due
 from consultroom.notifications.models import OutboxMail
 from tests.conftest import login
-from tests.factories import make_round, make_sme_with_company, make_user
-from tests.match_factories import make_booking, make_buyer
+from tests.factories import make_booking, make_buyer, make_round, make_sme_with_company, make_user
 from tests.smtp import queue_round_mails
 
 CHANGED_BY_RESTORE = {"outbox_mails", "login_sessions"}

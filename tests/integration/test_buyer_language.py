@@ -16,11 +16,18 @@ from consultroom.buyers.models import Buyer
 from consultroom.extensions import db
 from consultroom.i18n import datetime_pattern
 from consultroom.matching import confirmation
-from consultroom.matching.services import propose_match, respond
+from consultroom.matching.services import propose_match
 from consultroom.notifications.models import OutboxMail
-from tests.factories import make_company, make_round, make_user
+from tests.factories import (
+    accept_both,
+    make_booking,
+    make_buyer,
+    make_company,
+    make_interpreter,
+    make_round,
+    make_user,
+)
 from tests.integration.test_api_support import api_call, bearer
-from tests.match_factories import make_booking, make_buyer, make_interpreter
 
 ADDRESS_KO = "부산광역시 해운대구 센텀중앙로 48"
 
@@ -241,8 +248,7 @@ def test_buyer_import_reads_language_and_website_columns():
 def test_sme_sees_the_confirmed_buyers_website(proposal, client, login_as):
     p = proposal
     p["buyer"].website = "https://buyer.example.jp"
-    respond(booking=p["booking"], party="buyer", accept=True, version=p["booking"].match_version)
-    respond(booking=p["booking"], party="interpreter", accept=True, version=p["booking"].match_version)
+    accept_both(p["booking"])
     sme = db.session.scalar(select(type(p["staff"])).where(type(p["staff"]).company_id == p["company"].id))
     db.session.commit()
     login_as(sme)

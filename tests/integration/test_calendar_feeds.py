@@ -13,9 +13,7 @@ from consultroom.bookings.models import CalendarFeed
 from consultroom.consultations.changes import cancel_booking
 from consultroom.extensions import db
 from consultroom.interpreters.services import portal_token
-from consultroom.matching.services import propose_match, respond
-from tests.factories import make_round, make_user
-from tests.match_factories import make_booking, make_buyer, make_interpreter
+from tests.factories import accept_both, make_booking, make_interpreter, make_round, make_user, propose
 
 FEED_RE = re.compile(r'value="(http://localhost/calendar/[^"]+\.ics)"')
 
@@ -33,9 +31,7 @@ def world(app):
     theirs = make_booking(rnd.slots[1])
     interpreter = make_interpreter(locale="en")
     staff = make_user("staff", locale="en")
-    propose_match(booking=mine, buyer=make_buyer(), interpreter=interpreter, actor=staff)
-    respond(booking=mine, party="buyer", accept=True, version=mine.match_version)
-    respond(booking=mine, party="interpreter", accept=True, version=mine.match_version)
+    accept_both(propose(mine, interpreter=interpreter, actor=staff))
     sme = mine.company.users[0]
     sme.locale = "en"
     db.session.commit()

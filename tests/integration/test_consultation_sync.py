@@ -18,14 +18,22 @@ from consultroom.consultations.changes import cancel_booking, cancel_round, move
 from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.interpreters.models import InterpreterException
-from consultroom.matching.services import clear_match, propose_match, respond, set_meeting_url
+from consultroom.matching.services import clear_match, propose_match, set_meeting_url
 from consultroom.notifications.delivery import _Due, build_message
 from consultroom.notifications.models import OutboxMail
 from consultroom.rounds.models import Slot
 from consultroom.timeutil import SEOUL
-from tests.factories import make_round, make_user
+from tests.factories import (
+    SlotFactory,
+    accept_both,
+    make_booking,
+    make_buyer,
+    make_interpreter,
+    make_round,
+    make_user,
+    propose,
+)
 from tests.formatting import full_moment
-from tests.match_factories import make_booking, make_buyer, make_interpreter
 
 
 @pytest.fixture(autouse=True)
@@ -42,9 +50,7 @@ def confirmed(app):
     buyer = make_buyer()
     interpreter = make_interpreter(locale="ko")
     staff = make_user("staff", locale="en")
-    propose_match(booking=booking, buyer=buyer, interpreter=interpreter, actor=staff)
-    respond(booking=booking, party="buyer", accept=True, version=booking.match_version)
-    respond(booking=booking, party="interpreter", accept=True, version=booking.match_version)
+    accept_both(propose(booking, buyer=buyer, interpreter=interpreter, actor=staff))
     assert booking.status == "confirmed"
     sme = db.session.scalar(select(type(staff)).where(type(staff).company_id == booking.company_id))
     db.session.commit()
@@ -291,10 +297,7 @@ def test_move_refused_when_the_interpreter_does_not_work_at_the_new_time(confirm
 
 def _slot_next_day(rnd, booth: int, hours_later: int) -> Slot:
     start = rnd.slots[0].starts_at + timedelta(days=1, hours=hours_later)
-    slot = Slot(round_id=rnd.id, booth=booth, starts_at=start, ends_at=start + timedelta(minutes=50))
-    db.session.add(slot)
-    db.session.flush()
-    return slot
+    return SlotFactory(round=rnd, booth=booth, starts_at=start)
 
 
 def test_move_refused_when_the_interpreter_has_the_new_days_most_sessions(confirmed):
@@ -484,7 +487,7 @@ def test_unconfirmed_proposal_reminds_only_the_company(app):
 
     rnd = make_round()
     booking = make_booking(rnd.slots[0])
-    propose_match(booking=booking, buyer=make_buyer(), interpreter=make_interpreter(), actor=make_user("staff"))
+    propose(booking)
     db.session.commit()
 
     run_job("send_reminders", now=booking.starts_at - timedelta(minutes=50))

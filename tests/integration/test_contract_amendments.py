@@ -17,8 +17,7 @@ from consultroom.outcomes import services
 from consultroom.outcomes.models import Contract
 from consultroom.reports.figures import program_report
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_user
-from tests.outcome_factories import make_consultation, make_rate, past_round
+from tests.factories import make_company, make_consultation, make_rate, make_user, past_round
 
 
 @pytest.fixture(autouse=True)

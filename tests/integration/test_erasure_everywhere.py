@@ -23,8 +23,7 @@ from consultroom.notifications.models import OutboxMail
 from consultroom.privacy import erasure
 from consultroom.privacy.anonymise import anonymise_subject
 from consultroom.privacy.registry import COPIES
-from tests.factories import make_sme_with_company, make_user
-from tests.match_factories import make_buyer
+from tests.factories import make_buyer, make_sme_with_company, make_user
 
 NAME = "Erin Example"
 EMAIL = "erin.example@acme-buyers.example"

@@ -15,9 +15,15 @@ from consultroom.notifications.models import OutboxMail
 from consultroom.outcomes import services as outcome_services
 from consultroom.privacy.models import ErasureRequest
 from consultroom.scheduler.models import JobRun
-from tests.factories import make_round, make_sme_with_company, make_user
-from tests.match_factories import make_booking, make_buyer
-from tests.outcome_factories import make_consultation, past_round
+from tests.factories import (
+    make_booking,
+    make_buyer,
+    make_consultation,
+    make_round,
+    make_sme_with_company,
+    make_user,
+    past_round,
+)
 
 _seq = itertools.count(1)
 STAFF_KEYS = ["expiring", "rematch", "match", "failed_mails", "failed_jobs", "erasure", "missing_logs", "overdue"]

@@ -16,10 +16,16 @@ from consultroom.consultations.changes import cancel_booking, move_booking
 from consultroom.extensions import db
 from consultroom.matching import confirmation
 from consultroom.notifications.models import OutboxMail
-from consultroom.rounds.models import Slot
-from tests.factories import make_round, make_sme_with_company, make_user
+from tests.factories import (
+    BookingRowFactory,
+    SlotFactory,
+    make_buyer,
+    make_interpreter,
+    make_round,
+    make_sme_with_company,
+    make_user,
+)
 from tests.integration.test_api_support import bearer
-from tests.match_factories import make_buyer, make_interpreter
 
 # (zone, a start instant that is hard for it, another to move to)
 CASES = [
@@ -60,13 +66,6 @@ def _check(raw: bytes | str, booking: Booking, *, method: str, start: datetime) 
     assert _instant(event["dtend"], cal) == start + timedelta(minutes=50)
 
 
-def _slot(rnd, booth: int, start: datetime) -> Slot:
-    slot = Slot(round_id=rnd.id, booth=booth, starts_at=start, ends_at=start + timedelta(minutes=50))
-    db.session.add(slot)
-    db.session.flush()
-    return slot
-
-
 @pytest.fixture(params=CASES, ids=[c[0] for c in CASES])
 def world(request, app):
     zone, start, other = request.param
@@ -78,28 +77,16 @@ def world(request, app):
     buyer = make_buyer(timezone=zone)
     # Works around the clock every day: a move is refused at a time the interpreter does not work.
     interpreter = make_interpreter(hours=((time(0, 0), time(23, 59)),), days=range(7))
-    slot = _slot(rnd, 7, start)
-    booking = Booking(
-        round_id=rnd.id,
-        slot_id=slot.id,
-        company_id=company.id,
-        seq=1,
-        cap=3,
-        starts_at=start,
-        ends_at=start + timedelta(minutes=50),
-        products="김",
-        status="confirmed",
-        buyer_id=buyer.id,
-        interpreter_id=interpreter.id,
-        buyer_response="accepted",
-        interpreter_response="accepted",
+    booking = BookingRowFactory(
+        confirmed=True,
+        slot=SlotFactory(round=rnd, booth=7, starts_at=start),
+        company=company,
+        buyer=buyer,
+        interpreter=interpreter,
         match_version=1,
-        meeting_url="https://meet.example/room",
         ics_sequence=3,
     )
-    db.session.add(booking)
-    db.session.flush()
-    other_slot = _slot(rnd, 8, other)
+    other_slot = SlotFactory(round=rnd, booth=8, starts_at=other)
     db.session.commit()
     return {
         "zone": zone,

@@ -15,9 +15,7 @@ from consultroom.extensions import db
 from consultroom.interpreters.services import portal_token
 from consultroom.outcomes.models import ConsultationLog, Outcome
 from consultroom.outcomes.services import record_log
-from tests.factories import make_round
-from tests.match_factories import make_interpreter
-from tests.outcome_factories import make_consultation, past_round
+from tests.factories import make_consultation, make_interpreter, make_round, past_round
 
 HELD = {"attendance": "held", "buyer_interest": "high", "products_discussed": "Serum", "notes": "Wants samples"}
 

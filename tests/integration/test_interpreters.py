@@ -26,10 +26,18 @@ from consultroom.interpreters.services import (
     update_interpreter,
 )
 from consultroom.notifications.models import OutboxMail
-from consultroom.rounds.models import Round, Slot
+from consultroom.rounds.models import Round
 from consultroom.signing import make_token
 from tests.conftest import outbox_links
-from tests.factories import make_company, make_interpreter, make_sme_with_company, make_user
+from tests.factories import (
+    BookingRowFactory,
+    RoundFactory,
+    SlotFactory,
+    make_company,
+    make_interpreter,
+    make_sme_with_company,
+    make_user,
+)
 
 FORM = {
     "name": "Lee  Minji",
@@ -74,39 +82,24 @@ def _assignment(
     rnd = db.session.scalar(select(Round).where(Round.year == local_day.year, Round.month == local_day.month))
     if rnd is None:
         now = utcnow()
-        rnd = Round(
-            year=local_day.year,
-            month=local_day.month,
-            title=f"{local_day.year}년 {local_day.month}월 수출상담회",
+        rnd = RoundFactory(
             day=local_day,
             status="held",
             booking_opens_at=now - timedelta(days=60),
             booking_closes_at=now - timedelta(days=30),
+            slots_per_booth=0,
         )
-        db.session.add(rnd)
-        db.session.flush()
-    slot = Slot(booth=len(rnd.slots) + 1, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes))
-    rnd.slots.append(slot)
-    db.session.flush()
-    company = company or make_company()
-    booking = Booking(
-        round_id=rnd.id,
-        slot_id=slot.id,
-        company_id=company.id,
+    slot = SlotFactory(round=rnd, booth=len(rnd.slots) + 1, starts_at=starts_at, minutes=minutes)
+    return BookingRowFactory(
+        slot=slot,
+        company=company or make_company(),
         status=status,
-        seq=1,
-        cap=3,
-        starts_at=slot.starts_at,
-        ends_at=slot.ends_at,
         products=products,
-        interpreter_id=interpreter.id if interpreter else None,
+        interpreter=interpreter,
         interpreter_response=response,
-        buyer_id=buyer.id if buyer else None,
+        buyer=buyer,
         meeting_url=meeting_url,
     )
-    db.session.add(booking)
-    db.session.flush()
-    return booking
 
 
 def seoul(year, month, day, hour, minute=0) -> datetime:
@@ -827,7 +820,7 @@ def test_report_query_count_is_the_same_for_1_and_30_interpreters(client, login_
 
 
 def test_non_staff_get_404_on_every_interpreter_route(client, login_as, make_client):
-    interpreter = make_interpreter()
+    interpreter = make_interpreter(hours=())  # no hours: a row after the refused posts would be one they wrote
     away = InterpreterException(interpreter_id=interpreter.id, day=date(2027, 3, 10), available=False, note="")
     db.session.add(away)
     db.session.commit()

@@ -18,8 +18,7 @@ from consultroom.extensions import db
 from consultroom.notifications.delivery import INTERRUPTED, DeliveryResult, deliver_due
 from consultroom.notifications.models import OutboxMail
 from consultroom.notifications.services import mail_deadline
-from tests.factories import make_round, make_user
-from tests.match_factories import make_booking
+from tests.factories import make_booking, make_round, make_user
 from tests.smtp import SMTPServer, queue_round_mails, smtp_server_for
 
 

@@ -23,10 +23,9 @@ from consultroom.notifications.models import OutboxMail
 from consultroom.scheduler.runner import run_job
 from consultroom.timeutil import SEOUL
 from tests.conftest import recent
-from tests.factories import make_round, make_user
+from tests.factories import accept_both, make_booking, make_buyer, make_interpreter, make_round, make_user
+from tests.factories.matching import use_policy
 from tests.formatting import full_moment
-from tests.integration.matching_world import use_policy
-from tests.match_factories import make_booking, make_buyer, make_interpreter
 
 NY = ZoneInfo("America/New_York")
 
@@ -546,8 +545,7 @@ def test_staff_meeting_url_is_kept_at_confirmation(setup):
     s = setup
     booking = _propose(s)
     set_meeting_url(booking=booking, url="https://teams.example.com/meet/1", actor=s["staff"])
-    respond(booking=booking, party="buyer", accept=True, version=1)
-    respond(booking=booking, party="interpreter", accept=True, version=1)
+    accept_both(booking)
     assert booking.status == "confirmed"
     assert booking.meeting_url == "https://teams.example.com/meet/1"
 
@@ -566,8 +564,7 @@ def test_sme_sees_buyer_country_then_meeting_link_never_contact_before(setup, cl
     assert s["buyer"].email not in html and s["buyer"].phone not in html
     assert s["buyer"].company_name not in html
 
-    respond(booking=booking, party="buyer", accept=True, version=1)
-    respond(booking=booking, party="interpreter", accept=True, version=1)
+    accept_both(booking)
     html = client.get("/bookings").get_data(as_text=True)
     assert booking.meeting_url in html
     assert s["buyer"].email not in html

@@ -13,7 +13,7 @@ from consultroom.extensions import db
 from consultroom.matching import registry
 from consultroom.matching.recommend import load_world, recommend
 from tests.factories import make_company, make_round
-from tests.integration.matching_world import book, make_buyer, slots_at, use_policy
+from tests.factories.matching import book, make_buyer, slots_at, use_policy
 
 SEOUL_9_TO_6 = {"timezone": "Asia/Seoul", "meet_from": time(9), "meet_to": time(18)}
 

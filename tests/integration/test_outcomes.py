@@ -21,9 +21,8 @@ from consultroom.outcomes.jobs import outcome_followups
 from consultroom.outcomes.models import ConsultationLog, Contract, FollowUpSent, Outcome, OutcomeChange
 from consultroom.scheduler.runner import run_job
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_interpreter, make_user
+from tests.factories import make_company, make_consultation, make_interpreter, make_rate, make_user, past_round
 from tests.formatting import won
-from tests.outcome_factories import make_consultation, make_rate, past_round
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,7 @@ from consultroom.outcomes import followups, queries, services
 from consultroom.outcomes.models import Outcome
 from consultroom.rounds.models import Round
 from consultroom.timeutil import seoul_date
-from tests.factories import make_user
-from tests.outcome_factories import make_consultation, past_round
+from tests.factories import make_consultation, make_user, past_round
 
 HELD = {"attendance": "held"}
 NOW = datetime(2027, 3, 31, 3, 0, tzinfo=UTC)  # 12:00 on 31 March in Seoul

@@ -25,9 +25,15 @@ from consultroom.interpreters.queries import interpreter_visible_to
 from consultroom.outcomes import policies as outcome_policies
 from consultroom.outcomes import queries as outcome_queries
 from consultroom.rounds.models import Round, RoundStatus
-from tests.factories import make_company, make_round, make_user
-from tests.match_factories import make_buyer, make_interpreter
-from tests.outcome_factories import make_consultation, past_round
+from tests.factories import (
+    make_buyer,
+    make_company,
+    make_consultation,
+    make_interpreter,
+    make_round,
+    make_user,
+    past_round,
+)
 
 TWINS = [
     ("can_see_round", booking_policies.can_see_round, booking_queries.round_visible_to, Round),

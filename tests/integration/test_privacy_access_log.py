@@ -17,8 +17,7 @@ from consultroom.notifications.services import queue_mail_to_user
 from consultroom.privacy.access_log import log_access
 from consultroom.privacy.models import PersonalDataAccess
 from consultroom.timeutil import SEOUL
-from tests.factories import make_company, make_sme_with_company, make_user
-from tests.match_factories import make_buyer, make_interpreter
+from tests.factories import make_buyer, make_company, make_interpreter, make_sme_with_company, make_user
 
 
 def _rows() -> list[tuple]:

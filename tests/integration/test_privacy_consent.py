@@ -19,9 +19,16 @@ from consultroom.matching import confirmation
 from consultroom.matching.services import propose_match
 from consultroom.privacy import consent, notices
 from consultroom.privacy.models import ConsentRecord, RetentionRule
-from tests.factories import make_company, make_round, make_sme_with_company, make_user
+from tests.factories import (
+    make_booking,
+    make_buyer,
+    make_company,
+    make_interpreter,
+    make_round,
+    make_sme_with_company,
+    make_user,
+)
 from tests.integration.test_companies import FORM as COMPANY_FORM
-from tests.match_factories import make_booking, make_buyer, make_interpreter
 
 REGISTRATION = {
     "name": "박지훈",

@@ -19,9 +19,8 @@ from consultroom.privacy.anonymise import anonymise_subject
 from consultroom.privacy.erasure import carry_out, open_request_for, refuse, request_erasure
 from consultroom.privacy.models import Anonymisation, ErasureRequest, PersonalDataAccess
 from tests.conftest import login, recent
-from tests.factories import make_company, make_interpreter, make_user
-from tests.match_factories import make_buyer
-from tests.privacy_factories import build_past_year, upcoming_consultation
+from tests.factories import make_buyer, make_company, make_interpreter, make_user
+from tests.factories.privacy import build_past_year, upcoming_consultation
 
 
 @pytest.fixture(autouse=True)

@@ -36,9 +36,8 @@ from consultroom.reports.queries import targets_for
 from consultroom.reports.targets import scorecard
 from consultroom.scheduler.runner import run_job
 from consultroom.surveys.models import SurveyAnswer
-from tests.factories import make_user
-from tests.outcome_factories import make_consultation
-from tests.privacy_factories import at, backdate, build_past_year, buyer, past_round, sme, upcoming_consultation
+from tests.factories import make_consultation, make_user
+from tests.factories.privacy import at, backdate, build_past_year, buyer, past_round, sme, upcoming_consultation
 
 YEAR = 2022
 # Contacts are kept 36 months after 31 Dec 2022 (due 1 Jan 2026, Seoul); a month later all is due.

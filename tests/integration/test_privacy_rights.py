@@ -18,11 +18,16 @@ from consultroom.outcomes.services import outcome_for, record_contract, record_l
 from consultroom.privacy.consent import record_consent
 from consultroom.privacy.export import SECTIONS, collect_user_data, to_json, to_xlsx
 from consultroom.privacy.models import ErasureRequest
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import add_question, submit_response
 from consultroom.timeutil import SEOUL, seoul_date
-from tests.factories import make_company, make_user
-from tests.outcome_factories import make_consultation, make_rate, past_round
+from tests.factories import (
+    SurveyQuestionFactory,
+    make_company,
+    make_consultation,
+    make_rate,
+    make_user,
+    past_round,
+    survey,
+)
 
 
 @pytest.fixture
@@ -55,21 +60,17 @@ def two_companies():
         actor=staff,
         now=now,
     )
-    question = add_question(
-        audience="sme",
-        data={"kind": "scale5", "text_ko": "만족도", "text_en": "Satisfaction", "required": True},
-        actor=staff,
-    )
-    invitation = SurveyInvitation(booking_id=mine.id, respondent="sme", expires_at=now + timedelta(days=21))
-    db.session.add(invitation)
-    db.session.flush()
-    submit_response(
-        invitation=invitation,
+    question = SurveyQuestionFactory(text_ko="만족도", text_en="Satisfaction", required=True, actor=staff)
+    survey(
+        mine,
+        "sme",
+        {question: "5"},
         version=question.version,
-        answers={f"q{question.id}": "5"},
         locale="en",
         user=owner,
         now=now,
+        invited_at=now,
+        expires_at=now + timedelta(days=21),
     )
     record_consent(subject_type="user", subject_id=owner.id, user=owner, purpose="account", granted=True)
     record_consent(subject_type="user", subject_id=other.id, user=other, purpose="account", granted=True)

@@ -13,8 +13,7 @@ from consultroom.buyers.schemas import dump_buyer
 from consultroom.extensions import db
 from consultroom.privacy.consent import record_consent
 from consultroom.privacy.models import PersonalDataAccess
-from tests.factories import make_round, make_user
-from tests.match_factories import make_booking, make_buyer, make_interpreter
+from tests.factories import make_booking, make_buyer, make_interpreter, make_round, make_user
 
 
 def _url(kind: str, ident: int, fmt: str) -> str:

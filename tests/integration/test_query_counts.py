@@ -191,23 +191,15 @@ def _signed_links(people: dict, params: dict) -> dict[str, str]:
     from consultroom.interpreters.models import Interpreter
     from consultroom.interpreters.services import portal_token
     from consultroom.matching.confirmation import make_response_token
-    from consultroom.surveys.models import SurveyInvitation
     from consultroom.surveys.services import make_survey_token
-    from tests.match_factories import make_buyer
+    from tests.factories import SurveyInvitationFactory, make_buyer
 
     booking = db.session.get(Booking, params["booking_id"])
     booking.buyer_id = make_buyer().id
     booking.status, booking.buyer_response = "matched", "pending"
     booking.respond_by = utcnow() + timedelta(days=7)
     held = db.session.get(Booking, params["consultation_id"])
-    invitation = SurveyInvitation(
-        booking_id=held.id,
-        respondent="sme",
-        invited_at=held.ends_at + timedelta(hours=1),
-        expires_at=held.ends_at + timedelta(days=300),
-    )
-    db.session.add(invitation)
-    db.session.flush()
+    invitation = SurveyInvitationFactory(booking=held, expires_at=held.ends_at + timedelta(days=300))
     interpreter = db.session.get(Interpreter, params["interpreter_id"])
     held.interpreter_id = interpreter.id
     db.session.flush()
@@ -243,10 +235,15 @@ def grow(people: dict, params: dict, units: int) -> None:
     from consultroom.rounds.models import ClosedDate
     from consultroom.surveys.services import active_version
     from consultroom.timeutil import seoul_date
-    from tests.factories import make_interpreter, make_round, make_sme_with_company
-    from tests.match_factories import make_buyer
-    from tests.outcome_factories import make_consultation, make_rate
-    from tests.privacy_factories import survey
+    from tests.factories import (
+        make_buyer,
+        make_consultation,
+        make_interpreter,
+        make_rate,
+        make_round,
+        make_sme_with_company,
+        survey,
+    )
 
     staff, owner = people["staff"], people["owner"]
     company = db.session.get(Company, params["company_id"])

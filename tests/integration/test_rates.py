@@ -16,8 +16,7 @@ from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.outcomes import rates, services
 from consultroom.outcomes.models import ExchangeRate
-from tests.factories import make_user
-from tests.outcome_factories import make_rate
+from tests.factories import make_rate, make_user
 
 
 @pytest.fixture(autouse=True)

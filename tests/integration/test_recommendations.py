@@ -15,8 +15,8 @@ from consultroom.extensions import db
 from consultroom.matching.recommend import describe, load_world, recommend
 from consultroom.matching.services import propose_match
 from consultroom.notifications.models import OutboxMail
-from tests.factories import make_company, make_round, make_user
-from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at, use_policy
+from tests.factories import BookingRowFactory, make_company, make_round, make_user
+from tests.factories.matching import book, interpreter_for, make_buyer, slots_at, use_policy
 
 SEOUL_9_TO_6 = {"timezone": "Asia/Seoul", "meet_from": time(9), "meet_to": time(18)}
 
@@ -126,21 +126,8 @@ def test_recommend_marks_a_follow_up_with_a_company_met_in_an_earlier_round():
     rnd, company, booking = _world()
     old_round = make_round(day=rnd.day - timedelta(days=63), status="finalized")
     buyer = make_buyer("Old Friend", country="US", interests=("330499",), **SEOUL_9_TO_6)
-    slot = old_round.slots[0]
-    db.session.add(
-        Booking(
-            round_id=old_round.id,
-            slot_id=slot.id,
-            company_id=company.id,
-            status="held",
-            seq=1,
-            cap=3,
-            starts_at=slot.starts_at,
-            ends_at=slot.ends_at,
-            buyer_id=buyer.id,
-        )
-    )
-    db.session.flush()
+    # Held in a round already finalized: a row, since book_slot books only open rounds.
+    BookingRowFactory(slot=old_round.slots[0], company=company, status="held", buyer=buyer, products="")
 
     [rec] = recommend(booking=booking)
 

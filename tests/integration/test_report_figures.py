@@ -21,11 +21,17 @@ from consultroom.reports.figures import SECTION_ORDER, UNKNOWN, Figures, Group, 
 from consultroom.rounds.models import Round
 from consultroom.surveys.models import SurveyInvitation
 from consultroom.surveys.queries import quantize
-from consultroom.surveys.services import active_version, add_question, submit_response
+from consultroom.surveys.services import active_version
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_round, make_user
-from tests.match_factories import make_buyer
-from tests.outcome_factories import make_consultation
+from tests.factories import (
+    SurveyQuestionFactory,
+    make_buyer,
+    make_company,
+    make_consultation,
+    make_round,
+    make_user,
+    survey,
+)
 
 BOOTHS, HOURS = 4, 3
 HS = ["330499", "0901", "850440", "870323", "980000", "620462", "010121"]
@@ -35,17 +41,8 @@ LANGUAGES = ["en", "ja", "vi", "de", "fr"]
 
 def _random_world(rng: random.Random) -> None:
     staff, admin = make_user("staff"), make_user("admin")
-    scale = [
-        add_question(
-            audience="sme",
-            data={"kind": "scale5", "text_ko": f"질문{i}", "text_en": f"Q{i}", "required": False},
-            actor=admin,
-        )
-        for i in range(3)
-    ]
-    text_q = add_question(
-        audience="sme", data={"kind": "text", "text_ko": "의견", "text_en": "Comment", "required": False}, actor=admin
-    )
+    scale = [SurveyQuestionFactory(text_ko=f"질문{i}", text_en=f"Q{i}", actor=admin) for i in range(3)]
+    text_q = SurveyQuestionFactory(kind="text", text_ko="의견", text_en="Comment", actor=admin)
     version = active_version("sme")
     companies = [make_company(name_ko=f"회사{i}", hs_codes=tuple(rng.sample(HS, rng.randint(0, 2)))) for i in range(7)]
     buyers = [
@@ -89,15 +86,11 @@ def _random_world(rng: random.Random) -> None:
                                     signed_on=day + timedelta(days=rng.randint(0, 60)), items="serum",
                                     actor=staff, now=utcnow())  # fmt: skip
                 if rng.random() < 0.7:
-                    invitation = SurveyInvitation(booking_id=booking.id, respondent="sme",
-                                                  invited_at=utcnow() - timedelta(days=1),
-                                                  expires_at=utcnow() + timedelta(days=13))  # fmt: skip
-                    db.session.add(invitation)
-                    db.session.flush()
-                    answers = {f"q{q.id}": str(rng.randint(1, 5)) for q in rng.sample(scale, rng.randint(0, 3))}
-                    answers[f"q{text_q.id}"] = "좋았습니다"
-                    submit_response(invitation=invitation, version=version, answers=answers, locale="ko",
-                                    user=None, now=utcnow())  # fmt: skip
+                    answers = {q: rng.randint(1, 5) for q in rng.sample(scale, rng.randint(0, 3))}
+                    answers[text_q] = "좋았습니다"
+                    now = utcnow()
+                    survey(booking, "sme", answers, version=version, now=now,
+                           invited_at=now - timedelta(days=1), expires_at=now + timedelta(days=13))  # fmt: skip
         rnd.status = rng.choice(["finalized", "held", "closed"]) if held_any else rng.choice(["closed", "held"])
     db.session.flush()
 

@@ -16,18 +16,25 @@ from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.extensions import db
-from consultroom.outcomes.services import outcome_for, record_contract, record_log
+from consultroom.outcomes.services import outcome_for, record_log
 from consultroom.reports.figures import hs_section, program_report
 from consultroom.reports.models import ReportTarget
 from consultroom.reports.queries import targets_for
 from consultroom.reports.targets import save_targets, scorecard
 from consultroom.rounds.models import Round
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import active_version, add_question, average_satisfaction, submit_response
-from tests.factories import make_company, make_round, make_user
+from consultroom.surveys.services import average_satisfaction
+from tests.factories import (
+    ContractFactory,
+    SurveyQuestionFactory,
+    make_buyer,
+    make_company,
+    make_consultation,
+    make_rate,
+    make_round,
+    make_user,
+    survey,
+)
 from tests.formatting import won
-from tests.match_factories import make_buyer
-from tests.outcome_factories import make_consultation, make_rate
 
 YEAR = 2025
 START, END = date(YEAR, 1, 1), date(YEAR, 12, 31)
@@ -84,31 +91,15 @@ def _no_show(booking: Booking, staff) -> None:
 
 
 def _contract(booking: Booking, currency: str, amount: str, signed_on: date, staff) -> None:
-    record_contract(
-        outcome=outcome_for(booking),
-        currency=currency,
-        amount=amount,
-        signed_on=signed_on,
-        items="serum",
-        actor=staff,
-        now=utcnow(),
-    )
+    ContractFactory(outcome=outcome_for(booking), currency=currency, amount=amount, signed_on=signed_on, items="serum",
+                    actor=staff)  # fmt: skip
 
 
 def _survey(booking: Booking, scores: dict, respondent: str = "sme") -> None:
-    invitation = SurveyInvitation(
-        booking_id=booking.id,
-        respondent=respondent,
-        buyer_id=booking.buyer_id if respondent == "buyer" else None,
-        invited_at=utcnow() - timedelta(days=1),
-        expires_at=utcnow() + timedelta(days=13),
+    now = utcnow()
+    survey(
+        booking, respondent, scores, now=now, invited_at=now - timedelta(days=1), expires_at=now + timedelta(days=13)
     )
-    db.session.add(invitation)
-    db.session.flush()
-    version = active_version(respondent)
-    answers = {f"q{q.id}": str(v) for q, v in scores.items()}
-    submit_response(invitation=invitation, version=version, answers=answers, locale="ko", user=None, now=utcnow())
-    db.session.flush()
 
 
 def build_world() -> World:
@@ -153,18 +144,10 @@ def build_world() -> World:
     _contract(k[5], "KRW", "5000000", date(2025, 4, 15), staff)
     _contract(k[8], "KRW", "1000000", date(2024, 11, 20), staff)
     q1, q2, q3 = (
-        add_question(
-            audience="sme",
-            data={"kind": kind, "text_ko": f"질문{i}", "text_en": f"Q{i}", "required": False},
-            actor=admin,
-        )
+        SurveyQuestionFactory(kind=kind, text_ko=f"질문{i}", text_en=f"Q{i}", actor=admin)
         for i, kind in enumerate(("scale5", "scale5", "text"))
     )
-    bq = add_question(
-        audience="buyer",
-        data={"kind": "scale5", "text_ko": "바이어", "text_en": "Buyer Q", "required": False},
-        actor=admin,
-    )
+    bq = SurveyQuestionFactory(audience="buyer", text_ko="바이어", text_en="Buyer Q", actor=admin)
     _survey(k[1], {q1: 5, q2: 4, q3: "좋았습니다"})
     _survey(k[6], {q1: 3, q3: "보통"})
     _survey(k[2], {bq: 1}, respondent="buyer")
@@ -533,9 +516,7 @@ def test_csv_is_utf8_with_bom_and_has_every_breakdown(client, login_as):
 def _grow(n: int, first_slot: int = 0) -> None:
     """n more held consultations with contracts, survey answers and new companies and buyers."""
     staff = make_user("staff")
-    q = add_question(
-        audience="sme", data={"kind": "scale5", "text_ko": "만족", "text_en": "Q", "required": False}, actor=staff
-    )
+    q = SurveyQuestionFactory(text_ko="만족", text_en="Q", actor=staff)
     from consultroom.outcomes.models import ExchangeRate
 
     if db.session.scalar(select(ExchangeRate.id)) is None:

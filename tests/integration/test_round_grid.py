@@ -15,7 +15,7 @@ from consultroom.db import utcnow
 from consultroom.errors import Conflict
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
-from tests.factories import make_company, make_round, make_sme_with_company
+from tests.factories import BookingRowFactory, make_company, make_round, make_sme_with_company
 
 REQ = {"products": "기초화장품", "hs_codes": "330499", "target_countries": ["US"], "languages": ["en"]}
 
@@ -26,13 +26,7 @@ def _fill(rnd, every: int, status: str = "requested") -> None:
     for i, slot in enumerate(rnd.slots):
         if i % every:
             continue
-        company = make_company()
-        db.session.add(
-            Booking(
-                round_id=rnd.id, slot_id=slot.id, company_id=company.id, status=status, seq=1, cap=rnd.company_cap,
-                starts_at=slot.starts_at, ends_at=slot.ends_at, products="김",
-            )
-        )  # fmt: skip
+        BookingRowFactory(slot=slot, company=make_company(), status=status, cap=rnd.company_cap)
     db.session.add(WaitlistEntry(round_id=rnd.id, company_id=make_company().id, products="김"))
     db.session.commit()
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import time
-
 from sqlalchemy import func, select
 
 from consultroom.audit.models import AuditEntry
@@ -15,37 +13,7 @@ from consultroom.matching.scoring import FIT_STEP
 from consultroom.matching.services import propose_match
 from consultroom.notifications.models import OutboxMail
 from tests.factories import make_company, make_round, make_user
-from tests.integration.matching_world import book, interpreter_for, make_buyer, slots_at, use_policy
-
-
-def _round():
-    """Three bookings where taking the best pair first (greedy) leaves one without a buyer.
-
-    C1 and C2 book 10:00, C3 (Korean only) 11:00. X suits C1 best (exact HS, 100) but also C2 (HS
-    heading, 85); Y suits C1 (HS heading, 65) and has no product relation to C2 (sauces), so it is no
-    candidate there; Z is the only buyer for C3 (80, through the one Vietnamese interpreter, who
-    takes one session a day). Greedy: C1-X, C3-Z = 180, C2 unmatched. Optimal: C1-Y, C2-X, C3-Z = 230.
-    Interpreters only where there is no common language (the policy has its own tests).
-    """
-    use_policy("needed")
-    rnd = make_round(booths=3, slots_per_booth=2, status="closed")
-    c1 = make_company(name_en="C1", hs_codes=("330499",), target_countries=("US",), languages=("ko", "en"))
-    c2 = make_company(name_en="C2", hs_codes=("210390",), target_countries=("US",), languages=("ko", "en"))
-    c3 = make_company(name_en="C3", hs_codes=("090111",), target_countries=("VN",), languages=("ko",))
-    ten, eleven = slots_at(rnd, 0), slots_at(rnd, 1)
-    rnd.status = "open"  # staff book for companies while the round is open, then close it for matching
-    b1, b2, b3 = book(c1, ten[0]), book(c2, ten[1]), book(c3, eleven[0])
-    rnd.status = "closed"
-    x = make_buyer("Xport", country="US", interests=("330499", "2103"), timezone="Asia/Seoul")
-    y = make_buyer("Yamato", country="JP", interests=("3304",), timezone="Asia/Seoul")
-    z = make_buyer(
-        "Zen Coffee", country="VN", interests=("0901",), languages=("vi",), timezone="Asia/Ho_Chi_Minh",
-        meet_from=time(8), meet_to=time(17),
-    )  # fmt: skip
-    nguyen = interpreter_for(rnd, ("vi",), name="Nguyen", max_sessions_per_day=1)
-    staff = make_user("staff")
-    db.session.flush()
-    return {"rnd": rnd, "b": (b1, b2, b3), "buyers": (x, y, z), "interp": nguyen, "staff": staff}
+from tests.factories.matching import book, greedy_trap, interpreter_for, make_buyer, slots_at, use_policy
 
 
 def _assigned(proposal):
@@ -53,7 +21,7 @@ def _assigned(proposal):
 
 
 def test_proposal_beats_greedy_and_respects_every_rule():
-    w = _round()
+    w = greedy_trap()
     (b1, b2, b3), (x, y, z) = w["b"], w["buyers"]
 
     proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
@@ -83,7 +51,7 @@ def test_proposal_beats_greedy_and_respects_every_rule():
 
 
 def test_proposal_page_shows_totals_and_reasons(client, login_as):
-    w = _round()
+    w = greedy_trap()
     login_as("staff")
 
     response = client.submit(f"/staff/matching/rounds/{w['rnd'].id}/proposals")
@@ -99,7 +67,7 @@ def test_proposal_page_shows_totals_and_reasons(client, login_as):
 
 
 def test_editing_a_line_to_an_overlapping_buyer_shows_the_violation_and_blocks_confirm(client, login_as):
-    w = _round()
+    w = greedy_trap()
     (_b1, b2, _b3), (x, y, _z) = w["b"], w["buyers"]
     proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
     line2 = next(line for line in proposal.lines if line.booking_id == b2.id)
@@ -123,7 +91,7 @@ def test_editing_a_line_to_an_overlapping_buyer_shows_the_violation_and_blocks_c
 
 
 def test_confirm_applies_every_line_and_queues_the_mails(client, login_as):
-    w = _round()
+    w = greedy_trap()
     (b1, b2, b3), (x, y, z) = w["b"], w["buyers"]
     proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
     login_as("staff")
@@ -146,7 +114,7 @@ def test_confirm_applies_every_line_and_queues_the_mails(client, login_as):
 
 
 def test_a_conflict_at_confirm_applies_nothing_and_names_the_line(client, login_as):
-    w = _round()
+    w = greedy_trap()
     (b1, b2, b3), (x, _y, _z) = w["b"], w["buyers"]
     proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
     line2 = next(line for line in proposal.lines if line.booking_id == b2.id)
@@ -175,7 +143,7 @@ def test_a_conflict_at_confirm_applies_nothing_and_names_the_line(client, login_
 
 
 def test_discard_and_a_new_proposal_replaces_the_draft(client, login_as):
-    w = _round()
+    w = greedy_trap()
     first = create_proposal(rnd=w["rnd"], actor=w["staff"])
     second = create_proposal(rnd=w["rnd"], actor=w["staff"])
     db.session.commit()
@@ -206,7 +174,7 @@ def test_buyer_hours_are_a_rule_only_while_outside_hours_counts_against(client, 
 
 
 def test_weights_settings_change_the_ranking_and_are_audited(client, login_as):
-    w = _round()
+    w = greedy_trap()
     b1 = w["b"][0]
     assert [r.buyer.company_name for r in recommend(booking=b1)][:2] == ["Xport", "Yamato"]
     admin = login_as("admin")

@@ -11,7 +11,7 @@ from consultroom.extensions import db
 from consultroom.matching.models import RoundProposal
 from consultroom.matching.views import PROPOSALS_PER_PAGE
 from tests.factories import make_company, make_round
-from tests.integration.matching_world import book, slots_at
+from tests.factories.matching import book, slots_at
 
 
 def _proposals(rnd, count: int) -> list[RoundProposal]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import re
 import threading
 from datetime import date, datetime, timedelta
@@ -18,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.services import book_slot
-from consultroom.buyers.models import Buyer
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
@@ -26,15 +24,13 @@ from consultroom.scheduler.runner import run_job
 from consultroom.signing import make_token
 from consultroom.surveys.models import SurveyInvitation, SurveyQuestion, SurveyResponse, SurveyVersion
 from consultroom.surveys.services import (
-    add_question,
     average_satisfaction,
     make_survey_token,
     submit_response,
 )
 from tests.conftest import login
-from tests.factories import make_round, make_sme_with_company, make_user
+from tests.factories import SurveyQuestionFactory, make_buyer, make_round, make_sme_with_company, make_user
 
-_n = itertools.count(1)
 SME_QUESTIONS = (
     ("scale5", "전반적으로 만족하셨습니까?", "How satisfied were you overall?", True),
     ("scale5", "통역에 만족하셨습니까?", "How satisfied were you with the interpreter?", False),
@@ -45,33 +41,15 @@ SME_QUESTIONS = (
 def _questions(audience: str = "sme", admin=None) -> list[SurveyQuestion]:
     admin = admin or make_user("admin")
     return [
-        add_question(
-            audience=audience,
-            data={"kind": k, "text_ko": ko, "text_en": en, "required": req},
-            actor=admin,
-        )
+        SurveyQuestionFactory(audience=audience, kind=k, text_ko=ko, text_en=en, required=req, actor=admin)
         for k, ko, en, req in SME_QUESTIONS
     ]
-
-
-def _buyer() -> Buyer:
-    n = next(_n)
-    buyer = Buyer(
-        company_name=f"Buyer {n} Inc",
-        company_key=f"buyer {n} inc",
-        country="US",
-        email=f"buyer{n}@buyer.example.com",
-        timezone="America/New_York",
-    )
-    db.session.add(buyer)
-    db.session.flush()
-    return buyer
 
 
 def _held(rnd, slot_index: int, *, buyer: bool = True, status: str = "held"):
     user, company = make_sme_with_company()
     booking = book_slot(company=company, slot=rnd.slots[slot_index], request={"products": "김"}, actor=user)
-    booking.buyer_id = _buyer().id if buyer else None
+    booking.buyer_id = make_buyer().id if buyer else None
     booking.status = status
     db.session.flush()
     return user, booking

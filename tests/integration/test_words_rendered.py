@@ -11,9 +11,7 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.outcomes import services
 from consultroom.scheduler.models import JobRun
-from tests.factories import make_company, make_user
-from tests.match_factories import make_buyer
-from tests.outcome_factories import make_consultation, past_round
+from tests.factories import make_buyer, make_company, make_consultation, make_user, past_round
 
 
 def _korean_staff(login_as):

@@ -8,12 +8,9 @@ from datetime import timedelta
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.outcomes.services import outcome_for, record_contract, record_log
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import active_version, add_question, submit_response
 from consultroom.timeutil import seoul_date
-from tests.factories import make_company, make_user
+from tests.factories import SurveyQuestionFactory, make_company, make_consultation, make_user, past_round, survey
 from tests.integration.test_api_support import bearer
-from tests.outcome_factories import make_consultation, past_round
 
 
 def _add_consultations(rnd, indexes, staff, question) -> None:
@@ -23,20 +20,15 @@ def _add_consultations(rnd, indexes, staff, question) -> None:
         record_log(booking=booking, data={"attendance": "held"}, actor=staff, now=now)
         record_contract(outcome=outcome_for(booking), currency="KRW", amount=str(1_000_000 * (i + 1)),
                         signed_on=seoul_date(booking.starts_at), items="", actor=staff, now=now)  # fmt: skip
-        invitation = SurveyInvitation(booking_id=booking.id, respondent="sme", invited_at=now - timedelta(days=1),
-                                      expires_at=now + timedelta(days=13))  # fmt: skip
-        db.session.add(invitation)
-        db.session.flush()
-        submit_response(invitation=invitation, version=active_version("sme"),
-                        answers={f"q{question.id}": str(1 + i % 5)}, locale="ko", user=None, now=now)  # fmt: skip
+        survey(booking, "sme", {question: 1 + i % 5}, now=now, invited_at=now - timedelta(days=1),
+               expires_at=now + timedelta(days=13))  # fmt: skip
     db.session.commit()
 
 
 def test_year_pages_send_the_same_number_of_queries_at_one_and_at_six_consultations(client, login_as, count_queries):
     staff = login_as("staff")
     admin = make_user("admin")
-    question = add_question(audience="sme", data={"kind": "scale5", "text_ko": "만족", "text_en": "Satisfied",
-                                                  "required": True}, actor=admin)  # fmt: skip
+    question = SurveyQuestionFactory(text_ko="만족", text_en="Satisfied", required=True, actor=admin)
     rnd = past_round(days_ago=3, booths=3, slots_per_booth=3)
     year = rnd.day.year
     headers = bearer(make_user("staff"))

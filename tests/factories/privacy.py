@@ -15,14 +15,16 @@ from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.notifications.services import queue_mail, queue_mail_to_user
-from consultroom.outcomes.services import change_stage, outcome_for, record_contract, record_log
+from consultroom.outcomes.services import change_stage, outcome_for, record_log
 from consultroom.privacy.models import PersonalDataAccess
 from consultroom.rounds.models import Round
-from consultroom.surveys.models import SurveyInvitation
-from consultroom.surveys.services import active_version, add_question, submit_response
-from tests.factories import make_company, make_interpreter, make_round, make_user
-from tests.match_factories import make_buyer
-from tests.outcome_factories import make_consultation, make_rate
+from tests.factories.accounts import make_user
+from tests.factories.buyers import make_buyer
+from tests.factories.companies import make_company
+from tests.factories.interpreters import make_interpreter
+from tests.factories.outcomes import ContractFactory, make_consultation, make_rate
+from tests.factories.rounds import make_round
+from tests.factories.surveys import SurveyQuestionFactory, survey
 
 
 def at(year: int, month: int = 1, day: int = 10) -> datetime:
@@ -88,28 +90,6 @@ def past_round(day: date) -> Round:
     return rnd
 
 
-def survey(booking: Booking, respondent: str, answers: dict) -> None:
-    invitation = SurveyInvitation(
-        booking_id=booking.id,
-        respondent=respondent,
-        buyer_id=booking.buyer_id if respondent == "buyer" else None,
-        invited_at=booking.ends_at + timedelta(hours=1),
-        expires_at=booking.ends_at + timedelta(days=14),
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    version = active_version(respondent)
-    submit_response(
-        invitation=invitation,
-        version=version,
-        answers={f"q{q.id}": str(v) for q, v in answers.items()},
-        locale="ko",
-        user=None,
-        now=booking.ends_at + timedelta(hours=2),
-    )
-    db.session.flush()
-
-
 @dataclass
 class PastYear:
     year: int
@@ -172,29 +152,15 @@ def build_past_year(year: int = 2022) -> PastYear:
         (k1, "KRW", "3000000", date(year, 3, 28)),
         (k2, "JPY", "1000000", date(year, 3, 25)),
     ):
-        record_contract(
-            outcome=outcome_for(k),
-            currency=currency,
-            amount=amount,
-            signed_on=day,
-            items="500 units of serum for John's shops",
-            actor=staff,
-            now=k.ends_at + timedelta(days=30),
-        )
+        ContractFactory(outcome=outcome_for(k), currency=currency, amount=amount, signed_on=day,
+                        items="500 units of serum for John's shops", actor=staff,
+                        now=k.ends_at + timedelta(days=30))  # fmt: skip
     q1, q2 = (
-        add_question(
-            audience="sme",
-            data={"kind": kind, "text_ko": f"질문{n}", "text_en": f"Q{n}", "required": False},
-            actor=admin,
-        )
+        SurveyQuestionFactory(kind=kind, text_ko=f"질문{n}", text_en=f"Q{n}", actor=admin)
         for n, kind in enumerate(("scale5", "text"))
     )
     bq, bt = (
-        add_question(
-            audience="buyer",
-            data={"kind": kind, "text_ko": f"바이어{n}", "text_en": f"Buyer Q{n}", "required": False},
-            actor=admin,
-        )
+        SurveyQuestionFactory(audience="buyer", kind=kind, text_ko=f"바이어{n}", text_en=f"Buyer Q{n}", actor=admin)
         for n, kind in enumerate(("scale5", "text"))
     )
     survey(k1, "sme", {q1: 5, q2: "김알파: 바이어 연락처 010-1234-5678"})
