@@ -12,9 +12,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 
 from consultroom.api.spec import generated_document, scratch_document
-from consultroom.buyers.schemas import BuyerIn, BuyerOut
 from consultroom.companies.schemas import CompanyIn, CompanyOut
-from consultroom.interpreters.schemas import InterpreterIn, InterpreterOut
 from consultroom.schema_fields import json_schema
 
 PREFIX = "/api/v1"
@@ -91,109 +89,7 @@ def _company_input_schema(*, partial: bool) -> dict[str, Any]:
     return schema
 
 
-SCHEMAS: dict[str, Any] = {
-    "Company": _company_schema(),
-    "CompanyInput": _company_input_schema(partial=False),
-    "CompanyPatch": _company_input_schema(partial=True),
-    "CompanyList": {
-        "type": "object",
-        "required": ["items", "page", "per_page", "total", "pages"],
-        "additionalProperties": False,
-        "properties": {
-            "items": {"type": "array", "items": _ref("Company")},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-            "total": {"type": "integer", "minimum": 0},
-            "pages": {"type": "integer", "minimum": 0},
-        },
-    },
-}
-
-_ID = {"type": "integer", "minimum": 1}
-_COMPANY_ID = {"name": "company_id", "in": "path", "required": True, "schema": _ID}
-_PAGING = [
-    {
-        "name": "page",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1},
-        "description": "Page.",
-    },
-    {
-        "name": "per_page",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 25},
-        "description": "Page size.",
-    },
-]
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-PATHS: dict[str, Any] = {
-    f"{PREFIX}/companies": {
-        "get": {
-            "operationId": "listCompanies",
-            "tags": ["companies"],
-            "summary": "Companies (staff: all, filtered; an SME: only its own)",
-            "parameters": [
-                _query("q", {"type": "string", "maxLength": 100}, "Name, products, representative or number."),
-                _query("industry", {"type": "string", "maxLength": 100}, "Exact industry."),
-                _query("country", {"type": "string", "maxLength": 2}, "Export market or target country code."),
-                _query("hs", {"type": "string", "maxLength": 6}, "HS code prefix: 2, 4 or 6 digits."),
-                _query(
-                    "english",
-                    {"type": "string", "enum": ["missing"]},
-                    "missing: only companies lacking a field of their English profile.",
-                ),
-                _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000, "default": 1}, "Page."),
-                _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100, "default": 25}, "Page size."),
-            ],
-            "responses": {"200": _json(_ref("CompanyList"), "One page of companies."), **_errors(401, 422)},
-        },
-        "post": {
-            "operationId": "createCompany",
-            "tags": ["companies"],
-            "summary": "Register your company (an SME account without one)",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CompanyInput")}}},
-            "responses": {
-                "201": {
-                    **_json(_ref("Company"), "Registered; you are its account holder."),
-                    "headers": {"Location": {"schema": {"type": "string"}}},
-                },
-                **_errors(400, 401, 403, 404, 409, 415, 422),
-            },
-        },
-    },
-    f"{PREFIX}/companies/{{company_id}}": {
-        "parameters": [_COMPANY_ID],
-        "get": {
-            "operationId": "getCompany",
-            "tags": ["companies"],
-            "summary": "One company",
-            "responses": {"200": _json(_ref("Company"), "The company."), **_errors(401, 404)},
-        },
-        "patch": {
-            "operationId": "updateCompany",
-            "tags": ["companies"],
-            "summary": "Change some fields of a company",
-            "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CompanyPatch")}}},
-            "responses": {
-                "200": _json(_ref("Company"), "The company as saved."),
-                **_errors(400, 401, 403, 404, 409, 415, 422),
-            },
-        },
-    },
-}
-
-
-# --- buyers, interpreters and matching (issue 4, item 6): staff only; SMEs get 404 -----------------
-
-_STAFF_404 = _error(404, "No such object, or you are not staff (SMEs never see the buyer registry).")
-_HHMM = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
+SCHEMAS: dict[str, Any] = {}
 
 
 def _object(props: dict[str, Any], *, required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -202,51 +98,6 @@ def _object(props: dict[str, Any], *, required: list[str] | None = None, **extra
     return schema
 
 
-def _buyer_schema() -> dict[str, Any]:
-    return json_schema(BuyerOut(), output=True)
-
-
-def _buyer_input_schema(*, partial: bool) -> dict[str, Any]:
-    if not partial:
-        return json_schema(BuyerIn())
-    schema = json_schema(BuyerIn(partial=True), required=[], description="Only the fields sent are changed.")
-    schema["properties"]["active"] = {
-        "type": "boolean",
-        "description": "false deactivates the buyer, true reactivates.",
-    }
-    return schema
-
-
-def _interpreter_schema() -> dict[str, Any]:
-    return json_schema(InterpreterOut(), output=True)
-
-
-def _interpreter_input_schema(*, partial: bool) -> dict[str, Any]:
-    if partial:
-        schema = json_schema(InterpreterIn(partial=True), required=[], description="Only the fields sent are changed.")
-        schema["properties"]["active"] = {
-            "type": "boolean",
-            "description": "false deactivates the interpreter, true reactivates.",
-        }
-    else:
-        schema = json_schema(InterpreterIn())
-    # Weekly hours are checked by their own rules (interpreters.services.set_weekly_hours).
-    schema["properties"]["weekly_hours"] = {
-        "type": "array",
-        "items": _ref("WeeklyHours"),
-        "description": "Replaces the weekly hours (Asia/Seoul); days left out have none.",
-    }
-    return schema
-
-
-_IMPORT_ISSUE = _object(
-    {
-        "row": {"type": "integer", "description": "The row as the spreadsheet numbers it (the heading is 1)."},
-        "column": {"type": "string", "description": "The field, e.g. email."},
-        "heading": {"type": "string", "description": "The column as the file names it, e.g. C (이메일)."},
-        "reason": {"type": "string"},
-    }
-)
 _REASON = _object(
     {
         "code": {
@@ -283,76 +134,6 @@ _MATCH_TOTALS = _object({"total": {"type": "integer"}, "matched": {"type": "inte
 
 SCHEMAS.update(
     {
-        "Buyer": _buyer_schema(),
-        "BuyerInput": _buyer_input_schema(partial=False),
-        "BuyerPatch": _buyer_input_schema(partial=True),
-        "BuyerList": _page_schema("Buyer"),
-        "BuyerImportUpload": _object(
-            {
-                "file": {
-                    "type": "string",
-                    "contentMediaType": "application/octet-stream",
-                    "description": ".csv or .xlsx",
-                }
-            },
-            required=["file"],
-        ),
-        "BuyerImportPreview": _object(
-            {
-                "batch_id": {"type": "integer"},
-                "filename": {"type": "string"},
-                "digest": {"type": "string", "description": "Send it to confirm exactly this preview."},
-                "ok": {"type": "boolean", "description": "No row has an error: the file can be imported."},
-                "row_count": {"type": "integer", "minimum": 0},
-                "to_create": {"type": "integer", "minimum": 0},
-                "duplicates": {"type": "integer", "minimum": 0},
-                "error_rows": {"type": "integer", "minimum": 0},
-                "columns": {
-                    "type": "object",
-                    "description": "Field -> the column it was read from.",
-                    "additionalProperties": _object({"heading": {"type": "string"}, "letter": {"type": "string"}}),
-                },
-                "errors": {"type": "array", "items": _IMPORT_ISSUE, "description": "Every error of every row."},
-                "warnings": {
-                    "type": "array",
-                    "items": _IMPORT_ISSUE,
-                    "description": "Cells read in a way the file's author may not have meant (a merged cell read as "
-                    "empty, a formula without a saved result, a date in a text column); they do not stop the import.",
-                },
-                "rows": {
-                    "type": "array",
-                    "items": _object(
-                        {
-                            "row": {"type": "integer"},
-                            "status": {"type": "string", "enum": ["create", "duplicate", "error"]},
-                            "errors": {"type": "array", "items": _IMPORT_ISSUE},
-                            "duplicate_of_buyer": {"type": ["integer", "null"]},
-                            "duplicate_of_row": {"type": ["integer", "null"]},
-                            "duplicate_by": {"type": ["string", "null"], "enum": ["email", "company", None]},
-                        }
-                    ),
-                },
-            }
-        ),
-        "BuyerImportConfirm": _object({"digest": {"type": "string"}}),
-        "BuyerImportResult": _object(
-            {
-                "batch_id": {"type": "integer"},
-                "created": {"type": "integer", "minimum": 0},
-                "skipped_duplicates": {"type": "integer", "minimum": 0},
-            }
-        ),
-        "WeeklyHours": _object(
-            {
-                "weekday": {"type": "integer", "minimum": 0, "maximum": 6, "description": "0 is Monday."},
-                "start": _HHMM,
-                "end": _HHMM,
-            }
-        ),
-        "Interpreter": _interpreter_schema(),
-        "InterpreterInput": _interpreter_input_schema(partial=False),
-        "InterpreterPatch": _interpreter_input_schema(partial=True),
-        "InterpreterList": _page_schema("Interpreter"),
         "Recommendations": _object(
             {
                 "booking_id": {"type": "integer"},
@@ -454,188 +235,6 @@ SCHEMAS.update(
     }
 )
 
-_BUYER_ID = {"name": "buyer_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
-_BATCH_ID = {"name": "batch_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
-_INTERPRETER_ID = {"name": "interpreter_id", "in": "path", "required": True, "schema": _ID_SCHEMA}
-_STATUS_QUERY = _query(
-    "status", {"type": "string", "enum": ["active", "inactive", "all"], "default": "active"}, "Which to list."
-)
-
-
-def _body(name: str) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
-
-
-def _staff_write(ok: dict[str, Any], conflict: str) -> dict[str, Any]:
-    return {
-        **ok,
-        **_errors(400, 401),
-        "404": _STAFF_404,
-        "409": _error(409, conflict),
-        **_errors(415),
-        "422": _error(422, "Fields missing or not valid, each named in `fields`."),
-    }
-
-
-PATHS.update(
-    {
-        f"{PREFIX}/buyers": {
-            "get": {
-                "operationId": "listBuyers",
-                "tags": ["buyers"],
-                "summary": "The buyer registry (staff), filtered, by company name",
-                "parameters": [
-                    _query("q", {"type": "string", "maxLength": 100}, "Company, contact person, e-mail or keyword."),
-                    _query("country", {"type": "string", "maxLength": 2}, "Country code."),
-                    _query("hs", {"type": "string", "maxLength": 6}, "HS code: buyers interested in it."),
-                    _query("language", {"type": "string", "maxLength": 8}, "Language code."),
-                    _STATUS_QUERY,
-                    *_PAGING,
-                ],
-                "responses": {
-                    "200": _json(_ref("BuyerList"), "One page of buyers."),
-                    **_errors(401),
-                    "404": _STAFF_404,
-                    **_errors(422),
-                },
-            },
-            "post": {
-                "operationId": "createBuyer",
-                "tags": ["buyers"],
-                "summary": "Register a buyer",
-                "requestBody": _body("BuyerInput"),
-                "responses": _staff_write(
-                    {
-                        "201": {
-                            **_json(_ref("Buyer"), "Registered."),
-                            "headers": {"Location": {"schema": {"type": "string"}}},
-                        }
-                    },
-                    "A buyer with this e-mail, or this company in this country, is already registered.",
-                ),
-            },
-        },
-        f"{PREFIX}/buyers/{{buyer_id}}": {
-            "parameters": [_BUYER_ID],
-            "get": {
-                "operationId": "getBuyer",
-                "tags": ["buyers"],
-                "summary": "One buyer",
-                "responses": {"200": _json(_ref("Buyer"), "The buyer."), **_errors(401), "404": _STAFF_404},
-            },
-            "patch": {
-                "operationId": "updateBuyer",
-                "tags": ["buyers"],
-                "summary": "Change some fields of a buyer, or (de)activate it",
-                "requestBody": _body("BuyerPatch"),
-                "responses": _staff_write(
-                    {"200": _json(_ref("Buyer"), "The buyer as saved.")},
-                    "Another buyer has this e-mail, or this company in this country.",
-                ),
-            },
-        },
-        f"{PREFIX}/buyers/imports": {
-            "post": {
-                "operationId": "uploadBuyerImport",
-                "tags": ["buyers"],
-                "summary": "Upload a .csv (UTF-8, UTF-16 or CP949) or .xlsx file of buyers: its preview",
-                "description": "Nothing is written to the registry: the file is kept for its uploader to confirm "
-                "(POST .../confirm with the preview's digest) for two hours. Every row's errors are listed "
-                "(row, column, reason), and duplicates of registered buyers or of earlier rows.",
-                "requestBody": {
-                    "required": True,
-                    "content": {"multipart/form-data": {"schema": _ref("BuyerImportUpload")}},
-                },
-                "responses": {
-                    "201": _json(_ref("BuyerImportPreview"), "The batch and its preview."),
-                    **_errors(401),
-                    "404": _STAFF_404,
-                    "422": _error(422, "No file, or one that cannot be read (`fields.file` says why)."),
-                },
-            },
-        },
-        f"{PREFIX}/buyers/imports/{{batch_id}}/confirm": {
-            "parameters": [_BATCH_ID],
-            "post": {
-                "operationId": "confirmBuyerImport",
-                "tags": ["buyers"],
-                "summary": "Import a previewed file: every new row, or nothing",
-                "requestBody": _body("BuyerImportConfirm"),
-                "responses": {
-                    "200": _json(_ref("BuyerImportResult"), "Imported; duplicates skipped."),
-                    **_errors(400, 401),
-                    "404": _error(404, "No such batch, or not one you uploaded."),
-                    "409": _error(
-                        409,
-                        "Already imported or discarded, expired, or the file or registry changed since the "
-                        "preview (upload or preview again).",
-                    ),
-                    **_errors(415),
-                    "422": _error(422, "No digest, or rows have errors: nothing was imported."),
-                },
-            },
-        },
-        f"{PREFIX}/interpreters": {
-            "get": {
-                "operationId": "listInterpreters",
-                "tags": ["interpreters"],
-                "summary": "The interpreter registry (staff), by name",
-                "parameters": [
-                    _query("q", {"type": "string", "maxLength": 100}, "Name or e-mail."),
-                    _query("language", {"type": "string", "maxLength": 8}, "Language code."),
-                    _STATUS_QUERY,
-                    *_PAGING,
-                ],
-                "responses": {
-                    "200": _json(_ref("InterpreterList"), "One page of interpreters."),
-                    **_errors(401),
-                    "404": _STAFF_404,
-                    **_errors(422),
-                },
-            },
-            "post": {
-                "operationId": "createInterpreter",
-                "tags": ["interpreters"],
-                "summary": "Register an interpreter, with weekly hours if given",
-                "requestBody": _body("InterpreterInput"),
-                "responses": _staff_write(
-                    {
-                        "201": {
-                            **_json(_ref("Interpreter"), "Registered."),
-                            "headers": {"Location": {"schema": {"type": "string"}}},
-                        }
-                    },
-                    "The e-mail is registered, or the account is linked to another interpreter.",
-                ),
-            },
-        },
-        f"{PREFIX}/interpreters/{{interpreter_id}}": {
-            "parameters": [_INTERPRETER_ID],
-            "get": {
-                "operationId": "getInterpreter",
-                "tags": ["interpreters"],
-                "summary": "One interpreter, with weekly hours and dated exceptions",
-                "responses": {
-                    "200": _json(_ref("Interpreter"), "The interpreter."),
-                    **_errors(401),
-                    "404": _STAFF_404,
-                },
-            },
-            "patch": {
-                "operationId": "updateInterpreter",
-                "tags": ["interpreters"],
-                "summary": "Change some fields, replace the weekly hours, or (de)activate",
-                "requestBody": _body("InterpreterPatch"),
-                "responses": _staff_write(
-                    {"200": _json(_ref("Interpreter"), "The interpreter as saved.")},
-                    "The e-mail is registered, or the account is linked to another interpreter.",
-                ),
-            },
-        },
-    }
-)
-
-
 _DATE = {"type": "string", "format": "date"}
 _NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 _DECIMAL_TEXT = {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}
@@ -646,7 +245,6 @@ _KRW = {"type": "integer", "minimum": 0, "description": "Whole won."}
 # --- personal data (issue 6): the caller's own data, consents, deletion requests, the access log -----
 
 # Free text that people write about themselves or others may hold personal data: marked as such.
-SCHEMAS["Interpreter"]["properties"]["exceptions"]["items"]["properties"]["note"].update(PERSONAL)
 
 _STR = {"type": "string"}
 _NSTR = {"type": ["string", "null"]}
@@ -887,8 +485,6 @@ def openapi_document(app: Flask | None = None) -> dict[str, Any]:
 def merge_hand_written(document: dict[str, Any]) -> dict[str, Any]:
     """TEMPORARY, until companies, buyers and interpreters have their schemas.py: their hand-written
     paths replace what apispec guessed for those routes, and their schemas join the generated ones."""
-    for path, item in PATHS.items():
-        document["paths"][path] = copy.deepcopy(item)
     schemas = document["components"].setdefault("schemas", {})
     for name, schema in SCHEMAS.items():
         schemas.setdefault(name, copy.deepcopy(schema))

@@ -20,6 +20,8 @@ from webargs.flaskparser import FlaskParser
 
 from consultroom.api.http import json_object
 from consultroom.errors import Invalid
+from consultroom.interpreters.schemas import WeeklyHoursSchema
+from consultroom.schema_fields import CodeList
 from consultroom.schemas import ID_MAX, field_errors
 
 INFO_DESCRIPTION = (
@@ -215,6 +217,10 @@ def make_api(app: Flask, bp: Blueprint) -> Api:
         }
     )
     api.init_app(app)
+    # A code list is typed by the anyOf in its metadata (a list, or one string, or null).
+    api.register_field(CodeList, None, None)
+    # Weekly hours are written by a function (their times as HH:MM) and refer to this component.
+    api.spec.components.schema("WeeklyHours", schema=WeeklyHoursSchema)
     # Ids in paths: the app's int converter (consultroom.BoundedInt) fits the 32-bit id columns.
     api.register_converter(
         app.url_map.converters["int"], lambda _converter: {"type": "integer", "minimum": 1, "maximum": ID_MAX}
