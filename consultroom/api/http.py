@@ -83,26 +83,6 @@ def reject_nul_in_query() -> None:
         raise Invalid(_("Please correct the marked fields."), fields=bad)
 
 
-def query_text(name: str, max_len: int, errors: dict[str, list[str]]) -> str:
-    value = request.args.get(name, "")
-    problem = text_problem(value)
-    if problem:
-        errors[name] = [problem]
-        return ""
-    return value[:max_len]
-
-
-def query_int(name: str, default: int, low: int, high: int, errors: dict[str, list[str]]) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    # isdecimal() also holds for non-ASCII digits, which int() accepts; only ASCII is a valid number here.
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 9) or not low <= int(raw) <= high:
-        errors[name] = [_("Use a whole number from %(low)d to %(high)d.", low=low, high=high)]
-        return default
-    return int(raw)
-
-
 @contextmanager
 def unit_of_work() -> Iterator[None]:
     """One commit at the edge (DESIGN 7.3): commit when the block succeeds, roll back on any error.

@@ -14,7 +14,7 @@ from typing import Any
 import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask_babel import gettext as _
 from webargs.flaskparser import FlaskParser
 
@@ -235,6 +235,14 @@ def generated_document(app: Flask) -> dict[str, Any]:
     document = api.spec.to_dict()
     document["tags"] = [{"name": name} for name in TAGS]
     return document
+
+
+def openapi_document(app: Flask | None = None) -> dict[str, Any]:
+    """The document of /api/v1 as apispec writes it from the routes and the domains' schemas; a fresh
+    copy each time. Without an app (tests read it at import), from the blueprint on a bare app."""
+    if app is None and has_app_context():
+        app = current_app._get_current_object()
+    return generated_document(app) if app is not None else scratch_document()
 
 
 def scratch_document() -> dict[str, Any]:
