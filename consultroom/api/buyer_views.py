@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import check_storable, json_object, text_problem, unit_of_work
+from consultroom.api.http import check_storable, json_object, logged, text_problem, unit_of_work
 from consultroom.api.spec import NUL_QUERY, errors, read_body
 from consultroom.buyers import importing, policies, services
 from consultroom.buyers.models import Buyer, BuyerImportBatch
@@ -64,8 +64,11 @@ def list_buyers(args: dict[str, Any]):
     body = page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
     # PIPA access log: the buyers' contact persons returned (see consultroom.privacy.access_log).
     subjects = access_log.buyers(pagination.items)
-    return access_log.commit_logged(
-        jsonify(body), actor=g.api_user, subjects=subjects, what="api.list_buyers", via="api"
+    return logged(
+        jsonify(body),
+        actor=g.api_user,
+        subjects=subjects,
+        what="api.list_buyers",
     )
 
 
@@ -104,8 +107,11 @@ def _buyer(buyer_id: int) -> Buyer:
 @bp.response(200, BuyerSchema, description="The buyer.")
 def get_buyer(buyer_id: int):
     response = jsonify(dump_buyer(_buyer(buyer_id)))
-    return access_log.commit_logged(
-        response, actor=g.api_user, subjects=[("buyer", buyer_id)], what="api.get_buyer", via="api"
+    return logged(
+        response,
+        actor=g.api_user,
+        subjects=[("buyer", buyer_id)],
+        what="api.get_buyer",
     )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import false
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import check_storable, json_object, unit_of_work
+from consultroom.api.http import check_storable, json_object, logged, unit_of_work
 from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.companies import policies, services
 from consultroom.companies.models import Company
@@ -66,7 +66,7 @@ def list_companies(args: dict[str, Any]):
     )
     # PIPA access log, as on the pages: staff reading companies' contact persons (see access_log).
     subjects = access_log.companies(pagination.items)
-    return access_log.commit_logged(jsonify(body), actor=user, subjects=subjects, what="api.list_companies", via="api")
+    return logged(jsonify(body), actor=user, subjects=subjects, what="api.list_companies")
 
 
 @bp.post("/companies", tags=["companies"])
@@ -128,12 +128,11 @@ def create_company():
 def get_company(company_id: int):
     company = get_or_404(db.session, Company, company_id)
     authorize(policies.can_view_company(g.api_user, company))
-    return access_log.commit_logged(
+    return logged(
         jsonify(dump_company(company)),
         actor=g.api_user,
         subjects=[("company", company_id)],
         what="api.get_company",
-        via="api",
     )
 
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import g, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from consultroom.accounts.models import User
 from consultroom.errorpages import json_error
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
+from consultroom.request_transaction import log_access
 from consultroom.schemas import ID_MAX, check_storable, iso, text_problem  # noqa: F401 (the API's views import them from here)
 
 REALM = 'Bearer realm="consultroom"'
+T = TypeVar("T")
 
 
 class BadRequest(DomainError):
@@ -85,13 +88,15 @@ def reject_nul_in_query() -> None:
 
 @contextmanager
 def unit_of_work() -> Iterator[None]:
-    """One commit at the edge (DESIGN 7.3): commit when the block succeeds, roll back on any error.
-
-    A unique constraint that fires because of a concurrent write becomes a 409, not a 500.
+    """The writes of an API view: flushed here, so a unique constraint that fires because of a concurrent
+    write becomes a 409 (not a 500), and rolled back on any error. consultroom.request_transaction
+    commits them once, after the answer is built (DESIGN 7.3), as it does for the web views.
     """
     try:
         yield
-        db.session.commit()
+        db.session.flush()
+        # As a commit would: the answer is read from the rows as stored (lists in their stored order).
+        db.session.expire_all()
     except IntegrityError as exc:
         db.session.rollback()
         msg = _("This conflicts with a change saved at the same time. Please reload and try again.")
@@ -100,3 +105,10 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def logged(answer: T, *, actor: User, subjects: Iterable[tuple[str, int]], what: str) -> T:
+    """The answer, with the personal data it shows recorded into the request (PIPA access log): the
+    request's one commit writes the rows (consultroom.request_transaction)."""
+    log_access(actor=actor, subjects=subjects, what=what, via="api")
+    return answer

@@ -9,7 +9,7 @@ from flask import g, jsonify, url_for
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import check_storable, json_object, unit_of_work
+from consultroom.api.http import check_storable, json_object, logged, unit_of_work
 from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.errors import Invalid
 from consultroom.extensions import db
@@ -62,8 +62,11 @@ def list_interpreters(args: dict[str, Any]):
     body = page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
     # PIPA access log: the interpreters returned (see consultroom.privacy.access_log).
     subjects = access_log.interpreters(pagination.items)
-    return access_log.commit_logged(
-        jsonify(body), actor=g.api_user, subjects=subjects, what="api.list_interpreters", via="api"
+    return logged(
+        jsonify(body),
+        actor=g.api_user,
+        subjects=subjects,
+        what="api.list_interpreters",
     )
 
 
@@ -118,8 +121,11 @@ def _interpreter(interpreter_id: int) -> Interpreter:
 @bp.response(200, InterpreterSchema, description="The interpreter.")
 def get_interpreter(interpreter_id: int):
     response = jsonify(dump_interpreter(_interpreter(interpreter_id)))
-    return access_log.commit_logged(
-        response, actor=g.api_user, subjects=[("interpreter", interpreter_id)], what="api.get_interpreter", via="api"
+    return logged(
+        response,
+        actor=g.api_user,
+        subjects=[("interpreter", interpreter_id)],
+        what="api.get_interpreter",
     )
 
 

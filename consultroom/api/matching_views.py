@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import unit_of_work
+from consultroom.api.http import logged, unit_of_work
 from consultroom.api.registry_serializers import proposal_json, recommendation_json
 from consultroom.api.serializers import booking_json
 from consultroom.api.spec import errors, read_body
@@ -44,7 +44,6 @@ from consultroom.matching.schemas import (
     windows_text,
 )
 from consultroom.matching.settings import ALWAYS
-from consultroom.privacy import access_log
 from consultroom.rounds import services as round_services
 from consultroom.rounds.models import Round, Slot
 
@@ -96,8 +95,11 @@ def booking_recommendations(args: dict[str, Any], booking_id: int):
     )
     # PIPA access log: the candidate interpreters named (see consultroom.privacy.access_log).
     subjects = [("interpreter", i) for i in sorted({i.id for rec in items for i in rec.interpreters})]
-    return access_log.commit_logged(
-        response, actor=g.api_user, subjects=subjects, what="api.booking_recommendations", via="api"
+    return logged(
+        response,
+        actor=g.api_user,
+        subjects=subjects,
+        what="api.booking_recommendations",
     )
 
 
@@ -307,12 +309,11 @@ def get_proposal(proposal_id: int):
     body = _proposal_body(_proposal(proposal_id))
     # PIPA access log: the interpreters named on the lines.
     named = sorted({line["interpreter"]["id"] for line in body["lines"] if line.get("interpreter")})
-    return access_log.commit_logged(
+    return logged(
         jsonify(body),
         actor=g.api_user,
         subjects=[("interpreter", i) for i in named],
         what="api.get_proposal",
-        via="api",
     )
 
 
