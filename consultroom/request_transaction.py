@@ -51,9 +51,12 @@ def attempt(form: FlaskForm | None = None) -> Iterator[Attempt]:
         apply_domain_error(form, exc)
 
 
-def log_access(*, actor, subjects: Iterable[tuple[str, int]], what: str, action: str = "view") -> None:
-    """Record who among staff saw whose personal data on this page; written with the request's commit."""
-    rows = access_log.access_rows(actor=actor, subjects=subjects, action=action, what=what, via="web")
+def log_access(
+    *, actor, subjects: Iterable[tuple[str, int]], what: str, action: str = "view", via: str = "web"
+) -> None:
+    """Record who among staff saw whose personal data on this page (or API answer, via="api");
+    written with the request's commit."""
+    rows = access_log.access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
     if rows:
         g.setdefault("_access_rows", []).extend(rows)
 

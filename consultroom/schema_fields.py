@@ -475,3 +475,43 @@ def json_schema(schema: Schema, *, output: bool = False, **extra: Any) -> dict[s
         elif isinstance(prop.get("default"), time):
             prop["default"] = prop["default"].strftime("%H:%M")
     return doc
+
+
+# --- the registries' list filters (query strings) ----------------------------------------------------
+
+
+class SearchText(fields.String):
+    """A list filter as the pages take it: cut at `max_len`, not refused (a pasted long name still
+    searches); absent or blank is ""."""
+
+    def __init__(self, max_len: int, **kwargs: Any):
+        kwargs.setdefault("load_default", "")
+        super().__init__(**kwargs)
+        self.max_len = max_len
+        self.metadata = {"maxLength": max_len, **self.metadata}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        from consultroom.schemas import text_problem
+
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = text_problem(text)
+        if problem:
+            raise fail(problem)
+        return text[: self.max_len]
+
+
+class Choice(SearchText):
+    """One of `choices` in a query string; blank is `default`; anything else is `message`."""
+
+    def __init__(self, choices: tuple[str, ...], *, default: str, message: Any, **kwargs: Any):
+        self.choices, self.message, self.default = choices, message, default
+        kwargs["metadata"] = {"enum": [c for c in choices if c], **kwargs.get("metadata", {})}
+        # A blank default is no value the enum offers: not documented (apispec leaves callables out).
+        super().__init__(max(map(len, choices)), load_default=default or (lambda: ""), **kwargs)
+        self.metadata.pop("maxLength", None)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = fields.String._deserialize(self, value, attr, data, **kwargs) or self.default
+        if text not in self.choices:
+            raise fail(self.message)
+        return text

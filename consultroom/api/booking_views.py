@@ -14,7 +14,7 @@ from consultroom.access import authorize, get_or_404
 from consultroom.accounts.models import User
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import unit_of_work
+from consultroom.api.http import logged, unit_of_work
 from consultroom.api.serializers import booking_json
 from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.bookings import policies, services
@@ -26,7 +26,6 @@ from consultroom.consultations import changes
 from consultroom.db import utcnow
 from consultroom.errors import Invalid, NotAllowed
 from consultroom.extensions import db
-from consultroom.privacy import access_log
 from consultroom.rounds.models import Slot
 from consultroom.schemas import InSchema, page_body
 
@@ -128,11 +127,10 @@ def list_bookings(args: dict[str, Any]):
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
     now = utcnow()
     items = [booking_json(b, cancellable=services.can_cancel_now(b, user, now)) for b in pagination.items]
-    # Built before the access log commits, which expires the rows.
     response = jsonify(page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages))
     # PIPA access log: staff reading the companies' requests (free text: notes, buyer profile).
     subjects = sorted({("company", b.company_id) for b in pagination.items})
-    return access_log.commit_logged(response, actor=user, subjects=subjects, what="api.list_bookings", via="api")
+    return logged(response, actor=user, subjects=subjects, what="api.list_bookings")
 
 
 def _visible_booking(booking_id: int) -> Booking:
@@ -148,8 +146,11 @@ def _visible_booking(booking_id: int) -> Booking:
 def get_booking(booking_id: int):
     booking = _visible_booking(booking_id)
     response = jsonify(booking_json(booking, cancellable=services.can_cancel_now(booking, g.api_user)))
-    return access_log.commit_logged(
-        response, actor=g.api_user, subjects=[("company", booking.company_id)], what="api.get_booking", via="api"
+    return logged(
+        response,
+        actor=g.api_user,
+        subjects=[("company", booking.company_id)],
+        what="api.get_booking",
     )
 
 

@@ -7,136 +7,164 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
-from consultroom.api.auth import api_auth
-from consultroom.api.http import check_storable, json_object, query_int, query_text, text_problem, unit_of_work
-from consultroom.api.registry_serializers import buyer_json, import_preview_json
+from consultroom.api.auth import api_auth, api_requires
+from consultroom.api.http import check_storable, json_object, logged, text_problem, unit_of_work
+from consultroom.api.spec import NUL_QUERY, errors, read_body
 from consultroom.buyers import importing, policies, services
 from consultroom.buyers.models import Buyer, BuyerImportBatch
-from consultroom.buyers.queries import STATUSES, BuyerFilter, buyer_search
+from consultroom.buyers.queries import BuyerFilter, buyer_search
+from consultroom.buyers.schemas import (
+    BuyerActiveIn,
+    BuyerImportConfirmSchema,
+    BuyerImportPreviewSchema,
+    BuyerImportResultSchema,
+    BuyerImportUploadSchema,
+    BuyerInputSchema,
+    BuyerListArgs,
+    BuyerListSchema,
+    BuyerPatchSchema,
+    BuyerSchema,
+    dump_buyer,
+)
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.privacy import access_log
-from consultroom.schema_fields import REQUIRED
+from consultroom.schema_fields import load
+from consultroom.schemas import page_body
 
-MAX_PER_PAGE = 100
-MAX_PAGE = 1_000_000
-
-
-def _staff() -> None:
-    authorize(policies.can_manage_buyers(g.api_user))
-
-
-def _invalid(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
+_STAFF_ONLY = "No such object, or you are not staff (SMEs never see the buyer registry)."
+_CONFLICT = "A buyer with this e-mail, or this company in this country, is already registered."
+_NOT_JSON = "The body is not JSON or not a JSON object."
+staff_only = api_requires(visible=policies.can_manage_buyers)
+_ACTIVE_IN = BuyerActiveIn()
 
 
-def _status(errors: dict[str, list[str]]) -> str:
-    value = query_text("status", 10, errors) or "active"
-    if value not in STATUSES:
-        errors["status"] = [_("Choose active, inactive or all.")]
-        return "active"
-    return value
-
-
-@bp.get("/buyers")
+@bp.get("/buyers", tags=["buyers"])
 @api_auth
-def list_buyers():
-    _staff()
-    errors: dict[str, list[str]] = {}
+@staff_only
+@bp.doc(
+    operationId="listBuyers",
+    summary="The buyer registry (staff), filtered, by company name",
+    responses=errors(401, e404=_STAFF_ONLY, e422=NUL_QUERY + " Or a filter or page number is not valid."),
+)
+@bp.arguments(BuyerListArgs, location="query")
+@bp.response(200, BuyerListSchema, description="One page of buyers.")
+def list_buyers(args: dict[str, Any]):
+    page, per_page = args["page"], args["per_page"]
     f = BuyerFilter(
-        q=query_text("q", 100, errors),
-        country=query_text("country", 2, errors),
-        hs=query_text("hs", 6, errors),
-        language=query_text("language", 8, errors),
-        status=_status(errors),
+        q=args["q"], country=args["country"], hs=args["hs"], language=args["language"], status=args["status"]
     )
-    page = query_int("page", 1, 1, MAX_PAGE, errors)
-    default_per_page = min(current_app.config.get("BUYERS_PER_PAGE", 25), MAX_PER_PAGE)
-    per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
-    _invalid(errors)
     pagination = db.paginate(buyer_search(f), page=page, per_page=per_page, error_out=False, count=True)
-    response = jsonify(
-        {
-            "items": [buyer_json(b) for b in pagination.items],
-            "page": page,
-            "per_page": per_page,
-            "total": pagination.total,
-            "pages": pagination.pages,
-        }
-    )
+    items = [dump_buyer(b) for b in pagination.items]
+    body = page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
     # PIPA access log: the buyers' contact persons returned (see consultroom.privacy.access_log).
     subjects = access_log.buyers(pagination.items)
-    return access_log.commit_logged(response, actor=g.api_user, subjects=subjects, what="api.list_buyers", via="api")
+    return logged(
+        jsonify(body),
+        actor=g.api_user,
+        subjects=subjects,
+        what="api.list_buyers",
+    )
 
 
-def _active_flag(data: dict[str, Any]) -> bool | None:
-    """`active` from a body: the switch the detail page has (deactivate / reactivate), a JSON boolean."""
-    if "active" not in data:
-        return None
-    value = data.pop("active")
-    if not isinstance(value, bool):
-        raise Invalid(_("Please correct the marked fields."), fields={"active": [_("Use true or false.")]})
-    return value
-
-
-@bp.post("/buyers")
+@bp.post("/buyers", tags=["buyers"])
 @api_auth
+@staff_only
+@bp.doc(
+    operationId="createBuyer",
+    summary="Register a buyer",
+    responses=errors(
+        401, 415, e400=_NOT_JSON, e404=_STAFF_ONLY, e409=_CONFLICT, e422="Fields missing or not valid, each named."
+    ),
+)
+@bp.documents_body(BuyerInputSchema)
+@bp.response(201, BuyerSchema, description="Registered.", headers={"Location": {"schema": {"type": "string"}}})
 def create_buyer():
-    _staff()
     data = json_object()
     check_storable(data)
     with unit_of_work():
+        # The service validates through BuyerIn, as the form and the import do.
         buyer = services.create_buyer(data=data, actor=g.api_user)
-        body = buyer_json(buyer)
+        body = dump_buyer(buyer)
     return jsonify(body), 201, {"Location": url_for("api.get_buyer", buyer_id=body["id"])}
 
 
 def _buyer(buyer_id: int) -> Buyer:
-    _staff()
     buyer = get_or_404(db.session, Buyer, buyer_id)
     authorize(policies.can_view_buyer(g.api_user, buyer))
     return buyer
 
 
-@bp.get("/buyers/<int:buyer_id>")
+@bp.get("/buyers/<int:buyer_id>", tags=["buyers"])
 @api_auth
+@staff_only
+@bp.doc(operationId="getBuyer", summary="One buyer", responses=errors(401, e404=_STAFF_ONLY, e422=NUL_QUERY))
+@bp.response(200, BuyerSchema, description="The buyer.")
 def get_buyer(buyer_id: int):
-    response = jsonify(buyer_json(_buyer(buyer_id)))
-    return access_log.commit_logged(
-        response, actor=g.api_user, subjects=[("buyer", buyer_id)], what="api.get_buyer", via="api"
+    response = jsonify(dump_buyer(_buyer(buyer_id)))
+    return logged(
+        response,
+        actor=g.api_user,
+        subjects=[("buyer", buyer_id)],
+        what="api.get_buyer",
     )
 
 
-@bp.patch("/buyers/<int:buyer_id>")
+@bp.patch("/buyers/<int:buyer_id>", tags=["buyers"])
 @api_auth
+@staff_only
+@bp.doc(
+    operationId="updateBuyer",
+    summary="Change some fields of a buyer, or (de)activate it",
+    responses=errors(
+        401,
+        415,
+        e400=_NOT_JSON,
+        e404=_STAFF_ONLY,
+        e409="Another buyer has this e-mail, or this company in this country.",
+        e422="Fields not valid, each named in `fields`.",
+    ),
+)
+@bp.documents_body(BuyerPatchSchema(partial=True))
+@bp.response(200, BuyerSchema, description="The buyer as saved.")
 def update_buyer(buyer_id: int):
     buyer = _buyer(buyer_id)
     authorize(True, policies.can_edit_buyer(g.api_user, buyer))
     data = dict(json_object())
     check_storable(data)
-    active = _active_flag(data)
+    # The switch is not a field of the buyer: it goes to its own service.
+    switch = load(_ACTIVE_IN, {"active": data.pop("active")} if "active" in data else {})
     with unit_of_work():
         services.update_buyer(buyer=buyer, data=data, actor=g.api_user, partial=True)
-        if active is not None:
-            services.set_buyer_active(buyer=buyer, active=active, actor=g.api_user)
-        body = buyer_json(buyer)
+        if "active" in switch:
+            services.set_buyer_active(buyer=buyer, active=switch["active"], actor=g.api_user)
+        body = dump_buyer(buyer)
     return jsonify(body)
 
 
 # --- import --------------------------------------------------------------------------------------
 
 
-@bp.post("/buyers/imports")
+@bp.post("/buyers/imports", tags=["buyers"])
 @api_auth
+@staff_only
+@bp.doc(
+    operationId="uploadBuyerImport",
+    summary="Upload a .csv (UTF-8, UTF-16 or CP949) or .xlsx file of buyers: its preview",
+    description="Nothing is written to the registry: the file is kept for its uploader to confirm "
+    "(POST .../confirm with the preview's digest) for two hours. Every row's errors are listed "
+    "(row, column, reason), and duplicates of registered buyers or of earlier rows.",
+    responses=errors(401, e404=_STAFF_ONLY, e422="No file, or one that cannot be read (`fields.file` says why)."),
+)
+@bp.documents_body(BuyerImportUploadSchema, location="files")
+@bp.response(201, BuyerImportPreviewSchema, description="The batch and its preview.")
 def create_buyer_import():
     """Read an uploaded .csv or .xlsx file into a batch and answer its preview; no buyer is written."""
-    _staff()
     upload = request.files.get("file")
     if upload is None:
         message = _("Upload a .csv or .xlsx file.")
@@ -149,33 +177,35 @@ def create_buyer_import():
     parsed = importing.parse_upload(filename, raw)
     with unit_of_work():
         batch = importing.save_batch(parsed=parsed, actor=g.api_user)
-        body = import_preview_json(importing.preview_batch(batch))
+        body = BuyerImportPreviewSchema().dump(importing.preview_batch(batch))
     return jsonify(body), 201
 
 
-@bp.post("/buyers/imports/<int:batch_id>/confirm")
+@bp.post("/buyers/imports/<int:batch_id>/confirm", tags=["buyers"])
 @api_auth
+@staff_only
+@bp.doc(
+    operationId="confirmBuyerImport",
+    summary="Import a previewed file: every new row, or nothing",
+    responses=errors(
+        401,
+        415,
+        e400=_NOT_JSON,
+        e404="No such batch, or not one you uploaded.",
+        e409="Already imported or discarded, expired, or the file or registry changed since the preview "
+        "(upload or preview again).",
+        e422="No digest, or rows have errors: nothing was imported.",
+    ),
+)
+@bp.documents_body(BuyerImportConfirmSchema)
+@bp.response(200, BuyerImportResultSchema, description="Imported; duplicates skipped.")
 def confirm_buyer_import(batch_id: int):
     """Import the batch as previewed (`digest` from the preview): every new row or none."""
-    _staff()
     batch = get_or_404(db.session, BuyerImportBatch, batch_id)
     # Another person's upload is not theirs to see: it holds personal data they did not bring in.
     authorize(policies.can_use_import_batch(g.api_user, batch))
-    data = json_object()
-    digest = data.get("digest")
-    errors: dict[str, list[str]] = {}
-    for name in sorted(set(data) - {"digest"}):
-        errors[name] = [_("Unknown field.")]
-    if not isinstance(digest, str) or not digest:
-        errors["digest"] = [str(REQUIRED)]
-    elif text_problem(digest):
-        errors["digest"] = [text_problem(digest) or ""]
-    _invalid(errors)
+    digest = read_body(BuyerImportConfirmSchema)["digest"]
     with unit_of_work():
-        preview = importing.confirm_batch(batch=batch, digest=str(digest), actor=g.api_user)
-        body = {
-            "batch_id": batch_id,
-            "created": len(preview.to_create),
-            "skipped_duplicates": len(preview.duplicates),
-        }
+        preview = importing.confirm_batch(batch=batch, digest=digest, actor=g.api_user)
+        body = {"batch_id": batch_id, "created": len(preview.to_create), "skipped_duplicates": len(preview.duplicates)}
     return jsonify(body)

@@ -2,75 +2,99 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, url_for
+from typing import Any
+
+from flask import g, jsonify, url_for
 from flask_babel import gettext as _
 from sqlalchemy import false
 
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
-from consultroom.api.auth import api_auth
-from consultroom.api.http import check_storable, json_object, query_int, query_text, unit_of_work
+from consultroom.api.auth import api_auth, api_requires
+from consultroom.api.http import check_storable, json_object, logged, unit_of_work
+from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.companies import policies, services
 from consultroom.companies.models import Company
 from consultroom.companies.queries import CompanyFilter, company_search
-from consultroom.companies.schemas import dump_company
+from consultroom.companies.schemas import (
+    CompanyInputSchema,
+    CompanyListArgs,
+    CompanyListSchema,
+    CompanyPatchSchema,
+    CompanySchema,
+    dump_company,
+)
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.privacy import access_log, consent, notices
+from consultroom.schemas import page_body
 
-MAX_PER_PAGE = 100
-# Far beyond any real list; keeps OFFSET well inside what both databases accept.
-MAX_PAGE = 1_000_000
-
-
-def _english_filter(errors: dict[str, list[str]]) -> bool:
-    value = query_text("english", 10, errors)
-    if value not in ("", "missing"):
-        errors["english"] = [_("Use english=missing, or leave it out.")]
-    return value == "missing"
+_NOT_VISIBLE = "No such company, or not one you may see."
+_PATCH_CONFLICT = "The business number is registered to another company."
 
 
-@bp.get("/companies")
+@bp.get("/companies", tags=["companies"])
 @api_auth
-def list_companies():
+@bp.doc(
+    operationId="listCompanies",
+    summary="Companies (staff: all, filtered; an SME: only its own)",
+    responses=errors(401, e422=NUL_QUERY + " Or a filter or page number is not valid."),
+)
+@bp.arguments(CompanyListArgs, location="query")
+@bp.response(200, CompanyListSchema, description="One page of companies.")
+def list_companies(args: dict[str, Any]):
     user = g.api_user
-    errors: dict[str, list[str]] = {}
+    page, per_page = args["page"], args["per_page"]
     f = CompanyFilter(
-        q=query_text("q", 100, errors),
-        industry=query_text("industry", 100, errors),
-        country=query_text("country", 2, errors),
-        hs=query_text("hs", 6, errors),
-        english_missing=_english_filter(errors),
+        q=args["q"],
+        industry=args["industry"],
+        country=args["country"],
+        hs=args["hs"],
+        english_missing=args["english"] == "missing",
     )
-    page = query_int("page", 1, 1, MAX_PAGE, errors)
-    default_per_page = min(current_app.config["COMPANIES_PER_PAGE"], MAX_PER_PAGE)
-    per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
     stmt = company_search(f)
     if not policies.can_list_companies(user):
         # Without the right to list, a user's list holds what can_view_company lets it see: its own company.
         stmt = stmt.where(Company.id == user.company_id) if user.company_id is not None else stmt.where(false())
     pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    response = jsonify(
-        {
-            "items": [dump_company(c) for c in pagination.items],
-            "page": page,
-            "per_page": per_page,
-            "total": pagination.total,
-            "pages": pagination.pages,
-        }
+    body = page_body(
+        [dump_company(c) for c in pagination.items],
+        page=page,
+        per_page=per_page,
+        total=pagination.total,
+        pages=pagination.pages,
     )
     # PIPA access log, as on the pages: staff reading companies' contact persons (see access_log).
     subjects = access_log.companies(pagination.items)
-    return access_log.commit_logged(response, actor=user, subjects=subjects, what="api.list_companies", via="api")
+    return logged(jsonify(body), actor=user, subjects=subjects, what="api.list_companies")
 
 
-@bp.post("/companies")
+@bp.post("/companies", tags=["companies"])
 @api_auth
+# Only an SME account registers a company (404 for staff), and only one without a company (403).
+@api_requires(policies.can_create_company, visible=lambda user: user.is_sme)
+@bp.doc(
+    operationId="createCompany",
+    summary="Register your company (an SME account without one)",
+    responses=errors(
+        401,
+        415,
+        e400="The body is not JSON or not a JSON object.",
+        e403="Your account already has a company, or its e-mail is not confirmed.",
+        e404="Staff and admins do not register companies.",
+        e409="The business number is registered to another company.",
+        e422="Fields missing or not valid, each named in `fields`; also without the notice agreed.",
+    ),
+)
+@bp.documents_body(CompanyInputSchema)
+@bp.response(
+    201,
+    CompanySchema,
+    description="Registered; you are its account holder.",
+    headers={"Location": {"schema": {"type": "string"}}},
+)
 def create_company():
     user = g.api_user
-    authorize(user.is_sme, policies.can_create_company(user))
     data = json_object()
     check_storable(data)
     # PIPA: the SME agrees to the company-profile notice (GET /privacy/) as it does on the form; the
@@ -97,22 +121,38 @@ def create_company():
     return jsonify(dump_company(company)), 201, {"Location": url_for("api.get_company", company_id=company.id)}
 
 
-@bp.get("/companies/<int:company_id>")
+@bp.get("/companies/<int:company_id>", tags=["companies"])
 @api_auth
+@bp.doc(operationId="getCompany", summary="One company", responses=errors(401, e404=_NOT_VISIBLE, e422=NUL_QUERY))
+@bp.response(200, CompanySchema, description="The company.")
 def get_company(company_id: int):
     company = get_or_404(db.session, Company, company_id)
     authorize(policies.can_view_company(g.api_user, company))
-    return access_log.commit_logged(
+    return logged(
         jsonify(dump_company(company)),
         actor=g.api_user,
         subjects=[("company", company_id)],
         what="api.get_company",
-        via="api",
     )
 
 
-@bp.patch("/companies/<int:company_id>")
+@bp.patch("/companies/<int:company_id>", tags=["companies"])
 @api_auth
+@bp.doc(
+    operationId="updateCompany",
+    summary="Change some fields of a company",
+    responses=errors(
+        401,
+        415,
+        e400="The body is not JSON or not a JSON object.",
+        e403="You may see the company but not change it.",
+        e404=_NOT_VISIBLE,
+        e409=_PATCH_CONFLICT,
+        e422="Fields not valid, each named in `fields`.",
+    ),
+)
+@bp.documents_body(CompanyPatchSchema(partial=True))
+@bp.response(200, CompanySchema, description="The company as saved.")
 def update_company(company_id: int):
     company = get_or_404(db.session, Company, company_id)
     authorize(policies.can_view_company(g.api_user, company), policies.can_edit_company(g.api_user, company))

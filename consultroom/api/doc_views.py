@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from consultroom.api import bp
-from consultroom.api.openapi import openapi_document
+from consultroom.api.spec import openapi_document
 
 
 @bp.get("/openapi.json", tags=["meta"])

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import g, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from consultroom.accounts.models import User
 from consultroom.errorpages import json_error
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
+from consultroom.request_transaction import log_access
 from consultroom.schemas import ID_MAX, check_storable, iso, text_problem  # noqa: F401 (the API's views import them from here)
 
 REALM = 'Bearer realm="consultroom"'
+T = TypeVar("T")
 
 
 class BadRequest(DomainError):
@@ -83,35 +86,17 @@ def reject_nul_in_query() -> None:
         raise Invalid(_("Please correct the marked fields."), fields=bad)
 
 
-def query_text(name: str, max_len: int, errors: dict[str, list[str]]) -> str:
-    value = request.args.get(name, "")
-    problem = text_problem(value)
-    if problem:
-        errors[name] = [problem]
-        return ""
-    return value[:max_len]
-
-
-def query_int(name: str, default: int, low: int, high: int, errors: dict[str, list[str]]) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    # isdecimal() also holds for non-ASCII digits, which int() accepts; only ASCII is a valid number here.
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 9) or not low <= int(raw) <= high:
-        errors[name] = [_("Use a whole number from %(low)d to %(high)d.", low=low, high=high)]
-        return default
-    return int(raw)
-
-
 @contextmanager
 def unit_of_work() -> Iterator[None]:
-    """One commit at the edge (DESIGN 7.3): commit when the block succeeds, roll back on any error.
-
-    A unique constraint that fires because of a concurrent write becomes a 409, not a 500.
+    """The writes of an API view: flushed here, so a unique constraint that fires because of a concurrent
+    write becomes a 409 (not a 500), and rolled back on any error. consultroom.request_transaction
+    commits them once, after the answer is built (DESIGN 7.3), as it does for the web views.
     """
     try:
         yield
-        db.session.commit()
+        db.session.flush()
+        # As a commit would: the answer is read from the rows as stored (lists in their stored order).
+        db.session.expire_all()
     except IntegrityError as exc:
         db.session.rollback()
         msg = _("This conflicts with a change saved at the same time. Please reload and try again.")
@@ -120,3 +105,10 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def logged(answer: T, *, actor: User, subjects: Iterable[tuple[str, int]], what: str) -> T:
+    """The answer, with the personal data it shows recorded into the request (PIPA access log): the
+    request's one commit writes the rows (consultroom.request_transaction)."""
+    log_access(actor=actor, subjects=subjects, what=what, via="api")
+    return answer

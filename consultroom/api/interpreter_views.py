@@ -2,105 +2,72 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask import current_app, g, jsonify, url_for
-from flask_babel import gettext as _
+from flask import g, jsonify, url_for
 
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
-from consultroom.api.auth import api_auth
-from consultroom.api.http import check_storable, json_object, query_int, query_text, unit_of_work
-from consultroom.api.registry_serializers import interpreter_json
+from consultroom.api.auth import api_auth, api_requires
+from consultroom.api.http import check_storable, json_object, logged, unit_of_work
+from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.interpreters import policies, services
 from consultroom.interpreters.models import Interpreter
-from consultroom.interpreters.queries import STATUSES, InterpreterFilter, interpreter_search
+from consultroom.interpreters.queries import InterpreterFilter, interpreter_search
+from consultroom.interpreters.schemas import (
+    InterpreterActiveIn,
+    InterpreterHoursIn,
+    InterpreterInputSchema,
+    InterpreterListArgs,
+    InterpreterListSchema,
+    InterpreterPatchSchema,
+    InterpreterSchema,
+    dump_interpreter,
+)
 from consultroom.privacy import access_log
+from consultroom.schema_fields import load
+from consultroom.schemas import page_body
 
-MAX_PER_PAGE = 100
-MAX_PAGE = 1_000_000
 HOURS_FIELD = "weekly_hours"
-# The most ranges a week can hold: the service allows MAX_RANGES_PER_DAY on each of 7 days.
-MAX_HOURS = 7 * services.MAX_RANGES_PER_DAY
-_HHMM = re.compile(r"[0-9]{1,2}:[0-9]{2}")
+_STAFF_ONLY = "No such interpreter, or you are not staff (SMEs never see the registry)."
+_CONFLICT = "The e-mail is registered, or the account is linked to another interpreter."
+_NOT_JSON = "The body is not JSON or not a JSON object."
+staff_only = api_requires(visible=policies.can_manage_interpreters)
 
 
-def _staff() -> None:
-    authorize(policies.can_manage_interpreters(g.api_user))
+def _split(data: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """Take the fields of `schema` (hours, the active switch) out of the body, loaded: they go to their
+    own services, the rest to update_interpreter."""
+    return load(schema, {name: data.pop(name) for name in list(data) if name in schema.fields})
 
 
-def _invalid(errors: dict[str, list[str]]) -> None:
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-
-
-@bp.get("/interpreters")
+@bp.get("/interpreters", tags=["interpreters"])
 @api_auth
-def list_interpreters():
-    _staff()
-    errors: dict[str, list[str]] = {}
-    status = query_text("status", 10, errors) or "active"
-    if status not in STATUSES:
-        errors["status"] = [_("Choose active, inactive or all.")]
-    f = InterpreterFilter(q=query_text("q", 100, errors), language=query_text("language", 8, errors), status=status)
-    page = query_int("page", 1, 1, MAX_PAGE, errors)
-    default_per_page = min(current_app.config.get("INTERPRETERS_PER_PAGE", 25), MAX_PER_PAGE)
-    per_page = query_int("per_page", default_per_page, 1, MAX_PER_PAGE, errors)
-    _invalid(errors)
-    pagination = db.paginate(
-        interpreter_search(f, schedules=True), page=page, per_page=per_page, error_out=False, count=True
-    )
-    response = jsonify(
-        {
-            "items": [interpreter_json(i) for i in pagination.items],
-            "page": page,
-            "per_page": per_page,
-            "total": pagination.total,
-            "pages": pagination.pages,
-        }
-    )
+@staff_only
+@bp.doc(
+    operationId="listInterpreters",
+    summary="The interpreter registry (staff), by name",
+    responses=errors(401, e404=_STAFF_ONLY, e422=NUL_QUERY + " Or a filter or page number is not valid."),
+)
+@bp.arguments(InterpreterListArgs, location="query")
+@bp.response(200, InterpreterListSchema, description="One page of interpreters.")
+def list_interpreters(args: dict[str, Any]):
+    page, per_page = args["page"], args["per_page"]
+    f = InterpreterFilter(q=args["q"], language=args["language"], status=args["status"])
+    stmt = interpreter_search(f, schedules=True)
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    items = [dump_interpreter(i) for i in pagination.items]
+    body = page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
     # PIPA access log: the interpreters returned (see consultroom.privacy.access_log).
     subjects = access_log.interpreters(pagination.items)
-    return access_log.commit_logged(
-        response, actor=g.api_user, subjects=subjects, what="api.list_interpreters", via="api"
+    return logged(
+        jsonify(body),
+        actor=g.api_user,
+        subjects=subjects,
+        what="api.list_interpreters",
     )
-
-
-def _weekly_hours(data: dict[str, Any]) -> dict[int, str] | None:
-    """`weekly_hours` [{"weekday", "start", "end"}] as the hours page sends it to set_weekly_hours:
-    {weekday: "09:00-12:00, 13:00-18:00"}. The service checks the times, order and overlaps."""
-    if HOURS_FIELD not in data:
-        return None
-    raw = data.pop(HOURS_FIELD)
-    shape = _("A list of weekday (0 is Monday to 6), start and end (HH:MM) for each range.")
-    if not isinstance(raw, list) or len(raw) > MAX_HOURS:
-        raise Invalid(_("Please correct the marked fields."), fields={HOURS_FIELD: [shape]})
-    per_day: dict[int, list[str]] = {}
-    for item in raw:
-        ok = (
-            isinstance(item, dict)
-            and set(item) == {"weekday", "start", "end"}
-            and isinstance(item["weekday"], int)
-            and not isinstance(item["weekday"], bool)
-            and 0 <= item["weekday"] <= 6
-            and all(isinstance(item[k], str) and _HHMM.fullmatch(item[k]) for k in ("start", "end"))
-        )
-        if not ok:
-            raise Invalid(_("Please correct the marked fields."), fields={HOURS_FIELD: [shape]})
-        per_day.setdefault(item["weekday"], []).append(f"{item['start']}-{item['end']}")
-    return {day: ", ".join(ranges) for day, ranges in per_day.items()}
-
-
-def _active_flag(data: dict[str, Any]) -> bool | None:
-    if "active" not in data:
-        return None
-    value = data.pop("active")
-    if not isinstance(value, bool):
-        raise Invalid(_("Please correct the marked fields."), fields={"active": [_("Use true or false.")]})
-    return value
 
 
 def _set_hours(interpreter: Interpreter, hours: dict[int, str]) -> None:
@@ -112,52 +79,86 @@ def _set_hours(interpreter: Interpreter, hours: dict[int, str]) -> None:
         raise Invalid(exc.message, fields={HOURS_FIELD: messages}) from exc
 
 
-@bp.post("/interpreters")
+@bp.post("/interpreters", tags=["interpreters"])
 @api_auth
+@staff_only
+@bp.doc(
+    operationId="createInterpreter",
+    summary="Register an interpreter, with weekly hours if given",
+    responses=errors(
+        401, 415, e400=_NOT_JSON, e404=_STAFF_ONLY, e409=_CONFLICT, e422="Fields missing or not valid, each named."
+    ),
+)
+@bp.documents_body(InterpreterInputSchema)
+@bp.response(201, InterpreterSchema, description="Registered.", headers={"Location": {"schema": {"type": "string"}}})
 def create_interpreter():
-    _staff()
     data = dict(json_object())
     check_storable(data)
-    hours = _weekly_hours(data)
+    hours = _split(data, InterpreterHoursIn()).get(HOURS_FIELD)
     with unit_of_work():
+        # The service validates the rest through InterpreterIn, as the form does.
         interpreter = services.create_interpreter(data=data, actor=g.api_user)
         if hours is not None:
             _set_hours(interpreter, hours)
-        body = interpreter_json(interpreter)
+        body = dump_interpreter(interpreter)
     return jsonify(body), 201, {"Location": url_for("api.get_interpreter", interpreter_id=body["id"])}
 
 
 def _interpreter(interpreter_id: int) -> Interpreter:
-    _staff()
     interpreter = get_or_404(db.session, Interpreter, interpreter_id)
     authorize(policies.can_view_interpreter(g.api_user, interpreter))
     return interpreter
 
 
-@bp.get("/interpreters/<int:interpreter_id>")
+@bp.get("/interpreters/<int:interpreter_id>", tags=["interpreters"])
 @api_auth
+@staff_only
+@bp.doc(
+    operationId="getInterpreter",
+    summary="One interpreter, with weekly hours and dated exceptions",
+    responses=errors(401, e404=_STAFF_ONLY, e422=NUL_QUERY),
+)
+@bp.response(200, InterpreterSchema, description="The interpreter.")
 def get_interpreter(interpreter_id: int):
-    response = jsonify(interpreter_json(_interpreter(interpreter_id)))
-    return access_log.commit_logged(
-        response, actor=g.api_user, subjects=[("interpreter", interpreter_id)], what="api.get_interpreter", via="api"
+    response = jsonify(dump_interpreter(_interpreter(interpreter_id)))
+    return logged(
+        response,
+        actor=g.api_user,
+        subjects=[("interpreter", interpreter_id)],
+        what="api.get_interpreter",
     )
 
 
-@bp.patch("/interpreters/<int:interpreter_id>")
+@bp.patch("/interpreters/<int:interpreter_id>", tags=["interpreters"])
 @api_auth
+@staff_only
+@bp.doc(
+    operationId="updateInterpreter",
+    summary="Change some fields, replace the weekly hours, or (de)activate",
+    responses=errors(
+        401,
+        415,
+        e400=_NOT_JSON,
+        e404=_STAFF_ONLY,
+        e409=_CONFLICT,
+        e422="Fields not valid, each named in `fields`.",
+    ),
+)
+@bp.documents_body(InterpreterPatchSchema(partial=True))
+@bp.response(200, InterpreterSchema, description="The interpreter as saved.")
 def update_interpreter(interpreter_id: int):
     interpreter = _interpreter(interpreter_id)
     authorize(True, policies.can_edit_interpreter(g.api_user, interpreter))
     data = dict(json_object())
     check_storable(data)
-    active = _active_flag(data)
-    hours = _weekly_hours(data)
+    switch = _split(data, InterpreterActiveIn())
+    hours = _split(data, InterpreterHoursIn()).get(HOURS_FIELD)
     with unit_of_work():
         services.update_interpreter(interpreter=interpreter, data=data, actor=g.api_user, partial=True)
         if hours is not None:
             # The list sent replaces the week: days left out have no hours.
             _set_hours(interpreter, hours)
-        if active is not None:
-            services.set_interpreter_active(interpreter=interpreter, active=active, actor=g.api_user)
-        body = interpreter_json(interpreter)
+        if "active" in switch:
+            services.set_interpreter_active(interpreter=interpreter, active=switch["active"], actor=g.api_user)
+        body = dump_interpreter(interpreter)
     return jsonify(body)

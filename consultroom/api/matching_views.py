@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import unit_of_work
+from consultroom.api.http import logged, unit_of_work
 from consultroom.api.registry_serializers import proposal_json, recommendation_json
 from consultroom.api.serializers import booking_json
 from consultroom.api.spec import errors, read_body
@@ -38,11 +38,12 @@ from consultroom.matching.schemas import (
     MatchInputSchema,
     MeetingUrlInputSchema,
     ProposalLineInputSchema,
+    ProposalSchema,
     RecommendationArgs,
+    RecommendationsSchema,
     windows_text,
 )
 from consultroom.matching.settings import ALWAYS
-from consultroom.privacy import access_log
 from consultroom.rounds import services as round_services
 from consultroom.rounds.models import Round, Slot
 
@@ -52,14 +53,6 @@ _STAFF_ONLY = "No such object, or you are not staff (SMEs never see the buyer re
 _FIELDS = "Fields missing or not valid, each named in `fields`."
 # SMEs never learn matching exists: 404 before anything they sent is read.
 _staff_only = api_requires(visible=policies.can_match)
-
-
-def _json_of(name: str, description: str) -> dict[str, Any]:
-    """An answer written by api/registry_serializers, whose schema is still hand-written (openapi.py)."""
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
-    }
 
 
 def _staff() -> None:
@@ -84,9 +77,10 @@ def _booking_body(booking: Booking) -> dict[str, Any]:
 @bp.doc(
     operationId="getBookingRecommendations",
     summary="The best buyers for a booking, with their score, reasons and candidate interpreters",
-    responses={"200": _json_of("Recommendations", "Ranked buyers."), **errors(401, 422, e404=_STAFF_ONLY)},
+    responses=errors(401, 422, e404=_STAFF_ONLY),
 )
 @bp.arguments(RecommendationArgs, location="query")
+@bp.response(200, RecommendationsSchema, description="Ranked buyers.")
 def booking_recommendations(args: dict[str, Any], booking_id: int):
     booking = _booking(booking_id)
     limit = args["limit"]
@@ -101,8 +95,11 @@ def booking_recommendations(args: dict[str, Any], booking_id: int):
     )
     # PIPA access log: the candidate interpreters named (see consultroom.privacy.access_log).
     subjects = [("interpreter", i) for i in sorted({i.id for rec in items for i in rec.interpreters})]
-    return access_log.commit_logged(
-        response, actor=g.api_user, subjects=subjects, what="api.booking_recommendations", via="api"
+    return logged(
+        response,
+        actor=g.api_user,
+        subjects=subjects,
+        what="api.booking_recommendations",
     )
 
 
@@ -279,13 +276,15 @@ def _proposal(proposal_id: int) -> RoundProposal:
     operationId="createRoundProposal",
     summary="A draft proposal for every booking of the round waiting for a buyer",
     description="Replaces the round's earlier draft. Nothing is sent before it is confirmed.",
-    responses={
-        "201": {
-            **_json_of("Proposal", "The draft, with exact and greedy totals."),
-            "headers": {"Location": {"schema": {"type": "string"}}},
-        },
-        **errors(401, e404=_STAFF_ONLY, e409="The round is not open or closed, or no booking is waiting for a buyer."),
-    },
+    responses=errors(
+        401, e404=_STAFF_ONLY, e409="The round is not open or closed, or no booking is waiting for a buyer."
+    ),
+)
+@bp.response(
+    201,
+    ProposalSchema,
+    description="The draft, with exact and greedy totals.",
+    headers={"Location": {"schema": {"type": "string"}}},
 )
 def create_round_proposal(round_id: int):
     """A draft for every booking of the round waiting for a buyer (replacing any draft); nothing is sent."""
@@ -303,18 +302,18 @@ def create_round_proposal(round_id: int):
 @bp.doc(
     operationId="getProposal",
     summary="A proposal with its lines and the rules it breaks",
-    responses={"200": _json_of("Proposal", "The proposal."), **errors(401, e404=_STAFF_ONLY)},
+    responses=errors(401, e404=_STAFF_ONLY),
 )
+@bp.response(200, ProposalSchema, description="The proposal.")
 def get_proposal(proposal_id: int):
     body = _proposal_body(_proposal(proposal_id))
     # PIPA access log: the interpreters named on the lines.
     named = sorted({line["interpreter"]["id"] for line in body["lines"] if line.get("interpreter")})
-    return access_log.commit_logged(
+    return logged(
         jsonify(body),
         actor=g.api_user,
         subjects=[("interpreter", i) for i in named],
         what="api.get_proposal",
-        via="api",
     )
 
 
@@ -325,12 +324,10 @@ def get_proposal(proposal_id: int):
     operationId="editProposalLine",
     summary="Put another buyer or interpreter on a line",
     description="Broken rules are not refused: the answer lists them under `violations`.",
-    responses={
-        "200": _json_of("Proposal", "The proposal with the line changed, and its violations."),
-        **errors(400, 401, 415, e404=_STAFF_ONLY, e409="It is no longer a draft.", e422=_FIELDS),
-    },
+    responses=errors(400, 401, 415, e404=_STAFF_ONLY, e409="It is no longer a draft.", e422=_FIELDS),
 )
 @bp.documents_body(ProposalLineInputSchema)
+@bp.response(200, ProposalSchema, description="The proposal with the line changed, and its violations.")
 def edit_proposal_line(proposal_id: int, line_id: int):
     """Another buyer or interpreter on a line (null: none). A field left out keeps its value.
     Broken rules are not refused here: the answer lists them under `violations`."""
@@ -352,17 +349,15 @@ def edit_proposal_line(proposal_id: int, line_id: int):
 @bp.doc(
     operationId="confirmProposal",
     summary="Propose every line's match at once, or none",
-    responses={
-        "200": _json_of("Proposal", "Confirmed; every buyer and interpreter is asked to accept."),
-        **errors(
-            401,
-            e404=_STAFF_ONLY,
-            e409="Not a draft, or a line could not be proposed (named in `fields` as lines.<line id>); "
-            "nothing was applied.",
-            e422="The draft breaks rules, each under `fields` as lines.<line id>.",
-        ),
-    },
+    responses=errors(
+        401,
+        e404=_STAFF_ONLY,
+        e409="Not a draft, or a line could not be proposed (named in `fields` as lines.<line id>); "
+        "nothing was applied.",
+        e422="The draft breaks rules, each under `fields` as lines.<line id>.",
+    ),
 )
+@bp.response(200, ProposalSchema, description="Confirmed; every buyer and interpreter is asked to accept.")
 def confirm_proposal(proposal_id: int):
     """Propose every line's match at once, or nothing: 409 naming the line that failed, 422 while rules
     are broken (each broken rule under `fields`, as lines.<line id>)."""

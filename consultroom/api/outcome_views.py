@@ -16,7 +16,7 @@ from sqlalchemy import false, select
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import check_storable, unit_of_work
+from consultroom.api.http import check_storable, logged, unit_of_work
 from consultroom.api.outcome_serializers import consultation_json, contract_json, survey_response_json
 from consultroom.api.spec import errors, read_body
 from consultroom.bookings.models import Booking
@@ -37,7 +37,6 @@ from consultroom.outcomes.schemas import (
     RateSchema,
     StageInputSchema,
 )
-from consultroom.privacy import access_log
 from consultroom.schemas import Day, page_body
 from consultroom.surveys import policies as survey_policies
 from consultroom.surveys import queries as survey_queries
@@ -94,12 +93,11 @@ def get_consultation(booking_id: int):
     subjects = [("company", booking.company_id)]
     if booking.buyer_id is not None:
         subjects.append(("buyer", booking.buyer_id))
-    return access_log.commit_logged(
+    return logged(
         jsonify(_consultation_body(booking)),
         actor=g.api_user,
         subjects=subjects,
         what="api.get_consultation",
-        via="api",
     )
 
 
@@ -302,6 +300,9 @@ def list_survey_responses(args: dict[str, Any]):
         {("company", r.invitation.booking.company_id) for r in responses if r.invitation.respondent == "sme"}
         | {("buyer", r.invitation.buyer_id) for r in responses if r.invitation.buyer_id is not None}
     )
-    return access_log.commit_logged(
-        jsonify(body), actor=user, subjects=subjects, what="api.list_survey_responses", via="api"
+    return logged(
+        jsonify(body),
+        actor=user,
+        subjects=subjects,
+        what="api.list_survey_responses",
     )

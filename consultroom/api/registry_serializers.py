@@ -1,62 +1,16 @@
-"""JSON shapes of buyers, interpreters, buyer imports, recommendations and round proposals (staff only).
-
-consultroom/api/openapi.py documents the same shapes; contact details are marked there as personal data.
-"""
+"""JSON of recommendations and round proposals (staff only), as matching.schemas declares them
+(RecommendationsSchema, ProposalSchema; the interpreters' names marked as personal data there)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from consultroom.api.http import iso
-from consultroom.buyers.importing import ImportPreview, RowIssue
-from consultroom.buyers.models import Buyer
-from consultroom.buyers.schemas import dump_buyer
 from consultroom.interpreters.models import Interpreter
-from consultroom.interpreters.schemas import dump_interpreter
 from consultroom.matching.models import ProposalLine, RoundProposal
 from consultroom.matching.proposals import Issue
 from consultroom.matching.recommend import Recommendation, describe, reasons_from_rows
 from consultroom.matching.scoring import Reason
-
-
-def buyer_json(buyer: Buyer) -> dict[str, Any]:
-    return dump_buyer(buyer)
-
-
-def interpreter_json(interpreter: Interpreter) -> dict[str, Any]:
-    return dump_interpreter(interpreter)
-
-
-def _issue_json(issue: RowIssue) -> dict[str, Any]:
-    return {"row": issue.row, "column": issue.column, "heading": issue.heading, "reason": issue.message}
-
-
-def import_preview_json(preview: ImportPreview) -> dict[str, Any]:
-    """What the preview page shows, without the cells' values (the uploader has the file)."""
-    return {
-        "batch_id": preview.batch_id,
-        "filename": preview.filename,
-        "digest": preview.digest,
-        "ok": preview.ok,
-        "row_count": len(preview.results),
-        "to_create": len(preview.to_create),
-        "duplicates": len(preview.duplicates),
-        "error_rows": len(preview.error_rows),
-        "columns": {name: dict(col) for name, col in preview.columns.items()},
-        "errors": [_issue_json(issue) for issue in preview.errors],
-        "warnings": [_issue_json(warning) for warning in preview.warnings],
-        "rows": [
-            {
-                "row": r.row,
-                "status": r.status,
-                "errors": [_issue_json(issue) for issue in r.issues],
-                "duplicate_of_buyer": r.duplicate_of_buyer,
-                "duplicate_of_row": r.duplicate_of_row,
-                "duplicate_by": r.duplicate_by or None,
-            }
-            for r in preview.results
-        ],
-    }
 
 
 def reason_json(reason: Reason, buyer: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""JSON shapes of API objects; consultroom/api/openapi.py documents the same shapes."""
+"""JSON shapes of API objects; the domains' schemas.py declare the same shapes for the document."""
 
 from __future__ import annotations
 

@@ -14,12 +14,14 @@ from typing import Any
 import flask_smorest
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask_babel import gettext as _
 from webargs.flaskparser import FlaskParser
 
 from consultroom.api.http import json_object
 from consultroom.errors import Invalid
+from consultroom.interpreters.schemas import WeeklyHoursSchema
+from consultroom.schema_fields import CodeList
 from consultroom.schemas import ID_MAX, field_errors
 
 INFO_DESCRIPTION = (
@@ -215,6 +217,10 @@ def make_api(app: Flask, bp: Blueprint) -> Api:
         }
     )
     api.init_app(app)
+    # A code list is typed by the anyOf in its metadata (a list, or one string, or null).
+    api.register_field(CodeList, None, None)
+    # Weekly hours are written by a function (their times as HH:MM) and refer to this component.
+    api.spec.components.schema("WeeklyHours", schema=WeeklyHoursSchema)
     # Ids in paths: the app's int converter (consultroom.BoundedInt) fits the 32-bit id columns.
     api.register_converter(
         app.url_map.converters["int"], lambda _converter: {"type": "integer", "minimum": 1, "maximum": ID_MAX}
@@ -229,6 +235,14 @@ def generated_document(app: Flask) -> dict[str, Any]:
     document = api.spec.to_dict()
     document["tags"] = [{"name": name} for name in TAGS]
     return document
+
+
+def openapi_document(app: Flask | None = None) -> dict[str, Any]:
+    """The document of /api/v1 as apispec writes it from the routes and the domains' schemas; a fresh
+    copy each time. Without an app (tests read it at import), from the blueprint on a bare app."""
+    if app is None and has_app_context():
+        app = current_app._get_current_object()
+    return generated_document(app) if app is not None else scratch_document()
 
 
 def scratch_document() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -17,7 +18,9 @@ from marshmallow import ValidationError, fields, post_load, validates_schema
 from consultroom import schema_fields as sf
 from consultroom.buyers import validation as v
 from consultroom.buyers.models import SIZES, Buyer
+from consultroom.buyers.queries import STATUSES
 from consultroom.languages import FALLBACK, PARTY_LOCALES, parse_party_language
+from consultroom.schemas import MAX_PER_PAGE, InSchema, OutSchema, PageArgs, StrictBool, Text, WholeNumber, page_of
 
 DEFAULT_MEET_FROM = time(9, 0)
 DEFAULT_MEET_TO = time(18, 0)
@@ -108,10 +111,18 @@ class BuyerIn(sf.EntitySchema):
         description="Where staff found the buyer.",
     )
     meet_from = sf.TimeOfDay(
-        DEFAULT_MEET_FROM, label=_l("Can meet from"), help=_IN_ZONE, description="HH:MM; blank: 09:00."
+        DEFAULT_MEET_FROM,
+        label=_l("Can meet from"),
+        help=_IN_ZONE,
+        description="HH:MM; blank: 09:00.",
+        metadata={"default": "09:00"},
     )
     meet_to = sf.TimeOfDay(
-        DEFAULT_MEET_TO, label=_l("Can meet until"), help=_IN_ZONE, description="HH:MM; blank: 18:00."
+        DEFAULT_MEET_TO,
+        label=_l("Can meet until"),
+        help=_IN_ZONE,
+        description="HH:MM; blank: 18:00.",
+        metadata={"default": "18:00"},
     )
     meet_days = sf.Weekdays(
         label=_l("Days the buyer can meet"),
@@ -221,3 +232,117 @@ SIZE_CHOICES = (
     ("medium", lazy_pgettext("company size", "Medium")),
     ("large", lazy_pgettext("company size", "Large")),
 )
+
+
+# --- the API's declarations (consultroom/api/buyer_views.py) -----------------------------------------
+
+
+class BuyerSchema(BuyerOut, OutSchema):
+    """A buyer as the API answers it: every property always present."""
+
+
+BuyerListSchema = page_of(BuyerSchema)
+
+
+class BuyerInputSchema(BuyerIn):
+    """The body of POST /buyers."""
+
+
+class BuyerActiveIn(InSchema):
+    """The detail page's switch (deactivate / reactivate), beside the fields of a PATCH."""
+
+    active = StrictBool(
+        json=True,
+        error_messages={"null": _l("Use true or false.")},
+        metadata={"description": "false deactivates the buyer, true reactivates."},
+    )
+
+
+class BuyerPatchSchema(BuyerIn, BuyerActiveIn):
+    """Only the fields sent are changed."""
+
+
+class BuyerListArgs(PageArgs):
+    q = sf.SearchText(100, metadata={"description": "Company, contact person, e-mail or keyword."})
+    country = sf.SearchText(2, metadata={"description": "Country code."})
+    hs = sf.SearchText(6, metadata={"description": "HS code: buyers interested in it."})
+    language = sf.SearchText(8, metadata={"description": "Language code."})
+    status = sf.Choice(
+        STATUSES, default="active", message=_l("Choose active, inactive or all."), metadata={"description": "Which."}
+    )
+    per_page = WholeNumber(
+        1,
+        MAX_PER_PAGE,
+        load_default=lambda: min(current_app.config.get("BUYERS_PER_PAGE", 25), MAX_PER_PAGE),
+        metadata={"description": "Page size.", "default": 25},
+    )
+
+
+class BuyerImportUploadSchema(InSchema):
+    file = fields.Raw(
+        required=True,
+        metadata={"type": "string", "contentMediaType": "application/octet-stream", "description": ".csv or .xlsx"},
+    )
+
+
+class ImportIssueSchema(OutSchema):
+    inline = True
+    row = fields.Integer(metadata={"description": "The row as the spreadsheet numbers it (the heading is 1)."})
+    column = fields.String(metadata={"description": "The field, e.g. email."})
+    heading = fields.String(metadata={"description": "The column as the file names it, e.g. C (이메일)."})
+    reason = fields.String(attribute="message")
+
+
+class ImportColumnSchema(OutSchema):
+    inline = True
+    heading = fields.String()
+    letter = fields.String()
+
+
+class ImportRowSchema(OutSchema):
+    inline = True
+    row = fields.Integer()
+    status = fields.String(metadata={"enum": ["create", "duplicate", "error"]})
+    errors = fields.List(fields.Nested(ImportIssueSchema), attribute="issues")
+    duplicate_of_buyer = fields.Integer(allow_none=True)
+    duplicate_of_row = fields.Integer(allow_none=True)
+    duplicate_by = fields.Function(
+        lambda r: r.duplicate_by or None, metadata={"type": ["string", "null"], "enum": ["email", "company", None]}
+    )
+
+
+class BuyerImportPreviewSchema(OutSchema):
+    """What the preview page shows, without the cells' values (the uploader has the file)."""
+
+    batch_id = fields.Integer()
+    filename = fields.String()
+    digest = fields.String(metadata={"description": "Send it to confirm exactly this preview."})
+    ok = fields.Boolean(metadata={"description": "No row has an error: the file can be imported."})
+    row_count = fields.Function(lambda p: len(p.results), metadata={"type": "integer", "minimum": 0})
+    to_create = fields.Function(lambda p: len(p.to_create), metadata={"type": "integer", "minimum": 0})
+    duplicates = fields.Function(lambda p: len(p.duplicates), metadata={"type": "integer", "minimum": 0})
+    error_rows = fields.Function(lambda p: len(p.error_rows), metadata={"type": "integer", "minimum": 0})
+    columns = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(ImportColumnSchema),
+        metadata={"description": "Field -> the column it was read from."},
+    )
+    errors = fields.List(fields.Nested(ImportIssueSchema), metadata={"description": "Every error of every row."})
+    warnings = fields.List(
+        fields.Nested(ImportIssueSchema),
+        metadata={
+            "description": "Cells read in a way the file's author may not have meant (a merged cell read as "
+            "empty, a formula without a saved result, a date in a text column); they do not stop the import."
+        },
+    )
+    rows = fields.List(fields.Nested(ImportRowSchema), attribute="results")
+
+
+class BuyerImportConfirmSchema(InSchema):
+    digest = Text(None, required=True, metadata={"description": "The preview's digest."})
+
+
+class BuyerImportResultSchema(OutSchema):
+    batch_id = fields.Integer()
+    created = fields.Integer(metadata={"minimum": 0})
+    skipped_duplicates = fields.Integer(metadata={"minimum": 0})

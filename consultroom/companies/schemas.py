@@ -11,6 +11,7 @@ from marshmallow import fields
 from consultroom import schema_fields as sf
 from consultroom.companies.models import Company
 from consultroom.companies.profile import ENGLISH_FIELDS, missing_english
+from consultroom.schemas import OutSchema, PageArgs, page_of
 
 
 class CompanyIn(sf.EntitySchema):
@@ -151,3 +152,43 @@ def load_company(data: Any, *, partial: bool = False) -> dict[str, Any]:
 
 def dump_company(company: Company) -> dict[str, Any]:
     return company_out.dump(company)
+
+
+# --- the API's declarations (consultroom/api/company_views.py) ---------------------------------------
+
+
+class CompanySchema(CompanyOut, OutSchema):
+    """A company as the API answers it: every property always present."""
+
+
+CompanyListSchema = page_of(CompanySchema)
+
+
+class CompanyInputSchema(CompanyIn):
+    """The body of POST /companies: the profile, and the SME's agreement to its privacy notice."""
+
+    consent_company_profile = fields.Boolean(
+        required=True,
+        metadata={
+            "const": True,
+            "description": "The SME agrees to the company-profile privacy notice (GET /privacy/); "
+            "recorded with the notice version and time.",
+        },
+    )
+
+
+class CompanyPatchSchema(CompanyIn):
+    """Only the fields sent are changed; a list sent replaces the stored list."""
+
+
+class CompanyListArgs(PageArgs):
+    q = sf.SearchText(100, metadata={"description": "Name, products, representative or number."})
+    industry = sf.SearchText(100, metadata={"description": "Exact industry."})
+    country = sf.SearchText(2, metadata={"description": "Export market or target country code."})
+    hs = sf.SearchText(6, metadata={"description": "HS code prefix: 2, 4 or 6 digits."})
+    english = sf.Choice(
+        ("", "missing"),
+        default="",
+        message=_l("Use english=missing, or leave it out."),
+        metadata={"description": "missing: only companies lacking a field of their English profile."},
+    )

@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
 
 from consultroom import schema_fields as sf
 from consultroom.interpreters.models import Interpreter
+from consultroom.interpreters.queries import STATUSES
 from consultroom.languages import PARTY_LOCALES, parse_party_language
+from consultroom.schemas import MAX_PER_PAGE, InSchema, OutSchema, PageArgs, StrictBool, WholeNumber, page_of
 
 MIN_DAILY, MAX_DAILY = 1, 12
 MAX_LANGUAGES = 20
@@ -142,7 +145,8 @@ _EXCEPTION = {
         "available": {"type": "boolean"},
         "start": _HHMM,
         "end": _HHMM,
-        "note": {"type": "string"},
+        # Free text staff write about a person's day.
+        "note": {"type": "string", **sf.PERSONAL},
     },
 }
 
@@ -199,3 +203,89 @@ def load_interpreter(data: Any, *, partial: bool = False) -> dict[str, Any]:
 
 def dump_interpreter(interpreter: Interpreter) -> dict[str, Any]:
     return interpreter_out.dump(interpreter)
+
+
+# --- the API's declarations (consultroom/api/interpreter_views.py) -----------------------------------
+
+# The most ranges a week can hold: services.MAX_RANGES_PER_DAY (6) on each of 7 days.
+MAX_HOURS = 7 * 6
+_HOURS_SHAPE = _l("A list of weekday (0 is Monday to 6), start and end (HH:MM) for each range.")
+_HHMM_TEXT = re.compile(r"[0-9]{1,2}:[0-9]{2}")
+
+
+class WeeklyHoursSchema(OutSchema):
+    weekday = fields.Integer(metadata={"minimum": 0, "maximum": 6, "description": "0 is Monday."})
+    start = fields.String(metadata={"pattern": "^[0-9]{2}:[0-9]{2}$"})
+    end = fields.String(metadata={"pattern": "^[0-9]{2}:[0-9]{2}$"})
+
+
+def _range_ok(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and set(item) == {"weekday", "start", "end"}
+        and isinstance(item["weekday"], int)
+        and not isinstance(item["weekday"], bool)
+        and 0 <= item["weekday"] <= 6
+        and all(isinstance(item[k], str) and _HHMM_TEXT.fullmatch(item[k]) for k in ("start", "end"))
+    )
+
+
+class WeeklyHoursField(fields.Raw):
+    """[{"weekday", "start", "end"}] loaded as the hours page sends it to set_weekly_hours:
+    {weekday: "09:00-12:00, 13:00-18:00"}. The service checks the times, order and overlaps."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[int, str]:
+        if not isinstance(value, list) or len(value) > MAX_HOURS or not all(map(_range_ok, value)):
+            raise sf.fail(_HOURS_SHAPE)
+        per_day: dict[int, list[str]] = {}
+        for item in value:
+            per_day.setdefault(item["weekday"], []).append(f"{item['start']}-{item['end']}")
+        return {day: ", ".join(ranges) for day, ranges in per_day.items()}
+
+
+class InterpreterHoursIn(InSchema):
+    weekly_hours = WeeklyHoursField(
+        error_messages={"null": _HOURS_SHAPE},
+        metadata={
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/WeeklyHours"},
+            "description": "Replaces the weekly hours (Asia/Seoul); days left out have none.",
+        },
+    )
+
+
+class InterpreterActiveIn(InSchema):
+    active = StrictBool(
+        json=True,
+        error_messages={"null": _l("Use true or false.")},
+        metadata={"description": "false deactivates the interpreter, true reactivates."},
+    )
+
+
+class InterpreterSchema(InterpreterOut, OutSchema):
+    """An interpreter as the API answers it: every property always present."""
+
+
+InterpreterListSchema = page_of(InterpreterSchema)
+
+
+class InterpreterInputSchema(InterpreterIn, InterpreterHoursIn):
+    """The body of POST /interpreters: the fields, and weekly hours if given."""
+
+
+class InterpreterPatchSchema(InterpreterIn, InterpreterHoursIn, InterpreterActiveIn):
+    """Only the fields sent are changed."""
+
+
+class InterpreterListArgs(PageArgs):
+    q = sf.SearchText(100, metadata={"description": "Name or e-mail."})
+    language = sf.SearchText(8, metadata={"description": "Language code."})
+    status = sf.Choice(
+        STATUSES, default="active", message=_l("Choose active, inactive or all."), metadata={"description": "Which."}
+    )
+    per_page = WholeNumber(
+        1,
+        MAX_PER_PAGE,
+        load_default=lambda: min(current_app.config.get("INTERPRETERS_PER_PAGE", 25), MAX_PER_PAGE),
+        metadata={"description": "Page size.", "default": 25},
+    )

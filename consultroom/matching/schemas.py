@@ -1,6 +1,5 @@
-"""Matching as the API takes it (match changes, meeting links, proposal lines, the settings) and shows
-its settings. Recommendations and proposals are still written by api/registry_serializers, documented
-beside it until the registries have their schemas."""
+"""Matching as the API takes it (match changes, meeting links, proposal lines, the settings) and what it
+answers: the settings, recommendations and proposals."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 
 from consultroom.matching.settings import POLICIES
-from consultroom.schemas import Id, InSchema, OutSchema, Text, WholeNumber
+from consultroom.schemas import PERSONAL, Id, InSchema, OutSchema, Text, UtcDateTime, WholeNumber
 
 MAX_RECOMMENDATIONS = 100
 _HHMM = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
@@ -112,4 +111,135 @@ class MatchingSettingsSchema(OutSchema):
             "description": "Extra time windows in Seoul hours aimed at regions (e.g. Europe 17:00-21:00); "
             "rounds generated from now on get slots in them.",
         },
+    )
+
+
+# --- the answers: recommendations and proposals (api/registry_serializers writes them) ---------------
+
+
+class ReasonSchema(OutSchema):
+    inline = True
+    code = fields.String(metadata={"examples": ["hs6", "country", "shared_language", "interpreter", "within_hours"]})
+    points = fields.Integer()
+    detail = fields.String(metadata={"description": "The HS code, country or language concerned."})
+    text = fields.String(metadata={"description": "The reason in words, in your language."})
+
+
+class InterpreterBriefSchema(OutSchema):
+    inline = True
+    id = fields.Integer()
+    name = fields.String(metadata=PERSONAL)
+    languages = fields.List(fields.String())
+
+
+class RecommendedBuyerSchema(OutSchema):
+    inline = True
+    id = fields.Integer()
+    company_name = fields.String()
+    country = fields.String()
+    timezone = fields.String()
+    languages = fields.List(fields.String())
+
+
+class OtherSlotSchema(OutSchema):
+    inline = True
+    id = fields.Integer()
+    starts_at = UtcDateTime()
+    ends_at = UtcDateTime()
+    interpreters = fields.List(fields.Nested(InterpreterBriefSchema))
+
+
+class RecommendationSchema(OutSchema):
+    inline = True
+    buyer = fields.Nested(RecommendedBuyerSchema)
+    score = fields.Integer()
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    needs_interpreter = fields.Boolean()
+    interpreters = fields.List(
+        fields.Nested(InterpreterBriefSchema),
+        metadata={"description": "Free then, in the buyer's language, under their daily cap."},
+    )
+    load = fields.Integer(metadata={"description": "The buyer's matches in this round."})
+    fit = fields.String(
+        metadata={
+            "enum": ["hs6", "hs4", "hs2", "industry"],
+            "description": "Product fit, which ranks before points: exact HS code, HS heading, HS chapter, "
+            "declared industry.",
+        }
+    )
+    other_slot = fields.Nested(
+        OtherSlotSchema,
+        allow_none=True,
+        metadata={
+            "description": "When the booked time is outside the buyer's hours: the earliest free slot of the "
+            "round that suits both, with its interpreters. Propose there with `slot_id` "
+            "(PUT /bookings/{booking_id}/match)."
+        },
+    )
+
+
+class RecommendationsSchema(OutSchema):
+    booking_id = fields.Integer()
+    open_for_matching = fields.Boolean(metadata={"description": "A match can be proposed now."})
+    items = fields.List(fields.Nested(RecommendationSchema), metadata={"description": "Best first."})
+
+
+class MatchTotalsSchema(OutSchema):
+    inline = True
+    total = fields.Integer()
+    matched = fields.Integer(metadata={"minimum": 0})
+
+
+class ViolationSchema(OutSchema):
+    message = fields.String()
+    line_ids = fields.List(fields.Integer(), metadata={"description": "The lines concerned."})
+
+
+class ProposalBookingSchema(OutSchema):
+    inline = True
+    id = fields.Integer()
+    company_id = fields.Integer()
+    company_name = fields.String()
+    starts_at = UtcDateTime()
+    ends_at = UtcDateTime()
+    status = fields.String()
+
+
+class ProposalBuyerSchema(OutSchema):
+    inline = True
+    id = fields.Integer()
+    company_name = fields.String()
+    country = fields.String()
+
+
+class ProposalInterpreterSchema(OutSchema):
+    inline = True
+    id = fields.Integer()
+    name = fields.String(metadata=PERSONAL)
+
+
+class ProposalLineSchema(OutSchema):
+    id = fields.Integer()
+    booking = fields.Nested(ProposalBookingSchema)
+    buyer = fields.Nested(ProposalBuyerSchema, allow_none=True)
+    interpreter = fields.Nested(ProposalInterpreterSchema, allow_none=True)
+    score = fields.Integer(allow_none=True)
+    reasons = fields.List(fields.Nested(ReasonSchema))
+    edited = fields.Boolean()
+
+
+class ProposalSchema(OutSchema):
+    id = fields.Integer()
+    round_id = fields.Integer()
+    status = fields.String(metadata={"enum": ["draft", "confirmed", "discarded"]})
+    exact = fields.Nested(MatchTotalsSchema, metadata={"description": "The optimal assignment as proposed."})
+    greedy = fields.Nested(MatchTotalsSchema, metadata={"description": "Best pair first, for comparison."})
+    total = fields.Integer(metadata={"description": "The lines' scores as they stand, after edits."})
+    weights = fields.Dict(keys=fields.String(), values=fields.Integer())
+    created_at = UtcDateTime()
+    decided_at = UtcDateTime(allow_none=True)
+    lines = fields.List(fields.Nested(ProposalLineSchema))
+    violations = fields.List(
+        fields.Nested(ViolationSchema),
+        metadata={"description": "Rules the draft breaks; confirming is refused (422) until empty."},
     )

@@ -1,8 +1,8 @@
 """The personal-data access log (PIPA): who among staff and admins saw or exported whose personal data.
 
-Web views record rows into the request with consultroom.request_transaction.log_access, and the
-request's one commit writes them. API routes still call `log_access` or `commit_logged` here until the
-API moves onto the same boundary. Lists log the subjects of the page shown.
+Web views and API routes record rows into the request with consultroom.request_transaction.log_access
+(the API through consultroom.api.http.logged), and the request's one commit writes them. Some web
+pages still call `commit_logged` here. Lists log the subjects of the page shown.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from consultroom.accounts.models import User
-from consultroom.api.openapi import openapi_document
+from consultroom.api.spec import openapi_document
 from consultroom.api.tokens import issue_token
 from consultroom.extensions import db
 
