@@ -1,8 +1,8 @@
 """The personal-data access log (PIPA): who among staff and admins saw or exported whose personal data.
 
 Web views and API routes record rows into the request with consultroom.request_transaction.log_access
-(the API through consultroom.api.http.logged), and the request's one commit writes them. Some web
-pages still call `commit_logged` here. Lists log the subjects of the page shown.
+(the API through consultroom.api.http.logged), and the request's one commit writes them; `log_access`
+here writes at once, for code outside a request. Lists log the subjects of the page shown.
 """
 
 from __future__ import annotations
@@ -91,29 +91,6 @@ def log_access(
     rows = access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
     insert_rows(rows)
     return len(rows)
-
-
-def commit_logged(
-    body: T,
-    *,
-    actor: User,
-    subjects: Iterable[tuple[str, int]],
-    what: str,
-    action: str = "view",
-    via: str = "web",
-) -> T:
-    """For views: log the access, commit, and hand back the page or answer already built from the data.
-
-    The body is built first because committing expires the loaded objects (a template reading them after
-    would reload each row). The rows are made and the read transaction ended before the INSERT, so the
-    INSERT is the first statement of a fresh transaction: on SQLite it waits for the write lock instead of
-    failing on a stale snapshot (as consultroom.api.auth does when it records a token's use)."""
-    rows = access_rows(actor=actor, subjects=subjects, action=action, what=what, via=via)
-    if rows:
-        db.session.commit()
-        insert_rows(rows)
-        db.session.commit()
-    return body
 
 
 def companies(items: Iterable) -> list[tuple[str, int]]:
