@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TypeVar
 
 from sqlalchemy import Select, insert, select
 
@@ -21,8 +20,6 @@ from consultroom.extensions import db
 from consultroom.interpreters.models import Interpreter
 from consultroom.privacy.models import SUBJECT_TYPES, PersonalDataAccess
 from consultroom.timeutil import SEOUL
-
-T = TypeVar("T")
 
 ACTIONS = ("view", "export")
 VIAS = ("web", "api")
