@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.bookings.views import bp as bookings_bp
     from consultroom.buyers.views import bp as buyers_bp
     from consultroom.companies.views import bp as companies_bp
+    from consultroom.interpreters import portal as _portal  # noqa: F401 - adds the portal's routes
     from consultroom.interpreters.views import bp as interpreters_bp
     from consultroom.main.views import bp as main_bp
     from consultroom.matching.views import bp as matching_bp

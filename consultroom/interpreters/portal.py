@@ -25,9 +25,10 @@ from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.interpreters import policies, services
+from consultroom.interpreters.blueprint import bp
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import assignment_page, linked_interpreter
-from consultroom.interpreters.views import bp, seoul_time
+from consultroom.interpreters.views import seoul_time
 from consultroom.languages import PARTY_LOCALES, supported
 from consultroom.notifications.services import external_url
 from consultroom.outcomes.forms import LogForm

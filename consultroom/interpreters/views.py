@@ -7,7 +7,7 @@ from datetime import datetime
 
 from babel.dates import format_datetime as babel_datetime
 from babel.dates import get_day_names
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,6 +20,7 @@ from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import confirmed
 from consultroom.interpreters import policies, reports, services
+from consultroom.interpreters.blueprint import bp
 from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
 from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignment_page, interpreter_search
@@ -28,9 +29,6 @@ from consultroom.pagination import Window, page_number
 from consultroom.privacy import access_log
 from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import SEOUL
-
-# One blueprint for the package: staff's registry pages here, the interpreters' own portal in portal.py.
-bp = Blueprint("interpreters", __name__)
 
 
 @bp.context_processor
@@ -289,7 +287,3 @@ def report_csv():
             "Content-Disposition": f'attachment; filename="interpreters-{result.label}.csv"',
         },
     )
-
-
-# The portal's routes register themselves on bp, so they are imported after it exists.
-from consultroom.interpreters import portal  # noqa: E402, F401

@@ -16,8 +16,8 @@ from consultroom.access import authorize
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.privacy import access_log
+from consultroom.privacy.blueprint import bp
 from consultroom.privacy.rights_forms import ACTION_LABELS, SUBJECT_LABELS, AccessFilterForm
-from consultroom.privacy.views import bp
 from consultroom.timeutil import SEOUL, seoul_date
 
 PER_PAGE = 50

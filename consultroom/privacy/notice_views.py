@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from consultroom.privacy import notices
-from consultroom.privacy.views import bp
+from consultroom.privacy.blueprint import bp
 
 
 @bp.get("/privacy/")

@@ -14,9 +14,9 @@ from consultroom.forms_util import confirmed
 from consultroom.interpreters.models import Interpreter
 from consultroom.pagination import Window, page_number, paginate
 from consultroom.privacy import anonymise, erasure, export, retention, subject_export
+from consultroom.privacy.blueprint import bp
 from consultroom.privacy.forms import HandleErasureForm, RecordErasureForm, RetentionRulesForm, RunRetentionForm
 from consultroom.privacy.models import RETENTION_KINDS, ErasureRequest, RetentionKind
-from consultroom.privacy.views import bp
 from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import seoul_date
 

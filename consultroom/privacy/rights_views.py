@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from consultroom.access import authorize
 from consultroom.db import utcnow
 from consultroom.privacy import erasure, export
+from consultroom.privacy.blueprint import bp
 from consultroom.privacy.rights_forms import ErasureRequestForm
-from consultroom.privacy.views import bp
 from consultroom.request_transaction import attempt
 from consultroom.timeutil import seoul_date
 
