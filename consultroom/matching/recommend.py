@@ -1094,7 +1094,9 @@ def describe(reason: Reason, buyer: Any) -> str:
         "new_pair": lambda: _("First meeting with this company"),
         "follow_up": lambda: _("Met this company before: follow-up"),
         "load": lambda: ngettext(
-            "Already has %(num)d consultation in this round", "Already has %(num)d consultations in this round", d
+            "Already has %(num)d consultation in this round",
+            "Already has %(num)d consultations in this round",
+            int(d),  # a reason's detail is text (stored with a proposal line); the count is a number in it
         ),
     }
     text = texts.get(reason.code)

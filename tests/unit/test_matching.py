@@ -228,3 +228,35 @@ def test_assign_interpreters_keeps_every_kept_booking_and_reaches_the_maximum():
         assert all(i in eligible[b] for b, i in flow.items())
         chosen = Result({b: Pair(b, i, 1) for b, i in flow.items()}, 0, "flow")
         assert violations(slots, chosen, once_per_company=False, daily_cap=caps) == []
+
+
+def test_every_reason_code_reads_as_words_with_its_stored_detail(app):
+    """Reasons are stored with a proposal line as text ([code, points, detail]); each must read back
+    as words, the buyer's load (a count kept as text) included."""
+    from types import SimpleNamespace
+
+    from flask_babel import force_locale
+
+    from consultroom.matching.recommend import describe, reasons_from_rows
+
+    buyer = SimpleNamespace(meet_from=time(9), meet_to=time(17), timezone="Europe/Warsaw")
+    rows = [
+        ["hs6", 40, "847989"],
+        ["hs4", 30, "8479"],
+        ["hs2", 20, "84"],
+        ["country", 10, "PL"],
+        ["shared_language", 10, "en"],
+        ["interpreter", 5, "pl"],
+        ["no_language", 0, ""],
+        ["no_interpreter", 0, "pl"],
+        ["industry", 5, "machinery"],
+        ["within_hours", 5, ""],
+        ["outside_hours", -5, ""],
+        ["new_pair", 5, ""],
+        ["follow_up", 0, ""],
+        ["load", -6, "2"],
+    ]
+    with app.test_request_context("/"), force_locale("en"):
+        texts = [describe(r, buyer) for r in reasons_from_rows(rows)]
+    assert texts[-1] == "Already has 2 consultations in this round"
+    assert all(text and text != code for text, (code, _p, _d) in zip(texts, rows, strict=True))
