@@ -17,11 +17,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from time import monotonic
-from typing import Any
+from typing import IO, Any
 from xml.etree import ElementTree
 
 from flask_babel import gettext as _
@@ -242,17 +244,50 @@ def csv_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]) -> bytes:
-    """One worksheet per (title, header, rows), streamed (write-only: memory stays flat however many
-    rows), every text cell guarded; numbers, dates and times stay typed."""
+@dataclass
+class Sheet:
+    """A worksheet to write: its title, heading row (None for none), rows, and number formats by column
+    index (a write-only sheet keeps no cells to format afterwards, so each cell carries its own)."""
+
+    title: str
+    header: Sequence[Any] | None
+    rows: Iterable[Sequence[Any]]
+    formats: dict[int, str] = field(default_factory=dict)
+
+
+def _write_book(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title=title[:31])
-        sheet.append([guard(h) for h in header])
-        for row in rows:
-            sheet.append([guard(v) for v in row])
-    out = io.BytesIO()
+    for spec in sheets:
+        spec = spec if isinstance(spec, Sheet) else Sheet(*spec)
+        sheet = book.create_sheet(title=spec.title[:31])
+        if spec.header is not None:
+            sheet.append([guard(h) for h in spec.header])
+        for row in spec.rows:
+            values = [guard(v) for v in row]
+            for column, number_format in spec.formats.items():
+                if column < len(values) and values[column] is not None:
+                    cell = WriteOnlyCell(sheet, value=values[column])
+                    cell.number_format = number_format
+                    values[column] = cell
+            sheet.append(values)
     book.save(out)
+
+
+def xlsx_bytes(sheets: Iterable[Sheet | tuple]) -> bytes:
+    """One worksheet per Sheet (or (title, header, rows)), streamed (write-only: memory stays flat
+    however many rows), every text cell guarded; numbers, dates and times stay typed."""
+    out = io.BytesIO()
+    _write_book(sheets, out)
     return out.getvalue()
+
+
+def xlsx_file(sheets: Iterable[Sheet | tuple]) -> IO[bytes]:
+    """As xlsx_bytes, into a temporary file rewound for sending (deleted when closed): for a year of
+    rows, whose workbook would not fit comfortably in memory."""
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the response sends it, then closes (and so deletes) it
+    _write_book(sheets, out)
+    out.seek(0)
+    return out

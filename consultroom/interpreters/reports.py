@@ -7,8 +7,6 @@ no-show booking was not interpreted), counted in the month its start falls in, i
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import lazyload, selectinload
 
+from consultroom import spreadsheets
 from consultroom.bookings.models import Booking, BookingStatus
 from consultroom.companies.validation import language_name
 from consultroom.errors import Invalid
@@ -126,27 +125,20 @@ def month_report(year: int, month: int, *, page: int | None = None, per_page: in
     )
 
 
-def _cell(value: str) -> str:
-    # A name typed as "=HYPERLINK(...)" must stay text when the file is opened in Excel.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def report_csv(report: MonthReport, locale: str) -> bytes:
     """UTF-8 with a BOM, so Excel on Korean Windows reads the Korean names correctly."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow([_("Month"), _("Interpreter"), _("E-mail"), _("Languages"), _("Sessions"), _("Hours")])
-    for row in report.rows:
-        i = row.interpreter
-        writer.writerow(
-            [
-                report.label,
-                _cell(shown(i.name)),
-                _cell(i.email),
-                ", ".join(language_name(c, locale) for c in i.languages),
-                row.sessions,
-                row.hours,
-            ]
-        )
-    writer.writerow([report.label, _("Total"), "", "", report.sessions, report.hours])
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    rows = [
+        [
+            report.label,
+            shown(row.interpreter.name),
+            row.interpreter.email,
+            ", ".join(language_name(c, locale) for c in row.interpreter.languages),
+            row.sessions,
+            row.hours,
+        ]
+        for row in report.rows
+    ]
+    rows.append([report.label, _("Total"), "", "", report.sessions, report.hours])
+    return spreadsheets.csv_bytes(
+        [_("Month"), _("Interpreter"), _("E-mail"), _("Languages"), _("Sessions"), _("Hours")], rows
+    )

@@ -74,3 +74,18 @@ def test_read_table_names_the_file_field_for_every_refusal():
             _name, table, _notes = spreadsheets.read_table(filename, raw, max_bytes=10)
             list(table)
         assert list(exc.value.fields) == ["file"]
+
+
+def test_xlsx_file_streams_sheets_with_per_column_formats_and_no_heading_when_none():
+    sheets = [
+        spreadsheets.Sheet("summary", None, [["Invited", 3], [], ["=1+1", None]]),
+        spreadsheets.Sheet(
+            "answers", ["day", "at"], [[date(2026, 3, 2), datetime(2026, 3, 2, 14, 30)]], formats={0: "yyyy-mm-dd"}
+        ),
+    ]
+    with spreadsheets.xlsx_file(sheets) as out:
+        book = load_workbook(out)
+    summary, answers = book.worksheets
+    assert [[c.value for c in row] for row in summary.iter_rows()] == [["Invited", 3], [None, None], ["'=1+1", None]]
+    assert answers["A2"].number_format == "yyyy-mm-dd"
+    assert answers["A2"].value == datetime(2026, 3, 2)
