@@ -8,13 +8,11 @@ its contact person, e-mail or phone; the interpreter's name once the consultatio
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -353,20 +351,14 @@ def _sheet_rows(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
 
 
 def to_xlsx(data: dict[str, Any], sections: tuple[str, ...] = SECTIONS) -> bytes:
-    """One sheet per section with a heading row; dates as dates (openpyxl gives them a date format),
-    numbers as numbers. A section without records keeps its sheet, so the file always has the same sheets."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name in sections:
-        sheet = wb.create_sheet(name[:31])
+    """One sheet per section with a heading row; dates as dates, numbers as numbers. A section without
+    records keeps its sheet, so the file always has the same sheets."""
+
+    def sheet(name: str) -> spreadsheets.Sheet:
         rows = _sheet_rows(data, name)
         if not rows:
-            sheet.append(["none"])
-            continue
+            return spreadsheets.Sheet(name, ["none"], [])
         headers = list(rows[0])
-        sheet.append(headers)
-        for row in rows:
-            sheet.append([_cell(row.get(h)) for h in headers])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        return spreadsheets.Sheet(name, headers, ([_cell(row.get(h)) for h in headers] for row in rows))
+
+    return spreadsheets.xlsx_bytes(sheet(name) for name in sections)
