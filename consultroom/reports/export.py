@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import date
 from decimal import Decimal
@@ -16,7 +15,7 @@ from openpyxl.styles import Font
 from consultroom.reports.figures import Group, Report
 from consultroom.reports.phrases import breakdown_title, group_label, metric_label
 from consultroom.reports.targets import ScoreLine
-from consultroom.spreadsheets import guard
+from consultroom.spreadsheets import csv_bytes, guard
 
 KRW_FORMAT = '#,##0 "원"'
 PERCENT_FORMAT = "0.0%"
@@ -119,18 +118,16 @@ def report_xlsx(report: Report, lines: list[ScoreLine], locale: str) -> bytes:
 def report_csv(report: Report, lines: list[ScoreLine], locale: str) -> bytes:
     """The summary (metric, target, result, achievement %), a blank line, then every breakdown row
     under one header: [breakdown, group, figures...]. Plain numbers, no thousands separators."""
-    out = io.StringIO(newline="")
-    w = csv.writer(out)
+    rows: list[list] = []  # written once, by the one CSV writer (formula guard, BOM)
 
     def s(v) -> str:
         return "" if v is None else str(v)
 
-    w.writerow([_("Metric"), _("Target"), _("Result"), _("Achievement (%)")])
     for line in lines:
-        w.writerow([metric_label(line.metric), s(line.target), s(line.result), s(line.achievement)])
-    w.writerow([_("Rounds held"), "", report.rounds_held, ""])
-    w.writerow([])
-    w.writerow(
+        rows.append([metric_label(line.metric), s(line.target), s(line.result), s(line.achievement)])
+    rows.append([_("Rounds held"), "", report.rounds_held, ""])
+    rows.append([])
+    rows.append(
         [
             _("Breakdown"),
             _("Group"),
@@ -145,7 +142,7 @@ def report_csv(report: Report, lines: list[ScoreLine], locale: str) -> bytes:
         ]
     )
     t = report.total
-    w.writerow(
+    rows.append(
         [
             _("Total"),
             "",
@@ -163,7 +160,7 @@ def report_csv(report: Report, lines: list[ScoreLine], locale: str) -> bytes:
         for g in groups:
             f = g.figures
             label = g.key if kind == "month" else group_label(kind, g.key, locale)
-            w.writerow(
+            rows.append(
                 [
                     guard(breakdown_title(kind)),
                     guard(label),
@@ -177,4 +174,4 @@ def report_csv(report: Report, lines: list[ScoreLine], locale: str) -> bytes:
                     s(f.satisfaction),
                 ]
             )
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return csv_bytes([_("Metric"), _("Target"), _("Result"), _("Achievement (%)")], rows)
