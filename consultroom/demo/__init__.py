@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -537,7 +539,7 @@ def _demo_past_year(rng, staff, rounds, companies, buyers, interpreters, now) ->
         db.session.add_all(rows)
         db.session.flush()
         made += len(rows)
-    made += _demo_rates(rng, rounds[0].year, staff)
+    made += _demo_rates(rounds[0].year, staff)
     made += _demo_outcomes(rng, held, staff, now)
     made += _demo_surveys(rng, held, staff)
     made += _demo_targets(rounds[0].year, staff)
@@ -550,41 +552,34 @@ def _weekday_on_or_before(day: date) -> date:
     return day
 
 
-def _demo_rates(rng: random.Random, year: int, staff: User) -> int:
-    """A daily (weekday) KRW rate table for the year, a gentle random walk around each base rate;
-    days an admin already entered are kept."""
-    from consultroom.outcomes.models import ExchangeRate
+# The year consultroom/demo/data/exchange_rates.csv is written for (a weekday walk around each
+# PAST_CURRENCIES base rate). A non-leap year, so every date exists in any other year.
+RATES_FILE_YEAR = 2025
 
-    have = set(
-        db.session.execute(
-            select(ExchangeRate.currency, ExchangeRate.day).where(
-                ExchangeRate.day >= date(year, 1, 1), ExchangeRate.day <= date(year, 12, 31)
-            )
-        ).all()
-    )
-    rows = []
-    for code, base, _share, _unit in PAST_CURRENCIES:
-        if code == "KRW":
-            continue
-        level = base
-        day = date(year, 1, 1)
-        while day.year == year:
-            if day.weekday() < 5:
-                level = level * Decimal(str(round(1 + rng.uniform(-0.004, 0.004), 6)))
-                level = min(max(level, base * Decimal("0.95")), base * Decimal("1.05"))
-                if (code, day) not in have:
-                    rows.append(
-                        ExchangeRate(
-                            currency=code,
-                            day=day,
-                            krw_per_unit=level.quantize(Decimal("0.000001")),
-                            updated_by_id=staff.id,
-                        )
-                    )
-            day += timedelta(days=1)
-    db.session.add_all(rows)
-    db.session.flush()
-    return len(rows)
+
+def _demo_rates(year: int, staff: User) -> int:
+    """Last year's KRW rate table from the demo's file, through the import admins use (read, parse,
+    preview, confirm with the preview's digest). The file's dates are moved to `year`, the demo's
+    past year; days an admin already entered are kept (left out of the upload, not updated)."""
+    from consultroom.outcomes import rates
+
+    table = list(csv.reader(io.StringIO(rates.read_csv_text((DEMO_DATA / "exchange_rates.csv").read_bytes()))))
+    moved = [table[0]] + [[day.replace(f"{RATES_FILE_YEAR}-", f"{year}-", 1), *rest] for day, *rest in table[1:]]
+    text = _csv_text(moved)
+    preview = rates.plan_import(rates.parse_rates_csv(text))
+    if preview.changes:
+        text = _csv_text([moved[0]] + [r for r in moved[1:] if (r[1], date.fromisoformat(r[0])) not in preview.changes])
+        preview = rates.plan_import(rates.parse_rates_csv(text))
+    if not preview.new_count:
+        return 0
+    rates.apply_import(text=text, digest=preview.digest(), update_existing=False, actor=staff)
+    return preview.new_count
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
 
 
 def _demo_outcomes(rng: random.Random, held: list, staff: User, now: datetime) -> int:

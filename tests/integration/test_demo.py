@@ -257,3 +257,20 @@ def test_demo_buyers_come_from_its_file_through_the_buyer_importer(app, demo_wor
     assert (batch.filename, batch.status, batch.created_count, batch.skipped_count) == ("buyers.csv", "applied", 18, 0)
     lines = (DEMO_DATA / "buyers.csv").read_text(encoding="utf-8").splitlines()
     assert db.session.scalar(select(func.count()).select_from(Buyer)) == len(lines) - 1 == 18
+
+
+def test_demo_rates_come_from_its_file_through_the_rate_import(app, demo_world):
+    from consultroom.audit.models import AuditEntry
+    from consultroom.outcomes.models import ExchangeRate
+
+    imports = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "exchange_rates.import")).all()
+    lines = (DEMO_DATA / "exchange_rates.csv").read_text(encoding="utf-8").splitlines()
+    assert [(e.after["rows"], e.after["new"], e.after["updated"]) for e in imports] == [(len(lines) - 1, 1305, 0)]
+    # Every row of the file, moved to the demo's past year, is in the table with the file's figure.
+    year = _last_year()
+    table = {
+        (r.day.isoformat(), r.currency): f"{r.krw_per_unit:.6f}"
+        for r in db.session.scalars(select(ExchangeRate).where(ExchangeRate.day >= date(year, 1, 1)))
+    }
+    rows = [line.split(",") for line in lines[1:]]
+    assert table == {(f"{year}{day[4:]}", code): rate for day, code, rate in rows}
