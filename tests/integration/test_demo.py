@@ -274,3 +274,26 @@ def test_demo_rates_come_from_its_file_through_the_rate_import(app, demo_world):
     }
     rows = [line.split(",") for line in lines[1:]]
     assert table == {(f"{year}{day[4:]}", code): rate for day, code, rate in rows}
+
+
+def test_demo_keeps_a_rate_an_admin_entered_and_imports_the_rest_of_the_file(app):
+    from consultroom.outcomes.models import ExchangeRate
+
+    admin = make_user(role="admin")
+    day = date(_last_year(), 3, 4)
+    db.session.add(ExchangeRate(currency="USD", day=day, krw_per_unit=1234.5, updated_by_id=admin.id))
+    db.session.commit()
+    _load()
+    assert (
+        db.session.scalar(
+            select(ExchangeRate.krw_per_unit).where(ExchangeRate.day == day, ExchangeRate.currency == "USD")
+        )
+        == 1234.5
+    )
+    lines = (DEMO_DATA / "exchange_rates.csv").read_text(encoding="utf-8").splitlines()
+    year_rows = (
+        select(func.count())
+        .select_from(ExchangeRate)
+        .where(ExchangeRate.day.between(date(_last_year(), 1, 1), date(_last_year(), 12, 31)))
+    )
+    assert db.session.scalar(year_rows) == len(lines) - 1
