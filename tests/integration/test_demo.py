@@ -297,3 +297,24 @@ def test_demo_keeps_a_rate_an_admin_entered_and_imports_the_rest_of_the_file(app
         .where(ExchangeRate.day.between(date(_last_year(), 1, 1), date(_last_year(), 12, 31)))
     )
     assert db.session.scalar(year_rows) == len(lines) - 1
+
+
+def test_demo_companies_with_logins_come_from_its_file_through_create_company(app, demo_world):
+    from consultroom.audit.models import AuditEntry
+    from consultroom.demo import demo_companies
+
+    rows = demo_companies()
+    assert len(rows) == 12
+    for row in rows:
+        company = db.session.scalar(select(Company).where(Company.business_number == row["business_number"]))
+        assert (company.name_ko, sorted(company.hs_codes), sorted(company.languages)) == (
+            row["name_ko"],
+            sorted(row["hs_codes"].split()),
+            sorted(row["languages"].split()),
+        )
+        owner = db.session.scalar(select(User).where(User.company_id == company.id))
+        assert owner.email == row["contact_email"]
+        # Through the service the company form calls: it records the creation in the audit log.
+        created = select(AuditEntry).where(AuditEntry.action == "company.create", AuditEntry.object_id == company.id)
+        assert db.session.scalar(created) is not None
+    assert db.session.scalar(select(Company.summary_en).where(Company.business_number == rows[0]["business_number"]))
