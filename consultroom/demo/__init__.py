@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
@@ -18,6 +20,7 @@ from consultroom.companies.validation import business_number_with_check_digit
 from consultroom.db import utcnow
 from consultroom.demo import states
 from consultroom.extensions import db
+from consultroom.spreadsheets import csv_text, text_rows
 
 DEMO_PASSWORD = "consultroom-demo"  # noqa: S105 - printed for the demo; never used in production
 
@@ -28,85 +31,21 @@ DEMO_USERS = [
     ("sme2@demo.consultroom.kr", "Kim Ha-eun", "sme", "en"),
 ]
 
-DEMO_ENGLISH_PROFILE = {
-    "products_en": "Skin care (toners, creams)\nSheet masks",
-    "summary_en": "A Busan maker of skin care and sheet masks since 2009, exporting to China and Vietnam.",
-    "address_en": "48 Centum jungang-ro, Haeundae-gu, Busan, Korea",
-}
+DEMO_DATA = Path(__file__).parent / "data"
 
-# (name_ko, name_en, industry, products, hs codes, export markets, target countries, languages)
-DEMO_COMPANIES = [
-    (
-        "한빛코스메틱",
-        "Hanbit Cosmetics",
-        "화장품",
-        "기초화장품\n마스크팩",
-        ["330499", "330410"],
-        ["CN", "VN"],
-        ["US", "TH"],
-        ["ko", "en", "zh"],
-    ),
-    ("서해식품", "Seohae Foods", "식품", "김 스낵\n조미김", ["200899", "121221"], ["JP"], ["US", "AU"], ["ko", "ja"]),
-    (
-        "대성정밀",
-        "Daesung Precision",
-        "기계부품",
-        "CNC 가공 부품",
-        ["848340", "848210"],
-        ["DE"],
-        ["MX", "PL"],
-        ["ko", "en"],
-    ),
-    ("청운바이오", "Cheongun Bio", "바이오", "건강기능식품 원료", ["210690", "130219"], [], ["VN", "ID"], ["ko"]),
-    (
-        "미래에너지솔루션",
-        "Mirae Energy Solutions",
-        "에너지",
-        "태양광 인버터",
-        ["850440"],
-        ["US"],
-        ["IN", "AE"],
-        ["ko", "en"],
-    ),
-    (
-        "동방섬유",
-        "Dongbang Textile",
-        "섬유",
-        "기능성 원단",
-        ["540752", "600632"],
-        ["VN", "BD"],
-        ["TR", "IT"],
-        ["ko", "en"],
-    ),
-    (
-        "가온메디칼",
-        "Gaon Medical",
-        "의료기기",
-        "일회용 주사기\n수액세트",
-        ["901831", "901839"],
-        ["SA"],
-        ["BR", "EG"],
-        ["ko", "en", "ar"],
-    ),
-    ("누리소프트", "Nuri Soft", "소프트웨어", "스마트팩토리 MES", ["852349"], [], ["JP", "SG"], ["ko", "ja", "en"]),
-    (
-        "태평양수산",
-        "Pacific Fisheries",
-        "수산물",
-        "냉동 전복\n건미역",
-        ["030781", "121229"],
-        ["CN", "HK"],
-        ["US", "CA"],
-        ["ko", "zh"],
-    ),
-    ("한결가구", "Hangyeol Furniture", "가구", "원목 식탁", ["940360"], [], ["AU", "NZ"], ["ko", "en"]),
-    ("우리농산", "Woori Agro", "농산물", "배, 파프리카", ["080830", "070960"], ["TW"], ["VN", "MY"], ["ko", "zh"]),
-    ("세종화학", "Sejong Chemical", "화학", "산업용 접착제", ["350691"], ["IN"], ["RU", "KZ"], ["ko", "ru"]),
-]
+
+def demo_companies() -> list[dict[str, str]]:
+    """The 12 SMEs with logins, from consultroom/demo/data/companies.csv: one row per company, the
+    columns named like the company form's fields (companies/schemas.py CompanyIn), read by the
+    spreadsheet reader every import uses. The first has a full English profile; the others show
+    buyers the Korean text marked untranslated, and staff the "Missing" column."""
+    rows = text_rows(csv_text((DEMO_DATA / "companies.csv").read_bytes()))
+    header = next(rows)[1]
+    return [dict(zip(header, cells, strict=True)) for _n, cells in rows if any(cells)]
+
 
 # The buyers come as a file, through the importer staff use (consultroom/demo/data/buyers.csv):
 # 18 buyers from 16 countries across time zones; interests line up with the demo companies' HS codes.
-DEMO_DATA = Path(__file__).parent / "data"
 
 # Interpreters between Korean and each program language; weekly hours in Asia/Seoul.
 # (name, e-mail, languages, specialties, daily cap)
@@ -155,7 +94,7 @@ def _business_number(rng: random.Random) -> str:
     return business_number_with_check_digit(first)
 
 
-# Last year's program had 100 SMEs: the 12 above (with logins) and 88 more, generated from them.
+# Last year's program had 100 SMEs: the 12 of companies.csv (with logins) and 88 more, generated from them.
 DEMO_SME_COUNT = 100
 _NAME_PREFIXES = [
     ("한국", "Hanguk"), ("부산", "Busan"), ("동해", "Donghae"), ("남해", "Namhae"), ("새한", "Saehan"),
@@ -163,7 +102,7 @@ _NAME_PREFIXES = [
     ("금정", "Geumjeong"), ("영도", "Yeongdo"), ("센텀", "Centum"), ("녹산", "Noksan"), ("명지", "Myeongji"),
     ("다대", "Dadae"), ("용호", "Yongho"), ("태종", "Taejong"), ("수영", "Suyeong"), ("기장", "Gijang"),
 ]  # fmt: skip
-# Name endings in the order of DEMO_COMPANIES (Korean, English).
+# Name endings in the order of the rows of companies.csv (Korean, English).
 _NAME_SUFFIXES = [
     ("코스메틱", "Cosmetics"), ("식품", "Foods"), ("정밀", "Precision"), ("바이오", "Bio"),
     ("에너지", "Energy"), ("섬유", "Textile"), ("메디칼", "Medical"), ("소프트", "Soft"),
@@ -179,14 +118,15 @@ _ADDRESSES = [
 
 
 def _demo_more_companies(rng: random.Random) -> int:
-    """SMEs without logins up to DEMO_SME_COUNT, each modeled on one of DEMO_COMPANIES (industry, HS
+    """SMEs without logins up to DEMO_SME_COUNT, each modeled on a row of companies.csv (industry, HS
     codes, markets); inserted directly, validated by the same rules as create_company."""
     from consultroom.companies.models import CompanyCountry, CompanyHsCode, CompanyLanguage
     from consultroom.companies.services import clean_company_data
 
     numbers = set(db.session.scalars(select(Company.business_number)))
     names = set(db.session.scalars(select(Company.name_ko)))
-    combos = [(p, i) for p in _NAME_PREFIXES for i in range(len(DEMO_COMPANIES))]
+    models = demo_companies()
+    combos = [(p, i) for p in _NAME_PREFIXES for i in range(len(models))]
     rng.shuffle(combos)
     made: list[Company] = []
     for (prefix_ko, prefix_en), i in combos:
@@ -196,7 +136,7 @@ def _demo_more_companies(rng: random.Random) -> int:
         if name_ko in names:
             continue
         names.add(name_ko)
-        _ko, _en, industry, products, hs, export, target, langs = DEMO_COMPANIES[i]
+        model = models[i]
         number = _business_number(rng)
         while number in numbers:
             number = _business_number(rng)
@@ -209,12 +149,10 @@ def _demo_more_companies(rng: random.Random) -> int:
                 "representative": rng.choice(["김", "이", "박", "최", "정", "강", "조", "윤"])
                 + rng.choice(["영수", "미경", "동현", "수진", "정호", "은지"]),
                 "address": rng.choice(_ADDRESSES),
-                "industry": industry,
-                "products": products,
-                "hs_codes": hs,
-                "export_markets": export,
-                "target_countries": target,
-                "languages": langs,
+                **{
+                    name: model[name]
+                    for name in ("industry", "products", "hs_codes", "export_markets", "target_countries", "languages")
+                },
                 "contact_name": "",
                 "contact_email": "",
                 "contact_phone": f"051-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
@@ -277,52 +215,23 @@ def load_demo() -> Iterator[str]:
     staff = users["staff@demo.consultroom.kr"]
 
     if db.session.scalar(select(Company.id).limit(1)) is None:
-        for i, (ko, en, industry, products, hs, export, target, langs) in enumerate(DEMO_COMPANIES):
-            if i == 0:
-                owner = users["sme@demo.consultroom.kr"]
-            elif i == 1:
-                owner = users["sme2@demo.consultroom.kr"]
-            else:
-                slug = en.split()[0].lower()
+        # Not an importer (there is none for companies): each row goes through create_company, the
+        # service the company form calls, so the form's schema checks it and the audit log records it.
+        # The owner is the contact: a demo login, or a new SME login for the company.
+        for row in demo_companies():
+            owner = users.get(row["contact_email"])
+            if owner is None:
                 owner = create_user(
-                    email=f"{slug}@demo.consultroom.kr",
+                    email=row["contact_email"],
                     password=DEMO_PASSWORD,
-                    name=f"{ko} 담당자",
+                    name=row["contact_name"],
                     role="sme",
                     locale="ko",
                     actor=None,
                 )
             owner.email_confirmed_at = owner.email_confirmed_at or utcnow()
-            create_company(
-                owner=owner,
-                actor=staff if i > 1 else owner,
-                data={
-                    "name_ko": ko,
-                    "name_en": en,
-                    "business_number": _business_number(rng),
-                    "representative": rng.choice(["김", "이", "박", "최", "정"])
-                    + rng.choice(["영수", "미경", "동현", "수진"]),
-                    "address": rng.choice(
-                        [
-                            "부산광역시 해운대구 센텀중앙로 48",
-                            "부산광역시 강서구 녹산산단로 12",
-                            "부산광역시 사상구 학감대로 201",
-                        ]
-                    ),
-                    "industry": industry,
-                    "products": products,
-                    "hs_codes": hs,
-                    "export_markets": export,
-                    "target_countries": target,
-                    "languages": langs,
-                    "contact_name": owner.name,
-                    "contact_email": owner.email,
-                    "contact_phone": f"051-{rng.randint(200, 999)}-{rng.randint(1000, 9999)}",
-                    # The demo SME's company has a full English profile; the others show buyers
-                    # the Korean text marked untranslated, and staff the "Missing" column.
-                    **(DEMO_ENGLISH_PROFILE if i == 0 else {}),
-                },
-            )
+            # The demo logins register their own company; staff register the others for them.
+            create_company(owner=owner, actor=owner if row["contact_email"] in users else staff, data=row)
             created += 1
         created += _demo_more_companies(rng)
     created += _demo_consents(rng)
@@ -537,7 +446,7 @@ def _demo_past_year(rng, staff, rounds, companies, buyers, interpreters, now) ->
         db.session.add_all(rows)
         db.session.flush()
         made += len(rows)
-    made += _demo_rates(rng, rounds[0].year, staff)
+    made += _demo_rates(rounds[0].year, staff)
     made += _demo_outcomes(rng, held, staff, now)
     made += _demo_surveys(rng, held, staff)
     made += _demo_targets(rounds[0].year, staff)
@@ -550,41 +459,34 @@ def _weekday_on_or_before(day: date) -> date:
     return day
 
 
-def _demo_rates(rng: random.Random, year: int, staff: User) -> int:
-    """A daily (weekday) KRW rate table for the year, a gentle random walk around each base rate;
-    days an admin already entered are kept."""
-    from consultroom.outcomes.models import ExchangeRate
+# The year consultroom/demo/data/exchange_rates.csv is written for (a weekday walk around each
+# PAST_CURRENCIES base rate). A non-leap year, so every date exists in any other year.
+RATES_FILE_YEAR = 2025
 
-    have = set(
-        db.session.execute(
-            select(ExchangeRate.currency, ExchangeRate.day).where(
-                ExchangeRate.day >= date(year, 1, 1), ExchangeRate.day <= date(year, 12, 31)
-            )
-        ).all()
-    )
-    rows = []
-    for code, base, _share, _unit in PAST_CURRENCIES:
-        if code == "KRW":
-            continue
-        level = base
-        day = date(year, 1, 1)
-        while day.year == year:
-            if day.weekday() < 5:
-                level = level * Decimal(str(round(1 + rng.uniform(-0.004, 0.004), 6)))
-                level = min(max(level, base * Decimal("0.95")), base * Decimal("1.05"))
-                if (code, day) not in have:
-                    rows.append(
-                        ExchangeRate(
-                            currency=code,
-                            day=day,
-                            krw_per_unit=level.quantize(Decimal("0.000001")),
-                            updated_by_id=staff.id,
-                        )
-                    )
-            day += timedelta(days=1)
-    db.session.add_all(rows)
-    db.session.flush()
-    return len(rows)
+
+def _demo_rates(year: int, staff: User) -> int:
+    """Last year's KRW rate table from the demo's file, through the import admins use (read, parse,
+    preview, confirm with the preview's digest). The file's dates are moved to `year`, the demo's
+    past year; days an admin already entered are kept (left out of the upload, not updated)."""
+    from consultroom.outcomes import rates
+
+    table = list(csv.reader(io.StringIO(rates.read_csv_text((DEMO_DATA / "exchange_rates.csv").read_bytes()))))
+    moved = [table[0]] + [[day.replace(f"{RATES_FILE_YEAR}-", f"{year}-", 1), *rest] for day, *rest in table[1:]]
+    text = _csv_text(moved)
+    preview = rates.plan_import(rates.parse_rates_csv(text))
+    if preview.changes:
+        text = _csv_text([moved[0]] + [r for r in moved[1:] if (r[1], date.fromisoformat(r[0])) not in preview.changes])
+        preview = rates.plan_import(rates.parse_rates_csv(text))
+    if not preview.new_count:
+        return 0
+    rates.apply_import(text=text, digest=preview.digest(), update_existing=False, actor=staff)
+    return preview.new_count
+
+
+def _csv_text(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
 
 
 def _demo_outcomes(rng: random.Random, held: list, staff: User, now: datetime) -> int:

@@ -257,3 +257,64 @@ def test_demo_buyers_come_from_its_file_through_the_buyer_importer(app, demo_wor
     assert (batch.filename, batch.status, batch.created_count, batch.skipped_count) == ("buyers.csv", "applied", 18, 0)
     lines = (DEMO_DATA / "buyers.csv").read_text(encoding="utf-8").splitlines()
     assert db.session.scalar(select(func.count()).select_from(Buyer)) == len(lines) - 1 == 18
+
+
+def test_demo_rates_come_from_its_file_through_the_rate_import(app, demo_world):
+    from consultroom.audit.models import AuditEntry
+    from consultroom.outcomes.models import ExchangeRate
+
+    imports = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "exchange_rates.import")).all()
+    lines = (DEMO_DATA / "exchange_rates.csv").read_text(encoding="utf-8").splitlines()
+    assert [(e.after["rows"], e.after["new"], e.after["updated"]) for e in imports] == [(len(lines) - 1, 1305, 0)]
+    # Every row of the file, moved to the demo's past year, is in the table with the file's figure.
+    year = _last_year()
+    table = {
+        (r.day.isoformat(), r.currency): f"{r.krw_per_unit:.6f}"
+        for r in db.session.scalars(select(ExchangeRate).where(ExchangeRate.day >= date(year, 1, 1)))
+    }
+    rows = [line.split(",") for line in lines[1:]]
+    assert table == {(f"{year}{day[4:]}", code): rate for day, code, rate in rows}
+
+
+def test_demo_keeps_a_rate_an_admin_entered_and_imports_the_rest_of_the_file(app):
+    from consultroom.outcomes.models import ExchangeRate
+
+    admin = make_user(role="admin")
+    day = date(_last_year(), 3, 4)
+    db.session.add(ExchangeRate(currency="USD", day=day, krw_per_unit=1234.5, updated_by_id=admin.id))
+    db.session.commit()
+    _load()
+    assert (
+        db.session.scalar(
+            select(ExchangeRate.krw_per_unit).where(ExchangeRate.day == day, ExchangeRate.currency == "USD")
+        )
+        == 1234.5
+    )
+    lines = (DEMO_DATA / "exchange_rates.csv").read_text(encoding="utf-8").splitlines()
+    year_rows = (
+        select(func.count())
+        .select_from(ExchangeRate)
+        .where(ExchangeRate.day.between(date(_last_year(), 1, 1), date(_last_year(), 12, 31)))
+    )
+    assert db.session.scalar(year_rows) == len(lines) - 1
+
+
+def test_demo_companies_with_logins_come_from_its_file_through_create_company(app, demo_world):
+    from consultroom.audit.models import AuditEntry
+    from consultroom.demo import demo_companies
+
+    rows = demo_companies()
+    assert len(rows) == 12
+    for row in rows:
+        company = db.session.scalar(select(Company).where(Company.business_number == row["business_number"]))
+        assert (company.name_ko, sorted(company.hs_codes), sorted(company.languages)) == (
+            row["name_ko"],
+            sorted(row["hs_codes"].split()),
+            sorted(row["languages"].split()),
+        )
+        owner = db.session.scalar(select(User).where(User.company_id == company.id))
+        assert owner.email == row["contact_email"]
+        # Through the service the company form calls: it records the creation in the audit log.
+        created = select(AuditEntry).where(AuditEntry.action == "company.create", AuditEntry.object_id == company.id)
+        assert db.session.scalar(created) is not None
+    assert db.session.scalar(select(Company.summary_en).where(Company.business_number == rows[0]["business_number"]))
