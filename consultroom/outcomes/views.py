@@ -193,14 +193,21 @@ def new_contract(consultation_id: int):
             flash(
                 _(
                     "The contract is recorded: %(amount)s %(currency)s, %(krw)s won.",
-                    amount=format_amount(contract.amount_minor, contract.currency),
-                    currency=contract.currency,
-                    krw=f"{contract.krw_value:,}",
+                    **_amounts(contract),
                 ),
                 "success",
             )
             return redirect(url_for("outcomes.consultation", consultation_id=booking.id))
     return render_template("outcomes/contract.html", booking=booking, form=form)
+
+
+def _amounts(contract: Contract) -> dict[str, str]:
+    """A contract's amount, currency and won value as the confirmation messages show them."""
+    return {
+        "amount": format_amount(contract.amount_minor, contract.currency),
+        "currency": contract.currency,
+        "krw": f"{contract.krw_value:,}",
+    }
 
 
 def _contract(consultation_id: int, contract_id: int) -> tuple[Booking, Contract]:
@@ -239,9 +246,7 @@ def edit_contract(consultation_id: int, contract_id: int):
             flash(
                 _(
                     "The contract is corrected: %(amount)s %(currency)s, %(krw)s won.",
-                    amount=format_amount(contract.amount_minor, contract.currency),
-                    currency=contract.currency,
-                    krw=f"{contract.krw_value:,}",
+                    **_amounts(contract),
                 ),
                 "success",
             )
