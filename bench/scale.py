@@ -430,8 +430,8 @@ def fixtures(conn) -> dict:
     open_round = one("SELECT id FROM rounds WHERE status = 'open'")[0]
     past_round = one("SELECT id FROM rounds WHERE status = 'finalized' ORDER BY day DESC LIMIT 1")[0]
     held = one(
-        "SELECT b.id, b.company_id FROM bookings b JOIN outcomes o ON o.booking_id = b.id "
-        "WHERE o.stage = 'contracted' ORDER BY b.id LIMIT 1"
+        "SELECT b.id, b.company_id, min(c.id) FROM bookings b JOIN outcomes o ON o.booking_id = b.id "
+        "JOIN contracts c ON c.outcome_id = o.id WHERE o.stage = 'contracted' GROUP BY b.id ORDER BY b.id LIMIT 1"
     )
     own_booking = one(
         f"SELECT id FROM bookings WHERE company_id = {held[1]} AND status <> 'cancelled' ORDER BY id LIMIT 1"
@@ -456,6 +456,7 @@ def fixtures(conn) -> dict:
         "past_round": past_round,
         "year": one(f"SELECT year FROM rounds WHERE id = {past_round}")[0],
         "held": held[0],
+        "contract": held[2],
         "company": held[1],
         "sme_email": one(f"SELECT email FROM users WHERE company_id = {held[1]}")[0],
         "own_booking": own_booking,
@@ -510,6 +511,7 @@ def pages(app, f: dict) -> list[Page]:
         Page("booking .ics", "sme", f"/bookings/{f['own_booking']}.ics", "object"),
         Page("consultation (SME)", "sme", f"/consultations/{p}", "object"),
         Page("new contract", "sme", f"/consultations/{p}/contracts/new", "form"),
+        Page("correct a contract", "staff", f"/consultations/{p}/contracts/{f['contract']}/edit", "object"),
         Page("my data", "sme", "/my-data/", "object"),
         Page("my data .json", "sme", "/my-data/export.json", "export"),
         Page("my data .xlsx", "sme", "/my-data/export.xlsx", "export"),
