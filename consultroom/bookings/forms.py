@@ -10,7 +10,7 @@ from consultroom.companies.validation import country_choices, language_choices
 
 
 class BookingRequestForm(FlaskForm):
-    """The request sent with a booking; checked by bookings.services.clean_request (shared with the API)."""
+    """The request sent with a booking; checked by bookings.schemas.clean_request (shared with the API)."""
 
     products = TextAreaField(_l("Products to present"), description=_l("What you want to show the buyer"))
     hs_codes = StringField(_l("HS codes"), description=_l("6-digit HS codes separated by commas, e.g. 330499, 210390"))

@@ -1,14 +1,19 @@
 """Bookings as the API takes and shows them: the one declaration of their JSON and its document.
 
-The request's own rules are the booking form's (services.clean_request), run from the schema so that a
-body's every problem, unknown fields included, is named in one answer."""
+The request's own rules (clean_request) live here, below the services that build on them: the booking
+form, the services and this schema run the same ones, the schema so that a body's every problem, unknown
+fields included, is named in one answer."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from marshmallow import ValidationError, fields, post_load, validates_schema
 
+from consultroom.companies import validation as v
 from consultroom.errors import Invalid
 from consultroom.schemas import (
     PERSONAL,
@@ -35,6 +40,58 @@ _CODES = {
 }
 # Free text written about people is personal data (a request's notes, the wished-for buyer).
 _PERSONAL_TEXT = {"notes", "buyer_profile"}
+
+
+@dataclass
+class BookingRequest:
+    products: str = ""
+    hs_codes: list[str] = field(default_factory=list)
+    target_countries: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    buyer_profile: str = ""
+    notes: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def clean_request(data: Mapping[str, Any] | BookingRequest | None) -> BookingRequest:
+    """Validate a booking request; Invalid names every bad field."""
+    if isinstance(data, BookingRequest):
+        data = data.as_dict()
+    data = data or {}
+    errors: dict[str, list[str]] = {}
+    clean = BookingRequest()
+    for name, (limit, _description) in _TEXT.items():
+        value = data.get(name) or ""
+        if not isinstance(value, str):
+            errors[name] = [_("Must be text.")]
+        elif len(value.strip()) > limit:
+            errors[name] = [_("Use at most %(n)d characters.", n=limit)]
+        else:
+            setattr(clean, name, value.strip())
+    if not clean.products and "products" not in errors:
+        errors["products"] = [_("Tell us which products you want to present.")]
+    checks = {
+        "hs_codes": (v.normalize_hs_code, v.hs_code_ok, _("Not a valid 6-digit HS code: %(codes)s")),
+        "target_countries": (str.upper, v.country_ok, _("Not an ISO 3166 country code: %(codes)s")),
+        "languages": (str.lower, v.language_ok, _("Not an ISO 639-1 language code: %(codes)s")),
+    }
+    for name, (norm, ok, message) in checks.items():
+        raw = data.get(name)
+        if (raw is not None and not isinstance(raw, str | list)) or (
+            isinstance(raw, list) and not all(isinstance(x, str) for x in raw)
+        ):
+            errors[name] = [_("Must be a list of codes.")]
+            continue
+        codes = [norm(c) for c in v.split_codes(raw)][:30]
+        bad = [c for c in codes if not ok(c)]
+        if bad:
+            errors[name] = [message % {"codes": ", ".join(bad)}]
+        setattr(clean, name, list(dict.fromkeys(codes)))
+    if errors:
+        raise Invalid(_("Please correct the marked fields."), fields=errors)
+    return clean
 
 
 def _text_in(name: str) -> fields.Raw:
@@ -69,8 +126,6 @@ class BookingRequestInputSchema(InSchema):
 
     @staticmethod
     def _clean(data: dict[str, Any]) -> Any:
-        from consultroom.bookings.services import clean_request  # the form's rules; services build on schemas
-
         try:
             check_storable(data)
             return clean_request(data)

@@ -4,7 +4,6 @@ that the usual refusal has a clear message, and translate a lost race into the s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from consultroom.accounts.models import User
 from consultroom.audit.services import record
 from consultroom.bookings.models import Booking, BookingStatus, WaitlistEntry
-from consultroom.companies import validation as v
+from consultroom.bookings.schemas import BookingRequest, clean_request
 from consultroom.companies.models import Company
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid, NotAllowed
@@ -24,58 +23,6 @@ from consultroom.extensions import db
 from consultroom.rounds.models import Round, RoundStatus, Slot
 
 ACTIVE = Booking.status != BookingStatus.CANCELLED.value
-
-
-@dataclass
-class BookingRequest:
-    products: str = ""
-    hs_codes: list[str] = field(default_factory=list)
-    target_countries: list[str] = field(default_factory=list)
-    languages: list[str] = field(default_factory=list)
-    buyer_profile: str = ""
-    notes: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def clean_request(data: Mapping[str, Any] | BookingRequest | None) -> BookingRequest:
-    """Validate a booking request; Invalid names every bad field."""
-    if isinstance(data, BookingRequest):
-        data = data.as_dict()
-    data = data or {}
-    errors: dict[str, list[str]] = {}
-    clean = BookingRequest()
-    for name, limit in (("products", 4000), ("buyer_profile", 2000), ("notes", 4000)):
-        value = data.get(name) or ""
-        if not isinstance(value, str):
-            errors[name] = [_("Must be text.")]
-        elif len(value.strip()) > limit:
-            errors[name] = [_("Use at most %(n)d characters.", n=limit)]
-        else:
-            setattr(clean, name, value.strip())
-    if not clean.products and "products" not in errors:
-        errors["products"] = [_("Tell us which products you want to present.")]
-    checks = {
-        "hs_codes": (v.normalize_hs_code, v.hs_code_ok, _("Not a valid 6-digit HS code: %(codes)s")),
-        "target_countries": (str.upper, v.country_ok, _("Not an ISO 3166 country code: %(codes)s")),
-        "languages": (str.lower, v.language_ok, _("Not an ISO 639-1 language code: %(codes)s")),
-    }
-    for name, (norm, ok, message) in checks.items():
-        raw = data.get(name)
-        if (raw is not None and not isinstance(raw, str | list)) or (
-            isinstance(raw, list) and not all(isinstance(x, str) for x in raw)
-        ):
-            errors[name] = [_("Must be a list of codes.")]
-            continue
-        codes = [norm(c) for c in v.split_codes(raw)][:30]
-        bad = [c for c in codes if not ok(c)]
-        if bad:
-            errors[name] = [message % {"codes": ", ".join(bad)}]
-        setattr(clean, name, list(dict.fromkeys(codes)))
-    if errors:
-        raise Invalid(_("Please correct the marked fields."), fields=errors)
-    return clean
 
 
 def request_from_company(company: Company) -> BookingRequest:

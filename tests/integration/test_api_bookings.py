@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking, WaitlistEntry
-from consultroom.bookings.services import book_slot, clean_request, join_waitlist
+from consultroom.bookings.schemas import clean_request
+from consultroom.bookings.services import book_slot, join_waitlist
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
