@@ -2,9 +2,10 @@
 
 A request's writes are committed once, after the view has built its answer: when the answer is a
 success or a redirect (status below 400). Any error answer, or an exception, rolls everything back.
-Views never commit by hand; they run service calls inside `attempt(form)`, which turns a domain
-error into messages on the form (or a flash) after rolling back that call's writes, so the page can
-be shown again with nothing half-written.
+Views never commit or roll back by hand; they run service calls inside `attempt(form)`, which turns
+a domain error into messages on the form (or a flash) after rolling back that call's writes, so the
+page can be shown again with nothing half-written; or inside `rollback_on(...)`, which does the same
+but leaves the error to the view, for one that answers with a page of its own.
 
 The personal-data access log is recorded into the request (`log_access`) and written by the same
 boundary, in the same commit as the request's own writes. One exception, on SQLite only: a read
@@ -39,16 +40,27 @@ class Attempt:
 
 
 @contextmanager
-def attempt(form: FlaskForm | None = None) -> Iterator[Attempt]:
-    """Run service calls; a domain error rolls back their writes and lands on `form`'s fields
-    (or is flashed when there is no form or no field it names)."""
+def rollback_on(*errors: type[DomainError]) -> Iterator[Attempt]:
+    """Run service calls; an error of `errors` (any domain error when none is named) rolls back their
+    writes and is kept on the outcome, for a view that answers it with a page of its own (a 409 page,
+    a survey's stop page, a preview again). Other errors go on to the error pages."""
+    caught = errors or (DomainError,)
     outcome = Attempt()
     try:
         yield outcome
-    except DomainError as exc:
+    except caught as exc:
         db.session.rollback()
         outcome.error = exc
-        apply_domain_error(form, exc)
+
+
+@contextmanager
+def attempt(form: FlaskForm | None = None) -> Iterator[Attempt]:
+    """Run service calls; a domain error rolls back their writes and lands on `form`'s fields
+    (or is flashed when there is no form or no field it names)."""
+    with rollback_on() as outcome:
+        yield outcome
+    if outcome.error is not None:
+        apply_domain_error(form, outcome.error)
 
 
 def log_access(

@@ -18,7 +18,7 @@ from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
 from consultroom.consultations import changes
 from consultroom.db import utcnow
-from consultroom.errors import Conflict, DomainError
+from consultroom.errors import Conflict
 from consultroom.extensions import db
 from consultroom.forms_util import confirmed, small_int
 from consultroom.interpreters.models import Interpreter
@@ -28,7 +28,7 @@ from consultroom.matching.forms import WeightsForm
 from consultroom.matching.models import ProposalLine, ProposalStatus, RoundProposal
 from consultroom.matching.recommend import describe, load_world, reasons_from_rows, recommend
 from consultroom.pagination import count_of, paginate
-from consultroom.request_transaction import attempt, log_access
+from consultroom.request_transaction import attempt, log_access, rollback_on
 from consultroom.rounds.models import Round, Slot
 
 bp = Blueprint("matching", __name__, url_prefix="/staff/matching")
@@ -127,17 +127,17 @@ def match(booking_id: int):
     interpreter = db.session.get(Interpreter, interpreter_id) if interpreter_id is not None else None
     slot_id = _int("slot_id")
     slot = db.session.get(Slot, slot_id) if slot_id is not None else None
-    try:
+    with rollback_on() as done:
         if slot is not None:
             changes.propose_match_at(booking=b, slot=slot, buyer=buyer, interpreter=interpreter, actor=current_user)
         else:
             world = load_world([b], extra_buyer_ids=[buyer.id])
             score = world.score(b, buyer.id).total if buyer.id in world.buyers else None
             services.propose_match(booking=b, buyer=buyer, interpreter=interpreter, actor=current_user, score=score)
-    except DomainError as exc:
-        db.session.rollback()
+    if done.error is not None:
         # The message goes beside the form it answers, on the page as it now stands.
-        return _render_booking(db.session.get(Booking, booking_id), error=exc.message, error_for=buyer_id, status=409)
+        booking = db.session.get(Booking, booking_id)
+        return _render_booking(booking, error=done.error.message, error_for=buyer_id, status=409)
     flash(_("%(buyer)s is proposed; the buyer and the interpreter are asked to confirm.", buyer=buyer.company_name))
     return redirect(url_for("matching.booking", booking_id=b.id))
 
@@ -187,11 +187,10 @@ def round_proposals(round_id: int):
 def create_proposal(round_id: int):
     _staff()
     rnd = get_or_404(db.session, Round, round_id)
-    try:
+    with rollback_on() as done:
         proposal = proposals.create_proposal(rnd=rnd, actor=current_user)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    if done.error is not None:
+        flash(done.error.message, "danger")
         return redirect(url_for("matching.round_proposals", round_id=round_id))
     flash(_("A draft proposal is ready. Nothing is sent before you confirm it."), "success")
     return redirect(url_for("matching.proposal", proposal_id=proposal.id))
@@ -280,16 +279,13 @@ def confirm(proposal_id: int):
     p = _load_proposal(proposal_id)
     if not confirmed():
         return redirect(url_for("matching.proposal", proposal_id=proposal_id))
-    try:
+    with rollback_on() as done:
         proposals.confirm_proposal(proposal=p, actor=current_user)
-    except proposals.LineConflict as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("matching.proposal", proposal_id=proposal_id, failed=exc.line_id))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return redirect(url_for("matching.proposal", proposal_id=proposal_id))
+    if done.error is not None:
+        flash(done.error.message, "danger")
+        # The line that failed is marked on the page (url_for leaves out a None).
+        failed = done.error.line_id if isinstance(done.error, proposals.LineConflict) else None
+        return redirect(url_for("matching.proposal", proposal_id=proposal_id, failed=failed))
     flash(_("The proposal is confirmed: every buyer and interpreter is asked to accept."), "success")
     return redirect(url_for("matching.round_proposals", round_id=p.round_id))
 
@@ -301,11 +297,10 @@ def discard(proposal_id: int):
     p = _load_proposal(proposal_id)
     if not confirmed():
         return redirect(url_for("matching.proposal", proposal_id=proposal_id))
-    try:
+    with rollback_on(Conflict) as done:
         proposals.discard_proposal(proposal=p, actor=current_user)
-    except Conflict as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    if done.error is not None:
+        flash(done.error.message, "danger")
         return redirect(url_for("matching.proposal", proposal_id=proposal_id))
     flash(_("The draft proposal is discarded."), "info")
     return redirect(url_for("matching.round_proposals", round_id=p.round_id))

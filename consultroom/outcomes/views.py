@@ -29,7 +29,7 @@ from consultroom.outcomes.forms import (
 from consultroom.outcomes.models import OPEN_STAGES, Contract, ExchangeRate
 from consultroom.outcomes.money import format_amount
 from consultroom.pagination import page_number
-from consultroom.request_transaction import attempt, log_access
+from consultroom.request_transaction import attempt, log_access, rollback_on
 from consultroom.timeutil import seoul_date
 
 bp = Blueprint("outcomes", __name__)
@@ -367,18 +367,17 @@ def confirm_rate_import():
     if not form.validate_on_submit() or not form.payload.data:
         flash(_("Upload the file again."), "danger")
         return redirect(url_for("outcomes.import_rates"))
-    try:
+    with rollback_on() as done:
         result = rates.apply_import(
             text=form.payload.data,
             digest=form.digest.data or "",
             update_existing=bool(form.update_existing.data),
             actor=current_user,
         )
-    except DomainError as exc:
-        db.session.rollback()
-        form.update_existing.errors = exc.fields.get("update_existing", [])
+    if done.error is not None:
+        form.update_existing.errors = done.error.fields.get("update_existing", [])
         if not form.update_existing.errors:
-            flash(exc.message, "danger")
+            flash(done.error.message, "danger")
         try:
             result = rates.plan_import(rates.parse_rates_csv(form.payload.data))
         except DomainError:

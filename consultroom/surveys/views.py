@@ -30,7 +30,7 @@ from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.forms_util import confirmed, small_int
 from consultroom.languages import PARTY_LOCALES, supported
-from consultroom.request_transaction import attempt
+from consultroom.request_transaction import attempt, rollback_on
 from consultroom.signing import LinkExpired, LinkInvalid
 from consultroom.surveys import export, policies, queries, services
 from consultroom.surveys.forms import KIND_LABELS, AnswerForm, PlainForm, QuestionForm
@@ -143,19 +143,14 @@ def answer(token: str):
             form.version_id.data = str(version.id)
             return _answer_page(invitation, version, token, form, locale, values=values, status=409)
         user = current_user if getattr(current_user, "is_authenticated", False) and current_user.is_sme else None
-        try:
+        with rollback_on(Invalid, services.Gone, Conflict) as done:
             services.submit_response(
                 invitation=invitation, version=version, answers=values, locale=locale, user=user, now=utcnow()
             )
-        except Invalid as exc:
-            db.session.rollback()
-            return _answer_page(invitation, version, token, form, locale, errors=exc.fields, values=values)
-        except services.Gone as exc:
-            db.session.rollback()
-            return _stop_page(_Stop(410, exc.message))
-        except Conflict as exc:
-            db.session.rollback()
-            return _stop_page(_Stop(409, exc.message))
+        if isinstance(done.error, Invalid):
+            return _answer_page(invitation, version, token, form, locale, errors=done.error.fields, values=values)
+        if done.error is not None:
+            return _stop_page(_Stop(410 if isinstance(done.error, services.Gone) else 409, done.error.message))
         return render_template("surveys/thanks.html")
 
 

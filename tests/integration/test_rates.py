@@ -17,6 +17,7 @@ from consultroom.extensions import db
 from consultroom.outcomes import rates, services
 from consultroom.outcomes.models import ExchangeRate
 from tests.factories import make_rate, make_user
+from tests.undone import half_write_kept, writes_then_refuses
 
 
 @pytest.fixture(autouse=True)
@@ -252,3 +253,17 @@ def test_rates_are_read_back_exactly():
         "IDR": Decimal("0.086712"),
         "KWD": Decimal("999999.123456"),
     }
+
+
+def test_a_refused_import_keeps_nothing_written_before_the_refusal(client, login_as, monkeypatch):
+    login_as("admin")
+    html = _upload(client, b"date,currency,krw_per_unit\n2026-03-06,USD,1387.25\n").get_data(as_text=True)
+    monkeypatch.setattr(rates, "apply_import", writes_then_refuses(Conflict("The table changed.")))
+
+    response = client.submit(
+        "/admin/rates/import/confirm", {"payload": _hidden(html, "payload"), "digest": _hidden(html, "digest")}
+    )
+
+    # The preview again, with the message.
+    assert response.status_code == 422 and "The table changed." in response.get_data(as_text=True)
+    assert _rates() == [] and not half_write_kept()

@@ -12,11 +12,13 @@ from consultroom.bookings.models import Booking
 from consultroom.consultations.changes import propose_match_at
 from consultroom.errors import Conflict
 from consultroom.extensions import db
+from consultroom.matching import services as matching_services
 from consultroom.matching.recommend import describe, load_world, recommend
 from consultroom.matching.services import propose_match
 from consultroom.notifications.models import OutboxMail
 from tests.factories import BookingRowFactory, make_company, make_round, make_user
 from tests.factories.matching import book, interpreter_for, make_buyer, slots_at, use_policy
+from tests.undone import half_write_kept, writes_then_refuses
 
 SEOUL_9_TO_6 = {"timezone": "Asia/Seoul", "meet_from": time(9), "meet_to": time(18)}
 
@@ -367,3 +369,15 @@ def test_proposal_requests_read_from_rows_equal_those_read_from_the_companies():
     assert from_rows[own.id].languages == ("en", "ko")
     assert from_rows[booking.id].hs_codes == ("330499",) and from_rows[booking.id].target_countries == ("US", "VN")
     assert from_rows[booking.id].industry_words == ("and", "care", "cosmetics", "skin")
+
+
+def test_a_refused_match_keeps_nothing_written_before_the_refusal(client, login_as, monkeypatch):
+    _rnd, _company, booking = _world()
+    buyer = make_buyer("Exact Inc", **SEOUL_9_TO_6)
+    login_as("staff")
+    monkeypatch.setattr(matching_services, "propose_match", writes_then_refuses(Conflict("Taken meanwhile.")))
+
+    response = client.submit(f"/staff/matching/bookings/{booking.id}/match", {"buyer_id": str(buyer.id)})
+
+    assert response.status_code == 409 and "Taken meanwhile." in response.get_data(as_text=True)
+    assert not half_write_kept()

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.models import Booking
+from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
+from consultroom.matching import proposals
 from consultroom.matching.assignment import Pair, Result, violations
 from consultroom.matching.models import MatchWeight, RoundProposal
 from consultroom.matching.proposals import check, create_proposal, load_proposal_world, slot_of
@@ -14,6 +17,7 @@ from consultroom.matching.services import propose_match
 from consultroom.notifications.models import OutboxMail
 from tests.factories import make_company, make_round, make_user
 from tests.factories.matching import book, greedy_trap, interpreter_for, make_buyer, slots_at, use_policy
+from tests.undone import half_write_kept, writes_then_refuses
 
 
 def _assigned(proposal):
@@ -267,3 +271,48 @@ def test_a_line_moves_to_another_buyer_and_interpreter_so_one_more_booking_gets_
     assert proposal.stats["objective"] > proposal.stats["greedy_objective"]
     assert proposal.stats["objective"] <= proposal.stats["upper_bound"]
     assert check(proposal, load_proposal_world(proposal)) == []
+
+
+# --- a refusal keeps nothing written before it (request_transaction.rollback_on) ---------------------
+
+
+def test_a_refused_new_proposal_keeps_nothing_written_before_the_refusal(client, login_as, monkeypatch):
+    w = greedy_trap()
+    login_as("staff")
+    monkeypatch.setattr(proposals, "create_proposal", writes_then_refuses(Conflict("No booking is waiting.")))
+
+    response = client.submit(f"/staff/matching/rounds/{w['rnd'].id}/proposals")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/staff/matching/rounds/{w['rnd'].id}")
+    assert not half_write_kept()
+
+
+@pytest.mark.parametrize(
+    ("error", "failed"),
+    [(proposals.LineConflict("Line 1 is taken.", line_id=7), "?failed=7"), (Invalid("Rules broken."), "")],
+)
+def test_a_refused_confirm_keeps_nothing_written_before_the_refusal(client, login_as, monkeypatch, error, failed):
+    w = greedy_trap()
+    proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
+    login_as("staff")
+    monkeypatch.setattr(proposals, "confirm_proposal", writes_then_refuses(error))
+
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/confirm", {"confirm": "1"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/staff/matching/proposals/{proposal.id}{failed}")
+    assert not half_write_kept()
+
+
+def test_a_refused_discard_keeps_nothing_written_before_the_refusal(client, login_as, monkeypatch):
+    w = greedy_trap()
+    proposal = create_proposal(rnd=w["rnd"], actor=w["staff"])
+    login_as("staff")
+    monkeypatch.setattr(proposals, "discard_proposal", writes_then_refuses(Conflict("No longer a draft.")))
+
+    response = client.submit(f"/staff/matching/proposals/{proposal.id}/discard", {"confirm": "1"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/staff/matching/proposals/{proposal.id}")
+    assert not half_write_kept()

@@ -18,18 +18,22 @@ from sqlalchemy.exc import IntegrityError
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.services import book_slot
 from consultroom.db import utcnow
+from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
 from consultroom.scheduler.runner import run_job
 from consultroom.signing import make_token
+from consultroom.surveys import services as survey_services
 from consultroom.surveys.models import SurveyInvitation, SurveyQuestion, SurveyResponse, SurveyVersion
 from consultroom.surveys.services import (
+    Gone,
     average_satisfaction,
     make_survey_token,
     submit_response,
 )
 from tests.conftest import login
 from tests.factories import SurveyQuestionFactory, make_buyer, make_round, make_sme_with_company, make_user
+from tests.undone import half_write_kept, writes_then_refuses
 
 SME_QUESTIONS = (
     ("scale5", "전반적으로 만족하셨습니까?", "How satisfied were you overall?", True),
@@ -589,3 +593,23 @@ def test_smes_never_see_results_or_question_sets(client, login_as):
 
 def test_average_satisfaction_with_no_answers_is_none():
     assert average_satisfaction(start=date(2026, 1, 1), end=date(2026, 12, 31)) is None
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "shown"),
+    [
+        (Invalid("Check your answers.", fields={"q1": ["Choose one."]}), 200, 'name="version_id"'),
+        (Gone("This survey link has expired."), 410, "This survey link has expired."),
+        (Conflict("This survey has already been answered."), 409, "This survey has already been answered."),
+    ],
+)
+def test_a_refused_answer_keeps_nothing_written_before_the_refusal(client, monkeypatch, error, status, shown):
+    questions, _user, booking = _setup_answerable()
+    monkeypatch.setattr(survey_services, "submit_response", writes_then_refuses(error))
+
+    response = client.submit(
+        _url(_invitation(booking), lang="en"), {"version_id": str(questions[0].version_id), **_answers(questions, 5)}
+    )
+
+    assert response.status_code == status and shown in response.get_data(as_text=True)
+    assert not half_write_kept()
