@@ -15,6 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields, missing
+from marshmallow.utils import get_value
 
 from consultroom.errors import Invalid
 
@@ -66,6 +67,21 @@ class UtcDateTime(fields.DateTime):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return iso(value)
+
+
+class FromParent(fields.Nested):
+    """A nested object of an answer written from its parent's own attributes, which the nested schema
+    names (a proposal's exact_total and exact_matched as exact: {total, matched}); null when the
+    parent's `unless_none` attribute is None."""
+
+    def __init__(self, nested: Any, *, unless_none: str | None = None, **kwargs: Any) -> None:
+        super().__init__(nested, allow_none=unless_none is not None, **kwargs)
+        self.unless_none = unless_none
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        if self.unless_none is not None and get_value(obj, self.unless_none) is None:
+            return None
+        return obj
 
 
 class WholeNumber(fields.Integer):

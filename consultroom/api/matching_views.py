@@ -16,7 +16,6 @@ from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
 from consultroom.api.http import logged, unit_of_work
-from consultroom.api.registry_serializers import proposal_json, recommendation_json
 from consultroom.api.serializers import booking_json
 from consultroom.api.spec import errors, read_body
 from consultroom.bookings.models import Booking
@@ -86,17 +85,15 @@ def booking_recommendations(args: dict[str, Any], booking_id: int):
     limit = args["limit"]
     world = load_world([booking])
     items = recommend(booking=booking, limit=limit, world=world)
-    response = jsonify(
-        {
-            "booking_id": booking.id,
-            "open_for_matching": booking.active and booking.status in services.OPEN_FOR_MATCHING,
-            "items": [recommendation_json(rec) for rec in items],
-        }
-    )
+    answer = {
+        "booking_id": booking.id,
+        "open_for_matching": booking.active and booking.status in services.OPEN_FOR_MATCHING,
+        "items": items,
+    }
     # PIPA access log: the candidate interpreters named (see consultroom.privacy.access_log).
     subjects = [("interpreter", i) for i in sorted({i.id for rec in items for i in rec.interpreters})]
     return logged(
-        response,
+        answer,
         actor=g.api_user,
         subjects=subjects,
         what="api.booking_recommendations",
@@ -257,11 +254,11 @@ def set_booking_meeting_url(booking_id: int):
 
 
 def _proposal_body(proposal: RoundProposal) -> dict[str, Any]:
-    lines = proposals.proposal_lines(proposal.id)
+    """What ProposalSchema dumps: the proposal, its lines and, while a draft, the rules it breaks."""
     issues = []
     if proposal.status == ProposalStatus.DRAFT:
         issues = proposals.check(proposal, proposals.load_proposal_world(proposal))
-    return proposal_json(proposal, lines, issues)
+    return {"proposal": proposal, "lines": proposals.proposal_lines(proposal.id), "violations": issues}
 
 
 def _proposal(proposal_id: int) -> RoundProposal:
@@ -293,7 +290,7 @@ def create_round_proposal(round_id: int):
     with unit_of_work():
         proposal = proposals.create_proposal(rnd=rnd, actor=g.api_user)
         body = _proposal_body(proposal)
-    return jsonify(body), 201, {"Location": url_for("api.get_proposal", proposal_id=body["id"])}
+    return body, 201, {"Location": url_for("api.get_proposal", proposal_id=proposal.id)}
 
 
 @bp.get("/proposals/<int:proposal_id>", tags=["matching"])
@@ -308,9 +305,9 @@ def create_round_proposal(round_id: int):
 def get_proposal(proposal_id: int):
     body = _proposal_body(_proposal(proposal_id))
     # PIPA access log: the interpreters named on the lines.
-    named = sorted({line["interpreter"]["id"] for line in body["lines"] if line.get("interpreter")})
+    named = sorted({line.interpreter.id for line in body["lines"] if line.interpreter is not None})
     return logged(
-        jsonify(body),
+        body,
         actor=g.api_user,
         subjects=[("interpreter", i) for i in named],
         what="api.get_proposal",
@@ -340,7 +337,7 @@ def edit_proposal_line(proposal_id: int, line_id: int):
     with unit_of_work():
         proposals.edit_line(line=line, buyer_id=buyer_id, interpreter_id=interpreter_id, actor=g.api_user)
         body = _proposal_body(proposal)
-    return jsonify(body)
+    return body
 
 
 @bp.post("/proposals/<int:proposal_id>/confirm", tags=["matching"])
@@ -375,7 +372,7 @@ def confirm_proposal(proposal_id: int):
             for line_id in issue.line_ids or (0,):
                 fields.setdefault(f"lines.{line_id}" if line_id else "proposal", []).append(issue.message)
         raise Invalid(exc.message, fields=fields) from exc
-    return jsonify(_proposal_body(db.session.get(RoundProposal, proposal_id)))
+    return _proposal_body(db.session.get(RoundProposal, proposal_id))
 
 
 @bp.delete("/proposals/<int:proposal_id>", tags=["matching"])

@@ -3,13 +3,14 @@ answers: the settings, recommendations and proposals."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, missing, validate
 
+from consultroom.matching.recommend import describe, reasons_from_rows
 from consultroom.matching.settings import POLICIES
-from consultroom.schemas import PERSONAL, Id, InSchema, OutSchema, Text, UtcDateTime, WholeNumber
+from consultroom.schemas import PERSONAL, FromParent, Id, InSchema, OutSchema, Text, UtcDateTime, WholeNumber
 
 MAX_RECOMMENDATIONS = 100
 _HHMM = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$"}
@@ -114,7 +115,16 @@ class MatchingSettingsSchema(OutSchema):
     )
 
 
-# --- the answers: recommendations and proposals (api/registry_serializers writes them) ---------------
+# --- the answers: recommendations and proposals, dumped through these fields ---------------------------
+
+
+class Worded(NamedTuple):
+    """A scoring reason with its words for the buyer concerned, as ReasonSchema writes it."""
+
+    code: str
+    points: int
+    detail: str
+    text: str
 
 
 class ReasonSchema(OutSchema):
@@ -123,6 +133,24 @@ class ReasonSchema(OutSchema):
     points = fields.Integer()
     detail = fields.String(metadata={"description": "The HS code, country or language concerned."})
     text = fields.String(metadata={"description": "The reason in words, in your language."})
+
+
+class WordedReasons(fields.List):
+    """The reasons at `attribute`, each in words for the dumped object's `buyer` (describe reads their hours):
+    none without a buyer. `stored`: kept as rows (a proposal line's), not as Reason objects."""
+
+    def __init__(self, *, stored: bool = False, **kwargs: Any) -> None:
+        super().__init__(fields.Nested(ReasonSchema), **kwargs)
+        self.stored = stored
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = missing) -> Any:
+        buyer = obj.buyer
+        if buyer is None:
+            return []
+        reasons = super().get_value(obj, attr, accessor, default)
+        if self.stored:
+            reasons = reasons_from_rows(reasons)
+        return [Worded(r.code, r.points, r.detail, describe(r, buyer)) for r in reasons]
 
 
 class InterpreterBriefSchema(OutSchema):
@@ -142,18 +170,22 @@ class RecommendedBuyerSchema(OutSchema):
 
 
 class OtherSlotSchema(OutSchema):
+    """Dumped from the recommendation: its other_slot, and the interpreters free then."""
+
     inline = True
-    id = fields.Integer()
-    starts_at = UtcDateTime()
-    ends_at = UtcDateTime()
-    interpreters = fields.List(fields.Nested(InterpreterBriefSchema))
+    id = fields.Integer(attribute="other_slot.slot_id")
+    starts_at = UtcDateTime(attribute="other_slot.starts_at")
+    ends_at = UtcDateTime(attribute="other_slot.ends_at")
+    interpreters = fields.List(fields.Nested(InterpreterBriefSchema), attribute="other_interpreters")
 
 
 class RecommendationSchema(OutSchema):
+    """Dumps a matching.recommend.Recommendation."""
+
     inline = True
     buyer = fields.Nested(RecommendedBuyerSchema)
-    score = fields.Integer()
-    reasons = fields.List(fields.Nested(ReasonSchema))
+    score = fields.Integer(attribute="score.total")
+    reasons = WordedReasons(attribute="score.reasons")
     needs_interpreter = fields.Boolean()
     interpreters = fields.List(
         fields.Nested(InterpreterBriefSchema),
@@ -161,15 +193,16 @@ class RecommendationSchema(OutSchema):
     )
     load = fields.Integer(metadata={"description": "The buyer's matches in this round."})
     fit = fields.String(
+        attribute="score.fit",
         metadata={
             "enum": ["hs6", "hs4", "hs2", "industry"],
             "description": "Product fit, which ranks before points: exact HS code, HS heading, HS chapter, "
             "declared industry.",
-        }
+        },
     )
-    other_slot = fields.Nested(
+    other_slot = FromParent(
         OtherSlotSchema,
-        allow_none=True,
+        unless_none="other_slot",
         metadata={
             "description": "When the booked time is outside the buyer's hours: the earliest free slot of the "
             "round that suits both, with its interpreters. Propose there with `slot_id` "
@@ -179,15 +212,23 @@ class RecommendationSchema(OutSchema):
 
 
 class RecommendationsSchema(OutSchema):
+    """Dumps {"booking_id", "open_for_matching", "items": [Recommendation, ...]}."""
+
     booking_id = fields.Integer()
     open_for_matching = fields.Boolean(metadata={"description": "A match can be proposed now."})
     items = fields.List(fields.Nested(RecommendationSchema), metadata={"description": "Best first."})
 
 
-class MatchTotalsSchema(OutSchema):
+class ExactTotalsSchema(OutSchema):
     inline = True
-    total = fields.Integer()
-    matched = fields.Integer(metadata={"minimum": 0})
+    total = fields.Integer(attribute="proposal.exact_total")
+    matched = fields.Integer(attribute="proposal.exact_matched", metadata={"minimum": 0})
+
+
+class GreedyTotalsSchema(OutSchema):
+    inline = True
+    total = fields.Integer(attribute="proposal.greedy_total")
+    matched = fields.Integer(attribute="proposal.greedy_matched", metadata={"minimum": 0})
 
 
 class ViolationSchema(OutSchema):
@@ -199,7 +240,7 @@ class ProposalBookingSchema(OutSchema):
     inline = True
     id = fields.Integer()
     company_id = fields.Integer()
-    company_name = fields.String()
+    company_name = fields.String(attribute="company.display_name")
     starts_at = UtcDateTime()
     ends_at = UtcDateTime()
     status = fields.String()
@@ -219,25 +260,31 @@ class ProposalInterpreterSchema(OutSchema):
 
 
 class ProposalLineSchema(OutSchema):
+    """Dumps a ProposalLine, its booking, company, buyer and interpreter loaded (proposals.proposal_lines)."""
+
     id = fields.Integer()
     booking = fields.Nested(ProposalBookingSchema)
     buyer = fields.Nested(ProposalBuyerSchema, allow_none=True)
     interpreter = fields.Nested(ProposalInterpreterSchema, allow_none=True)
     score = fields.Integer(allow_none=True)
-    reasons = fields.List(fields.Nested(ReasonSchema))
+    reasons = WordedReasons(stored=True)
     edited = fields.Boolean()
 
 
 class ProposalSchema(OutSchema):
-    id = fields.Integer()
-    round_id = fields.Integer()
-    status = fields.String(metadata={"enum": ["draft", "confirmed", "discarded"]})
-    exact = fields.Nested(MatchTotalsSchema, metadata={"description": "The optimal assignment as proposed."})
-    greedy = fields.Nested(MatchTotalsSchema, metadata={"description": "Best pair first, for comparison."})
-    total = fields.Integer(metadata={"description": "The lines' scores as they stand, after edits."})
-    weights = fields.Dict(keys=fields.String(), values=fields.Integer())
-    created_at = UtcDateTime()
-    decided_at = UtcDateTime(allow_none=True)
+    """Dumps {"proposal": RoundProposal, "lines": its lines, "violations": the rules it breaks (proposals.check)}."""
+
+    id = fields.Integer(attribute="proposal.id")
+    round_id = fields.Integer(attribute="proposal.round_id")
+    status = fields.String(attribute="proposal.status", metadata={"enum": ["draft", "confirmed", "discarded"]})
+    exact = FromParent(ExactTotalsSchema, metadata={"description": "The optimal assignment as proposed."})
+    greedy = FromParent(GreedyTotalsSchema, metadata={"description": "Best pair first, for comparison."})
+    total = fields.Integer(
+        attribute="proposal.total", metadata={"description": "The lines' scores as they stand, after edits."}
+    )
+    weights = fields.Dict(attribute="proposal.weights", keys=fields.String(), values=fields.Integer())
+    created_at = UtcDateTime(attribute="proposal.created_at")
+    decided_at = UtcDateTime(attribute="proposal.decided_at", allow_none=True)
     lines = fields.List(fields.Nested(ProposalLineSchema))
     violations = fields.List(
         fields.Nested(ViolationSchema),
