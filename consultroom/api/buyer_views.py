@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request, url_for
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 
 from consultroom.access import authorize, get_or_404
-from consultroom.api import bp
+from consultroom.api import bp, registry
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import check_storable, json_object, logged, text_problem, unit_of_work
+from consultroom.api.http import text_problem, unit_of_work
 from consultroom.api.spec import NUL_QUERY, errors, read_body
 from consultroom.buyers import importing, policies, services
 from consultroom.buyers.models import Buyer, BuyerImportBatch
@@ -34,14 +34,12 @@ from consultroom.buyers.schemas import (
 from consultroom.errors import Invalid
 from consultroom.extensions import db
 from consultroom.privacy import access_log
-from consultroom.schema_fields import load
-from consultroom.schemas import page_body
 
 _STAFF_ONLY = "No such object, or you are not staff (SMEs never see the buyer registry)."
 _CONFLICT = "A buyer with this e-mail, or this company in this country, is already registered."
-_NOT_JSON = "The body is not JSON or not a JSON object."
 staff_only = api_requires(visible=policies.can_manage_buyers)
 _ACTIVE_IN = BuyerActiveIn()
+_NOT_JSON = registry.NOT_JSON
 
 
 @bp.get("/buyers", tags=["buyers"])
@@ -55,21 +53,11 @@ _ACTIVE_IN = BuyerActiveIn()
 @bp.arguments(BuyerListArgs, location="query")
 @bp.response(200, BuyerListSchema, description="One page of buyers.")
 def list_buyers(args: dict[str, Any]):
-    page, per_page = args["page"], args["per_page"]
     f = BuyerFilter(
         q=args["q"], country=args["country"], hs=args["hs"], language=args["language"], status=args["status"]
     )
-    pagination = db.paginate(buyer_search(f), page=page, per_page=per_page, error_out=False, count=True)
-    items = [dump_buyer(b) for b in pagination.items]
-    body = page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
     # PIPA access log: the buyers' contact persons returned (see consultroom.privacy.access_log).
-    subjects = access_log.buyers(pagination.items)
-    return logged(
-        jsonify(body),
-        actor=g.api_user,
-        subjects=subjects,
-        what="api.list_buyers",
-    )
+    return registry.page(buyer_search(f), args, dump_buyer, subjects=access_log.buyers, what="api.list_buyers")
 
 
 @bp.post("/buyers", tags=["buyers"])
@@ -78,26 +66,21 @@ def list_buyers(args: dict[str, Any]):
 @bp.doc(
     operationId="createBuyer",
     summary="Register a buyer",
-    responses=errors(
-        401, 415, e400=_NOT_JSON, e404=_STAFF_ONLY, e409=_CONFLICT, e422="Fields missing or not valid, each named."
-    ),
+    responses=registry.create_errors(e404=_STAFF_ONLY, e409=_CONFLICT),
 )
 @bp.documents_body(BuyerInputSchema)
 @bp.response(201, BuyerSchema, description="Registered.", headers={"Location": {"schema": {"type": "string"}}})
 def create_buyer():
-    data = json_object()
-    check_storable(data)
+    data = registry.body()
     with unit_of_work():
         # The service validates through BuyerIn, as the form and the import do.
         buyer = services.create_buyer(data=data, actor=g.api_user)
         body = dump_buyer(buyer)
-    return jsonify(body), 201, {"Location": url_for("api.get_buyer", buyer_id=body["id"])}
+    return registry.created(body, "api.get_buyer", buyer_id=buyer.id)
 
 
 def _buyer(buyer_id: int) -> Buyer:
-    buyer = get_or_404(db.session, Buyer, buyer_id)
-    authorize(policies.can_view_buyer(g.api_user, buyer))
-    return buyer
+    return registry.visible(Buyer, buyer_id, policies.can_view_buyer)
 
 
 @bp.get("/buyers/<int:buyer_id>", tags=["buyers"])
@@ -106,13 +89,7 @@ def _buyer(buyer_id: int) -> Buyer:
 @bp.doc(operationId="getBuyer", summary="One buyer", responses=errors(401, e404=_STAFF_ONLY, e422=NUL_QUERY))
 @bp.response(200, BuyerSchema, description="The buyer.")
 def get_buyer(buyer_id: int):
-    response = jsonify(dump_buyer(_buyer(buyer_id)))
-    return logged(
-        response,
-        actor=g.api_user,
-        subjects=[("buyer", buyer_id)],
-        what="api.get_buyer",
-    )
+    return registry.one(dump_buyer(_buyer(buyer_id)), subject=("buyer", buyer_id), what="api.get_buyer")
 
 
 @bp.patch("/buyers/<int:buyer_id>", tags=["buyers"])
@@ -121,13 +98,8 @@ def get_buyer(buyer_id: int):
 @bp.doc(
     operationId="updateBuyer",
     summary="Change some fields of a buyer, or (de)activate it",
-    responses=errors(
-        401,
-        415,
-        e400=_NOT_JSON,
-        e404=_STAFF_ONLY,
-        e409="Another buyer has this e-mail, or this company in this country.",
-        e422="Fields not valid, each named in `fields`.",
+    responses=registry.patch_errors(
+        e404=_STAFF_ONLY, e409="Another buyer has this e-mail, or this company in this country."
     ),
 )
 @bp.documents_body(BuyerPatchSchema(partial=True))
@@ -135,10 +107,9 @@ def get_buyer(buyer_id: int):
 def update_buyer(buyer_id: int):
     buyer = _buyer(buyer_id)
     authorize(True, policies.can_edit_buyer(g.api_user, buyer))
-    data = dict(json_object())
-    check_storable(data)
+    data = registry.body()
     # The switch is not a field of the buyer: it goes to its own service.
-    switch = load(_ACTIVE_IN, {"active": data.pop("active")} if "active" in data else {})
+    switch = registry.take(data, _ACTIVE_IN)
     with unit_of_work():
         services.update_buyer(buyer=buyer, data=data, actor=g.api_user, partial=True)
         if "active" in switch:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, url_for
+from flask import g, jsonify
 from flask_babel import gettext as _
 from sqlalchemy import false
 
-from consultroom.access import authorize, get_or_404
-from consultroom.api import bp
+from consultroom.access import authorize
+from consultroom.api import bp, registry
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import check_storable, json_object, logged, unit_of_work
+from consultroom.api.http import unit_of_work
 from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.companies import policies, services
 from consultroom.companies.models import Company
@@ -25,9 +25,7 @@ from consultroom.companies.schemas import (
     dump_company,
 )
 from consultroom.errors import Invalid
-from consultroom.extensions import db
 from consultroom.privacy import access_log, consent, notices
-from consultroom.schemas import page_body
 
 _NOT_VISIBLE = "No such company, or not one you may see."
 _PATCH_CONFLICT = "The business number is registered to another company."
@@ -44,7 +42,6 @@ _PATCH_CONFLICT = "The business number is registered to another company."
 @bp.response(200, CompanyListSchema, description="One page of companies.")
 def list_companies(args: dict[str, Any]):
     user = g.api_user
-    page, per_page = args["page"], args["per_page"]
     f = CompanyFilter(
         q=args["q"],
         industry=args["industry"],
@@ -56,17 +53,8 @@ def list_companies(args: dict[str, Any]):
     if not policies.can_list_companies(user):
         # Without the right to list, a user's list holds what can_view_company lets it see: its own company.
         stmt = stmt.where(Company.id == user.company_id) if user.company_id is not None else stmt.where(false())
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    body = page_body(
-        [dump_company(c) for c in pagination.items],
-        page=page,
-        per_page=per_page,
-        total=pagination.total,
-        pages=pagination.pages,
-    )
     # PIPA access log, as on the pages: staff reading companies' contact persons (see access_log).
-    subjects = access_log.companies(pagination.items)
-    return logged(jsonify(body), actor=user, subjects=subjects, what="api.list_companies")
+    return registry.page(stmt, args, dump_company, subjects=access_log.companies, what="api.list_companies")
 
 
 @bp.post("/companies", tags=["companies"])
@@ -79,7 +67,7 @@ def list_companies(args: dict[str, Any]):
     responses=errors(
         401,
         415,
-        e400="The body is not JSON or not a JSON object.",
+        e400=registry.NOT_JSON,
         e403="Your account already has a company, or its e-mail is not confirmed.",
         e404="Staff and admins do not register companies.",
         e409="The business number is registered to another company.",
@@ -95,8 +83,7 @@ def list_companies(args: dict[str, Any]):
 )
 def create_company():
     user = g.api_user
-    data = json_object()
-    check_storable(data)
+    data = registry.body()
     # PIPA: the SME agrees to the company-profile notice (GET /privacy/) as it does on the form; the
     # refusal is reported with the profile's own errors, and nothing is saved without it.
     agreed = data.pop("consent_company_profile", None) is True
@@ -118,7 +105,7 @@ def create_company():
             granted=True,
             via="api",
         )
-    return jsonify(dump_company(company)), 201, {"Location": url_for("api.get_company", company_id=company.id)}
+    return registry.created(dump_company(company), "api.get_company", company_id=company.id)
 
 
 @bp.get("/companies/<int:company_id>", tags=["companies"])
@@ -126,14 +113,8 @@ def create_company():
 @bp.doc(operationId="getCompany", summary="One company", responses=errors(401, e404=_NOT_VISIBLE, e422=NUL_QUERY))
 @bp.response(200, CompanySchema, description="The company.")
 def get_company(company_id: int):
-    company = get_or_404(db.session, Company, company_id)
-    authorize(policies.can_view_company(g.api_user, company))
-    return logged(
-        jsonify(dump_company(company)),
-        actor=g.api_user,
-        subjects=[("company", company_id)],
-        what="api.get_company",
-    )
+    company = registry.visible(Company, company_id, policies.can_view_company)
+    return registry.one(dump_company(company), subject=("company", company_id), what="api.get_company")
 
 
 @bp.patch("/companies/<int:company_id>", tags=["companies"])
@@ -141,23 +122,16 @@ def get_company(company_id: int):
 @bp.doc(
     operationId="updateCompany",
     summary="Change some fields of a company",
-    responses=errors(
-        401,
-        415,
-        e400="The body is not JSON or not a JSON object.",
-        e403="You may see the company but not change it.",
-        e404=_NOT_VISIBLE,
-        e409=_PATCH_CONFLICT,
-        e422="Fields not valid, each named in `fields`.",
+    responses=registry.patch_errors(
+        e403="You may see the company but not change it.", e404=_NOT_VISIBLE, e409=_PATCH_CONFLICT
     ),
 )
 @bp.documents_body(CompanyPatchSchema(partial=True))
 @bp.response(200, CompanySchema, description="The company as saved.")
 def update_company(company_id: int):
-    company = get_or_404(db.session, Company, company_id)
-    authorize(policies.can_view_company(g.api_user, company), policies.can_edit_company(g.api_user, company))
-    data = json_object()
-    check_storable(data)
+    company = registry.visible(Company, company_id, policies.can_view_company)
+    authorize(True, policies.can_edit_company(g.api_user, company))
+    data = registry.body()
     with unit_of_work():
         services.update_company(company=company, data=data, actor=g.api_user, partial=True)
     return jsonify(dump_company(company))
