@@ -16,6 +16,7 @@ from datetime import UTC, datetime, time
 from functools import cache
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, Schema, ValidationError, fields
@@ -23,6 +24,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 from consultroom.buyers import validation as bv
 from consultroom.companies import validation as cv
 from consultroom.errors import Invalid
+from consultroom.schemas import MAX_PER_PAGE, StrictBool, WholeNumber
 from consultroom.web_address import normalize_website
 
 PERSONAL = {"x-personal-data": True}
@@ -419,6 +421,28 @@ def HsInterests(**kwargs: Any) -> CodeList:
     )
 
 
+# --- the fields of a person in the registries (buyers' contacts, interpreters) ------------------------
+
+
+def RegistryEmail(description: str) -> Email:
+    """A person's e-mail address in a registry: required, folded to lower case (the service keeps it
+    unique), personal data."""
+    return Email(required=True, lower=True, personal=True, label=_l("E-mail"), description=description)
+
+
+def Phone(description: str, **kwargs: Any) -> Text:
+    return Text(40, collapse=True, personal=True, label=_l("Phone"), description=description, **kwargs)
+
+
+def ActiveSwitch(what: str) -> StrictBool:
+    """The detail page's switch (deactivate / reactivate), sent beside the fields of a PATCH."""
+    return StrictBool(
+        json=True,
+        error_messages={"null": _l("Use true or false.")},
+        metadata={"description": f"false deactivates the {what}, true reactivates."},
+    )
+
+
 # --- what the API writes ---------------------------------------------------------------------------
 
 _OUT_META = ("description", "x-personal-data")
@@ -515,3 +539,23 @@ class Choice(SearchText):
         if text not in self.choices:
             raise fail(self.message)
         return text
+
+
+# --- the query of a registry list --------------------------------------------------------------------
+
+
+def StatusChoice(statuses: tuple[str, ...]) -> Choice:
+    """?status=: active (the default), inactive or all."""
+    return Choice(
+        statuses, default="active", message=_l("Choose active, inactive or all."), metadata={"description": "Which."}
+    )
+
+
+def PageSize(config_key: str) -> WholeNumber:
+    """?per_page=, by default the app's `config_key` (25 without it), at most MAX_PER_PAGE."""
+    return WholeNumber(
+        1,
+        MAX_PER_PAGE,
+        load_default=lambda: min(current_app.config.get(config_key, 25), MAX_PER_PAGE),
+        metadata={"description": "Page size.", "default": 25},
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
@@ -20,7 +19,7 @@ from consultroom.buyers import validation as v
 from consultroom.buyers.models import SIZES, Buyer
 from consultroom.buyers.queries import STATUSES
 from consultroom.languages import FALLBACK, PARTY_LOCALES, parse_party_language
-from consultroom.schemas import MAX_PER_PAGE, InSchema, OutSchema, PageArgs, StrictBool, Text, WholeNumber, page_of
+from consultroom.schemas import InSchema, OutSchema, PageArgs, Text, page_of
 
 DEFAULT_MEET_FROM = time(9, 0)
 DEFAULT_MEET_TO = time(18, 0)
@@ -42,21 +41,8 @@ class BuyerIn(sf.EntitySchema):
         description="Country code or name (e.g. US, Germany, 미국).",
     )
     contact_name = sf.Text(100, collapse=True, personal=True, label=_l("Contact person"), description="Contact person.")
-    email = sf.Email(
-        required=True,
-        lower=True,
-        personal=True,
-        label=_l("E-mail"),
-        description="Contact e-mail address (unique in the registry).",
-    )
-    phone = sf.Text(
-        40,
-        collapse=True,
-        personal=True,
-        label=_l("Phone"),
-        help=_l("With the country code, e.g. +1 212 555 0100"),
-        description="Contact telephone number.",
-    )
+    email = sf.RegistryEmail("Contact e-mail address (unique in the registry).")
+    phone = sf.Phone("Contact telephone number.", help=_l("With the country code, e.g. +1 212 555 0100"))
     website = sf.Website(
         collapse=True,
         label=_l("Website"),
@@ -251,11 +237,7 @@ class BuyerInputSchema(BuyerIn):
 class BuyerActiveIn(InSchema):
     """The detail page's switch (deactivate / reactivate), beside the fields of a PATCH."""
 
-    active = StrictBool(
-        json=True,
-        error_messages={"null": _l("Use true or false.")},
-        metadata={"description": "false deactivates the buyer, true reactivates."},
-    )
+    active = sf.ActiveSwitch("buyer")
 
 
 class BuyerPatchSchema(BuyerIn, BuyerActiveIn):
@@ -267,15 +249,8 @@ class BuyerListArgs(PageArgs):
     country = sf.SearchText(2, metadata={"description": "Country code."})
     hs = sf.SearchText(6, metadata={"description": "HS code: buyers interested in it."})
     language = sf.SearchText(8, metadata={"description": "Language code."})
-    status = sf.Choice(
-        STATUSES, default="active", message=_l("Choose active, inactive or all."), metadata={"description": "Which."}
-    )
-    per_page = WholeNumber(
-        1,
-        MAX_PER_PAGE,
-        load_default=lambda: min(current_app.config.get("BUYERS_PER_PAGE", 25), MAX_PER_PAGE),
-        metadata={"description": "Page size.", "default": 25},
-    )
+    status = sf.StatusChoice(STATUSES)
+    per_page = sf.PageSize("BUYERS_PER_PAGE")
 
 
 class BuyerImportUploadSchema(InSchema):

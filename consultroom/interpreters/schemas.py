@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields
@@ -18,7 +17,7 @@ from consultroom import schema_fields as sf
 from consultroom.interpreters.models import Interpreter
 from consultroom.interpreters.queries import STATUSES
 from consultroom.languages import PARTY_LOCALES, parse_party_language
-from consultroom.schemas import MAX_PER_PAGE, InSchema, OutSchema, PageArgs, StrictBool, WholeNumber, page_of
+from consultroom.schemas import InSchema, OutSchema, PageArgs, page_of
 
 MIN_DAILY, MAX_DAILY = 1, 12
 MAX_LANGUAGES = 20
@@ -59,14 +58,8 @@ class InterpreterIn(sf.EntitySchema):
     """What staff write, on the form or through the API (partially on PATCH)."""
 
     name = sf.Text(100, required=True, collapse=True, personal=True, label=_l("Name"), description="Full name.")
-    email = sf.Email(
-        required=True,
-        lower=True,
-        personal=True,
-        label=_l("E-mail"),
-        description="E-mail address (unique in the registry).",
-    )
-    phone = sf.Text(40, collapse=True, personal=True, label=_l("Phone"), description="Telephone number.")
+    email = sf.RegistryEmail("E-mail address (unique in the registry).")
+    phone = sf.Phone("Telephone number.")
     languages = sf.NamedLanguages(
         required=True,
         required_message=_NO_LANGUAGE,
@@ -255,11 +248,7 @@ class InterpreterHoursIn(InSchema):
 
 
 class InterpreterActiveIn(InSchema):
-    active = StrictBool(
-        json=True,
-        error_messages={"null": _l("Use true or false.")},
-        metadata={"description": "false deactivates the interpreter, true reactivates."},
-    )
+    active = sf.ActiveSwitch("interpreter")
 
 
 class InterpreterSchema(InterpreterOut, OutSchema):
@@ -280,12 +269,5 @@ class InterpreterPatchSchema(InterpreterIn, InterpreterHoursIn, InterpreterActiv
 class InterpreterListArgs(PageArgs):
     q = sf.SearchText(100, metadata={"description": "Name or e-mail."})
     language = sf.SearchText(8, metadata={"description": "Language code."})
-    status = sf.Choice(
-        STATUSES, default="active", message=_l("Choose active, inactive or all."), metadata={"description": "Which."}
-    )
-    per_page = WholeNumber(
-        1,
-        MAX_PER_PAGE,
-        load_default=lambda: min(current_app.config.get("INTERPRETERS_PER_PAGE", 25), MAX_PER_PAGE),
-        metadata={"description": "Page size.", "default": 25},
-    )
+    status = sf.StatusChoice(STATUSES)
+    per_page = sf.PageSize("INTERPRETERS_PER_PAGE")
