@@ -254,11 +254,15 @@ def set_booking_meeting_url(booking_id: int):
 
 
 def _proposal_body(proposal: RoundProposal) -> dict[str, Any]:
-    """What ProposalSchema dumps: the proposal, its lines and, while a draft, the rules it breaks."""
+    """What ProposalSchema dumps: the proposal, its lines and, while a draft, the rules it breaks.
+    Read after unit_of_work, which expires every row: the schema dumps once the view has returned,
+    and rows loaded before would each be loaded again. The lines first: the world the check loads
+    then finds their rows in the session."""
+    lines = proposals.proposal_lines(proposal.id)
     issues = []
     if proposal.status == ProposalStatus.DRAFT:
         issues = proposals.check(proposal, proposals.load_proposal_world(proposal))
-    return {"proposal": proposal, "lines": proposals.proposal_lines(proposal.id), "violations": issues}
+    return {"proposal": proposal, "lines": lines, "violations": issues}
 
 
 def _proposal(proposal_id: int) -> RoundProposal:
@@ -289,8 +293,7 @@ def create_round_proposal(round_id: int):
     rnd = get_or_404(db.session, Round, round_id)
     with unit_of_work():
         proposal = proposals.create_proposal(rnd=rnd, actor=g.api_user)
-        body = _proposal_body(proposal)
-    return body, 201, {"Location": url_for("api.get_proposal", proposal_id=proposal.id)}
+    return _proposal_body(proposal), 201, {"Location": url_for("api.get_proposal", proposal_id=proposal.id)}
 
 
 @bp.get("/proposals/<int:proposal_id>", tags=["matching"])
@@ -336,8 +339,7 @@ def edit_proposal_line(proposal_id: int, line_id: int):
     interpreter_id = data.get("interpreter_id", line.interpreter_id)
     with unit_of_work():
         proposals.edit_line(line=line, buyer_id=buyer_id, interpreter_id=interpreter_id, actor=g.api_user)
-        body = _proposal_body(proposal)
-    return body
+    return _proposal_body(proposal)
 
 
 @bp.post("/proposals/<int:proposal_id>/confirm", tags=["matching"])
