@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import String, and_, delete, event, func, insert, literal, or_, select
+from sqlalchemy import String, and_, delete, event, func, insert, literal, or_, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, attributes
 
 from consultroom.bookings.models import Booking, BookingStatus
@@ -119,8 +119,14 @@ def refresh(booking_ids: Iterable[int], *, session: Session | None = None) -> No
     session = session if session is not None else db.session()
     table = ConsultationFact.__table__
     ids = sorted(set(booking_ids))
+    postgres = session.get_bind().dialect.name == "postgresql"
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
+        if postgres:
+            # Two transactions changing one booking's sources at once take turns here: the second
+            # then reads the first's committed rows (read committed) instead of inserting a fact
+            # beside the first's and failing on the key, or writing one that misses its change.
+            session.execute(select(Booking.id).where(Booking.id.in_(chunk)).order_by(Booking.id).with_for_update())
         session.execute(delete(table).where(table.c.booking_id.in_(chunk)))
         session.execute(insert(table).from_select(FACT_COLUMNS, fact_rows(chunk)))
 
@@ -129,6 +135,9 @@ def refresh_all(*, session: Session | None = None) -> int:
     """Rebuild every fact from the sources (after a restore or a hand edit); returns the rows."""
     session = session if session is not None else db.session()
     table = ConsultationFact.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        # Requests that refresh facts meanwhile wait, then rewrite theirs over the rebuilt rows.
+        session.execute(text("LOCK TABLE consultation_facts IN EXCLUSIVE MODE"))
     session.execute(delete(table))
     session.execute(insert(table).from_select(FACT_COLUMNS, fact_rows()))
     return session.scalar(select(func.count()).select_from(table)) or 0

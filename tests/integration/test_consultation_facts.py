@@ -287,3 +287,16 @@ def test_refresh_all_rebuilds_what_a_hand_edit_left_behind(world):
     assert facts.refresh_all() == 1
 
     assert in_step() and fact(booking)["status"] == "held"
+
+
+def test_the_facts_rebuild_command_restores_the_table(app, world):
+    booking = _held(world)
+    in_step()
+    db.session.execute(FACT.delete())
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["consultroom", "facts-rebuild"])
+
+    assert result.exit_code == 0 and "1 rows" in result.output
+    db.session.expire_all()
+    assert in_step() and fact(booking)["status"] == "held"
