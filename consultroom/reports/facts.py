@@ -51,17 +51,19 @@ def fact_rows(booking_ids: Sequence[int] | None = None):
     """SELECT the facts of these bookings (of every booking with None), in ConsultationFact's columns.
     Contracts and scores are summed by joins restricted to the same bookings, so a rebuild hashes
     each table once and a refresh of a few bookings reads only theirs."""
-    mine = [Booking.id.in_(booking_ids)] if booking_ids is not None else []
+
+    def of(column) -> list:
+        return [column.in_(booking_ids)] if booking_ids is not None else []
+
     contracts = (
         select(
             Outcome.booking_id.label("booking_id"),
             func.count(Contract.id).label("n"),
             func.sum(Contract.krw_value).label("krw"),
         )
-        .join(Booking, Booking.id == Outcome.booking_id)
         # A withdrawn contract (issue 15 item 7) is kept for the history but counts nowhere.
         .join(Contract, and_(Contract.outcome_id == Outcome.id, Contract.withdrawn_at.is_(None)))
-        .where(*mine)
+        .where(*of(Outcome.booking_id))
         .group_by(Outcome.booking_id)
         .subquery("contract_sums")
     )
@@ -72,10 +74,9 @@ def fact_rows(booking_ids: Sequence[int] | None = None):
             func.sum(SurveyAnswer.score).label("score_sum"),
             func.count(SurveyAnswer.score).label("score_n"),
         )
-        .join(Booking, Booking.id == SurveyInvitation.booking_id)
         .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
         .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-        .where(*mine, SurveyInvitation.respondent == "sme", SurveyAnswer.score.is_not(None))
+        .where(*of(SurveyInvitation.booking_id), SurveyInvitation.respondent == "sme", SurveyAnswer.score.is_not(None))
         .group_by(SurveyInvitation.booking_id)
         .subquery("score_sums")
     )
@@ -104,7 +105,7 @@ def fact_rows(booking_ids: Sequence[int] | None = None):
         .outerjoin(Buyer, Buyer.id == Booking.buyer_id)
         .outerjoin(contracts, contracts.c.booking_id == Booking.id)
         .outerjoin(scores, scores.c.booking_id == Booking.id)
-        .where(*mine, or_(Booking.status.in_(CONSULTED), scores.c.booking_id.is_not(None)))
+        .where(*of(Booking.id), or_(Booking.status.in_(CONSULTED), scores.c.booking_id.is_not(None)))
     )
 
 
@@ -138,9 +139,16 @@ def refresh_all(*, session: Session | None = None) -> int:
     if session.get_bind().dialect.name == "postgresql":
         # Requests that refresh facts meanwhile wait, then rewrite theirs over the rebuilt rows.
         session.execute(text("LOCK TABLE consultation_facts IN EXCLUSIVE MODE"))
+        # Every booking passes jit_above_cost; compiling took longer than the work (as in grouped_rows).
+        session.execute(text("SET LOCAL jit = off"))
     session.execute(delete(table))
-    session.execute(insert(table).from_select(FACT_COLUMNS, fact_rows()))
+    session.execute(fill_statement())
     return session.scalar(select(func.count()).select_from(table)) or 0
+
+
+def fill_statement():
+    """INSERT every booking's fact into an empty table (refresh_all, and bench/scale.py's generator)."""
+    return insert(ConsultationFact.__table__).from_select(FACT_COLUMNS, fact_rows())
 
 
 # --- keeping them in step -------------------------------------------------------------------------
