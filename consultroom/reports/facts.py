@@ -161,10 +161,12 @@ def _note(session: Session, objects: Iterable[Any], *, changed_only: bool) -> No
         if spec is None:
             continue
         owner, kind, read = spec
-        if changed_only and not any(attributes.get_history(obj, a).has_changes() for a in read):
+        # An attribute not loaded has not changed: no SELECT to find out.
+        quiet = attributes.PASSIVE_NO_INITIALIZE
+        if changed_only and not any(attributes.get_history(obj, a, passive=quiet).has_changes() for a in read):
             continue
         # The owner now and, if it changed, before: both bookings' facts change.
-        ids = {getattr(obj, owner), *attributes.get_history(obj, owner).deleted}
+        ids = {getattr(obj, owner), *attributes.get_history(obj, owner, passive=quiet).deleted}
         pending.setdefault(kind, set()).update(i for i in ids if i is not None)
 
 
