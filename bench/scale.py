@@ -8,8 +8,9 @@ For each size: a fresh PostgreSQL database (bench_scale_<size>) migrated with th
 then 10,000 SMEs (users and companies with HS codes, countries, languages), 20,000 buyers, 300
 interpreters, 120 monthly rounds of 2,000 slots and <size> consultations (bookings with matches,
 consultation logs, outcomes, contracts valued in KRW through dated exchange rates, survey
-invitations and responses), written by set-based SQL. The layout makes every database rule hold by
-construction (see `generate`), so the constraints check it rather than being switched off.
+invitations and responses, and the consultation facts the year figures read), written by set-based
+SQL. The layout makes every database rule hold by construction (see `generate`), so the constraints
+check it rather than being switched off.
 
 Then every GET page each role reaches (anonymous, SME owner, staff, admin, and the signed-link
 pages of a buyer, an interpreter and a survey) and every GET endpoint of /api/v1 (bearer tokens
@@ -406,9 +407,17 @@ def generate(conn, *, consultations: int, password_hash: str, now: datetime) -> 
         """,
         {"now": now, "y0": months[0][0], "y1": months[-1][0], "per_year": max(1, consultations // 12)},
     )
+    # The year figures' summary, by the app's own statement (one INSERT ... SELECT over every booking).
+    from sqlalchemy.dialects import postgresql
+
+    from consultroom.reports.facts import fill_statement
+
+    ex("SET jit = off")  # as refresh_all: compiling the plan took longer than running it
+    conn.execute(str(fill_statement().compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})))
     counts = {}
     for table in ("users", "companies", "buyers", "interpreters", "rounds", "slots", "bookings",
-                  "consultation_logs", "outcomes", "contracts", "survey_invitations", "survey_responses"):  # fmt: skip
+                  "consultation_logs", "outcomes", "contracts", "survey_invitations", "survey_responses",
+                  "consultation_facts"):  # fmt: skip
         counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return counts
 

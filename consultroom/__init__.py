@@ -66,6 +66,11 @@ def _init_extensions(app: Flask) -> None:
     from consultroom.static_assets import init_static
 
     db.init_app(app)
+    from flask_sqlalchemy.session import Session
+
+    from consultroom.reports import facts
+
+    facts.install(Session)  # the consultation facts follow their sources in every transaction
     from consultroom import request_transaction
     from consultroom.outage import init_outage
 

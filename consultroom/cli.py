@@ -79,6 +79,17 @@ def restore_cmd(source: Path, yes: bool) -> None:
     )
 
 
+@group.command("facts-rebuild")
+def facts_rebuild_cmd() -> None:
+    """Rebuild the consultation facts (the year figures' summary) from bookings, contracts and survey
+    answers, in one transaction: after a restore of an older dump or a hand edit of those tables."""
+    from consultroom.reports.facts import refresh_all
+
+    rows = refresh_all()
+    db.session.commit()
+    click.echo(f"Rebuilt the consultation facts: {rows} rows.")
+
+
 @group.command("scheduler")
 def scheduler_cmd() -> None:
     """Run the periodic jobs (one process per deployment; a second one waits as a standby)."""

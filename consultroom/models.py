@@ -28,7 +28,7 @@ from consultroom.privacy.models import (  # noqa: F401
     PersonalDataAccess,
     RetentionRule,
 )
-from consultroom.reports.models import ReportTarget  # noqa: F401
+from consultroom.reports.models import ConsultationFact, ReportTarget  # noqa: F401
 from consultroom.rounds.models import ClosedDate, Round, RoundSettings, Slot  # noqa: F401
 from consultroom.scheduler.models import JobRun  # noqa: F401
 from consultroom.surveys.models import (  # noqa: F401

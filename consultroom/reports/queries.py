@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import String, and_, case, cast, func, literal, select, text, union_all
+from sqlalchemy import String, case, cast, func, literal, select, text, union_all
 
 from consultroom.bookings.models import Booking, BookingStatus
-from consultroom.buyers.models import Buyer, BuyerLanguage
-from consultroom.companies.models import CompanyHsCode
 from consultroom.extensions import db
-from consultroom.outcomes.models import Contract, Outcome
-from consultroom.reports.models import ReportTarget
+from consultroom.reports import facts
+from consultroom.reports.models import ConsultationFact, ReportTarget
 from consultroom.rounds.models import Round, RoundStatus
-from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
 from consultroom.timeutil import seoul_to_utc
 
-UNKNOWN = ""  # the group key of consultations without a buyer, an HS code or a language
+UNKNOWN = facts.UNKNOWN  # the group key of consultations without a buyer, an HS code or a language
 GROUP_KINDS = ("month", "country", "industry", "language")
 
 
@@ -39,7 +36,7 @@ def months_between(start: date, end: date) -> list[str]:
     return keys
 
 
-def _month_key(start: date, end: date):
+def _month_key(start: date, end: date, starts_at):
     """The consultation's Seoul month as "YYYY-MM", by comparing its UTC start with each month's
     UTC boundaries: no time-zone function, so it reads the same on PostgreSQL and SQLite."""
     months = months_between(start, end)
@@ -47,103 +44,44 @@ def _month_key(start: date, end: date):
     for key in months[:-1]:
         y, m = int(key[:4]), int(key[5:])
         nxt = date(y + 1, 1, 1) if m == 12 else date(y, m + 1, 1)
-        whens.append((Booking.starts_at < seoul_to_utc(nxt, time(0, 0)), literal(key, String)))
+        whens.append((starts_at < seoul_to_utc(nxt, time(0, 0)), literal(key, String)))
     last = literal(months[-1], String)
     return case(*whens, else_=last) if whens else last
 
 
-def _in_period(lo: datetime, hi: datetime, round_id: int | None, *, consultations: bool = True) -> list:
-    """Bookings starting in the window (and the round); held or no-show ones unless `consultations` is False."""
-    where = [Booking.starts_at >= lo, Booking.starts_at < hi]
-    if consultations:
-        where.append(Booking.status.in_((BookingStatus.HELD.value, BookingStatus.NO_SHOW.value)))
-    return [*where, Booking.round_id == round_id] if round_id is not None else where
+def _facts_in(lo: datetime, hi: datetime, round_id: int | None) -> list:
+    """Facts of bookings starting in the window (and the round), read through their starts_at index."""
+    f = ConsultationFact
+    where = [f.starts_at >= lo, f.starts_at < hi]
+    return [*where, f.round_id == round_id] if round_id is not None else where
 
 
-def _consultations(start: date, end: date, round_id: int | None, *, months_only: bool = False) -> tuple:
+def _consultations(start: date, end: date, round_id: int | None) -> tuple:
     """One row per held or no-show consultation of the period, with what it is grouped by, its
-    contracts and its SME survey scores. Contracts and scores are summed per consultation by joins
-    restricted to the period's bookings (read through the starts_at index), so the database hashes
-    a year's rows once instead of probing every consultation's rows one by one. `months_only` (the
-    year before, for a comparison by month) leaves out what only the other breakdowns need.
-    Returns the consultations and the per-consultation score sums (None with `months_only`)."""
+    contracts and its SME survey scores, and the period's SME score sums whatever their booking's
+    status (as the survey results count them): both read from the consultation facts, which carry
+    each booking's sums (facts.py), so no contract or survey answer is joined here."""
     lo, hi = _window(start, end)
-    in_period = _in_period(lo, hi, round_id)
-    contracts = (
-        select(
-            Outcome.booking_id.label("booking_id"),
-            func.count(Contract.id).label("n"),
-            func.sum(Contract.krw_value).label("krw"),
-        )
-        .select_from(Booking)
-        .join(Outcome, Outcome.booking_id == Booking.id)
-        # A withdrawn contract (issue 15 item 7) is kept for the history but counts nowhere.
-        .join(Contract, and_(Contract.outcome_id == Outcome.id, Contract.withdrawn_at.is_(None)))
-        .where(*in_period)
-        .group_by(Outcome.booking_id)
-        .subquery("contract_sums")
+    f = ConsultationFact
+    consulted = (BookingStatus.HELD.value, BookingStatus.NO_SHOW.value)
+    consultations = select(
+        f.booking_id.label("id"),
+        (f.status == BookingStatus.HELD.value).label("held"),
+        f.company_id.label("company_id"),
+        cast(f.round_id, String).label("round_key"),
+        _month_key(start, end, f.starts_at).label("month"),
+        f.contracts.label("n"),
+        f.krw.label("krw"),
+        f.country.label("country"),
+        f.chapter.label("chapter"),
+        f.language.label("language"),
+        f.score_sum.label("score_sum"),
+        f.score_n.label("score_n"),
+    ).where(*_facts_in(lo, hi, round_id), f.status.in_(consulted))
+    scores = select(f.score_sum.label("score_sum"), f.score_n.label("score_n")).where(
+        *_facts_in(lo, hi, round_id), f.score_n > 0
     )
-    # At most one SME response per consultation (one invitation per booking and respondent). Every
-    # response of the period counts towards the total satisfaction, whatever its booking's status
-    # (as the survey results count it); the breakdowns take those of held consultations.
-    scores = (
-        select(
-            SurveyInvitation.booking_id.label("booking_id"),
-            func.sum(SurveyAnswer.score).label("score_sum"),
-            func.count(SurveyAnswer.score).label("score_n"),
-        )
-        .select_from(Booking)
-        .join(SurveyInvitation, SurveyInvitation.booking_id == Booking.id)
-        .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
-        .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-        .where(
-            *_in_period(lo, hi, round_id, consultations=False),
-            SurveyInvitation.respondent == "sme",
-            SurveyAnswer.score.is_not(None),
-        )
-        .group_by(SurveyInvitation.booking_id)
-        .cte("score_sums")
-    )
-    first_hs = (
-        select(CompanyHsCode.company_id.label("company_id"), func.min(CompanyHsCode.code).label("code"))
-        .group_by(CompanyHsCode.company_id)
-        .subquery("first_hs")
-    )
-    first_language = (
-        select(BuyerLanguage.buyer_id.label("buyer_id"), func.min(BuyerLanguage.code).label("code"))
-        .group_by(BuyerLanguage.buyer_id)
-        .subquery("first_language")
-    )
-    unknown = literal(UNKNOWN, String)
-    columns = [
-        Booking.id.label("id"),
-        (Booking.status == BookingStatus.HELD.value).label("held"),
-        Booking.company_id.label("company_id"),
-        cast(Booking.round_id, String).label("round_key"),
-        _month_key(start, end).label("month"),
-        func.coalesce(contracts.c.n, 0).label("n"),
-        func.coalesce(contracts.c.krw, 0).label("krw"),
-    ]
-    stmt = select(*columns).outerjoin(contracts, contracts.c.booking_id == Booking.id).where(*in_period)
-    if months_only:
-        zero = literal(0)
-        stmt = stmt.add_columns(unknown.label("country"), unknown.label("chapter"), unknown.label("language"),
-                                zero.label("score_sum"), zero.label("score_n"))  # fmt: skip
-        return stmt.cte("consultations"), None
-    stmt = (
-        stmt.add_columns(
-            func.coalesce(Buyer.country, UNKNOWN).label("country"),
-            func.coalesce(func.substr(first_hs.c.code, 1, 2), UNKNOWN).label("chapter"),
-            func.coalesce(first_language.c.code, UNKNOWN).label("language"),
-            func.coalesce(scores.c.score_sum, 0).label("score_sum"),
-            func.coalesce(scores.c.score_n, 0).label("score_n"),
-        )
-        .outerjoin(Buyer, Buyer.id == Booking.buyer_id)
-        .outerjoin(first_hs, first_hs.c.company_id == Booking.company_id)
-        .outerjoin(first_language, first_language.c.buyer_id == Booking.buyer_id)
-        .outerjoin(scores, scores.c.booking_id == Booking.id)
-    )
-    return stmt.cte("consultations"), scores
+    return consultations.cte("consultations"), scores.cte("score_sums")
 
 
 def grouped_rows(start: date, end: date, round_id: int | None, *, months_only: bool) -> list[tuple]:
@@ -151,7 +89,8 @@ def grouped_rows(start: date, end: date, round_id: int | None, *, months_only: b
     so the database adds them up and Python only reads about a hundred rows. Each row is (kind, key,
     score_n, held, no_shows, smes, contracted, contracts, krw); a "<kind>:scores" row holds (kind,
     key, answers per response, sum of scores, responses, 0...), "booked" its count in the last column."""
-    c, score_sums = _consultations(start, end, round_id, months_only=months_only)
+    facts.sync()  # this transaction's own changes count too
+    c, score_sums = _consultations(start, end, round_id)
     one = literal(1)
     held = c.c.held
     contracted = held & (c.c.n > 0)
@@ -193,8 +132,9 @@ def grouped_rows(start: date, end: date, round_id: int | None, *, months_only: b
         keys = {"month": c.c.month}
     parts = [sums("total", literal(UNKNOWN, String), grouped=False)]
     for kind, key in keys.items():
-        parts += [sums(kind, key), scores(kind, key)]
-    if score_sums is not None:
+        # The year before is compared by counts alone: its months carry no satisfaction.
+        parts += [sums(kind, key)] if months_only else [sums(kind, key), scores(kind, key)]
+    if not months_only:
         # The total satisfaction over every SME response of the period, in the same statement.
         s = score_sums.c
         parts.append(

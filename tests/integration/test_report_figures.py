@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from fractions import Fraction
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from consultroom.bookings.models import Booking
 from consultroom.db import utcnow
@@ -198,8 +198,7 @@ def test_grouped_figures_equal_a_row_by_row_recomputation(seed):
     answered = (
         select(SurveyInvitation.booking_id).where(SurveyInvitation.respondent == "sme").order_by(SurveyInvitation.id)
     )
-    db.session.execute(text("UPDATE bookings SET status = 'cancelled' WHERE id = :id"),
-                       {"id": db.session.scalars(answered).first()})  # fmt: skip
+    db.session.get(Booking, db.session.scalars(answered).first()).status = "cancelled"
     db.session.commit()
     some_round = db.session.scalars(select(Round).order_by(Round.day).offset(3)).first()
     periods = [
