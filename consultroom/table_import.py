@@ -19,7 +19,7 @@ import hmac
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 5 * 1024 * 1024
 BATCH_TTL = timedelta(hours=2)
+_CHUNK = 500  # IN lists stay well below every database's parameter limit
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -341,6 +342,12 @@ def check_rows(
                     result.issues.append(RowIssue(result.row, name, column_heading(columns, name), message, value))
         results.append(result)
     return results
+
+
+def chunks(items: list[Any]) -> Iterator[list[Any]]:
+    """`items` in lists short enough for one IN (...) each: a file's rows are looked up in a few queries."""
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
 
 
 def plan_digest(rows: list[dict[str, Any]], columns: dict[str, Any], results: list[RowResult], batch_id) -> str:

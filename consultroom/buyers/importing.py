@@ -8,7 +8,6 @@ in the file: reported and skipped) and what a row creates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import gettext as _
@@ -28,8 +27,6 @@ from consultroom.spreadsheets import MAX_ROWS, read_table
 from consultroom.table_import import BATCH_TTL, MAX_BYTES, ImportPreview, ParsedUpload, batch_expired
 
 __all__ = ["BATCH_TTL", "MAX_BYTES", "MAX_ROWS", "ImportPreview", "ParsedUpload", "batch_expired"]
-
-_CHUNK = 500  # IN lists stay well below every database's parameter limit
 
 # Field -> headings accepted for it, compared after _heading_key() (case, spaces, "_-." and
 # parenthesised notes such as "(필수)" ignored). English and Korean, as staff name their columns.
@@ -197,21 +194,16 @@ def preview_import(
     )
 
 
-def _chunks(items: list[Any]) -> Iterator[list[Any]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
-
-
 def _registered(cleans: list[dict[str, Any]]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
     """Registered buyers sharing an e-mail, or a company and country, with the given rows."""
     emails = sorted({c["email"] for c in cleans})
     keys = sorted({v.company_key(c["company_name"]) for c in cleans})
     by_email: dict[str, int] = {}
     by_company: dict[tuple[str, str], int] = {}
-    for chunk in _chunks(emails):
+    for chunk in ti.chunks(emails):
         for buyer_id, email in db.session.execute(select(Buyer.id, Buyer.email).where(Buyer.email.in_(chunk))):
             by_email[email] = buyer_id
-    for chunk in _chunks(keys):
+    for chunk in ti.chunks(keys):
         stmt = select(Buyer.id, Buyer.company_key, Buyer.country).where(Buyer.company_key.in_(chunk))
         for buyer_id, key, country in db.session.execute(stmt):
             by_company[(key, country)] = buyer_id

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from consultroom.access import authorize, get_or_404
 from consultroom.buyers import importing, policies, services
-from consultroom.buyers.forms import ActiveForm, BuyerForm, ConfirmImportForm, DiscardImportForm, ImportForm
+from consultroom.buyers.forms import ActiveForm, BuyerForm, ConfirmImportForm
 from consultroom.buyers.models import Buyer, BuyerImportBatch
 from consultroom.buyers.queries import (
     STATUSES,
@@ -27,7 +27,7 @@ from consultroom.buyers.schemas import BUYER_LABELS
 from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
 from consultroom.extensions import db
-from consultroom.forms_util import confirmed
+from consultroom.forms_util import DiscardImportForm, ImportForm, confirmed
 from consultroom.privacy import access_log
 from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import SEOUL
@@ -183,7 +183,9 @@ def import_upload():
             batch = importing.save_batch(parsed=parsed, actor=current_user)
         if done:
             return redirect(url_for("buyers.import_preview", batch_id=batch.id))
-    return render_template("buyers/import.html", form=form, aliases=importing.COLUMN_ALIASES)
+    return render_template(
+        "buyers/import.html", form=form, aliases=importing.COLUMN_ALIASES, required=importing.REQUIRED_COLUMNS
+    )
 
 
 def _batch(batch_id: int) -> BuyerImportBatch:
