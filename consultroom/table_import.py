@@ -3,11 +3,11 @@ then write all or nothing.
 
 1. rows_from_table() maps the headings to fields by their aliases and keeps each cell as the text a
    person would have typed. Problems with the file itself raise Invalid on the field "file".
-2. new_batch() keeps the parsed rows server-side for their uploader, with a digest of them.
+2. Importer.save_batch() keeps the parsed rows server-side for their uploader, with a digest of them.
 3. check_rows() validates every row with the registry's own schema; each issue names its row and
    column. plan_digest() covers the rows and what the preview plans for each.
-4. usable_batch() / finish_batch() let the uploader confirm once, while the batch is fresh and
-   unchanged; the domain writes its records in the caller's transaction.
+4. Importer.confirm_batch() lets the uploader confirm once, while the batch is fresh and unchanged,
+   and writes the new records, all or none, in the caller's transaction with one audit entry.
 
 The domains keep what differs: their columns, their duplicate rules and what a row creates.
 """
@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, delete, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from consultroom.db import utcnow
@@ -393,92 +394,137 @@ class ImportBatchMixin:
     skipped_count: Mapped[int] = mapped_column(default=0)
 
 
-def new_batch(model: type, *, parsed: ParsedUpload, actor: User):
-    """Keep a parsed file for its uploader's preview and confirmation; drop expired ones."""
-    # Pending batches hold people's personal data; none is kept past its time to be confirmed.
-    db.session.execute(delete(model).where(model.status == "pending", model.created_at < utcnow() - BATCH_TTL))
-    batch = model(
-        created_by_id=actor.id,
-        filename=parsed.filename,
-        columns=parsed.columns,
-        rows=parsed.rows,
-        row_count=len(parsed.rows),
-        digest=rows_digest(parsed.rows, parsed.columns),
-        status="pending",
-    )
-    db.session.add(batch)
-    db.session.flush()
-    return batch
-
-
 def batch_expired(batch: ImportBatchMixin) -> bool:
     return batch.created_at < utcnow() - BATCH_TTL
 
 
-def check_usable(batch: ImportBatchMixin, *, allowed: bool) -> None:
-    """`allowed`: the domain's policy says the actor is the batch's uploader."""
-    if not allowed:
-        raise NotAllowed(_("Only the person who uploaded this file can import it."))
-    if batch.status != "pending":
-        raise Conflict(_("This file was already imported or discarded."))
-    if batch_expired(batch):
-        raise Conflict(_("This preview has expired. Upload the file again."))
-    if not hmac.compare_digest(rows_digest(batch.rows, batch.columns), batch.digest):
-        raise Conflict(_("The stored file no longer matches what was uploaded. Upload the file again."))
+@dataclass(frozen=True)
+class Importer:
+    """One registry's import: its batch table, preview and writes. The steps around them (who may
+    use a batch, when it is stale or changed, the claim, the audit entry) are the same for all."""
 
+    batch_model: type
+    # (rows, columns=, filename=, batch_id=) -> ImportPreview, writing nothing
+    preview: Callable[..., ImportPreview]
+    # Raises NotAllowed unless the actor keeps the registry.
+    require_staff: Callable[[User], None]
+    # The actor is the batch's uploader (the domain's policy).
+    uploader: Callable[[User, Any], bool]
+    # A new record, not added, from a row's clean data.
+    build: Callable[[dict[str, Any]], Any]
+    action: str  # the audit entry's, e.g. "buyer.import"
+    ids_key: str  # the audit entry's list of created ids, e.g. "buyer_ids"
+    # The Conflict's message when a unique constraint meets a record registered meanwhile.
+    taken_meanwhile: Callable[[], str]
 
-def check_digest(preview: ImportPreview, digest: str) -> None:
-    """`digest` is the preview's, from the page the uploader confirmed."""
-    # As bytes: compare_digest refuses str with non-ASCII characters, and the digest comes from a form.
-    if not hmac.compare_digest(preview.digest.encode(), (digest or "").encode()):
-        raise Conflict(
-            _("The file or the registry changed since your preview. Check the new preview and confirm again.")
-        )
-
-
-def discard(batch: ImportBatchMixin, *, allowed: bool) -> None:
-    if not allowed:
-        raise NotAllowed(_("Only the person who uploaded this file can discard it."))
-    if batch.status != "pending":
-        raise Conflict(_("This file was already imported or discarded."))
-    batch.status = "discarded"
-    batch.rows = []
-    batch.finished_at = utcnow()
-    db.session.flush()
-
-
-def refuse_errors(preview: ImportPreview) -> None:
-    if not preview.ok:
-        message = _("%(n)d rows have errors; nothing was imported.", n=len(preview.error_rows))
-        raise Invalid(message, fields={"file": [message]})
-
-
-def finish_batch(model: type, preview: ImportPreview, *, actor: User):
-    """The batch, marked applied with its counts: claimed if the preview came from one, else new."""
-    now = utcnow()
-    created, skipped = len(preview.to_create), len(preview.duplicates)
-    if preview.batch_id is None:
+    def save_batch(self, *, parsed: ParsedUpload, actor: User):
+        """Keep a parsed file for its uploader's preview and confirmation; drop expired ones."""
+        self.require_staff(actor)
+        model = self.batch_model
+        # Pending batches hold people's personal data; none is kept past its time to be confirmed.
+        db.session.execute(delete(model).where(model.status == "pending", model.created_at < utcnow() - BATCH_TTL))
         batch = model(
             created_by_id=actor.id,
-            filename=preview.filename[:255],
-            columns=preview.columns,
-            rows=[],
-            row_count=len(preview.rows),
-            digest=rows_digest(preview.rows, preview.columns),
-            status="applied",
-            finished_at=now,
-            created_count=created,
-            skipped_count=skipped,
+            filename=parsed.filename,
+            columns=parsed.columns,
+            rows=parsed.rows,
+            row_count=len(parsed.rows),
+            digest=rows_digest(parsed.rows, parsed.columns),
+            status="pending",
         )
         db.session.add(batch)
+        db.session.flush()
         return batch
-    # Claimed first: of two confirmations at once, the second finds it taken and writes nothing.
-    claimed = db.session.execute(
-        update(model)
-        .where(model.id == preview.batch_id, model.status == "pending")
-        .values(status="applied", finished_at=now, created_count=created, skipped_count=skipped, rows=[])
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
-        raise Conflict(_("This file was already imported or discarded."))
-    return db.session.get(model, preview.batch_id, populate_existing=True)
+
+    def preview_batch(self, batch) -> ImportPreview:
+        return self.preview(batch.rows, columns=batch.columns, filename=batch.filename, batch_id=batch.id)
+
+    def confirm_batch(self, *, batch, digest: str, actor: User) -> ImportPreview:
+        """Import a batch as previewed: `digest` is the preview's, from the page the uploader confirmed."""
+        if not self.uploader(actor, batch):
+            raise NotAllowed(_("Only the person who uploaded this file can import it."))
+        if batch.status != "pending":
+            raise Conflict(_("This file was already imported or discarded."))
+        if batch_expired(batch):
+            raise Conflict(_("This preview has expired. Upload the file again."))
+        if not hmac.compare_digest(rows_digest(batch.rows, batch.columns), batch.digest):
+            raise Conflict(_("The stored file no longer matches what was uploaded. Upload the file again."))
+        preview = self.preview_batch(batch)
+        # As bytes: compare_digest refuses str with non-ASCII characters, and the digest comes from a form.
+        if not hmac.compare_digest(preview.digest.encode(), (digest or "").encode()):
+            raise Conflict(
+                _("The file or the registry changed since your preview. Check the new preview and confirm again.")
+            )
+        self.apply_import(preview, actor=actor)
+        return preview
+
+    def discard_batch(self, *, batch, actor: User) -> None:
+        if not self.uploader(actor, batch):
+            raise NotAllowed(_("Only the person who uploaded this file can discard it."))
+        if batch.status != "pending":
+            raise Conflict(_("This file was already imported or discarded."))
+        batch.status = "discarded"
+        batch.rows = []
+        batch.finished_at = utcnow()
+        db.session.flush()
+
+    def apply_import(self, preview: ImportPreview, *, actor: User):
+        """Create the previewed non-duplicate rows, all or none, with one audit entry for the import.
+
+        Flushes in the caller's transaction; the caller commits once. Raises Invalid if any row is bad.
+        """
+        # Here, not at the top: the models import this module for the batch mixin.
+        from consultroom.audit.services import record
+
+        self.require_staff(actor)
+        if not preview.ok:
+            message = _("%(n)d rows have errors; nothing was imported.", n=len(preview.error_rows))
+            raise Invalid(message, fields={"file": [message]})
+        batch = self._finish_batch(preview, actor=actor)
+        records = [self.build(r.clean) for r in preview.to_create if r.clean is not None]
+        db.session.add_all(records)
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(self.taken_meanwhile()) from exc
+        after = {
+            "file": preview.filename,
+            "rows": len(preview.rows),
+            "created": len(records),
+            "skipped_duplicates": len(preview.duplicates),
+            self.ids_key: [r.id for r in records],
+        }
+        record(actor=actor, action=self.action, obj=batch, after=after)
+        return batch
+
+    def _finish_batch(self, preview: ImportPreview, *, actor: User):
+        """The batch, marked applied with its counts: claimed if the preview came from one, else new."""
+        model = self.batch_model
+        now = utcnow()
+        created, skipped = len(preview.to_create), len(preview.duplicates)
+        if preview.batch_id is None:
+            batch = model(
+                created_by_id=actor.id,
+                filename=preview.filename[:255],
+                columns=preview.columns,
+                rows=[],
+                row_count=len(preview.rows),
+                digest=rows_digest(preview.rows, preview.columns),
+                status="applied",
+                finished_at=now,
+                created_count=created,
+                skipped_count=skipped,
+            )
+            db.session.add(batch)
+            return batch
+        # Claimed first: of two confirmations at once, the second finds it taken and writes nothing.
+        claimed = db.session.execute(
+            update(model)
+            .where(model.id == preview.batch_id, model.status == "pending")
+            .values(status="applied", finished_at=now, created_count=created, skipped_count=skipped, rows=[])
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            raise Conflict(_("This file was already imported or discarded."))
+        return db.session.get(model, preview.batch_id, populate_existing=True)

@@ -12,21 +12,23 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from consultroom import table_import as ti
 from consultroom.accounts.models import User
-from consultroom.audit.services import record
 from consultroom.buyers import services
 from consultroom.buyers import validation as v
 from consultroom.buyers.models import Buyer, BuyerImportBatch
 from consultroom.buyers.schemas import load_buyer
-from consultroom.errors import Conflict, NotAllowed
+from consultroom.errors import NotAllowed
 from consultroom.extensions import db
-from consultroom.spreadsheets import MAX_ROWS, read_table
-from consultroom.table_import import BATCH_TTL, MAX_BYTES, ImportPreview, ParsedUpload, batch_expired
-
-__all__ = ["BATCH_TTL", "MAX_BYTES", "MAX_ROWS", "ImportPreview", "ParsedUpload", "batch_expired"]
+from consultroom.spreadsheets import read_table
+from consultroom.table_import import (  # noqa: F401 - the API, views and tests read them here too
+    BATCH_TTL,
+    MAX_BYTES,
+    ImportPreview,
+    ParsedUpload,
+    batch_expired,
+)
 
 # Field -> headings accepted for it, compared after _heading_key() (case, spaces, "_-." and
 # parenthesised notes such as "(필수)" ignored). English and Korean, as staff name their columns.
@@ -226,56 +228,20 @@ def _uploader(actor: User, batch: BuyerImportBatch) -> bool:
     return can_use_import_batch(actor, batch)
 
 
-def save_batch(*, parsed: ParsedUpload, actor: User) -> BuyerImportBatch:
-    """Keep a parsed file for its uploader's preview and confirmation; drop expired ones."""
-    _require_staff(actor)
-    return ti.new_batch(BuyerImportBatch, parsed=parsed, actor=actor)
-
-
-def preview_batch(batch: BuyerImportBatch) -> ImportPreview:
-    return preview_import(batch.rows, columns=batch.columns, filename=batch.filename, batch_id=batch.id)
-
-
-def confirm_batch(*, batch: BuyerImportBatch, digest: str, actor: User) -> ImportPreview:
-    """Import a batch as previewed: `digest` is the preview's, from the page the uploader confirmed."""
-    ti.check_usable(batch, allowed=_uploader(actor, batch))
-    preview = preview_batch(batch)
-    ti.check_digest(preview, digest)
-    apply_import(preview, actor=actor)
-    return preview
-
-
-def discard_batch(*, batch: BuyerImportBatch, actor: User) -> None:
-    ti.discard(batch, allowed=_uploader(actor, batch))
-
-
-def apply_import(preview: ImportPreview, *, actor: User) -> BuyerImportBatch:
-    """Create the previewed non-duplicate rows, all or none, with one audit entry for the import.
-
-    Flushes in the caller's transaction; the caller commits once. Raises Invalid if any row is bad.
-    """
-    _require_staff(actor)
-    ti.refuse_errors(preview)
-    batch = ti.finish_batch(BuyerImportBatch, preview, actor=actor)
-    buyers = [services.new_buyer(r.clean) for r in preview.to_create if r.clean is not None]
-    db.session.add_all(buyers)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            _("A buyer in the file was registered by someone else meanwhile. Upload the file again to see it.")
-        ) from exc
-    record(
-        actor=actor,
-        action="buyer.import",
-        obj=batch,
-        after={
-            "file": preview.filename,
-            "rows": len(preview.rows),
-            "created": len(buyers),
-            "skipped_duplicates": len(preview.duplicates),
-            "buyer_ids": [b.id for b in buyers],
-        },
-    )
-    return batch
+IMPORTER = ti.Importer(
+    batch_model=BuyerImportBatch,
+    preview=preview_import,
+    require_staff=_require_staff,
+    uploader=_uploader,
+    build=services.new_buyer,
+    action="buyer.import",
+    ids_key="buyer_ids",
+    taken_meanwhile=lambda: _(
+        "A buyer in the file was registered by someone else meanwhile. Upload the file again to see it."
+    ),
+)
+save_batch = IMPORTER.save_batch
+preview_batch = IMPORTER.preview_batch
+confirm_batch = IMPORTER.confirm_batch
+discard_batch = IMPORTER.discard_batch
+apply_import = IMPORTER.apply_import

@@ -13,12 +13,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from consultroom import table_import as ti
 from consultroom.accounts.models import User
-from consultroom.audit.services import record
-from consultroom.errors import Conflict, Invalid, NotAllowed
+from consultroom.errors import Invalid, NotAllowed
 from consultroom.extensions import db
 from consultroom.interpreters import services
 from consultroom.interpreters.hours_text import parse_week
@@ -126,53 +124,20 @@ def _uploader(actor: User, batch: InterpreterImportBatch) -> bool:
     return can_use_import_batch(actor, batch)
 
 
-def save_batch(*, parsed: ParsedUpload, actor: User) -> InterpreterImportBatch:
-    _require_staff(actor)
-    return ti.new_batch(InterpreterImportBatch, parsed=parsed, actor=actor)
-
-
-def preview_batch(batch: InterpreterImportBatch) -> ImportPreview:
-    return preview_import(batch.rows, columns=batch.columns, filename=batch.filename, batch_id=batch.id)
-
-
-def confirm_batch(*, batch: InterpreterImportBatch, digest: str, actor: User) -> ImportPreview:
-    """Import a batch as previewed: `digest` is the preview's, from the page the uploader confirmed."""
-    ti.check_usable(batch, allowed=_uploader(actor, batch))
-    preview = preview_batch(batch)
-    ti.check_digest(preview, digest)
-    apply_import(preview, actor=actor)
-    return preview
-
-
-def discard_batch(*, batch: InterpreterImportBatch, actor: User) -> None:
-    ti.discard(batch, allowed=_uploader(actor, batch))
-
-
-def apply_import(preview: ImportPreview, *, actor: User) -> InterpreterImportBatch:
-    """Create the previewed non-duplicate rows with their weekly hours, all or none, with one audit
-    entry for the import. Flushes in the caller's transaction. Raises Invalid if any row is bad."""
-    _require_staff(actor)
-    ti.refuse_errors(preview)
-    batch = ti.finish_batch(InterpreterImportBatch, preview, actor=actor)
-    interpreters = [services.new_interpreter(r.clean) for r in preview.to_create if r.clean is not None]
-    db.session.add_all(interpreters)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            _("An interpreter in the file was registered by someone else meanwhile. Upload the file again to see it.")
-        ) from exc
-    record(
-        actor=actor,
-        action="interpreter.import",
-        obj=batch,
-        after={
-            "file": preview.filename,
-            "rows": len(preview.rows),
-            "created": len(interpreters),
-            "skipped_duplicates": len(preview.duplicates),
-            "interpreter_ids": [i.id for i in interpreters],
-        },
-    )
-    return batch
+IMPORTER = ti.Importer(
+    batch_model=InterpreterImportBatch,
+    preview=preview_import,
+    require_staff=_require_staff,
+    uploader=_uploader,
+    build=services.new_interpreter,  # with the weekly hours of the row
+    action="interpreter.import",
+    ids_key="interpreter_ids",
+    taken_meanwhile=lambda: _(
+        "An interpreter in the file was registered by someone else meanwhile. Upload the file again to see it."
+    ),
+)
+save_batch = IMPORTER.save_batch
+preview_batch = IMPORTER.preview_batch
+confirm_batch = IMPORTER.confirm_batch
+discard_batch = IMPORTER.discard_batch
+apply_import = IMPORTER.apply_import
