@@ -18,7 +18,8 @@ from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
-from consultroom.forms_util import DiscardImportForm, ImportForm, confirmed
+from consultroom.forms_util import confirmed
+from consultroom.import_pages import ImportPages
 from consultroom.interpreters import importing, policies, reports, services
 from consultroom.interpreters.blueprint import bp
 from consultroom.interpreters.forms import (
@@ -29,13 +30,12 @@ from consultroom.interpreters.forms import (
     InterpreterForm,
     PlainForm,
 )
-from consultroom.interpreters.models import Interpreter, InterpreterException, InterpreterImportBatch
+from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignment_page, interpreter_search
 from consultroom.interpreters.schemas import INTERPRETER_LABELS
 from consultroom.pagination import Window, page_number
 from consultroom.privacy import access_log
 from consultroom.request_transaction import attempt, log_access
-from consultroom.table_import import MAX_BYTES, batch_expired
 from consultroom.timeutil import SEOUL
 
 
@@ -300,89 +300,18 @@ def report_csv():
 # --- import --------------------------------------------------------------------------------------
 
 
-@bp.route("/staff/interpreters/import", methods=["GET", "POST"])
-@login_required
-def import_upload():
-    _staff()
-    form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        # Read one byte past the limit: enough to tell a file that is too large, without reading it all.
-        raw = upload.stream.read(MAX_BYTES + 1)
-        with attempt(form) as done:
-            parsed = importing.parse_upload(upload.filename or "", raw)
-            batch = importing.save_batch(parsed=parsed, actor=current_user)
-        if done:
-            return redirect(url_for("interpreters.import_preview", batch_id=batch.id))
-    return render_template(
-        "interpreters/import.html", form=form, aliases=importing.COLUMN_ALIASES, required=importing.REQUIRED_COLUMNS
-    )
-
-
-def _batch(batch_id: int) -> InterpreterImportBatch:
-    _staff()
-    batch = get_or_404(db.session, InterpreterImportBatch, batch_id)
-    # Another person's upload is not theirs to see: it holds personal data they did not bring in.
-    authorize(policies.can_use_import_batch(current_user, batch))
-    return batch
-
-
-@bp.get("/staff/interpreters/import/<int:batch_id>")
-@login_required
-def import_preview(batch_id: int):
-    batch = _batch(batch_id)
-    expired = batch.status == "pending" and batch_expired(batch)
-    preview = importing.preview_batch(batch) if batch.status == "pending" and not expired else None
-    page_html = render_template(
-        "interpreters/preview.html",
-        batch=batch,
-        expired=expired,
-        preview=preview,
-        confirm_form=ConfirmImportForm(digest=preview.digest) if preview else None,
-        discard_form=DiscardImportForm(),
-        shown_limit=500,
-    )
-    # The file's rows are the uploader's own; a row found to be a registered interpreter tells them who is.
-    registered = sorted({r.duplicate_of_record for r in preview.duplicates if r.duplicate_of_record}) if preview else []
-    subjects = [("interpreter", i) for i in registered]
-    log_access(actor=current_user, subjects=subjects, what="interpreters.import_preview")
-    return page_html
-
-
-@bp.post("/staff/interpreters/import/<int:batch_id>/confirm")
-@login_required
-def import_confirm(batch_id: int):
-    batch = _batch(batch_id)
-    form = ConfirmImportForm()
-    if not form.validate_on_submit():
-        flash(_("Nothing was imported. Please try again."), "danger")
-        return redirect(url_for("interpreters.import_preview", batch_id=batch.id))
-    with attempt() as done:
-        preview = importing.confirm_batch(batch=batch, digest=form.digest.data or "", actor=current_user)
-    if not done:
-        return redirect(url_for("interpreters.import_preview", batch_id=batch_id))
-    flash(
-        _(
-            "%(created)d interpreters imported; %(skipped)d duplicates skipped.",
-            created=len(preview.to_create),
-            skipped=len(preview.duplicates),
-        ),
-        "success",
-    )
-    return redirect(url_for("interpreters.index"))
-
-
-@bp.post("/staff/interpreters/import/<int:batch_id>/discard")
-@login_required
-def import_discard(batch_id: int):
-    batch = _batch(batch_id)
-    form = DiscardImportForm()
-    if not form.validate_on_submit():
-        flash(_("Nothing was changed. Please try again."), "danger")
-        return redirect(url_for("interpreters.import_preview", batch_id=batch.id))
-    with attempt() as done:
-        importing.discard_batch(batch=batch, actor=current_user)
-    if not done:
-        return redirect(url_for("interpreters.import_preview", batch_id=batch_id))
-    flash(_("The upload is discarded; nothing was imported."), "info")
-    return redirect(url_for("interpreters.import_upload"))
+ImportPages(
+    importer=importing.IMPORTER,
+    parse=importing.parse_upload,
+    staff=_staff,
+    uploader=policies.can_use_import_batch,
+    folder="interpreters",
+    index="interpreters.index",
+    confirm_form=ConfirmImportForm,
+    aliases=importing.COLUMN_ALIASES,
+    required=importing.REQUIRED_COLUMNS,
+    subject="interpreter",
+    imported=lambda created, skipped: _(
+        "%(created)d interpreters imported; %(skipped)d duplicates skipped.", created=created, skipped=skipped
+    ),
+).register(bp, "/staff/interpreters/import")
