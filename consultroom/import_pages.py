@@ -26,7 +26,9 @@ class ImportPages:
     parse: Callable[[str, bytes], ParsedUpload]
     staff: Callable[[], None]  # aborts unless the user keeps the registry (access.authorize)
     uploader: Callable[[Any, Any], bool]  # (user, batch): the policy that makes a batch its uploader's
-    folder: str  # templates <folder>/import.html and <folder>/preview.html
+    # Templates <folder>/import.html, <folder>/preview.html (extending imports/preview.html) and
+    # <folder>/_labels.html with a field_name macro.
+    folder: str
     index: str  # the list's endpoint, shown after an import
     confirm_form: type[FlaskForm]
     aliases: dict[str, tuple[str, ...]]
@@ -76,6 +78,7 @@ class ImportPages:
         preview = self.importer.preview_batch(batch) if batch.status == "pending" and not expired else None
         page_html = render_template(
             f"{self.folder}/preview.html",
+            folder=self.folder,
             batch=batch,
             expired=expired,
             preview=preview,
