@@ -44,46 +44,31 @@ def demo_companies() -> list[dict[str, str]]:
     return [dict(zip(header, cells, strict=True)) for _n, cells in rows if any(cells)]
 
 
-# The buyers come as a file, through the importer staff use (consultroom/demo/data/buyers.csv):
-# 18 buyers from 16 countries across time zones; interests line up with the demo companies' HS codes.
+# The buyers and interpreters come as files, through the importers staff use (consultroom/demo/data/):
+# 18 buyers from 16 countries across time zones, interests lined up with the demo companies' HS codes;
+# 7 interpreters between Korean and each program language, weekday hours in Asia/Seoul.
 
-# Interpreters between Korean and each program language; weekly hours in Asia/Seoul.
-# (name, e-mail, languages, specialties, daily cap)
-DEMO_INTERPRETERS = [
-    ("Kim Ji-won", "jiwon.kim@interp.demo.consultroom.kr", ["en"], "cosmetics, food", 4),
-    ("Park Min-jun", "minjun.park@interp.demo.consultroom.kr", ["en", "es"], "machinery, energy", 4),
-    ("Wang Fang", "fang.wang@interp.demo.consultroom.kr", ["zh"], "seafood, agriculture", 5),
-    ("Suzuki Yuki", "yuki.suzuki@interp.demo.consultroom.kr", ["ja"], "software, food", 4),
-    ("Nguyen Thu Ha", "thuha.nguyen@interp.demo.consultroom.kr", ["vi"], "cosmetics, bio", 4),
-    ("Lee Carmen", "carmen.lee@interp.demo.consultroom.kr", ["es", "pt"], "medical devices", 3),
-    ("Choi Alexei", "alexei.choi@interp.demo.consultroom.kr", ["ru"], "chemicals", 3),
-]
+
+def _import_file(importing, name: str, staff: User) -> int:
+    """One of the demo's files through a registry's importer, as staff upload one: parse, preview,
+    confirm with the preview's digest (every row checked by the registry's own rules)."""
+    path = DEMO_DATA / name
+    batch = importing.save_batch(parsed=importing.parse_upload(path.name, path.read_bytes()), actor=staff)
+    preview = importing.confirm_batch(batch=batch, digest=importing.preview_batch(batch).digest, actor=staff)
+    return len(preview.to_create)
 
 
 def _demo_buyers_and_interpreters(staff: User) -> int:
-    """Buyers from the demo's file through the buyer importer, as staff upload one (parse, preview,
-    confirm: every row checked by the registry's own rules); interpreters with weekday hours."""
-    from datetime import time as clock
-
-    from consultroom.buyers.importing import confirm_batch, parse_upload, preview_batch, save_batch
+    from consultroom.buyers import importing as buyer_import
     from consultroom.buyers.models import Buyer
-    from consultroom.interpreters.models import Interpreter, InterpreterHours, InterpreterLanguage
+    from consultroom.interpreters import importing as interpreter_import
+    from consultroom.interpreters.models import Interpreter
 
     made = 0
     if db.session.scalar(select(Buyer.id).limit(1)) is None:
-        path = DEMO_DATA / "buyers.csv"
-        batch = save_batch(parsed=parse_upload(path.name, path.read_bytes()), actor=staff)
-        preview = confirm_batch(batch=batch, digest=preview_batch(batch).digest, actor=staff)
-        made += len(preview.to_create)
+        made += _import_file(buyer_import, "buyers.csv", staff)
     if db.session.scalar(select(Interpreter.id).limit(1)) is None:
-        for name, email, langs, specialties, cap in DEMO_INTERPRETERS:
-            interpreter = Interpreter(
-                name=name, email=email, specialties=specialties, max_sessions_per_day=cap, locale="en"
-            )
-            interpreter.language_rows = [InterpreterLanguage(code=code) for code in langs]
-            interpreter.hours = [InterpreterHours(weekday=day, start=clock(9, 0), end=clock(18, 0)) for day in range(5)]
-            db.session.add(interpreter)
-            made += 1
+        made += _import_file(interpreter_import, "interpreters.csv", staff)
     db.session.flush()
     return made
 

@@ -259,6 +259,33 @@ def test_demo_buyers_come_from_its_file_through_the_buyer_importer(app, demo_wor
     assert db.session.scalar(select(func.count()).select_from(Buyer)) == len(lines) - 1 == 18
 
 
+def test_demo_interpreters_come_from_its_file_through_the_interpreter_importer(app, demo_world):
+    import csv
+
+    from consultroom.interpreters.hours_text import format_week
+    from consultroom.interpreters.models import InterpreterImportBatch
+
+    batch = db.session.scalar(select(InterpreterImportBatch))
+    assert (batch.filename, batch.status, batch.created_count, batch.skipped_count) == (
+        "interpreters.csv",
+        "applied",
+        7,
+        0,
+    )
+    with (DEMO_DATA / "interpreters.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    interpreters = db.session.scalars(select(Interpreter).order_by(Interpreter.id)).all()
+    assert [
+        (i.name, i.email, ", ".join(i.languages), i.specialties, str(i.max_sessions_per_day), i.locale)
+        for i in interpreters
+    ] == [
+        (r["name"], r["email"], r["languages"], r["specialties"], r["max_sessions_per_day"], r["locale"]) for r in rows
+    ]
+    assert [format_week([(h.weekday, h.start, h.end) for h in i.hours]) for i in interpreters] == [
+        r["hours"] for r in rows
+    ]
+
+
 def test_demo_rates_come_from_its_file_through_the_rate_import(app, demo_world):
     from consultroom.audit.models import AuditEntry
     from consultroom.outcomes.models import ExchangeRate
