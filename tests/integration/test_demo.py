@@ -286,6 +286,49 @@ def test_demo_interpreters_come_from_its_file_through_the_interpreter_importer(a
     ]
 
 
+def test_demo_last_year_is_its_history_file_played_through_the_services(app, demo_world):
+    from consultroom.audit.models import AuditEntry
+    from consultroom.demo.history import history_rows
+
+    rows = history_rows()
+    year = _last_year()
+    booked = db.session.execute(
+        select(Round.month, Company.business_number, Booking.status)
+        .join(Round, Round.id == Booking.round_id)
+        .join(Company, Company.id == Booking.company_id)
+        .where(Round.year == year)
+        .order_by(Booking.id)
+    ).all()
+    assert [tuple(b) for b in booked] == [
+        (int(r["round_month"]), r["company_business_number"], r["attendance"]) for r in rows
+    ]
+
+    def audited(action: str) -> int:
+        return db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
+
+    held = [r for r in rows if r["attendance"] == "held"]
+    # Staff wrote each held consultation's log (which started its outcome) and moved its stage.
+    assert audited("consultation_log.save") >= len(held) == 383
+    assert audited("outcome.stage") >= sum(r["stage"] not in ("follow_up", "contracted") for r in held)
+    contracts = db.session.scalars(
+        select(Contract)
+        .join(Outcome, Outcome.id == Contract.outcome_id)
+        .join(Booking, Booking.id == Outcome.booking_id)
+        .join(Round, Round.id == Booking.round_id)
+        .where(Round.year == year, Contract.withdrawn_at.is_(None))
+    ).all()
+    assert len(contracts) == sum(len(r["contracts"].split(";")) for r in held if r["contracts"])
+    answered = (
+        select(func.count())
+        .select_from(SurveyResponse)
+        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+        .join(Booking, Booking.id == SurveyInvitation.booking_id)
+        .join(Round, Round.id == Booking.round_id)
+        .where(Round.year == year)
+    )
+    assert db.session.scalar(answered) == sum(bool(r["sme_scores"]) for r in held)
+
+
 def test_demo_rates_come_from_its_file_through_the_rate_import(app, demo_world):
     from consultroom.audit.models import AuditEntry
     from consultroom.outcomes.models import ExchangeRate
