@@ -1,4 +1,5 @@
-"""Glue between DomainError and WTForms: field errors go beside their fields."""
+"""Glue between DomainError and WTForms: field errors go beside their fields; the forms every
+staff import from a spreadsheet shows (upload, discard)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,14 @@ from datetime import date
 
 from flask import flash, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import SubmitField
 
 from consultroom.errors import DomainError
+from consultroom.spreadsheets import MAX_ROWS
+from consultroom.table_import import MAX_BYTES
 
 
 def apply_domain_error(form: FlaskForm, exc: DomainError) -> None:
@@ -47,3 +53,20 @@ def confirmed() -> bool:
         return True
     flash(_("Nothing was done: tick the box to confirm, after reading what will happen."), "danger")
     return False
+
+
+class ImportForm(FlaskForm):
+    file = FileField(
+        _l("File"),
+        validators=[FileRequired(message=_l("Choose a file to upload."))],
+        description=_l(
+            "CSV (UTF-8 or Excel's Korean CSV) or Excel .xlsx, at most %(mb)d MB and %(rows)d rows",
+            mb=MAX_BYTES // (1024 * 1024),
+            rows=MAX_ROWS,
+        ),
+    )
+    submit = SubmitField(_l("Upload and preview"))
+
+
+class DiscardImportForm(FlaskForm):
+    submit = SubmitField(_l("Discard"))

@@ -9,6 +9,7 @@ from consultroom.interpreters.models import (  # noqa: F401
     Interpreter,
     InterpreterException,
     InterpreterHours,
+    InterpreterImportBatch,
     InterpreterLanguage,
 )
 from consultroom.matching.models import MatchWeight, ProposalLine, RoundProposal  # noqa: F401

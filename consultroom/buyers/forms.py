@@ -7,12 +7,10 @@ from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Optional
 from wtforms.widgets import TimeInput
 
-from consultroom.buyers.importing import MAX_BYTES, MAX_ROWS
 from consultroom.buyers.schemas import SIZE_CHOICES, buyer_in, load_buyer
 from consultroom.companies.validation import country_choices, language_choices
 from consultroom.errors import Invalid
@@ -142,26 +140,9 @@ class BuyerForm(FlaskForm):
         return data
 
 
-class ImportForm(FlaskForm):
-    file = FileField(
-        _l("File"),
-        validators=[FileRequired(message=_l("Choose a file to upload."))],
-        description=_l(
-            "CSV (UTF-8 or Excel's Korean CSV) or Excel .xlsx, at most %(mb)d MB and %(rows)d rows",
-            mb=MAX_BYTES // (1024 * 1024),
-            rows=MAX_ROWS,
-        ),
-    )
-    submit = SubmitField(_l("Upload and preview"))
-
-
 class ConfirmImportForm(FlaskForm):
     digest = HiddenField()
     submit = SubmitField(_l("Import these buyers"))
-
-
-class DiscardImportForm(FlaskForm):
-    submit = SubmitField(_l("Discard"))
 
 
 class ActiveForm(FlaskForm):

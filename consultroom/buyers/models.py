@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime, time
-from typing import Any
+from datetime import time
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from consultroom.db import TimestampMixin, utcnow
+from consultroom.db import TimestampMixin
 from consultroom.extensions import db
+from consultroom.table_import import ImportBatchMixin
 
 SIZES = ("small", "medium", "large", "unknown")
 WEEKDAYS = (0, 1, 2, 3, 4)
@@ -89,30 +89,7 @@ class BuyerInterest(db.Model):
     code: Mapped[str] = mapped_column(String(6), primary_key=True, index=True)
 
 
-class BuyerImportBatch(db.Model):
-    """An uploaded file, parsed, kept between the preview and the confirmation.
-
-    Only its uploader may confirm it, once, while it is fresh; `digest` is the hash of `rows` taken
-    when the file was read, so rows changed afterwards are noticed and nothing is written.
-    Rows are cleared once the batch is applied or discarded: the buyers table holds the data then.
-    """
+class BuyerImportBatch(ImportBatchMixin, db.Model):
+    """A buyer file between its preview and its confirmation (consultroom.table_import)."""
 
     __tablename__ = "buyer_import_batches"
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'applied', 'discarded')", name="status_known"),
-        Index("ix_buyer_import_batches_status_created", "status", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    filename: Mapped[str] = mapped_column(String(255))
-    # field name -> the column heading as written in the file (e.g. "company_name" -> "회사명")
-    columns: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    row_count: Mapped[int] = mapped_column(default=0)
-    digest: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    finished_at: Mapped[datetime | None]
-    created_count: Mapped[int] = mapped_column(default=0)
-    skipped_count: Mapped[int] = mapped_column(default=0)

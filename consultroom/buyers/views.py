@@ -14,8 +14,8 @@ from flask_login import current_user, login_required
 
 from consultroom.access import authorize, get_or_404
 from consultroom.buyers import importing, policies, services
-from consultroom.buyers.forms import ActiveForm, BuyerForm, ConfirmImportForm, DiscardImportForm, ImportForm
-from consultroom.buyers.models import Buyer, BuyerImportBatch
+from consultroom.buyers.forms import ActiveForm, BuyerForm, ConfirmImportForm
+from consultroom.buyers.models import Buyer
 from consultroom.buyers.queries import (
     STATUSES,
     BuyerFilter,
@@ -28,6 +28,7 @@ from consultroom.companies.validation import language_choices
 from consultroom.db import utcnow
 from consultroom.extensions import db
 from consultroom.forms_util import confirmed
+from consultroom.import_pages import ImportPages
 from consultroom.privacy import access_log
 from consultroom.request_transaction import attempt, log_access
 from consultroom.timeutil import SEOUL
@@ -169,86 +170,18 @@ def set_active(buyer_id: int):
 # --- import --------------------------------------------------------------------------------------
 
 
-@bp.route("/import", methods=["GET", "POST"])
-@login_required
-def import_upload():
-    _staff()
-    form = ImportForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        # Read one byte past the limit: enough to tell a file that is too large, without reading it all.
-        raw = upload.stream.read(importing.MAX_BYTES + 1)
-        with attempt(form) as done:
-            parsed = importing.parse_upload(upload.filename or "", raw)
-            batch = importing.save_batch(parsed=parsed, actor=current_user)
-        if done:
-            return redirect(url_for("buyers.import_preview", batch_id=batch.id))
-    return render_template("buyers/import.html", form=form, aliases=importing.COLUMN_ALIASES)
-
-
-def _batch(batch_id: int) -> BuyerImportBatch:
-    _staff()
-    batch = get_or_404(db.session, BuyerImportBatch, batch_id)
-    # Another person's upload is not theirs to see: it holds personal data they did not bring in.
-    authorize(policies.can_use_import_batch(current_user, batch))
-    return batch
-
-
-@bp.get("/import/<int:batch_id>")
-@login_required
-def import_preview(batch_id: int):
-    batch = _batch(batch_id)
-    expired = batch.status == "pending" and importing.batch_expired(batch)
-    preview = importing.preview_batch(batch) if batch.status == "pending" and not expired else None
-    page_html = render_template(
-        "buyers/preview.html",
-        batch=batch,
-        expired=expired,
-        preview=preview,
-        confirm_form=ConfirmImportForm(digest=preview.digest) if preview else None,
-        discard_form=DiscardImportForm(),
-        shown_limit=500,
-    )
-    # The file's rows are the uploader's own; a row found to be a registered buyer tells them who is.
-    registered = sorted({r.duplicate_of_buyer for r in preview.duplicates if r.duplicate_of_buyer}) if preview else []
-    log_access(actor=current_user, subjects=[("buyer", i) for i in registered], what="buyers.import_preview")
-    return page_html
-
-
-@bp.post("/import/<int:batch_id>/confirm")
-@login_required
-def import_confirm(batch_id: int):
-    batch = _batch(batch_id)
-    form = ConfirmImportForm()
-    if not form.validate_on_submit():
-        flash(_("Nothing was imported. Please try again."), "danger")
-        return redirect(url_for("buyers.import_preview", batch_id=batch.id))
-    with attempt() as done:
-        preview = importing.confirm_batch(batch=batch, digest=form.digest.data or "", actor=current_user)
-    if not done:
-        return redirect(url_for("buyers.import_preview", batch_id=batch_id))
-    flash(
-        _(
-            "%(created)d buyers imported; %(skipped)d duplicates skipped.",
-            created=len(preview.to_create),
-            skipped=len(preview.duplicates),
-        ),
-        "success",
-    )
-    return redirect(url_for("buyers.index"))
-
-
-@bp.post("/import/<int:batch_id>/discard")
-@login_required
-def import_discard(batch_id: int):
-    batch = _batch(batch_id)
-    form = DiscardImportForm()
-    if not form.validate_on_submit():
-        flash(_("Nothing was changed. Please try again."), "danger")
-        return redirect(url_for("buyers.import_preview", batch_id=batch.id))
-    with attempt() as done:
-        importing.discard_batch(batch=batch, actor=current_user)
-    if not done:
-        return redirect(url_for("buyers.import_preview", batch_id=batch_id))
-    flash(_("The upload is discarded; nothing was imported."), "info")
-    return redirect(url_for("buyers.import_upload"))
+ImportPages(
+    importer=importing.IMPORTER,
+    parse=importing.parse_upload,
+    staff=_staff,
+    uploader=policies.can_use_import_batch,
+    folder="buyers",
+    index="buyers.index",
+    confirm_form=ConfirmImportForm,
+    aliases=importing.COLUMN_ALIASES,
+    required=importing.REQUIRED_COLUMNS,
+    subject="buyer",
+    imported=lambda created, skipped: _(
+        "%(created)d buyers imported; %(skipped)d duplicates skipped.", created=created, skipped=skipped
+    ),
+).register(bp, "/import")

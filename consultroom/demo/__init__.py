@@ -7,7 +7,6 @@ import io
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,7 +17,7 @@ from consultroom.companies.models import Company
 from consultroom.companies.services import LIST_FIELDS, create_company
 from consultroom.companies.validation import business_number_with_check_digit
 from consultroom.db import utcnow
-from consultroom.demo import states
+from consultroom.demo import history, states
 from consultroom.extensions import db
 from consultroom.spreadsheets import csv_text, text_rows
 
@@ -44,46 +43,31 @@ def demo_companies() -> list[dict[str, str]]:
     return [dict(zip(header, cells, strict=True)) for _n, cells in rows if any(cells)]
 
 
-# The buyers come as a file, through the importer staff use (consultroom/demo/data/buyers.csv):
-# 18 buyers from 16 countries across time zones; interests line up with the demo companies' HS codes.
+# The buyers and interpreters come as files, through the importers staff use (consultroom/demo/data/):
+# 18 buyers from 16 countries across time zones, interests lined up with the demo companies' HS codes;
+# 7 interpreters between Korean and each program language, weekday hours in Asia/Seoul.
 
-# Interpreters between Korean and each program language; weekly hours in Asia/Seoul.
-# (name, e-mail, languages, specialties, daily cap)
-DEMO_INTERPRETERS = [
-    ("Kim Ji-won", "jiwon.kim@interp.demo.consultroom.kr", ["en"], "cosmetics, food", 4),
-    ("Park Min-jun", "minjun.park@interp.demo.consultroom.kr", ["en", "es"], "machinery, energy", 4),
-    ("Wang Fang", "fang.wang@interp.demo.consultroom.kr", ["zh"], "seafood, agriculture", 5),
-    ("Suzuki Yuki", "yuki.suzuki@interp.demo.consultroom.kr", ["ja"], "software, food", 4),
-    ("Nguyen Thu Ha", "thuha.nguyen@interp.demo.consultroom.kr", ["vi"], "cosmetics, bio", 4),
-    ("Lee Carmen", "carmen.lee@interp.demo.consultroom.kr", ["es", "pt"], "medical devices", 3),
-    ("Choi Alexei", "alexei.choi@interp.demo.consultroom.kr", ["ru"], "chemicals", 3),
-]
+
+def _import_file(importing, name: str, staff: User) -> int:
+    """One of the demo's files through a registry's importer, as staff upload one: parse, preview,
+    confirm with the preview's digest (every row checked by the registry's own rules)."""
+    path = DEMO_DATA / name
+    batch = importing.save_batch(parsed=importing.parse_upload(path.name, path.read_bytes()), actor=staff)
+    preview = importing.confirm_batch(batch=batch, digest=importing.preview_batch(batch).digest, actor=staff)
+    return len(preview.to_create)
 
 
 def _demo_buyers_and_interpreters(staff: User) -> int:
-    """Buyers from the demo's file through the buyer importer, as staff upload one (parse, preview,
-    confirm: every row checked by the registry's own rules); interpreters with weekday hours."""
-    from datetime import time as clock
-
-    from consultroom.buyers.importing import confirm_batch, parse_upload, preview_batch, save_batch
+    from consultroom.buyers import importing as buyer_import
     from consultroom.buyers.models import Buyer
-    from consultroom.interpreters.models import Interpreter, InterpreterHours, InterpreterLanguage
+    from consultroom.interpreters import importing as interpreter_import
+    from consultroom.interpreters.models import Interpreter
 
     made = 0
     if db.session.scalar(select(Buyer.id).limit(1)) is None:
-        path = DEMO_DATA / "buyers.csv"
-        batch = save_batch(parsed=parse_upload(path.name, path.read_bytes()), actor=staff)
-        preview = confirm_batch(batch=batch, digest=preview_batch(batch).digest, actor=staff)
-        made += len(preview.to_create)
+        made += _import_file(buyer_import, "buyers.csv", staff)
     if db.session.scalar(select(Interpreter.id).limit(1)) is None:
-        for name, email, langs, specialties, cap in DEMO_INTERPRETERS:
-            interpreter = Interpreter(
-                name=name, email=email, specialties=specialties, max_sessions_per_day=cap, locale="en"
-            )
-            interpreter.language_rows = [InterpreterLanguage(code=code) for code in langs]
-            interpreter.hours = [InterpreterHours(weekday=day, start=clock(9, 0), end=clock(18, 0)) for day in range(5)]
-            db.session.add(interpreter)
-            made += 1
+        made += _import_file(interpreter_import, "interpreters.csv", staff)
     db.session.flush()
     return made
 
@@ -238,7 +222,7 @@ def load_demo() -> Iterator[str]:
     db.session.commit()
     created += _demo_buyers_and_interpreters(staff)
     db.session.commit()
-    created += _demo_rounds(rng, staff)
+    created += _demo_rounds(staff)
     db.session.commit()
     yield f"Demo data ready ({created} records created)."
     yield f"Logins (password for all: {DEMO_PASSWORD}):"
@@ -246,46 +230,10 @@ def load_demo() -> Iterator[str]:
         yield f"  {role:6} {email}"
 
 
-def _past_match(rng, company, start, busy, buyers, interpreters, sessions=None):
-    """A buyer for a past consultation (preferring one whose interests share the HS chapter, then one
-    the company can talk to) and an interpreter for the buyer's language, each free at `start` and
-    the interpreter under their daily cap (`sessions` counts them per day); marks both busy."""
-    sessions = {} if sessions is None else sessions
-
-    def interpreter_for(buyer):
-        for interpreter in interpreters:
-            if (
-                ("interpreter", interpreter.id, start) not in busy
-                and sessions.get(interpreter.id, 0) < interpreter.max_sessions_per_day
-                and set(interpreter.languages) & set(buyer.languages)
-            ):
-                return interpreter
-        return None
-
-    chapters = {code[:2] for code in company.hs_codes}
-    free = [b for b in buyers if ("buyer", b.id, start) not in busy]
-    fitting = [b for b in free if chapters & {code[:2] for code in b.interest_codes}] or free
-    reachable = [b for b in fitting if set(company.languages) & set(b.languages) or interpreter_for(b) is not None]
-    if not fitting:
-        return None, None
-    buyer = rng.choice(reachable or fitting)
-    busy.add(("buyer", buyer.id, start))
-    if set(company.languages) & set(buyer.languages):
-        return buyer, None
-    interpreter = interpreter_for(buyer)
-    if interpreter is not None:
-        busy.add(("interpreter", interpreter.id, start))
-        sessions[interpreter.id] = sessions.get(interpreter.id, 0) + 1
-    return buyer, interpreter
-
-
-def _demo_rounds(rng: random.Random, staff: User) -> int:
+def _demo_rounds(staff: User) -> int:
     """Last program year's rounds (held, with consultations) and a round open for booking now."""
-    from datetime import timedelta
 
     from consultroom.bookings.services import book_slot, request_from_company
-    from consultroom.buyers.models import Buyer
-    from consultroom.interpreters.models import Interpreter
     from consultroom.rounds.models import Round
     from consultroom.rounds.services import create_round, ensure_round, get_settings, open_round, rounds_due_to_open
     from consultroom.timeutil import SEOUL
@@ -296,8 +244,6 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
     settings = get_settings()
     companies = db.session.scalars(select(Company).order_by(Company.id)).all()
     made = 0
-    buyers = db.session.scalars(select(Buyer).order_by(Buyer.id)).all()
-    interpreters = db.session.scalars(select(Interpreter).order_by(Interpreter.id)).all()
     last_year = now.astimezone(SEOUL).year - 1
     past = []
     for month in settings.months:
@@ -307,7 +253,7 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
         rnd.status = "finalized"
         made += 1
         past.append(rnd)
-    made += _demo_past_year(rng, staff, past, companies, buyers, interpreters, now)
+    made += _demo_past_year(staff, past, now)
     db.session.flush()
     # Before the coming rounds: a recent round takes the month it falls in (one round a month).
     sme = db.session.scalar(select(User).where(User.email == "sme@demo.consultroom.kr"))
@@ -353,22 +299,6 @@ def _demo_rounds(rng: random.Random, staff: User) -> int:
     return made
 
 
-# Last program year as published: 383 held consultations, 224 of them with contracts worth
-# 8,569,000,000 KRW, SME satisfaction 4.50. The report computes these from the records below.
-PAST_HELD = 383
-PAST_NO_SHOWS_PER_ROUND = 2
-PAST_CONTRACTED = 224
-PAST_CONTRACT_KRW = 8_569_000_000
-PAST_BOOTHS = 8  # last year's rounds ran 8 booths (the settings' default is 4)
-# (currency, KRW per unit around which last year's table moves, share of contracts, rounding unit)
-PAST_CURRENCIES = [
-    ("USD", Decimal("1360"), 30, Decimal(10)),
-    ("JPY", Decimal("9.30"), 15, Decimal(10_000)),
-    ("EUR", Decimal("1470"), 15, Decimal(10)),
-    ("CNY", Decimal("187"), 15, Decimal(100)),
-    ("VND", Decimal("0.0550"), 10, Decimal(1_000_000)),
-    ("KRW", Decimal(1), 15, Decimal(100_000)),
-]
 PAST_TARGETS = {
     "consultations": "350",
     "contracts": "200",
@@ -378,89 +308,23 @@ PAST_TARGETS = {
 }
 
 
-def _held_per_round(rounds: int) -> list[int]:
-    base, extra = divmod(PAST_HELD, rounds)
-    return [base + (1 if i < extra else 0) for i in range(rounds)]
-
-
-def _demo_past_year(rng, staff, rounds, companies, buyers, interpreters, now) -> int:
-    """Bookings of last year's rounds as they ended (held or no-show), with logs, outcomes,
-    contracts, survey answers, the year's rate table and published targets."""
-    from consultroom.bookings.models import Booking
-    from consultroom.bookings.services import request_from_company
-    from consultroom.rounds.models import Slot
-
+def _demo_past_year(staff: User, rounds: list, now: datetime) -> int:
+    """Last year's consultations from demo/data/history.csv (consultroom.demo.history: logs, outcomes,
+    contracts and SME answers through the services), the year's rate table and published targets."""
     if not rounds:
         return 0
-    made = 0
-    held: list[Booking] = []
-    # Companies take turns in a fixed order, so every SME has a held consultation and none has two
-    # in one round (a chunk of <= 100 consecutive turns has no repeats).
-    order = list(companies)
-    rng.shuffle(order)
-    turn = 0
-    for rnd, n_held in zip(rounds, _held_per_round(len(rounds)), strict=True):
-        # More booths than the settings' default: the year's real rounds were bigger.
-        booths = {s.booth for s in rnd.slots}
-        starts = sorted({(s.starts_at, s.ends_at) for s in rnd.slots})
-        for booth in range(max(booths) + 1, PAST_BOOTHS + 1):
-            for start, end in starts:
-                rnd.slots.append(Slot(booth=booth, starts_at=start, ends_at=end))
-        db.session.flush()
-        # With fewer SMEs than consultations (companies kept from before the demo): each once.
-        n_held = min(n_held, len(order))
-        chosen = [order[(turn + i) % len(order)] for i in range(n_held)]
-        turn += n_held
-        others = [c for c in companies if c not in chosen]
-        absent = rng.sample(others, k=min(len(others), PAST_NO_SHOWS_PER_ROUND))
-        entries = [(c, "held") for c in chosen] + [(c, "no_show") for c in absent]
-        rng.shuffle(entries)
-        free = {start: [s for s in rnd.slots if s.starts_at == start] for start, _end in starts}
-        busy: set[tuple[str, int, datetime]] = set()  # (party, id, start): nobody in two places at once
-        sessions: dict[int, int] = {}  # interpreter id -> consultations that day
-        rows = []
-        for i, (company, status) in enumerate(entries):
-            start = starts[i % len(starts)][0]
-            slot = free[start].pop(0)
-            buyer, interpreter = _past_match(rng, company, start, busy, buyers, interpreters, sessions)
-            booking = Booking(
-                buyer_id=buyer.id if buyer else None,
-                interpreter_id=interpreter.id if interpreter else None,
-                buyer_response="accepted" if buyer else None,
-                interpreter_response="accepted" if interpreter else None,
-                round_id=rnd.id,
-                slot_id=slot.id,
-                company_id=company.id,
-                seq=1,
-                cap=rnd.company_cap,
-                status=status,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                created_at=rnd.booking_opens_at + timedelta(days=1, minutes=i),
-                created_by_id=staff.id,
-                **request_from_company(company).as_dict(),
-            )
-            rows.append(booking)
-            if status == "held":
-                held.append(booking)
-        db.session.add_all(rows)
-        db.session.flush()
-        made += len(rows)
+    booked = history.play_bookings(history.history_rows(), rounds, staff)
+    held = [(booking, row) for booking, row in booked if row["attendance"] == "held"]
+    made = len(booked)
     made += _demo_rates(rounds[0].year, staff)
-    made += _demo_outcomes(rng, held, staff, now)
-    made += _demo_surveys(rng, held, staff)
+    made += history.play_outcomes(held, staff, now)
+    made += history.play_surveys(held, staff)
     made += _demo_targets(rounds[0].year, staff)
     return made
 
 
-def _weekday_on_or_before(day: date) -> date:
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day
-
-
 # The year consultroom/demo/data/exchange_rates.csv is written for (a weekday walk around each
-# PAST_CURRENCIES base rate). A non-leap year, so every date exists in any other year.
+# currency's base rate). A non-leap year, so every date exists in any other year.
 RATES_FILE_YEAR = 2025
 
 
@@ -487,170 +351,6 @@ def _csv_text(rows: list[list[str]]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
-
-
-def _demo_outcomes(rng: random.Random, held: list, staff: User, now: datetime) -> int:
-    """A log and an outcome for every held consultation; PAST_CONTRACTED of them contracted through
-    record_contract (KRW values at the signing day's rate), worth PAST_CONTRACT_KRW in all."""
-    from consultroom.outcomes.models import ConsultationLog, Outcome, OutcomeChange
-    from consultroom.outcomes.rates import rate_for
-    from consultroom.outcomes.services import record_contract, refresh_followup_due
-    from consultroom.timeutil import seoul_date
-
-    made = 0
-    today = seoul_date(now)
-    outcomes = []
-    contracted = set(rng.sample(range(len(held)), k=min(PAST_CONTRACTED, len(held))))
-    for i, booking in enumerate(held):
-        day = seoul_date(booking.starts_at)
-        interest = (
-            rng.choice(["high", "high", "medium"])
-            if i in contracted
-            else rng.choice(["none", "low", "medium", "medium", "high"])
-        )
-        samples = interest in ("medium", "high") and rng.random() < 0.5
-        db.session.add(
-            ConsultationLog(
-                booking_id=booking.id,
-                attendance="held",
-                buyer_interest=interest,
-                products_discussed=booking.products.replace("\n", ", "),
-                samples_requested=samples,
-                samples_text="샘플 5종 발송 요청" if samples else "",
-                next_action="견적서 송부" if interest != "none" else "",
-                next_action_on=day + timedelta(days=7) if interest != "none" else None,
-                recorded_at=booking.ends_at + timedelta(hours=1),
-                recorded_by_id=staff.id,
-                updated_at=booking.ends_at + timedelta(hours=1),
-            )
-        )
-        outcome = Outcome(
-            booking_id=booking.id,
-            stage="follow_up",
-            stage_on=day,
-            created_at=booking.ends_at + timedelta(hours=1),
-            last_update_at=booking.ends_at + timedelta(hours=1),
-        )
-        outcome.booking = booking
-        outcome.changes.append(OutcomeChange(changed_on=day, actor_id=staff.id, from_stage=None, to_stage="follow_up"))
-        if i not in contracted:
-            stage = rng.choice(["follow_up", "sample_sent", "negotiating", "negotiating", "dropped", "dropped"])
-            if stage != "follow_up":
-                on = min(day + timedelta(days=rng.randint(7, 45)), today)
-                outcome.changes.append(
-                    OutcomeChange(changed_on=on, actor_id=staff.id, from_stage="follow_up", to_stage=stage)
-                )
-                outcome.stage, outcome.stage_on = stage, on
-        refresh_followup_due(outcome, booking)
-        outcomes.append((i, outcome))
-        made += 2
-    db.session.add_all([o for _i, o in outcomes])
-    db.session.flush()
-
-    # The contracts: one per contracted consultation, a second for some; each amount rounded in its
-    # currency from a share of the total, the last one in KRW with what remains to the exact total.
-    plan = []
-    for i, outcome in outcomes:
-        if i in contracted:
-            plan += [outcome] * (2 if rng.random() < 0.15 else 1)
-    weights = [rng.uniform(0.2, 1.8) for _ in plan]
-    budget = Decimal(PAST_CONTRACT_KRW - 30_000_000)
-    currencies = [c for c in PAST_CURRENCIES for _n in range(c[2])]
-    total = 0
-    for n, (outcome, weight) in enumerate(zip(plan, weights, strict=True)):
-        day = seoul_date(outcome.booking.starts_at)
-        year_end = date(day.year, 12, 31)
-        signed = _weekday_on_or_before(min(day + timedelta(days=rng.randint(7, 75)), year_end, today))
-        signed = max(signed, day)
-        last = n == len(plan) - 1
-        if last:
-            code, amount = "KRW", Decimal(PAST_CONTRACT_KRW - total)
-        else:
-            code, _base, _share, unit = rng.choice(currencies)
-            rate = rate_for(currency=code, day=signed).krw_per_unit
-            amount = (budget * Decimal(weight) / Decimal(sum(weights)) / Decimal(rate) / unit).quantize(
-                Decimal(1)
-            ) * unit
-            amount = max(amount, unit)
-        contract = record_contract(
-            outcome=outcome,
-            currency=code,
-            amount=amount,
-            signed_on=signed,
-            items=outcome.booking.products.split("\n")[0],
-            actor=staff,
-            now=now,
-        )
-        total += contract.krw_value
-        made += 1
-    return made
-
-
-# Per-response sums of the three 1-5 answers, in pairs averaging 4.5 (27 / 6).
-_SCORE_PAIRS = [(15, 12), (14, 13), (14, 13), (15, 12), (13, 14)]
-_COMMENTS = [
-    "통역이 매끄러워 상담에 집중할 수 있었습니다.",
-    "바이어가 사전에 제품을 검토하고 와서 유익했습니다.",
-    "상담 시간이 조금 더 길었으면 좋겠습니다.",
-    "후속 연락까지 챙겨 주셔서 감사합니다.",
-]
-
-
-def _scores(rng: random.Random, total: int) -> list[int]:
-    options = [(a, b, total - a - b) for a in range(1, 6) for b in range(1, 6) if 1 <= total - a - b <= 5]
-    return list(rng.choice(options))
-
-
-def _demo_surveys(rng: random.Random, held: list, staff: User) -> int:
-    """The SME question set (three 1-5 questions and a comment) and answers from most held
-    consultations, with per-response means averaging exactly 4.5."""
-    from consultroom.surveys.models import SurveyAnswer, SurveyInvitation, SurveyResponse
-    from consultroom.surveys.services import active_version, add_question
-
-    made = 0
-    version = active_version("sme")
-    if version is None or not any(q.kind == "scale5" for q in version.questions):
-        for kind, ko, en in [
-            ("scale5", "상담 준비와 진행에 만족하셨습니까?", "How satisfied were you with the consultation?"),
-            ("scale5", "바이어가 귀사 제품에 적합했습니까?", "Did the buyer fit your products?"),
-            ("scale5", "통역과 화상 연결은 원활했습니까?", "Did interpretation and the video call work well?"),
-            ("text", "개선할 점이 있으면 적어 주세요.", "What could we do better?"),
-        ]:
-            add_question(
-                audience="sme",
-                data={"kind": kind, "text_ko": ko, "text_en": en, "required": kind == "scale5"},
-                actor=staff,
-            )
-            made += 1
-        version = active_version("sme")
-    scale = [q for q in version.questions if q.kind == "scale5"]
-    texts = [q for q in version.questions if q.kind == "text"]
-    answered = rng.sample(held, k=(len(held) * 9 // 10) // 2 * 2)  # an even number: pairs average 4.5
-    sums = [s for _n in range(len(answered) // 2) for s in rng.choice(_SCORE_PAIRS)]
-    rng.shuffle(sums)
-    invitations = []
-    for booking, total in zip(answered, sums, strict=True):
-        invited = booking.ends_at + timedelta(hours=2)
-        invitation = SurveyInvitation(
-            booking_id=booking.id,
-            respondent="sme",
-            locale="ko",
-            invited_at=invited,
-            expires_at=invited + timedelta(days=14),
-            mails_sent=1,
-        )
-        response = SurveyResponse(
-            version_id=version.id, submitted_at=invited + timedelta(hours=rng.randint(1, 72)), locale="ko"
-        )
-        points = _scores(rng, total) if len(scale) == 3 else [round(total / 3)] * len(scale)
-        response.answers = [SurveyAnswer(question_id=q.id, score=p) for q, p in zip(scale, points, strict=True)]
-        if texts and rng.random() < 0.3:
-            response.answers.append(SurveyAnswer(question_id=texts[0].id, text=rng.choice(_COMMENTS)))
-        invitation.response = response
-        invitations.append(invitation)
-    db.session.add_all(invitations)
-    db.session.flush()
-    return made + 2 * len(invitations)
 
 
 def _demo_targets(year: int, staff: User) -> int:

@@ -13,7 +13,7 @@ from wtforms.widgets import DateInput, TimeInput
 from consultroom.companies.validation import language_choices
 from consultroom.errors import Invalid
 from consultroom.forms_util import apply_domain_error
-from consultroom.interpreters.schemas import interpreter_in, load_interpreter
+from consultroom.interpreters.schemas import DEFAULTS, interpreter_in, load_interpreter
 from consultroom.interpreters.services import format_ranges
 from consultroom.languages import choices as party_language_choices
 from consultroom.schema_fields import help_text, label
@@ -67,8 +67,8 @@ class InterpreterForm(FlaskForm):
         self.account_email.data = account_email
 
     def load_defaults(self) -> None:
-        self.max_sessions_per_day.data = "4"
-        self.locale.data = "en"
+        for name, value in DEFAULTS.items():
+            getattr(self, name).data = value
 
     def payload(self) -> dict:
         data = {
@@ -129,6 +129,11 @@ class ExceptionForm(FlaskForm):
 
     def payload(self) -> dict[str, str]:
         return {name: getattr(self, name).data or "" for name in ("day", "kind", "start", "end", "note")}
+
+
+class ConfirmImportForm(FlaskForm):
+    digest = HiddenField()
+    submit = SubmitField(_l("Import these interpreters"))
 
 
 class ActiveForm(FlaskForm):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consultroom.db import TimestampMixin
 from consultroom.extensions import db
+from consultroom.table_import import ImportBatchMixin
 
 
 class Interpreter(TimestampMixin, db.Model):
@@ -79,3 +80,9 @@ class InterpreterException(db.Model):
     start: Mapped[time | None]
     end: Mapped[time | None]
     note: Mapped[str] = mapped_column(String(200), default="")
+
+
+class InterpreterImportBatch(ImportBatchMixin, db.Model):
+    """An interpreter file between its preview and its confirmation (consultroom.table_import)."""
+
+    __tablename__ = "interpreter_import_batches"

@@ -104,6 +104,8 @@ class InterpreterIn(sf.EntitySchema):
 
 
 TEXT_FIELDS = tuple(name for name, f in InterpreterIn._declared_fields.items() if isinstance(f, sf.Text))
+# What a new interpreter starts with where staff give nothing (the form's first values, the import's blanks).
+DEFAULTS = {"max_sessions_per_day": "4", "locale": "en"}
 OTHER_FIELDS = ("languages", "max_sessions_per_day", "locale", "account_email")
 
 

@@ -228,13 +228,21 @@ def _flush_unique() -> None:
         raise Conflict(msg, fields={"email": [msg]}) from exc
 
 
+def new_interpreter(clean: Mapping[str, Any], *, user_id: int | None = None) -> Interpreter:
+    """An interpreter from checked fields (and weekly hours as {weekday: ranges}, if given); not added."""
+    interpreter = Interpreter(phone="", specialties="", active=True, user_id=user_id)
+    _apply(interpreter, clean)
+    hours = clean.get("hours") or {}
+    interpreter.hours = [InterpreterHours(weekday=d, start=a, end=b) for d, ranges in hours.items() for a, b in ranges]
+    return interpreter
+
+
 def create_interpreter(*, data: Mapping[str, Any], actor: User) -> Interpreter:
     _require_staff(actor)
     clean = clean_interpreter_data(data)
     _check_email_free(clean["email"], except_id=None)
     user_id = _account_for(clean.get("account_email", ""), except_id=None)
-    interpreter = Interpreter(phone="", specialties="", active=True, user_id=user_id)
-    _apply(interpreter, clean)
+    interpreter = new_interpreter(clean, user_id=user_id)
     db.session.add(interpreter)
     _flush_unique()
     record(actor=actor, action="interpreter.create", obj=interpreter, after=snapshot(interpreter))

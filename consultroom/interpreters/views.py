@@ -1,5 +1,5 @@
 """Staff pages for interpreters: list, detail with assignments, create, edit, deactivate,
-weekly hours, dated exceptions, the portal link mail and the monthly report."""
+weekly hours, dated exceptions, the portal link mail, the monthly report and the import from a file."""
 
 from __future__ import annotations
 
@@ -19,9 +19,17 @@ from consultroom.db import utcnow
 from consultroom.errors import DomainError
 from consultroom.extensions import db
 from consultroom.forms_util import confirmed
-from consultroom.interpreters import policies, reports, services
+from consultroom.import_pages import ImportPages
+from consultroom.interpreters import importing, policies, reports, services
 from consultroom.interpreters.blueprint import bp
-from consultroom.interpreters.forms import ActiveForm, ExceptionForm, HoursForm, InterpreterForm, PlainForm
+from consultroom.interpreters.forms import (
+    ActiveForm,
+    ConfirmImportForm,
+    ExceptionForm,
+    HoursForm,
+    InterpreterForm,
+    PlainForm,
+)
 from consultroom.interpreters.models import Interpreter, InterpreterException
 from consultroom.interpreters.queries import STATUSES, InterpreterFilter, assignment_page, interpreter_search
 from consultroom.interpreters.schemas import INTERPRETER_LABELS
@@ -287,3 +295,23 @@ def report_csv():
             "Content-Disposition": f'attachment; filename="interpreters-{result.label}.csv"',
         },
     )
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+ImportPages(
+    importer=importing.IMPORTER,
+    parse=importing.parse_upload,
+    staff=_staff,
+    uploader=policies.can_use_import_batch,
+    folder="interpreters",
+    index="interpreters.index",
+    confirm_form=ConfirmImportForm,
+    aliases=importing.COLUMN_ALIASES,
+    required=importing.REQUIRED_COLUMNS,
+    subject="interpreter",
+    imported=lambda created, skipped: _(
+        "%(created)d interpreters imported; %(skipped)d duplicates skipped.", created=created, skipped=skipped
+    ),
+).register(bp, "/staff/interpreters/import")

@@ -30,6 +30,7 @@ from sqlalchemy import Text, cast, delete, or_, select
 from consultroom.audit.models import AuditEntry
 from consultroom.buyers.models import BuyerImportBatch
 from consultroom.extensions import db
+from consultroom.interpreters.models import InterpreterImportBatch
 from consultroom.notifications.models import OutboxMail
 from consultroom.privacy.models import ErasureRequest
 
@@ -134,20 +135,22 @@ def _mails(pattern: re.Pattern[str], replacements: Mapping[str, str]) -> int:
     return changed
 
 
-def _pending_uploads(pattern: re.Pattern[str], replacements: Mapping[str, str]) -> int:
+def _pending_uploads(model: type) -> Callable[[re.Pattern[str], Mapping[str, str]], int]:
     """An upload waiting for its preview holds the file's rows; confirming it would bring the
     person back. It is dropped: the uploader sees the preview gone and uploads again."""
-    stmt = select(BuyerImportBatch.id, BuyerImportBatch.rows).where(
-        BuyerImportBatch.status == "pending", _prefilter([BuyerImportBatch.rows], replacements)
-    )
-    ids = [
-        batch_id for batch_id, rows in db.session.execute(stmt) if pattern.search(json.dumps(rows, ensure_ascii=False))
-    ]
-    if ids:
-        db.session.execute(
-            delete(BuyerImportBatch).where(BuyerImportBatch.id.in_(ids)).execution_options(synchronize_session=False)
-        )
-    return len(ids)
+
+    def scrub(pattern: re.Pattern[str], replacements: Mapping[str, str]) -> int:
+        stmt = select(model.id, model.rows).where(model.status == "pending", _prefilter([model.rows], replacements))
+        ids = [
+            batch_id
+            for batch_id, rows in db.session.execute(stmt)
+            if pattern.search(json.dumps(rows, ensure_ascii=False))
+        ]
+        if ids:
+            db.session.execute(delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False))
+        return len(ids)
+
+    return scrub
 
 
 def _erasure_requests(pattern: re.Pattern[str], replacements: Mapping[str, str]) -> int:
@@ -163,10 +166,12 @@ def _erasure_requests(pattern: re.Pattern[str], replacements: Mapping[str, str])
     return changed
 
 
+_WAITING = "uploads waiting for their preview to be confirmed"
 COPIES: tuple[Copy, ...] = (
     Copy("audit_entries", "values at any depth of before/after, of entries about any object", _audit_entries),
     Copy("outbox_mails", "mails to anyone: subject, bodies, delivery errors, addresses", _mails),
-    Copy("buyer_import_batches", "uploads waiting for their preview to be confirmed", _pending_uploads),
+    Copy("buyer_import_batches", _WAITING, _pending_uploads(BuyerImportBatch)),
+    Copy("interpreter_import_batches", _WAITING, _pending_uploads(InterpreterImportBatch)),
     Copy("erasure_requests", "the words of the requests and of the answers", _erasure_requests),
 )
 

@@ -154,6 +154,12 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("interpreters.send_link", "POST"): roles(L, 404, 404, 302, 302),
     ("interpreters.report", "GET"): STAFF_ONLY,
     ("interpreters.report_csv", "GET"): STAFF_ONLY,
+    # an interpreter import batch is its uploader's ("staff") alone, as a buyer import batch is
+    ("interpreters.import_upload", "GET"): STAFF_ONLY,
+    ("interpreters.import_upload", "POST"): STAFF_ONLY,
+    ("interpreters.import_preview", "GET"): roles(L, 404, 404, 200, 404),
+    ("interpreters.import_confirm", "POST"): roles(L, 404, 404, 302, 404),
+    ("interpreters.import_discard", "POST"): roles(L, 404, 404, 302, 404),
     ("interpreters.portal", "GET"): every(400),
     ("interpreters.me", "GET"): roles(L, 404, 404, 404, 404),
     ("interpreters.portal_calendar", "POST"): every(400),
@@ -275,13 +281,19 @@ for _part in PRIVACY_PARTS:
 
 # The API names the consultation by its booking: these routes take the held consultation's id as booking_id.
 PATH_PARAMS = {
-    endpoint: {"booking_id": "consultation_id"}
-    for endpoint in (
-        "api.get_consultation",
-        "api.save_consultation_log",
-        "api.change_consultation_stage",
-        "api.create_consultation_contract",
-    )
+    **{
+        endpoint: {"booking_id": "consultation_id"}
+        for endpoint in (
+            "api.get_consultation",
+            "api.save_consultation_log",
+            "api.change_consultation_stage",
+            "api.create_consultation_contract",
+        )
+    },
+    **{
+        f"interpreters.import_{page}": {"batch_id": "interpreter_batch_id"}
+        for page in ("preview", "confirm", "discard")
+    },
 }
 
 # Form data for POSTs that need it to reach their permission check meaningfully ({slot_id}: from params).
@@ -345,8 +357,14 @@ def build_world():
         parsed=parse_upload("buyers.csv", b"company,country,email\nZenith Trading,JP,info@zenith.example.jp\n"),
         actor=people["staff"],
     )
+    from consultroom.interpreters import importing as interpreter_import
     from consultroom.interpreters.models import InterpreterException
     from tests.factories import make_interpreter
+
+    interpreter_batch = interpreter_import.save_batch(
+        parsed=interpreter_import.parse_upload("i.csv", b"name,email,languages\nLee Ana,ana@interp.example,es\n"),
+        actor=people["staff"],
+    )
 
     interpreter = make_interpreter(name="Kim Interpreter")
     away = InterpreterException(interpreter_id=interpreter.id, day=date(2030, 1, 2), available=False, note="")
@@ -397,6 +415,7 @@ def build_world():
         "mail_id": mail.id,
         "buyer_id": buyer.id,
         "batch_id": batch.id,
+        "interpreter_batch_id": interpreter_batch.id,
         "proposal_id": proposal.id,
         "line_id": proposal.lines[0].id,
         "interpreter_id": interpreter.id,

@@ -259,6 +259,76 @@ def test_demo_buyers_come_from_its_file_through_the_buyer_importer(app, demo_wor
     assert db.session.scalar(select(func.count()).select_from(Buyer)) == len(lines) - 1 == 18
 
 
+def test_demo_interpreters_come_from_its_file_through_the_interpreter_importer(app, demo_world):
+    import csv
+
+    from consultroom.interpreters.hours_text import format_week
+    from consultroom.interpreters.models import InterpreterImportBatch
+
+    batch = db.session.scalar(select(InterpreterImportBatch))
+    assert (batch.filename, batch.status, batch.created_count, batch.skipped_count) == (
+        "interpreters.csv",
+        "applied",
+        7,
+        0,
+    )
+    with (DEMO_DATA / "interpreters.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    interpreters = db.session.scalars(select(Interpreter).order_by(Interpreter.id)).all()
+    assert [
+        (i.name, i.email, ", ".join(i.languages), i.specialties, str(i.max_sessions_per_day), i.locale)
+        for i in interpreters
+    ] == [
+        (r["name"], r["email"], r["languages"], r["specialties"], r["max_sessions_per_day"], r["locale"]) for r in rows
+    ]
+    assert [format_week([(h.weekday, h.start, h.end) for h in i.hours]) for i in interpreters] == [
+        r["hours"] for r in rows
+    ]
+
+
+def test_demo_last_year_is_its_history_file_played_through_the_services(app, demo_world):
+    from consultroom.audit.models import AuditEntry
+    from consultroom.demo.history import history_rows
+
+    rows = history_rows()
+    year = _last_year()
+    booked = db.session.execute(
+        select(Round.month, Company.business_number, Booking.status)
+        .join(Round, Round.id == Booking.round_id)
+        .join(Company, Company.id == Booking.company_id)
+        .where(Round.year == year)
+        .order_by(Booking.id)
+    ).all()
+    assert [tuple(b) for b in booked] == [
+        (int(r["round_month"]), r["company_business_number"], r["attendance"]) for r in rows
+    ]
+
+    def audited(action: str) -> int:
+        return db.session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
+
+    held = [r for r in rows if r["attendance"] == "held"]
+    # Staff wrote each held consultation's log (which started its outcome) and moved its stage.
+    assert audited("consultation_log.save") >= len(held) == 383
+    assert audited("outcome.stage") >= sum(r["stage"] not in ("follow_up", "contracted") for r in held)
+    contracts = db.session.scalars(
+        select(Contract)
+        .join(Outcome, Outcome.id == Contract.outcome_id)
+        .join(Booking, Booking.id == Outcome.booking_id)
+        .join(Round, Round.id == Booking.round_id)
+        .where(Round.year == year, Contract.withdrawn_at.is_(None))
+    ).all()
+    assert len(contracts) == sum(len(r["contracts"].split(";")) for r in held if r["contracts"])
+    answered = (
+        select(func.count())
+        .select_from(SurveyResponse)
+        .join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+        .join(Booking, Booking.id == SurveyInvitation.booking_id)
+        .join(Round, Round.id == Booking.round_id)
+        .where(Round.year == year)
+    )
+    assert db.session.scalar(answered) == sum(bool(r["sme_scores"]) for r in held)
+
+
 def test_demo_rates_come_from_its_file_through_the_rate_import(app, demo_world):
     from consultroom.audit.models import AuditEntry
     from consultroom.outcomes.models import ExchangeRate

@@ -128,7 +128,13 @@ def test_retention_seeded_everywhere_leaves_nothing():
 
 
 def test_registry_lists_every_copy_the_scrub_reaches():
-    assert [c.name for c in COPIES] == ["audit_entries", "outbox_mails", "buyer_import_batches", "erasure_requests"]
+    assert [c.name for c in COPIES] == [
+        "audit_entries",
+        "outbox_mails",
+        "buyer_import_batches",
+        "interpreter_import_batches",
+        "erasure_requests",
+    ]
 
 
 @pytest.mark.parametrize("query", ["q=%ED%99%8D%EA%B8%B8%EB%8F%99", "email=erin.example%40acme-buyers.example"])

@@ -114,6 +114,8 @@ PAGES: dict[str, Entry] = {
     "interpreters.exceptions": walk(*STAFF),
     "interpreters.report": walk(*STAFF),
     "interpreters.report_csv": walk(*STAFF),
+    "interpreters.import_upload": walk(*STAFF),
+    "interpreters.import_preview": walk(*STAFF),
     "interpreters.portal": walk("link"),
     "interpreters.portal_log": walk("link"),
     "interpreters.me": skip("the portal page of interpreter_portal.portal, by account; no world user is one"),

@@ -9,6 +9,7 @@ import pytest
 from flask_babel import force_locale
 from openpyxl import Workbook
 
+from consultroom import table_import
 from consultroom.buyers import importing
 from consultroom.buyers.importing import cell_text, excel_hs_text, parse_upload
 from consultroom.buyers.validation import (
@@ -184,7 +185,7 @@ def test_parse_upload_too_large_file_is_refused():
 
 
 def test_parse_upload_too_many_rows_is_refused(monkeypatch):
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(table_import, "MAX_ROWS", 3)  # the limit of every staff import
     raw = b"company,country,email\n" + b"".join(b"C%d,US,c%d@c.example.com\n" % (i, i) for i in range(4))
     assert file_errors("buyers.csv", raw) == ["The file has more than 3 rows. Split it and import the parts."]
     ok = b"company,country,email\n" + b"".join(b"C%d,US,c%d@c.example.com\n" % (i, i) for i in range(3))
