@@ -3,7 +3,7 @@ they import buyers, and the parsed file waits here for its uploader's preview an
 same columns and rules as buyer_import_batches (consultroom.table_import.ImportBatchMixin)
 
 Revision ID: b3f18d6c2e70
-Revises: c41d8f6e2a97
+Revises: e3b8f5c1a926
 Create Date: 2026-12-06 04:50:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b3f18d6c2e70"
-down_revision = "c41d8f6e2a97"
+down_revision = "e3b8f5c1a926"
 branch_labels = None
 depends_on = None
 
