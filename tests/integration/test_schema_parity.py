@@ -13,9 +13,10 @@ NOT_IN_MODELS = {"matching_registry", "ix_buyers_keywords_fts"}
 
 
 def _name(diff) -> str:
-    op = diff[0] if isinstance(diff, tuple) else diff[0][0]
-    obj = diff[1] if isinstance(diff, tuple) else diff[0][2]
-    return getattr(obj, "name", None) or str(obj) if op in ("remove_table", "remove_index") else ""
+    """The table or index a removal names; "" for other kinds of difference."""
+    if isinstance(diff, tuple) and diff[0] in ("remove_table", "remove_index"):
+        return diff[1].name
+    return ""
 
 
 def test_migrations_build_the_schema_the_models_declare(app):
