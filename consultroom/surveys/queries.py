@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
-from sqlalchemy import Select, String, case, func, literal, select, union_all
+from sqlalchemy import DateTime, Select, String, case, func, literal, select, type_coerce, union_all
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from consultroom.bookings.models import Booking
@@ -240,8 +241,9 @@ def results(scope: Scope, *, now: datetime) -> Results:
     )
 
 
-@dataclass(frozen=True)
-class AnswerRow:
+class AnswerRow(NamedTuple):
+    """One answer of the exports (a tuple: a year has a hundred thousand of them)."""
+
     round_title: str
     consulted_on: date
     company: str
@@ -259,14 +261,22 @@ class AnswerRow:
 ANSWER_BATCH = 2000
 
 
+def _seoul(value: datetime) -> datetime:
+    # The columns are read without UTCDateTime's per-value conversion; SQLite hands back naive UTC.
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(SEOUL)
+
+
 def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
     """One row per answer in scope, for the exports: one query, read a batch at a time (a server-side
-    cursor on PostgreSQL), so an export holds a batch of rows, never the whole year."""
+    cursor on PostgreSQL), so an export holds a batch of rows, never the whole year. A year's answers
+    share a few hundred start times, and a response's answers its submission time: each is converted
+    to Seoul time once."""
     buyer = aliased(Buyer)
+    raw_time = DateTime(timezone=True)
     stmt = _scoped(
         _answers_base(
             Round.title,
-            Booking.starts_at,
+            type_coerce(Booking.starts_at, raw_time),
             Company.name_ko,
             Company.name_en,
             buyer.company_name,
@@ -278,7 +288,7 @@ def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
             SurveyQuestion.kind,
             SurveyAnswer.score,
             SurveyAnswer.text,
-            SurveyResponse.submitted_at,
+            type_coerce(SurveyResponse.submitted_at, raw_time),
         )
         .join(Round, Round.id == Booking.round_id)
         .join(Company, Company.id == Booking.company_id)
@@ -288,22 +298,28 @@ def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
         scope,
     ).order_by(Booking.starts_at, SurveyResponse.id, SurveyQuestion.position, SurveyQuestion.id)
     ko = locale == "ko"
+    days: dict[datetime, date] = {}
+    last_submitted: tuple[datetime | None, datetime | None] = (None, None)
     for r in db.session.execute(stmt.execution_options(yield_per=ANSWER_BATCH)):
-        yield (
-            AnswerRow(
-                round_title=r[0],
-                consulted_on=r[1].astimezone(SEOUL).date(),
-                company=(r[2] or r[3]) if ko else (r[3] or r[2]),
-                buyer=r[4] or "",
-                respondent=r[5],
-                version=r[6],
-                position=r[7],
-                question=(r[8] or r[9]) if ko else (r[9] or r[8]),
-                kind=r[10],
-                score=r[11],
-                text=r[12],
-                submitted_at=r[13].astimezone(SEOUL).replace(tzinfo=None),
-            )
+        starts_at, submitted = r[1], r[13]
+        day = days.get(starts_at)
+        if day is None:
+            day = days[starts_at] = _seoul(starts_at).date()
+        if submitted != last_submitted[0]:
+            last_submitted = (submitted, _seoul(submitted).replace(tzinfo=None))
+        yield AnswerRow(
+            r[0],
+            day,
+            (r[2] or r[3]) if ko else (r[3] or r[2]),
+            r[4] or "",
+            r[5],
+            r[6],
+            r[7],
+            (r[8] or r[9]) if ko else (r[9] or r[8]),
+            r[10],
+            r[11],
+            r[12],
+            last_submitted[1],
         )
 
 
