@@ -136,9 +136,10 @@ class Results:
 
 
 def results(scope: Scope, *, now: datetime) -> Results:
-    """Every figure of the results page in four queries: the counts, the responses per version, the
-    score distribution and the score sums in one statement over the scope's invitations (read once,
-    through the consultation dates' index), then the versions, their questions, and the texts."""
+    """Every figure of the results page in three queries: the counts, the responses per version, the
+    score distribution, the score sums and the texts in one statement that reads the scope's
+    invitations and its answers once each (through the consultation dates' index), then the
+    versions and their questions."""
     inv = _scoped(
         select(
             SurveyInvitation.id.label("id"),
@@ -154,48 +155,64 @@ def results(scope: Scope, *, now: datetime) -> Results:
     answered = inv.c.response_id.is_not(None)
     # The scope's own joins rather than the invitations above: the planner then sees how few of the
     # answers a year holds and reads them by response id instead of hashing every answer.
-    scored = _scoped(
-        _answers_base(SurveyAnswer.response_id, SurveyAnswer.question_id, SurveyAnswer.score).where(
-            SurveyAnswer.score.is_not(None)
+    answers = _scoped(
+        _answers_base(
+            SurveyAnswer.id,
+            SurveyAnswer.response_id,
+            SurveyAnswer.question_id,
+            SurveyAnswer.score,
+            SurveyAnswer.text,
+            SurveyResponse.submitted_at,
         ),
         scope,
-    ).cte("scored_answers")
+    ).cte("scoped_answers")
+    scored = answers.c.score.is_not(None)
     per_response = (
-        select(func.sum(scored.c.score).label("total"), func.count().label("n"))
-        .group_by(scored.c.response_id)
+        select(func.sum(answers.c.score).label("total"), func.count().label("n"))
+        .where(scored)
+        .group_by(answers.c.response_id)
         .subquery()
     )
     zero = literal(0)
+    no_text, no_time = literal(None, String), literal(None, SurveyResponse.submitted_at.type)
     parts = [
-        # kind, a, b, c, d
+        # kind, a, b, c, text, at
         select(
             literal("counts", String),
             func.count(),
             func.count(inv.c.response_id),
             func.sum(case((~answered & (inv.c.expires_at <= now), 1), else_=0)),
-            zero,
+            no_text,
+            no_time,
         ),
-        select(literal("version", String), inv.c.version_id, func.count(), zero, zero)
+        select(literal("version", String), inv.c.version_id, func.count(), zero, no_text, no_time)
         .where(answered)
         .group_by(inv.c.version_id),
-        select(literal("score", String), scored.c.question_id, scored.c.score, func.count(), zero).group_by(
-            scored.c.question_id, scored.c.score
-        ),
-        select(literal("sums", String), per_response.c.n, func.sum(per_response.c.total), func.count(), zero).group_by(
-            per_response.c.n
-        ),
+        select(literal("score", String), answers.c.question_id, answers.c.score, func.count(), no_text, no_time)
+        .where(scored)
+        .group_by(answers.c.question_id, answers.c.score),
+        select(
+            literal("sums", String), per_response.c.n, func.sum(per_response.c.total), func.count(), no_text, no_time
+        ).group_by(per_response.c.n),
+        # a year holds a few thousand texts: sorted here rather than in a sub-select of the union
+        select(
+            literal("text", String), answers.c.question_id, answers.c.id, zero, answers.c.text, answers.c.submitted_at
+        ).where(answers.c.text.is_not(None)),
     ]
     invited = answered_n = expired = 0
     per_version: dict[int, int] = {}
     dist_rows: list[tuple[int, int, int]] = []
     sums: list[tuple[int, int, int]] = []
-    for kind, a, b, c, _d in db.session.execute(union_all(*parts)).all():
+    texts: list[tuple[datetime, int, int, str]] = []
+    for kind, a, b, c, text, at in db.session.execute(union_all(*parts)).all():
         if kind == "counts":
             invited, answered_n, expired = int(a or 0), int(b or 0), int(c or 0)
         elif kind == "version":
             per_version[int(a)] = int(b)
         elif kind == "score":
             dist_rows.append((int(a), int(b), int(c)))
+        elif kind == "text":
+            texts.append((at, int(b), int(a), text))
         elif a:
             sums.append((int(a), int(b), int(c)))
 
@@ -222,10 +239,8 @@ def results(scope: Scope, *, now: datetime) -> Results:
             r.distribution[score] += n
             r.count += n
 
-    texts = _scoped(
-        _answers_base(SurveyAnswer.question_id, SurveyAnswer.text).where(SurveyAnswer.text.is_not(None)), scope
-    ).order_by(SurveyResponse.submitted_at, SurveyAnswer.id)
-    for question_id, text in db.session.execute(texts).all():
+    texts.sort()  # in the order they were submitted, as the page lists them
+    for _at, _answer_id, question_id, text in texts:
         r = by_question.get(question_id)
         if r is not None:
             r.texts.append(text)
