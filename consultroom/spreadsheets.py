@@ -264,18 +264,8 @@ def _guarded(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
 
 def _write_book(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
     specs = [spec if isinstance(spec, Sheet) else Sheet(*spec) for spec in sheets]
-    xlsx.write(
-        [
-            (
-                spec.title[:31],
-                None if spec.header is None else [guard(h) for h in spec.header],
-                _guarded(spec.rows),
-                spec.formats,
-            )
-            for spec in specs
-        ],
-        out,
-    )
+    # The writer guards each distinct text once (prepare_text), not every cell of every row.
+    xlsx.write([(spec.title[:31], spec.header, spec.rows, spec.formats) for spec in specs], out, prepare_text=guard)
 
 
 def xlsx_bytes(sheets: Iterable[Sheet | tuple]) -> bytes:

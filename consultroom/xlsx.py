@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import IO, Any
@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 MAX_TEXT = 32_767  # characters in one cell
 FLUSH_ROWS = 500  # rows of XML kept before they are written to the zip
+TEXT_CACHE = 5_000  # distinct texts kept as XML per sheet
 EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (the 1900 system, as openpyxl writes it)
 # openpyxl's formats for dates and times written without one of their own
 DEFAULT_FORMATS = {datetime: "yyyy-mm-dd h:mm:ss", date: "yyyy-mm-dd", time: "h:mm:ss"}
@@ -51,6 +52,24 @@ def _text(value: str) -> str:
     if _ILLEGAL.search(value):
         value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
     return escape(value)
+
+
+class _Texts:
+    """Each distinct text of a sheet made cell XML once (after the caller's `prepare`, such as the
+    formula guard): an export repeats its round titles, questions and names on every row. Bounded:
+    past TEXT_CACHE entries it starts again."""
+
+    def __init__(self, prepare: Callable[[str], str] | None):
+        self.prepare = prepare
+        self.known: dict[str, str] = {}
+
+    def __call__(self, value: str) -> str:
+        xml = self.known.get(value)
+        if xml is None:
+            if len(self.known) >= TEXT_CACHE:
+                self.known.clear()
+            xml = self.known[value] = _text(self.prepare(value) if self.prepare else value)
+        return xml
 
 
 def serial(value: date | datetime | time) -> float | int:
@@ -105,13 +124,15 @@ class Styles:
         )
 
 
-def _cell(ref: str, value: Any, style: int, styles: Styles) -> str:
+def _cell(ref: str, value: Any, style: int, styles: Styles, texts: _Texts) -> str:
+    """Any cell; _rows_xml writes the common ones (text, int, float) itself."""
     kind = type(value)
     if kind is not str and isinstance(value, str):  # Markup, or another str subclass
         value, kind = str(value), str
     s = f' s="{style}"' if style else ""
     if kind is str:
-        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>' if value else ""
+        text = texts(value)
+        return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>' if text else ""
     if kind is bool:
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, (int, float, Decimal)):
@@ -124,18 +145,32 @@ def _cell(ref: str, value: Any, style: int, styles: Styles) -> str:
     raise ValueError(f"Cannot convert {value!r} to Excel")
 
 
-def _rows_xml(rows: Iterable[Sequence[Any]], formats: dict[int, str], styles: Styles, start: int) -> Iterable[str]:
-    """The <row> elements from row number `start` on, in batches of text."""
+def _rows_xml(
+    rows: Iterable[Sequence[Any]], formats: dict[int, str], styles: Styles, start: int, texts: _Texts
+) -> Iterable[str]:
+    """The <row> elements from row number `start` on, in batches of text. Text and numbers, most of
+    an export's cells, are written here without a call per cell."""
     column_styles = {column: styles.index[f] for column, f in formats.items()}
+    style_attrs = {column: f' s="{style}"' for column, style in column_styles.items()}
     batch: list[str] = []
     for number, row in enumerate(rows, start=start):
+        n = str(number)
         cells = []
         for column, value in enumerate(row):
             if value is None:
                 continue
-            ref = (_LETTERS[column] if column < 64 else column_letter(column)) + str(number)
-            cells.append(_cell(ref, value, column_styles.get(column, 0), styles))
-        batch.append(f'<row r="{number}">{"".join(cells)}</row>')
+            ref = (_LETTERS[column] if column < 64 else column_letter(column)) + n
+            kind = type(value)
+            if kind is str:
+                text = texts(value)
+                if text:
+                    s = style_attrs.get(column, "")
+                    cells.append(f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>')
+            elif kind is int or kind is float:
+                cells.append(f'<c r="{ref}"{style_attrs.get(column, "")}><v>{value}</v></c>')
+            else:
+                cells.append(_cell(ref, value, column_styles.get(column, 0), styles, texts))
+        batch.append(f'<row r="{n}">{"".join(cells)}</row>')
         if len(batch) >= FLUSH_ROWS:
             yield "".join(batch)
             batch = []
@@ -178,9 +213,15 @@ def _package(titles: list[str]) -> dict[str, str]:
     }
 
 
-def write(sheets: Sequence[tuple[str, Sequence[Any] | None, Iterable[Sequence[Any]], dict[int, str]]], out: IO[bytes]):
-    """Write a workbook of (title, heading row or None, rows, number formats by column index) to `out`.
-    Titles are used as given (Excel's rules on them are the caller's)."""
+def write(
+    sheets: Sequence[tuple[str, Sequence[Any] | None, Iterable[Sequence[Any]], dict[int, str]]],
+    out: IO[bytes],
+    *,
+    prepare_text: Callable[[str], str] | None = None,
+) -> None:
+    """Write a workbook of (title, heading row or None, rows, number formats by column index) to `out`,
+    every text cell passed through `prepare_text` first (the formula guard). Titles are used as given
+    (Excel's rules on them are the caller's)."""
     styles = Styles(f for _t, _h, _r, formats in sheets for f in formats.values())
     # Level 1 deflate: the sheets are repetitive XML, packed about 20 times either way, twice as fast.
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -190,10 +231,11 @@ def write(sheets: Sequence[tuple[str, Sequence[Any] | None, Iterable[Sequence[An
         for n, (_title, header, rows, formats) in enumerate(sheets, start=1):
             with archive.open(f"xl/worksheets/sheet{n}.xml", "w") as part:
                 part.write(f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
+                texts = _Texts(prepare_text)
                 start = 1
                 if header is not None:
-                    part.write("".join(_rows_xml([header], {}, styles, 1)).encode())
+                    part.write("".join(_rows_xml([header], {}, styles, 1, texts)).encode())
                     start = 2
-                for text in _rows_xml(rows, formats, styles, start):
+                for text in _rows_xml(rows, formats, styles, start, texts):
                     part.write(text.encode())
                 part.write(b"</sheetData></worksheet>")
