@@ -14,8 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
-from sqlalchemy import DateTime, Select, String, case, func, literal, select, type_coerce, union_all
-from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
+from sqlalchemy import DateTime, Integer, Select, String, case, func, literal, select, type_coerce, union_all
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
@@ -38,7 +38,11 @@ class Scope:
 
 def _scoped(stmt: Select, scope: Scope) -> Select:
     """Restrict a statement that already joins SurveyInvitation and Booking to the scope."""
-    stmt = stmt.where(SurveyInvitation.respondent == scope.audience)
+    return _bookings_in(stmt.where(SurveyInvitation.respondent == scope.audience), scope)
+
+
+def _bookings_in(stmt: Select, scope: Scope) -> Select:
+    """Restrict a statement on Booking to the scope's round and dates."""
     if scope.round_id is not None:
         stmt = stmt.where(Booking.round_id == scope.round_id)
     if scope.start is not None:
@@ -287,48 +291,92 @@ def _in_locale(ko: bool, korean, english):
     return func.coalesce(func.nullif(first, ""), second)
 
 
+def _answer_names(scope: Scope, ko: bool) -> dict[str, dict[int, tuple]]:
+    """What the exports name by id, in one statement: the companies and buyers of the scope's
+    consultations, and every round, version and question (a few dozen to a few hundred), by kind then id."""
+
+    def booked(column) -> Select:  # the ids the scope's consultations hold in `column`
+        return _bookings_in(select(column), scope)
+
+    none = literal(None, String)
+    parts = [
+        # kind, id, text, number, kind of question
+        # every round (twelve a year): picking the scope's out of a year of bookings costs more than reading them
+        select(literal("round", String), Round.id, Round.title, literal(None, Integer), none),
+        select(
+            literal("company", String),
+            Company.id,
+            _in_locale(ko, Company.name_ko, Company.name_en),
+            literal(None, Integer),
+            none,
+        ).where(Company.id.in_(booked(Booking.company_id))),
+        select(literal("buyer", String), Buyer.id, Buyer.company_name, literal(None, Integer), none).where(
+            Buyer.id.in_(booked(Booking.buyer_id))
+        ),
+        select(literal("version", String), SurveyVersion.id, none, SurveyVersion.number, none),
+        select(
+            literal("question", String),
+            SurveyQuestion.id,
+            _in_locale(ko, SurveyQuestion.text_ko, SurveyQuestion.text_en),
+            SurveyQuestion.position,
+            SurveyQuestion.kind,
+        ),
+    ]
+    names: dict[str, dict[int, tuple]] = {kind: {} for kind in ("round", "company", "buyer", "version", "question")}
+    for kind, ident, text, number, question_kind in db.session.connection().execute(union_all(*parts)):
+        names[kind][ident] = (text, number, question_kind)
+    return names
+
+
 def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
-    """One row per answer in scope, for the exports: one query, read a batch at a time (a server-side
-    cursor on PostgreSQL), so an export holds a batch of rows, never the whole year. The names come
-    in the reader's language from the database, the rows as plain tuples (no ORM row processing);
-    a year's answers share a few hundred start times, and a response's answers its submission
-    time: each is converted to Seoul time once."""
-    buyer = aliased(Buyer)
+    """One row per answer in scope, for the exports, in two queries whatever their number: the names
+    (rounds, companies, buyers, versions, questions) by id, then the answers with those ids, read a
+    batch at a time (a server-side cursor on PostgreSQL), so an export holds a batch of rows, never
+    the whole year, and the year's sort carries ids rather than names. A year's answers share a few
+    hundred start times, and a response's answers its submission time: each is converted to Seoul
+    time once."""
+    names = _answer_names(scope, locale == "ko")
+    rounds, companies, buyers = names["round"], names["company"], names["buyer"]
+    versions, questions = names["version"], names["question"]
     raw_time = DateTime(timezone=True)
-    ko = locale == "ko"
     stmt = _scoped(
         _answers_base(
-            Round.title,
             type_coerce(Booking.starts_at, raw_time),
-            _in_locale(ko, Company.name_ko, Company.name_en),
-            func.coalesce(buyer.company_name, ""),
+            Booking.round_id,
+            Booking.company_id,
+            Booking.buyer_id,
             SurveyInvitation.respondent,
-            SurveyVersion.number,
-            SurveyQuestion.position,
-            _in_locale(ko, SurveyQuestion.text_ko, SurveyQuestion.text_en),
-            SurveyQuestion.kind,
+            SurveyResponse.version_id,
+            SurveyAnswer.question_id,
             SurveyAnswer.score,
             SurveyAnswer.text,
             type_coerce(SurveyResponse.submitted_at, raw_time),
-        )
-        .join(Round, Round.id == Booking.round_id)
-        .join(Company, Company.id == Booking.company_id)
-        .outerjoin(buyer, buyer.id == Booking.buyer_id)
-        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-        .join(SurveyVersion, SurveyVersion.id == SurveyResponse.version_id),
+        ).join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id),
         scope,
     ).order_by(Booking.starts_at, SurveyResponse.id, SurveyQuestion.position, SurveyQuestion.id)
     days: dict[datetime, date] = {}
     submitted: tuple[datetime | None, datetime | None] = (None, None)  # the last one, read and in Seoul time
     result = db.session.connection().execute(stmt.execution_options(yield_per=ANSWER_BATCH))
-    for title, starts_at, company, buyer_name, respondent, version, position, question, kind, score, text, at in result:
+    for starts_at, round_id, company_id, buyer_id, respondent, version_id, question_id, score, text, at in result:
         day = days.get(starts_at)
         if day is None:
             day = days[starts_at] = _seoul(starts_at).date()
         if at != submitted[0]:
             submitted = (at, _seoul(at).replace(tzinfo=None))
+        question, position, kind = questions[question_id]
         yield AnswerRow(
-            title, day, company, buyer_name, respondent, version, position, question, kind, score, text, submitted[1]
+            rounds[round_id][0],
+            day,
+            companies[company_id][0],
+            buyers[buyer_id][0] if buyer_id is not None else "",
+            respondent,
+            versions[version_id][1],
+            position,
+            question,
+            kind,
+            score,
+            text,
+            submitted[1],
         )
 
 
