@@ -259,7 +259,7 @@ def _guarded(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
     starts = _FORMULA_STARTS
     for row in rows:
         # guard() inlined: it runs for every cell of a year's export
-        yield [("'" + v if v[:1] in starts else v) if type(v) is str else guard(v) for v in row]
+        yield [("'" + v if v[:1] in starts else v) if isinstance(v, str) else v for v in row]
 
 
 def _write_book(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
