@@ -269,8 +269,8 @@ def _write_book(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
 
 
 def xlsx_bytes(sheets: Iterable[Sheet | tuple]) -> bytes:
-    """One worksheet per Sheet (or (title, header, rows)), streamed (write-only: memory stays flat
-    however many rows), every text cell guarded; numbers, dates and times stay typed."""
+    """One worksheet per Sheet (or (title, header, rows)), streamed by consultroom.xlsx (memory stays
+    flat however many rows), every text cell guarded; numbers, dates and times stay typed."""
     out = io.BytesIO()
     _write_book(sheets, out)
     return out.getvalue()

@@ -5,9 +5,10 @@ cell: a year of survey answers (400,000 cells) took 14 s. This writes the same p
 openpyxl writes (inline strings, numbers, dates as serial numbers with a number format, booleans)
 from one f-string per cell, about ten times faster, and holds only a batch of rows in memory.
 
-Values are written as they come: callers guard formula-looking text first (spreadsheets.guard).
-Text longer than Excel's cell limit is cut as openpyxl cuts it; control characters that XML cannot
-carry are written as Excel's own _xHHHH_ escapes (openpyxl refused the whole file).
+Text goes through the caller's prepare_text first (spreadsheets passes the formula guard), once per
+distinct text. Text longer than Excel's cell limit is cut as openpyxl cut it; control characters
+that XML cannot carry are written as Excel's own _xHHHH_ escapes (openpyxl refused the whole file);
+text that reads like an error code ("#N/A") stays text (openpyxl made it an error cell).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Survey result files: XLSX (numbers as numbers, dates as dates) and CSV (UTF-8 with BOM).
 
-Both are written row by row from an iterator of answers. The XLSX, openpyxl's write-only mode into
-a temporary file, so a year of 200,000 consultations takes the memory of a batch of rows, not of a
+Both are written row by row from an iterator of answers. The XLSX is streamed into a temporary file
+(consultroom.xlsx), so a year of 200,000 consultations takes the memory of a batch of rows, not of a
 workbook of cell objects (about a kilobyte each); the CSV holds only its own text."""
 
 from __future__ import annotations

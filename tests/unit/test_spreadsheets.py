@@ -118,3 +118,10 @@ def test_xlsx_refuses_what_excel_cannot_hold():
         spreadsheets.xlsx_bytes([("s", None, [[datetime(2026, 3, 2, tzinfo=UTC)]])])
     with pytest.raises(ValueError, match="Cannot convert"):
         spreadsheets.xlsx_bytes([("s", None, [[object()]])])
+
+
+def test_xlsx_keeps_text_that_reads_like_an_error_code_as_text():
+    # openpyxl wrote "#N/A" as an error cell, which a sum over the column then propagates
+    body = spreadsheets.xlsx_bytes([("s", None, [["#N/A", "#DIV/0!"]])])
+    cells = load_workbook(io.BytesIO(body)).active[1]
+    assert [(c.value, c.data_type) for c in cells] == [("#N/A", "s"), ("#DIV/0!", "s")]
