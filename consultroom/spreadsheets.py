@@ -230,7 +230,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def guard(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula, made text; anything else unchanged."""
-    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -259,7 +259,7 @@ def _guarded(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
     starts = _FORMULA_STARTS
     for row in rows:
         # guard() inlined: it runs for every cell of a year's export
-        yield [("'" + v if v[:1] in starts else v) if isinstance(v, str) else v for v in row]
+        yield [("'" + v if v.startswith(starts) else v) if isinstance(v, str) else v for v in row]
 
 
 def _write_book(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
