@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 
 from flask_babel import gettext as _
 
+from consultroom import xlsx
 from consultroom.errors import Invalid
 
 # An .xlsx is a zip: a few kilobytes can unpack to gigabytes of XML. The sizes the zip declares
@@ -229,7 +230,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def guard(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula, made text; anything else unchanged."""
-    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
 
@@ -239,8 +240,7 @@ def csv_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([guard(h) for h in header])
-    for row in rows:
-        writer.writerow(["" if v is None else guard(v) for v in row])
+    writer.writerows(_guarded(rows))  # the csv module writes None as an empty field
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -255,30 +255,22 @@ class Sheet:
     formats: dict[int, str] = field(default_factory=dict)
 
 
-def _write_book(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+def _guarded(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
+    starts = _FORMULA_STARTS
+    for row in rows:
+        # guard() inlined: it runs for every cell of a year's export
+        yield [("'" + v if v.startswith(starts) else v) if isinstance(v, str) else v for v in row]
 
-    book = Workbook(write_only=True)
-    for spec in sheets:
-        spec = spec if isinstance(spec, Sheet) else Sheet(*spec)
-        sheet = book.create_sheet(title=spec.title[:31])
-        if spec.header is not None:
-            sheet.append([guard(h) for h in spec.header])
-        for row in spec.rows:
-            values = [guard(v) for v in row]
-            for column, number_format in spec.formats.items():
-                if column < len(values) and values[column] is not None:
-                    cell = WriteOnlyCell(sheet, value=values[column])
-                    cell.number_format = number_format
-                    values[column] = cell
-            sheet.append(values)
-    book.save(out)
+
+def _write_book(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
+    specs = [spec if isinstance(spec, Sheet) else Sheet(*spec) for spec in sheets]
+    # The writer guards each distinct text once (prepare_text), not every cell of every row.
+    xlsx.write([(spec.title[:31], spec.header, spec.rows, spec.formats) for spec in specs], out, prepare_text=guard)
 
 
 def xlsx_bytes(sheets: Iterable[Sheet | tuple]) -> bytes:
-    """One worksheet per Sheet (or (title, header, rows)), streamed (write-only: memory stays flat
-    however many rows), every text cell guarded; numbers, dates and times stay typed."""
+    """One worksheet per Sheet (or (title, header, rows)), streamed by consultroom.xlsx (memory stays
+    flat however many rows), every text cell guarded; numbers, dates and times stay typed."""
     out = io.BytesIO()
     _write_book(sheets, out)
     return out.getvalue()

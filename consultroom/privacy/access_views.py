@@ -60,8 +60,6 @@ def _export_rows() -> tuple[list[str], list[list]]:
     if not form.validate():
         # The page shows the errors beside the fields; a file cannot.
         abort(422)
-    rows = db.session.scalars(access_log.access_query(form.to_filter()).limit(EXPORT_MAX)).all()
-    actors = access_log.actors_of(rows)
     headers = [
         _("When (Korea time)"),
         _("Staff member"),
@@ -72,19 +70,26 @@ def _export_rows() -> tuple[list[str], list[list]]:
         _("What"),
         _("Channel"),
     ]
+    # Translated once per file, not once per row.
+    subjects = {key: str(label) for key, label in SUBJECT_LABELS.items()}
+    actions = {key: str(label) for key, label in ACTION_LABELS.items()}
     body = []
-    for r in rows:
-        actor = actors.get(r.actor_id) if r.actor_id is not None else None
+    last: tuple = (None, None)  # a request's rows share their time: converted once
+    for at, name, email, subject_type, subject_id, action, what, via in access_log.export_rows(
+        form.to_filter(), EXPORT_MAX
+    ):
+        if at != last[0]:
+            last = (at, at.astimezone(SEOUL).replace(tzinfo=None))
         body.append(
             [
-                r.at.astimezone(SEOUL).replace(tzinfo=None),
-                actor.name if actor else "",
-                actor.email if actor else "",
-                str(SUBJECT_LABELS.get(r.subject_type, r.subject_type)),
-                r.subject_id,
-                str(ACTION_LABELS.get(r.action, r.action)),
-                r.what,
-                r.via,
+                last[1],
+                name,
+                email,
+                subjects.get(subject_type, subject_type),
+                subject_id,
+                actions.get(action, action),
+                what,
+                via,
             ]
         )
     return headers, body

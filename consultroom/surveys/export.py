@@ -1,12 +1,13 @@
 """Survey result files: XLSX (numbers as numbers, dates as dates) and CSV (UTF-8 with BOM).
 
-Both are written row by row from an iterator of answers. The XLSX, openpyxl's write-only mode into
-a temporary file, so a year of 200,000 consultations takes the memory of a batch of rows, not of a
+Both are written row by row from an iterator of answers. The XLSX is streamed into a temporary file
+(consultroom.xlsx), so a year of 200,000 consultations takes the memory of a batch of rows, not of a
 workbook of cell objects (about a kilobyte each); the CSV holds only its own text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import IO
 
 from flask_babel import gettext as _
@@ -38,20 +39,26 @@ def _answer_headers() -> list[str]:
     ]
 
 
-def _answer_values(r: AnswerRow, respondents: dict[str, str]) -> list:
-    return [
-        shown(r.round_title),
-        r.consulted_on,
-        r.company,
-        r.buyer,
-        respondents[r.respondent],
-        r.version,
-        r.position,
-        r.question,
-        r.score,
-        r.text,
-        r.submitted_at,
-    ]
+def _answer_values(rows: Iterable[AnswerRow]) -> Iterator[list]:
+    respondents = _respondents()
+    titles: dict[str, str] = {}  # a year has a dozen rounds: each title is put in the reader's language once
+    for r in rows:
+        title = titles.get(r.round_title)
+        if title is None:
+            title = titles[r.round_title] = shown(r.round_title)
+        yield [
+            title,
+            r.consulted_on,
+            r.company,
+            r.buyer,
+            respondents[r.respondent],
+            r.version,
+            r.position,
+            r.question,
+            r.score,
+            r.text,
+            r.submitted_at,
+        ]
 
 
 def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str) -> IO[bytes]:
@@ -79,8 +86,7 @@ def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str) -> IO
                     *([qr.distribution[s] for s in range(1, 6)] if scale else [None] * 5),
                 ]
             )
-    respondents = _respondents()
-    answers = (_answer_values(r, respondents) for r in rows)
+    answers = _answer_values(rows)
     return spreadsheets.xlsx_file(
         [
             Sheet(_("Summary"), None, summary),
@@ -91,12 +97,14 @@ def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str) -> IO
 
 def answers_csv(rows: Iterable[AnswerRow]) -> bytes:
     """UTF-8 with a BOM, so Excel on Korean Windows reads the Korean text correctly."""
-    respondents = _respondents()
 
-    def values(r: AnswerRow) -> list:
-        row = _answer_values(r, respondents)
-        row[1] = r.consulted_on.isoformat()
-        row[10] = r.submitted_at.strftime("%Y-%m-%d %H:%M")
-        return row
+    def as_text(values: Iterable[list]) -> Iterator[list]:
+        last: tuple[datetime | None, str] = (None, "")
+        for row in values:
+            row[1] = row[1].isoformat()
+            if row[10] != last[0]:  # a response's answers share their submission time
+                last = (row[10], row[10].strftime("%Y-%m-%d %H:%M"))
+            row[10] = last[1]
+            yield row
 
-    return spreadsheets.csv_bytes(_answer_headers(), (values(r) for r in rows))
+    return spreadsheets.csv_bytes(_answer_headers(), as_text(_answer_values(rows)))

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import NamedTuple
 
-from sqlalchemy import Select, String, case, func, literal, select, union_all
-from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
+from sqlalchemy import DateTime, Integer, Select, String, case, func, literal, select, type_coerce, union_all
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from consultroom.bookings.models import Booking
 from consultroom.buyers.models import Buyer
@@ -37,7 +38,11 @@ class Scope:
 
 def _scoped(stmt: Select, scope: Scope) -> Select:
     """Restrict a statement that already joins SurveyInvitation and Booking to the scope."""
-    stmt = stmt.where(SurveyInvitation.respondent == scope.audience)
+    return _bookings_in(stmt.where(SurveyInvitation.respondent == scope.audience), scope)
+
+
+def _bookings_in(stmt: Select, scope: Scope) -> Select:
+    """Restrict a statement on Booking to the scope's round and dates."""
     if scope.round_id is not None:
         stmt = stmt.where(Booking.round_id == scope.round_id)
     if scope.start is not None:
@@ -135,9 +140,10 @@ class Results:
 
 
 def results(scope: Scope, *, now: datetime) -> Results:
-    """Every figure of the results page in four queries: the counts, the responses per version, the
-    score distribution and the score sums in one statement over the scope's invitations (read once,
-    through the consultation dates' index), then the versions, their questions, and the texts."""
+    """Every figure of the results page in three queries: the counts, the responses per version, the
+    score distribution, the score sums and the texts in one statement that reads the scope's
+    invitations and its answers once each (through the consultation dates' index), then the
+    versions and their questions."""
     inv = _scoped(
         select(
             SurveyInvitation.id.label("id"),
@@ -153,48 +159,64 @@ def results(scope: Scope, *, now: datetime) -> Results:
     answered = inv.c.response_id.is_not(None)
     # The scope's own joins rather than the invitations above: the planner then sees how few of the
     # answers a year holds and reads them by response id instead of hashing every answer.
-    scored = _scoped(
-        _answers_base(SurveyAnswer.response_id, SurveyAnswer.question_id, SurveyAnswer.score).where(
-            SurveyAnswer.score.is_not(None)
+    answers = _scoped(
+        _answers_base(
+            SurveyAnswer.id,
+            SurveyAnswer.response_id,
+            SurveyAnswer.question_id,
+            SurveyAnswer.score,
+            SurveyAnswer.text,
+            SurveyResponse.submitted_at,
         ),
         scope,
-    ).cte("scored_answers")
+    ).cte("scoped_answers")
+    scored = answers.c.score.is_not(None)
     per_response = (
-        select(func.sum(scored.c.score).label("total"), func.count().label("n"))
-        .group_by(scored.c.response_id)
+        select(func.sum(answers.c.score).label("total"), func.count().label("n"))
+        .where(scored)
+        .group_by(answers.c.response_id)
         .subquery()
     )
     zero = literal(0)
+    no_text, no_time = literal(None, String), literal(None, SurveyResponse.submitted_at.type)
     parts = [
-        # kind, a, b, c, d
+        # kind, a, b, c, text, at
         select(
             literal("counts", String),
             func.count(),
             func.count(inv.c.response_id),
             func.sum(case((~answered & (inv.c.expires_at <= now), 1), else_=0)),
-            zero,
+            no_text,
+            no_time,
         ),
-        select(literal("version", String), inv.c.version_id, func.count(), zero, zero)
+        select(literal("version", String), inv.c.version_id, func.count(), zero, no_text, no_time)
         .where(answered)
         .group_by(inv.c.version_id),
-        select(literal("score", String), scored.c.question_id, scored.c.score, func.count(), zero).group_by(
-            scored.c.question_id, scored.c.score
-        ),
-        select(literal("sums", String), per_response.c.n, func.sum(per_response.c.total), func.count(), zero).group_by(
-            per_response.c.n
-        ),
+        select(literal("score", String), answers.c.question_id, answers.c.score, func.count(), no_text, no_time)
+        .where(scored)
+        .group_by(answers.c.question_id, answers.c.score),
+        select(
+            literal("sums", String), per_response.c.n, func.sum(per_response.c.total), func.count(), no_text, no_time
+        ).group_by(per_response.c.n),
+        # a year holds a few thousand texts: sorted here rather than in a sub-select of the union
+        select(
+            literal("text", String), answers.c.question_id, answers.c.id, zero, answers.c.text, answers.c.submitted_at
+        ).where(answers.c.text.is_not(None)),
     ]
     invited = answered_n = expired = 0
     per_version: dict[int, int] = {}
     dist_rows: list[tuple[int, int, int]] = []
     sums: list[tuple[int, int, int]] = []
-    for kind, a, b, c, _d in db.session.execute(union_all(*parts)).all():
+    texts: list[tuple[datetime, int, int, str]] = []
+    for kind, a, b, c, text, at in db.session.execute(union_all(*parts)).all():
         if kind == "counts":
             invited, answered_n, expired = int(a or 0), int(b or 0), int(c or 0)
         elif kind == "version":
             per_version[int(a)] = int(b)
         elif kind == "score":
             dist_rows.append((int(a), int(b), int(c)))
+        elif kind == "text":
+            texts.append((at, int(b), int(a), text))
         elif a:
             sums.append((int(a), int(b), int(c)))
 
@@ -221,10 +243,8 @@ def results(scope: Scope, *, now: datetime) -> Results:
             r.distribution[score] += n
             r.count += n
 
-    texts = _scoped(
-        _answers_base(SurveyAnswer.question_id, SurveyAnswer.text).where(SurveyAnswer.text.is_not(None)), scope
-    ).order_by(SurveyResponse.submitted_at, SurveyAnswer.id)
-    for question_id, text in db.session.execute(texts).all():
+    texts.sort()  # in the order they were submitted, as the page lists them
+    for _at, _answer_id, question_id, text in texts:
         r = by_question.get(question_id)
         if r is not None:
             r.texts.append(text)
@@ -240,8 +260,9 @@ def results(scope: Scope, *, now: datetime) -> Results:
     )
 
 
-@dataclass(frozen=True)
-class AnswerRow:
+class AnswerRow(NamedTuple):
+    """One answer of the exports (a tuple: a year has a hundred thousand of them)."""
+
     round_title: str
     consulted_on: date
     company: str
@@ -259,51 +280,103 @@ class AnswerRow:
 ANSWER_BATCH = 2000
 
 
+def _seoul(value: datetime) -> datetime:
+    # The columns are read without UTCDateTime's per-value conversion; SQLite hands back naive UTC.
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(SEOUL)
+
+
+def _in_locale(ko: bool, korean, english):
+    """The text in the reader's language, else the other one (as `a or b` reads an empty text)."""
+    first, second = (korean, english) if ko else (english, korean)
+    return func.coalesce(func.nullif(first, ""), second)
+
+
+def _answer_names(scope: Scope, ko: bool) -> dict[str, dict[int, tuple]]:
+    """What the exports name by id, in one statement: the companies and buyers of the scope's
+    consultations, and every round, version and question (a few dozen to a few hundred), by kind then id."""
+
+    def booked(column) -> Select:  # the ids the scope's consultations hold in `column`
+        return _bookings_in(select(column), scope)
+
+    none = literal(None, String)
+    parts = [
+        # kind, id, text, number, kind of question
+        # every round (twelve a year): picking the scope's out of a year of bookings costs more than reading them
+        select(literal("round", String), Round.id, Round.title, literal(None, Integer), none),
+        select(
+            literal("company", String),
+            Company.id,
+            _in_locale(ko, Company.name_ko, Company.name_en),
+            literal(None, Integer),
+            none,
+        ).where(Company.id.in_(booked(Booking.company_id))),
+        select(literal("buyer", String), Buyer.id, Buyer.company_name, literal(None, Integer), none).where(
+            Buyer.id.in_(booked(Booking.buyer_id))
+        ),
+        select(literal("version", String), SurveyVersion.id, none, SurveyVersion.number, none),
+        select(
+            literal("question", String),
+            SurveyQuestion.id,
+            _in_locale(ko, SurveyQuestion.text_ko, SurveyQuestion.text_en),
+            SurveyQuestion.position,
+            SurveyQuestion.kind,
+        ),
+    ]
+    names: dict[str, dict[int, tuple]] = {kind: {} for kind in ("round", "company", "buyer", "version", "question")}
+    for kind, ident, text, number, question_kind in db.session.connection().execute(union_all(*parts)):
+        names[kind][ident] = (text, number, question_kind)
+    return names
+
+
 def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
-    """One row per answer in scope, for the exports: one query, read a batch at a time (a server-side
-    cursor on PostgreSQL), so an export holds a batch of rows, never the whole year."""
-    buyer = aliased(Buyer)
+    """One row per answer in scope, for the exports, in two queries whatever their number: the names
+    (rounds, companies, buyers, versions, questions) by id, then the answers with those ids, read a
+    batch at a time (a server-side cursor on PostgreSQL), so an export holds a batch of rows, never
+    the whole year, and the year's sort carries ids rather than names. A year's answers share a few
+    hundred start times, and a response's answers its submission time: each is converted to Seoul
+    time once."""
+    names = _answer_names(scope, locale == "ko")
+    rounds, companies, buyers = names["round"], names["company"], names["buyer"]
+    versions, questions = names["version"], names["question"]
+    raw_time = DateTime(timezone=True)
     stmt = _scoped(
         _answers_base(
-            Round.title,
-            Booking.starts_at,
-            Company.name_ko,
-            Company.name_en,
-            buyer.company_name,
+            type_coerce(Booking.starts_at, raw_time),
+            Booking.round_id,
+            Booking.company_id,
+            Booking.buyer_id,
             SurveyInvitation.respondent,
-            SurveyVersion.number,
-            SurveyQuestion.position,
-            SurveyQuestion.text_ko,
-            SurveyQuestion.text_en,
-            SurveyQuestion.kind,
+            SurveyResponse.version_id,
+            SurveyAnswer.question_id,
             SurveyAnswer.score,
             SurveyAnswer.text,
-            SurveyResponse.submitted_at,
-        )
-        .join(Round, Round.id == Booking.round_id)
-        .join(Company, Company.id == Booking.company_id)
-        .outerjoin(buyer, buyer.id == Booking.buyer_id)
-        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-        .join(SurveyVersion, SurveyVersion.id == SurveyResponse.version_id),
+            type_coerce(SurveyResponse.submitted_at, raw_time),
+        ).join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id),
         scope,
     ).order_by(Booking.starts_at, SurveyResponse.id, SurveyQuestion.position, SurveyQuestion.id)
-    ko = locale == "ko"
-    for r in db.session.execute(stmt.execution_options(yield_per=ANSWER_BATCH)):
-        yield (
-            AnswerRow(
-                round_title=r[0],
-                consulted_on=r[1].astimezone(SEOUL).date(),
-                company=(r[2] or r[3]) if ko else (r[3] or r[2]),
-                buyer=r[4] or "",
-                respondent=r[5],
-                version=r[6],
-                position=r[7],
-                question=(r[8] or r[9]) if ko else (r[9] or r[8]),
-                kind=r[10],
-                score=r[11],
-                text=r[12],
-                submitted_at=r[13].astimezone(SEOUL).replace(tzinfo=None),
-            )
+    days: dict[datetime, date] = {}
+    submitted: tuple[datetime | None, datetime | None] = (None, None)  # the last one, read and in Seoul time
+    result = db.session.connection().execute(stmt.execution_options(yield_per=ANSWER_BATCH))
+    for starts_at, round_id, company_id, buyer_id, respondent, version_id, question_id, score, text, at in result:
+        day = days.get(starts_at)
+        if day is None:
+            day = days[starts_at] = _seoul(starts_at).date()
+        if at != submitted[0]:
+            submitted = (at, _seoul(at).replace(tzinfo=None))
+        question, position, kind = questions[question_id]
+        yield AnswerRow(
+            rounds[round_id][0],
+            day,
+            companies[company_id][0],
+            buyers[buyer_id][0] if buyer_id is not None else "",
+            respondent,
+            versions[version_id][1],
+            position,
+            question,
+            kind,
+            score,
+            text,
+            submitted[1],
         )
 
 

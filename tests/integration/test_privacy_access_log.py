@@ -298,3 +298,28 @@ def test_only_admins_see_the_log(client, login_as, logged, role):
 
     for url in ("/admin/access-log/", "/admin/access-log/export.csv", "/admin/access-log/export.xlsx"):
         assert client.get(url).status_code == 404
+
+
+def test_log_exports_send_the_same_queries_for_2_and_40_rows_of_many_actors(client, login_as, count_queries):
+    login_as("admin")
+    urls = ("/admin/access-log/export.csv", "/admin/access-log/export.xlsx")
+
+    def add(count: int) -> None:
+        for n in range(count):
+            # every other row by its own staff member, the rest by a deleted account (no actor)
+            actor = make_user("staff") if n % 2 else None
+            db.session.add(
+                PersonalDataAccess(at=utcnow(), actor_id=actor.id if actor else None, subject_type="company",
+                                   subject_id=n + 1, action="view", what="companies.detail", via="web")
+            )  # fmt: skip
+        db.session.commit()
+
+    add(2)
+    few = [_page_queries(client, count_queries, url) for url in urls]
+    add(38)
+    many = [_page_queries(client, count_queries, url) for url in urls]
+
+    assert few == many
+    rows = list(csv.reader(io.StringIO(client.get(urls[0]).get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 41
+    assert sum(1 for r in rows[1:] if r[1] == "" and r[2] == "") == 20  # rows without an actor stay, empty

@@ -17,12 +17,14 @@ from sqlalchemy.exc import IntegrityError
 
 from consultroom.audit.models import AuditEntry
 from consultroom.bookings.services import book_slot
+from consultroom.buyers.models import Buyer
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid
 from consultroom.extensions import db
 from consultroom.notifications.models import OutboxMail
 from consultroom.scheduler.runner import run_job
 from consultroom.signing import make_token
+from consultroom.spreadsheets import guard
 from consultroom.surveys import services as survey_services
 from consultroom.surveys.models import SurveyInvitation, SurveyQuestion, SurveyResponse, SurveyVersion
 from consultroom.surveys.services import (
@@ -31,6 +33,7 @@ from consultroom.surveys.services import (
     make_survey_token,
     submit_response,
 )
+from consultroom.timeutil import SEOUL, seoul_date
 from tests.conftest import login
 from tests.factories import SurveyQuestionFactory, make_buyer, make_round, make_sme_with_company, make_user
 from tests.undone import half_write_kept, writes_then_refuses
@@ -613,3 +616,45 @@ def test_a_refused_answer_keeps_nothing_written_before_the_refusal(client, monke
 
     assert response.status_code == status and shown in response.get_data(as_text=True)
     assert not half_write_kept()
+
+
+def test_csv_export_rows_name_each_answer_in_the_readers_language(client, login_as):
+    """Every cell of every row, worked out from the records: the export reads names by id, so a
+    company, buyer, question or version attached to the wrong answer shows here."""
+    questions, rnd, _later = _constructed_set()
+    # one company without an English name: the (English) export falls back to its Korean one
+    responses = list(
+        db.session.scalars(
+            select(SurveyResponse)
+            .join(SurveyResponse.invitation)
+            .where(SurveyInvitation.respondent == "sme")
+            .order_by(SurveyResponse.id)
+        )
+    )
+    responses[1].invitation.booking.company.name_ko = "한빛식품"
+    responses[1].invitation.booking.company.name_en = ""
+    db.session.commit()
+    login_as("staff")
+
+    rows = list(
+        csv.reader(io.StringIO(client.get(f"/staff/surveys/results.csv?round_id={rnd.id}").data.decode("utf-8-sig")))
+    )
+
+    expected = []
+    in_round = [r for r in responses if r.invitation.booking.round_id == rnd.id]
+    in_round.sort(key=lambda r: (r.invitation.booking.starts_at, r.id))
+    for response in in_round:
+        booking = response.invitation.booking
+        company = booking.company.name_en or booking.company.name_ko
+        buyer = db.session.get(Buyer, booking.buyer_id).company_name if booking.buyer_id else ""
+        submitted = response.submitted_at.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
+        for answer in sorted(response.answers, key=lambda a: (a.question.position, a.question.id)):
+            q = answer.question
+            expected.append(
+                [f"Export consultations, {rnd.day:%B %Y}", seoul_date(booking.starts_at).isoformat(), company, buyer,
+                 "Company", str(response.version.number), str(q.position), q.text_en, "" if answer.score is None else
+                 str(answer.score), guard(answer.text) or "", submitted]
+            )  # fmt: skip
+    assert len(expected) == 7 and "한빛식품" in {row[2] for row in expected}
+    assert rows[1:] == expected
+    assert {row[7] for row in rows[1:]} == {q.text_en for q in questions}

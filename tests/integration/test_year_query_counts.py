@@ -1,5 +1,6 @@
 """The year pages send as many SQL statements with one consultation as with many: the report page, the
-public program page, the report API and the survey results (timings stay in bench/scale.py)."""
+public program page, the report API, the survey results and their .csv and .xlsx exports (timings stay
+in bench/scale.py)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def test_year_pages_send_the_same_number_of_queries_at_one_and_at_six_consultati
         f"/program/{year}",
         f"/api/v1/reports/program?year={year}",
         f"/staff/surveys/results?start={year}-01-01&end={year}-12-31",
+        f"/staff/surveys/results.csv?start={year}-01-01&end={year}-12-31",
+        f"/staff/surveys/results.xlsx?start={year}-01-01&end={year}-12-31",
     ]
     counts: dict[str, list[int]] = {url: [] for url in urls}
     for indexes in ([0], [1, 2, 3, 4, 5]):

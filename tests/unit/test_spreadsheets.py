@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -89,3 +89,39 @@ def test_xlsx_file_streams_sheets_with_per_column_formats_and_no_heading_when_no
     assert [[c.value for c in row] for row in summary.iter_rows()] == [["Invited", 3], [None, None], ["'=1+1", None]]
     assert answers["A2"].number_format == "yyyy-mm-dd"
     assert answers["A2"].value == datetime(2026, 3, 2)
+
+
+def test_xlsx_keeps_every_value_type_and_cuts_text_to_excels_cell_limit():
+    from datetime import time
+    from decimal import Decimal
+
+    long_text = "가" * 40_000
+    body = spreadsheets.xlsx_bytes(
+        [("s", None, [[True, Decimal("3.50"), 2.25, -7, time(9, 30), datetime(1900, 1, 15, 12), long_text, "a & <b>"]])]
+    )
+    sheet = load_workbook(io.BytesIO(body)).active
+    cells = sheet[1]
+    assert [c.value for c in cells[:6]] == [True, 3.5, 2.25, -7, time(9, 30), datetime(1900, 1, 15, 12)]
+    assert cells[4].number_format == "h:mm:ss" and cells[5].number_format == "yyyy-mm-dd h:mm:ss"
+    assert cells[6].value == "가" * 32_767 and cells[7].value == "a & <b>"
+
+
+def test_xlsx_writes_control_characters_as_excel_escapes_instead_of_failing():
+    # openpyxl refused the whole workbook (IllegalCharacterError) for one such character in a typed answer.
+    body = spreadsheets.xlsx_bytes([("s", ["text"], [["bell\x07 and tab\tinside"], ["\x0bstart"]])])
+    values = [row[0] for row in load_workbook(io.BytesIO(body)).active.iter_rows(min_row=2, values_only=True)]
+    assert values == ["bell_x0007_ and tab\tinside", "_x000B_start"]
+
+
+def test_xlsx_refuses_what_excel_cannot_hold():
+    with pytest.raises(TypeError):
+        spreadsheets.xlsx_bytes([("s", None, [[datetime(2026, 3, 2, tzinfo=UTC)]])])
+    with pytest.raises(ValueError, match="Cannot convert"):
+        spreadsheets.xlsx_bytes([("s", None, [[object()]])])
+
+
+def test_xlsx_keeps_text_that_reads_like_an_error_code_as_text():
+    # openpyxl wrote "#N/A" as an error cell, which a sum over the column then propagates
+    body = spreadsheets.xlsx_bytes([("s", None, [["#N/A", "#DIV/0!"]])])
+    cells = load_workbook(io.BytesIO(body)).active[1]
+    assert [(c.value, c.data_type) for c in cells] == [("#N/A", "s"), ("#DIV/0!", "s")]
