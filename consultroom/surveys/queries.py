@@ -348,13 +348,25 @@ def version_history(audience: str) -> list[SurveyVersion]:
     )
 
 
+# The question page counts an earlier version's responses up to here and says "or more" beyond.
+RESPONSES_SHOWN_UP_TO = 1000
+
+
 def responses_per_version(audience: str) -> dict[int, int]:
+    """Responses per earlier (inactive) version, counted up to RESPONSES_SHOWN_UP_TO: each count
+    reads at most that many entries of the version index, where counting them all read every
+    response of every year."""
+    some = (
+        select(SurveyResponse.id)
+        .where(SurveyResponse.version_id == SurveyVersion.id)
+        .limit(RESPONSES_SHOWN_UP_TO)
+        .correlate(SurveyVersion)
+        .subquery()
+    )
+    counted = select(func.count()).select_from(some).scalar_subquery()
     return dict(
         db.session.execute(
-            select(SurveyResponse.version_id, func.count(SurveyResponse.id))
-            .join(SurveyVersion, SurveyVersion.id == SurveyResponse.version_id)
-            .where(SurveyVersion.audience == audience)
-            .group_by(SurveyResponse.version_id)
+            select(SurveyVersion.id, counted).where(SurveyVersion.audience == audience, SurveyVersion.active.is_(False))
         ).all()
     )
 

@@ -291,7 +291,13 @@ def questions():
         }
         for audience in AUDIENCES
     ]
-    return render_template("surveys/questions.html", sets=sets, kinds=KIND_LABELS, form=PlainForm())
+    return render_template(
+        "surveys/questions.html",
+        sets=sets,
+        kinds=KIND_LABELS,
+        form=PlainForm(),
+        shown_up_to=queries.RESPONSES_SHOWN_UP_TO,
+    )
 
 
 @bp.route("/admin/surveys/questions/new", methods=["GET", "POST"])
