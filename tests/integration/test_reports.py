@@ -434,8 +434,9 @@ def test_staff_report_lays_out_its_long_parts_only_when_opened_or_near_the_scree
 
     html = client.get(f"/staff/reports?year={YEAR}").get_data(as_text=True)
 
-    parts = re.findall(r'<section class="report-part" aria-labelledby="([\w-]+)">(.*?)</section>', html, re.S)
-    assert [title for title, _body in parts] == [
+    # Not a landmark each (no name): the table's own scrolling region already bears the heading's name.
+    parts = re.findall(r'<section class="report-part">\s*<h2 class="h5 mt-4" id="([\w-]+)">', html)
+    assert parts == [
         "funnel-title",
         "compare-title",
         *(f"breakdown-{kind}-title" for kind in ("month", "country", "industry", "language")),
