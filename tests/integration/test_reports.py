@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -423,30 +422,6 @@ def test_staff_report_page_shows_figures_charts_and_tables(client, login_as):
     assert 'data-table="month"' in html and 'data-table="country"' in html
     assert "125.0%" in html and "79.7%" in html
     assert "<script>" not in html  # the CSP allows no inline script
-
-
-def test_staff_report_lays_out_its_long_parts_only_when_opened_or_near_the_screen(client, login_as):
-    """A year's report is over a thousand elements (issue 16 item 6): every chart and table below the
-    figures is a part the browser lays out only near the screen (.report-part in app.css), and the
-    long tables open from a <details>; the funnel's three rows and the scorecard stay open."""
-    world = build_world()
-    login_as(world.staff)
-
-    html = client.get(f"/staff/reports?year={YEAR}").get_data(as_text=True)
-
-    # Not a landmark each (no name): the table's own scrolling region already bears the heading's name.
-    parts = re.findall(r'<section class="report-part">\s*<h2 class="h5 mt-4" id="([\w-]+)">', html)
-    assert parts == [
-        "funnel-title",
-        "compare-title",
-        *(f"breakdown-{kind}-title" for kind in ("month", "country", "industry", "language")),
-    ]
-    collapsed = {
-        t for body in re.findall(r"<details.*?</details>", html, re.S) for t in re.findall(r'data-table="(\w+)"', body)
-    }
-    assert collapsed == {"compare", "month", "country", "industry", "language"}
-    assert 'data-table="scorecard"' in html and 'data-table="funnel"' in html
-    assert ".report-part { content-visibility: auto;" in client.get("/static/css/app.css").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
