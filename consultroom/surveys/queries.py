@@ -352,23 +352,25 @@ def version_history(audience: str) -> list[SurveyVersion]:
 RESPONSES_SHOWN_UP_TO = 1000
 
 
-def responses_per_version(audience: str) -> dict[int, int]:
-    """Responses per earlier (inactive) version, counted up to RESPONSES_SHOWN_UP_TO: each count
-    reads at most that many entries of the version index, where counting them all read every
-    response of every year."""
-    some = (
-        select(SurveyResponse.id)
-        .where(SurveyResponse.version_id == SurveyVersion.id)
-        .limit(RESPONSES_SHOWN_UP_TO)
-        .correlate(SurveyVersion)
-        .subquery()
-    )
-    counted = select(func.count()).select_from(some).scalar_subquery()
-    return dict(
-        db.session.execute(
-            select(SurveyVersion.id, counted).where(SurveyVersion.audience == audience, SurveyVersion.active.is_(False))
-        ).all()
-    )
+def responses_per_version(version_ids: list[int]) -> dict[int, int]:
+    """Responses per version, counted up to RESPONSES_SHOWN_UP_TO, in one statement: each count reads
+    at most that many entries, where counting them all read every response of every year. The ids are
+    written into the SQL (literal_execute) so each count is planned for its own version: with a
+    parameter, PostgreSQL planned a version of 5 responses like one of 160,000 and scanned the table."""
+    if not version_ids:
+        return {}
+
+    def counted(version_id: int):
+        some = (
+            select(SurveyResponse.id)
+            .where(SurveyResponse.version_id == literal(version_id, literal_execute=True))
+            .limit(RESPONSES_SHOWN_UP_TO)
+            .subquery()
+        )
+        return select(func.count()).select_from(some).scalar_subquery()
+
+    row = db.session.execute(select(*(counted(v) for v in version_ids))).one()
+    return dict(zip(version_ids, row, strict=True))
 
 
 def responses_stmt(*, company_id: int | None = None, round_id: int | None = None) -> Select:

@@ -283,14 +283,12 @@ def _admin() -> None:
 @login_required
 def questions():
     _admin()
-    sets = [
-        {
-            "audience": audience,
-            "history": queries.version_history(audience),
-            "used": queries.responses_per_version(audience),
-        }
-        for audience in AUDIENCES
-    ]
+    sets = []
+    for audience in AUDIENCES:
+        history = queries.version_history(audience)
+        # Only the earlier versions show their responses.
+        used = queries.responses_per_version([v.id for v in history if not v.active])
+        sets.append({"audience": audience, "history": history, "used": used})
     return render_template(
         "surveys/questions.html",
         sets=sets,
