@@ -278,15 +278,19 @@ def _admin() -> None:
 @login_required
 def questions():
     _admin()
-    sets = [
-        {
-            "audience": audience,
-            "history": queries.version_history(audience),
-            "used": queries.responses_per_version(audience),
-        }
-        for audience in AUDIENCES
-    ]
-    return render_template("surveys/questions.html", sets=sets, kinds=KIND_LABELS, form=PlainForm())
+    sets = []
+    for audience in AUDIENCES:
+        history = queries.version_history(audience)
+        # Only the earlier versions show their responses.
+        used = queries.responses_per_version([v.id for v in history if not v.active])
+        sets.append({"audience": audience, "history": history, "used": used})
+    return render_template(
+        "surveys/questions.html",
+        sets=sets,
+        kinds=KIND_LABELS,
+        form=PlainForm(),
+        shown_up_to=queries.RESPONSES_SHOWN_UP_TO,
+    )
 
 
 @bp.route("/admin/surveys/questions/new", methods=["GET", "POST"])

@@ -11,6 +11,7 @@ import pytest
 
 from consultroom.db import utcnow
 from consultroom.extensions import db
+from consultroom.main import todo
 from consultroom.notifications.models import OutboxMail
 from consultroom.outcomes import services as outcome_services
 from consultroom.privacy.models import ErasureRequest
@@ -162,6 +163,21 @@ def test_home_staff_counts_take_the_same_queries_at_one_and_ten(client, login_as
     # The signed-in user, every count in one SELECT, and the outbox health behind the mail alert (3).
     assert ten[0] == 5
     assert sum("FROM bookings" in statement for statement in q_last) == 1
+
+
+def test_home_staff_counts_stop_at_a_bound_and_say_or_more(client, login_as, monkeypatch):
+    # The bound is 1,000 in production: the home reads at most that many rows per count, however many
+    # overdue follow-ups or missing logs the years hold; the linked page has the exact figure.
+    monkeypatch.setattr(todo, "STAFF_COUNT_UP_TO", 2)
+    _staff_world(3)
+    login_as("admin")
+
+    html = _html(client.get("/"))
+
+    assert _counts(html) == dict.fromkeys(STAFF_KEYS, 2)
+    assert "Overdue follow-ups: 2 or more" in html
+    assert "Missing logs: 2 or more" in html
+    assert _rows_on(client, _links(html)["overdue"], "overdue") == 3
 
 
 def test_home_empty_state_says_there_is_nothing_to_do(client, login_as):

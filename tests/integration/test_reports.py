@@ -614,12 +614,30 @@ def test_charts_are_well_formed_svg_with_escaped_text_and_a_text_alternative():
     assert root.find(f"{ns}title").text == "By <country> & more"
     assert root.find(f"{ns}desc").text == "The table below gives the same figures."
     assert "<script>" not in str(svg)
-    assert [r.get("width") for r in root.iter(f"{ns}rect") if r.find(f"{ns}title") is not None] == [
-        "264",
-        "88",
-        "0",
-        "0",
-    ]
+    # Each series is one path of its bars (264 and 88 wide, the empty ones left out), whatever the
+    # number of labels: no element or tooltip per bar; the table beside the chart has the figures.
+    assert [p.get("d") for p in root.iter(f"{ns}path")] == ["M150 35h264v12h-264z", "M150 49h88v12h-88z"]
+    assert len(list(root.iter(f"{ns}rect"))) == 2  # the legend's swatches
+    assert len(list(root.iter(f"{ns}title"))) == 1
+
+
+def test_column_chart_draws_a_series_as_one_path_whatever_the_number_of_months():
+    import xml.etree.ElementTree as ET
+
+    from consultroom.reports import charts
+
+    def elements(months: int) -> int:
+        svg = charts.column_chart(
+            chart_id="m",
+            title="By month",
+            desc="The table below gives the same figures.",
+            labels=[f"2025-{m:02d}" for m in range(1, months + 1)],
+            series=[charts.Series("Held", [5] * months), charts.Series("Contracted", [2] * months)],
+        )
+        return sum(1 for _ in ET.fromstring(str(svg)).iter())  # noqa: S314 - our own markup
+
+    # Per month: its label and the two bars' values; the bars themselves add no element.
+    assert elements(12) - elements(2) == 10 * 3
 
 
 def test_database_keeps_one_target_per_year_and_metric_and_a_date_for_published_ones():

@@ -25,11 +25,13 @@ from consultroom.notifications.models import OutboxMail
 from consultroom.scheduler.runner import run_job
 from consultroom.signing import make_token
 from consultroom.spreadsheets import guard
+from consultroom.surveys import queries as survey_queries
 from consultroom.surveys import services as survey_services
 from consultroom.surveys.models import SurveyInvitation, SurveyQuestion, SurveyResponse, SurveyVersion
 from consultroom.surveys.services import (
     Gone,
     average_satisfaction,
+    edit_question,
     make_survey_token,
     submit_response,
 )
@@ -658,3 +660,61 @@ def test_csv_export_rows_name_each_answer_in_the_readers_language(client, login_
     assert len(expected) == 7 and "한빛식품" in {row[2] for row in expected}
     assert rows[1:] == expected
     assert {row[7] for row in rows[1:]} == {q.text_en for q in questions}
+
+
+# --- the question page's earlier versions ------------------------------------------------------------
+
+
+def _answered_version(questions: list[SurveyQuestion], rnd, slots: range, admin) -> list[SurveyQuestion]:
+    """Responses on the questions' version for the consultations in these slots, then an edit, which
+    makes that version an earlier one; returns the questions of the new active version."""
+    for i in slots:
+        _user, booking = _held(rnd, i)
+        invitation = SurveyInvitation(booking_id=booking.id, respondent="sme", expires_at=utcnow() + timedelta(days=7))
+        db.session.add(invitation)
+        db.session.flush()
+        db.session.add(SurveyResponse(invitation_id=invitation.id, version_id=questions[0].version_id))
+    db.session.flush()
+    edited = edit_question(
+        question=questions[0], data={"kind": "scale5", "text_ko": "만족도", "text_en": "Satisfaction"}, actor=admin
+    )
+    return edited.version.questions
+
+
+def _earlier_versions(html: str) -> dict[str, str]:
+    return {n: " ".join(text.split()) for n, text in re.findall(r'<li data-version="(\d+)">(.*?)</li>', html, re.S)}
+
+
+def test_question_page_counts_an_earlier_versions_responses_up_to_a_bound(client, login_as, monkeypatch):
+    # Counting stops at the bound (1,000 in production), so the page costs the same with 10 or 100,000
+    # responses; beyond it the page says "or more".
+    monkeypatch.setattr(survey_queries, "RESPONSES_SHOWN_UP_TO", 3)
+    admin = login_as("admin")
+    rnd = make_round(booths=3, slots_per_booth=3)
+    v2 = _answered_version(_questions(admin=admin), rnd, range(2), admin)
+    _answered_version(v2, rnd, range(2, 7), admin)
+
+    versions = _earlier_versions(client.get("/admin/surveys").get_data(as_text=True))
+
+    assert versions == {
+        "2": "version 2: 3 questions, 3 or more responses",
+        "1": "version 1: 3 questions, 2 responses",
+    }
+
+
+def test_question_page_takes_the_same_queries_with_one_or_three_earlier_versions(client, login_as, count_queries):
+    admin = login_as("admin")
+    rnd = make_round(booths=3, slots_per_booth=3)
+    active = _answered_version(_questions(admin=admin), rnd, range(1), admin)
+    db.session.commit()
+    client.get("/admin/surveys")
+    with count_queries() as few:
+        first = client.get("/admin/surveys").get_data(as_text=True)
+    active = _answered_version(active, rnd, range(1, 4), admin)
+    _answered_version(active, rnd, range(4, 8), admin)
+    db.session.commit()
+    with count_queries() as more:
+        second = client.get("/admin/surveys").get_data(as_text=True)
+
+    assert (len(_earlier_versions(first)), len(_earlier_versions(second))) == (1, 3)
+    assert more.count == few.count
