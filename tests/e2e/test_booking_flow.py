@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from consultroom.bookings.models import Booking, WaitlistEntry
@@ -58,7 +59,7 @@ def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(pag
     page2.get_by_label("Products to present").fill("조미김")
     page2.get_by_role("button", name="Join the waitlist").click()
     page2.wait_for_url("**/bookings")
-    assert page2.get_by_text("position 1").is_visible()
+    expect(page2.get_by_text("position 1")).to_be_visible()
 
     # The first SME cancels; the slot goes to the waitlisted company at once.
     login(page, first_user.email)
@@ -67,11 +68,11 @@ def test_sme_books_downloads_ics_and_cancels_then_waitlisted_sme_is_promoted(pag
     # A confirmation page that asks why (issue 13): nothing is cancelled before the second click.
     page.get_by_label("Reason").fill("전시회 일정과 겹침")
     page.get_by_role("button", name="Yes, cancel this consultation").click()
-    assert page.get_by_text("The booking is cancelled").is_visible()
+    expect(page.get_by_text("The booking is cancelled")).to_be_visible()
 
     page2.goto("/bookings")
     promoted_row = page2.get_by_role("row").filter(has_text=english_round_title(rnd))
-    assert promoted_row.get_by_text("from the waitlist").is_visible()
+    expect(promoted_row.get_by_text("from the waitlist")).to_be_visible()
     db.session.rollback()
     entry = db.session.scalar(select(WaitlistEntry).where(WaitlistEntry.company_id == waiting.id))
     assert entry.status == "promoted"

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 import pytest
 from flask_babel import force_locale, gettext
 from icalendar import Calendar
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from consultroom.bookings.models import Booking
@@ -106,14 +107,14 @@ def test_sme_cancels_a_confirmed_consultation_and_every_party_gets_mail_and_cale
     login(page, w["sme"].email)
     page.goto("/bookings")
     row = page.get_by_role("row").filter(has_text=english_round_title(w["round"]))
-    assert row.get_by_text(f"Buyer: {w['buyer'].company_name}").is_visible()
+    expect(row.get_by_text(f"Buyer: {w['buyer'].company_name}")).to_be_visible()
     row.get_by_role("link", name=re.compile("^Cancel booking")).click()
     # Nothing happens without a reason.
     page.get_by_role("button", name="Yes, cancel this consultation").click()
-    assert page.get_by_text("Give a reason for the cancellation.").first.is_visible()
+    expect(page.get_by_text("Give a reason for the cancellation.").first).to_be_visible()
     page.get_by_label("Reason").fill("생산 일정 변경")
     page.get_by_role("button", name="Yes, cancel this consultation").click()
-    assert page.get_by_text("The booking is cancelled").is_visible()
+    expect(page.get_by_text("The booking is cancelled")).to_be_visible()
 
     db.session.rollback()
     booking = db.session.get(Booking, w["booking_id"])
@@ -152,7 +153,8 @@ def test_staff_move_a_confirmed_consultation_and_buyer_confirms_the_new_time(
     page.locator(f'a[href$="at={int(new_slot.starts_at.timestamp())}"]').click()
     page.get_by_label(f"Booth {new_slot.booth}", exact=True).check()
     page.get_by_role("button", name="Move", exact=True).click()
-    assert page.get_by_text("The booking is moved; the company, the buyer and the interpreter are told.").is_visible()
+    moved = "The booking is moved; the company, the buyer and the interpreter are told."
+    expect(page.get_by_text(moved)).to_be_visible()
 
     db.session.rollback()
     booking = db.session.get(Booking, w["booking_id"])
@@ -247,7 +249,7 @@ def test_a_japanese_reading_buyer_gets_the_proposal_page_and_ics_in_japanese_wit
     buyer_page = context.new_page()
     buyer_page.goto(accept)
     assert buyer_page.locator("html").get_attribute("lang") == "ja"
-    assert buyer_page.get_by_role("heading", name=ja("Proposed export consultation")).is_visible()
+    expect(buyer_page.get_by_role("heading", name=ja("Proposed export consultation"))).to_be_visible()
     assert buyer_page.locator("#company-name").inner_text() == "Hanbit Foods Co., Ltd."
     assert buyer_page.locator("#company-summary").inner_text() == company.summary_en
     address = buyer_page.locator("#company-address")
@@ -265,7 +267,7 @@ def test_a_japanese_reading_buyer_gets_the_proposal_page_and_ics_in_japanese_wit
     assert event["dtstart"].params["TZID"] == "Asia/Tokyo"
 
     buyer_page.get_by_role("button", name=ja("Accept")).click()
-    assert buyer_page.get_by_text(ja("Thank you: you accepted the consultation.")).is_visible()
+    expect(buyer_page.get_by_text(ja("Thank you: you accepted the consultation."))).to_be_visible()
     context.close()
     db.session.rollback()
     assert db.session.get(Booking, booking.id).buyer_response == "accepted"

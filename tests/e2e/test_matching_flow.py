@@ -9,6 +9,7 @@ from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from consultroom.bookings.models import Booking
@@ -133,7 +134,8 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     choice.select_option(label="Interpreter Park (en)")
     top.get_by_role("button", name="Propose").click()
     page.wait_for_url(f"**/staff/matching/bookings/{booking_id}")
-    assert page.get_by_text("Hudson Beauty Imports is proposed; the buyer and the interpreter are asked").is_visible()
+    proposed = "Hudson Beauty Imports is proposed; the buyer and the interpreter are asked"
+    expect(page.get_by_text(proposed)).to_be_visible()
     assert page.locator("#match-state").inner_text().strip() == "Buyer proposed"
     current = page.locator("section[aria-labelledby='state-h'] dl")
     assert current.locator("dt:text-is('Buyer') + dd").inner_text().strip() == (
@@ -170,12 +172,12 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     stale_tab = buyer_ctx.new_page()
     stale_tab.set_default_timeout(10_000)
     stale_tab.goto(_respond_link(buyer_email, "decline"))
-    assert stale_tab.get_by_role("button", name="Decline").is_visible()
+    expect(stale_tab.get_by_role("button", name="Decline")).to_be_visible()
 
     buyer_page.get_by_role("button", name="Accept").click()
     buyer_page.wait_for_url(accept_link.split("?", 1)[0])
-    assert buyer_page.get_by_text("Thank you: you accepted the consultation.").is_visible()
-    assert buyer_page.get_by_text("You accepted this consultation.").is_visible()
+    expect(buyer_page.get_by_text("Thank you: you accepted the consultation.")).to_be_visible()
+    expect(buyer_page.get_by_text("You accepted this consultation.")).to_be_visible()
 
     # Negative: the stale tab now tries to decline; the answer stands and the page says so.
     with stale_tab.expect_response(lambda r: r.request.method == "POST") as posted:
@@ -202,7 +204,7 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
     )
     interp_page.get_by_role("button", name="Accept").click()
     interp_page.wait_for_url(interp_link.split("?", 1)[0])
-    assert interp_page.get_by_text("The consultation is confirmed.").is_visible()
+    expect(interp_page.get_by_text("The consultation is confirmed.")).to_be_visible()
     meeting = interp_page.locator("main a[rel~='noopener']").first
     meeting_url = meeting.get_attribute("href")
     assert re.match(r"https?://\S+$", meeting_url), meeting_url
@@ -218,7 +220,7 @@ def test_staff_match_buyer_and_interpreter_accept_by_link_and_sme_sees_it_confir
 
     # The buyer's link now shows the confirmed consultation and the same video link.
     buyer_page.goto(accept_link)
-    assert buyer_page.get_by_text("The consultation is confirmed.").is_visible()
+    expect(buyer_page.get_by_text("The consultation is confirmed.")).to_be_visible()
     assert buyer_page.get_by_role("link", name=meeting_url).get_attribute("href") == meeting_url
     assert buyer_page.get_by_role("button", name="Decline").count() == 0
 

@@ -5,6 +5,7 @@ and English, and open and close by keyboard."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from consultroom.extensions import db
 from tests.factories import PASSWORD, make_sme_with_company, make_user
@@ -18,9 +19,9 @@ def test_navigation_menu_opens_and_closes_on_a_phone(page):
     toggler = page.locator(".navbar-toggler")
     login_link = page.locator("#nav-main").get_by_role("link", name="로그인")
 
-    assert toggler.is_visible()
+    expect(toggler).to_be_visible()
     assert toggler.get_attribute("aria-expanded") == "false"
-    assert not login_link.is_visible()
+    expect(login_link).to_be_hidden()
 
     toggler.click()
     assert toggler.get_attribute("aria-expanded") == "true"
@@ -31,14 +32,14 @@ def test_navigation_menu_opens_and_closes_on_a_phone(page):
     page.locator(".navbar-toggler").click()
     page.locator(".navbar-toggler").click()
     assert page.locator(".navbar-toggler").get_attribute("aria-expanded") == "false"
-    assert not page.locator("#nav-main").get_by_role("link", name="회원가입").is_visible()
+    expect(page.locator("#nav-main").get_by_role("link", name="회원가입")).to_be_hidden()
 
 
 def test_navigation_menu_is_open_without_a_toggler_on_a_wide_screen(page):
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto("/")
-    assert not page.locator(".navbar-toggler").is_visible()
-    assert page.locator("#nav-main").get_by_role("link", name="로그인").is_visible()
+    expect(page.locator(".navbar-toggler")).to_be_hidden()
+    expect(page.locator("#nav-main").get_by_role("link", name="로그인")).to_be_visible()
 
 
 # --- menus that fit (issue 15, item 2) -----------------------------------------------------------
@@ -121,12 +122,12 @@ def test_navigation_menu_opens_by_keyboard_and_closes_on_escape(page):
 
     page.keyboard.press("Enter")
     assert button.get_attribute("aria-expanded") == "true"
-    assert page.locator("#nav-people").is_visible()
+    expect(page.locator("#nav-people")).to_be_visible()
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.getAttribute('href')") == "/companies"
     page.keyboard.press("Escape")
     assert button.get_attribute("aria-expanded") == "false"
-    assert not page.locator("#nav-people").is_visible()
+    expect(page.locator("#nav-people")).to_be_hidden()
     assert page.evaluate("() => document.activeElement.id") == "nav-people-button"
 
     page.keyboard.press("Space")

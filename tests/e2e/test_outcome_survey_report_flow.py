@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from consultroom.bookings.models import Booking
@@ -36,7 +37,7 @@ def _figures(page) -> dict[str, str]:
 
 
 def _flash(page, text: str) -> None:
-    assert page.get_by_text(text, exact=False).first.is_visible(), page.content()[:2000]
+    expect(page.get_by_text(text, exact=False).first).to_be_visible()
 
 
 def test_logged_consultation_contract_and_survey_change_the_program_report(page, browser, live_server):
@@ -60,7 +61,7 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
     # Staff read the year's report: the consultation is not logged yet, so nothing counts.
     login(page, staff_email)
     page.goto(f"/staff/reports?year={year}")
-    assert page.get_by_role("heading", level=2, name=f"Year {year}").is_visible()
+    expect(page.get_by_role("heading", level=2, name=f"Year {year}")).to_be_visible()
     before_log = _figures(page)
     assert before_log["held"] == "0"
     assert before_log["contracts"] == "0"
@@ -162,7 +163,7 @@ def test_logged_consultation_contract_and_survey_change_the_program_report(page,
     sme_page.get_by_label("What could be better?").fill("More buyers from Japan, please.")
     sme_page.get_by_role("button", name="Send my answers").click()
     assert sme_page.get_by_role("heading", level=1).inner_text() == "Thank you"
-    assert sme_page.locator("p.lead[data-status='answered']").is_visible()
+    expect(sme_page.locator("p.lead[data-status='answered']")).to_be_visible()
 
     # The link is spent: opening it again says so (409), not a second form.
     assert sme_page.goto(link).status == 409

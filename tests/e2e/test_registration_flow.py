@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from consultroom.accounts.models import User
@@ -38,12 +39,12 @@ def test_sme_registers_confirms_logs_in_and_creates_its_company_in_korean(page):
     page.get_by_label("비밀번호 확인", exact=True).fill(PASSWORD)
     page.get_by_label("위에 안내된 대로 개인정보를 수집·이용하는 데 동의합니다(필수).").check()
     page.get_by_role("button", name="계정 만들기").click()
-    assert page.get_by_role("heading", name="이메일 인증").is_visible()
+    expect(page.get_by_role("heading", name="이메일 인증")).to_be_visible()
 
     # Follow the link from the confirmation mail, then log in.
     page.goto(_confirmation_link(EMAIL))
     page.wait_for_url("**/login")
-    assert page.get_by_text("이메일 주소가 인증되었습니다.").is_visible()
+    expect(page.get_by_text("이메일 주소가 인증되었습니다.")).to_be_visible()
     page.get_by_label("이메일", exact=True).fill(EMAIL)
     page.get_by_label("비밀번호", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
@@ -88,7 +89,7 @@ def test_sme_registers_confirms_logs_in_and_creates_its_company_in_korean(page):
     page.get_by_role("button", name="기업 정보 저장").click()
     page.wait_for_url(re.compile(r".*/companies/\d+$"))
 
-    assert page.get_by_text("기업이 등록되었습니다.").is_visible()
+    expect(page.get_by_text("기업이 등록되었습니다.")).to_be_visible()
     assert page.get_by_role("heading", level=1).inner_text().startswith("한빛코스메틱")
     profile = page.locator("dl")
     for label, value in [

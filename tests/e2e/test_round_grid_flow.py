@@ -27,13 +27,13 @@ def test_closing_booking_asks_in_a_dialog_and_going_back_does_nothing(page, live
     page.goto(f"/staff/rounds/{round_id}")
 
     # With JavaScript the confirmation box is hidden: the dialog asks instead.
-    assert not page.locator("#confirm-close").is_visible()
+    expect(page.locator("#confirm-close")).to_be_hidden()
     page.get_by_role("button", name="Close booking").click()
     dialog = page.locator("#confirm-close-dialog")
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     assert "SMEs can no longer book" in dialog.inner_text()
     dialog.get_by_role("button", name="Go back").click()
-    assert not dialog.is_visible()
+    expect(dialog).to_be_hidden()
     db.session.expire_all()
     assert db.session.get(Round, round_id).status == "open"
 
@@ -68,4 +68,4 @@ def test_sme_books_a_time_and_gets_a_free_booth(page, live_server):
     booking = db.session.scalar(select(Booking).where(Booking.company_id == company.id))
     assert booking.slot_id == second_booth  # booth 1 at that time was taken; booth 2 was given
     page.goto(f"/rounds/{round_id}")
-    assert page.get_by_text("Your booking").is_visible()
+    expect(page.get_by_text("Your booking")).to_be_visible()
