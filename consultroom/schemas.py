@@ -147,8 +147,15 @@ class PageArgs(InSchema):
 class PageSchema(OutSchema):
     page = fields.Integer(metadata={"minimum": 1})
     per_page = fields.Integer(metadata={"minimum": 1, "maximum": MAX_PER_PAGE})
-    total = fields.Integer(metadata={"minimum": 0})
-    pages = fields.Integer(metadata={"minimum": 0})
+    total = fields.Integer(
+        allow_none=True,
+        metadata={
+            "minimum": 0,
+            "description": "How many items the list holds; null when more than 10,000 do (counting them all would "
+            "cost more than the page): page on until a page holds fewer than per_page items.",
+        },
+    )
+    pages = fields.Integer(allow_none=True, metadata={"minimum": 0, "description": "Null when `total` is."})
 
 
 _PAGES: dict[str, type[Schema]] = {}
@@ -163,7 +170,9 @@ def page_of(item: type[Schema], *, name: str | None = None, **extra: fields.Fiel
     return _PAGES[name]
 
 
-def page_body(items: Any, *, page: int, per_page: int, total: int, pages: int, **extra: Any) -> dict[str, Any]:
+def page_body(
+    items: Any, *, page: int, per_page: int, total: int | None, pages: int | None, **extra: Any
+) -> dict[str, Any]:
     return {"items": items, "page": page, "per_page": per_page, "total": total, "pages": pages, **extra}
 
 

@@ -14,7 +14,7 @@ from consultroom.access import authorize, get_or_404
 from consultroom.accounts.models import User
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import logged, unit_of_work
+from consultroom.api.http import list_page, logged, unit_of_work
 from consultroom.api.serializers import booking_json
 from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.bookings import policies, services
@@ -27,7 +27,7 @@ from consultroom.db import utcnow
 from consultroom.errors import Invalid, NotAllowed
 from consultroom.extensions import db
 from consultroom.rounds.models import Slot
-from consultroom.schemas import InSchema, page_body
+from consultroom.schemas import InSchema
 
 # The UI cuts the cancellation reason at this length too (bookings.views.cancel).
 REASON_MAX = 500
@@ -106,7 +106,7 @@ def create_booking(data: dict[str, Any]):
 @bp.response(200, BookingListSchema, description="One page of bookings.")
 def list_bookings(args: dict[str, Any]):
     user = g.api_user
-    page, per_page, round_id = args["page"], args["per_page"], args.get("round_id")
+    round_id = args.get("round_id")
     stmt = (
         select(Booking)
         .options(
@@ -124,12 +124,12 @@ def list_bookings(args: dict[str, Any]):
         stmt = stmt.where(Booking.company_id == user.company_id) if own else stmt.where(false())
     if round_id is not None:
         stmt = stmt.where(Booking.round_id == round_id)
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
+    listed = list_page(stmt, args)
     now = utcnow()
-    items = [booking_json(b, cancellable=services.can_cancel_now(b, user, now)) for b in pagination.items]
-    response = jsonify(page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages))
+    items = [booking_json(b, cancellable=services.can_cancel_now(b, user, now)) for b in listed.items]
+    response = jsonify(listed.body(items))
     # PIPA access log: staff reading the companies' requests (free text: notes, buyer profile).
-    subjects = sorted({("company", b.company_id) for b in pagination.items})
+    subjects = sorted({("company", b.company_id) for b in listed.items})
     return logged(response, actor=user, subjects=subjects, what="api.list_bookings")
 
 

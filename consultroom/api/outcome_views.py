@@ -16,7 +16,7 @@ from sqlalchemy import false, select
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import check_storable, logged, unit_of_work
+from consultroom.api.http import check_storable, list_page, logged, unit_of_work
 from consultroom.api.outcome_serializers import consultation_json, contract_json, survey_response_json
 from consultroom.api.spec import errors, read_body
 from consultroom.bookings.models import Booking
@@ -37,7 +37,7 @@ from consultroom.outcomes.schemas import (
     RateSchema,
     StageInputSchema,
 )
-from consultroom.schemas import Day, page_body
+from consultroom.schemas import Day
 from consultroom.surveys import policies as survey_policies
 from consultroom.surveys import queries as survey_queries
 from consultroom.surveys.schemas import SurveyResponseListArgs, SurveyResponseListSchema
@@ -219,9 +219,8 @@ def list_rates(args: dict[str, Any]):
         stmt = stmt.where(ExchangeRate.day >= args["from_"])
     if args.get("to") is not None:
         stmt = stmt.where(ExchangeRate.day <= args["to"])
-    page, per_page = args["page"], args["per_page"]
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    return page_body(pagination.items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
+    listed = list_page(stmt, args)
+    return listed.body(listed.items)
 
 
 def _rate_key(currency: str, day: str) -> tuple[str, Any]:
@@ -281,7 +280,7 @@ def save_rate(currency: str, day: str):
 @bp.response(200, SurveyResponseListSchema, description="One page of responses, newest first.")
 def list_survey_responses(args: dict[str, Any]):
     user = g.api_user
-    round_id, page, per_page = args.get("round_id"), args["page"], args["per_page"]
+    round_id = args.get("round_id")
     if survey_policies.can_see_results(user):
         stmt = survey_queries.responses_stmt(round_id=round_id)
     elif survey_policies.can_list_own_surveys(user):
@@ -289,10 +288,10 @@ def list_survey_responses(args: dict[str, Any]):
         stmt = survey_queries.responses_stmt(company_id=user.company_id, round_id=round_id)
     else:
         stmt = survey_queries.responses_stmt().where(false())
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    responses = list(pagination.items)
+    listed = list_page(stmt, args)
+    responses = listed.items
     items = [survey_response_json(r) for r in responses]
-    body = page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
+    body = listed.body(items)
     # PIPA access log: staff reading free-text answers; an answer is its company's, or its buyer's. Read
     # from the responses still held here: the session keeps loaded rows only while something refers to
     # them, so looking them up again by id would load each one (and its invitation) anew.

@@ -10,9 +10,8 @@ from flask import Response, g, jsonify
 from consultroom.accounts.models import User
 from consultroom.api import bp
 from consultroom.api.auth import api_auth, api_requires
-from consultroom.api.http import unit_of_work
+from consultroom.api.http import list_page, unit_of_work
 from consultroom.api.spec import NUL_QUERY, errors, read_body
-from consultroom.extensions import db
 from consultroom.privacy import access_log, consent, erasure, export, notices
 from consultroom.privacy.models import ConsentRecord
 from consultroom.privacy.schemas import (
@@ -25,7 +24,6 @@ from consultroom.privacy.schemas import (
     ErasureRequestSchema,
     MyDataSchema,
 )
-from consultroom.schemas import page_body
 
 
 @bp.get("/me/data", tags=["privacy"])
@@ -159,11 +157,9 @@ def list_access_log(args: dict[str, Any]):
         start=args.get("from_"),
         end=args.get("to"),
     )
-    page, per_page = args["page"], args["per_page"]
-    pagination = db.paginate(access_log.access_query(f), page=page, per_page=per_page, error_out=False, count=True)
-    actors = access_log.actors_of(pagination.items)
+    listed = list_page(access_log.access_query(f), args)
+    actors = access_log.actors_of(listed.items)
     items = [
-        {"row": row, "actor": actors.get(row.actor_id) if row.actor_id is not None else None}
-        for row in pagination.items
+        {"row": row, "actor": actors.get(row.actor_id) if row.actor_id is not None else None} for row in listed.items
     ]
-    return page_body(items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
+    return listed.body(items)

@@ -12,11 +12,10 @@ from marshmallow import Schema
 from sqlalchemy import Select
 
 from consultroom.access import authorize, get_or_404
-from consultroom.api.http import check_storable, json_object, logged
+from consultroom.api.http import check_storable, json_object, list_page, logged
 from consultroom.api.spec import errors
 from consultroom.extensions import db
 from consultroom.schema_fields import load
-from consultroom.schemas import page_body
 
 T = TypeVar("T")
 NOT_JSON = "The body is not JSON or not a JSON object."
@@ -32,15 +31,9 @@ def visible(model: type[T], ident: int, can_view: Callable[[Any, T], bool]) -> T
 
 def page(stmt: Select, args: dict[str, Any], dump: Callable[[Any], Any], *, subjects: Subjects, what: str) -> Response:
     """One page (args' page and per_page) of `stmt`, each row dumped, in the page envelope."""
-    pagination = db.paginate(stmt, page=args["page"], per_page=args["per_page"], error_out=False, count=True)
-    body = page_body(
-        [dump(row) for row in pagination.items],
-        page=args["page"],
-        per_page=args["per_page"],
-        total=pagination.total,
-        pages=pagination.pages,
-    )
-    return logged(jsonify(body), actor=g.api_user, subjects=subjects(pagination.items), what=what)
+    listed = list_page(stmt, args)
+    body = listed.body([dump(row) for row in listed.items])
+    return logged(jsonify(body), actor=g.api_user, subjects=subjects(listed.items), what=what)
 
 
 def one(body: Any, *, subject: tuple[str, int], what: str) -> Response:

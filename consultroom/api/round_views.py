@@ -10,6 +10,7 @@ from sqlalchemy import select
 from consultroom.access import authorize, get_or_404
 from consultroom.api import bp
 from consultroom.api.auth import api_auth
+from consultroom.api.http import list_page
 from consultroom.api.spec import NUL_QUERY, errors
 from consultroom.bookings import policies, queries
 from consultroom.db import utcnow
@@ -32,13 +33,12 @@ _NOT_VISIBLE = "No such round, or one you may not see (SMEs: a draft)."
 @bp.arguments(PageArgs, location="query")
 @bp.response(200, RoundListSchema, description="One page of rounds.")
 def list_rounds(args: dict[str, Any]):
-    page, per_page = args["page"], args["per_page"]
     stmt = select(Round).order_by(Round.day.desc(), Round.id.desc())
     if not g.api_user.is_staff:
         # The SQL form of policies.can_see_round, as queries.visible_rounds has it: no drafts for SMEs.
         stmt = stmt.where(Round.status != RoundStatus.DRAFT.value)
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False, count=True)
-    return page_body(pagination.items, page=page, per_page=per_page, total=pagination.total, pages=pagination.pages)
+    listed = list_page(stmt, args)
+    return listed.body(listed.items)
 
 
 @bp.get("/rounds/<int:round_id>", tags=["rounds"])

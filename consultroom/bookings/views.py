@@ -143,15 +143,23 @@ def leave_waitlist(entry_id: int):
     return redirect(url_for("bookings.my_bookings"))
 
 
+MINE_PER_PAGE = 50
+
+
 @bp.get("/bookings")
 @login_required
 def my_bookings():
     authorize(policies.can_book(current_user))
-    items = queries.company_bookings(current_user.company_id)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pagination = db.paginate(
+        queries.company_bookings_stmt(current_user.company_id), page=page, per_page=MINE_PER_PAGE, error_out=False
+    )
+    items = pagination.items
     now = utcnow()
     return render_template(
         "bookings/mine.html",
         bookings=items,
+        pagination=pagination,
         waitlist=[(e, services.waitlist_position(e)) for e in queries.company_waitlist(current_user.company_id)],
         cancellable={b.id for b in items if services.can_cancel_now(b, current_user, now)},
         followups=company_overdue(now, current_user.company_id),

@@ -11,7 +11,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from consultroom.access import authorize, get_or_404
 from consultroom.bookings.models import Booking
@@ -70,12 +69,7 @@ def work():
     if need not in match_queries.NEEDS:
         need = "match"
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    order = Booking.respond_by if need == "expiring" else Booking.starts_at
-    stmt = (
-        match_queries.need_stmt(need, utcnow())
-        .options(joinedload(Booking.company), joinedload(Booking.round), joinedload(Booking.slot))
-        .order_by(order, Booking.id)
-    )
+    stmt = match_queries.work_stmt(need, utcnow())
     pagination = db.paginate(stmt, page=page, per_page=WORK_PER_PAGE, error_out=False)
     return render_template("matching/work.html", need=need, needs=match_queries.NEEDS, pagination=pagination)
 

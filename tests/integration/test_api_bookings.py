@@ -458,6 +458,24 @@ def test_list_bookings_paginates(client, world, three_bookings):
     assert (body["page"], body["per_page"], body["total"], body["pages"]) == (2, 2, 3, 2)
 
 
+@pytest.mark.parametrize(("cap", "expected"), [(3, (3, 2)), (2, (None, None))])
+def test_list_bookings_total_counted_up_to_the_cap(client, world, three_bookings, monkeypatch, cap, expected):
+    """A list longer than the cap says null for its total and pages (the document allows it) and still
+    pages; up to the cap the total is exact."""
+    from consultroom.api import http
+
+    _people, headers, _companies, _rnd = world
+    monkeypatch.setattr(http, "COUNT_CAP", cap)
+
+    pages = [
+        api_call(client, "GET", LIST, headers=headers["staff"], query={"per_page": 2, "page": n}).get_json()
+        for n in (1, 2)
+    ]
+
+    assert [(p["total"], p["pages"]) for p in pages] == [expected, expected]
+    assert [len(p["items"]) for p in pages] == [2, 1]  # the short page ends the list
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
     [

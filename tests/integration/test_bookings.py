@@ -322,3 +322,25 @@ def test_round_grid_query_count_does_not_grow_with_bookings(client, login_as, co
     with count_queries() as many:
         client.get(url)
     assert one.count == many.count
+
+
+def test_my_bookings_pages_latest_first(client, login_as, monkeypatch):
+    """A company in the program for years holds hundreds of bookings: the page lists a page at a time,
+    latest first, and links the next page."""
+    from consultroom.bookings import views
+    from tests.factories.bookings import make_booking
+
+    monkeypatch.setattr(views, "MINE_PER_PAGE", 2)
+    user, company = make_sme_with_company()
+    rnd = make_round(cap=3)
+    times = {slot.starts_at: slot for slot in sorted(rnd.slots, key=lambda s: (s.starts_at, s.id), reverse=True)}
+    booked = [make_booking(slot, company=company) for slot in list(times.values())[:3]]
+    db.session.commit()
+    login_as(user)
+
+    first, second = (client.get(f"/bookings?page={n}").get_data(as_text=True) for n in (1, 2))
+
+    shown_ids = [[int(i) for i in re.findall(r'<tr id="booking-(\d+)"', html)] for html in (first, second)]
+    latest_first = [b.id for b in sorted(booked, key=lambda b: (b.starts_at, b.id), reverse=True)]
+    assert shown_ids == [latest_first[:2], latest_first[2:]]
+    assert 'href="/bookings?page=2"' in first and 'href="/bookings?page=1"' in second

@@ -253,3 +253,22 @@ def test_matching_work_list_takes_the_same_queries_at_one_and_ten(client, login_
 
     assert (one[1], ten[1]) == (1, 10)
     assert ten[0] == one[0]
+
+
+def test_bookings_to_match_page_down_the_requests_index(app):
+    """The "bookings to match" list reads the partial index of requests in its order (a national open
+    round holds 1,500 of them) instead of reading and sorting them all for a page of fifty; the
+    planner is told to avoid a sequential scan, as it would with 200,000 bookings."""
+    from sqlalchemy import text
+
+    from consultroom.matching.queries import work_stmt
+    from tests.conftest import is_postgres
+
+    if not is_postgres(app):
+        pytest.skip("the plan is PostgreSQL's; SQLite's data sets stay small")
+    _staff_world(1)
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    stmt = work_stmt("match", utcnow()).limit(50)
+    compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
+    plan = "\n".join(r[0] for r in db.session.connection().exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+    assert "ix_bookings_requested_starts" in plan
