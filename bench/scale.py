@@ -47,6 +47,7 @@ CAP = 3
 PASSWORD = "bench-scale-password"  # noqa: S105 - a throwaway database's accounts
 TARGET_MS = 300.0
 SLOW_WARMUP_S = 3.0  # a page slower than this is timed by its first request alone, or the run takes hours
+JOB_RUN_DAYS = 30  # the scheduler's runs a data set holds: what the daily clean-up keeps
 
 HS = ["330499", "210390", "030617", "190590", "854140", "870899", "620462", "392690", "847989", "300490"]
 COUNTRIES = ["US", "VN", "JP", "CN", "TH", "ID", "DE", "FR", "AE", "MY"]
@@ -407,6 +408,7 @@ def generate(conn, *, consultations: int, password_hash: str, now: datetime) -> 
         """,
         {"now": now, "y0": months[0][0], "y1": months[-1][0], "per_year": max(1, consultations // 12)},
     )
+    trails(ex, now)
     # The year figures' summary, by the app's own statement (one INSERT ... SELECT over every booking).
     from sqlalchemy.dialects import postgresql
 
@@ -417,9 +419,85 @@ def generate(conn, *, consultations: int, password_hash: str, now: datetime) -> 
     counts = {}
     for table in ("users", "companies", "buyers", "interpreters", "rounds", "slots", "bookings",
                   "consultation_logs", "outcomes", "contracts", "survey_invitations", "survey_responses",
-                  "consultation_facts"):  # fmt: skip
+                  "consultation_facts", "audit_entries", "outbox_mails", "personal_data_access",
+                  "job_runs"):  # fmt: skip
         counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     return counts
+
+
+def trails(ex, now: datetime) -> None:
+    """What running the program leaves behind, which the audit, outbox, access-log and jobs pages read:
+    per booking four audit entries (request, proposal, answer, log) and four mails (received,
+    proposed to the buyer, confirmed, survey), two access-log rows (staff reading the company), and
+    the scheduler's runs of the last JOB_RUN_DAYS days, each job at its own period (what the daily
+    clean-up keeps: 4,754 runs a day, three jobs running every minute)."""
+    from consultroom.scheduler import jobs as _jobs  # noqa: F401 - registers the jobs
+    from consultroom.scheduler.registry import JOBS
+
+    specs = list(JOBS.values())
+    ex(
+        """
+        INSERT INTO audit_entries (at, actor_id, action, object_type, object_id, before, after)
+        SELECT b.created_at + a.shift, CASE WHEN a.by_sme THEN u.id ELSE 1 END, a.action, 'booking', b.id,
+               NULL, json_build_object('status', b.status)
+        FROM bookings b JOIN users u ON u.company_id = b.company_id
+        CROSS JOIN (VALUES ('booking.create', true, interval '0'),
+                           ('booking.match.propose', false, interval '11 days'),
+                           ('booking.match.accept', false, interval '12 days'),
+                           ('consultation_log.save', false, interval '15 days')) a(action, by_sme, shift)
+        ORDER BY 1
+        """
+    )
+    ex(
+        """
+        INSERT INTO outbox_mails (message_id, to_addr, user_id, template, locale, subject, body_text, status,
+                                  attempts, created_at, next_attempt_at, sent_at)
+        SELECT '<bench-' || b.id || '-' || m.n || '@consultroom.test>',
+               CASE WHEN m.to_buyer THEN 'buyer' || coalesce(b.buyer_id, 1) || '@bench.example.com'
+                    ELSE 'sme' || b.company_id || '@bench.test' END,
+               CASE WHEN m.to_buyer THEN NULL ELSE u.id END, m.template, CASE WHEN m.to_buyer THEN 'en' ELSE 'ko' END,
+               m.template || ' ' || b.id, 'Consultation ' || b.id || ' at ' || b.starts_at || '.',
+               CASE WHEN b.starts_at > %(now)s - interval '1 day' AND m.n = 4 THEN 'pending'
+                    WHEN (b.id + m.n) %% 500 = 0 THEN 'failed' ELSE 'sent' END,
+               1, b.created_at + m.shift, b.created_at + m.shift,
+               CASE WHEN b.starts_at > %(now)s - interval '1 day' AND m.n = 4 THEN NULL
+                    WHEN (b.id + m.n) %% 500 = 0 THEN NULL ELSE b.created_at + m.shift END
+        FROM bookings b JOIN users u ON u.company_id = b.company_id
+        CROSS JOIN (VALUES (1, 'booking_received', false, interval '0'),
+                           (2, 'match_proposed', true, interval '11 days'),
+                           (3, 'match_confirmed_company', false, interval '12 days'),
+                           (4, 'survey_invitation', false, interval '15 days')) m(n, template, to_buyer, shift)
+        ORDER BY b.created_at + m.shift
+        """,
+        {"now": now},
+    )
+    ex(
+        """
+        INSERT INTO personal_data_access (at, actor_id, subject_type, subject_id, action, what, via)
+        SELECT b.created_at + v.shift, 1, 'company', b.company_id, 'view', v.what, 'web'
+        FROM bookings b
+        CROSS JOIN (VALUES ('bookings.detail', interval '1 day'),
+                           ('matching.booking', interval '11 days')) v(what, shift)
+        ORDER BY 1
+        """
+    )
+    ex(
+        """
+        INSERT INTO job_runs (job, period, status, attempts, started_at, finished_at, runner, result)
+        SELECT j.job, to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI"Z"'),
+               CASE WHEN extract(epoch FROM t)::bigint %% 86400 = 3600 THEN 'failed' ELSE 'succeeded' END,
+               1, t, t + interval '1 second', 'bench:1', 'ok'
+        FROM (SELECT * FROM unnest(%(jobs)s::text[], %(minutes)s::int[])) j(job, minutes),
+             generate_series(date_trunc('minute', %(now)s::timestamptz) - %(days)s * interval '1 day',
+                             date_trunc('minute', %(now)s::timestamptz), j.minutes * interval '1 minute') t
+        """,
+        {
+            "now": now,
+            "days": JOB_RUN_DAYS,
+            "jobs": [j.name for j in specs],
+            "minutes": [j.every_minutes for j in specs],
+        },
+    )
 
 
 @dataclass

@@ -23,8 +23,10 @@ from flask_babel import (
     get_locale,
     get_timezone,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from consultroom import pagination
 from consultroom.languages import NATIVE_NAMES, PARTY_LOCALES, html_lang
 from consultroom.placeholders import shown
 
@@ -125,6 +127,13 @@ def format_minutes(minutes: int) -> str:
     return format_timedelta(timedelta(minutes=minutes), granularity=unit, threshold=10**9)
 
 
+def capped_number(value: int | None) -> str:
+    """A count from pagination.capped_count: the number, or "more than 10,000" when it stopped there."""
+    if value is None:
+        return _("more than %(num)s", num=format_decimal(pagination.COUNT_CAP))
+    return format_decimal(value)
+
+
 def init_filters(app: Flask) -> None:
     from consultroom.companies.validation import country_name, language_name
 
@@ -138,6 +147,8 @@ def init_filters(app: Flask) -> None:
     app.jinja_env.filters["time"] = lambda v, fmt="short": format_time(v, fmt) if v else ""
     app.jinja_env.filters["minutes"] = format_minutes
     app.jinja_env.filters["number"] = lambda v: format_decimal(v) if v is not None else ""
+    app.jinja_env.filters["capped"] = capped_number
+    app.jinja_env.globals["pagination_cap"] = pagination.COUNT_CAP
     app.jinja_env.filters["exact"] = exact_number
     app.jinja_env.filters["krw"] = krw
     app.jinja_env.filters["country_name"] = lambda code: country_name(code, str(get_locale() or "ko"))

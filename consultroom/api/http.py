@@ -10,20 +10,19 @@ from typing import Any, TypeVar
 
 from flask import g, request
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
 
 from consultroom.accounts.models import User
 from consultroom.errorpages import json_error
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
+from consultroom.pagination import capped_count
 from consultroom.request_transaction import log_access
 from consultroom.schemas import ID_MAX, check_storable, iso, page_body, text_problem  # noqa: F401 (the API's views import them from here)
 
 REALM = 'Bearer realm="consultroom"'
 T = TypeVar("T")
-COUNT_CAP = 10_000  # a list's total is counted up to here; beyond it `total` and `pages` are null
 
 
 @dataclass
@@ -42,16 +41,14 @@ class ListPage:
 
 def list_page(stmt: Select, args: dict[str, Any]) -> ListPage:
     """The page `args` asks for (page, per_page) of an ORM select, and its total counted up to
-    COUNT_CAP rows. An exact count reads every matching row: all 200,000 bookings of a national
-    registry for staff, the slowest part of the list. As GitLab's API does past 10,000 rows, a longer
-    list says null instead, and a client pages on until a page holds fewer than per_page items."""
+    pagination.COUNT_CAP rows. An exact count reads every matching row: all 200,000 bookings of a
+    national registry for staff, the slowest part of the list. Past the cap (as GitLab's API does past
+    10,000 rows) `total` and `pages` are null, and a client pages on until a page holds fewer than
+    per_page items."""
     page, per_page = args["page"], args["per_page"]
     items = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().scalars())
-    capped = stmt.options(lazyload("*")).order_by(None).limit(COUNT_CAP + 1).subquery()
-    counted = db.session.execute(select(func.count()).select_from(capped)).scalar_one()
-    if counted > COUNT_CAP:
-        return ListPage(items, page, per_page, None, None)
-    return ListPage(items, page, per_page, counted, -(-counted // per_page))
+    total = capped_count(stmt)
+    return ListPage(items, page, per_page, total, None if total is None else -(-total // per_page))
 
 
 class BadRequest(DomainError):

@@ -15,7 +15,11 @@ class AuditEntry(db.Model):
     """Who changed what, when, with the values before and after (DESIGN rule 6)."""
 
     __tablename__ = "audit_entries"
-    __table_args__ = (Index("ix_audit_entries_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_entries_object", "object_type", "object_id"),
+        # The audit page filtered to one kind of object, newest first.
+        Index("ix_audit_entries_type_at", "object_type", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -17,6 +17,7 @@ from consultroom.accounts.models import User
 from consultroom.accounts.policies import can_read_audit
 from consultroom.audit.models import AuditEntry
 from consultroom.extensions import db
+from consultroom.pagination import capped_paginate
 from consultroom.privacy import access_log
 from consultroom.request_transaction import log_access
 
@@ -34,8 +35,7 @@ def index():
     object_type = request.args.get("type", "")
     if object_type:
         stmt = stmt.where(AuditEntry.object_type == object_type)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(stmt, page=page, per_page=50, error_out=False)
+    pagination = capped_paginate(stmt, per_page=50)
     # One query for the actors of the page, not one per row.
     actor_ids = {e.actor_id for e in pagination.items if e.actor_id}
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(actor_ids)))} if actor_ids else {}

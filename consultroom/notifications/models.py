@@ -30,6 +30,9 @@ class OutboxMail(db.Model):
             "ics_method IS NULL OR ics_method IN ('REQUEST', 'CANCEL', 'PUBLISH')", name="ics_method_known"
         ),
         Index("ix_outbox_mails_due", "status", "next_attempt_at"),
+        # The outbox page, newest first, whole and by status tab (a million mails at national scale).
+        Index("ix_outbox_mails_created", "created_at", "id"),
+        Index("ix_outbox_mails_status_created", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

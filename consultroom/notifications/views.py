@@ -14,7 +14,8 @@ from consultroom.accounts.policies import can_see_outbox
 from consultroom.extensions import db
 from consultroom.notifications.delivery import deliver_due, requeue_all_failed, requeue_failed
 from consultroom.notifications.models import MailStatus, OutboxMail
-from consultroom.notifications.services import mails_stmt
+from consultroom.notifications.services import mails_stmt, status_counts
+from consultroom.pagination import capped_paginate
 from consultroom.privacy import access_log
 from consultroom.request_transaction import attempt, log_access
 
@@ -38,18 +39,14 @@ def outbox():
     if status not in STATUS_LABELS:
         status = ""
     stmt = mails_stmt(status or None).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
-    # One grouped query for every tab's count, not one count per status.
-    counts = dict.fromkeys(STATUS_LABELS, 0)
-    grouped = db.session.execute(select(OutboxMail.status, func.count()).group_by(OutboxMail.status))
-    counts.update({row_status: n for row_status, n in grouped})
+    pagination = capped_paginate(stmt, per_page=PER_PAGE)
+    counts = status_counts()
     page_html = render_template(
         "notifications/outbox.html",
         pagination=pagination,
         status=status,
         counts=counts,
-        total=sum(counts.values()),
+        total=None if None in counts.values() else sum(counts.values()),
         labels=STATUS_LABELS,
         delivery_enabled=current_app.config["MAIL_DELIVERY_ENABLED"],
     )

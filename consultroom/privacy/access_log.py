@@ -186,6 +186,21 @@ def actors_of(rows: Iterable[PersonalDataAccess]) -> dict[int, User]:
 def staff_users() -> list[User]:
     """The filter's choices: today's staff and admins, and anyone already in the log (a former staff
     member's accesses stay searchable after their role changed)."""
-    in_log = select(PersonalDataAccess.actor_id).where(PersonalDataAccess.actor_id.is_not(None)).distinct()
-    stmt = select(User).where(User.role.in_(("staff", "admin")) | User.id.in_(in_log)).order_by(User.name, User.id)
+    stmt = (
+        select(User)
+        .where(User.role.in_(("staff", "admin")) | User.id.in_(_actors_in_log()))
+        .order_by(User.name, User.id)
+    )
     return list(db.session.scalars(stmt))
+
+
+def _actors_in_log() -> Select:
+    """The distinct actors of the log, one index probe each (a skip scan of its actor index): a
+    DISTINCT read the whole log, 400,000 rows at national scale, for a handful of staff."""
+    log = PersonalDataAccess
+    actors = select(func.min(log.actor_id).label("actor_id")).cte("log_actors", recursive=True)
+    following = select(select(func.min(log.actor_id)).where(log.actor_id > actors.c.actor_id).scalar_subquery()).where(
+        actors.c.actor_id.is_not(None)
+    )
+    actors = actors.union_all(following)
+    return select(actors.c.actor_id).where(actors.c.actor_id.is_not(None))

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from consultroom import spreadsheets
 from consultroom.access import authorize
 from consultroom.db import utcnow
-from consultroom.extensions import db
+from consultroom.pagination import capped_paginate
 from consultroom.privacy import access_log
 from consultroom.privacy.blueprint import bp
 from consultroom.privacy.rights_forms import ACTION_LABELS, SUBJECT_LABELS, AccessFilterForm
@@ -38,10 +38,7 @@ def index():
     form = _form()
     valid = form.validate()
     if valid:
-        page = max(request.args.get("page", 1, type=int) or 1, 1)
-        pagination = db.paginate(
-            access_log.access_query(form.to_filter()), page=page, per_page=PER_PAGE, error_out=False
-        )
+        pagination = capped_paginate(access_log.access_query(form.to_filter()), per_page=PER_PAGE)
         actors = access_log.actors_of(pagination.items)
     else:
         pagination, actors = None, {}

@@ -10,4 +10,5 @@ from consultroom.notifications import jobs as _notification_jobs  # deliver_mail
 from consultroom.outcomes import jobs as _outcome_jobs  # outcome_followups
 from consultroom.privacy import jobs as _privacy_jobs  # privacy_retention
 from consultroom.rounds import jobs as _round_jobs  # open_rounds, close_booking
+from consultroom.scheduler import cleanup as _scheduler_jobs  # prune_job_runs
 from consultroom.surveys import jobs as _survey_jobs  # survey_invitations, survey_reminders

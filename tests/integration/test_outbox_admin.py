@@ -92,6 +92,28 @@ def test_outbox_is_paginated_at_50(client, login_as):
     assert "Page 2 of 2" in second
 
 
+def test_outbox_counts_and_pages_stop_at_the_cap(client, login_as, monkeypatch):
+    """A national program's outbox holds a million mails: each tab's count and the list's total stop at
+    pagination.COUNT_CAP ("more than N"), the pager says "Page 2" without "of M", and the pages still
+    reach the oldest mail and end there."""
+    from consultroom import pagination
+
+    monkeypatch.setattr(pagination, "COUNT_CAP", 2)
+    monkeypatch.setattr("consultroom.notifications.views.PER_PAGE", 2)
+    mails = queue_round_mails(4)
+    mails[0].status, mails[0].sent_at = "sent", utcnow()
+    login_as("admin")
+
+    first, second = (client.get(f"/admin/outbox?page={n}").get_data(as_text=True) for n in (1, 2))
+
+    assert 'href="/admin/outbox">All <span class="badge text-bg-light">more than 2</span>' in first
+    assert '>Waiting <span class="badge text-bg-light">more than 2</span>' in first
+    assert '>Sent <span class="badge text-bg-light">1</span>' in first
+    assert "Page 1<" in first and 'href="/admin/outbox?page=2"' in first
+    assert f'href="/admin/outbox/{mails[0].id}"' in second and "Page 2<" in second
+    assert 'href="/admin/outbox?page=3"' not in second  # the last page knows it is the last
+
+
 def test_outbox_query_count_is_the_same_for_1_and_30_mails(client, login_as, count_queries):
     login_as("admin")
     queue_round_mails(1)

@@ -77,6 +77,28 @@ def test_jobs_page_shows_runs_and_failures(client, login_as):
     assert "close_booking" in html and "2026-03-01T00:00Z" in html and "succeeded" in html
 
 
+def test_jobs_page_gives_each_job_its_last_run_in_a_constant_number_of_queries(client, login_as, count_queries):
+    """Each job's last start comes from its own index probe, all in one statement: "never" for a job
+    that has not run, the latest start for one that ran twice."""
+    import re
+
+    run_job("close_booking", now=datetime(2026, 3, 1, tzinfo=UTC))
+    run_job("close_booking", now=datetime(2026, 3, 2, tzinfo=UTC))
+    db.session.commit()
+    login_as("staff")
+    with count_queries() as q:
+        html = client.get("/staff/jobs").get_data(as_text=True)
+    run_job("deliver_mail", now=datetime(2026, 3, 3, tzinfo=UTC))
+    db.session.commit()
+    with count_queries() as again:
+        client.get("/staff/jobs")
+
+    rows = dict(re.findall(r'<tr data-job="([a-z_]+)">.*?<td>([^<]*)</td></tr>', html, re.S))
+    assert rows["deliver_mail"] == "never" and rows["close_booking"] not in ("", "never")
+    assert rows["close_booking"] != rows["open_rounds"]
+    assert q.count == again.count
+
+
 def test_round_lifecycle_by_staff(client, login_as):
     from tests.factories import make_round
 

@@ -157,3 +157,20 @@ def test_cli_run_job_and_unknown_job(app):
 
 def test_registered_jobs_of_the_app():
     assert {"open_rounds", "close_booking", "send_reminders", "deliver_mail", "privacy_retention"} <= set(JOBS)
+
+
+def test_prune_job_runs_deletes_runs_older_than_the_kept_days_only():
+    from consultroom.scheduler.cleanup import RUN_KEEP_DAYS
+
+    now = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+    old = now - timedelta(days=RUN_KEEP_DAYS, minutes=1)
+    kept = now - timedelta(days=RUN_KEEP_DAYS - 1)
+    assert run_job("test_counter", now=old).status == "succeeded"
+    assert run_job("test_counter", now=kept).status == "succeeded"
+
+    result = run_job("prune_job_runs", now=now)
+
+    assert (result.status, result.detail) == ("succeeded", "deleted 1")
+    left = db.session.scalars(select(JobRun.started_at).where(JobRun.job == "test_counter")).all()
+    assert left == [kept]
+    assert "prune_job_runs" in JOBS
