@@ -5,10 +5,10 @@ from sqlalchemy import Select, select
 from consultroom.exports.models import ExportFile
 
 
-def own_exports_stmt(user_id: int) -> Select:
-    """A user's exports, newest first (content stays deferred)."""
+def own_exports_stmt(user_id: int, *columns) -> Select:
+    """A user's exports (or `columns` of them), newest first; the file's content stays deferred."""
     return (
-        select(ExportFile)
+        select(*(columns or (ExportFile,)))
         .where(ExportFile.requested_by_id == user_id)
         .order_by(ExportFile.created_at.desc(), ExportFile.id.desc())
     )

@@ -15,7 +15,7 @@ from consultroom.exports.catalog import KINDS
 from consultroom.exports.models import ExportFile
 from consultroom.exports.services import KEEP_FOR
 from consultroom.extensions import db
-from consultroom.pagination import paginate
+from consultroom.pagination import Window, count_of, page_number
 
 bp = Blueprint("exports", __name__, url_prefix="/staff/exports")
 
@@ -26,10 +26,14 @@ PER_PAGE = 25
 @login_required
 def index():
     authorize(policies.can_use_exports(current_user))
-    pagination = paginate(queries.own_exports_stmt(current_user.id), per_page=PER_PAGE)
+    # Counted over ids: a count over the entity would select the content column in its subquery.
+    total = db.session.scalar(count_of(queries.own_exports_stmt(current_user.id, ExportFile.id))) or 0
+    window = Window(page=page_number(), per_page=PER_PAGE, total=total)
+    items = db.session.scalars(queries.own_exports_stmt(current_user.id).offset(window.offset).limit(PER_PAGE)).all()
     return render_template(
         "exports/index.html",
-        pagination=pagination,
+        pagination=window,
+        items=items,
         kinds=KINDS,
         now=utcnow(),
         keep_hours=int(KEEP_FOR.total_seconds() // 3600),

@@ -227,9 +227,10 @@ def _export_scope() -> queries.Scope:
 
 
 # The most answers an export is written for within the request; a larger scope is prepared by the
-# prepare_exports job. Measured at 200,000 consultations (PostgreSQL, the bench's data): writing an
-# .xlsx costs about 21 µs an answer and the CSV about 12 µs, besides the scope's queries, so 5,000
-# answers (more than a round holds) stay near 150 ms for the .xlsx, half the 300 ms a page may take.
+# prepare_exports job. Measured on bench/scale.py's 200,000 consultations (PostgreSQL, two cores): a
+# month of 2025 (4,419 answers) takes 160 ms for the .xlsx and 85 ms for the CSV, two months (8,900)
+# 264 ms and 161 ms, the capped count 12-32 ms. So 5,000 keeps the slower .xlsx near 210 ms with the
+# count and the page around it, and a month's round at national scale is still sent at once.
 INLINE_ANSWERS = 5_000
 
 
