@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from consultroom.bookings.views import bp as bookings_bp
     from consultroom.buyers.views import bp as buyers_bp
     from consultroom.companies.views import bp as companies_bp
+    from consultroom.exports.views import bp as exports_bp
     from consultroom.interpreters import portal as _portal  # noqa: F401 - adds the portal's routes
     from consultroom.interpreters.views import bp as interpreters_bp
     from consultroom.main.views import bp as main_bp
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(interpreters_bp)
     app.register_blueprint(outcomes_bp)
     app.register_blueprint(surveys_bp)
+    app.register_blueprint(exports_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(privacy_bp)
     init_api(app)

@@ -5,6 +5,7 @@ from consultroom.audit.models import AuditEntry  # noqa: F401
 from consultroom.bookings.models import Booking, ReminderSent, WaitlistEntry  # noqa: F401
 from consultroom.buyers.models import Buyer, BuyerImportBatch, BuyerInterest, BuyerLanguage  # noqa: F401
 from consultroom.companies.models import Company, CompanyCountry, CompanyHsCode, CompanyLanguage  # noqa: F401
+from consultroom.exports.models import ExportFile  # noqa: F401
 from consultroom.interpreters.models import (  # noqa: F401
     Interpreter,
     InterpreterException,

@@ -8,8 +8,9 @@ A person's data lives in two sorts of places:
 2. **Copies elsewhere** (COPIES below): the same values repeated where no foreign key leads, so a
    clean-up by id never reaches them: values nested anywhere inside audit entries about *any* object,
    mails to *other* people that name the person (and the delivery errors that quote addresses),
-   uploads waiting for an import preview, and the text of erasure requests. scrub_copies() finds each
-   old value in all of them and replaces it with its anonymised form.
+   uploads waiting for an import preview, prepared export files, and the text of erasure requests.
+   scrub_copies() finds each old value in all of them and replaces it with its anonymised form (an
+   export file, which cannot be searched, is deleted).
 
 Both erasure (a request carried out) and retention (the daily job) go through
 anonymise.anonymise_subject, which calls scrub_copies() with every value it replaces, so the two
@@ -29,6 +30,7 @@ from sqlalchemy import Text, cast, delete, or_, select
 
 from consultroom.audit.models import AuditEntry
 from consultroom.buyers.models import BuyerImportBatch
+from consultroom.exports.models import ExportFile
 from consultroom.extensions import db
 from consultroom.interpreters.models import InterpreterImportBatch
 from consultroom.notifications.models import OutboxMail
@@ -166,12 +168,26 @@ def _erasure_requests(pattern: re.Pattern[str], replacements: Mapping[str, str])
     return changed
 
 
+def _export_files(pattern: re.Pattern[str], replacements: Mapping[str, str]) -> int:
+    """Prepared exports (survey answers) name companies and buyers and hold free-text answers. An
+    .xlsx is compressed, so whom a file names cannot be searched for: every file written or being
+    written is deleted (its requester prepares it again, from the anonymised rows). Queued ones have
+    no file yet and stay."""
+    result = db.session.execute(
+        delete(ExportFile)
+        .where(ExportFile.status.in_(("done", "running")))
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 _WAITING = "uploads waiting for their preview to be confirmed"
 COPIES: tuple[Copy, ...] = (
     Copy("audit_entries", "values at any depth of before/after, of entries about any object", _audit_entries),
     Copy("outbox_mails", "mails to anyone: subject, bodies, delivery errors, addresses", _mails),
     Copy("buyer_import_batches", _WAITING, _pending_uploads(BuyerImportBatch)),
     Copy("interpreter_import_batches", _WAITING, _pending_uploads(InterpreterImportBatch)),
+    Copy("export_files", "prepared export files: every stored one is deleted", _export_files),
     Copy("erasure_requests", "the words of the requests and of the answers", _erasure_requests),
 )
 

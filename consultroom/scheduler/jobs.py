@@ -5,6 +5,7 @@ running it twice changes nothing the second time."""
 
 # ruff: noqa: F401 - imported for the registration they do
 from consultroom.consultations import jobs as _consultation_jobs  # send_reminders
+from consultroom.exports import jobs as _export_jobs  # prepare_exports
 from consultroom.matching import jobs as _matching_jobs  # match_lapse
 from consultroom.notifications import jobs as _notification_jobs  # deliver_mail
 from consultroom.outcomes import jobs as _outcome_jobs  # outcome_followups

@@ -7,15 +7,21 @@ workbook of cell objects (about a kilobyte each); the CSV holds only its own tex
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
-from typing import IO
+from datetime import date, datetime
+from typing import IO, Any
 
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from consultroom import spreadsheets
+from consultroom.exports.kinds import FileKind, register
 from consultroom.placeholders import shown
 from consultroom.spreadsheets import Sheet
-from consultroom.surveys.queries import AnswerRow, Results
+from consultroom.surveys import queries
+from consultroom.surveys.queries import AnswerRow, Results, Scope
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _respondents() -> dict[str, str]:
@@ -108,3 +114,83 @@ def answers_csv(rows: Iterable[AnswerRow]) -> bytes:
             yield row
 
     return spreadsheets.csv_bytes(_answer_headers(), as_text(_answer_values(rows)))
+
+
+# --- the files, as the download sends them and as the export job prepares them ----------------------
+
+
+def filename(scope: Scope, ext: str) -> str:
+    parts = ["survey", scope.audience]
+    if scope.round_id is not None:
+        parts.append(f"round{scope.round_id}")
+    if scope.start:
+        parts.append(scope.start.isoformat())
+    if scope.end:
+        parts.append(scope.end.isoformat())
+    return "-".join(parts) + f".{ext}"
+
+
+def csv_file(scope: Scope, locale: str) -> bytes:
+    """The answers CSV of a scope, in the current locale (the caller's request or force_locale)."""
+    return answers_csv(queries.answer_rows(scope, locale))
+
+
+def xlsx_file(scope: Scope, locale: str, *, now: datetime) -> IO[bytes]:
+    """The results workbook of a scope (summary and answers), in a temporary file."""
+    return results_xlsx(queries.results(scope, now=now), queries.answer_rows(scope, locale), locale)
+
+
+# A background export stores the scope and the locale it was asked in; these turn them into params
+# (JSON) and back.
+
+
+def params(scope: Scope, locale: str) -> dict[str, Any]:
+    return {
+        "scope": {
+            "audience": scope.audience,
+            "round_id": scope.round_id,
+            "start": scope.start.isoformat() if scope.start else None,
+            "end": scope.end.isoformat() if scope.end else None,
+        },
+        "locale": locale,
+    }
+
+
+def scope_of(params: dict[str, Any]) -> Scope:
+    raw = params["scope"]
+    return Scope(
+        audience=raw["audience"],
+        round_id=raw["round_id"],
+        start=date.fromisoformat(raw["start"]) if raw["start"] else None,
+        end=date.fromisoformat(raw["end"]) if raw["end"] else None,
+    )
+
+
+def _prepared_csv(params: dict[str, Any], now: datetime) -> bytes:
+    with force_locale(params["locale"]):
+        return csv_file(scope_of(params), params["locale"])
+
+
+def _prepared_xlsx(params: dict[str, Any], now: datetime) -> bytes:
+    with force_locale(params["locale"]), xlsx_file(scope_of(params), params["locale"], now=now) as out:
+        return out.read()
+
+
+ANSWERS_CSV = register(
+    FileKind(
+        name="survey_answers_csv",
+        mimetype="text/csv; charset=utf-8",
+        filename=lambda p: filename(scope_of(p), "csv"),
+        write=_prepared_csv,
+        title=_l("Survey answers (CSV)"),
+    )
+)
+RESULTS_XLSX = register(
+    FileKind(
+        name="survey_results_xlsx",
+        mimetype=XLSX_MIMETYPE,
+        filename=lambda p: filename(scope_of(p), "xlsx"),
+        write=_prepared_xlsx,
+        title=_l("Survey results (XLSX)"),
+    )
+)

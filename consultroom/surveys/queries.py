@@ -380,6 +380,13 @@ def answer_rows(scope: Scope, locale: str) -> Iterator[AnswerRow]:
         )
 
 
+def answer_count_capped(scope: Scope, cap: int) -> int:
+    """The scope's number of answers, counted up to cap + 1 only: whether an export is small enough
+    to write within the request costs the same for a round as for ten years."""
+    capped = _scoped(_answers_base(SurveyAnswer.id), scope).limit(cap + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(capped)) or 0
+
+
 def pending_for_company_stmt(company_id: int, *, now: datetime) -> Select:
     """The company's SME invitations still open (not answered, not expired)."""
     return (

@@ -201,6 +201,12 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("surveys.results", "GET"): STAFF_ONLY,
     ("surveys.results_xlsx", "GET"): STAFF_ONLY,
     ("surveys.results_csv", "GET"): STAFF_ONLY,
+    # a large export is queued by a POST (any scope may be), then listed and downloaded by its requester
+    # alone: the world's file is staff's, so the admin, though staff too, does not find it
+    ("surveys.prepare_results_xlsx", "POST"): roles(L, 404, 404, 303, 303),
+    ("surveys.prepare_results_csv", "POST"): roles(L, 404, 404, 303, 303),
+    ("exports.index", "GET"): STAFF_ONLY,
+    ("exports.download", "GET"): roles(L, 404, 404, 200, 404),
     ("surveys.questions", "GET"): ADMIN_ONLY,
     ("surveys.new_question", "GET"): ADMIN_ONLY,
     ("surveys.new_question", "POST"): ADMIN_ONLY,
@@ -400,6 +406,17 @@ def build_world():
     from consultroom.api.tokens import issue_token
 
     owners_token, _raw = issue_token(user=owner, name="kept")
+    from datetime import timedelta
+
+    from consultroom.exports.models import ExportFile
+
+    prepared = ExportFile(
+        kind="survey_answers_csv", params={"scope": {}, "locale": "ko"}, requested_by_id=people["staff"].id,
+        status="done", attempts=1, filename="survey-sme.csv", content=b"a,b\r\n", size=5,
+        finished_at=utcnow(), expires_at=utcnow() + timedelta(hours=24),
+    )  # fmt: skip
+    db.session.add(prepared)
+    db.session.flush()
     params = {
         "token_id": owners_token.id,
         "company_id": company.id,
@@ -423,6 +440,7 @@ def build_world():
         "consultation_id": held.id,
         "contract_id": contract.id,
         "rate_id": rate.id,
+        "export_id": prepared.id,
         "question_id": kept_q.id,
         "qid": doomed_q.id,
         "year": 2026,

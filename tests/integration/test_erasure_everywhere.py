@@ -133,6 +133,7 @@ def test_registry_lists_every_copy_the_scrub_reaches():
         "outbox_mails",
         "buyer_import_batches",
         "interpreter_import_batches",
+        "export_files",
         "erasure_requests",
     ]
 

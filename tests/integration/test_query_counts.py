@@ -133,6 +133,8 @@ PAGES: dict[str, Entry] = {
     "surveys.results": walk(*STAFF),
     "surveys.results_csv": walk(*STAFF),
     "surveys.results_xlsx": walk(*STAFF),
+    "exports.index": walk(*STAFF),
+    "exports.download": walk(*STAFF),
     "surveys.questions": walk(*ADMIN),
     "surveys.new_question": walk(*ADMIN),
     "surveys.edit_question": walk(*ADMIN),
@@ -221,6 +223,7 @@ def grow(people: dict, params: dict, units: int) -> None:
     from consultroom.bookings.models import Booking
     from consultroom.companies.models import Company
     from consultroom.db import utcnow
+    from consultroom.exports.models import ExportFile
     from consultroom.interpreters.models import Interpreter, InterpreterException
     from consultroom.matching.models import RoundProposal
     from consultroom.notifications.services import queue_mail_to_user
@@ -287,6 +290,12 @@ def grow(people: dict, params: dict, units: int) -> None:
         for user in (owner, staff, people["admin"]):
             issue_token(user=user, name=f"grown {n}")
         db.session.add(ClosedDate(day=date(2031, 1, 1) + timedelta(days=n), reason="grown"))
+        db.session.add(
+            ExportFile(
+                kind="survey_answers_csv", params={}, requested_by_id=staff.id, status="done", filename=f"g{n}.csv",
+                content=b"x", size=1, finished_at=utcnow(), expires_at=utcnow() + timedelta(hours=24),
+            )
+        )  # fmt: skip
         db.session.add(RoundProposal(round_id=params["round_id"], status="discarded", exact_matched=n))
         db.session.add(
             InterpreterException(

@@ -1,0 +1,31 @@
+"""The kinds of file the export job can prepare, each registered by the domain that writes it.
+
+A kind turns the params stored with the request (the scope and the locale) into the file's name and
+bytes; the domain's inline download calls the same code, so a prepared file is the file the page
+would have sent. `catalog` imports every module that registers one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FileKind:
+    name: str  # stored in export_files.kind
+    mimetype: str
+    filename: Callable[[Params], str]
+    write: Callable[[Params, datetime], bytes]  # (params, now) -> the file
+    title: str = ""  # for the exports page (usually a lazy string)
+
+
+KINDS: dict[str, FileKind] = {}
+
+
+def register(kind: FileKind) -> FileKind:
+    KINDS[kind.name] = kind
+    return kind

@@ -1,0 +1,357 @@
+"""Survey exports of a large scope are prepared in the background (issue 16): the GET says so and
+offers a POST, the prepare_exports job writes the file with the inline download's code, and the
+requester alone downloads it from /staff/exports for 24 hours. On SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from consultroom.db import utcnow
+from consultroom.exports import services as export_services
+from consultroom.exports.kinds import KINDS
+from consultroom.exports.models import ExportFile
+from consultroom.extensions import db
+from consultroom.privacy import erasure
+from consultroom.privacy.anonymise import anonymise_subject
+from consultroom.scheduler.runner import run_job
+from consultroom.surveys import views as survey_views
+from tests.conftest import login, recent
+from tests.factories import make_buyer, make_user
+from tests.integration.test_surveys import _constructed_set
+
+# The constructed set's round holds 7 company answers (3 + 1 + 3).
+ROUND_ANSWERS = 7
+CSV = "survey_answers_csv"
+XLSX = "survey_results_xlsx"
+
+
+def _exports() -> list[ExportFile]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(ExportFile).order_by(ExportFile.id)))
+
+
+def _run(minutes: int = 0):
+    outcome = run_job("prepare_exports", now=utcnow() + timedelta(minutes=minutes))
+    assert outcome.status == "succeeded", outcome.detail
+    return outcome
+
+
+def _queue(client, url: str) -> None:
+    response = client.submit(url)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/staff/exports"
+
+
+def _done_export(user, *, content: bytes = b"a,b\r\n", expires_in=timedelta(hours=1), **fields) -> ExportFile:
+    now = utcnow()
+    export = ExportFile(
+        kind=CSV, params={"scope": {}, "locale": "ko"}, requested_by_id=user.id, status="done", attempts=1,
+        filename="survey-sme.csv", content=content, size=len(content), created_at=now - timedelta(minutes=5),
+        started_at=now - timedelta(minutes=4), finished_at=now - timedelta(minutes=4), expires_at=now + expires_in,
+        **fields,
+    )  # fmt: skip
+    db.session.add(export)
+    db.session.flush()
+    return export
+
+
+def test_export_of_at_most_the_limit_is_sent_inline(client, login_as, monkeypatch):
+    _qs, rnd, _later = _constructed_set()
+    monkeypatch.setattr(survey_views, "INLINE_ANSWERS", ROUND_ANSWERS)
+    login_as("staff")
+
+    csv_response = client.get(f"/staff/surveys/results.csv?round_id={rnd.id}")
+    xlsx_response = client.get(f"/staff/surveys/results.xlsx?round_id={rnd.id}")
+
+    assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
+    assert csv_response.data.decode("utf-8-sig").count("\r\n") == ROUND_ANSWERS + 1
+    assert xlsx_response.status_code == 200 and xlsx_response.data.startswith(b"PK")
+    assert _exports() == []
+
+
+@pytest.mark.parametrize("ext", ["csv", "xlsx"])
+def test_export_above_the_limit_answers_a_page_and_queues_nothing(client, login_as, monkeypatch, ext):
+    _qs, rnd, _later = _constructed_set()
+    monkeypatch.setattr(survey_views, "INLINE_ANSWERS", ROUND_ANSWERS - 1)
+    login_as("staff")
+
+    response = client.get(f"/staff/surveys/results.{ext}?round_id={rnd.id}")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert f'data-limit="{ROUND_ANSWERS - 1}"' in html
+    assert f'<form method="post" action="/staff/surveys/results.{ext}?round_id={rnd.id}">' in html
+    assert 'name="csrf_token"' in html and 'href="/staff/exports"' in html
+    assert _exports() == []  # a GET changes nothing
+
+
+def test_the_capped_count_stops_at_the_limit_plus_one():
+    from consultroom.surveys.queries import Scope, answer_count_capped
+
+    _qs, rnd, _later = _constructed_set()
+    scope = Scope(round_id=rnd.id)
+    assert [answer_count_capped(scope, cap) for cap in (3, 6, 7, 100)] == [4, 7, 7, 7]
+
+
+def test_queued_csv_is_prepared_by_the_job_with_the_inline_bytes(client, login_as, monkeypatch):
+    _qs, rnd, _later = _constructed_set()
+    staff = login_as("staff")
+    url = f"/staff/surveys/results.csv?round_id={rnd.id}&start={rnd.day.isoformat()}"
+    inline = client.get(url)
+    monkeypatch.setattr(survey_views, "INLINE_ANSWERS", ROUND_ANSWERS - 1)
+
+    _queue(client, url)
+    (queued,) = _exports()
+    assert (queued.kind, queued.status, queued.requested_by_id, queued.attempts) == (CSV, "queued", staff.id, 0)
+    assert queued.params == {
+        "scope": {"audience": "sme", "round_id": rnd.id, "start": rnd.day.isoformat(), "end": None},
+        "locale": "en",  # the requester's language, as the inline file is written in
+    }
+    page = client.get("/staff/exports").get_data(as_text=True)
+    assert 'data-status="queued"' in page and "/download" not in page
+
+    assert _run().detail == "done 1, retry 0, failed 0, expired 0"
+
+    (done,) = _exports()
+    assert done.status == "done" and done.size == len(inline.data) and done.error is None
+    assert recent(done.finished_at) and done.expires_at == done.finished_at + timedelta(hours=24)
+    page = client.get("/staff/exports").get_data(as_text=True)
+    assert f'href="/staff/exports/{done.id}/download"' in page and 'data-status="done"' in page
+    download = client.get(f"/staff/exports/{done.id}/download")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert download.headers["Content-Disposition"] == f"attachment; filename={done.filename}"
+    assert done.filename == f"survey-sme-round{rnd.id}-{rnd.day.isoformat()}.csv"
+    assert download.data == inline.data
+
+
+def test_queued_xlsx_is_prepared_by_the_job_with_the_inline_workbook(client, login_as, monkeypatch):
+    _qs, rnd, _later = _constructed_set()
+    login_as("staff")
+    url = f"/staff/surveys/results.xlsx?round_id={rnd.id}"
+    inline = client.get(url)
+    monkeypatch.setattr(survey_views, "INLINE_ANSWERS", ROUND_ANSWERS - 1)
+    _queue(client, url)
+
+    _run()
+
+    (done,) = _exports()
+    download = client.get(f"/staff/exports/{done.id}/download")
+    assert download.status_code == 200
+    assert download.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert done.filename == f"survey-sme-round{rnd.id}.xlsx"
+
+    # The same parts, byte for byte; only the zip's entry times (the second it was written) differ.
+    def parts(data: bytes) -> dict[str, bytes]:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return {name: archive.read(name) for name in archive.namelist()}
+
+    assert parts(download.data) == parts(inline.data)
+
+
+def test_the_same_request_twice_queues_one_export(client, login_as, monkeypatch):
+    _qs, rnd, _later = _constructed_set()
+    login_as("staff")
+    monkeypatch.setattr(survey_views, "INLINE_ANSWERS", 1)
+
+    for url in [f"/staff/surveys/results.csv?round_id={rnd.id}"] * 2 + [
+        f"/staff/surveys/results.xlsx?round_id={rnd.id}"
+    ]:
+        _queue(client, url)
+
+    assert [e.kind for e in _exports()] == [CSV, XLSX]
+
+
+def test_prepare_needs_the_csrf_token(client, login_as):
+    _constructed_set()
+    login_as("staff")
+
+    response = client.post("/staff/surveys/results.csv", data={})
+
+    assert response.status_code == 400
+    assert _exports() == []
+
+
+def test_smes_cannot_prepare_list_or_download_exports(client, login_as):
+    staff = make_user("staff")
+    export = _done_export(staff)
+    db.session.commit()
+    login_as("sme")
+
+    for url in ("/staff/surveys/results.csv", "/staff/surveys/results.xlsx"):
+        assert client.submit(url).status_code == 404
+    assert client.get("/staff/exports").status_code == 404
+    assert client.get(f"/staff/exports/{export.id}/download").status_code == 404
+    assert [e.id for e in _exports()] == [export.id]
+
+
+def test_another_staff_users_file_is_not_found_and_not_listed(client, login_as, make_client):
+    owner = make_user("staff")
+    export = _done_export(owner, content=b"secret,answers\r\n")
+    db.session.commit()
+    login_as("staff")
+    admin = make_user("admin")
+    db.session.commit()
+    as_admin = make_client()
+    assert login(as_admin, admin.email).status_code == 302
+
+    assert client.get(f"/staff/exports/{export.id}/download").status_code == 404
+    assert as_admin.get(f"/staff/exports/{export.id}/download").status_code == 404
+    assert client.get(f"/staff/exports/{export.id + 1}/download").status_code == 404
+    assert "survey-sme.csv" not in client.get("/staff/exports").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", ["queued", "running", "failed"])
+def test_a_file_not_done_is_not_downloadable(client, login_as, status):
+    staff = login_as("staff")
+    export = _done_export(staff)
+    export.status = status
+    db.session.commit()
+
+    assert client.get(f"/staff/exports/{export.id}/download").status_code == 404
+
+
+def test_an_expired_file_is_not_downloadable_and_the_job_deletes_it(client, login_as):
+    staff = login_as("staff")
+    expired = _done_export(staff, expires_in=-timedelta(minutes=1))
+    kept = _done_export(staff)
+    db.session.commit()
+
+    assert client.get(f"/staff/exports/{expired.id}/download").status_code == 404
+    assert client.get(f"/staff/exports/{kept.id}/download").data == b"a,b\r\n"
+
+    assert _run().detail == "done 0, retry 0, failed 0, expired 1"
+    assert [e.id for e in _exports()] == [kept.id]
+
+
+def test_a_failing_export_is_tried_three_times_then_failed(client, login_as, monkeypatch):
+    _qs, rnd, _later = _constructed_set()
+    login_as("staff")
+    monkeypatch.setattr(survey_views, "INLINE_ANSWERS", 1)
+    _queue(client, f"/staff/surveys/results.csv?round_id={rnd.id}")
+
+    def broken(params, now):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(KINDS, CSV, dataclasses.replace(KINDS[CSV], write=broken))
+
+    seen = []
+    for minute in range(4):
+        detail = _run(minute).detail
+        (export,) = _exports()
+        seen.append((detail, export.status, export.attempts))
+
+    assert seen == [
+        ("done 0, retry 1, failed 0, expired 0", "queued", 1),
+        ("done 0, retry 1, failed 0, expired 0", "queued", 2),
+        ("done 0, retry 0, failed 1, expired 0", "failed", 3),
+        ("done 0, retry 0, failed 0, expired 0", "failed", 3),
+    ]
+    assert export.error == "RuntimeError: disk full" and export.content is None
+    assert recent(export.finished_at) and export.expires_at == export.finished_at + timedelta(hours=24)
+    page = client.get("/staff/exports").get_data(as_text=True)
+    assert 'data-status="failed"' in page and "RuntimeError: disk full" in page
+
+
+def test_a_running_export_left_by_a_dead_process_is_taken_again():
+    staff = make_user("staff")
+    export = _done_export(staff)
+    export.status, export.content, export.started_at = "running", None, utcnow() - timedelta(hours=1)
+    fresh = _done_export(staff)
+    fresh.status, fresh.content, fresh.started_at = "running", None, utcnow()
+    db.session.commit()
+
+    claimed = export_services.claim_next(now=utcnow())
+
+    assert claimed.id == export.id and claimed.attempts == 2 and recent(claimed.started_at)
+    assert export_services.claim_next(now=utcnow(), skip={export.id}) is None
+
+
+def test_the_job_runs_by_hand_from_the_command_line(app):
+    staff = make_user("staff")
+    db.session.add(
+        ExportFile(kind=CSV, params={"scope": {"audience": "sme", "round_id": None, "start": None, "end": None},
+                                     "locale": "en"}, requested_by_id=staff.id)
+    )  # fmt: skip
+    db.session.commit()
+
+    result = app.test_cli_runner().invoke(args=["consultroom", "run-job", "prepare_exports"])
+
+    assert result.exit_code == 0, result.output
+    assert "succeeded done 1, retry 0, failed 0, expired 0" in result.output
+    (export,) = _exports()
+    assert export.status == "done" and export.filename == "survey-sme.csv"
+    assert bytes(db.session.scalar(select(ExportFile.content))).decode("utf-8-sig").startswith("Round,")
+
+
+def _stored_and_queued():
+    staff = make_user("staff")
+    _done_export(staff)  # written
+    running = _done_export(staff)
+    running.status, running.content = "running", None
+    queued = _done_export(staff)
+    queued.status, queued.content, queued.expires_at = "queued", None, None
+    db.session.commit()
+    return queued.id
+
+
+def test_carrying_out_an_erasure_deletes_the_stored_files():
+    queued_id = _stored_and_queued()
+    staff = make_user("staff")
+    buyer = make_buyer(contact_name="Erin Example", email="erin@acme.example")
+    request = erasure.request_erasure(subject_type="buyer", subject_id=buyer.id, note="", actor=staff)
+    db.session.commit()
+
+    erasure.carry_out(request=request, actor=staff, response="Done.")
+    db.session.commit()
+
+    assert [e.id for e in _exports()] == [queued_id]
+
+
+def test_retention_deletes_the_stored_files():
+    queued_id = _stored_and_queued()
+    buyer = make_buyer(contact_name="Erin Example", email="erin@acme.example")
+    db.session.commit()
+
+    anonymise_subject(subject_type="buyer", subject_id=buyer.id, reason="retention", actor=None)
+    db.session.commit()
+
+    assert [e.id for e in _exports()] == [queued_id]
+
+
+def test_a_file_deleted_by_an_erasure_while_written_is_not_stored():
+    staff = make_user("staff")
+    export = _done_export(staff)
+    export.status, export.content = "running", None
+    db.session.commit()
+    export_id = export.id
+    db.session.execute(ExportFile.__table__.delete())
+
+    assert export_services.store(export_id=export_id, filename="x.csv", content=b"x", now=utcnow()) is False
+    assert db.session.scalar(select(func.count()).select_from(ExportFile)) == 0
+
+
+def test_exports_page_query_count_is_the_same_with_one_and_many_files(client, login_as, count_queries):
+    staff = login_as("staff")
+    other = make_user("staff")
+    _done_export(staff)
+    _done_export(other)
+    db.session.commit()
+    client.get("/staff/exports")
+    with count_queries() as one:
+        assert client.get("/staff/exports").status_code == 200
+
+    for _n in range(30):
+        _done_export(staff)
+    db.session.commit()
+    with count_queries() as many:
+        page = client.get("/staff/exports")
+
+    assert page.status_code == 200 and page.get_data(as_text=True).count("data-export=") == 25
+    assert many.count == one.count
+    assert not any("content" in s for s in many.statements), "the list read the files"
