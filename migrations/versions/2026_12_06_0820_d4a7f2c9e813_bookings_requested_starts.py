@@ -4,7 +4,7 @@ fifty; this partial index holds the requests alone, in the list's order (3.4 ms 
 200,000 bookings)
 
 Revision ID: d4a7f2c9e813
-Revises: b8e5d2c7f310
+Revises: d4a7c9e1b352
 Create Date: 2026-12-06 08:20:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d4a7f2c9e813"
-down_revision = "b8e5d2c7f310"
+down_revision = "d4a7c9e1b352"
 branch_labels = None
 depends_on = None
 
