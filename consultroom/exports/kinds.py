@@ -21,6 +21,9 @@ class FileKind:
     filename: Callable[[Params], str]
     write: Callable[[Params, datetime], bytes]  # (params, now) -> the file
     title: str = ""  # for the exports page (usually a lazy string)
+    # Who may still download it: the page that offered it asks the same (an admin's access-log file is
+    # not kept for someone who is no longer an admin).
+    allowed: Callable[[Any], bool] | None = None
 
 
 KINDS: dict[str, FileKind] = {}

@@ -47,8 +47,9 @@ def download(export_id: int):
     export = get_or_404(db.session, ExportFile, export_id)
     # Someone else's file, or one not (or no longer) there, is not found: its existence is not told.
     authorize(policies.can_download(current_user, export, now=utcnow()))
-    content = db.session.scalar(select(ExportFile.content).where(ExportFile.id == export.id)) or b""
     kind = KINDS.get(export.kind)
+    authorize(kind is None or kind.allowed is None or kind.allowed(current_user))
+    content = db.session.scalar(select(ExportFile.content).where(ExportFile.id == export.id)) or b""
     return send_file(
         io.BytesIO(content),
         mimetype=kind.mimetype if kind else "application/octet-stream",

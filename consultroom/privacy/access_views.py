@@ -7,23 +7,22 @@ also make the log grow every time it is checked.
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from consultroom import spreadsheets
 from consultroom.access import authorize
 from consultroom.db import utcnow
-from consultroom.pagination import capped_paginate
-from consultroom.privacy import access_log
+from consultroom.exports import services as export_services
+from consultroom.pagination import capped_count, capped_paginate
+from consultroom.privacy import access_export, access_log
 from consultroom.privacy.blueprint import bp
 from consultroom.privacy.rights_forms import ACTION_LABELS, SUBJECT_LABELS, AccessFilterForm
-from consultroom.timeutil import SEOUL, seoul_date
+from consultroom.request_transaction import attempt
+from consultroom.timeutil import seoul_date
 
 PER_PAGE = 50
-# An export is one file: far more than a year of a city program's staff views, and still a sane download.
-EXPORT_MAX = 100_000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _form() -> AccessFilterForm:
@@ -52,65 +51,81 @@ def index():
     )
 
 
-def _export_rows() -> tuple[list[str], list[list]]:
+def _export_filter():
     form = _form()
     if not form.validate():
         # The page shows the errors beside the fields; a file cannot.
         abort(422)
-    headers = [
-        _("When (Korea time)"),
-        _("Staff member"),
-        _("Staff e-mail"),
-        _("Kind of person"),
-        _("Person's number"),
-        _("Action"),
-        _("What"),
-        _("Channel"),
-    ]
-    # Translated once per file, not once per row.
-    subjects = {key: str(label) for key, label in SUBJECT_LABELS.items()}
-    actions = {key: str(label) for key, label in ACTION_LABELS.items()}
-    body = []
-    last: tuple = (None, None)  # a request's rows share their time: converted once
-    for at, name, email, subject_type, subject_id, action, what, via in access_log.export_rows(
-        form.to_filter(), EXPORT_MAX
-    ):
-        if at != last[0]:
-            last = (at, at.astimezone(SEOUL).replace(tzinfo=None))
-        body.append(
-            [
-                last[1],
-                name,
-                email,
-                subjects.get(subject_type, subject_type),
-                subject_id,
-                actions.get(action, action),
-                what,
-                via,
-            ]
+    return form.to_filter()
+
+
+def _too_long(f) -> bool:
+    return capped_count(access_log.access_query(f), access_export.INLINE_ROWS) is None
+
+
+def _long_export_page(ext: str):
+    """Said instead of the file: a GET changes nothing, so preparing it is the form's POST."""
+    return render_template(
+        "exports/large.html",
+        message=_(
+            "This export holds more than %(limit)s entries: too many to write while you wait.",
+            limit=format_decimal(access_export.INLINE_ROWS),
+        ),
+        action=url_for(f"privacy.prepare_access_log_{ext}", **request.args),
+    )
+
+
+def _prepare(kind: str):
+    f = _export_filter()
+    with attempt() as done:
+        export_services.request_export(
+            kind=kind,
+            params=access_export.params(f, str(get_locale() or "ko"), seoul_date(utcnow())),
+            actor=current_user,
+            now=utcnow(),
         )
-    return headers, body
+    if done:
+        flash(_("The file is being prepared. It will be listed here when it is ready."), "info")
+    return redirect(url_for("exports.index"), 303)
 
 
 def _filename(ext: str) -> str:
-    return f"access-log-{seoul_date(utcnow()).isoformat()}.{ext}"
+    return access_export.filename(seoul_date(utcnow()), ext)
 
 
 @bp.get("/admin/access-log/export.csv", endpoint="access_log_csv")
 @login_required
 def export_csv():
-    headers, rows = _export_rows()
-    body = spreadsheets.csv_bytes(headers, ([row[0].strftime("%Y-%m-%d %H:%M:%S"), *row[1:]] for row in rows))
+    f = _export_filter()
+    if _too_long(f):
+        return _long_export_page("csv")
     return Response(
-        body,
+        access_export.csv_bytes(f),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'},
     )
 
 
+@bp.post("/admin/access-log/export.csv", endpoint="prepare_access_log_csv")
+@login_required
+def prepare_csv():
+    return _prepare(access_export.CSV_KIND.name)
+
+
 @bp.get("/admin/access-log/export.xlsx", endpoint="access_log_xlsx")
 @login_required
 def export_xlsx():
-    headers, rows = _export_rows()
-    body = spreadsheets.xlsx_bytes([("access-log", headers, rows)])
-    return Response(body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'})
+    f = _export_filter()
+    if _too_long(f):
+        return _long_export_page("xlsx")
+    return Response(
+        access_export.xlsx_bytes(f),
+        mimetype=access_export.XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'},
+    )
+
+
+@bp.post("/admin/access-log/export.xlsx", endpoint="prepare_access_log_xlsx")
+@login_required
+def prepare_xlsx():
+    return _prepare(access_export.XLSX_KIND.name)

@@ -18,7 +18,7 @@ from consultroom import spreadsheets
 from consultroom.exports.kinds import FileKind, register
 from consultroom.placeholders import shown
 from consultroom.spreadsheets import Sheet
-from consultroom.surveys import queries
+from consultroom.surveys import policies, queries
 from consultroom.surveys.queries import AnswerRow, Results, Scope
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -183,6 +183,7 @@ ANSWERS_CSV = register(
         filename=lambda p: filename(scope_of(p), "csv"),
         write=_prepared_csv,
         title=_l("Survey answers (CSV)"),
+        allowed=policies.can_see_results,
     )
 )
 RESULTS_XLSX = register(
@@ -192,5 +193,6 @@ RESULTS_XLSX = register(
         filename=lambda p: filename(scope_of(p), "xlsx"),
         write=_prepared_xlsx,
         title=_l("Survey results (XLSX)"),
+        allowed=policies.can_see_results,
     )
 )

@@ -19,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -242,9 +242,11 @@ def _too_large(scope: queries.Scope) -> bool:
 def _large_export_page(ext: str):
     """Said instead of the file: a GET changes nothing, so preparing it is the form's POST."""
     return render_template(
-        "surveys/export_large.html",
-        limit=INLINE_ANSWERS,
-        ext=ext,
+        "exports/large.html",
+        message=_(
+            "This export holds more than %(limit)s answers: too many to write while you wait.",
+            limit=format_decimal(INLINE_ANSWERS),
+        ),
         action=url_for(f"surveys.prepare_results_{ext}", **request.args),
     )
 

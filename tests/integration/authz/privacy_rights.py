@@ -27,6 +27,9 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("privacy.access_log", "GET"): ADMIN_ONLY,
     ("privacy.access_log_csv", "GET"): ADMIN_ONLY,
     ("privacy.access_log_xlsx", "GET"): ADMIN_ONLY,
+    # a long log's file is queued by a POST and listed on the admin's exports page
+    ("privacy.prepare_access_log_csv", "POST"): _roles(L, 404, 404, 404, 303),
+    ("privacy.prepare_access_log_xlsx", "POST"): _roles(L, 404, 404, 404, 303),
     # API: {} is a valid deletion request (the note is optional), not a valid consent (granted missing)
     ("api.my_data", "GET"): _roles(401, 200, 200, 200, 200),
     ("api.my_consents", "GET"): _roles(401, 200, 200, 200, 200),
