@@ -427,10 +427,11 @@ def generate(conn, *, consultations: int, password_hash: str, now: datetime) -> 
 
 def trails(ex, now: datetime) -> None:
     """What running the program leaves behind, which the audit, outbox, access-log and jobs pages read:
-    per booking four audit entries (request, proposal, answer, log) and four mails (received,
-    proposed to the buyer, confirmed, survey), two access-log rows (staff reading the company), and
-    the scheduler's runs of the last JOB_RUN_DAYS days, each job at its own period (what the daily
-    clean-up keeps: 4,754 runs a day, three jobs running every minute)."""
+    per booking the audit entries of the steps it has been through by now (request, proposal, answer,
+    log) and four mails (received, proposed to the buyer, confirmed, survey; those of the last day
+    still waiting), two access-log rows (staff reading the company), and the scheduler's runs of the
+    last JOB_RUN_DAYS days, each job at its own period (what the daily clean-up keeps: about 6,200
+    runs a day, four jobs running every minute)."""
     from consultroom.scheduler import jobs as _jobs  # noqa: F401 - registers the jobs
     from consultroom.scheduler.registry import JOBS
 
@@ -441,12 +442,18 @@ def trails(ex, now: datetime) -> None:
         SELECT b.created_at + a.shift, CASE WHEN a.by_sme THEN u.id ELSE 1 END, a.action, 'booking', b.id,
                NULL, json_build_object('status', b.status)
         FROM bookings b JOIN users u ON u.company_id = b.company_id
-        CROSS JOIN (VALUES ('booking.create', true, interval '0'),
-                           ('booking.match.propose', false, interval '11 days'),
-                           ('booking.match.accept', false, interval '12 days'),
-                           ('consultation_log.save', false, interval '15 days')) a(action, by_sme, shift)
+        CROSS JOIN (VALUES ('booking.create', true, interval '0', ARRAY['requested', 'matched', 'confirmed',
+                                                                          'held', 'no_show', 'cancelled']),
+                           ('booking.match.propose', false, interval '11 days',
+                            ARRAY['matched', 'confirmed', 'held', 'no_show', 'cancelled']),
+                           ('booking.match.accept', false, interval '12 days', ARRAY['confirmed', 'held', 'no_show']),
+                           ('consultation_log.save', false, interval '15 days', ARRAY['held', 'no_show'])
+                   ) a(action, by_sme, shift, statuses)
+        -- what each booking's state has been through, and nothing yet to happen
+        WHERE b.status = ANY (a.statuses) AND b.created_at + a.shift <= %(now)s
         ORDER BY 1
-        """
+        """,
+        {"now": now},
     )
     ex(
         """
@@ -457,16 +464,17 @@ def trails(ex, now: datetime) -> None:
                     ELSE 'sme' || b.company_id || '@bench.test' END,
                CASE WHEN m.to_buyer THEN NULL ELSE u.id END, m.template, CASE WHEN m.to_buyer THEN 'en' ELSE 'ko' END,
                m.template || ' ' || b.id, 'Consultation ' || b.id || ' at ' || b.starts_at || '.',
-               CASE WHEN b.starts_at > %(now)s - interval '1 day' AND m.n = 4 THEN 'pending'
+               CASE WHEN b.created_at + m.shift > %(now)s - interval '1 day' THEN 'pending'
                     WHEN (b.id + m.n) %% 500 = 0 THEN 'failed' ELSE 'sent' END,
                1, b.created_at + m.shift, b.created_at + m.shift,
-               CASE WHEN b.starts_at > %(now)s - interval '1 day' AND m.n = 4 THEN NULL
+               CASE WHEN b.created_at + m.shift > %(now)s - interval '1 day' THEN NULL
                     WHEN (b.id + m.n) %% 500 = 0 THEN NULL ELSE b.created_at + m.shift END
         FROM bookings b JOIN users u ON u.company_id = b.company_id
         CROSS JOIN (VALUES (1, 'booking_received', false, interval '0'),
                            (2, 'match_proposed', true, interval '11 days'),
                            (3, 'match_confirmed_company', false, interval '12 days'),
                            (4, 'survey_invitation', false, interval '15 days')) m(n, template, to_buyer, shift)
+        WHERE b.created_at + m.shift <= %(now)s
         ORDER BY b.created_at + m.shift
         """,
         {"now": now},
@@ -488,8 +496,10 @@ def trails(ex, now: datetime) -> None:
                CASE WHEN extract(epoch FROM t)::bigint %% 86400 = 3600 THEN 'failed' ELSE 'succeeded' END,
                1, t, t + interval '1 second', 'bench:1', 'ok'
         FROM (SELECT * FROM unnest(%(jobs)s::text[], %(minutes)s::int[])) j(job, minutes),
-             generate_series(date_trunc('minute', %(now)s::timestamptz) - %(days)s * interval '1 day',
-                             date_trunc('minute', %(now)s::timestamptz), j.minutes * interval '1 minute') t
+             LATERAL (SELECT j.minutes * interval '1 minute' AS step) p,
+             -- each job's periods as the scheduler floors them, the current one not yet run
+             generate_series(date_bin(p.step, %(now)s::timestamptz - %(days)s * interval '1 day', 'epoch'),
+                             date_bin(p.step, %(now)s::timestamptz, 'epoch') - p.step, p.step) t
         """,
         {
             "now": now,
@@ -509,6 +519,7 @@ class Page:
     samples: list[float] = field(default_factory=list)
     queries: int = 0
     status: int = 0
+    mimetype: str = ""
 
 
 def fixtures(conn) -> dict:
@@ -849,6 +860,7 @@ def measure(app, f: dict, repeat: int, only: str | None = None) -> tuple[list[Pa
         t0 = time.perf_counter()
         response = clients[page.role].get(page.url, headers=headers[page.role])
         response.get_data()
+        page.mimetype = response.mimetype
         return 1000 * (time.perf_counter() - t0), counter[0], response.status_code
 
     f = {**f, **prepare_exports(app, f, clients)}
@@ -936,10 +948,12 @@ def print_table(runs: list[dict]) -> bool:
         if both and matched[-1] is not None:
             small, big = matched[0], matched[-1]
             big_ms, small_ms = statistics.median(big.samples), statistics.median(small.samples)
-            marks = [
-                "met" if big_ms < TARGET_MS else f"MISSED {big_ms:.0f} ms",
-                "met" if big.queries == small.queries else f"MISSED {small.queries}->{big.queries}",
-            ]
+            if small.mimetype != big.mimetype:
+                # an export sent at once at one size and prepared in the background at the other: two answers
+                same_q = f"n/a ({small.mimetype.split('/')[-1]} -> {big.mimetype.split('/')[-1]})"
+            else:
+                same_q = "met" if big.queries == small.queries else f"MISSED {small.queries}->{big.queries}"
+            marks = ["met" if big_ms < TARGET_MS else f"MISSED {big_ms:.0f} ms", same_q]
             if page.kind in ("list", "object"):
                 ratio = big_ms / small_ms
                 marks.append("met" if ratio <= 2 else f"MISSED {ratio:.1f}x")

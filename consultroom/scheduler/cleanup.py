@@ -1,5 +1,5 @@
-"""The scheduler's own clean-up: its runs are a working record, not history. Three jobs run every
-minute (4,754 runs a day, 1.7 million a year), and the jobs page and the once-per-period guard only
+"""The scheduler's own clean-up: its runs are a working record, not history. Four jobs run every
+minute (6,195 runs a day, 2.3 million a year), and the jobs page and the once-per-period guard only
 ever read recent ones, so runs older than RUN_KEEP_DAYS are deleted daily."""
 
 from __future__ import annotations
