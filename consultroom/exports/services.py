@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select, update
+from flask_babel import gettext as _
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from consultroom.accounts.models import User
 from consultroom.errors import Invalid
@@ -20,6 +21,9 @@ MAX_ATTEMPTS = 3
 # ten-year export in well under it.
 STALE_AFTER = timedelta(minutes=30)
 IN_FLIGHT = ("queued", "running")
+# Waiting exports one person may have: each year's file takes the job a second or more, and one user's
+# clicks through every scope should not hold up everyone else's files.
+MAX_WAITING = 5
 
 
 def request_export(*, kind: str, params: Params, actor: User, now: datetime) -> ExportFile:
@@ -35,6 +39,18 @@ def request_export(*, kind: str, params: Params, actor: User, now: datetime) -> 
     for export in waiting:
         if export.params == params:
             return export
+    in_flight = db.session.scalar(
+        select(func.count(ExportFile.id)).where(
+            ExportFile.requested_by_id == actor.id, ExportFile.status.in_(IN_FLIGHT)
+        )
+    )
+    if in_flight >= MAX_WAITING:
+        raise Invalid(
+            _(
+                "You have %(n)d exports still being prepared: download or wait for them before asking for more.",
+                n=in_flight,
+            )
+        )
     export = ExportFile(kind=kind, params=params, requested_by_id=actor.id, status="queued", created_at=now)
     db.session.add(export)
     db.session.flush()

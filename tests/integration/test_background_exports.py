@@ -412,3 +412,25 @@ def test_a_long_access_log_is_prepared_for_its_admin_with_the_inline_rows(client
     admin.role = "staff"
     db.session.commit()
     assert client.get(f"/staff/exports/{done.id}/download").status_code == 404
+
+
+def test_one_person_has_at_most_five_exports_waiting(client, login_as):
+    """A sixth different file while five wait is refused with the reason (flashed on the exports page);
+    the same file asked again is still the one already waiting, and others' exports do not count."""
+    _qs, rnd, _later = _constructed_set()
+    staff = login_as("staff")
+    other = make_user("staff")
+    export_services.request_export(kind=CSV, params={"scope": {"n": 0}, "locale": "ko"}, actor=other, now=utcnow())
+    for n in range(export_services.MAX_WAITING):
+        export_services.request_export(kind=CSV, params={"scope": {"n": n}, "locale": "ko"}, actor=staff, now=utcnow())
+    db.session.commit()
+
+    again = export_services.request_export(
+        kind=CSV, params={"scope": {"n": 0}, "locale": "ko"}, actor=staff, now=utcnow()
+    )
+    response = client.submit(f"/staff/surveys/results.csv?round_id={rnd.id}")
+
+    assert again.requested_by_id == staff.id and len(_exports()) == 1 + export_services.MAX_WAITING
+    assert response.status_code == 303
+    page = client.get("/staff/exports").get_data(as_text=True)
+    assert "You have 5 exports still being prepared" in page
