@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, and_, false, not_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from consultroom.bookings.models import Booking, WaitlistEntry
 from consultroom.extensions import db
@@ -55,7 +55,7 @@ def company_bookings_stmt(company_id: int) -> Select:
         select(Booking)
         .where(Booking.company_id == company_id)
         # The list shows the buyer's name and country: not its languages, HS codes and keywords.
-        .options(selectinload(Booking.round), selectinload(Booking.slot), selectinload(Booking.buyer).lazyload("*"))
+        .options(joinedload(Booking.round), joinedload(Booking.slot), joinedload(Booking.buyer).lazyload("*"))
         .order_by(Booking.starts_at.desc(), Booking.id.desc())
     )
 
