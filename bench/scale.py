@@ -48,6 +48,8 @@ PASSWORD = "bench-scale-password"  # noqa: S105 - a throwaway database's account
 TARGET_MS = 300.0
 SLOW_WARMUP_S = 3.0  # a page slower than this is timed by its first request alone, or the run takes hours
 JOB_RUN_DAYS = 30  # the scheduler's runs a data set holds: what the daily clean-up keeps
+REGULAR = COMPANIES + 1  # the company whose SME pages are measured (see regular_sme)
+REGULAR_ROUNDS = 24  # its consultations: one in each of the last 24 past rounds, and a request in the open one
 
 HS = ["330499", "210390", "030617", "190590", "854140", "870899", "620462", "392690", "847989", "300490"]
 COUNTRIES = ["US", "VN", "JP", "CN", "TH", "ID", "DE", "FR", "AE", "MY"]
@@ -109,8 +111,8 @@ def generate(conn, *, consultations: int, password_hash: str, now: datetime) -> 
     different within a round, so no overlap and one meeting per company; interpreter = booth: all
     different within an hour."""
     per_round = -(-consultations // ROUNDS)
-    if per_round > BOOTHS * TIMES:
-        raise SystemExit(f"at most {ROUNDS * BOOTHS * TIMES} consultations fit in {ROUNDS} rounds")
+    if per_round > (BOOTHS - 1) * TIMES:  # the last booth is the regular SME's (regular_sme)
+        raise SystemExit(f"at most {ROUNDS * (BOOTHS - 1) * TIMES} consultations fit in {ROUNDS} rounds")
 
     def ex(query: str, params=None):
         # Always with parameters, so every statement writes the modulo operator as %% alike.
@@ -280,6 +282,7 @@ def generate(conn, *, consultations: int, password_hash: str, now: datetime) -> 
         {"companies": COMPANIES, "buyers": BUYERS, "cap": CAP, "times": TIMES, "hs": HS, "cc": COUNTRIES},
     )
     ex("SELECT setval('bookings_id_seq', (SELECT coalesce(max(id), 1) FROM bookings))")
+    regular_sme(ex, password_hash=password_hash, now=now)
 
     # logs for held and no-show consultations; a third of the held round's are still missing
     ex(
@@ -425,6 +428,67 @@ def generate(conn, *, consultations: int, password_hash: str, now: datetime) -> 
     return counts
 
 
+def regular_sme(ex, *, password_hash: str, now: datetime) -> None:
+    """The SME whose pages the benchmark reads: the same company with the same history at every size,
+    one consultation in each of the last REGULAR_ROUNDS past rounds and a request in the open one, so
+    its own pages (bookings, consultations, its data) hold the same rows at 2,000 and at 200,000 and
+    the ratio between the sizes measures the national tables around it, not a longer history. Its
+    bookings sit in the last booth's first hour, which the layout leaves free below 250 x 8 per round,
+    with a buyer (place 1999) and an interpreter (the booth's) no other booking of the round has."""
+    c = REGULAR
+    ex(
+        """
+        INSERT INTO companies (id, name_ko, name_en, business_number, representative, address, industry, products,
+                               website, contact_name, contact_email, contact_phone, created_at, updated_at)
+        VALUES (%(c)s, '벤치 정기기업', 'Bench Regular Co', '9999999999', '홍길동', '부산광역시 해운대구 센텀중앙로 1',
+                '화장품', '기초화장품', '', '담당자', 'regular@bench.test', '051-000-9999', %(now)s, %(now)s)
+        """,
+        {"c": c, "now": now},
+    )
+    ex("SELECT setval('companies_id_seq', %(c)s)", {"c": c})
+    ex(
+        "INSERT INTO users (email, password_hash, name, role, locale, timezone, active, email_confirmed_at, "
+        "session_version, company_id, created_at, updated_at) VALUES ('regular@bench.test', %(h)s, '담당자', 'sme', "
+        "'ko', 'Asia/Seoul', true, %(now)s, 1, %(c)s, %(now)s, %(now)s)",
+        {"c": c, "h": password_hash, "now": now},
+    )
+    ex("INSERT INTO company_hs_codes (company_id, code) VALUES (%(c)s, '330499'), (%(c)s, '330410')", {"c": c})
+    ex(
+        "INSERT INTO company_countries (company_id, kind, code) "
+        "VALUES (%(c)s, 'export', 'US'), (%(c)s, 'target', 'VN')",
+        {"c": c},
+    )
+    ex("INSERT INTO company_languages (company_id, code) VALUES (%(c)s, 'en')", {"c": c})
+    ex(
+        """
+        INSERT INTO bookings (round_id, slot_id, company_id, status, seq, cap, starts_at, ends_at, products,
+            hs_codes, target_countries, languages, buyer_profile, notes, created_at, created_by_id, cancelled_at,
+            from_waitlist, buyer_id, interpreter_id, buyer_response, interpreter_response, match_score,
+            match_version, proposed_at, respond_by, confirmed_at, meeting_url)
+        SELECT r.id, s.id, %(c)s, st.status, 1, %(cap)s, s.starts_at, s.ends_at, '기초화장품 상담 ' || r.id,
+               '["330499"]', '["US"]', '["en"]', '', '', s.starts_at - interval '14 days', NULL, NULL, false,
+               CASE WHEN st.status <> 'requested' THEN (r.id * 2000 + 1999) %% %(buyers)s + 1 END,
+               CASE WHEN st.status <> 'requested' THEN %(booths)s END,
+               st.response, st.response, CASE WHEN st.status <> 'requested' THEN 70 END,
+               CASE WHEN st.status <> 'requested' THEN 1 ELSE 0 END,
+               CASE WHEN st.status <> 'requested' THEN s.starts_at - interval '3 days' END,
+               CASE WHEN st.status <> 'requested' THEN s.starts_at - interval '1 day' END,
+               CASE WHEN st.status <> 'requested' THEN s.starts_at - interval '2 days' END,
+               CASE WHEN st.status <> 'requested' THEN 'https://meet.jit.si/consultroom-bench-regular-' || r.id
+                    ELSE '' END
+        FROM rounds r
+        JOIN slots s ON s.round_id = r.id AND s.booth = %(booths)s
+             AND s.starts_at = (r.day + time '09:00') AT TIME ZONE 'Asia/Seoul'
+        CROSS JOIN LATERAL (SELECT CASE WHEN r.status = 'open' THEN 'requested' WHEN r.id %% 8 = 0 THEN 'no_show'
+                                        ELSE 'held' END AS status) st0
+        CROSS JOIN LATERAL (SELECT st0.status, CASE WHEN st0.status = 'requested' THEN NULL ELSE 'accepted' END
+                                   AS response) st
+        WHERE r.id > %(rounds)s - %(history)s - 1
+        """,
+        {"c": c, "cap": CAP, "buyers": BUYERS, "booths": BOOTHS, "rounds": ROUNDS, "history": REGULAR_ROUNDS},
+    )
+
+
 def trails(ex, now: datetime) -> None:
     """What running the program leaves behind, which the audit, outbox, access-log and jobs pages read:
     per booking the audit entries of the steps it has been through by now (request, proposal, answer,
@@ -529,8 +593,11 @@ def fixtures(conn) -> dict:
     past_round = one("SELECT id FROM rounds WHERE status = 'finalized' ORDER BY day DESC LIMIT 1")[0]
     held = one(
         "SELECT b.id, b.company_id, min(c.id) FROM bookings b JOIN outcomes o ON o.booking_id = b.id "
-        "JOIN contracts c ON c.outcome_id = o.id WHERE o.stage = 'contracted' GROUP BY b.id ORDER BY b.id LIMIT 1"
+        f"JOIN contracts c ON c.outcome_id = o.id WHERE o.stage = 'contracted' AND b.company_id = {REGULAR} "
+        "GROUP BY b.id ORDER BY b.id LIMIT 1"
     )
+    if held is None:
+        raise SystemExit("the regular SME has no contracted consultation: change its history (regular_sme)")
     own_booking = one(
         f"SELECT id FROM bookings WHERE company_id = {held[1]} AND status <> 'cancelled' ORDER BY id LIMIT 1"
     )[0]
