@@ -54,8 +54,12 @@ PAGES = [
     ("staff", "/companies"),
     ("staff", "/staff/buyers"),
     ("staff", "/staff/reports?year={year}"),
+    ("staff", "/staff/audit"),
+    ("staff", "/staff/jobs"),
+    ("staff", "/staff/exports"),
     ("admin", "/admin/users"),
     ("admin", "/admin/outbox"),
+    ("admin", "/admin/access-log/"),
 ]
 EMAILS = {
     "sme": "sme@demo.consultroom.kr",
