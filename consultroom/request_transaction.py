@@ -12,6 +12,10 @@ boundary, in the same commit as the request's own writes. One exception, on SQLi
 request's transaction is a deferred snapshot that SQLite cannot upgrade to a writer once another
 connection has committed, so for a read request (see consultroom.sqlite) the snapshot is ended
 first and the rows are the first statement of the one write transaction.
+
+A streamed body (a prepared export's download, stream_with_context) is sent after this boundary has
+committed and after the request's teardown: what it reads is read in transactions of its own, ended
+at once (exports/streaming.py), and it writes nothing, since nothing would commit it.
 """
 
 from __future__ import annotations

@@ -235,13 +235,27 @@ def guard(value: Any) -> Any:
     return value
 
 
+def write_csv(out: IO[bytes], header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> None:
+    """UTF-8 with a BOM, so Excel on Korean Windows opens it as UTF-8; every text cell guarded.
+
+    Each row goes to `out` as it comes (through the wrapper's small buffer), so a file of a year's
+    rows takes the memory of a row, not of its text."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")  # newline="": the csv module's \r\n as is
+    try:
+        text.write("\ufeff")
+        writer = csv.writer(text)
+        writer.writerow([guard(h) for h in header])
+        writer.writerows(_guarded(rows))  # the csv module writes None as an empty field
+        text.flush()
+    finally:
+        text.detach()  # `out` stays open: it is the caller's
+
+
 def csv_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with a BOM, so Excel on Korean Windows opens it as UTF-8; every text cell guarded."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([guard(h) for h in header])
-    writer.writerows(_guarded(rows))  # the csv module writes None as an empty field
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    """As write_csv, in memory (a page's small file, sent at once)."""
+    out = io.BytesIO()
+    write_csv(out, header, rows)
+    return out.getvalue()
 
 
 @dataclass
@@ -262,17 +276,18 @@ def _guarded(rows: Iterable[Sequence[Any]]) -> Iterator[list[Any]]:
         yield [("'" + v if v.startswith(starts) else v) if isinstance(v, str) else v for v in row]
 
 
-def _write_book(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
+def write_xlsx(sheets: Iterable[Sheet | tuple], out: IO[bytes]) -> None:
+    """One worksheet per Sheet (or (title, header, rows)) written to `out`, streamed by consultroom.xlsx
+    (memory stays flat however many rows), every text cell guarded; numbers, dates and times stay typed."""
     specs = [spec if isinstance(spec, Sheet) else Sheet(*spec) for spec in sheets]
     # The writer guards each distinct text once (prepare_text), not every cell of every row.
     xlsx.write([(spec.title[:31], spec.header, spec.rows, spec.formats) for spec in specs], out, prepare_text=guard)
 
 
 def xlsx_bytes(sheets: Iterable[Sheet | tuple]) -> bytes:
-    """One worksheet per Sheet (or (title, header, rows)), streamed by consultroom.xlsx (memory stays
-    flat however many rows), every text cell guarded; numbers, dates and times stay typed."""
+    """As write_xlsx, in memory."""
     out = io.BytesIO()
-    _write_book(sheets, out)
+    write_xlsx(sheets, out)
     return out.getvalue()
 
 
@@ -280,6 +295,6 @@ def xlsx_file(sheets: Iterable[Sheet | tuple]) -> IO[bytes]:
     """As xlsx_bytes, into a temporary file rewound for sending (deleted when closed): for a year of
     rows, whose workbook would not fit comfortably in memory."""
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the response sends it, then closes (and so deletes) it
-    _write_book(sheets, out)
+    write_xlsx(sheets, out)
     out.seek(0)
     return out

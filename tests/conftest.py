@@ -92,6 +92,10 @@ class CSRFClient(FlaskClient):
     def open(self, *args, **kwargs):
         if has_app_context():
             db.session.commit()
+        # Buffered: a streamed body (stream_with_context) is read within the request's own Context, as
+        # a WSGI server reads it in the request's thread; read later, outside it, Flask's context
+        # tokens would be reset in a Context other than the one that set them.
+        kwargs.setdefault("buffered", True)
         return contextvars.Context().run(super().open, *args, **kwargs)
 
     def csrf_token(self) -> str:

@@ -7,7 +7,9 @@ that export's work alone."""
 from __future__ import annotations
 
 import logging
+import tempfile
 from datetime import datetime
+from typing import IO
 
 from flask_babel import lazy_gettext as _l
 
@@ -43,9 +45,11 @@ def prepare_exports(now: datetime) -> str:
         tried.add(export_id)
         db.session.commit()
         try:
-            filename, content = _write(kind, params)
-            services.store(export_id=export_id, filename=filename, content=content, now=utcnow())
-            db.session.commit()
+            # On disk, not in memory: a ten-year file is tens of megabytes (deleted when closed).
+            with tempfile.TemporaryFile() as out:
+                filename = _write(kind, params, out)
+                services.store(export_id=export_id, filename=filename, content=out, now=utcnow())
+                db.session.commit()
             done += 1
         except Exception as exc:
             db.session.rollback()
@@ -59,7 +63,8 @@ def prepare_exports(now: datetime) -> str:
     return f"done {done}, retry {retry}, failed {failed}, expired {removed}"
 
 
-def _write(kind_name: str, params: dict) -> tuple[str, bytes]:
+def _write(kind_name: str, params: dict, out: IO[bytes]) -> str:
+    """Write the file into `out`; returns its name."""
     from consultroom.exports.catalog import KINDS
 
     kind = KINDS[kind_name]
@@ -67,8 +72,8 @@ def _write(kind_name: str, params: dict) -> tuple[str, bytes]:
     # wait for, so it runs in a deferred transaction, ended before the file is stored.
     token = write_intent.set(False)
     try:
-        content = kind.write(params, utcnow())
+        kind.write(params, utcnow(), out)
     finally:
         db.session.rollback()
         write_intent.reset(token)
-    return kind.filename(params), content
+    return kind.filename(params)

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, deferred, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from consultroom.db import utcnow
 from consultroom.extensions import db
@@ -13,9 +13,8 @@ STATUSES = ("queued", "running", "done", "failed")
 
 
 class ExportFile(db.Model):
-    """One export asked for by a user: its scope (params), then its file once the job wrote it.
-
-    `content` is deferred: the exports page lists rows without reading megabytes of files."""
+    """One export asked for by a user: its scope (params), then its file once the job wrote it (in
+    export_file_chunks; `size` is the whole file's length)."""
 
     __tablename__ = "export_files"
     __table_args__ = (
@@ -36,9 +35,23 @@ class ExportFile(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(Text)
     filename: Mapped[str] = mapped_column(String(255), default="")
-    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     size: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     expires_at: Mapped[datetime | None]
+
+
+class ExportFileChunk(db.Model):
+    """One piece (at most CHUNK_SIZE bytes) of a prepared file, in order by seq.
+
+    A file is kept in pieces so that neither the job storing it nor the download sending it ever holds
+    more than one piece in memory (a ten-year survey CSV is 75 MB). The database deletes the pieces
+    with their export (ON DELETE CASCADE), so every delete of export_files (expiry, erasure, a user's
+    removal) takes them along without knowing of them."""
+
+    __tablename__ = "export_file_chunks"
+
+    export_id: Mapped[int] = mapped_column(ForeignKey("export_files.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

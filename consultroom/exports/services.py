@@ -3,20 +3,24 @@ how often a failing one is tried. Services flush; the view or the job commits.""
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
+from typing import IO
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from consultroom.accounts.models import User
 from consultroom.errors import Invalid
 from consultroom.exports.catalog import KINDS
 from consultroom.exports.kinds import Params
-from consultroom.exports.models import ExportFile
+from consultroom.exports.models import ExportFile, ExportFileChunk
 from consultroom.extensions import db
 
 KEEP_FOR = timedelta(hours=24)  # a file is deleted this long after it was written
 MAX_ATTEMPTS = 3
+# A stored file's pieces: what the job storing it and the download sending it hold in memory at once.
+CHUNK_SIZE = 1024 * 1024
 # A running export whose process died (deploy, crash) is taken again after this; the job writes a
 # ten-year export in well under it.
 STALE_AFTER = timedelta(minutes=30)
@@ -92,24 +96,35 @@ def claim_next(*, now: datetime, skip: set[int] | frozenset[int] = frozenset()) 
         return export
 
 
-def store(*, export_id: int, filename: str, content: bytes, now: datetime) -> bool:
-    """Keep the written file. False when the export is no longer running (an erasure deleted it
-    meanwhile, since the file may name the person): the file is then dropped."""
+def store(*, export_id: int, filename: str, content: IO[bytes], now: datetime) -> bool:
+    """Keep the written file (read from `content`, from its start) in pieces of CHUNK_SIZE, one
+    INSERT each, so that storing it holds one piece in memory. False when the export is no longer
+    running (an erasure deleted it meanwhile, since the file may name the person): nothing is stored.
+
+    The guarded UPDATE comes first: on PostgreSQL it locks the row, so an erasure's DELETE waits for
+    this transaction and then deletes the pieces with it (ON DELETE CASCADE)."""
+    size = content.seek(0, io.SEEK_END)
     result = db.session.execute(
         update(ExportFile)
         .where(ExportFile.id == export_id, ExportFile.status == "running")
         .values(
             status="done",
             filename=filename[:255],
-            content=content,
-            size=len(content),
+            size=size,
             error=None,
             finished_at=now,
             expires_at=now + KEEP_FOR,
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    content.seek(0)
+    seq = 0
+    while data := content.read(CHUNK_SIZE):
+        db.session.execute(insert(ExportFileChunk).values(export_id=export_id, seq=seq, data=data))
+        seq += 1
+    return True
 
 
 def record_failure(*, export_id: int, error: str, now: datetime) -> str | None:

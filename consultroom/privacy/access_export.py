@@ -6,8 +6,10 @@ background by the export job, from the same rows and writers, and kept for its r
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -40,37 +42,50 @@ def headers() -> list[str]:
     ]
 
 
-def rows(f: AccessFilter) -> list[list]:
-    """The filtered log, newest first, at most EXPORT_MAX rows, times in Korea time."""
+def rows(f: AccessFilter) -> Iterator[list]:
+    """The filtered log, newest first, at most EXPORT_MAX rows, times in Korea time; one row at a time
+    (a file of 100,000 rows is written as they are read)."""
     # Translated once per file, not once per row.
     subjects = {key: str(label) for key, label in SUBJECT_LABELS.items()}
     actions = {key: str(label) for key, label in ACTION_LABELS.items()}
-    body = []
     last: tuple = (None, None)  # a request's rows share their time: converted once
     for at, name, email, subject_type, subject_id, action, what, via in access_log.export_rows(f, EXPORT_MAX):
         if at != last[0]:
             last = (at, at.astimezone(SEOUL).replace(tzinfo=None))
-        body.append(
-            [
-                last[1],
-                name,
-                email,
-                subjects.get(subject_type, subject_type),
-                subject_id,
-                actions.get(action, action),
-                what,
-                via,
-            ]
-        )
-    return body
+        yield [
+            last[1],
+            name,
+            email,
+            subjects.get(subject_type, subject_type),
+            subject_id,
+            actions.get(action, action),
+            what,
+            via,
+        ]
+
+
+def write_csv(f: AccessFilter, out: IO[bytes]) -> None:
+    text_rows = ([row[0].strftime("%Y-%m-%d %H:%M:%S"), *row[1:]] for row in rows(f))
+    spreadsheets.write_csv(out, headers(), text_rows)
+
+
+def write_xlsx(f: AccessFilter, out: IO[bytes]) -> None:
+    spreadsheets.write_xlsx([("access-log", headers(), rows(f))], out)
+
+
+# The page's files (at most INLINE_ROWS rows), sent from memory.
 
 
 def csv_bytes(f: AccessFilter) -> bytes:
-    return spreadsheets.csv_bytes(headers(), ([row[0].strftime("%Y-%m-%d %H:%M:%S"), *row[1:]] for row in rows(f)))
+    out = io.BytesIO()
+    write_csv(f, out)
+    return out.getvalue()
 
 
 def xlsx_bytes(f: AccessFilter) -> bytes:
-    return spreadsheets.xlsx_bytes([("access-log", headers(), rows(f))])
+    out = io.BytesIO()
+    write_xlsx(f, out)
+    return out.getvalue()
 
 
 def filename(day: date, ext: str) -> str:
@@ -106,9 +121,9 @@ def filter_of(params: dict[str, Any]) -> AccessFilter:
 
 
 def _prepared(write):
-    def prepare(params: dict[str, Any], _now: datetime) -> bytes:
+    def prepare(params: dict[str, Any], _now: datetime, out: IO[bytes]) -> None:
         with force_locale(params["locale"]):
-            return write(filter_of(params))
+            write(filter_of(params), out)
 
     return prepare
 
@@ -118,7 +133,7 @@ CSV_KIND = register(
         name="access_log_csv",
         mimetype="text/csv; charset=utf-8",
         filename=lambda p: filename(date.fromisoformat(p["day"]), "csv"),
-        write=_prepared(csv_bytes),
+        write=_prepared(write_csv),
         title=_l("Access log (CSV)"),
         allowed=access_log.can_read_access_log,
     )
@@ -128,7 +143,7 @@ XLSX_KIND = register(
         name="access_log_xlsx",
         mimetype=XLSX,
         filename=lambda p: filename(date.fromisoformat(p["day"]), "xlsx"),
-        write=_prepared(xlsx_bytes),
+        write=_prepared(write_xlsx),
         title=_l("Access log (XLSX)"),
         allowed=access_log.can_read_access_log,
     )

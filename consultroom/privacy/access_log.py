@@ -7,7 +7,7 @@ here writes at once, for code outside a request. Lists log the subjects of the p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -24,6 +24,8 @@ from consultroom.timeutil import SEOUL
 ACTIONS = ("view", "export")
 VIAS = ("web", "api")
 WHAT_MAX = 120
+# Rows an export fetches at a time: a file of 100,000 rows never holds them all.
+EXPORT_BATCH = 2000
 
 
 def should_log(actor: User) -> bool:
@@ -141,10 +143,11 @@ def access_query(f: AccessFilter) -> Select:
     return _filtered(select(PersonalDataAccess), f)
 
 
-def export_rows(f: AccessFilter, limit: int) -> list[tuple]:
+def export_rows(f: AccessFilter, limit: int) -> Iterator[tuple]:
     """The filtered log for a file, newest first, at most `limit` rows: (at, actor's name, actor's
     e-mail, subject type, subject id, action, what, via), the actor joined (empty when none), in one
-    query of plain tuples: an export holds up to a hundred thousand rows, too many for ORM objects."""
+    query of plain tuples: an export holds up to a hundred thousand rows, too many for ORM objects.
+    Fetched in batches (a server-side cursor on PostgreSQL), so the rows are never all in memory."""
     stmt = select(
         PersonalDataAccess.at,
         func.coalesce(User.name, ""),
@@ -155,7 +158,9 @@ def export_rows(f: AccessFilter, limit: int) -> list[tuple]:
         PersonalDataAccess.what,
         PersonalDataAccess.via,
     ).outerjoin(User, User.id == PersonalDataAccess.actor_id)
-    return [tuple(row) for row in db.session.connection().execute(_filtered(stmt, f).limit(limit))]
+    result = db.session.connection().execute(_filtered(stmt, f).limit(limit).execution_options(yield_per=EXPORT_BATCH))
+    for row in result:
+        yield tuple(row)
 
 
 def _filtered(stmt: Select, f: AccessFilter) -> Select:

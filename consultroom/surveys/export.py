@@ -2,10 +2,12 @@
 
 Both are written row by row from an iterator of answers. The XLSX is streamed into a temporary file
 (consultroom.xlsx), so a year of 200,000 consultations takes the memory of a batch of rows, not of a
-workbook of cell objects (about a kilobyte each); the CSV holds only its own text."""
+workbook of cell objects (about a kilobyte each). The CSV the page sends is held in memory (at most
+INLINE_ANSWERS answers); the export job writes a larger one row by row into its file."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import IO, Any
@@ -67,8 +69,7 @@ def _answer_values(rows: Iterable[AnswerRow]) -> Iterator[list]:
         ]
 
 
-def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str) -> IO[bytes]:
-    """The workbook in a temporary file, rewound for sending (it is deleted when closed)."""
+def _results_sheets(results: Results, rows: Iterable[AnswerRow], locale: str) -> list[Sheet]:
     summary: list[list] = [
         [_("Invited"), results.invited],
         [_("Answered"), results.answered],
@@ -93,16 +94,24 @@ def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str) -> IO
                 ]
             )
     answers = _answer_values(rows)
-    return spreadsheets.xlsx_file(
-        [
-            Sheet(_("Summary"), None, summary),
-            Sheet(_("Answers"), _answer_headers(), answers, formats={1: "yyyy-mm-dd", 10: "yyyy-mm-dd hh:mm"}),
-        ]
-    )
+    return [
+        Sheet(_("Summary"), None, summary),
+        Sheet(_("Answers"), _answer_headers(), answers, formats={1: "yyyy-mm-dd", 10: "yyyy-mm-dd hh:mm"}),
+    ]
 
 
-def answers_csv(rows: Iterable[AnswerRow]) -> bytes:
-    """UTF-8 with a BOM, so Excel on Korean Windows reads the Korean text correctly."""
+def results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str) -> IO[bytes]:
+    """The workbook in a temporary file, rewound for sending (it is deleted when closed)."""
+    return spreadsheets.xlsx_file(_results_sheets(results, rows, locale))
+
+
+def write_results_xlsx(results: Results, rows: Iterable[AnswerRow], locale: str, out: IO[bytes]) -> None:
+    spreadsheets.write_xlsx(_results_sheets(results, rows, locale), out)
+
+
+def write_answers_csv(rows: Iterable[AnswerRow], out: IO[bytes]) -> None:
+    """UTF-8 with a BOM, so Excel on Korean Windows reads the Korean text correctly; each row written
+    to `out` as it is read."""
 
     def as_text(values: Iterable[list]) -> Iterator[list]:
         last: tuple[datetime | None, str] = (None, "")
@@ -113,7 +122,14 @@ def answers_csv(rows: Iterable[AnswerRow]) -> bytes:
             row[10] = last[1]
             yield row
 
-    return spreadsheets.csv_bytes(_answer_headers(), as_text(_answer_values(rows)))
+    spreadsheets.write_csv(out, _answer_headers(), as_text(_answer_values(rows)))
+
+
+def answers_csv(rows: Iterable[AnswerRow]) -> bytes:
+    """As write_answers_csv, in memory: the page's file, of at most INLINE_ANSWERS answers."""
+    out = io.BytesIO()
+    write_answers_csv(rows, out)
+    return out.getvalue()
 
 
 # --- the files, as the download sends them and as the export job prepares them ----------------------
@@ -166,14 +182,15 @@ def scope_of(params: dict[str, Any]) -> Scope:
     )
 
 
-def _prepared_csv(params: dict[str, Any], now: datetime) -> bytes:
+def _prepared_csv(params: dict[str, Any], now: datetime, out: IO[bytes]) -> None:
     with force_locale(params["locale"]):
-        return csv_file(scope_of(params), params["locale"])
+        write_answers_csv(queries.answer_rows(scope_of(params), params["locale"]), out)
 
 
-def _prepared_xlsx(params: dict[str, Any], now: datetime) -> bytes:
-    with force_locale(params["locale"]), xlsx_file(scope_of(params), params["locale"], now=now) as out:
-        return out.read()
+def _prepared_xlsx(params: dict[str, Any], now: datetime, out: IO[bytes]) -> None:
+    scope, locale = scope_of(params), params["locale"]
+    with force_locale(locale):
+        write_results_xlsx(queries.results(scope, now=now), queries.answer_rows(scope, locale), locale, out)
 
 
 ANSWERS_CSV = register(

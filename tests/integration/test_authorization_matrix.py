@@ -408,15 +408,16 @@ def build_world():
     owners_token, _raw = issue_token(user=owner, name="kept")
     from datetime import timedelta
 
-    from consultroom.exports.models import ExportFile
+    from consultroom.exports.models import ExportFile, ExportFileChunk
 
     prepared = ExportFile(
         kind="survey_answers_csv", params={"scope": {}, "locale": "ko"}, requested_by_id=people["staff"].id,
-        status="done", attempts=1, filename="survey-sme.csv", content=b"a,b\r\n", size=5,
+        status="done", attempts=1, filename="survey-sme.csv", size=5,
         finished_at=utcnow(), expires_at=utcnow() + timedelta(hours=24),
     )  # fmt: skip
     db.session.add(prepared)
     db.session.flush()
+    db.session.add(ExportFileChunk(export_id=prepared.id, seq=0, data=b"a,b\r\n"))
     params = {
         "token_id": owners_token.id,
         "company_id": company.id,

@@ -10,18 +10,18 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from consultroom.db import utcnow
 from consultroom.exports import services as export_services
 from consultroom.exports.kinds import KINDS
-from consultroom.exports.models import ExportFile
+from consultroom.exports.models import ExportFile, ExportFileChunk
 from consultroom.extensions import db
 from consultroom.privacy import erasure
 from consultroom.privacy.anonymise import anonymise_subject
 from consultroom.scheduler.runner import run_job
 from consultroom.surveys import views as survey_views
-from tests.conftest import login, recent
+from tests.conftest import is_postgres, login, recent
 from tests.factories import make_buyer, make_user
 from tests.integration.test_surveys import _constructed_set
 
@@ -48,17 +48,34 @@ def _queue(client, url: str) -> None:
     assert response.headers["Location"] == "/staff/exports"
 
 
-def _done_export(user, *, content: bytes = b"a,b\r\n", expires_in=timedelta(hours=1), **fields) -> ExportFile:
+def _done_export(user, *, content: bytes | None = b"a,b\r\n", expires_in=timedelta(hours=1), **fields) -> ExportFile:
+    """An export as the job leaves it: its file in one piece (no file when `content` is None)."""
     now = utcnow()
     export = ExportFile(
         kind=CSV, params={"scope": {}, "locale": "ko"}, requested_by_id=user.id, status="done", attempts=1,
-        filename="survey-sme.csv", content=content, size=len(content), created_at=now - timedelta(minutes=5),
-        started_at=now - timedelta(minutes=4), finished_at=now - timedelta(minutes=4), expires_at=now + expires_in,
-        **fields,
+        filename="survey-sme.csv", size=None if content is None else len(content),
+        created_at=now - timedelta(minutes=5), started_at=now - timedelta(minutes=4),
+        finished_at=now - timedelta(minutes=4), expires_at=now + expires_in, **fields,
     )  # fmt: skip
     db.session.add(export)
     db.session.flush()
+    if content:
+        db.session.add(ExportFileChunk(export_id=export.id, seq=0, data=content))
+        db.session.flush()
     return export
+
+
+def _chunks() -> list[tuple[int, int]]:
+    """Every stored piece, as (export id, seq)."""
+    return [tuple(r) for r in db.session.execute(select(ExportFileChunk.export_id, ExportFileChunk.seq).order_by(
+        ExportFileChunk.export_id, ExportFileChunk.seq))]  # fmt: skip
+
+
+def _file(export_id: int) -> bytes:
+    pieces = db.session.scalars(
+        select(ExportFileChunk.data).where(ExportFileChunk.export_id == export_id).order_by(ExportFileChunk.seq)
+    )
+    return b"".join(bytes(p) for p in pieces)
 
 
 def test_export_of_at_most_the_limit_is_sent_inline(client, login_as, monkeypatch):
@@ -227,6 +244,7 @@ def test_an_expired_file_is_not_downloadable_and_the_job_deletes_it(client, logi
 
     assert _run().detail == "done 0, retry 0, failed 0, expired 1"
     assert [e.id for e in _exports()] == [kept.id]
+    assert _chunks() == [(kept.id, 0)]  # the expired file's piece went with it
 
 
 def test_a_failing_export_is_tried_three_times_then_failed(client, login_as, monkeypatch):
@@ -235,7 +253,7 @@ def test_a_failing_export_is_tried_three_times_then_failed(client, login_as, mon
     monkeypatch.setattr(survey_views, "INLINE_ANSWERS", 1)
     _queue(client, f"/staff/surveys/results.csv?round_id={rnd.id}")
 
-    def broken(params, now):
+    def broken(params, now, out):
         raise RuntimeError("disk full")
 
     monkeypatch.setitem(KINDS, CSV, dataclasses.replace(KINDS[CSV], write=broken))
@@ -252,7 +270,7 @@ def test_a_failing_export_is_tried_three_times_then_failed(client, login_as, mon
         ("done 0, retry 0, failed 1, expired 0", "failed", 3),
         ("done 0, retry 0, failed 0, expired 0", "failed", 3),
     ]
-    assert export.error == "RuntimeError: disk full" and export.content is None
+    assert export.error == "RuntimeError: disk full" and export.size is None and _chunks() == []
     assert recent(export.finished_at) and export.expires_at == export.finished_at + timedelta(hours=24)
     page = client.get("/staff/exports").get_data(as_text=True)
     assert 'data-status="failed"' in page and "RuntimeError: disk full" in page
@@ -260,10 +278,10 @@ def test_a_failing_export_is_tried_three_times_then_failed(client, login_as, mon
 
 def test_a_running_export_left_by_a_dead_process_is_taken_again():
     staff = make_user("staff")
-    export = _done_export(staff)
-    export.status, export.content, export.started_at = "running", None, utcnow() - timedelta(hours=1)
-    fresh = _done_export(staff)
-    fresh.status, fresh.content, fresh.started_at = "running", None, utcnow()
+    export = _done_export(staff, content=None)
+    export.status, export.started_at = "running", utcnow() - timedelta(hours=1)
+    fresh = _done_export(staff, content=None)
+    fresh.status, fresh.started_at = "running", utcnow()
     db.session.commit()
 
     claimed = export_services.claim_next(now=utcnow())
@@ -286,16 +304,16 @@ def test_the_job_runs_by_hand_from_the_command_line(app):
     assert "succeeded done 1, retry 0, failed 0, expired 0" in result.output
     (export,) = _exports()
     assert export.status == "done" and export.filename == "survey-sme.csv"
-    assert bytes(db.session.scalar(select(ExportFile.content))).decode("utf-8-sig").startswith("Round,")
+    assert _file(export.id).decode("utf-8-sig").startswith("Round,")
 
 
 def _stored_and_queued():
     staff = make_user("staff")
     _done_export(staff)  # written
-    running = _done_export(staff)
-    running.status, running.content = "running", None
-    queued = _done_export(staff)
-    queued.status, queued.content, queued.expires_at = "queued", None, None
+    running = _done_export(staff, content=None)
+    running.status = "running"
+    queued = _done_export(staff, content=None)
+    queued.status, queued.expires_at = "queued", None
     db.session.commit()
     return queued.id
 
@@ -307,10 +325,12 @@ def test_carrying_out_an_erasure_deletes_the_stored_files():
     request = erasure.request_erasure(subject_type="buyer", subject_id=buyer.id, note="", actor=staff)
     db.session.commit()
 
+    assert len(_chunks()) == 1  # the written one's file
     erasure.carry_out(request=request, actor=staff, response="Done.")
     db.session.commit()
 
     assert [e.id for e in _exports()] == [queued_id]
+    assert _chunks() == []  # deleted with their export (ON DELETE CASCADE)
 
 
 def test_retention_deletes_the_stored_files():
@@ -318,22 +338,25 @@ def test_retention_deletes_the_stored_files():
     buyer = make_buyer(contact_name="Erin Example", email="erin@acme.example")
     db.session.commit()
 
+    assert len(_chunks()) == 1
     anonymise_subject(subject_type="buyer", subject_id=buyer.id, reason="retention", actor=None)
     db.session.commit()
 
     assert [e.id for e in _exports()] == [queued_id]
+    assert _chunks() == []
 
 
 def test_a_file_deleted_by_an_erasure_while_written_is_not_stored():
     staff = make_user("staff")
-    export = _done_export(staff)
-    export.status, export.content = "running", None
+    export = _done_export(staff, content=None)
+    export.status = "running"
     db.session.commit()
     export_id = export.id
     db.session.execute(ExportFile.__table__.delete())
 
-    assert export_services.store(export_id=export_id, filename="x.csv", content=b"x", now=utcnow()) is False
-    assert db.session.scalar(select(func.count()).select_from(ExportFile)) == 0
+    stored = export_services.store(export_id=export_id, filename="x.csv", content=io.BytesIO(b"x"), now=utcnow())
+    assert stored is False
+    assert db.session.scalar(select(func.count()).select_from(ExportFile)) == 0 and _chunks() == []
 
 
 def test_exports_page_query_count_is_the_same_with_one_and_many_files(client, login_as, count_queries):
@@ -434,3 +457,88 @@ def test_one_person_has_at_most_five_exports_waiting(client, login_as):
     assert response.status_code == 303
     page = client.get("/staff/exports").get_data(as_text=True)
     assert "You have 5 exports still being prepared" in page
+
+
+# --- files kept in pieces: the job stores and the download sends one piece at a time ------------------
+
+
+def _export_of_pieces(user, pieces: list[bytes]) -> ExportFile:
+    export = _done_export(user, content=None)
+    export.size = sum(map(len, pieces))
+    db.session.add_all(ExportFileChunk(export_id=export.id, seq=n, data=p) for n, p in enumerate(pieces))
+    db.session.flush()
+    return export
+
+
+def test_a_file_of_several_pieces_round_trips_through_the_job_and_the_download(client, login_as, monkeypatch):
+    _qs, rnd, _later = _constructed_set()
+    login_as("staff")
+    url = f"/staff/surveys/results.csv?round_id={rnd.id}"
+    inline = client.get(url).data
+    monkeypatch.setattr(survey_views, "INLINE_ANSWERS", ROUND_ANSWERS - 1)
+    monkeypatch.setattr(export_services, "CHUNK_SIZE", 100)
+    _queue(client, url)
+
+    _run()
+
+    (done,) = _exports()
+    pieces = -(-len(inline) // 100)
+    assert done.size == len(inline) and pieces > 2
+    assert _chunks() == [(done.id, n) for n in range(pieces)]
+    assert max(len(bytes(d)) for d in db.session.scalars(select(ExportFileChunk.data))) == 100
+    download = client.get(f"/staff/exports/{done.id}/download")
+    assert download.status_code == 200 and download.headers["Content-Length"] == str(len(inline))
+    assert download.headers["Content-Disposition"] == f"attachment; filename={done.filename}"
+    assert download.headers["Cache-Control"] == "no-cache, max-age=0"
+    assert download.data == inline
+
+
+def test_deleting_an_export_deletes_its_pieces(app):
+    if not is_postgres(app):  # SQLite enforces foreign keys (and so the cascade) only when told to
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    staff = make_user("staff")
+    gone = _export_of_pieces(staff, [b"a" * 10, b"b" * 10, b"c"])
+    kept = _export_of_pieces(staff, [b"d"])
+    db.session.commit()
+
+    db.session.delete(gone)
+    db.session.commit()
+
+    assert _chunks() == [(kept.id, 0)]
+
+
+def test_the_download_reads_one_piece_per_query(client, login_as, count_queries):
+    """One SELECT per piece, nothing else grows with the file: a file of 6 pieces takes 5 statements
+    more than a file of one, each reading one piece."""
+    staff = login_as("staff")
+    one = _export_of_pieces(staff, [b"x" * 10])
+    six = _export_of_pieces(staff, [b"y" * 10] * 6)
+    db.session.commit()
+    client.get(f"/staff/exports/{one.id}/download")
+
+    counts = {}
+    for export, size in ((one, 10), (six, 60)):
+        with count_queries() as counted:
+            response = client.get(f"/staff/exports/{export.id}/download")
+            assert len(response.data) == size  # read within the count: the body is sent after the view
+        counts[export.id] = [s for s in counted.statements if "export_file_chunks" in s], counted.count
+
+    assert len(counts[one.id][0]) == 1 and len(counts[six.id][0]) == 6
+    assert counts[six.id][1] == counts[one.id][1] + 5
+
+
+def test_a_file_deleted_while_it_is_sent_stops_the_download(app):
+    from consultroom.exports.streaming import FileGone, read_chunks
+
+    staff = make_user("staff")
+    export = _export_of_pieces(staff, [b"first", b"second", b"third"])
+    db.session.commit()
+    export_id = export.id
+
+    body = read_chunks(export_id, 16)
+    assert next(body) == b"first"
+    db.session.execute(ExportFile.__table__.delete().where(ExportFile.id == export_id))  # an erasure, meanwhile
+    db.session.commit()
+
+    with pytest.raises(FileGone):
+        next(body)

@@ -293,7 +293,7 @@ def grow(people: dict, params: dict, units: int) -> None:
         db.session.add(
             ExportFile(
                 kind="survey_answers_csv", params={}, requested_by_id=staff.id, status="done", filename=f"g{n}.csv",
-                content=b"x", size=1, finished_at=utcnow(), expires_at=utcnow() + timedelta(hours=24),
+                size=0, finished_at=utcnow(), expires_at=utcnow() + timedelta(hours=24),
             )
         )  # fmt: skip
         db.session.add(RoundProposal(round_id=params["round_id"], status="discarded", exact_matched=n))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from datetime import UTC, date, datetime
 
 import pytest
@@ -34,6 +35,31 @@ def test_csv_bytes_has_a_bom_guards_every_cell_and_reads_back():
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows == [["회사", "'=note"], ["'=cmd|' /C calc'!A0", "3"], ["한국", ""]]
+
+
+def test_write_csv_writes_the_bytes_csv_bytes_wrote_into_a_file_it_leaves_open():
+    """The export job's file (write_csv into a temporary file) is the page's file byte for byte: the
+    same bytes as the former csv_bytes (StringIO, then encoded), with line breaks inside cells, quotes,
+    Korean text past the wrapper's buffer and guarded formulas."""
+    header = ["회사", "=note"]
+    rows = [["=cmd|' /C calc'!A0", 3], ["한국", None], ['say "hi"\nand\r\nbye', 1.5]] + [
+        ["가" * 50, n] for n in range(500)
+    ]
+
+    def former(header, rows) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow([spreadsheets.guard(h) for h in header])
+        writer.writerows([[spreadsheets.guard(v) for v in row] for row in rows])
+        return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+    with tempfile.TemporaryFile() as out:
+        spreadsheets.write_csv(out, header, iter(rows))
+        assert not out.closed
+        out.seek(0)
+        written = out.read()
+
+    assert written == former(header, rows) == spreadsheets.csv_bytes(header, rows)
 
 
 def test_xlsx_bytes_keeps_types_and_guards_text_in_every_sheet():
