@@ -1034,7 +1034,8 @@ def print_table(runs: list[dict]) -> bool:
                 same_q = f"n/a (one per MiB: {small.queries}->{big.queries})"
             elif small.mimetype != big.mimetype:
                 # an export sent at once at one size and prepared in the background at the other: two answers
-                same_q = f"n/a ({small.mimetype.split('/')[-1]} -> {big.mimetype.split('/')[-1]})"
+                what = lambda p: "page" if p.mimetype == "text/html" else "file"  # noqa: E731
+                same_q = f"n/a ({what(small)} -> {what(big)})"
             else:
                 same_q = "met" if big.queries == small.queries else f"MISSED {small.queries}->{big.queries}"
             marks = ["met" if big_ms < TARGET_MS else f"MISSED {big_ms:.0f} ms", same_q]
