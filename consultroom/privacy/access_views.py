@@ -7,19 +7,18 @@ also make the log grow every time it is checked.
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, render_template, request
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from consultroom.access import authorize
 from consultroom.db import utcnow
-from consultroom.exports import services as export_services
+from consultroom.exports import pages as export_pages
 from consultroom.pagination import capped_count, capped_paginate
 from consultroom.privacy import access_export, access_log
 from consultroom.privacy.blueprint import bp
 from consultroom.privacy.rights_forms import ACTION_LABELS, SUBJECT_LABELS, AccessFilterForm
-from consultroom.request_transaction import attempt
 from consultroom.timeutil import seoul_date
 
 PER_PAGE = 50
@@ -64,29 +63,16 @@ def _too_long(f) -> bool:
 
 
 def _long_export_page(ext: str):
-    """Said instead of the file: a GET changes nothing, so preparing it is the form's POST."""
-    return render_template(
-        "exports/large.html",
-        message=_(
-            "This export holds more than %(limit)s entries: too many to write while you wait.",
-            limit=format_decimal(access_export.INLINE_ROWS),
-        ),
-        action=url_for(f"privacy.prepare_access_log_{ext}", **request.args),
+    message = _(
+        "This export holds more than %(limit)s entries: too many to write while you wait.",
+        limit=format_decimal(access_export.INLINE_ROWS),
     )
+    return export_pages.offer(message, f"privacy.prepare_access_log_{ext}")
 
 
 def _prepare(kind: str):
-    f = _export_filter()
-    with attempt() as done:
-        export_services.request_export(
-            kind=kind,
-            params=access_export.params(f, str(get_locale() or "ko"), seoul_date(utcnow())),
-            actor=current_user,
-            now=utcnow(),
-        )
-    if done:
-        flash(_("The file is being prepared. It will be listed here when it is ready."), "info")
-    return redirect(url_for("exports.index"), 303)
+    params = access_export.params(_export_filter(), str(get_locale() or "ko"), seoul_date(utcnow()))
+    return export_pages.queue(kind, params)
 
 
 def _filename(ext: str) -> str:

@@ -27,7 +27,7 @@ from consultroom.access import authorize, get_or_404
 from consultroom.companies.profile import profile_for
 from consultroom.db import utcnow
 from consultroom.errors import Conflict, Invalid
-from consultroom.exports import services as export_services
+from consultroom.exports import pages as export_pages
 from consultroom.extensions import db
 from consultroom.forms_util import confirmed, small_int
 from consultroom.languages import PARTY_LOCALES, supported
@@ -240,27 +240,16 @@ def _too_large(scope: queries.Scope) -> bool:
 
 
 def _large_export_page(ext: str):
-    """Said instead of the file: a GET changes nothing, so preparing it is the form's POST."""
-    return render_template(
-        "exports/large.html",
-        message=_(
-            "This export holds more than %(limit)s answers: too many to write while you wait.",
-            limit=format_decimal(INLINE_ANSWERS),
-        ),
-        action=url_for(f"surveys.prepare_results_{ext}", **request.args),
+    message = _(
+        "This export holds more than %(limit)s answers: too many to write while you wait.",
+        limit=format_decimal(INLINE_ANSWERS),
     )
+    return export_pages.offer(message, f"surveys.prepare_results_{ext}")
 
 
-def _prepare(ext: str, kind: str):
+def _prepare(kind: str):
     authorize(policies.can_see_results(current_user))
-    scope = _export_scope()
-    with attempt() as done:
-        export_services.request_export(
-            kind=kind, params=export.params(scope, str(get_locale() or "ko")), actor=current_user, now=utcnow()
-        )
-    if done:
-        flash(_("The file is being prepared. It will be listed here when it is ready."), "info")
-    return redirect(url_for("exports.index"), 303)
+    return export_pages.queue(kind, export.params(_export_scope(), str(get_locale() or "ko")))
 
 
 @bp.get("/staff/surveys/results.xlsx")
@@ -283,7 +272,7 @@ def results_xlsx():
 @bp.post("/staff/surveys/results.xlsx")
 @login_required
 def prepare_results_xlsx():
-    return _prepare("xlsx", export.RESULTS_XLSX.name)
+    return _prepare(export.RESULTS_XLSX.name)
 
 
 @bp.get("/staff/surveys/results.csv")
@@ -306,7 +295,7 @@ def results_csv():
 @bp.post("/staff/surveys/results.csv")
 @login_required
 def prepare_results_csv():
-    return _prepare("csv", export.ANSWERS_CSV.name)
+    return _prepare(export.ANSWERS_CSV.name)
 
 
 # --- admin: question sets ----------------------------------------------------------------------------
