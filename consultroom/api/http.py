@@ -17,7 +17,7 @@ from consultroom.accounts.models import User
 from consultroom.errorpages import json_error
 from consultroom.errors import Conflict, DomainError, Invalid
 from consultroom.extensions import db
-from consultroom.pagination import capped_count
+from consultroom.pagination import capped_paginate
 from consultroom.request_transaction import log_access
 from consultroom.schemas import ID_MAX, check_storable, iso, page_body, text_problem  # noqa: F401 (the API's views import them from here)
 
@@ -45,10 +45,10 @@ def list_page(stmt: Select, args: dict[str, Any]) -> ListPage:
     national registry for staff, the slowest part of the list. Past the cap (as GitLab's API does past
     10,000 rows) `total` and `pages` are null, and a client pages on until a page holds fewer than
     per_page items."""
-    page, per_page = args["page"], args["per_page"]
-    items = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().scalars())
-    total = capped_count(stmt)
-    return ListPage(items, page, per_page, total, None if total is None else -(-total // per_page))
+    listed = capped_paginate(stmt, per_page=args["per_page"], page=args["page"])
+    total, per_page = listed.total, listed.per_page
+    # An empty list has 0 pages here (as the API always said), where the web pager shows page 1 of 1.
+    return ListPage(listed.items, listed.page, per_page, total, None if total is None else -(-total // per_page))
 
 
 class BadRequest(DomainError):
